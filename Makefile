@@ -1,0 +1,126 @@
+# sallyport: the top-level build.  GNU make.
+#
+#   make            build every program
+#   make deps       install the Debian packages that are missing (as root)
+#   make check      build, then run the unit and integration tests
+#   make demo       build and start the suite under ./run on 127.0.0.1
+#   make demo-stop  stop it
+#   make bench      run the benchmarks
+#   make install    install under $(DESTDIR)$(PREFIX)
+
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR	?= /lib/systemd/system
+DESTDIR	?=
+
+CC	?= cc
+YACC	 = bison -y
+PKG_CONFIG ?= pkg-config
+PKGS	 = libbsd-overlay libtls libevent libcrypt libseccomp
+
+WARNINGS = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
+	   -Wpointer-arith -Wcast-qual -Wsign-compare -Werror
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=c11 -D_GNU_SOURCE -DLIBBSD_OPENBSD_VIS $(WARNINGS) -Icommon -MMD -MP
+ifneq ($(SANITIZE),)
+CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS	+= -fsanitize=address,undefined
+endif
+
+# pkg-config is asked only when building, so that "make deps" runs first.
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CRIT_LIBS  = $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
+ALL_CFLAGS = $(CFLAGS) $(PKG_CFLAGS)
+
+PROGS	 = authd smtpd queued pop3d sallyctl
+
+# Each program is <dir>/<dir>.c (its main) plus every other .c file in its
+# directory, which also go into lib<dir>.a for the unit tests.
+COMMON_SRCS = $(filter-out common/parse.c,$(wildcard common/*.c)) common/parse.c
+COMMON_OBJS = $(sort $(COMMON_SRCS:.c=.o))
+
+define prog_rules
+$(1)_MAIN = $(1)/$(1).o
+$(1)_OBJS = $$(filter-out $(1)/$(1).o,$$(patsubst %.c,%.o,$$(wildcard $(1)/*.c)))
+$(1)/lib$(1).a: $$($(1)_OBJS)
+	rm -f $$@ && ar rcs $$@ $$^
+$(1)/$(1): $$($(1)_MAIN) $(1)/lib$(1).a common/libcommon.a
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS)
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_rules,$(p))))
+
+BINS	 = $(foreach p,$(PROGS),$(p)/$(p))
+LIBS	 = $(foreach p,$(PROGS),$(p)/lib$(p).a)
+
+UNIT_SRCS = $(wildcard regress/unit/test_*.c)
+UNIT_OBJS = $(UNIT_SRCS:.c=.o)
+UNIT_BIN  = regress/unit/unit_tests
+
+.PHONY: all deps check unit integration demo demo-stop bench install clean \
+	asan-check
+
+all: $(BINS)
+
+%.o: %.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+common/parse.c: common/parse.y
+	$(YACC) -o $@ $<
+
+# The generated parser is not held to every warning of hand-written code.
+common/parse.o: common/parse.c
+	$(CC) $(ALL_CFLAGS) -Wno-sign-compare -Wno-unused-but-set-variable \
+	    -Wno-missing-prototypes -c -o $@ $<
+
+common/libcommon.a: $(COMMON_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(UNIT_BIN): $(UNIT_OBJS) $(LIBS) common/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(LIBS) common/libcommon.a \
+	    $(PKG_LIBS) $(CRIT_LIBS)
+
+deps:
+	sh etc/deps.sh
+
+unit: $(UNIT_BIN)
+
+check: all $(UNIT_BIN)
+	sh regress/check.sh
+
+asan-check:
+	$(MAKE) clean
+	$(MAKE) SANITIZE=1 check
+
+demo: all
+	sh etc/demo.sh start
+
+demo-stop:
+	sh etc/demo.sh stop
+
+bench: all
+	sh bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/sallyport \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)/usr/lib/sysusers.d \
+	    $(DESTDIR)/usr/lib/tmpfiles.d
+	for p in $(PROGS); do install -m 0755 $$p/$$p $(DESTDIR)$(SBINDIR)/; done
+	for m in $(wildcard */*.8); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
+	for m in $(wildcard */*.5); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/; done
+	test -e $(DESTDIR)$(SYSCONFDIR)/sallyport/sallyport.conf || \
+	    install -m 0644 etc/sallyport.conf $(DESTDIR)$(SYSCONFDIR)/sallyport/
+	for u in etc/systemd/*.service etc/systemd/*.target; do \
+	    install -m 0644 $$u $(DESTDIR)$(UNITDIR)/; done
+	install -m 0644 etc/sysusers.d/sallyport.conf $(DESTDIR)/usr/lib/sysusers.d/
+	install -m 0644 etc/tmpfiles.d/sallyport.conf $(DESTDIR)/usr/lib/tmpfiles.d/
+	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then sh etc/users.sh; fi
+
+clean:
+	rm -f $(BINS) $(LIBS) common/libcommon.a common/parse.c $(UNIT_BIN)
+	find . -name '*.o' -delete -o -name '*.d' -delete
+
+-include $(wildcard */*.d regress/unit/*.d)

@@ -1,0 +1,100 @@
+/*
+ * The one configuration file, /etc/sallyport/sallyport.conf, read by
+ * every daemon.  parse.y turns it into a struct config; every path the
+ * suite uses comes from here, so that a whole suite can run under a
+ * temporary directory on high ports.  See sallyport.conf(5).
+ */
+#ifndef SALLYPORT_CONFIG_H
+#define SALLYPORT_CONFIG_H
+
+#include <sys/queue.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONFIG_DEFAULT_PATH	"/etc/sallyport/sallyport.conf"
+#define CONFIG_NAME_MAX		256	/* host and domain names, NUL incl. */
+#define CONFIG_USER_MAX		32	/* system user names */
+
+enum listen_proto {
+	LISTEN_SMTP = 1,	/* port 25: MX */
+	LISTEN_SUBMISSION,	/* port 587 */
+	LISTEN_SMTPS,		/* port 465, implicit TLS */
+	LISTEN_POP3,		/* port 110 */
+	LISTEN_POP3S,		/* port 995 */
+	LISTEN_IMAP,		/* port 143 */
+	LISTEN_IMAPS,		/* port 993 */
+};
+
+struct listener {
+	TAILQ_ENTRY(listener)	 entry;
+	enum listen_proto	 proto;
+	char			 addr[64];	/* numeric IPv4 or IPv6 */
+	uint16_t		 port;
+};
+
+struct domain {
+	TAILQ_ENTRY(domain)	 entry;
+	char			 name[CONFIG_NAME_MAX];	/* lower case */
+};
+
+struct pki {
+	TAILQ_ENTRY(pki)	 entry;
+	char			 name[CONFIG_NAME_MAX];
+	char			 cert[PATH_MAX];
+	char			 key[PATH_MAX];
+};
+
+struct config {
+	char			 hostname[CONFIG_NAME_MAX];
+	char			 rundir[PATH_MAX];	/* sockets, pidfiles */
+	char			 spooldir[PATH_MAX];	/* queued's chroot */
+	char			 emptydir[PATH_MAX];	/* engines' chroot */
+	char			 users_file[PATH_MAX];
+	char			 aliases_file[PATH_MAX];
+	/* "" when lookups are off; else a numeric address. */
+	char			 resolver[64];
+
+	/* The system users each role runs as. */
+	char			 user_auth[CONFIG_USER_MAX];
+	char			 user_smtp[CONFIG_USER_MAX];
+	char			 user_queue[CONFIG_USER_MAX];
+	char			 user_relay[CONFIG_USER_MAX];
+	char			 user_pop3[CONFIG_USER_MAX];
+	char			 user_imap[CONFIG_USER_MAX];
+
+	/* Queue: seconds. */
+	uint32_t		 retry_min_secs;
+	uint32_t		 retry_max_secs;
+	uint32_t		 expire_secs;
+
+	/* SMTP limits. */
+	uint64_t		 max_message_bytes;
+	uint32_t		 max_rcpts;
+	uint32_t		 max_errors;
+
+	TAILQ_HEAD(, listener)	 listeners;
+	TAILQ_HEAD(, domain)	 domains;
+	TAILQ_HEAD(, pki)	 pkis;
+};
+
+/*
+ * Reads and checks a file.  On error returns NULL with a message of the
+ * form "FILE:LINE: what is wrong" in err.
+ */
+struct config	*config_load(const char *path, char *err, size_t errlen);
+/* The same for a buffer; name is used in error messages. */
+struct config	*config_parse(const char *name, const char *buf, size_t len,
+		    char *err, size_t errlen);
+void		 config_free(struct config *);
+/* Prints the configuration in normalised form, defaults included. */
+void		 config_print(FILE *, const struct config *);
+/* 1 when domain (any case) is one of ours, else 0. */
+int		 config_is_local_domain(const struct config *,
+		    const char *domain);
+const char	*config_proto_name(enum listen_proto);
+/* Joins rundir and a socket or pidfile name; fatal if it does not fit. */
+void		 config_runpath(const struct config *, const char *name,
+		    char *dst, size_t dstlen);
+
+#endif

@@ -1,0 +1,180 @@
+/*
+ * Everything that crosses a process boundary: the roles, the message
+ * types and the layout of each payload.  Payloads are built and read
+ * only with the ipc_put_* / ipc_get_* helpers of ipc.h; "str" is a
+ * u32 length followed by that many bytes (no NUL), "data[N]" is N raw
+ * bytes, "fd" means the message carries one descriptor (SCM_RIGHTS).
+ *
+ * Bump PROTO_VERSION whenever this file changes a type or a layout: a
+ * peer speaking another version is refused at connect.
+ */
+#ifndef SALLYPORT_PROTO_H
+#define SALLYPORT_PROTO_H
+
+#define PROTO_VERSION	3
+
+/* Who is speaking; sent in MSG_HELLO and checked by the listener. */
+enum proc_role {
+	ROLE_NONE = 0,
+	ROLE_AUTHD,
+	ROLE_SMTPD,		/* smtpd engine (or its parent on its behalf) */
+	ROLE_QUEUED,		/* queue manager */
+	ROLE_DELIVERY,		/* delivery agent */
+	ROLE_RELAY,
+	ROLE_POP3D,		/* pop3d login engine or parent */
+	ROLE_IMAPD,
+	ROLE_CTL,		/* sallyctl */
+	ROLE_SENDMAIL,
+	ROLE_PARENT,		/* a privileged parent talking to its child */
+	ROLE_MAX
+};
+#define ROLE_BIT(r)	(1U << (r))
+
+/* The sockets a parent connects to on behalf of its chrooted child. */
+enum peer_service {
+	PEER_AUTHD = 1,		/* <rundir>/authd.sock */
+	PEER_QUEUE,		/* <rundir>/queue.sock */
+};
+
+/* Generic outcome codes used by several replies. */
+enum result_code {
+	RESULT_OK = 0,
+	RESULT_TEMPFAIL,	/* try again later: 4xx */
+	RESULT_PERMFAIL,	/* will never work: 5xx */
+};
+
+enum msg_type {
+	MSG_NONE = 0,
+
+	/* First message on every connection, both ways: u32 version, u32 role. */
+	MSG_HELLO,
+
+	/*
+	 * Child to its privileged parent: u32 peer_service.
+	 * Reply MSG_PARENT_CONNECT_REPLY: u32 peer_service, u32 result; fd
+	 * (a connected socket) when result is RESULT_OK.
+	 */
+	MSG_CHILD_CONNECT_REQUEST,
+	MSG_PARENT_CONNECT_REPLY,
+
+	/*
+	 * authd.  Every request carries a caller-chosen peerid that the
+	 * reply echoes.
+	 *
+	 * PASSWORD_CHECK: str user, str password, str service, str client,
+	 *   u32 flags (AUTH_F_TOKEN).
+	 * Reply PASSWORD_RESULT: u32 result; data[AUTH_TOKEN_BYTES] token
+	 *   when result is RESULT_OK and AUTH_F_TOKEN was asked.
+	 */
+	MSG_AUTH_PASSWORD_CHECK,
+	MSG_AUTH_PASSWORD_RESULT,
+	/*
+	 * TOKEN_REDEEM: data[AUTH_TOKEN_BYTES].  A token is good once, for
+	 *   AUTH_TOKEN_TTL_SECS.
+	 * USER_LOOKUP: str user.
+	 * Reply to both, USER_RESULT: u32 result, str user, u32 uid, u32 gid,
+	 *   str home (the mail home; the Maildir is <home>/Maildir).
+	 */
+	MSG_AUTH_TOKEN_REDEEM,
+	MSG_AUTH_USER_LOOKUP,
+	MSG_AUTH_USER_RESULT,
+	/*
+	 * RCPT_CHECK: str address (already syntax-checked, no brackets).
+	 * Reply RCPT_RESULT: u32 rcpt_status.
+	 */
+	MSG_AUTH_RCPT_CHECK,
+	MSG_AUTH_RCPT_RESULT,
+	/*
+	 * RCPT_EXPAND: str address.
+	 * Reply EXPAND_RESULT: u32 result, u32 count, then count times
+	 *   { u32 target_kind, str value } where value is a local user name
+	 *   (TARGET_MAILBOX) or a mail address (TARGET_REMOTE).
+	 */
+	MSG_AUTH_RCPT_EXPAND,
+	MSG_AUTH_EXPAND_RESULT,
+
+	/*
+	 * smtpd engine to queue manager; peerid is the session id.
+	 * MESSAGE_CREATE: empty.
+	 * Reply MESSAGE_CREATED: u32 result, str msgid; fd (the message
+	 *   file, open for writing) when result is RESULT_OK.
+	 * MESSAGE_COMMIT: str msgid, str sender ("" for <>), str helo,
+	 *   str client, u32 nrcpt, nrcpt times str rcpt.  The engine has
+	 *   written the whole message, Received header included, with LF
+	 *   line ends, and closed its descriptor.
+	 * Reply MESSAGE_COMMITTED: u32 result, str msgid, str error.
+	 *   RESULT_OK only once the message and its envelopes are on disk
+	 *   and fsynced.
+	 * MESSAGE_ABORT: str msgid.  No reply.
+	 */
+	MSG_SMTP_MESSAGE_CREATE,
+	MSG_QUEUE_MESSAGE_CREATED,
+	MSG_SMTP_MESSAGE_COMMIT,
+	MSG_QUEUE_MESSAGE_COMMITTED,
+	MSG_SMTP_MESSAGE_ABORT,
+
+	/*
+	 * Queue manager to delivery agent; peerid is chosen by the manager.
+	 * DELIVERY_START: str evpid, str user, str sender, str rcpt; fd (the
+	 *   message, read-only, positioned at 0).
+	 * Reply DELIVERY_RESULT: str evpid, u32 result, str error.
+	 */
+	MSG_QUEUE_DELIVERY_START,
+	MSG_DELIVERY_RESULT,
+
+	/*
+	 * pop3d login engine to its parent: data[AUTH_TOKEN_BYTES] token,
+	 *   str user, str client; fd (the client connection).  No reply: the
+	 *   parent redeems the token with authd and forks the mailbox
+	 *   process, which sends the answer to PASS.
+	 */
+	MSG_POP3_LOGIN_HANDOFF,
+
+	/*
+	 * sallyctl to queue manager (control.sock, root only).
+	 * CTL_QUEUE_LIST: empty.  Replies: CTL_QUEUE_ENTRY for each
+	 *   envelope (str evpid, str sender, str rcpt, u64 created,
+	 *   u32 retries, u64 next_try, str last_error), then CTL_END.
+	 * CTL_STATS: empty.  Replies: CTL_STAT for each counter (str name,
+	 *   u64 value), then CTL_END.
+	 * CTL_STATUS: empty.  Replies: CTL_PROC for each queued process
+	 *   (str name, u32 pid, u64 started, u32 up), then CTL_END.
+	 * CTL_SCHEDULE, CTL_REMOVE: str id (msgid, evpid or "all").
+	 * CTL_LOG_VERBOSE: u32 verbose.
+	 * Reply to those three, CTL_RESULT: u32 result, u32 count,
+	 *   str message.
+	 */
+	MSG_CTL_QUEUE_LIST,
+	MSG_CTL_QUEUE_ENTRY,
+	MSG_CTL_STATS,
+	MSG_CTL_STAT,
+	MSG_CTL_STATUS,
+	MSG_CTL_PROC,
+	MSG_CTL_SCHEDULE,
+	MSG_CTL_REMOVE,
+	MSG_CTL_LOG_VERBOSE,
+	MSG_CTL_RESULT,
+	MSG_CTL_END,
+
+	/* A parent to its child, after sallyctl log: u32 verbose. */
+	MSG_PARENT_LOG_VERBOSE,
+
+	MSG_MAX
+};
+
+/* Flags of MSG_AUTH_PASSWORD_CHECK. */
+#define AUTH_F_TOKEN		0x01
+
+enum rcpt_status {
+	RCPT_LOCAL = 0,		/* a local user or an alias: accept */
+	RCPT_NOUSER,		/* local domain, no such user: 550 5.1.1 */
+	RCPT_NONLOCAL,		/* not one of our domains: relaying */
+	RCPT_TEMPFAIL,		/* tables unavailable: 451 */
+};
+
+enum target_kind {
+	TARGET_MAILBOX = 1,
+	TARGET_REMOTE,
+};
+
+#endif
