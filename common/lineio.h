@@ -3,10 +3,11 @@
  * plain socket and on a libtls connection (after lineio_starttls or for
  * implicit TLS).  Used by every protocol engine.
  *
- * Lines are handed over without their line end.  A line longer than the
- * maximum is handed over once, cut, with LINE_F_TOOLONG: the rest of it is
- * discarded up to its line end, so a client can never make the buffer
- * grow past the maximum.
+ * Lines are handed over without their line end.  The maximum counts the
+ * bytes before the LF, a CR included (so SMTP's 1000 bytes with CRLF is
+ * a maximum of 999).  A longer line is handed over once, cut, with
+ * LINE_F_TOOLONG: the rest of it is discarded up to its line end, so a
+ * client can never make the buffer grow past its bound.
  *
  * Callbacks: the line callback must not free the lineio; it may pause it,
  * write to it, or call lineio_shutdown().  The event callback runs from

@@ -11,7 +11,7 @@
 #ifndef SALLYPORT_PROTO_H
 #define SALLYPORT_PROTO_H
 
-#define PROTO_VERSION	3
+#define PROTO_VERSION	4
 
 /* Who is speaking; sent in MSG_HELLO and checked by the listener. */
 enum proc_role {
@@ -140,9 +140,10 @@ enum msg_type {
 	 * CTL_STATUS: empty.  Replies: CTL_PROC for each queued process
 	 *   (str name, u32 pid, u64 started, u32 up), then CTL_END.
 	 * CTL_SCHEDULE, CTL_REMOVE: str id (msgid, evpid or "all").
-	 * CTL_LOG_VERBOSE: u32 verbose.
-	 * Reply to those three, CTL_RESULT: u32 result, u32 count,
-	 *   str message.
+	 * Reply to both, CTL_RESULT: u32 result, u32 count, str message.
+	 * (sallyctl log verbose|brief signals each daemon's parent:
+	 * SIGUSR1 verbose, SIGUSR2 brief; the parent forwards
+	 * MSG_PARENT_LOG_VERBOSE to its children.)
 	 */
 	MSG_CTL_QUEUE_LIST,
 	MSG_CTL_QUEUE_ENTRY,
@@ -152,12 +153,27 @@ enum msg_type {
 	MSG_CTL_PROC,
 	MSG_CTL_SCHEDULE,
 	MSG_CTL_REMOVE,
-	MSG_CTL_LOG_VERBOSE,
 	MSG_CTL_RESULT,
 	MSG_CTL_END,
 
 	/* A parent to its child, after sallyctl log: u32 verbose. */
 	MSG_PARENT_LOG_VERBOSE,
+
+	/*
+	 * Parent to child: u32 role of the peer; fd (a connected socket to
+	 * that sibling child).  queued's parent sends it to the manager
+	 * (peer ROLE_DELIVERY) and the delivery agent (peer ROLE_QUEUED),
+	 * with a new pair each time either of them (re)starts.
+	 */
+	MSG_PARENT_PEER_FD,
+	/*
+	 * Child to its parent: empty; the reply echoes the peerid.
+	 * Reply PARENT_PROC_STATUS: u32 count, then count times
+	 *   { str name, u32 pid, u64 started, u32 up } for the parent
+	 *   itself and each of its supervised children (for CTL_STATUS).
+	 */
+	MSG_CHILD_PROC_QUERY,
+	MSG_PARENT_PROC_STATUS,
 
 	MSG_MAX
 };
