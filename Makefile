@@ -23,7 +23,7 @@ PKGS	 = libbsd-overlay libtls libevent libcrypt libseccomp
 WARNINGS = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
 	   -Wpointer-arith -Wcast-qual -Wsign-compare -Werror
 CFLAGS	?= -O2 -g
-CFLAGS	+= -std=c11 -D_GNU_SOURCE -DLIBBSD_OPENBSD_VIS $(WARNINGS) -Icommon -MMD -MP
+CFLAGS	+= -std=c11 -D_GNU_SOURCE -DLIBBSD_OPENBSD_VIS $(WARNINGS) -iquote common -MMD -MP
 ifneq ($(SANITIZE),)
 CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer
 LDFLAGS	+= -fsanitize=address,undefined
@@ -34,6 +34,8 @@ PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CRIT_LIBS  = $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
 ALL_CFLAGS = $(CFLAGS) $(PKG_CFLAGS)
+
+.DEFAULT_GOAL := all
 
 PROGS	 = authd smtpd queued pop3d sallyctl
 

@@ -163,6 +163,7 @@ ipc_get_end(const struct ipc_msg *m)
 int
 ipc_parse(struct ipc_msg *m, const uint8_t *rec, size_t reclen)
 {
+	m->fd = -1;
 	if (reclen < sizeof(m->hdr))
 		return -1;
 	memcpy(&m->hdr, rec, sizeof(m->hdr));
@@ -231,7 +232,9 @@ ipc_recvrec(int fd, uint8_t *buf, size_t buflen, int *rfd)
 				(void)close(fds[i]);
 		}
 	}
-	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || nfds > 1) {
+	/* An empty record reads as EOF: a descriptor with it must not leak. */
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || nfds > 1 ||
+	    (n == 0 && *rfd != -1)) {
 		if (*rfd != -1)
 			(void)close(*rfd);
 		*rfd = -1;

@@ -128,23 +128,44 @@ fatalx(const char *fmt, ...)
 	exit(1);
 }
 
+/*
+ * Not VIS_SAFE: it leaves backspace, bell and carriage return raw, and
+ * those can hide or rewrite text on a terminal showing the log.
+ */
+#define LOG_VIS_FLAGS	(VIS_CSTYLE | VIS_NL | VIS_TAB)
+
+/*
+ * One byte at a time through vis(3), which writes at most four bytes
+ * and a NUL per byte: libbsd's strnvisx(3) does not report a dst that
+ * is too small (it cuts an escape in half and writes its NUL one past
+ * dlen), so it cannot be trusted with the bound.
+ */
 const char *
 log_vis(char *dst, size_t dstlen, const char *src, size_t srclen)
 {
-	size_t	 n = srclen, fit;
+	char	 enc[16];
+	size_t	 i, n, len = 0, cut = 0;
+	int	 next;
 
 	if (dstlen < 8) {
 		if (dstlen > 0)
 			dst[0] = '\0';
 		return dst;
 	}
-	/* strnvisx(3) needs up to four bytes per input byte plus a NUL. */
-	fit = (dstlen - 4) / 4;
-	if (n > fit)
-		n = fit;
-	if (strnvisx(dst, dstlen, src, n, VIS_SAFE | VIS_NL | VIS_CSTYLE) == -1)
-		dst[0] = '\0';
-	if (n < srclen)
-		(void)strlcat(dst, "...", dstlen);
+	for (i = 0; i < srclen; i++) {
+		next = i + 1 < srclen ? (unsigned char)src[i + 1] : '\0';
+		n = (size_t)(vis(enc, (unsigned char)src[i], LOG_VIS_FLAGS,
+		    next) - enc);
+		if (len + n >= dstlen) {
+			/* The longest whole prefix that leaves room for it. */
+			memcpy(dst + cut, "...", 4);
+			return dst;
+		}
+		memcpy(dst + len, enc, n);
+		len += n;
+		if (len <= dstlen - 4)
+			cut = len;
+	}
+	dst[len] = '\0';
 	return dst;
 }

@@ -27,8 +27,9 @@ void	fatalx(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 
 /*
- * Makes untrusted text safe for a log line: strnvis(3) with VIS_SAFE,
- * truncated with "..." to fit dst.  Returns dst.
+ * Makes untrusted text safe for a log line: strnvis(3), every control
+ * character (tab, CR and LF too) made visible, truncated with "..." to
+ * fit dst.  Returns dst.
  */
 const char	*log_vis(char *dst, size_t dstlen, const char *src, size_t srclen);
 

@@ -1,0 +1,49 @@
+/*
+ * Between parse.y and config.c only: the checked setters that the
+ * grammar's actions call.  Each returns 0, or -1 with a short reason
+ * (no file or line: the grammar adds them) in err.  Programs use
+ * config.h.
+ */
+#ifndef SALLYPORT_CONFIG_INT_H
+#define SALLYPORT_CONFIG_INT_H
+
+#include <sys/param.h>	/* PATH_MAX, which config.h uses */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+/* A configuration holding every default but the hostname. */
+struct config	*config_new(void);
+/* Fills the defaults that depend on the host: the hostname. */
+int		 config_finish(struct config *, char *err, size_t errlen);
+
+int		 config_set_path(char *dst, size_t dstlen, const char *path,
+		    char *err, size_t errlen);
+int		 config_set_hostname(struct config *, const char *,
+		    char *err, size_t errlen);
+/* NULL turns lookups off. */
+int		 config_set_resolver(struct config *, const char *,
+		    char *err, size_t errlen);
+int		 config_add_domain(struct config *, const char *,
+		    char *err, size_t errlen);
+int		 config_set_user(struct config *, const char *role,
+		    const char *user, char *err, size_t errlen);
+/* port -1 picks the protocol's well-known port. */
+int		 config_add_listener(struct config *, const char *proto,
+		    const char *addr, int64_t port, char *err, size_t errlen);
+int		 config_add_pki(struct config *, const char *name,
+		    const char *cert, const char *key, char *err,
+		    size_t errlen);
+/* retry <= max-retry <= expire, all above zero. */
+int		 config_set_queue(struct config *, uint32_t retry,
+		    uint32_t max_retry, uint32_t expire, char *err,
+		    size_t errlen);
+
+/* "300", "5m", "4h", "4d": seconds, 1 to UINT32_MAX. */
+int		 config_parse_time(const char *, uint32_t *);
+/* "1048576", "512K", "35M", "1G": bytes, above zero. */
+int		 config_parse_size(const char *, uint64_t *);
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * seccomp allow-lists for each unprivileged role.  The lists hold what
+ * libevent (epoll), libc (malloc, time, syslog through an already open
+ * socket) and the role's own work need, nothing that creates processes,
+ * changes credentials, or opens new network connections.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "sandbox.h"
+
+#ifdef __linux__
+#include <seccomp.h>
+
+/* Every role: memory, time, signals, event loop, I/O on open fds. */
+static const int sandbox_base[] = {
+	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
+	SCMP_SYS(close), SCMP_SYS(fstat), SCMP_SYS(lseek),
+	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
+	SCMP_SYS(madvise), SCMP_SYS(mprotect),
+	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(time),
+	SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
+	SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
+	SCMP_SYS(rt_sigaction),
+	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),
+	SCMP_SYS(poll), SCMP_SYS(ppoll),
+	SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), SCMP_SYS(recvfrom),
+	SCMP_SYS(sendto), SCMP_SYS(shutdown), SCMP_SYS(getsockopt),
+	SCMP_SYS(fcntl), SCMP_SYS(getpid), SCMP_SYS(gettid),
+	SCMP_SYS(getrandom), SCMP_SYS(exit), SCMP_SYS(exit_group),
+	SCMP_SYS(futex), SCMP_SYS(getuid), SCMP_SYS(geteuid),
+	SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(restart_syscall),
+};
+
+/* Network engines: accept clients. */
+static const int sandbox_engine[] = {
+	SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(setsockopt),
+	SCMP_SYS(getsockname), SCMP_SYS(getpeername),
+	/* The message file's descriptor comes from queued: write it. */
+	SCMP_SYS(pwrite64), SCMP_SYS(fsync),
+};
+
+/* Files inside a chroot. */
+static const int sandbox_files[] = {
+	SCMP_SYS(openat), SCMP_SYS(open), SCMP_SYS(newfstatat),
+	SCMP_SYS(stat), SCMP_SYS(lstat), SCMP_SYS(statx),
+	SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(rename),
+	SCMP_SYS(renameat), SCMP_SYS(renameat2), SCMP_SYS(unlink),
+	SCMP_SYS(unlinkat), SCMP_SYS(mkdir), SCMP_SYS(mkdirat),
+	SCMP_SYS(rmdir), SCMP_SYS(link), SCMP_SYS(linkat),
+	SCMP_SYS(getdents64), SCMP_SYS(ftruncate), SCMP_SYS(fchmod),
+	SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(flock),
+	SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(access),
+	SCMP_SYS(faccessat), SCMP_SYS(utimensat), SCMP_SYS(sendfile),
+};
+
+static void
+sandbox_add(scmp_filter_ctx ctx, const int *calls, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, calls[i], 0) < 0)
+			fatalx("sandbox rule %zu refused", i);
+}
+
+void
+sandbox_init(enum sandbox_role role)
+{
+	scmp_filter_ctx	 ctx;
+	const char	*mode = getenv("SALLYPORT_SANDBOX");
+	uint32_t	 deflt = SCMP_ACT_KILL_PROCESS;
+	int		 r;
+
+	if (mode != NULL && strcmp(mode, "off") == 0) {
+		log_warnx("- sandbox disabled by SALLYPORT_SANDBOX=off");
+		return;
+	}
+	if (mode != NULL && strcmp(mode, "log") == 0)
+		deflt = SCMP_ACT_LOG;
+	if ((ctx = seccomp_init(deflt)) == NULL)
+		fatalx("sandbox seccomp_init");
+#define ADD(a)	sandbox_add(ctx, a, sizeof(a) / sizeof(a[0]))
+	ADD(sandbox_base);
+	switch (role) {
+	case SANDBOX_ENGINE:
+		ADD(sandbox_engine);
+		break;
+	case SANDBOX_QUEUE:
+	case SANDBOX_AUTHD:
+	case SANDBOX_MAILBOX:
+		ADD(sandbox_files);
+		break;
+	}
+#undef ADD
+	if ((r = seccomp_load(ctx)) < 0)
+		fatalx("sandbox seccomp_load: %s", strerror(-r));
+	seccomp_release(ctx);
+}
+
+#else
+
+void
+sandbox_init(enum sandbox_role role)
+{
+	(void)role;
+}
+
+#endif
