@@ -1,0 +1,112 @@
+/*
+ * Maildir writing helpers (https://cr.yp.to/proto/maildir.html): unique
+ * file names, the header lines a delivery adds, the Delivered-To loop
+ * check, and opening a Maildir with its tmp, new and cur.  Everything but
+ * maildir_open() is pure, for the unit tests.
+ */
+#ifndef SALLYPORT_MAILDIR_H
+#define SALLYPORT_MAILDIR_H
+
+/* <sys/param.h> for NAME_MAX and PATH_MAX: see config.h. */
+#include <sys/types.h>
+#include <sys/param.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "limits.h"
+
+/* A file name in tmp/, new/ or cur/: one path component. */
+#define MAILDIR_NAME_MAX_BYTES		NAME_MAX
+/* ",S=" and a 64-bit size in decimal. */
+#define MAILDIR_SIZE_SUFFIX_MAX_BYTES	23
+/* "Return-Path: <sender>\nDelivered-To: rcpt\n" */
+#define MAILDIR_HEADERS_MAX_BYTES	(2 * SMTP_PATH_MAX_BYTES + 64)
+/*
+ * A header (unfolded) longer than this is not examined by the loop check:
+ * it cannot hold an address of SMTP_PATH_MAX_BYTES with sane spacing.
+ */
+#define MAILDIR_HEADER_MAX_BYTES	1024
+
+/* What makes a delivery's name unique on this host. */
+struct maildir_uniq {
+	time_t		 secs;
+	long		 usecs;
+	pid_t		 pid;
+	unsigned long	 counter;	/* deliveries by this process */
+};
+
+/*
+ * Writes host into dst with '/' as \057 and ':' as \072, as the Maildir
+ * specification asks, and also every byte that would confuse a reader of
+ * the name (',' which starts ",S=", '\\', space, control and non-ASCII
+ * bytes) as \ooo.  -1 when host is empty or dst too short.
+ */
+int	maildir_escape_host(char *dst, size_t dstlen, const char *host);
+/*
+ * "<secs>.M<usecs>P<pid>Q<counter>.<escaped host>".  -1 when it does not
+ * fit dst, or leaves no room in a file name for the size suffix.
+ */
+int	maildir_unique_name(char *dst, size_t dstlen,
+	    const struct maildir_uniq *, const char *host);
+/* "<uniq>,S=<size>"; -1 when it does not fit dst or a file name. */
+int	maildir_final_name(char *dst, size_t dstlen, const char *uniq,
+	    uint64_t size);
+
+/*
+ * 0 when addr may go into a header line: at most SMTP_PATH_MAX_BYTES, no
+ * control character, no angle bracket, and not empty unless allow_empty
+ * (the null reverse-path).  Else -1 with *errstr set.
+ */
+int	maildir_addr_valid(const char *addr, int allow_empty,
+	    const char **errstr);
+/*
+ * Writes "Return-Path: <sender>\nDelivered-To: rcpt\n" into dst (sender
+ * "" is the null reverse-path, "<>").  Returns the length, or -1 with
+ * *errstr set when an address is refused or dst is too short.
+ */
+int	maildir_headers(char *dst, size_t dstlen, const char *sender,
+	    const char *rcpt, const char **errstr);
+
+/*
+ * The loop check: is there, in the header section of a message, a
+ * Delivered-To header equal (without case, RFC 5321 2.4 aside: local
+ * parts here are ours) to the recipient?  Fed in pieces, as the message
+ * is copied; headers may be folded (RFC 5322 2.2.3).
+ */
+struct maildir_loop {
+	const char	*rcpt;
+	size_t		 len;		/* bytes in hdr */
+	size_t		 linelen;	/* bytes of the current line, no CR */
+	int		 toolong;	/* hdr overflowed: cannot match */
+	int		 done;		/* the header section has ended */
+	int		 found;
+	char		 hdr[MAILDIR_HEADER_MAX_BYTES];
+};
+
+void	maildir_loop_init(struct maildir_loop *, const char *rcpt);
+/* Returns 1 once the answer is known (see found), 0 while it is not. */
+int	maildir_loop_feed(struct maildir_loop *, const char *buf, size_t len);
+/* At the end of the message: returns found. */
+int	maildir_loop_end(struct maildir_loop *);
+/* The whole check on a buffer: 1 for a loop, else 0. */
+int	maildir_loop_check(const char *msg, size_t len, const char *rcpt);
+
+/* An open Maildir: descriptors of the directory and its subdirectories. */
+struct maildir {
+	int	 dirfd;
+	int	 tmpfd;
+	int	 newfd;
+	int	 curfd;
+};
+
+/*
+ * Opens path as a Maildir.  With create, makes path and its tmp, new and
+ * cur (mode 0700) when missing, and fsyncs the directories that gained
+ * an entry, so that a delivery reported done survives a crash.  -1 with
+ * errno set, and nothing left open.
+ */
+int	maildir_open(struct maildir *, const char *path, int create);
+void	maildir_close(struct maildir *);
+
+#endif

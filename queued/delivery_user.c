@@ -1,0 +1,280 @@
+/*
+ * The delivery child after its privilege drop: runs as the mailbox owner
+ * (uid and gid from authd), not chrooted (a mail home may be anywhere the
+ * users table says), under the SANDBOX_MAILBOX system-call filter.  It
+ * holds nothing but the message's read-only descriptor and its report
+ * pipe; everything it does, the user could do.
+ *
+ * The Maildir protocol: write tmp/<name>, fsync, link it into
+ * new/<name>,S=<size>, fsync new/, then unlink the tmp/ name.  A reader
+ * sees a message in new/ whole or not at all, and a child killed midway
+ * leaves at most a file in tmp/, which Maildir readers clean up.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "delivery.h"
+#include "limits.h"
+#include "maildir.h"
+#include "sandbox.h"
+
+/* Tries at a fresh tmp/ name when one is taken (it never should be). */
+#define DELIVERY_NAME_TRIES	3
+
+struct delivery_file {
+	struct maildir	 md;
+	int		 fd;			/* tmp/<uniq>, or -1 */
+	int		 created;		/* tmp/<uniq> is ours */
+	uint64_t	 size;
+	char		 uniq[MAILDIR_NAME_MAX_BYTES + 1];
+	char		 final[MAILDIR_NAME_MAX_BYTES + 1];
+};
+
+static unsigned long	 delivery_counter;
+
+/*
+ * Every failed system call is a temporary failure, the manager retries;
+ * the RFC 3463 code says which kind, for the delay notice or the bounce.
+ */
+static int
+delivery_fail(char *out, size_t outlen, const char *what)
+{
+	const char	*status;
+
+	switch (errno) {
+	case EDQUOT:
+		status = "4.2.2";	/* mailbox full */
+		break;
+	case ENOSPC:
+		status = "4.3.1";	/* mail system full */
+		break;
+	default:
+		status = "4.3.0";	/* other mail system status */
+		break;
+	}
+	(void)snprintf(out, outlen, "%s %s: %s", status, what,
+	    strerror(errno));
+	return DELIVERY_EXIT_TEMPFAIL;
+}
+
+static int
+delivery_write_all(int fd, const void *buf, size_t len)
+{
+	const char	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Creates tmp/<unique name>, never following a link nor reusing a file. */
+static int
+delivery_tmp_create(struct delivery_file *f, const char *hostname,
+    char *out, size_t outlen)
+{
+	struct maildir_uniq	 u;
+	struct timeval		 tv;
+	int			 i;
+
+	for (i = 0; i < DELIVERY_NAME_TRIES; i++) {
+		(void)gettimeofday(&tv, NULL);
+		u.secs = tv.tv_sec;
+		u.usecs = (long)tv.tv_usec;
+		u.pid = getpid();
+		u.counter = delivery_counter++;
+		if (maildir_unique_name(f->uniq, sizeof(f->uniq), &u,
+		    hostname) == -1) {
+			(void)snprintf(out, outlen,
+			    "4.3.5 cannot build a file name");
+			return DELIVERY_EXIT_TEMPFAIL;
+		}
+		f->fd = openat(f->md.tmpfd, f->uniq, O_WRONLY | O_CREAT |
+		    O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (f->fd != -1) {
+			f->created = 1;
+			return DELIVERY_EXIT_OK;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	return delivery_fail(out, outlen, "create tmp file");
+}
+
+/*
+ * Copies the message after the header lines, watching its header section
+ * for a Delivered-To of this recipient on the way.
+ */
+static int
+delivery_copy(struct delivery_file *f, int msgfd, const char *rcpt,
+    char *out, size_t outlen)
+{
+	static char		 buf[DELIVERY_COPY_BUF_BYTES];
+	struct maildir_loop	 loop;
+	off_t			 off = 0;
+	ssize_t			 n;
+	int			 known = 0;
+
+	maildir_loop_init(&loop, rcpt);
+	for (;;) {
+		if ((n = pread(msgfd, buf, sizeof(buf), off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return delivery_fail(out, outlen, "read message");
+		}
+		if (n == 0)
+			break;
+		if (!known)
+			known = maildir_loop_feed(&loop, buf, (size_t)n);
+		if (loop.found)
+			break;
+		if (delivery_write_all(f->fd, buf, (size_t)n) == -1)
+			return delivery_fail(out, outlen, "write tmp file");
+		off += n;
+	}
+	if (maildir_loop_end(&loop)) {
+		/* RFC 3463 3.5: 5.4.6, routing loop detected. */
+		(void)snprintf(out, outlen, "5.4.6 mail loop: already "
+		    "delivered to %s", rcpt);
+		return DELIVERY_EXIT_PERMFAIL;
+	}
+	return DELIVERY_EXIT_OK;
+}
+
+/* Makes tmp/<uniq> durable, then learns its size, then closes it. */
+static int
+delivery_tmp_finish(struct delivery_file *f, char *out, size_t outlen)
+{
+	struct stat	 st;
+	int		 fd = f->fd;
+
+	f->fd = -1;
+	if (fsync(fd) == -1 || fstat(fd, &st) == -1) {
+		(void)delivery_fail(out, outlen, "sync tmp file");
+		(void)close(fd);
+		return DELIVERY_EXIT_TEMPFAIL;
+	}
+	/* On NFS, close(2) is where a write error may first show. */
+	if (close(fd) == -1)
+		return delivery_fail(out, outlen, "close tmp file");
+	f->size = (uint64_t)st.st_size;
+	if (maildir_final_name(f->final, sizeof(f->final), f->uniq,
+	    f->size) == -1) {
+		(void)snprintf(out, outlen, "4.3.5 cannot build a file name");
+		return DELIVERY_EXIT_TEMPFAIL;
+	}
+	return DELIVERY_EXIT_OK;
+}
+
+/*
+ * Links the file into new/ and makes that durable.  If new/ cannot be
+ * synced, the link is taken back: the manager will retry, and a copy
+ * left behind would be delivered twice.
+ */
+static int
+delivery_publish(struct delivery_file *f, char *out, size_t outlen)
+{
+	int	 saved;
+
+	if (linkat(f->md.tmpfd, f->uniq, f->md.newfd, f->final, 0) == -1)
+		return delivery_fail(out, outlen, "link into new");
+	if (fsync(f->md.newfd) == -1) {
+		saved = errno;
+		(void)unlinkat(f->md.newfd, f->final, 0);
+		errno = saved;
+		return delivery_fail(out, outlen, "sync new");
+	}
+	/* The message is safe in new/: the tmp/ name is only clutter now. */
+	(void)unlinkat(f->md.tmpfd, f->uniq, 0);
+	(void)fsync(f->md.tmpfd);
+	return DELIVERY_EXIT_OK;
+}
+
+static int
+delivery_steps(struct delivery_file *f, int msgfd, const char *hdrs,
+    size_t hlen, const char *rcpt, const char *hostname, char *out,
+    size_t outlen)
+{
+	int	 r;
+
+	if ((r = delivery_tmp_create(f, hostname, out, outlen)) != 0)
+		return r;
+	if (delivery_write_all(f->fd, hdrs, hlen) == -1)
+		return delivery_fail(out, outlen, "write tmp file");
+	if ((r = delivery_copy(f, msgfd, rcpt, out, outlen)) != 0)
+		return r;
+	if ((r = delivery_tmp_finish(f, out, outlen)) != 0)
+		return r;
+	return delivery_publish(f, out, outlen);
+}
+
+int
+delivery_user_write(const char *maildir, int msgfd, const char *sender,
+    const char *rcpt, const char *hostname, char *out, size_t outlen)
+{
+	struct delivery_file	 f;
+	char			 hdrs[MAILDIR_HEADERS_MAX_BYTES];
+	const char		*errstr;
+	int			 hlen, r;
+
+	memset(&f, 0, sizeof(f));
+	f.fd = -1;
+	if ((hlen = maildir_headers(hdrs, sizeof(hdrs), sender, rcpt,
+	    &errstr)) == -1) {
+		(void)snprintf(out, outlen, "5.1.3 %s", errstr);
+		return DELIVERY_EXIT_PERMFAIL;
+	}
+	if (maildir_open(&f.md, maildir, 1) == -1)
+		return delivery_fail(out, outlen, "open Maildir");
+	r = delivery_steps(&f, msgfd, hdrs, (size_t)hlen, rcpt, hostname,
+	    out, outlen);
+	if (r != DELIVERY_EXIT_OK) {
+		if (f.fd != -1)
+			(void)close(f.fd);
+		if (f.created)
+			(void)unlinkat(f.md.tmpfd, f.uniq, 0);
+	} else
+		(void)snprintf(out, outlen, "new/%s", f.final);
+	maildir_close(&f.md);
+	return r;
+}
+
+void
+delivery_user_main(const char *home, int msgfd, int reportfd,
+    const char *sender, const char *rcpt, const char *hostname)
+{
+	char	 path[PATH_MAX], out[QUEUE_ERROR_MAX_BYTES];
+	size_t	 len;
+	int	 r, n;
+
+	(void)umask(077);
+	sandbox_init(SANDBOX_MAILBOX);
+	n = snprintf(path, sizeof(path), "%s/Maildir", home);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		(void)snprintf(out, sizeof(out),
+		    "4.3.5 mail home path too long");
+		r = DELIVERY_EXIT_TEMPFAIL;
+	} else
+		r = delivery_user_write(path, msgfd, sender, rcpt, hostname,
+		    out, sizeof(out));
+	len = strlen(out);
+	if (len < sizeof(out) - 1)
+		out[len++] = '\n';
+	(void)delivery_write_all(reportfd, out, len);
+	_exit(r);
+}

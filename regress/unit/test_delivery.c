@@ -1,0 +1,415 @@
+/*
+ * The delivery agent's pure parts (queued/delivery.c, delivery_fork.c)
+ * and the Maildir writer of the delivery child (delivery_user.c), run
+ * here directly on a temporary directory: no fork, no privilege drop.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../queued/delivery.h"
+#include "maildir.h"
+#include "proto.h"
+
+#define NELEMS(a)	(sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Criterion runs each parameter in a fresh process: the cases hold their
+ * strings in arrays, never pointers into this one's address space.
+ */
+struct evpid_case {
+	char	 s[40];
+	int	 ok;
+};
+
+ParameterizedTestParameters(delivery, evpid)
+{
+	static struct evpid_case cases[] = {
+		{ "0123456789abcdef.1", 1 },
+		{ "0123456789abcdef.0", 1 },
+		{ "ffffffffffffffff.4294967295", 1 },
+		{ "0123456789ABCDEF.1", 0 },
+		{ "0123456789abcde.1", 0 },
+		{ "0123456789abcdef0.1", 0 },
+		{ "0123456789abcdef.", 0 },
+		{ "0123456789abcdef", 0 },
+		{ "0123456789abcdef.12345678901", 0 },
+		{ "0123456789abcdef.1a", 0 },
+		{ "0123456789abcdef.1\n", 0 },
+		{ "0123456789abcdef/1", 0 },
+		{ "../../etc/passwd", 0 },
+		{ "", 0 },
+	};
+
+	return cr_make_param_array(struct evpid_case, cases, NELEMS(cases));
+}
+
+ParameterizedTest(struct evpid_case *c, delivery, evpid)
+{
+	cr_assert_eq(delivery_evpid_valid(c->s) == 0, c->ok, "%s", c->s);
+}
+
+struct home_case {
+	char	 home[40];
+	int	 ok;
+};
+
+ParameterizedTestParameters(delivery, home)
+{
+	static struct home_case cases[] = {
+		{ "/var/mail/sallyport/alice", 1 },
+		{ "/home/alice", 1 },
+		{ "/home/alice/", 1 },
+		{ "/home/.alice", 1 },
+		{ "/home/alice..", 1 },
+		{ "/", 1 },
+		{ "home/alice", 0 },
+		{ "", 0 },
+		{ "/home/../etc", 0 },
+		{ "/home/alice/..", 0 },
+		{ "/home/./alice", 0 },
+		{ "/home/alice/.", 0 },
+		{ "/home/al\nice", 0 },
+		{ "/home/al\x7fice", 0 },
+	};
+
+	return cr_make_param_array(struct home_case, cases, NELEMS(cases));
+}
+
+ParameterizedTest(struct home_case *c, delivery, home)
+{
+	const char	*errstr = NULL;
+	int		 r = delivery_home_valid(c->home, &errstr);
+
+	cr_assert_eq(r == 0, c->ok, "%s", c->home);
+	if (!c->ok)
+		cr_assert_not_null(errstr);
+}
+
+Test(delivery, home_too_long)
+{
+	char		 home[PATH_MAX];
+	const char	*errstr;
+
+	memset(home, 'a', sizeof(home));
+	home[0] = '/';
+	home[PATH_MAX - 300] = '\0';
+	cr_assert_eq(delivery_home_valid(home, &errstr), 0);
+	home[PATH_MAX - 300] = 'a';
+	home[PATH_MAX - 200] = '\0';
+	cr_assert_eq(delivery_home_valid(home, &errstr), -1);
+}
+
+struct status_case {
+	int	 status;
+	int	 result;
+	int	 why;		/* a reason is given */
+};
+
+ParameterizedTestParameters(delivery, status)
+{
+	static struct status_case cases[] = {
+		{ W_EXITCODE(0, 0), RESULT_OK, 0 },
+		{ W_EXITCODE(DELIVERY_EXIT_TEMPFAIL, 0), RESULT_TEMPFAIL, 1 },
+		{ W_EXITCODE(DELIVERY_EXIT_PERMFAIL, 0), RESULT_PERMFAIL, 1 },
+		{ W_EXITCODE(1, 0), RESULT_TEMPFAIL, 1 },
+		{ W_EXITCODE(67, 0), RESULT_TEMPFAIL, 1 },
+		{ W_EXITCODE(255, 0), RESULT_TEMPFAIL, 1 },
+		{ W_EXITCODE(0, SIGKILL), RESULT_TEMPFAIL, 1 },
+		{ W_EXITCODE(0, SIGSEGV), RESULT_TEMPFAIL, 1 },
+		{ W_EXITCODE(0, SIGTERM), RESULT_TEMPFAIL, 1 },
+	};
+
+	return cr_make_param_array(struct status_case, cases, NELEMS(cases));
+}
+
+ParameterizedTest(struct status_case *c, delivery, status)
+{
+	const char	*why;
+
+	cr_assert_eq(delivery_status_result(c->status, &why), c->result);
+	cr_assert_eq(why != NULL, c->why);
+}
+
+struct clean_case {
+	char		 in[40];
+	size_t		 len;
+	size_t		 dstlen;
+	char		 want[40];
+};
+
+ParameterizedTestParameters(delivery, report_clean)
+{
+	static struct clean_case cases[] = {
+		{ "new/1.M2P3Q4.h,S=5\n", 20, 64, "new/1.M2P3Q4.h,S=5" },
+		{ "write: Disk quota exceeded\n", 27, 64,
+		    "write: Disk quota exceeded" },
+		{ "first\nsecond\n", 13, 64, "first" },
+		{ "a\tb\x1b[31mc\xff", 11, 64, "a?b?[31mc?" },
+		{ "abc\0def", 7, 64, "abc" },
+		{ "abcdef", 6, 4, "abc" },
+		{ "abcdef", 3, 64, "abc" },
+		{ "", 0, 64, "" },
+	};
+
+	return cr_make_param_array(struct clean_case, cases, NELEMS(cases));
+}
+
+ParameterizedTest(struct clean_case *c, delivery, report_clean)
+{
+	char	 buf[64];
+
+	delivery_report_clean(buf, c->dstlen, c->in, c->len);
+	cr_assert_str_eq(buf, c->want);
+}
+
+/*
+ * The Maildir writer.
+ */
+
+static char	*tdir;
+
+static void
+dir_setup(void)
+{
+	tdir = strdup("/tmp/sallyport-delivery-XXXXXX");
+	cr_assert_not_null(tdir);
+	cr_assert_not_null(mkdtemp(tdir));
+}
+
+static void
+dir_teardown(void)
+{
+	char	 cmd[512];
+
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tdir);
+	(void)system(cmd);
+	free(tdir);
+}
+
+/* A message file, open read-only, as the manager would pass it. */
+static int
+msg_open(const char *text)
+{
+	char	 path[512];
+	int	 fd;
+
+	(void)snprintf(path, sizeof(path), "%s/message", tdir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	(void)close(fd);
+	fd = open(path, O_RDONLY);
+	cr_assert_geq(fd, 0);
+	/* The writer reads with pread: the file offset must not matter. */
+	(void)lseek(fd, 5, SEEK_SET);
+	return fd;
+}
+
+/* The entries of <tdir>/Maildir/<sub>; returns how many, first in name. */
+static int
+dir_list(const char *sub, char *name, size_t namelen)
+{
+	char		 path[512];
+	DIR		*dp;
+	struct dirent	*de;
+	int		 n = 0;
+
+	(void)snprintf(path, sizeof(path), "%s/Maildir/%s", tdir, sub);
+	dp = opendir(path);
+	cr_assert_not_null(dp, "%s", path);
+	while ((de = readdir(dp)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n++ == 0 && name != NULL)
+			(void)strlcpy(name, de->d_name, namelen);
+	}
+	(void)closedir(dp);
+	return n;
+}
+
+static char *
+file_read(const char *sub, const char *name, struct stat *st)
+{
+	char	 path[1024], *buf;
+	int	 fd;
+
+	(void)snprintf(path, sizeof(path), "%s/Maildir/%s/%s", tdir, sub,
+	    name);
+	fd = open(path, O_RDONLY);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(fstat(fd, st), 0);
+	buf = calloc(1, (size_t)st->st_size + 1);
+	cr_assert_not_null(buf);
+	cr_assert_eq(read(fd, buf, (size_t)st->st_size), st->st_size);
+	(void)close(fd);
+	return buf;
+}
+
+static int
+deliver(int msgfd, const char *sender, const char *rcpt, const char *host,
+    char *out, size_t outlen)
+{
+	char	 maildir[512];
+
+	(void)snprintf(maildir, sizeof(maildir), "%s/Maildir", tdir);
+	return delivery_user_write(maildir, msgfd, sender, rcpt, host, out,
+	    outlen);
+}
+
+Test(delivery, write_ok, .init = dir_setup, .fini = dir_teardown)
+{
+	const char	*msg = "Received: from x\nSubject: hi\n\nbody\n";
+	const char	*want = "Return-Path: <alice@example.org>\n"
+			    "Delivered-To: bob@example.net\n"
+			    "Received: from x\nSubject: hi\n\nbody\n";
+	char		 out[512], name[512], suffix[64], *content;
+	struct stat	 st;
+	int		 fd = msg_open(msg), r;
+
+	r = deliver(fd, "alice@example.org", "bob@example.net", "mx/1:2",
+	    out, sizeof(out));
+	cr_assert_eq(r, DELIVERY_EXIT_OK, "%s", out);
+	cr_assert_eq(dir_list("new", name, sizeof(name)), 1);
+	cr_assert_eq(dir_list("tmp", NULL, 0), 0);
+	cr_assert_eq(dir_list("cur", NULL, 0), 0);
+	cr_assert_eq(strncmp(out, "new/", 4), 0);
+	cr_assert_str_eq(out + 4, name);
+	content = file_read("new", name, &st);
+	cr_assert_str_eq(content, want);
+	cr_assert_eq(st.st_mode & 07777, 0600);
+	(void)snprintf(suffix, sizeof(suffix), ".mx\\0571\\0722,S=%zu",
+	    strlen(want));
+	cr_assert(strlen(name) > strlen(suffix));
+	cr_assert_str_eq(name + strlen(name) - strlen(suffix), suffix,
+	    "%s", name);
+	cr_assert(strstr(name, ".M") != NULL && strstr(name, "P") != NULL &&
+	    strstr(name, "Q") != NULL);
+	free(content);
+	(void)close(fd);
+}
+
+Test(delivery, write_two_unique, .init = dir_setup, .fini = dir_teardown)
+{
+	char	 out1[512], out2[512];
+	int	 fd = msg_open("Subject: s\n\nb\n");
+
+	cr_assert_eq(deliver(fd, "", "b@x", "h", out1, sizeof(out1)), 0);
+	cr_assert_eq(deliver(fd, "", "b@x", "h", out2, sizeof(out2)), 0);
+	cr_assert_str_neq(out1, out2);
+	cr_assert_eq(dir_list("new", NULL, 0), 2);
+	cr_assert_eq(dir_list("tmp", NULL, 0), 0);
+	(void)close(fd);
+}
+
+Test(delivery, write_null_sender_empty_msg, .init = dir_setup,
+    .fini = dir_teardown)
+{
+	char		 out[512], name[512], *content;
+	struct stat	 st;
+	int		 fd = msg_open("");
+
+	cr_assert_eq(deliver(fd, "", "b@x", "h", out, sizeof(out)), 0);
+	cr_assert_eq(dir_list("new", name, sizeof(name)), 1);
+	content = file_read("new", name, &st);
+	cr_assert_str_eq(content, "Return-Path: <>\nDelivered-To: b@x\n");
+	free(content);
+	(void)close(fd);
+}
+
+Test(delivery, write_loop, .init = dir_setup, .fini = dir_teardown)
+{
+	char	 out[512];
+	int	 fd = msg_open("Received: x\nDelivered-To: Bob@Example.NET\n"
+		    "\nbody\n");
+
+	cr_assert_eq(deliver(fd, "a@x", "bob@example.net", "h", out,
+	    sizeof(out)), DELIVERY_EXIT_PERMFAIL);
+	cr_assert(strstr(out, "loop") != NULL, "%s", out);
+	cr_assert_eq(dir_list("new", NULL, 0), 0);
+	cr_assert_eq(dir_list("tmp", NULL, 0), 0);
+	(void)close(fd);
+}
+
+Test(delivery, write_loop_in_body_is_fine, .init = dir_setup,
+    .fini = dir_teardown)
+{
+	char	 out[512];
+	int	 fd = msg_open("Subject: s\n\nDelivered-To: b@x\n");
+
+	cr_assert_eq(deliver(fd, "a@x", "b@x", "h", out, sizeof(out)), 0);
+	cr_assert_eq(dir_list("new", NULL, 0), 1);
+	(void)close(fd);
+}
+
+Test(delivery, write_bad_rcpt, .init = dir_setup, .fini = dir_teardown)
+{
+	char		 out[512], path[600];
+	struct stat	 st;
+	int		 fd = msg_open("Subject: s\n\nb\n");
+
+	cr_assert_eq(deliver(fd, "a@x\nBcc: c@y", "b@x", "h", out,
+	    sizeof(out)), DELIVERY_EXIT_PERMFAIL);
+	/* Refused before the Maildir was touched. */
+	(void)snprintf(path, sizeof(path), "%s/Maildir", tdir);
+	cr_assert_eq(lstat(path, &st), -1);
+	(void)close(fd);
+}
+
+Test(delivery, write_read_error_cleans_tmp, .init = dir_setup,
+    .fini = dir_teardown)
+{
+	char	 out[512];
+	int	 fd;
+
+	/* A descriptor that cannot be read: EBADF on a write-only file. */
+	fd = open("/dev/null", O_WRONLY);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(deliver(fd, "a@x", "b@x", "h", out, sizeof(out)),
+	    DELIVERY_EXIT_TEMPFAIL);
+	cr_assert(strstr(out, "read message") != NULL, "%s", out);
+	cr_assert_eq(dir_list("new", NULL, 0), 0);
+	cr_assert_eq(dir_list("tmp", NULL, 0), 0);
+	(void)close(fd);
+}
+
+Test(delivery, write_no_home, .init = dir_setup, .fini = dir_teardown)
+{
+	char	 out[512], maildir[600];
+	int	 fd = msg_open("Subject: s\n\nb\n");
+
+	(void)snprintf(maildir, sizeof(maildir), "%s/nohome/Maildir", tdir);
+	cr_assert_eq(delivery_user_write(maildir, fd, "a@x", "b@x", "h", out,
+	    sizeof(out)), DELIVERY_EXIT_TEMPFAIL);
+	cr_assert(strstr(out, "Maildir") != NULL, "%s", out);
+	(void)close(fd);
+}
+
+Test(delivery, write_existing_tmp_file_kept, .init = dir_setup,
+    .fini = dir_teardown)
+{
+	char	 out[512], path[600];
+	int	 fd = msg_open("Subject: s\n\nb\n"), tfd;
+
+	/* A stale tmp/ file from a killed child stays: not ours to remove. */
+	cr_assert_eq(deliver(fd, "a@x", "b@x", "h", out, sizeof(out)), 0);
+	(void)snprintf(path, sizeof(path), "%s/Maildir/tmp/stale", tdir);
+	tfd = open(path, O_WRONLY | O_CREAT, 0600);
+	cr_assert_geq(tfd, 0);
+	(void)close(tfd);
+	cr_assert_eq(deliver(fd, "a@x", "b@x", "h", out, sizeof(out)), 0);
+	cr_assert_eq(dir_list("tmp", NULL, 0), 1);
+	cr_assert_eq(dir_list("new", NULL, 0), 2);
+	(void)close(fd);
+}
