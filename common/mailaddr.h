@@ -26,6 +26,13 @@ int	mailaddr_parse(const char *, struct mailaddr *, int smtputf8,
 	    const char **errstr);
 /* Writes local@domain into dst; -1 when it does not fit. */
 int	mailaddr_format(const struct mailaddr *, char *dst, size_t dstlen);
+/*
+ * Writes the local part with its quoting undone ("a\"b" becomes a"b)
+ * into dst, for comparing with table keys; a Dot-string is copied as
+ * it is.  -1 when it does not fit.
+ */
+int	mailaddr_local_unquote(const struct mailaddr *, char *dst,
+	    size_t dstlen);
 /* 0 when s is a valid Domain (RFC 5321 4.1.2), -1 otherwise. */
 int	mailaddr_valid_domain(const char *s, int smtputf8);
 

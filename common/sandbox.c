@@ -12,6 +12,7 @@
 #include "sandbox.h"
 
 #ifdef __linux__
+#include <sys/socket.h>
 #include <seccomp.h>
 
 /* Every role: memory, time, signals, event loop, I/O on open fds. */
@@ -56,6 +57,19 @@ static const int sandbox_files[] = {
 	SCMP_SYS(faccessat), SCMP_SYS(utimensat), SCMP_SYS(sendfile),
 };
 
+/*
+ * syslog(3) opens a new AF_UNIX datagram socket when /dev/log went away
+ * (syslogd restarted): allow exactly that, so logging survives it.
+ */
+static void
+sandbox_add_syslog(scmp_filter_ctx ctx)
+{
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect), 0) < 0)
+		fatalx("sandbox syslog rules refused");
+}
+
 static void
 sandbox_add(scmp_filter_ctx ctx, const int *calls, size_t n)
 {
@@ -84,6 +98,7 @@ sandbox_init(enum sandbox_role role)
 		fatalx("sandbox seccomp_init");
 #define ADD(a)	sandbox_add(ctx, a, sizeof(a) / sizeof(a[0]))
 	ADD(sandbox_base);
+	sandbox_add_syslog(ctx);
 	switch (role) {
 	case SANDBOX_ENGINE:
 		ADD(sandbox_engine);
