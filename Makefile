@@ -125,4 +125,4 @@ clean:
 	rm -f $(BINS) $(LIBS) common/libcommon.a common/parse.c $(UNIT_BIN)
 	find . -name '*.o' -delete -o -name '*.d' -delete
 
--include $(wildcard */*.d regress/unit/*.d)
+-include $(wildcard $(addsuffix /*.d,common $(PROGS)) regress/unit/*.d)

@@ -18,7 +18,7 @@
 
 #include "config.h"
 #include "ipc.h"
-#include "limits.h"
+#include "sp_limits.h"
 #include "proto.h"
 
 /*

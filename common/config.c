@@ -5,7 +5,7 @@
  * config_print's output, so that all of it can be unit-tested.
  */
 #include <sys/types.h>
-#include <sys/param.h>	/* PATH_MAX: <limits.h> is common/limits.h here */
+#include <limits.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -21,7 +21,7 @@
 
 #include "config.h"
 #include "config_int.h"
-#include "limits.h"
+#include "sp_limits.h"
 #include "log.h"
 
 /* RFC 1035 2.3.4: a label is at most 63 octets. */

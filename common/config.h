@@ -7,11 +7,6 @@
 #ifndef SALLYPORT_CONFIG_H
 #define SALLYPORT_CONFIG_H
 
-/*
- * PATH_MAX: <limits.h> alone does not give it here, since GCC's limits.h
- * reaches "common/limits.h" through #include_next even with -iquote.
- */
-#include <sys/param.h>
 #include <sys/queue.h>
 #include <limits.h>
 #include <stdint.h>

@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <event2/event.h>
 
-#include "limits.h"
+#include "sp_limits.h"
 
 #define IPC_F_FD	0x01	/* a descriptor comes with this message */
 

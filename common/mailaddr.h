@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "limits.h"
+#include "sp_limits.h"
 
 struct mailaddr {
 	/* As received; a quoted local part keeps its quotes. */

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "limits.h"
+#include "sp_limits.h"
 
 /* A file name in tmp/, new/ or cur/: one path component. */
 #define MAILDIR_NAME_MAX_BYTES		NAME_MAX

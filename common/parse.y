@@ -11,7 +11,7 @@
  */
 %{
 #include <sys/types.h>
-#include <sys/param.h>	/* PATH_MAX: <limits.h> is common/limits.h here */
+#include <limits.h>
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -22,7 +22,7 @@
 
 #include "config.h"
 #include "config_int.h"
-#include "limits.h"
+#include "sp_limits.h"
 
 /* A word or string longer than this is refused, so that a path fits. */
 #define PARSE_TOKEN_MAX_BYTES	(PATH_MAX - 1)

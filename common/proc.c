@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "ipc.h"
-#include "limits.h"
+#include "sp_limits.h"
 #include "log.h"
 #include "proc.h"
 

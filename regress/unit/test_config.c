@@ -20,7 +20,7 @@
 #include <criterion/parameterized.h>
 
 #include "config.h"
-#include "limits.h"
+#include "sp_limits.h"
 
 /*
  * Criterion may run each case in a freshly executed copy of this binary,

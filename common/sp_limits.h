@@ -1,7 +1,9 @@
 /*
  * Every limit sallyport enforces, with its unit in the name and, where one
  * exists, the document it comes from.  A value past a limit is refused,
- * never silently truncated.
+ * never silently truncated.  (STYLE.md calls this file limits.h; it is
+ * sp_limits.h so that it can never stand in for the system's <limits.h>,
+ * which GCC's own limits.h reaches with #include_next.)
  */
 #ifndef SALLYPORT_LIMITS_H
 #define SALLYPORT_LIMITS_H

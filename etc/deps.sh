@@ -1,0 +1,43 @@
+#!/bin/sh
+# Installs the Debian packages that sallyport needs to build and to run
+# its tests, when they are missing.  "make deps" runs it; as root it uses
+# apt-get, otherwise it prints the command to run and fails.
+set -eu
+
+BUILD="gcc make pkg-config bison libbsd-dev libtls-dev libssl-dev \
+libevent-dev libcriterion-dev libcrypt-dev libseccomp-dev"
+TESTS="python3 swaks openssl iproute2 procps"
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+	echo "deps: dpkg-query not found: this script knows Debian only;" \
+	    "install by hand: $BUILD $TESTS" >&2
+	exit 1
+fi
+
+missing=""
+for p in $BUILD $TESTS; do
+	# "ii" is the only state in which a package is really installed.
+	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+	case "$st" in
+	ii*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+
+if [ -z "$missing" ]; then
+	echo "deps: all packages are installed"
+	exit 0
+fi
+
+echo "deps: missing:$missing"
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: not root; run as root:" >&2
+	echo "  apt-get update && apt-get install -y$missing" >&2
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq $missing
+echo "deps: installed:$missing"

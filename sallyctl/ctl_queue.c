@@ -1,0 +1,298 @@
+/*
+ * The verbs sallyctl sends to the queue manager over control.sock: one
+ * blocking connection per command, a request, and its replies read up
+ * to MSG_CTL_END.  A reply that is not the one expected, or does not
+ * parse, ends the command with a message and exit status 1.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "log.h"
+#include "proto.h"
+#include "sallyctl.h"
+
+/* Room for an address or an error after strnvis(3). */
+#define CTL_VIS_MAX_BYTES	1024
+/* The request id; the queue manager echoes it in every reply. */
+#define CTL_PEERID		1
+
+typedef int	(*ctl_item_cb)(struct ipc_msg *, void *);
+
+static struct ipc_out	ctl_out;
+static uint8_t		ctl_inbuf[sizeof(struct ipc_hdr) +
+			    IPC_PAYLOAD_MAX_BYTES];
+
+/* Makes fd blocking, with a receive timeout. */
+static int
+ctl_queue_sockopts(int fd)
+{
+	struct timeval	 tv = { CTL_REPLY_TIMEOUT_SECS, 0 };
+	int		 flags;
+
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1)
+		return -1;
+	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+/* Connects to control.sock and exchanges HELLOs; -1 after a message. */
+static int
+ctl_queue_connect(struct ctl_env *env)
+{
+	int	 fd;
+
+	if ((fd = ipc_connect(env->sock)) == -1) {
+		warn("cannot connect to queued: %s", env->sock);
+		return -1;
+	}
+	if (ctl_queue_sockopts(fd) == -1) {
+		warn("%s", env->sock);
+		(void)close(fd);
+		return -1;
+	}
+	if (ipc_hello_sync(fd, ROLE_CTL, ROLE_BIT(ROLE_QUEUED)) == -1) {
+		warn("queued refused the connection: %s", env->sock);
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Receives one reply; -1 after a message. */
+static int
+ctl_queue_recv(int fd, struct ipc_msg *m)
+{
+	if (ipc_recv_sync(fd, m, ctl_inbuf, sizeof(ctl_inbuf)) == 0) {
+		if (m->hdr.peerid == CTL_PEERID)
+			return 0;
+		warnx("reply from queued for another request: %s",
+		    ipc_type_name(m->hdr.type));
+		ipc_msg_clear(m);
+		return -1;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		warnx("no reply from queued in %d seconds",
+		    CTL_REPLY_TIMEOUT_SECS);
+	else if (errno == ECONNRESET)
+		warnx("queued closed the connection");
+	else
+		warn("reading the reply of queued");
+	return -1;
+}
+
+static void
+ctl_queue_unexpected(struct ipc_msg *m)
+{
+	warnx("malformed or unexpected reply from queued: %s",
+	    ipc_type_name(m->hdr.type));
+	ipc_msg_clear(m);
+}
+
+/*
+ * Sends the request in ctl_out, prints header (unless NULL) once it is
+ * sent, then hands each reply of type item to cb until MSG_CTL_END.
+ * 0, or 1 after a message.
+ */
+static int
+ctl_queue_stream(struct ctl_env *env, const char *header, uint32_t item,
+    ctl_item_cb cb, void *arg)
+{
+	struct ipc_msg	 m;
+	int		 fd, r = 1;
+
+	if ((fd = ctl_queue_connect(env)) == -1)
+		return 1;
+	if (ipc_send_sync(fd, &ctl_out, -1) == -1) {
+		warn("sending to queued");
+		goto done;
+	}
+	if (header != NULL)
+		fputs(header, stdout);
+	for (;;) {
+		if (ctl_queue_recv(fd, &m) == -1)
+			goto done;
+		if (m.hdr.type == MSG_CTL_END && ctl_reply_end(&m) == 0)
+			break;
+		if (m.hdr.type != item || cb(&m, arg) == -1) {
+			ctl_queue_unexpected(&m);
+			goto done;
+		}
+	}
+	r = 0;
+done:
+	(void)close(fd);
+	return r;
+}
+
+static const char *
+ctl_vis(char *dst, size_t dstlen, const char *src, const char *empty)
+{
+	if (*src == '\0')
+		return empty;
+	return log_vis(dst, dstlen, src, strlen(src));
+}
+
+static int
+ctl_print_entry(struct ipc_msg *m, void *arg)
+{
+	static struct ctl_entry	 e;
+	char			 sender[CTL_VIS_MAX_BYTES];
+	char			 rcpt[CTL_VIS_MAX_BYTES];
+	char			 error[CTL_VIS_MAX_BYTES];
+	char			 evpid[CTL_VIS_MAX_BYTES];
+	char			 age[32], next[32];
+	uint64_t		 now = *(uint64_t *)arg;
+
+	if (ctl_reply_entry(m, &e) == -1 ||
+	    ctl_age_format(ctl_elapsed(e.created, now), age,
+	    sizeof(age)) == -1 ||
+	    ctl_age_format(ctl_elapsed(now, e.next_try), next,
+	    sizeof(next)) == -1)
+		return -1;
+	/* The manager sends 0 while a delivery is under way. */
+	if (e.next_try == 0)
+		(void)strlcpy(next, "active", sizeof(next));
+	else if (e.next_try <= now)
+		(void)strlcpy(next, "now", sizeof(next));
+	printf("%-20s %-24s %-24s %5s %7" PRIu32 " %6s %s\n",
+	    ctl_vis(evpid, sizeof(evpid), e.evpid, "-"),
+	    ctl_vis(sender, sizeof(sender), e.sender, "<>"),
+	    ctl_vis(rcpt, sizeof(rcpt), e.rcpt, "-"), age, e.retries, next,
+	    ctl_vis(error, sizeof(error), e.error, "-"));
+	return 0;
+}
+
+int
+ctl_show_queue(struct ctl_env *env, const char *arg)
+{
+	char		 header[128];
+	uint64_t	 now = (uint64_t)time(NULL);
+
+	(void)arg;
+	(void)snprintf(header, sizeof(header),
+	    "%-20s %-24s %-24s %5s %7s %6s %s\n", "EVPID", "SENDER",
+	    "RECIPIENT", "AGE", "RETRIES", "NEXT", "LAST ERROR");
+	ipc_out_init(&ctl_out, MSG_CTL_QUEUE_LIST, CTL_PEERID);
+	return ctl_queue_stream(env, header, MSG_CTL_QUEUE_ENTRY,
+	    ctl_print_entry, &now);
+}
+
+static int
+ctl_print_stat(struct ipc_msg *m, void *arg)
+{
+	static struct ctl_stat	 st;
+	char			 name[CTL_VIS_MAX_BYTES];
+
+	(void)arg;
+	if (ctl_reply_stat(m, &st) == -1)
+		return -1;
+	printf("%s %" PRIu64 "\n", ctl_vis(name, sizeof(name), st.name, "-"),
+	    st.value);
+	return 0;
+}
+
+int
+ctl_show_stats(struct ctl_env *env, const char *arg)
+{
+	(void)arg;
+	ipc_out_init(&ctl_out, MSG_CTL_STATS, CTL_PEERID);
+	return ctl_queue_stream(env, NULL, MSG_CTL_STAT, ctl_print_stat, NULL);
+}
+
+struct ctl_procs_state {
+	uint64_t	 now;
+	int		 down;
+};
+
+static int
+ctl_print_proc(struct ipc_msg *m, void *arg)
+{
+	static struct ctl_proc	 p;
+	struct ctl_procs_state	*s = arg;
+	char			 name[CTL_VIS_MAX_BYTES], up[32];
+
+	if (ctl_reply_proc(m, &p) == -1 ||
+	    ctl_age_format(ctl_elapsed(p.started, s->now), up,
+	    sizeof(up)) == -1)
+		return -1;
+	(void)ctl_vis(name, sizeof(name), p.name, "-");
+	if (!p.up) {
+		s->down = 1;
+		printf("queued/%-17s %-8s %-8s %s\n", name, "-", "-", "down");
+	} else
+		printf("queued/%-17s %-8" PRIu32 " %-8s %s\n", name, p.pid, up,
+		    "up");
+	return 0;
+}
+
+int
+ctl_queue_procs(struct ctl_env *env)
+{
+	struct ctl_procs_state	 s;
+
+	s.now = (uint64_t)time(NULL);
+	s.down = 0;
+	ipc_out_init(&ctl_out, MSG_CTL_STATUS, CTL_PEERID);
+	if (ctl_queue_stream(env, NULL, MSG_CTL_PROC, ctl_print_proc, &s) != 0)
+		return 1;
+	return s.down;
+}
+
+/* MSG_CTL_SCHEDULE or MSG_CTL_REMOVE; done is "scheduled" or "removed". */
+static int
+ctl_queue_command(struct ctl_env *env, uint32_t type, const char *id,
+    const char *done)
+{
+	static struct ctl_result r;
+	struct ipc_msg		 m;
+	char			 msg[CTL_VIS_MAX_BYTES];
+	int			 fd, status = 1;
+
+	ipc_out_init(&ctl_out, type, CTL_PEERID);
+	ipc_put_str(&ctl_out, id);
+	if ((fd = ctl_queue_connect(env)) == -1)
+		return 1;
+	if (ipc_send_sync(fd, &ctl_out, -1) == -1)
+		warn("sending to queued");
+	else if (ctl_queue_recv(fd, &m) == 0) {
+		if (ctl_reply_result(&m, &r) == -1)
+			ctl_queue_unexpected(&m);
+		else if (r.result != RESULT_OK)
+			warnx("%s: %s", id,
+			    ctl_vis(msg, sizeof(msg), r.message, "failed"));
+		else {
+			printf("%" PRIu32 " envelope%s %s", r.count,
+			    r.count == 1 ? "" : "s", done);
+			if (r.message[0] != '\0')
+				printf(" (%s)", ctl_vis(msg, sizeof(msg),
+				    r.message, ""));
+			printf("\n");
+			status = 0;
+		}
+	}
+	(void)close(fd);
+	return status;
+}
+
+int
+ctl_schedule(struct ctl_env *env, const char *id)
+{
+	return ctl_queue_command(env, MSG_CTL_SCHEDULE, id, "scheduled");
+}
+
+int
+ctl_remove(struct ctl_env *env, const char *id)
+{
+	return ctl_queue_command(env, MSG_CTL_REMOVE, id, "removed");
+}
