@@ -32,7 +32,7 @@
 #include "config.h"
 #include "delivery.h"
 #include "ipc.h"
-#include "limits.h"
+#include "sp_limits.h"
 #include "log.h"
 #include "maildir.h"
 #include "proto.h"

@@ -21,7 +21,7 @@
 #include <sysexits.h>
 #include <event2/event.h>
 
-#include "limits.h"
+#include "sp_limits.h"
 
 struct config;
 struct ipc_conn;

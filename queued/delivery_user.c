@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "delivery.h"
-#include "limits.h"
+#include "sp_limits.h"
 #include "maildir.h"
 #include "sandbox.h"
 

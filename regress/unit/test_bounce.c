@@ -110,7 +110,8 @@ assert_in_order(const char *text, const char *const *needles, size_t n)
 
 	for (i = 0; i < n; i++) {
 		p = strstr(p, needles[i]);
-		cr_assert_not_null(p, "missing or out of order: %s", needles[i]);
+		cr_assert_not_null(p, "missing or out of order: %s",
+		    needles[i]);
 		p += strlen(needles[i]);
 	}
 }

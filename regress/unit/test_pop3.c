@@ -40,7 +40,8 @@ struct parse_case {
 /* 250 bytes: with "NOOP " and CRLF, 257 octets: over RFC 2449's 255. */
 #define X250	X50 X50 X50 X50 X50
 /* "NOOP " and 248 bytes and CRLF: 255 octets, the longest line. */
-#define X248	X50 X50 X50 X50 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+#define X48	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+#define X248	X50 X50 X50 X50 X48
 
 static struct parse_case parse_cases[] = {
 	/* AUTHORIZATION, before USER. */
@@ -291,7 +292,9 @@ struct uidl_case {
 	char	 uidl[80];	/* "" when a digest is expected */
 };
 
-#define N70	"1732352891.M123456P12345Q1.mail.example.org,S=1234567890123456789"
+/* 65 characters. */
+#define N70	"1732352891.M123456P12345Q1.mail.example.org," \
+		"S=1234567890123456789"
 static struct uidl_case uidl_cases[] = {
 	{ "1732352891.M123456P12345Q1.host,S=1234",
 	    "1732352891.M123456P12345Q1.host,S=1234" },

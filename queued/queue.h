@@ -1,0 +1,373 @@
+/*
+ * The queue manager's internals, shared by queue_*.c.  The manager runs
+ * as user queue, chrooted into the spool; every path below is relative
+ * to the spool (see doc/INTERNALS.md "The spool").
+ *
+ *   queue_manager.c	main, the parent channel, the peers' connections
+ *   queue_smtp.c	queue.sock: messages coming in from smtpd
+ *   queue_commit.c	the durable group commit
+ *   queue_envelope.c	the envelope file format, ids, backoff (pure)
+ *   queue_bounce.c	the RFC 3464 bounce text (pure)
+ *   queue_store.c	the spool's files: load, write, remove, fsync
+ *   queue_recover.c	the schedule rebuilt from the disk at start
+ *   queue_sched.c	the in-memory index and the scheduler
+ *   queue_expand.c	recipients expanded through authd
+ *   queue_deliver.c	delivery, results, failures, bounces
+ *   queue_control.c	control.sock: sallyctl's requests
+ */
+#ifndef SALLYPORT_QUEUE_H
+#define SALLYPORT_QUEUE_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/tree.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <event2/event.h>
+
+#include "sp_limits.h"
+
+struct config;
+struct ipc_conn;
+struct ipc_msg;
+
+/*
+ * Sizes of the spool's names and of the envelope's fields.  XXX these
+ * belong in common/limits.h once the format settles.
+ */
+#define QUEUE_MSGID_HEX_DIGITS		16
+#define QUEUE_MSGID_MAX_BYTES		(QUEUE_MSGID_HEX_DIGITS + 1)
+/* "<msgid>.<n>", n a u32 in decimal (10 digits), and the NUL. */
+#define QUEUE_EVPID_MAX_BYTES		(QUEUE_MSGID_HEX_DIGITS + 12)
+/* RFC 5321 4.5.3.1.4: the HELO argument comes on a command line. */
+#define QUEUE_HELO_MAX_BYTES		SMTP_CMD_LINE_MAX_BYTES
+/* smtpd's description of the client: "[address]:port" and a name. */
+#define QUEUE_CLIENT_MAX_BYTES		256
+/* Past this size over the configured maximum a message is refused. */
+#define QUEUE_HEADER_SLACK_BYTES	(64 * 1024)
+/* Original headers quoted in a bounce (RFC 3464 text/rfc822-headers). */
+#define QUEUE_BOUNCE_HEADERS_MAX_BYTES	(32 * 1024)
+#define QUEUE_BOUNCE_MAX_BYTES		(QUEUE_BOUNCE_HEADERS_MAX_BYTES + \
+					    8192)
+/* Open sallyctl connections. */
+#define QUEUE_CTL_CONNS_MAX		16
+/* Queue list entries sent per turn of the event loop. */
+#define QUEUE_CTL_LIST_BATCH		256
+/* Attempts at drawing a msgid that is not in use. */
+#define QUEUE_MSGID_TRIES_MAX		16
+
+/* Envelopes being rewritten are "tmp.<evpid>" until renamed. */
+#define QUEUE_TMP_PREFIX		"tmp."
+
+/* One recipient of one message: the envelope file's contents. */
+struct envelope {
+	char		 evpid[QUEUE_EVPID_MAX_BYTES];
+	char		 msgid[QUEUE_MSGID_MAX_BYTES];
+	/* "" or the envelope this one was expanded from. */
+	char		 parent[QUEUE_EVPID_MAX_BYTES];
+	char		 sender[SMTP_PATH_MAX_BYTES + 1];	/* "" is <> */
+	char		 rcpt[SMTP_PATH_MAX_BYTES + 1];
+	char		 orig_rcpt[SMTP_PATH_MAX_BYTES + 1];
+	/* The local user, after expansion; "" before, or when remote. */
+	char		 mailbox[AUTH_USER_MAX_BYTES + 1];
+	int		 remote;	/* rcpt is to be relayed */
+	char		 helo[QUEUE_HELO_MAX_BYTES + 1];
+	char		 client[QUEUE_CLIENT_MAX_BYTES + 1];
+	int64_t		 created;
+	uint32_t	 retries;
+	int64_t		 next_try;
+	char		 last_error[QUEUE_ERROR_MAX_BYTES + 1];
+};
+
+/* queue_envelope.c: no I/O. */
+/*
+ * Parses an envelope file's contents.  0, or -1 with *errstr saying
+ * what is wrong (unknown or repeated key, missing key, bad value).
+ */
+int	envelope_parse(const char *buf, size_t len, struct envelope *,
+	    const char **errstr);
+/* Writes the file's contents into buf; the length, or -1 with *errstr. */
+int	envelope_serialise(const struct envelope *, char *buf, size_t buflen,
+	    const char **errstr);
+/* 1 when s is a msgid (16 lower-case hex digits), else 0. */
+int	queue_msgid_valid(const char *s);
+/* 1 when s is "<msgid>.<n>" with n a decimal u32 above 0, else 0. */
+int	queue_evpid_valid(const char *s);
+/* The n of a valid evpid. */
+uint32_t queue_evpid_number(const char *evpid);
+/* 1 when evpid (valid) belongs to msgid, else 0. */
+int	queue_evpid_of(const char *evpid, const char *msgid);
+/* 1 when s holds no control character and fits max bytes, else 0. */
+int	queue_text_valid(const char *s, size_t max);
+/* Copies src into dst with every control character made a '?'. */
+void	queue_text_clean(char *dst, size_t dstlen, const char *src);
+/* The delay before retry number retries (1 for the first), in seconds. */
+uint32_t queue_backoff(uint32_t retries, uint32_t min_secs,
+	    uint32_t max_secs);
+/* The time of the next try after a failure at now, never past expiry. */
+int64_t	queue_next_try(int64_t now, int64_t created, uint32_t retries,
+	    const struct config *);
+/*
+ * The address for Delivered-To: rcpt itself when its local part is the
+ * mailbox, else "<mailbox>@<domain of rcpt>".  -1 when it does not fit.
+ */
+int	queue_delivered_to(const char *rcpt, const char *mailbox, char *dst,
+	    size_t dstlen);
+
+/* queue_bounce.c: no I/O. */
+struct bounce_info {
+	const char	*hostname;
+	const char	*msgid;		/* the bounce's own */
+	const char	*to;		/* the failed message's sender */
+	const char	*rcpt;
+	const char	*orig_rcpt;
+	const char	*error;
+	int		 expired;
+	int64_t		 arrival;
+	int64_t		 now;
+	const char	*headers;	/* the failed message's headers */
+	size_t		 headerslen;
+};
+/* The bounce's whole text (LF line ends).  Its length, or -1. */
+int	queue_bounce_build(const struct bounce_info *, char *buf,
+	    size_t buflen);
+/* The RFC 3463 status for an error text: its own, or the default. */
+void	queue_bounce_status(const char *error, int expired, char *dst,
+	    size_t dstlen);
+/* The header block at the start of a message, cut at a line end. */
+size_t	queue_bounce_headers(const char *msg, size_t len, size_t max);
+/* RFC 5322 3.3 date-time, in UTC.  -1 when it does not fit. */
+int	queue_rfc5322_date(int64_t t, char *dst, size_t dstlen);
+
+/* In-memory index: one qmsg per message directory, one qenv each rcpt. */
+enum qenv_state {
+	QENV_WAITING = 0,	/* in the schedule */
+	QENV_IDLE,		/* being worked on, neither scheduled nor out */
+	QENV_EXPANDING,		/* asked authd */
+	QENV_DELIVERING,	/* given to the delivery agent */
+};
+
+enum qenv_kind {
+	QENV_UNEXPANDED = 0,
+	QENV_MAILBOX,
+	QENV_REMOTE,
+};
+
+struct qmsg;
+
+struct qenv {
+	RB_ENTRY(qenv)		 id_entry;
+	RB_ENTRY(qenv)		 sched_entry;
+	TAILQ_ENTRY(qenv)	 msg_entry;
+	TAILQ_ENTRY(qenv)	 flight_entry;
+	struct qmsg		*msg;
+	char			 evpid[QUEUE_EVPID_MAX_BYTES];
+	int64_t			 next_try;
+	enum qenv_state		 state;
+	enum qenv_kind		 kind;
+	uint32_t		 reqid;		/* of the request in flight */
+	int			 wait_authd;	/* delayed: authd was down */
+};
+
+struct qmsg {
+	RB_ENTRY(qmsg)		 entry;
+	char			 msgid[QUEUE_MSGID_MAX_BYTES];
+	TAILQ_HEAD(, qenv)	 envs;
+	uint32_t		 nenvs;
+	uint32_t		 next_n;	/* next expansion's first n */
+};
+
+struct queue_stats {
+	uint64_t	 received;	/* messages created */
+	uint64_t	 committed;
+	uint64_t	 commit_batches;
+	uint64_t	 commit_failed;
+	uint64_t	 aborted;
+	uint64_t	 delivered;
+	uint64_t	 tempfail;
+	uint64_t	 permfail;
+	uint64_t	 expired;
+	uint64_t	 bounces;
+	uint64_t	 removed;
+	uint64_t	 expanded;
+	uint64_t	 corrupt;
+	uint64_t	 recovered;	/* envelopes found at start */
+};
+
+/* A message being received over queue.sock (queue_commit.c). */
+enum incoming_state {
+	IN_OPEN = 0,		/* smtpd writes it */
+	IN_BATCH,		/* waits for the group commit */
+};
+
+struct qclient;
+
+struct incoming {
+	TAILQ_ENTRY(incoming)	 entry;		/* the client's */
+	TAILQ_ENTRY(incoming)	 batch_entry;
+	struct qclient		*client;	/* NULL: made here */
+	uint32_t		 peerid;
+	enum incoming_state	 state;
+	char			 msgid[QUEUE_MSGID_MAX_BYTES];
+	int			 rfd;		/* our descriptor */
+	off_t			 size;
+	struct envelope		*envs;
+	size_t			 nenvs;
+	int			 failed;
+	int			 renamed;
+};
+
+TAILQ_HEAD(incoming_list, incoming);
+
+struct qclient {
+	TAILQ_ENTRY(qclient)	 entry;
+	struct ipc_conn		*conn;
+	struct incoming_list	 msgs;
+	unsigned int		 nmsgs;
+};
+
+
+/* The manager's state. */
+struct qmgr {
+	struct config		*conf;
+	struct event_base	*base;
+	int			 incoming_fd;	/* incoming/ */
+	int			 queue_fd;	/* queue/ */
+	int			 corrupt_fd;	/* corrupt/ */
+	struct ipc_conn		*parent;
+	struct ipc_conn		*delivery;
+	struct ipc_conn		*authd;
+	int			 authd_asked;	/* a connect request is out */
+	unsigned int		 authd_backoff;	/* seconds */
+	struct event		*ev_authd;
+	struct event		*ev_sched;
+	uint32_t		 next_reqid;
+	unsigned int		 inflight;
+	TAILQ_HEAD(, qenv)	 flight;
+	struct queue_stats	 stats;
+	time_t			 started;
+};
+
+extern struct qmgr	 qm;
+
+/* queue_manager.c */
+/* The authd connection, or NULL (a connection is then being made). */
+struct ipc_conn	*queue_authd(void);
+/* Seconds before a request that needs authd should be tried again. */
+unsigned int	 queue_authd_delay(void);
+/* Asks the parent for the processes' status, for control request id. */
+int		 queue_parent_proc_query(uint32_t id);
+/* A fresh request id, never 0. */
+uint32_t	 queue_reqid(void);
+
+/* queue_commit.c */
+void	queue_commit_init(void);
+/* Creates incoming/<msgid>/ with a fresh msgid.  0 or -1. */
+int	queue_msgid_new(char *msgid, size_t len);
+/* Queues a checked message for this turn's group commit. */
+void	queue_commit_enqueue(struct incoming *);
+/* Takes a message out of the pending group commit, if it is in. */
+void	queue_commit_dequeue(struct incoming *);
+/* Closes, optionally removes incoming/<msgid>, unlinks and frees. */
+void	incoming_free(struct incoming *, int purge);
+/*
+ * Durably commits a message made here (a bounce) into incoming/<msgid>
+ * (made by queue_msgid_new): text, and one envelope from tmpl.  On
+ * failure incoming/<msgid> is removed.  0 or -1.
+ */
+int	queue_commit_local(const char *msgid, const char *text, size_t len,
+	    const struct envelope *tmpl);
+
+/* queue_smtp.c */
+void	queue_smtp_init(int listenfd);
+
+/* queue_store.c */
+/* Reads and parses the envelope file at path under dirfd.  0 or -1. */
+int	queue_store_read(int dirfd, const char *path, struct envelope *,
+	    const char **errstr);
+/* Reads queue/<msgid>/<evpid>, checking the id inside.  0 or -1. */
+int	queue_store_load(const char *msgid, const char *evpid,
+	    struct envelope *, const char **errstr);
+/* Replaces an envelope durably: tmp file, fsync, rename, fsync dir. */
+int	queue_store_update(const struct envelope *);
+/* Writes several envelopes of one message durably, one dir fsync. */
+int	queue_store_add(const struct envelope *, size_t n);
+/* Writes a new envelope file into an open directory and fsyncs it. */
+int	queue_store_write_new(int dirfd, const struct envelope *);
+/* Removes an envelope durably. */
+int	queue_store_remove(const char *msgid, const char *evpid);
+/* Removes a message directory whose envelopes are all gone. */
+int	queue_store_msg_remove(const char *msgid);
+/* Removes a directory under dirfd and every file in it. */
+int	queue_store_purge(int dirfd, const char *name);
+/* Moves queue/<msgid> to corrupt/.  0 or -1. */
+int	queue_store_corrupt(const char *msgid);
+/* The message file, read-only, or -1. */
+int	queue_store_open_message(const char *msgid);
+int	queue_store_fsync_dir(int fd);
+
+/* queue_recover.c */
+/* Empties incoming/, reads queue/ and fills the index.  fatal on I/O. */
+void	queue_recover(void);
+
+/* queue_sched.c */
+void		 queue_sched_init(void);
+struct qmsg	*queue_msg_find(const char *msgid);
+struct qmsg	*queue_msg_add(const char *msgid);
+struct qenv	*queue_env_find(const char *evpid);
+/* Drops a message without envelopes from the index. */
+void		 queue_msg_forget(struct qmsg *);
+/* Adds an envelope of msg to the index and the schedule. */
+struct qenv	*queue_env_add(struct qmsg *, const struct envelope *);
+/* Drops an envelope from the index; its message stays. */
+void		 queue_env_forget(struct qenv *);
+/* Puts an envelope (back) into the schedule, due at when. */
+void		 queue_sched_insert(struct qenv *, int64_t when);
+/* Takes an envelope out of the schedule. */
+void		 queue_sched_remove(struct qenv *);
+/* authd is back: what waited for it is due now. */
+void		 queue_sched_wake_authd(void);
+/* Runs the scheduler from the event loop, soon. */
+void		 queue_sched_kick(void);
+/* The first envelope of the index (by evpid) after evpid, or NULL. */
+struct qenv	*queue_env_next(const char *evpid);
+/* Counts of what the index holds. */
+uint64_t	 queue_env_count(void);
+uint64_t	 queue_msg_count(void);
+/* Calls fn for every envelope matching id (msgid, evpid or "all"). */
+int		 queue_env_foreach(const char *id,
+		    void (*fn)(struct qenv *, void *), void *arg);
+
+/* queue_deliver.c */
+/* Works on one due envelope, taken out of the schedule (QENV_IDLE). */
+void	queue_deliver_process(struct qenv *);
+/* Hands an expanded envelope to the delivery agent. */
+void	queue_deliver_start(struct qenv *, struct envelope *);
+void	queue_deliver_result(struct ipc_conn *, struct ipc_msg *);
+/* A temporary failure: retry later, durably. */
+void	queue_fail_temp(struct qenv *, struct envelope *, const char *error);
+/* A permanent failure or an expiry: bounce, then remove. */
+void	queue_fail_perm(struct qenv *, struct envelope *, const char *error,
+	    int expired);
+/* Removes an envelope from the disk, then from the index.  0 or -1. */
+int	queue_env_remove(struct qenv *);
+/* Drops an envelope from the index, and its message when it was last. */
+void	queue_env_drop(struct qenv *);
+/* A request to a peer is out for the envelope. */
+void	queue_flight_add(struct qenv *, enum qenv_state);
+/* The envelope of the request reqid in state, or NULL. */
+struct qenv *queue_flight_find(uint32_t reqid, enum qenv_state);
+/* The answer came: the envelope is QENV_IDLE again. */
+void	queue_flight_end(struct qenv *);
+/* Every request to a peer that went away goes back to the schedule. */
+void	queue_flight_requeue(enum qenv_state, unsigned int delay);
+
+/* queue_expand.c */
+void	queue_expand_start(struct qenv *, struct envelope *);
+void	queue_expand_result(struct ipc_conn *, struct ipc_msg *);
+
+/* queue_control.c */
+void	queue_control_init(int listenfd);
+void	queue_control_proc_status(struct ipc_msg *);
+
+#endif

@@ -1,0 +1,339 @@
+/*
+ * What happens to a due envelope: expiry, expansion, delivery through
+ * the delivery agent, and the outcome of each: removal, a retry later,
+ * or a bounce.  Runs in the queue manager (user queue, chroot spool).
+ *
+ * A result is recorded on disk the moment it arrives (the envelope
+ * unlinked and its directory fsynced, or rewritten) so that a crash
+ * repeats at most the deliveries whose results were still on the way.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ipc.h"
+#include "log.h"
+#include "proto.h"
+#include "queue.h"
+
+#define QUEUE_LOG_TEXT_BYTES	(QUEUE_ERROR_MAX_BYTES * 4)
+
+static struct ipc_out	 out;
+
+void
+queue_flight_add(struct qenv *q, enum qenv_state state)
+{
+	q->state = state;
+	q->reqid = queue_reqid();
+	TAILQ_INSERT_TAIL(&qm.flight, q, flight_entry);
+	qm.inflight++;
+}
+
+struct qenv *
+queue_flight_find(uint32_t reqid, enum qenv_state state)
+{
+	struct qenv	*q;
+
+	TAILQ_FOREACH(q, &qm.flight, flight_entry)
+		if (q->reqid == reqid)
+			return q->state == state ? q : NULL;
+	return NULL;
+}
+
+void
+queue_flight_end(struct qenv *q)
+{
+	TAILQ_REMOVE(&qm.flight, q, flight_entry);
+	qm.inflight--;
+	q->state = QENV_IDLE;
+	q->reqid = 0;
+	queue_sched_kick();
+}
+
+void
+queue_flight_requeue(enum qenv_state state, unsigned int delay)
+{
+	struct qenv	*q, *next;
+	int64_t		 when = time(NULL) + delay;
+
+	for (q = TAILQ_FIRST(&qm.flight); q != NULL; q = next) {
+		next = TAILQ_NEXT(q, flight_entry);
+		if (q->state != state)
+			continue;
+		log_info("%s queue requeued reason=%s", q->evpid,
+		    state == QENV_DELIVERING ? "delivery-down" : "authd-down");
+		queue_flight_end(q);
+		queue_sched_insert(q, when);
+		q->wait_authd = state == QENV_EXPANDING;
+	}
+}
+
+void
+queue_env_drop(struct qenv *q)
+{
+	struct qmsg	*m = q->msg;
+
+	queue_env_forget(q);
+	if (m->nenvs > 0)
+		return;
+	if (queue_store_msg_remove(m->msgid) == -1)
+		log_warn("%s queue msg-remove-failed", m->msgid);
+	else
+		log_debug("%s queue msg-removed", m->msgid);
+	queue_msg_forget(m);
+}
+
+int
+queue_env_remove(struct qenv *q)
+{
+	if (queue_store_remove(q->msg->msgid, q->evpid) == -1) {
+		log_warn("%s queue remove-failed", q->evpid);
+		return -1;
+	}
+	queue_env_drop(q);
+	return 0;
+}
+
+void
+queue_fail_temp(struct qenv *q, struct envelope *e, const char *error)
+{
+	char	 vis[QUEUE_LOG_TEXT_BYTES];
+	int64_t	 now = time(NULL);
+
+	if (e->retries < UINT32_MAX)
+		e->retries++;
+	queue_text_clean(e->last_error, sizeof(e->last_error), error);
+	e->next_try = queue_next_try(now, e->created, e->retries, qm.conf);
+	if (queue_store_update(e) == -1)
+		log_warn("%s queue update-failed", e->evpid);
+	qm.stats.tempfail++;
+	log_info("%s queue tempfail retries=%u next-try=+%llds error=\"%s\"",
+	    e->evpid, e->retries, (long long)(e->next_try - now),
+	    log_vis(vis, sizeof(vis), e->last_error, strlen(e->last_error)));
+	queue_sched_insert(q, e->next_try);
+}
+
+/*
+ * Reads the start of the failed message: its header block.  A message
+ * that cannot be read gives none: the sender still hears of the failure.
+ */
+static size_t
+queue_bounce_read_headers(const struct envelope *e, char *buf, size_t len)
+{
+	ssize_t	 n;
+	size_t	 off = 0;
+	int	 fd;
+
+	if ((fd = queue_store_open_message(e->msgid)) == -1) {
+		log_warn("%s queue bounce-without-headers", e->evpid);
+		return 0;
+	}
+	while (off < len) {
+		n = pread(fd, buf + off, len - off, (off_t)off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	(void)close(fd);
+	return queue_bounce_headers(buf, off, len);
+}
+
+/* The bounce's envelope: from <>, to the failed message's sender. */
+static void
+queue_bounce_envelope(const struct envelope *e, int64_t now,
+    struct envelope *tmpl)
+{
+	memset(tmpl, 0, sizeof(*tmpl));
+	(void)strlcpy(tmpl->rcpt, e->sender, sizeof(tmpl->rcpt));
+	(void)strlcpy(tmpl->orig_rcpt, e->sender, sizeof(tmpl->orig_rcpt));
+	(void)strlcpy(tmpl->helo, qm.conf->hostname, sizeof(tmpl->helo));
+	(void)strlcpy(tmpl->client, "local", sizeof(tmpl->client));
+	tmpl->created = tmpl->next_try = now;
+}
+
+/* Builds and commits the bounce for e.  0, or -1 (nothing committed). */
+static int
+queue_bounce_send(const struct envelope *e, const char *error, int expired)
+{
+	struct bounce_info	 bi;
+	struct envelope		 tmpl;
+	char			 msgid[QUEUE_MSGID_MAX_BYTES], *hdrs, *text;
+	int			 len = -1;
+
+	hdrs = malloc(QUEUE_BOUNCE_HEADERS_MAX_BYTES);
+	text = malloc(QUEUE_BOUNCE_MAX_BYTES);
+	if (hdrs == NULL || text == NULL ||
+	    queue_msgid_new(msgid, sizeof(msgid)) == -1)
+		goto done;
+	memset(&bi, 0, sizeof(bi));
+	bi.hostname = qm.conf->hostname;
+	bi.msgid = msgid;
+	bi.to = e->sender;
+	bi.rcpt = e->rcpt;
+	bi.orig_rcpt = e->orig_rcpt;
+	bi.error = error;
+	bi.expired = expired;
+	bi.arrival = e->created;
+	bi.now = time(NULL);
+	bi.headers = hdrs;
+	bi.headerslen = queue_bounce_read_headers(e, hdrs,
+	    QUEUE_BOUNCE_HEADERS_MAX_BYTES);
+	queue_bounce_envelope(e, bi.now, &tmpl);
+	if ((len = queue_bounce_build(&bi, text, QUEUE_BOUNCE_MAX_BYTES)) == -1)
+		(void)queue_store_purge(qm.incoming_fd, msgid);
+	else if (queue_commit_local(msgid, text, (size_t)len, &tmpl) == -1)
+		len = -1;
+	else
+		log_info("%s queue bounce msgid=%s to=<%s>", e->evpid, msgid,
+		    e->sender);
+done:
+	free(hdrs);
+	free(text);
+	return len == -1 ? -1 : 0;
+}
+
+void
+queue_fail_perm(struct qenv *q, struct envelope *e, const char *error,
+    int expired)
+{
+	char	 vis[QUEUE_LOG_TEXT_BYTES], clean[QUEUE_ERROR_MAX_BYTES + 1];
+
+	queue_text_clean(clean, sizeof(clean), error);
+	if (expired)
+		qm.stats.expired++;
+	else
+		qm.stats.permfail++;
+	log_info("%s queue %s retries=%u error=\"%s\"", e->evpid,
+	    expired ? "expired" : "permfail", e->retries,
+	    log_vis(vis, sizeof(vis), clean, strlen(clean)));
+	/* A bounce is never answered by a bounce (RFC 5321 6.1). */
+	if (e->sender[0] == '\0')
+		log_info("%s queue bounce-dropped reason=null-sender",
+		    e->evpid);
+	else if (queue_bounce_send(e, clean, expired) == -1) {
+		log_warnx("%s queue bounce-failed retry=+%us", e->evpid,
+		    qm.conf->retry_min_secs);
+		queue_sched_insert(q, time(NULL) + qm.conf->retry_min_secs);
+		return;
+	} else
+		qm.stats.bounces++;
+	if (queue_env_remove(q) == -1)
+		queue_env_drop(q);
+}
+
+void
+queue_deliver_start(struct qenv *q, struct envelope *e)
+{
+	char	 to[SMTP_PATH_MAX_BYTES + AUTH_USER_MAX_BYTES + 2];
+	int	 fd;
+
+	if (qm.delivery == NULL) {
+		queue_sched_insert(q, time(NULL));
+		return;
+	}
+	if (queue_delivered_to(e->rcpt, e->mailbox, to, sizeof(to)) == -1)
+		fatalx("%s queue delivered-to too long", e->evpid);
+	if ((fd = queue_store_open_message(e->msgid)) == -1) {
+		log_warn("%s queue open-message-failed", e->evpid);
+		queue_fail_temp(q, e,
+		    "4.3.0 cannot read the queued message");
+		return;
+	}
+	queue_flight_add(q, QENV_DELIVERING);
+	ipc_out_init(&out, MSG_QUEUE_DELIVERY_START, q->reqid);
+	ipc_put_str(&out, e->evpid);
+	ipc_put_str(&out, e->mailbox);
+	ipc_put_str(&out, e->sender);
+	ipc_put_str(&out, to);
+	if (ipc_conn_send(qm.delivery, &out, fd) == -1) {
+		log_warnx("%s queue deliver-send-failed", e->evpid);
+		queue_flight_end(q);
+		queue_sched_insert(q, time(NULL) + 1);
+		return;
+	}
+	log_debug("%s queue deliver-start user=%s rcpt=%s", e->evpid,
+	    e->mailbox, to);
+}
+
+void
+queue_deliver_process(struct qenv *q)
+{
+	struct envelope	 e;
+	const char	*errstr;
+	int64_t		 now = time(NULL);
+
+	if (queue_store_load(q->msg->msgid, q->evpid, &e, &errstr) == -1) {
+		log_warnx("%s queue load-failed error=\"%s\" retry=+%us",
+		    q->evpid, errstr, qm.conf->retry_min_secs);
+		queue_sched_insert(q, now + qm.conf->retry_min_secs);
+		return;
+	}
+	if (now >= e.created + (int64_t)qm.conf->expire_secs) {
+		queue_fail_perm(q, &e, e.last_error[0] != '\0' ? e.last_error :
+		    "4.4.7 delivery time expired", 1);
+		return;
+	}
+	switch (q->kind) {
+	case QENV_REMOTE:
+		queue_fail_temp(q, &e, "4.4.0 remote delivery not available "
+		    "yet");
+		break;
+	case QENV_UNEXPANDED:
+		queue_expand_start(q, &e);
+		break;
+	case QENV_MAILBOX:
+		queue_deliver_start(q, &e);
+		break;
+	}
+}
+
+/* Reads DELIVERY_RESULT; the delivery agent is trusted to be exact. */
+void
+queue_deliver_result(struct ipc_conn *c, struct ipc_msg *m)
+{
+	char		 evpid[QUEUE_EVPID_MAX_BYTES];
+	char		 error[QUEUE_ERROR_MAX_BYTES + 1];
+	struct envelope	 e;
+	struct qenv	*q;
+	const char	*errstr;
+	uint32_t	 result;
+
+	(void)c;
+	if (m->fd != -1 || ipc_get_str(m, evpid, sizeof(evpid)) == -1 ||
+	    ipc_get_u32(m, &result) == -1 ||
+	    ipc_get_str(m, error, sizeof(error)) == -1 ||
+	    ipc_get_end(m) == -1 || result > RESULT_PERMFAIL)
+		fatalx("- queue malformed DELIVERY_RESULT from delivery");
+	if ((q = queue_flight_find(m->hdr.peerid, QENV_DELIVERING)) == NULL ||
+	    strcmp(q->evpid, evpid) != 0)
+		fatalx("- queue unexpected DELIVERY_RESULT id=%u",
+		    m->hdr.peerid);
+	queue_flight_end(q);
+	if (result == RESULT_OK) {
+		qm.stats.delivered++;
+		log_info("%s queue delivered", q->evpid);
+		/* Never again, even if the unlink failed: drop it anyway. */
+		if (queue_env_remove(q) == -1)
+			queue_env_drop(q);
+		return;
+	}
+	if (queue_store_load(q->msg->msgid, q->evpid, &e, &errstr) == -1) {
+		log_warnx("%s queue load-failed error=\"%s\"", q->evpid,
+		    errstr);
+		queue_sched_insert(q, time(NULL) + qm.conf->retry_min_secs);
+		return;
+	}
+	if (result == RESULT_TEMPFAIL)
+		queue_fail_temp(q, &e, error[0] != '\0' ? error :
+		    "4.0.0 temporary delivery failure");
+	else
+		queue_fail_perm(q, &e, error[0] != '\0' ? error :
+		    "5.0.0 permanent delivery failure", 0);
+}

@@ -1,0 +1,235 @@
+/*
+ * Recipients expanded through authd (MSG_AUTH_RCPT_EXPAND) before their
+ * first delivery.  Runs in the queue manager (user queue, chroot spool).
+ *
+ * One target rewrites the envelope in place.  Several targets become
+ * one new envelope each, with "parent" naming the original; they are
+ * written durably first and the original is unlinked after: that unlink
+ * is the moment the expansion takes effect.  A crash before it leaves
+ * the original and some children on disk, and queue_recover() removes
+ * the children, so an expansion is never half done nor done twice.
+ */
+#include <sys/types.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "ipc.h"
+#include "log.h"
+#include "proto.h"
+#include "queue.h"
+
+#define QUEUE_LOG_ADDR_BYTES	(SMTP_PATH_MAX_BYTES * 4)
+
+struct target {
+	uint32_t	 kind;
+	char		 value[SMTP_PATH_MAX_BYTES + 1];
+};
+
+static struct ipc_out	 out;
+
+void
+queue_expand_start(struct qenv *q, struct envelope *e)
+{
+	struct ipc_conn	*authd;
+	unsigned int	 delay;
+
+	if ((authd = queue_authd()) == NULL) {
+		delay = queue_authd_delay();
+		log_debug("%s queue expand-wait reason=authd-down retry=+%us",
+		    q->evpid, delay);
+		queue_sched_insert(q, time(NULL) + delay);
+		q->wait_authd = 1;
+		return;
+	}
+	queue_flight_add(q, QENV_EXPANDING);
+	ipc_out_init(&out, MSG_AUTH_RCPT_EXPAND, q->reqid);
+	ipc_put_str(&out, e->rcpt);
+	if (ipc_conn_send(authd, &out, -1) == -1) {
+		queue_flight_end(q);
+		queue_sched_insert(q, time(NULL) + queue_authd_delay());
+	}
+}
+
+static int
+queue_target_valid(const struct target *t)
+{
+	const char	*v = t->value;
+
+	switch (t->kind) {
+	case TARGET_MAILBOX:
+		return v[0] != '\0' && strcmp(v, ".") != 0 &&
+		    strcmp(v, "..") != 0 && strchr(v, '/') == NULL &&
+		    queue_text_valid(v, AUTH_USER_MAX_BYTES);
+	case TARGET_REMOTE:
+		return v[0] != '\0' && strchr(v, '@') != NULL &&
+		    queue_text_valid(v, SMTP_PATH_MAX_BYTES);
+	}
+	return 0;
+}
+
+/* Reads EXPAND_RESULT; the targets are allocated.  0, or -1 malformed. */
+static int
+queue_expand_read(struct ipc_msg *m, uint32_t *result, struct target **tp,
+    uint32_t *np)
+{
+	struct target	*t;
+	uint32_t	 n, i;
+
+	*tp = NULL;
+	if (m->fd != -1 || ipc_get_u32(m, result) == -1 ||
+	    ipc_get_u32(m, &n) == -1 || *result > RESULT_PERMFAIL ||
+	    n > ALIAS_TARGETS_MAX || (*result != RESULT_OK && n != 0))
+		return -1;
+	if ((t = calloc(n > 0 ? n : 1, sizeof(*t))) == NULL)
+		fatal("queue_expand_read");
+	for (i = 0; i < n; i++)
+		if (ipc_get_u32(m, &t[i].kind) == -1 ||
+		    ipc_get_str(m, t[i].value, sizeof(t[i].value)) == -1 ||
+		    !queue_target_valid(&t[i]))
+			break;
+	if (i < n || ipc_get_end(m) == -1) {
+		free(t);
+		return -1;
+	}
+	*tp = t;
+	*np = n;
+	return 0;
+}
+
+static void
+queue_expand_one(struct qenv *q, struct envelope *e, const struct target *t)
+{
+	char	 vis[QUEUE_LOG_ADDR_BYTES];
+
+	if (t->kind == TARGET_MAILBOX)
+		(void)strlcpy(e->mailbox, t->value, sizeof(e->mailbox));
+	else {
+		(void)strlcpy(e->rcpt, t->value, sizeof(e->rcpt));
+		e->remote = 1;
+	}
+	if (queue_store_update(e) == -1) {
+		log_warn("%s queue expand-failed retry=+%us", e->evpid,
+		    qm.conf->retry_min_secs);
+		queue_sched_insert(q, time(NULL) + qm.conf->retry_min_secs);
+		return;
+	}
+	q->kind = t->kind == TARGET_MAILBOX ? QENV_MAILBOX : QENV_REMOTE;
+	qm.stats.expanded++;
+	log_info("%s queue expanded %s=%s", e->evpid, q->kind == QENV_MAILBOX ?
+	    "mailbox" : "remote", log_vis(vis, sizeof(vis), t->value,
+	    strlen(t->value)));
+	if (q->kind == QENV_MAILBOX)
+		queue_deliver_start(q, e);
+	else
+		queue_fail_temp(q, e,
+		    "4.4.0 remote delivery not available yet");
+}
+
+/* The children of e, one per target, in ne. */
+static void
+queue_expand_children(const struct envelope *e, uint32_t first,
+    const struct target *t, uint32_t n, struct envelope *ne)
+{
+	uint32_t	 i;
+
+	for (i = 0; i < n; i++) {
+		ne[i] = *e;
+		(void)snprintf(ne[i].evpid, sizeof(ne[i].evpid), "%s.%u",
+		    e->msgid, first + i);
+		(void)strlcpy(ne[i].parent, e->evpid, sizeof(ne[i].parent));
+		ne[i].mailbox[0] = '\0';
+		ne[i].remote = 0;
+		if (t[i].kind == TARGET_MAILBOX)
+			(void)strlcpy(ne[i].mailbox, t[i].value,
+			    sizeof(ne[i].mailbox));
+		else {
+			(void)strlcpy(ne[i].rcpt, t[i].value,
+			    sizeof(ne[i].rcpt));
+			ne[i].remote = 1;
+		}
+		ne[i].retries = 0;
+		ne[i].last_error[0] = '\0';
+		ne[i].next_try = time(NULL);
+	}
+}
+
+static void
+queue_expand_many(struct qenv *q, struct envelope *e, const struct target *t,
+    uint32_t n)
+{
+	struct qmsg	*m = q->msg;
+	struct envelope	*ne;
+	struct qenv	*nq;
+	uint32_t	 i;
+
+	if ((uint64_t)m->next_n + n > UINT32_MAX) {
+		queue_fail_perm(q, e, "5.3.0 too many recipients", 0);
+		return;
+	}
+	if ((ne = calloc(n, sizeof(*ne))) == NULL)
+		fatal("queue_expand_many");
+	queue_expand_children(e, m->next_n, t, n, ne);
+	if (queue_store_add(ne, n) == -1 ||
+	    queue_store_remove(m->msgid, e->evpid) == -1) {
+		log_warn("%s queue expand-failed retry=+%us", e->evpid,
+		    qm.conf->retry_min_secs);
+		for (i = 0; i < n; i++)
+			(void)queue_store_remove(m->msgid, ne[i].evpid);
+		queue_sched_insert(q, time(NULL) + qm.conf->retry_min_secs);
+		free(ne);
+		return;
+	}
+	log_info("%s queue expand targets=%u", e->evpid, n);
+	queue_env_forget(q);
+	for (i = 0; i < n; i++) {
+		if ((nq = queue_env_add(m, &ne[i])) == NULL)
+			fatalx("%s queue duplicate envelope", ne[i].evpid);
+		log_info("%s queue expanded parent=%s %s=%s", ne[i].evpid,
+		    ne[i].parent, ne[i].remote ? "remote" : "mailbox",
+		    ne[i].remote ? ne[i].rcpt : ne[i].mailbox);
+	}
+	qm.stats.expanded++;
+	free(ne);
+}
+
+void
+queue_expand_result(struct ipc_conn *c, struct ipc_msg *m)
+{
+	struct envelope	 e;
+	struct target	*t;
+	struct qenv	*q;
+	const char	*errstr;
+	uint32_t	 result, n;
+
+	if (queue_expand_read(m, &result, &t, &n) == -1) {
+		ipc_conn_close(c, "malformed EXPAND_RESULT");
+		return;
+	}
+	if ((q = queue_flight_find(m->hdr.peerid, QENV_EXPANDING)) == NULL) {
+		free(t);
+		ipc_conn_close(c, "unexpected EXPAND_RESULT");
+		return;
+	}
+	qm.authd_backoff = 1;
+	queue_flight_end(q);
+	if (queue_store_load(q->msg->msgid, q->evpid, &e, &errstr) == -1) {
+		log_warnx("%s queue load-failed error=\"%s\"", q->evpid,
+		    errstr);
+		queue_sched_insert(q, time(NULL) + qm.conf->retry_min_secs);
+	} else if (result == RESULT_TEMPFAIL)
+		queue_fail_temp(q, &e, "4.3.0 recipient lookup failed "
+		    "temporarily");
+	else if (result == RESULT_PERMFAIL)
+		queue_fail_perm(q, &e, "5.1.1 no such recipient", 0);
+	else if (n == 0)
+		queue_fail_perm(q, &e, "5.1.1 recipient expands to nothing",
+		    0);
+	else if (n == 1)
+		queue_expand_one(q, &e, &t[0]);
+	else
+		queue_expand_many(q, &e, t, n);
+	free(t);
+}

@@ -1,0 +1,314 @@
+/*
+ * The queue manager's in-memory index and scheduler.  The disk is the
+ * truth; the index holds only what scheduling needs (ids, next try,
+ * kind, state), and an envelope's file is read again when its turn
+ * comes.  Envelopes that are due are handed to queue_deliver_process()
+ * in order of their next try, at most QUEUE_DELIVERIES_MAX in flight.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/tree.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ipc.h"
+#include "log.h"
+#include "queue.h"
+
+/* Envelopes started in one run; the rest wait for the next turn. */
+#define QUEUE_SCHED_RUN_MAX	1000
+
+/* libbsd leaves __unused undefined, which RB_*_STATIC use. */
+#ifndef __unused
+#define __unused	__attribute__((__unused__))
+#endif
+
+RB_HEAD(qmsg_tree, qmsg);
+RB_HEAD(qenv_ids, qenv);
+RB_HEAD(qenv_sched, qenv);
+
+static int	qmsg_cmp(struct qmsg *, struct qmsg *);
+static int	qenv_id_cmp(struct qenv *, struct qenv *);
+static int	qenv_sched_cmp(struct qenv *, struct qenv *);
+
+RB_PROTOTYPE_STATIC(qmsg_tree, qmsg, entry, qmsg_cmp)
+RB_PROTOTYPE_STATIC(qenv_ids, qenv, id_entry, qenv_id_cmp)
+RB_PROTOTYPE_STATIC(qenv_sched, qenv, sched_entry, qenv_sched_cmp)
+
+static struct qmsg_tree		 msgs = RB_INITIALIZER(&msgs);
+static struct qenv_ids		 envs = RB_INITIALIZER(&envs);
+static struct qenv_sched	 sched = RB_INITIALIZER(&sched);
+static uint64_t			 nmsgs, nenvs;
+
+static int
+qmsg_cmp(struct qmsg *a, struct qmsg *b)
+{
+	return strcmp(a->msgid, b->msgid);
+}
+
+static int
+qenv_id_cmp(struct qenv *a, struct qenv *b)
+{
+	return strcmp(a->evpid, b->evpid);
+}
+
+static int
+qenv_sched_cmp(struct qenv *a, struct qenv *b)
+{
+	if (a->next_try != b->next_try)
+		return a->next_try < b->next_try ? -1 : 1;
+	return strcmp(a->evpid, b->evpid);
+}
+
+RB_GENERATE_STATIC(qmsg_tree, qmsg, entry, qmsg_cmp)
+RB_GENERATE_STATIC(qenv_ids, qenv, id_entry, qenv_id_cmp)
+RB_GENERATE_STATIC(qenv_sched, qenv, sched_entry, qenv_sched_cmp)
+
+struct qmsg *
+queue_msg_find(const char *msgid)
+{
+	struct qmsg	 key;
+
+	if (strlcpy(key.msgid, msgid, sizeof(key.msgid)) >= sizeof(key.msgid))
+		return NULL;
+	return RB_FIND(qmsg_tree, &msgs, &key);
+}
+
+struct qmsg *
+queue_msg_add(const char *msgid)
+{
+	struct qmsg	*m;
+
+	if ((m = queue_msg_find(msgid)) != NULL)
+		return m;
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		fatal("queue_msg_add");
+	(void)strlcpy(m->msgid, msgid, sizeof(m->msgid));
+	TAILQ_INIT(&m->envs);
+	m->next_n = 1;
+	RB_INSERT(qmsg_tree, &msgs, m);
+	nmsgs++;
+	return m;
+}
+
+void
+queue_msg_forget(struct qmsg *m)
+{
+	RB_REMOVE(qmsg_tree, &msgs, m);
+	nmsgs--;
+	free(m);
+}
+
+struct qenv *
+queue_env_find(const char *evpid)
+{
+	struct qenv	 key;
+
+	if (strlcpy(key.evpid, evpid, sizeof(key.evpid)) >= sizeof(key.evpid))
+		return NULL;
+	return RB_FIND(qenv_ids, &envs, &key);
+}
+
+struct qenv *
+queue_env_next(const char *evpid)
+{
+	struct qenv	 key, *q;
+
+	if (evpid == NULL)
+		return RB_MIN(qenv_ids, &envs);
+	(void)strlcpy(key.evpid, evpid, sizeof(key.evpid));
+	if ((q = RB_NFIND(qenv_ids, &envs, &key)) != NULL &&
+	    strcmp(q->evpid, evpid) == 0)
+		q = RB_NEXT(qenv_ids, &envs, q);
+	return q;
+}
+
+struct qenv *
+queue_env_add(struct qmsg *m, const struct envelope *e)
+{
+	struct qenv	*q;
+	uint32_t	 n;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		fatal("queue_env_add");
+	(void)strlcpy(q->evpid, e->evpid, sizeof(q->evpid));
+	if (RB_INSERT(qenv_ids, &envs, q) != NULL) {
+		free(q);
+		return NULL;
+	}
+	q->msg = m;
+	if (e->remote)
+		q->kind = QENV_REMOTE;
+	else if (e->mailbox[0] != '\0')
+		q->kind = QENV_MAILBOX;
+	else
+		q->kind = QENV_UNEXPANDED;
+	n = queue_evpid_number(e->evpid);
+	if (n >= m->next_n)
+		m->next_n = n + 1;
+	TAILQ_INSERT_TAIL(&m->envs, q, msg_entry);
+	m->nenvs++;
+	nenvs++;
+	queue_sched_insert(q, e->next_try);
+	return q;
+}
+
+void
+queue_env_forget(struct qenv *q)
+{
+	struct qmsg	*m = q->msg;
+
+	switch (q->state) {
+	case QENV_WAITING:
+		RB_REMOVE(qenv_sched, &sched, q);
+		break;
+	case QENV_IDLE:
+		break;
+	case QENV_EXPANDING:
+	case QENV_DELIVERING:
+		queue_flight_end(q);
+		break;
+	}
+	RB_REMOVE(qenv_ids, &envs, q);
+	TAILQ_REMOVE(&m->envs, q, msg_entry);
+	m->nenvs--;
+	nenvs--;
+	free(q);
+}
+
+void
+queue_sched_insert(struct qenv *q, int64_t when)
+{
+	q->next_try = when;
+	q->state = QENV_WAITING;
+	RB_INSERT(qenv_sched, &sched, q);
+	queue_sched_kick();
+}
+
+void
+queue_sched_remove(struct qenv *q)
+{
+	RB_REMOVE(qenv_sched, &sched, q);
+	q->state = QENV_IDLE;
+}
+
+void
+queue_sched_wake_authd(void)
+{
+	struct qenv	*q, *next;
+	int64_t		 now = time(NULL);
+
+	RB_FOREACH_SAFE(q, qenv_ids, &envs, next) {
+		if (q->state != QENV_WAITING || !q->wait_authd)
+			continue;
+		q->wait_authd = 0;
+		if (q->next_try > now) {
+			queue_sched_remove(q);
+			queue_sched_insert(q, now);
+		}
+	}
+}
+
+void
+queue_sched_kick(void)
+{
+	struct timeval	 tv = { 0, 0 };
+
+	(void)evtimer_add(qm.ev_sched, &tv);
+}
+
+/* Sets the timer for the first envelope that is not yet due. */
+static void
+queue_sched_arm(int64_t now)
+{
+	struct timeval	 tv = { 0, 0 };
+	struct qenv	*q;
+
+	if ((q = RB_MIN(qenv_sched, &sched)) == NULL)
+		return;
+	if (q->next_try > now)
+		tv.tv_sec = (time_t)(q->next_try - now);
+	(void)evtimer_add(qm.ev_sched, &tv);
+}
+
+static void
+queue_sched_run(evutil_socket_t fd, short ev, void *arg)
+{
+	struct qenv	*q;
+	int64_t		 now = time(NULL);
+	int		 n;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	for (n = 0; n < QUEUE_SCHED_RUN_MAX; n++) {
+		if (qm.inflight >= QUEUE_DELIVERIES_MAX)
+			return;		/* a result will kick again */
+		if ((q = RB_MIN(qenv_sched, &sched)) == NULL)
+			return;
+		if (q->next_try > now)
+			break;
+		/* Mailboxes wait, in order, for the delivery agent. */
+		if (q->kind == QENV_MAILBOX && qm.delivery == NULL)
+			return;
+		queue_sched_remove(q);
+		q->wait_authd = 0;
+		queue_deliver_process(q);
+	}
+	queue_sched_arm(now);
+}
+
+void
+queue_sched_init(void)
+{
+	TAILQ_INIT(&qm.flight);
+	if ((qm.ev_sched = evtimer_new(qm.base, queue_sched_run, NULL)) ==
+	    NULL)
+		fatalx("queue_sched_init");
+}
+
+uint64_t
+queue_env_count(void)
+{
+	return nenvs;
+}
+
+uint64_t
+queue_msg_count(void)
+{
+	return nmsgs;
+}
+
+int
+queue_env_foreach(const char *id, void (*fn)(struct qenv *, void *),
+    void *arg)
+{
+	struct qenv	*q, *next;
+	struct qmsg	*m;
+	int		 n = 0;
+
+	if (strcmp(id, "all") == 0) {
+		RB_FOREACH_SAFE(q, qenv_ids, &envs, next) {
+			fn(q, arg);
+			n++;
+		}
+	} else if (queue_msgid_valid(id)) {
+		if ((m = queue_msg_find(id)) == NULL)
+			return 0;
+		/* fn may remove the message with its last envelope. */
+		for (q = TAILQ_FIRST(&m->envs); q != NULL; q = next) {
+			next = TAILQ_NEXT(q, msg_entry);
+			n++;
+			fn(q, arg);
+		}
+	} else if (queue_evpid_valid(id)) {
+		if ((q = queue_env_find(id)) == NULL)
+			return 0;
+		fn(q, arg);
+		n = 1;
+	} else
+		return -1;
+	return n;
+}

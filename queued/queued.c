@@ -1,0 +1,473 @@
+/*
+ * queued: the privileged parent.  Runs as root, no chroot, and does only
+ * what needs root: it makes the spool, binds <rundir>/queue.sock and
+ * <rundir>/control.sock, forks and supervises the queue manager
+ * (queue_manager.c) and the delivery agent (delivery.c), connects the
+ * two with a socketpair at each (re)start, and connects the manager to
+ * authd on request.  From its children it accepts CHILD_CONNECT_REQUEST
+ * and CHILD_PROC_QUERY from the manager; anything else ends the child,
+ * which is restarted.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libutil.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ipc.h"
+#include "log.h"
+#include "privsep.h"
+#include "proc.h"
+#include "proto.h"
+#include "queued.h"
+
+/* The spool's areas (doc/INTERNALS.md "The spool"). */
+static const char *const queued_areas[] = { "incoming", "queue", "corrupt" };
+
+struct queued_child {
+	const char	*name;
+	uint32_t	 role;		/* what it says in its HELLO */
+	struct proc	*proc;
+	struct ipc_conn	*conn;
+};
+
+typedef void	(*queued_handler)(struct queued_child *, struct ipc_msg *);
+
+static void	queued_connect(struct queued_child *, struct ipc_msg *);
+static void	queued_proc_query(struct queued_child *, struct ipc_msg *);
+
+#define QUEUED_MANAGER	ROLE_BIT(ROLE_QUEUED)
+
+static const struct queued_cmd {
+	uint32_t	 type;
+	uint32_t	 from;		/* ROLE_BIT of who may send it */
+	queued_handler	 handler;
+} queued_cmds[] = {
+	/* type				from (roles)	handler */
+	{ MSG_CHILD_CONNECT_REQUEST,	QUEUED_MANAGER,	queued_connect },
+	{ MSG_CHILD_PROC_QUERY,		QUEUED_MANAGER,	queued_proc_query },
+};
+
+/* On SIGTERM, the children get this long before SIGKILL. */
+#define QUEUED_STOP_WAIT_SECS	10
+
+static struct queued_child	 manager = { "queue-manager", ROLE_QUEUED,
+				    NULL, NULL };
+static struct queued_child	 delivery = { "delivery", ROLE_DELIVERY,
+				    NULL, NULL };
+static struct queued_env	 env;
+static struct event_base	*base;
+static struct pidfh		*pfh;
+static time_t			 started;
+static char			 queue_path[PATH_MAX];
+static char			 control_path[PATH_MAX];
+static struct ipc_out		 out;
+
+static void	usage(void) __attribute__((noreturn));
+
+static void
+usage(void)
+{
+	(void)fprintf(stderr, "usage: queued [-dnv] [-f file]\n");
+	exit(1);
+}
+
+/* The children end.  Closes what it must not keep of the parent's. */
+static void
+queued_child_close(struct queued_child *other)
+{
+	if (other->conn != NULL)
+		(void)close(ipc_conn_fd(other->conn));
+	(void)pidfile_close(pfh);
+	pfh = NULL;
+}
+
+static void
+queued_manager_main(int fd, void *arg)
+{
+	queued_child_close(&delivery);
+	queue_manager_main(fd, arg);
+}
+
+static void
+queued_delivery_main(int fd, void *arg)
+{
+	queued_child_close(&manager);
+	(void)close(env.queue_sock);
+	(void)close(env.control_sock);
+	delivery_main(fd, arg);
+}
+
+static void
+queued_send_peer(struct queued_child *to, uint32_t peer_role, int fd)
+{
+	ipc_out_init(&out, MSG_PARENT_PEER_FD, 0);
+	ipc_put_u32(&out, peer_role);
+	if (ipc_conn_send(to->conn, &out, fd) == -1)
+		log_warnx("- queued peer-fd-failed to=%s", to->name);
+}
+
+/* Connects the two children to each other, with a new pair. */
+static void
+queued_pair(void)
+{
+	int	 sv[2];
+
+	if (manager.conn == NULL || delivery.conn == NULL)
+		return;
+	if (ipc_socketpair(sv) == -1)
+		fatal("- queued socketpair");
+	queued_send_peer(&manager, ROLE_DELIVERY, sv[0]);
+	queued_send_peer(&delivery, ROLE_QUEUED, sv[1]);
+	log_debug("- queued paired manager=%ld delivery=%ld",
+	    (long)proc_pid(manager.proc), (long)proc_pid(delivery.proc));
+}
+
+/* A child that broke the protocol is ended; proc.c restarts it. */
+static void
+queued_child_kill(struct queued_child *ch, const char *why)
+{
+	pid_t	 pid = proc_pid(ch->proc);
+
+	log_warnx("- queued child-killed name=%s pid=%ld reason=\"%s\"",
+	    ch->name, (long)pid, why);
+	if (ch->conn != NULL)
+		ipc_conn_close(ch->conn, NULL);
+	if (pid > 0)
+		(void)kill(pid, SIGKILL);
+}
+
+static void
+queued_dispatch(struct ipc_conn *c, struct ipc_msg *m, void *arg)
+{
+	struct queued_child	*ch = arg;
+	size_t			 i;
+
+	(void)c;
+	for (i = 0; i < sizeof(queued_cmds) / sizeof(queued_cmds[0]); i++)
+		if (queued_cmds[i].type == m->hdr.type &&
+		    (queued_cmds[i].from & ROLE_BIT(ch->role)))
+			break;
+	if (i == sizeof(queued_cmds) / sizeof(queued_cmds[0]) ||
+	    m->fd != -1) {
+		ipc_msg_clear(m);
+		queued_child_kill(ch, ipc_type_name(m->hdr.type));
+		return;
+	}
+	queued_cmds[i].handler(ch, m);
+}
+
+static void
+queued_closed(struct ipc_conn *c, void *arg)
+{
+	struct queued_child	*ch = arg;
+
+	if (ch->conn == c)
+		ch->conn = NULL;
+	ipc_conn_free(c);
+}
+
+static void
+queued_started(struct proc *p, int fd, void *arg)
+{
+	struct queued_child	*ch = p == manager.proc ? &manager : &delivery;
+
+	(void)arg;
+	if (ch->conn != NULL)
+		ipc_conn_free(ch->conn);
+	ch->conn = ipc_conn_new(base, fd, ROLE_PARENT, ROLE_BIT(ch->role),
+	    queued_dispatch, queued_closed, ch);
+	if (ch->conn == NULL)
+		fatalx("- queued ipc_conn_new %s", ch->name);
+	queued_pair();
+}
+
+/* CHILD_CONNECT_REQUEST: only authd, for the chrooted manager. */
+static void
+queued_connect(struct queued_child *ch, struct ipc_msg *m)
+{
+	char		 path[PATH_MAX];
+	uint32_t	 service;
+	int		 fd;
+
+	if (ipc_get_u32(m, &service) == -1 || ipc_get_end(m) == -1 ||
+	    service != PEER_AUTHD) {
+		queued_child_kill(ch, "bad CHILD_CONNECT_REQUEST");
+		return;
+	}
+	config_runpath(env.conf, "authd.sock", path, sizeof(path));
+	if ((fd = ipc_connect(path)) == -1)
+		log_debug("- queued authd-connect-failed: %s", strerror(errno));
+	ipc_out_init(&out, MSG_PARENT_CONNECT_REPLY, m->hdr.peerid);
+	ipc_put_u32(&out, service);
+	ipc_put_u32(&out, fd == -1 ? RESULT_TEMPFAIL : RESULT_OK);
+	(void)ipc_conn_send(ch->conn, &out, fd);
+}
+
+static void
+queued_put_proc(const char *name, pid_t pid, time_t when)
+{
+	ipc_put_str(&out, name);
+	ipc_put_u32(&out, pid > 0 ? (uint32_t)pid : 0);
+	ipc_put_u64(&out, (uint64_t)when);
+	ipc_put_u32(&out, pid > 0);
+}
+
+/* CHILD_PROC_QUERY: the parent and both children, for CTL_STATUS. */
+static void
+queued_proc_query(struct queued_child *ch, struct ipc_msg *m)
+{
+	if (ipc_get_end(m) == -1) {
+		queued_child_kill(ch, "bad CHILD_PROC_QUERY");
+		return;
+	}
+	ipc_out_init(&out, MSG_PARENT_PROC_STATUS, m->hdr.peerid);
+	ipc_put_u32(&out, 3);
+	queued_put_proc("parent", getpid(), started);
+	queued_put_proc(manager.name, proc_pid(manager.proc),
+	    proc_started(manager.proc));
+	queued_put_proc(delivery.name, proc_pid(delivery.proc),
+	    proc_started(delivery.proc));
+	(void)ipc_conn_send(ch->conn, &out, -1);
+}
+
+static void
+queued_verbose(int verbose)
+{
+	struct queued_child	*ch[] = { &manager, &delivery };
+	size_t			 i;
+
+	log_setverbose(verbose);
+	log_info("- queued log %s", verbose ? "verbose" : "brief");
+	for (i = 0; i < sizeof(ch) / sizeof(ch[0]); i++) {
+		if (ch[i]->conn == NULL)
+			continue;
+		ipc_out_init(&out, MSG_PARENT_LOG_VERBOSE, 0);
+		ipc_put_u32(&out, (uint32_t)verbose);
+		(void)ipc_conn_send(ch[i]->conn, &out, -1);
+	}
+}
+
+static void
+queued_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		log_info("- queued exiting signal=%d", (int)sig);
+		proc_stop_all(SIGTERM);
+		proc_wait_all(QUEUED_STOP_WAIT_SECS);
+		(void)unlink(queue_path);
+		(void)unlink(control_path);
+		(void)pidfile_remove(pfh);
+		exit(0);
+	case SIGHUP:
+		log_info("- queued reload: nothing to reload; restart queued "
+		    "to apply a new configuration");
+		break;
+	case SIGUSR1:
+	case SIGUSR2:
+		queued_verbose(sig == SIGUSR1);
+		break;
+	}
+}
+
+static void
+queued_signals(void)
+{
+	static const int	 sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1,
+				    SIGUSR2 };
+	struct event		*ev;
+	size_t			 i;
+
+	(void)signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		ev = evsignal_new(base, sigs[i], queued_signal, NULL);
+		if (ev == NULL || evsignal_add(ev, NULL) == -1)
+			fatalx("- queued evsignal");
+	}
+}
+
+/*
+ * A directory of the spool, checked through a descriptor so that no
+ * symlink is followed: made when missing, its owner and mode fixed.
+ */
+static int
+queued_spool_dir(int dirfd, const char *name, uid_t uid, gid_t gid)
+{
+	struct stat	 sb;
+	int		 fd, created = 0;
+
+	if (mkdirat(dirfd, name, 0700) == 0) {
+		log_info("- queued created %s", name);
+		created = 1;
+	} else if (errno != EEXIST)
+		fatal("- queued mkdir %s", name);
+	if ((fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		fatal("- queued open %s", name);
+	if (fstat(fd, &sb) == -1)
+		fatal("- queued fstat %s", name);
+	if (sb.st_uid != uid || sb.st_gid != gid) {
+		if (fchown(fd, uid, gid) == -1)
+			fatal("- queued chown %s", name);
+		if (!created)
+			log_warnx("- queued fixed owner of %s", name);
+	}
+	if ((sb.st_mode & 07777) != 0700) {
+		if (fchmod(fd, 0700) == -1)
+			fatal("- queued chmod %s", name);
+		if (!created)
+			log_warnx("- queued fixed mode of %s", name);
+	}
+	return fd;
+}
+
+/* The spool and its areas, owned by user queue, mode 0700. */
+static void
+queued_spool(const struct config *conf, uid_t uid, gid_t gid)
+{
+	size_t	 i;
+	int	 root, fd;
+
+	root = queued_spool_dir(AT_FDCWD, conf->spooldir, uid, gid);
+	for (i = 0; i < sizeof(queued_areas) / sizeof(queued_areas[0]); i++) {
+		fd = queued_spool_dir(root, queued_areas[i], uid, gid);
+		(void)close(fd);
+	}
+	if (fsync(root) == -1)
+		fatal("- queued fsync %s", conf->spooldir);
+	(void)close(root);
+}
+
+static void
+queued_rundir(const struct config *conf)
+{
+	struct stat	 sb;
+
+	if (mkdir(conf->rundir, 0755) == 0)
+		log_info("- queued created %s", conf->rundir);
+	else if (errno != EEXIST)
+		fatal("- queued mkdir %s", conf->rundir);
+	if (lstat(conf->rundir, &sb) == -1 || !S_ISDIR(sb.st_mode))
+		fatalx("- queued %s is not a directory", conf->rundir);
+}
+
+static void
+queued_pidfile(const struct config *conf)
+{
+	char	 path[PATH_MAX];
+	pid_t	 other;
+
+	config_runpath(conf, "queued.pid", path, sizeof(path));
+	if ((pfh = pidfile_open(path, 0644, &other)) == NULL) {
+		if (errno == EEXIST)
+			fatalx("- queued already running pid=%ld", (long)other);
+		fatal("- queued pidfile %s", path);
+	}
+}
+
+static void
+queued_listen(const struct config *conf)
+{
+	config_runpath(conf, "queue.sock", queue_path, sizeof(queue_path));
+	config_runpath(conf, "control.sock", control_path,
+	    sizeof(control_path));
+	/* Every legitimate client is root; the manager checks the uid. */
+	if ((env.queue_sock = ipc_listen(queue_path, 0660)) == -1)
+		fatal("- queued listen %s", queue_path);
+	if ((env.control_sock = ipc_listen(control_path, 0600)) == -1)
+		fatal("- queued listen %s", control_path);
+}
+
+static struct config *
+queued_config(const char *path, int check)
+{
+	struct config	*conf;
+	char		 err[1024];
+
+	if ((conf = config_load(path, err, sizeof(err))) == NULL) {
+		(void)fprintf(stderr, "queued: %s\n", err);
+		exit(1);
+	}
+	if (check) {
+		config_print(stdout, conf);
+		exit(0);
+	}
+	return conf;
+}
+
+/* Everything after the options: checks, spool, sockets, children. */
+static void
+queued_start(int debug)
+{
+	if (geteuid() != 0)
+		fatalx("- queued must run as root");
+	privsep_lookup(env.conf->user_queue, &env.uid, &env.gid);
+	queued_rundir(env.conf);
+	queued_spool(env.conf, env.uid, env.gid);
+	queued_pidfile(env.conf);
+	/* Until here, errors go to the terminal that started us. */
+	log_init("queued", debug);
+	if (!debug && daemon(0, 0) == -1)
+		fatal("- queued daemon");
+	if (pidfile_write(pfh) == -1)
+		fatal("- queued pidfile_write");
+	queued_listen(env.conf);
+	started = time(NULL);
+	if ((base = event_base_new()) == NULL)
+		fatalx("- queued event_base_new");
+	proc_init(base, NULL, NULL);
+	queued_signals();
+	manager.proc = proc_new(base, manager.name, queued_manager_main,
+	    queued_started, &env);
+	delivery.proc = proc_new(base, delivery.name, queued_delivery_main,
+	    queued_started, env.conf);
+	proc_start(manager.proc);
+	proc_start(delivery.proc);
+	log_info("- queued started pid=%ld", (long)getpid());
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*path = CONFIG_DEFAULT_PATH;
+	int		 ch, debug = 0, check = 0, verbose = 0;
+
+	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'f':
+			path = optarg;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("queued", 1);
+	log_setverbose(verbose);
+	env.conf = queued_config(path, check);
+	queued_start(debug);
+	(void)event_base_dispatch(base);
+	fatalx("- queued event loop ended");
+}
