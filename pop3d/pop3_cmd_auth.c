@@ -1,0 +1,87 @@
+/*
+ * The AUTHORIZATION state (RFC 1939 4 and 7), run by the login engine:
+ * user pop3 (_sallypop), chrooted to the empty dir, seccomp set
+ * SANDBOX_ENGINE.  This is the only command table the login engine
+ * uses.  The verbs of the TRANSACTION state are listed without a
+ * handler, so that they are answered "not valid in this state" rather
+ * than "unknown".
+ */
+#include <sys/types.h>
+
+#include <string.h>
+
+#include "lineio.h"
+#include "log.h"
+#include "pop3d.h"
+
+static void	cmd_capa(struct pop3_conn *, struct pop3_req *);
+static void	cmd_user(struct pop3_conn *, struct pop3_req *);
+static void	cmd_pass(struct pop3_conn *, struct pop3_req *);
+static void	cmd_quit(struct pop3_conn *, struct pop3_req *);
+
+const struct pop3_cmd pop3_auth_cmds[] = {
+	/* verb		states		args		handler */
+	{ "CAPA",	POP3_S_LOGIN,	ARG_NONE,	cmd_capa },
+	{ "USER",	POP3_S_LOGIN,	ARG_ONE,	cmd_user },
+	{ "PASS",	POP3_S_USER,	ARG_REST,	cmd_pass },
+	{ "QUIT",	POP3_S_LOGIN,	ARG_NONE,	cmd_quit },
+	{ "STAT",	POP3_S_TRANS,	ARG_NONE,	NULL },
+	{ "LIST",	POP3_S_TRANS,	ARG_OPT,	NULL },
+	{ "UIDL",	POP3_S_TRANS,	ARG_OPT,	NULL },
+	{ "RETR",	POP3_S_TRANS,	ARG_ONE,	NULL },
+	{ "TOP",	POP3_S_TRANS,	ARG_TWO,	NULL },
+	{ "DELE",	POP3_S_TRANS,	ARG_ONE,	NULL },
+	{ "RSET",	POP3_S_TRANS,	ARG_NONE,	NULL },
+	{ "NOOP",	POP3_S_TRANS,	ARG_NONE,	NULL },
+	{ NULL,		0,		ARG_NONE,	NULL },
+};
+
+static void
+cmd_capa(struct pop3_conn *c, struct pop3_req *req)
+{
+	(void)req;
+	pop3_capa(c, 0);
+}
+
+/*
+ * RFC 1939 7 lets a server say "-ERR never heard of mailbox name"; it
+ * would tell a stranger which names exist, so every name is accepted
+ * and the answer to PASS decides.
+ */
+static void
+cmd_user(struct pop3_conn *c, struct pop3_req *req)
+{
+	pop3_login_set_user(c, req->argv[0]);
+	pop3_set_state(c, POP3_S_USER);
+	pop3_ok(c, "send PASS");
+}
+
+/*
+ * The password goes to authd, and the answer comes back later: input
+ * is paused meanwhile.  Commands already sent after PASS would be read
+ * by the wrong process once the connection moves to the mailbox
+ * process, so they are refused (PIPELINING is not offered here).
+ */
+static void
+cmd_pass(struct pop3_conn *c, struct pop3_req *req)
+{
+	if (lineio_pending(c->lio) > 0) {
+		log_info("%08x pop3 login user=%s result=refused "
+		    "reason=pipelined", c->id, pop3_login_user(c));
+		pop3_set_state(c, POP3_S_AUTH);
+		pop3_err_logged(c,
+		    "no commands may follow PASS before its answer");
+		return;
+	}
+	pop3_login_check(c, req->rest);
+}
+
+static void
+cmd_quit(struct pop3_conn *c, struct pop3_req *req)
+{
+	(void)req;
+	log_info("%08x pop3 quit state=%s", c->id, pop3_state_name(c->state));
+	pop3_ok(c, "sallyport POP3 server signing off");
+	c->closing = 1;
+	lineio_shutdown(c->lio);
+}

@@ -1,0 +1,325 @@
+/*
+ * Command parsing and dispatch, shared by the login engine (as
+ * user pop3, chrooted to the empty dir) and the mailbox process (as the
+ * mail user, chrooted to the mail home).  Each passes its own table;
+ * everything that can be checked before a handler runs is checked here:
+ * the verb, the state, the number and length of arguments, the line's
+ * length.  Errors are counted and end the session at POP3_ERRORS_MAX.
+ */
+#include <sys/types.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "lineio.h"
+#include "log.h"
+#include "pop3d.h"
+
+static const char	*pop3_split(const struct pop3_cmd *, const char *,
+			    size_t, struct pop3_req *);
+
+/* Looks a verb up; returns NULL for a verb no table entry has. */
+static const struct pop3_cmd *
+pop3_lookup(const struct pop3_cmd *tab, const char *verb)
+{
+	for (; tab->verb != NULL; tab++)
+		if (strcmp(tab->verb, verb) == 0)
+			return tab;
+	return NULL;
+}
+
+/* Reads the verb into req (upper case); returns the bytes it took. */
+static size_t
+pop3_verb(const char *line, size_t len, struct pop3_req *req)
+{
+	size_t	 i;
+
+	for (i = 0; i < len && line[i] != ' '; i++) {
+		if (i >= POP3_VERB_MAX_BYTES ||
+		    !isalpha((unsigned char)line[i]))
+			return 0;
+		req->verb[i] = (char)toupper((unsigned char)line[i]);
+	}
+	req->verb[i] = '\0';
+	return i;
+}
+
+const struct pop3_cmd *
+pop3_parse(const struct pop3_cmd *tab, int state, const char *line,
+    size_t len, int flags, struct pop3_req *req, const char **err)
+{
+	const struct pop3_cmd	*cmd;
+	size_t			 vlen;
+
+	memset(req, 0, sizeof(*req));
+	/* RFC 2449 4: a command line is at most 255 octets with its CRLF. */
+	if ((flags & LINE_F_TOOLONG) || len + 2 > POP3_CMD_LINE_MAX_BYTES) {
+		*err = "line too long";
+		return NULL;
+	}
+	if (flags & (LINE_F_NUL | LINE_F_BARECR)) {
+		*err = "syntax error";
+		return NULL;
+	}
+	if ((vlen = pop3_verb(line, len, req)) == 0 ||
+	    (cmd = pop3_lookup(tab, req->verb)) == NULL) {
+		/* Not a verb of ours: it could be a mistyped password. */
+		memset(req->verb, 0, sizeof(req->verb));
+		*err = "unknown command";
+		return NULL;
+	}
+	if ((cmd->states & state) == 0 || cmd->handler == NULL) {
+		*err = "command not valid in this state";
+		return NULL;
+	}
+	if ((*err = pop3_split(cmd, line + vlen, len - vlen, req)) != NULL)
+		return NULL;
+	return cmd;
+}
+
+/* Reads the arguments after the verb; returns an error text or NULL. */
+static const char *
+pop3_split(const struct pop3_cmd *cmd, const char *p, size_t len,
+    struct pop3_req *req)
+{
+	size_t	 i = 0, start;
+
+	if (cmd->args == ARG_REST) {
+		/* RFC 1939 7, PASS: spaces may be part of the argument. */
+		if (len < 2)
+			return "syntax error";
+		memcpy(req->rest, p + 1, len - 1);
+		req->rest[len - 1] = '\0';
+		return NULL;
+	}
+	for (;;) {
+		while (i < len && p[i] == ' ')
+			i++;
+		if (i == len)
+			break;
+		if (req->argc == POP3_ARGS_MAX)
+			return "syntax error";
+		for (start = i; i < len && p[i] != ' '; i++)
+			;
+		if (i - start > POP3_ARG_MAX_BYTES)
+			return "argument too long";
+		memcpy(req->argv[req->argc], p + start, i - start);
+		req->argv[req->argc++][i - start] = '\0';
+	}
+	if ((cmd->args == ARG_NONE && req->argc != 0) ||
+	    (cmd->args == ARG_ONE && req->argc != 1) ||
+	    (cmd->args == ARG_OPT && req->argc > 1) ||
+	    (cmd->args == ARG_TWO && req->argc != 2))
+		return "syntax error";
+	return NULL;
+}
+
+void
+pop3_dispatch(const struct pop3_cmd *tab, struct pop3_conn *c,
+    const char *line, size_t len, int flags)
+{
+	const struct pop3_cmd	*cmd;
+	struct pop3_req		 req;
+	const char		*err;
+
+	if (c->closing)
+		return;
+	cmd = pop3_parse(tab, c->state, line, len, flags, &req, &err);
+	/* Only a known verb is logged: a line may hold a password. */
+	(void)strlcpy(c->verb, req.verb, sizeof(c->verb));
+	if (cmd == NULL)
+		pop3_err(c, "%s", err);
+	else {
+		log_debug("%08x pop3 command verb=%s", c->id, req.verb);
+		cmd->handler(c, &req);
+	}
+	explicit_bzero(&req, sizeof(req));
+}
+
+/* Writes one line with CRLF; on failure the session ends. */
+static void
+pop3_vline(struct pop3_conn *c, const char *prefix, const char *fmt,
+    va_list ap)
+{
+	char	 buf[POP3_CMD_LINE_MAX_BYTES * 2];
+	int	 n, m;
+
+	n = snprintf(buf, sizeof(buf), "%s", prefix);
+	m = vsnprintf(buf + n, sizeof(buf) - (size_t)n - 2, fmt, ap);
+	if (m < 0 || (size_t)m >= sizeof(buf) - (size_t)n - 2) {
+		log_warnx("%08x pop3 reply-too-long", c->id);
+		c->closing = 1;
+		lineio_shutdown(c->lio);
+		return;
+	}
+	memcpy(buf + n + m, "\r\n", 2);
+	if (lineio_write(c->lio, buf, (size_t)(n + m + 2)) == -1)
+		c->closing = 1;
+}
+
+void
+pop3_line(struct pop3_conn *c, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	pop3_vline(c, "", fmt, ap);
+	va_end(ap);
+}
+
+void
+pop3_ok(struct pop3_conn *c, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	pop3_vline(c, "+OK ", fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * A -ERR answer.  count: it counts toward POP3_ERRORS_MAX, which ends
+ * the session; log: it is logged here (else the caller logged it).
+ */
+static void
+pop3_verr(struct pop3_conn *c, int count, int log, const char *fmt,
+    va_list ap)
+{
+	char	 text[POP3_CMD_LINE_MAX_BYTES];
+	int	 n;
+
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	if (n < 0 || (size_t)n >= sizeof(text))
+		(void)strlcpy(text, "error", sizeof(text));
+	if (log)
+		log_info("%08x pop3 command-error state=%s verb=%s "
+		    "reason=\"%s\"", c->id, pop3_state_name(c->state),
+		    c->verb[0] != '\0' ? c->verb : "-", text);
+	pop3_line(c, "-ERR %s", text);
+	if (!count || ++c->errors < POP3_ERRORS_MAX || c->closing)
+		return;
+	log_info("%08x pop3 close reason=too-many-errors errors=%d", c->id,
+	    c->errors);
+	c->closing = 1;
+	lineio_shutdown(c->lio);
+}
+
+void
+pop3_err(struct pop3_conn *c, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	pop3_verr(c, 1, 1, fmt, ap);
+	va_end(ap);
+}
+
+void
+pop3_err_logged(struct pop3_conn *c, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	pop3_verr(c, 1, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+pop3_err_sys(struct pop3_conn *c, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	pop3_verr(c, 0, 0, fmt, ap);
+	va_end(ap);
+}
+
+const char *
+pop3_state_name(int state)
+{
+	switch (state) {
+	case POP3_S_AUTH:
+		return "auth";
+	case POP3_S_USER:
+		return "user";
+	case POP3_S_TRANS:
+		return "transaction";
+	case POP3_S_UPDATE:
+		return "update";
+	default:
+		return "unknown";
+	}
+}
+
+void
+pop3_set_state(struct pop3_conn *c, int state)
+{
+	log_debug("%08x pop3 state from=%s to=%s", c->id,
+	    pop3_state_name(c->state), pop3_state_name(state));
+	c->state = state;
+}
+
+/*
+ * RFC 2449 5.  PIPELINING only where commands are truly read ahead and
+ * answered in order: not before login, where a command sent after PASS
+ * would reach the login engine instead of the mailbox process.
+ */
+void
+pop3_capa(struct pop3_conn *c, int pipelining)
+{
+	static const char *const capa[] = {
+		"USER", "UIDL", "TOP", "RESP-CODES", "AUTH-RESP-CODE",
+		"IMPLEMENTATION sallyport",
+	};
+	size_t	 i;
+
+	pop3_ok(c, "capability list follows");
+	for (i = 0; i < sizeof(capa) / sizeof(capa[0]); i++)
+		pop3_line(c, "%s", capa[i]);
+	if (pipelining)
+		pop3_line(c, "PIPELINING");
+	pop3_line(c, ".");
+}
+
+uint32_t
+pop3_session_id(void)
+{
+	uint32_t	 id;
+
+	while ((id = arc4random()) == 0)
+		;
+	return id;
+}
+
+/*
+ * Moves the descriptors to keep out of the way (above 3 + nfds), then
+ * into 3, 4, ..., and closes every other one, so that a child holds
+ * nothing of its parent's: no listener, no other client, no authd.
+ */
+void
+pop3_child_fds(int *fds, int nfds, const char *ident, int foreground)
+{
+	int	 i, fd;
+
+	closelog();
+	for (i = 0; i < nfds; i++) {
+		if ((fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 3 + nfds)) == -1)
+			fatal("pop3 child-fds dup");
+		fds[i] = fd;
+	}
+	for (i = 0; i < nfds; i++) {
+		if (dup3(fds[i], 3 + i, O_CLOEXEC) == -1)
+			fatal("pop3 child-fds dup3");
+		fds[i] = 3 + i;
+	}
+	closefrom(3 + nfds);
+	/* Reconnects to syslog while /dev/log is still reachable. */
+	log_init(ident, foreground);
+}

@@ -1,0 +1,463 @@
+/*
+ * A Maildir seen as a POP3 maildrop.  Run by the mailbox process (the
+ * mail user, chrooted to the mail home, seccomp set SANDBOX_MAILBOX), and
+ * by the unit tests on a temporary directory.
+ *
+ * - Access is exclusive (RFC 1939 8): flock(2) on POP3_LOCK_NAME in the
+ *   Maildir.  It keeps out a second POP3 session only; an IMAP session
+ *   may change the Maildir meanwhile, which is why a message whose file
+ *   was renamed (new flags) is looked up again by its base name.
+ * - At login, every message in new/ is moved to cur/ with the info
+ *   ":2," added, the name kept otherwise, as a Maildir reader does for
+ *   messages it has seen; the maildrop is then cur/ alone.
+ * - Order: delivery time, from the name ("<secs>.M<usecs>P..."), then
+ *   the name; at most POP3_MESSAGES_MAX messages are served.
+ * - Unique-id (RFC 1939 7, UIDL): the base name (before ':'), which never
+ *   changes; a name that is longer than 70 characters or holds a byte
+ *   outside 0x21-0x7E gets a digest of itself instead.
+ * - Nothing is removed before QUIT (the UPDATE state).
+ */
+#include <sys/types.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pop3d.h"
+
+#define FNV64_PRIME	0x100000001b3ULL
+#define FNV64_BASIS	0xcbf29ce484222325ULL
+
+void
+maildrop_uidl(const char *base, size_t len, char *uidl)
+{
+	uint64_t	 h1 = FNV64_BASIS, h2 = FNV64_BASIS ^ 0x5a11f0e7ULL;
+	size_t		 i;
+	int		 valid = len >= 1 && len <= POP3_UIDL_MAX_BYTES;
+
+	for (i = 0; i < len && valid; i++)
+		if ((unsigned char)base[i] < 0x21 ||
+		    (unsigned char)base[i] > 0x7e)
+			valid = 0;
+	if (valid) {
+		memcpy(uidl, base, len);
+		uidl[len] = '\0';
+		return;
+	}
+	/* Two FNV-1a hashes, one read backwards: 128 bits. */
+	for (i = 0; i < len; i++) {
+		h1 = (h1 ^ (unsigned char)base[i]) * FNV64_PRIME;
+		h2 = (h2 ^ (unsigned char)base[len - 1 - i]) * FNV64_PRIME;
+	}
+	(void)snprintf(uidl, POP3_UIDL_MAX_BYTES + 1, "X%016llx%016llx",
+	    (unsigned long long)h1, (unsigned long long)h2);
+}
+
+/* Decimal digits at *p, saturating; *p is moved past them. */
+static uint64_t
+maildrop_digits(const char **p)
+{
+	uint64_t	 v = 0;
+
+	for (; isdigit((unsigned char)**p); (*p)++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			v = UINT64_MAX;
+		else
+			v = v * 10 + (uint64_t)(**p - '0');
+	}
+	return v;
+}
+
+void
+maildrop_name_time(const char *name, uint64_t *secs, uint64_t *usecs)
+{
+	const char	*p = name;
+
+	*secs = maildrop_digits(&p);
+	*usecs = 0;
+	if (p[0] == '.' && p[1] == 'M') {
+		p += 2;
+		*usecs = maildrop_digits(&p);
+	}
+}
+
+int
+maildrop_msg_cmp(const void *a, const void *b)
+{
+	const struct maildrop_msg	*x = a, *y = b;
+
+	if (x->secs != y->secs)
+		return x->secs < y->secs ? -1 : 1;
+	if (x->usecs != y->usecs)
+		return x->usecs < y->usecs ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/*
+ * Opens the directory behind fd again (its own offset, from the start;
+ * and no dup(2), which the mailbox sandbox does not allow).
+ */
+static DIR *
+maildrop_opendir(int fd)
+{
+	DIR	*d;
+	int	 dfd;
+
+	dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd == -1)
+		return NULL;
+	if ((d = fdopendir(dfd)) == NULL) {
+		(void)close(dfd);
+		return NULL;
+	}
+	return d;
+}
+
+/* Moves new/name to cur/name:2, (RFC-less, cr.yp.to/proto/maildir). */
+static int
+maildrop_move_one(struct maildrop *md, const char *name)
+{
+	char		 dst[NAME_MAX + 1];
+	struct stat	 sn, sc;
+	int		 n;
+
+	if (strchr(name, ':') != NULL)
+		n = snprintf(dst, sizeof(dst), "%s", name);
+	else
+		n = snprintf(dst, sizeof(dst), "%s:2,", name);
+	if (n < 0 || (size_t)n >= sizeof(dst))
+		return -1;
+	if (fstatat(md->md.newfd, name, &sn, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !S_ISREG(sn.st_mode))
+		return -1;
+	if (linkat(md->md.newfd, name, md->md.curfd, dst, 0) == -1) {
+		/* Already there: a move cut short.  Else two messages clash. */
+		if (errno != EEXIST || fstatat(md->md.curfd, dst, &sc,
+		    AT_SYMLINK_NOFOLLOW) == -1 || sc.st_dev != sn.st_dev ||
+		    sc.st_ino != sn.st_ino) {
+			log_warn("%08x pop3 maildrop-move-failed", md->id);
+			return -1;
+		}
+	}
+	if (unlinkat(md->md.newfd, name, 0) == -1)
+		log_warn("%08x pop3 maildrop-unlink-new", md->id);
+	return 0;
+}
+
+static int
+maildrop_move_new(struct maildrop *md)
+{
+	DIR		*d;
+	struct dirent	*de;
+	size_t		 moved = 0;
+
+	if ((d = maildrop_opendir(md->md.newfd)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL && moved < POP3_MESSAGES_MAX) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (maildrop_move_one(md, de->d_name) == 0)
+			moved++;
+	}
+	(void)closedir(d);
+	if (moved > 0 && (fsync(md->md.curfd) == -1 ||
+	    fsync(md->md.newfd) == -1))
+		log_warn("%08x pop3 maildrop-fsync", md->id);
+	return 0;
+}
+
+static int
+maildrop_add(struct maildrop *md, const char *name, off_t size)
+{
+	struct maildrop_msg	*m;
+	size_t			 n;
+
+	if (md->nmsgs == md->nalloc) {
+		n = md->nalloc == 0 ? 64 : md->nalloc * 2;
+		if (n > POP3_MESSAGES_MAX)
+			n = POP3_MESSAGES_MAX;
+		m = reallocarray(md->msgs, n, sizeof(*m));
+		if (m == NULL)
+			return -1;
+		md->msgs = m;
+		md->nalloc = n;
+	}
+	m = &md->msgs[md->nmsgs];
+	memset(m, 0, sizeof(*m));
+	if ((m->name = strdup(name)) == NULL)
+		return -1;
+	m->baselen = strcspn(name, ":");
+	maildrop_uidl(name, m->baselen, m->uidl);
+	maildrop_name_time(name, &m->secs, &m->usecs);
+	m->lfsize = (uint64_t)size;
+	md->nmsgs++;
+	return 0;
+}
+
+static int
+maildrop_scan(struct maildrop *md)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 st;
+	int		 r = 0;
+
+	if ((d = maildrop_opendir(md->md.curfd)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (fstatat(md->md.curfd, de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode))
+			continue;
+		/* XXX the first found are served, not the oldest. */
+		if (md->nmsgs == POP3_MESSAGES_MAX) {
+			md->skipped++;
+			continue;
+		}
+		if ((r = maildrop_add(md, de->d_name, st.st_size)) == -1)
+			break;
+	}
+	(void)closedir(d);
+	if (r == 0 && md->nmsgs > 1)
+		qsort(md->msgs, md->nmsgs, sizeof(md->msgs[0]),
+		    maildrop_msg_cmp);
+	return r;
+}
+
+static int
+maildrop_uidl_cmp(const void *a, const void *b)
+{
+	const struct maildrop_msg *const	*x = a, *const *y = b;
+	int					 r;
+
+	if ((r = strcmp((*x)->uidl, (*y)->uidl)) != 0)
+		return r;
+	return *x < *y ? -1 : *x > *y;
+}
+
+/*
+ * Two files with one base name (a message in cur/ with two sets of
+ * flags) would share a unique-id: only the first is served.
+ */
+static int
+maildrop_dedupe(struct maildrop *md)
+{
+	struct maildrop_msg	**v;
+	size_t			 i;
+
+	if (md->nmsgs < 2)
+		return 0;
+	if ((v = reallocarray(NULL, md->nmsgs, sizeof(*v))) == NULL)
+		return -1;
+	for (i = 0; i < md->nmsgs; i++)
+		v[i] = &md->msgs[i];
+	qsort(v, md->nmsgs, sizeof(*v), maildrop_uidl_cmp);
+	for (i = 1; i < md->nmsgs; i++)
+		if (strcmp(v[i - 1]->uidl, v[i]->uidl) == 0) {
+			log_warnx("%08x pop3 maildrop-duplicate uidl=%s",
+			    md->id, v[i]->uidl);
+			v[i]->drop = 1;
+		}
+	free(v);
+	return 0;
+}
+
+/* Removes the messages marked drop from the list. */
+static void
+maildrop_compact(struct maildrop *md)
+{
+	size_t	 i, j;
+
+	for (i = j = 0; i < md->nmsgs; i++) {
+		if (md->msgs[i].drop) {
+			free(md->msgs[i].name);
+			continue;
+		}
+		md->msgs[j++] = md->msgs[i];
+	}
+	md->nmsgs = j;
+}
+
+static enum maildrop_result
+maildrop_lock(struct maildrop *md)
+{
+	md->lockfd = openat(md->md.dirfd, POP3_LOCK_NAME,
+	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (md->lockfd == -1)
+		return MAILDROP_FAIL;
+	if (flock(md->lockfd, LOCK_EX | LOCK_NB) == -1)
+		return errno == EWOULDBLOCK ? MAILDROP_BUSY : MAILDROP_FAIL;
+	return MAILDROP_OK;
+}
+
+enum maildrop_result
+maildrop_open(struct maildrop *md, const char *path, uint32_t id,
+    const char **err)
+{
+	enum maildrop_result	 r;
+	size_t			 i;
+
+	memset(md, 0, sizeof(*md));
+	md->id = id;
+	md->lockfd = -1;
+	*err = NULL;
+	if (maildir_open(&md->md, path, 1) == -1) {
+		*err = "cannot open the Maildir";
+		return MAILDROP_FAIL;
+	}
+	if ((r = maildrop_lock(md)) != MAILDROP_OK) {
+		*err = r == MAILDROP_BUSY ? "locked" : "cannot lock";
+		maildrop_close(md);
+		return r;
+	}
+	if (maildrop_move_new(md) == -1 || maildrop_scan(md) == -1 ||
+	    maildrop_dedupe(md) == -1 || pop3_sizecache_fill(md) == -1) {
+		*err = "cannot read the Maildir";
+		maildrop_close(md);
+		return MAILDROP_FAIL;
+	}
+	maildrop_compact(md);
+	for (i = 0; i < md->nmsgs; i++)
+		md->total += md->msgs[i].size;
+	if (md->skipped > 0)
+		log_warnx("%08x pop3 maildrop-truncated served=%zu skipped=%zu",
+		    md->id, md->nmsgs, md->skipped);
+	return MAILDROP_OK;
+}
+
+void
+maildrop_close(struct maildrop *md)
+{
+	size_t	 i;
+
+	for (i = 0; i < md->nmsgs; i++)
+		free(md->msgs[i].name);
+	free(md->msgs);
+	md->msgs = NULL;
+	md->nmsgs = md->nalloc = 0;
+	maildir_close(&md->md);
+	if (md->lockfd != -1)
+		(void)close(md->lockfd);
+	md->lockfd = -1;
+}
+
+struct maildrop_msg *
+maildrop_get(struct maildrop *md, int64_t n)
+{
+	if (n < 1 || (uint64_t)n > md->nmsgs)
+		return NULL;
+	return &md->msgs[n - 1];
+}
+
+/*
+ * The file of m has gone from cur/: find it again by its base name (an
+ * IMAP session may have changed its flags).  0 when found.
+ */
+static int
+maildrop_refind(struct maildrop *md, struct maildrop_msg *m)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*name = NULL;
+
+	if ((d = maildrop_opendir(md->md.curfd)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, m->name, m->baselen) == 0 &&
+		    (de->d_name[m->baselen] == ':' ||
+		    de->d_name[m->baselen] == '\0')) {
+			name = strdup(de->d_name);
+			break;
+		}
+	(void)closedir(d);
+	if (name == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	free(m->name);
+	m->name = name;
+	return 0;
+}
+
+int
+maildrop_msg_open(struct maildrop *md, struct maildrop_msg *m)
+{
+	int	 fd, flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC;
+
+	fd = openat(md->md.curfd, m->name, flags);
+	if (fd == -1 && errno == ENOENT && maildrop_refind(md, m) == 0)
+		fd = openat(md->md.curfd, m->name, flags);
+	return fd;
+}
+
+void
+maildrop_mark(struct maildrop *md, struct maildrop_msg *m)
+{
+	if (m->deleted)
+		return;
+	m->deleted = 1;
+	md->ndeleted++;
+	md->deleted_size += m->size;
+}
+
+size_t
+maildrop_unmark_all(struct maildrop *md)
+{
+	size_t	 i, n = md->ndeleted;
+
+	for (i = 0; i < md->nmsgs; i++)
+		md->msgs[i].deleted = 0;
+	md->ndeleted = 0;
+	md->deleted_size = 0;
+	return n;
+}
+
+/* Unlinks one message; a file already gone counts as removed. */
+static int
+maildrop_unlink(struct maildrop *md, struct maildrop_msg *m)
+{
+	if (unlinkat(md->md.curfd, m->name, 0) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	if (maildrop_refind(md, m) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (unlinkat(md->md.curfd, m->name, 0) == 0 || errno == ENOENT)
+		return 0;
+	return -1;
+}
+
+size_t
+maildrop_update(struct maildrop *md, size_t *failed)
+{
+	size_t	 i, removed = 0;
+
+	*failed = 0;
+	for (i = 0; i < md->nmsgs; i++) {
+		if (!md->msgs[i].deleted)
+			continue;
+		if (maildrop_unlink(md, &md->msgs[i]) == 0)
+			removed++;
+		else {
+			log_warn("%08x pop3 dele-failed uidl=%s", md->id,
+			    md->msgs[i].uidl);
+			(*failed)++;
+		}
+	}
+	/* The removal must survive a crash once QUIT is answered. */
+	if (removed > 0 && fsync(md->md.curfd) == -1) {
+		log_warn("%08x pop3 maildrop-fsync", md->id);
+		*failed += removed;
+		removed = 0;
+	}
+	return removed;
+}
