@@ -38,7 +38,8 @@ static struct {
 	struct config	*conf;
 	struct pidfh	*pfh;
 	char		 sockpath[PATH_MAX];
-	uid_t		 peers[5];
+	/* The daemon users; root is added by authd_server_init(). */
+	uid_t		 peers[AUTHD_PEER_UIDS_MAX - 1];
 	size_t		 npeers;
 } authd;
 
@@ -62,7 +63,8 @@ authd_peer_users(const struct config *conf)
 	struct passwd	*pw;
 	size_t		 i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (i = 0; i < sizeof(names) / sizeof(names[0]) &&
+	    authd.npeers < sizeof(authd.peers) / sizeof(authd.peers[0]); i++) {
 		if ((pw = getpwnam(names[i])) == NULL) {
 			log_debug("- authd peer-user-missing user=%s",
 			    names[i]);
@@ -77,7 +79,7 @@ authd_peer_users(const struct config *conf)
 static void
 authd_load(const struct config *conf, struct auth_tables *t, const char *as)
 {
-	char	 err[512];
+	char	 err[AUTHD_ERROR_MAX_BYTES];
 
 	if (authd_table_load(conf, t, err, sizeof(err)) == -1)
 		fatalx("- authd tables error=\"%s\" as=%s", err, as);
@@ -97,7 +99,7 @@ static void
 authd_sighup(evutil_socket_t sig, short ev, void *arg)
 {
 	struct auth_tables	 t;
-	char			 err[512];
+	char			 err[AUTHD_ERROR_MAX_BYTES];
 
 	(void)sig;
 	(void)ev;
@@ -225,7 +227,7 @@ int
 main(int argc, char *argv[])
 {
 	const char	*path = CONFIG_DEFAULT_PATH;
-	char		 err[512];
+	char		 err[AUTHD_ERROR_MAX_BYTES];
 	int		 ch, debug = 0, noaction = 0, verbose = 0;
 
 	while ((ch = getopt(argc, argv, "df:nv")) != -1) {

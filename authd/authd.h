@@ -21,22 +21,6 @@
 #include "sp_limits.h"
 #include "proto.h"
 
-/*
- * Limits of authd alone.  XXX They belong in common/limits.h; they are
- * kept here until that file's owner takes them.
- */
-/* Tokens waiting to be redeemed; one per successful login for 30 s. */
-#define AUTHD_TOKENS_MAX		4096
-/* Failed checks of one peer waiting out AUTH_FAIL_DELAY_MSECS. */
-#define AUTHD_PENDING_MAX		(2 * SMTP_SESSIONS_MAX)
-/* A user or alias name is a local part: RFC 5321 4.5.3.1.1. */
-#define AUTHD_NAME_MAX_BYTES		SMTP_LOCALPART_MAX_BYTES
-/* A target value: a name, or a Mailbox (RFC 5321 4.5.3.1.3). */
-#define AUTHD_TARGET_MAX_BYTES		(SMTP_PATH_MAX_BYTES - 2)
-/* The PASSWORD_CHECK strings that are only logged. */
-#define AUTHD_SERVICE_MAX_BYTES		64
-#define AUTHD_CLIENT_MAX_BYTES		256
-
 /* authd_table.c: what both table files share. */
 
 /*
@@ -48,6 +32,18 @@ int	authd_table_getline(FILE *, char *buf, size_t bufsize,
 	    size_t *lineno, const char **errstr);
 /* 1 for a blank line or a comment ('#' first after blanks). */
 int	authd_table_skip(const char *line);
+/*
+ * One line of a table, neither blank nor a comment: NULL, or the reason
+ * it is refused, with *errline set when the fault is on another line.
+ */
+typedef const char	*(*authd_table_line_fn)(void *arg, char *line,
+			    size_t lineno, size_t *errline);
+/*
+ * Reads fp to its end through fn.  -1 at the first refused or unreadable
+ * line, with "NAME:LINE: reason" in err.
+ */
+int	authd_table_read(FILE *, const char *name, authd_table_line_fn fn,
+	    void *arg, char *err, size_t errlen);
 /*
  * Checks a user or alias name and writes its lower-case form, the
  * table key, into dst (AUTHD_NAME_MAX_BYTES + 1).  -1 when invalid.
@@ -161,7 +157,7 @@ struct auth_target {
 struct auth_expand {
 	enum result_code	 result;
 	/* Why the result is not RESULT_OK, for the log. */
-	char			 why[256];
+	char			 why[AUTHD_REASON_MAX_BYTES];
 	size_t			 count;
 	struct auth_target	 targets[ALIAS_TARGETS_MAX];
 	/* Aliases met so far and whether their expansion is finished. */

@@ -18,6 +18,9 @@
 #include "authd.h"
 #include "mailaddr.h"
 
+/* sendmail's "read the targets from this file", refused here. */
+#define ALIASES_INCLUDE		":include:"
+
 RB_GENERATE(auth_alias_tree, auth_alias, entry, authd_aliases_cmp);
 
 int
@@ -66,7 +69,7 @@ authd_aliases_classify(const char *s, enum alias_target_kind *kind,
 		return "command targets are refused";
 	if (*s == '/')
 		return "file targets are refused";
-	if (strncasecmp(s, ":include:", 9) == 0)
+	if (strncasecmp(s, ALIASES_INCLUDE, strlen(ALIASES_INCLUDE)) == 0)
 		return ":include: targets are refused";
 	if (*s == '\\') {
 		*kind = ALIAS_T_USER;
@@ -184,59 +187,53 @@ authd_aliases_entry(struct auth_aliases *t, char *line, size_t lineno,
 	return authd_aliases_targets(al, colon + 1);
 }
 
+/* The table being read, and the alias that continuation lines add to. */
+struct aliases_reader {
+	struct auth_aliases	*t;
+	struct auth_alias	*cur;
+};
+
 static const char *
-authd_aliases_line(struct auth_aliases *t, char *line, size_t lineno,
-    struct auth_alias **cur, size_t *errline)
+authd_aliases_line(void *arg, char *line, size_t lineno, size_t *errline)
 {
-	*errline = lineno;
+	struct aliases_reader	*rd = arg;
+
 	if (line[0] == ' ' || line[0] == '\t') {
-		if (*cur == NULL)
+		if (rd->cur == NULL)
 			return "continuation line without an alias";
-		return authd_aliases_targets(*cur, line);
+		return authd_aliases_targets(rd->cur, line);
 	}
-	if (*cur != NULL && (*cur)->ntargets == 0) {
-		*errline = (*cur)->line;
+	if (rd->cur != NULL && rd->cur->ntargets == 0) {
+		*errline = rd->cur->line;
 		return "alias without targets";
 	}
-	return authd_aliases_entry(t, line, lineno, cur);
+	return authd_aliases_entry(rd->t, line, lineno, &rd->cur);
 }
 
 struct auth_aliases *
 authd_aliases_read(FILE *fp, const char *name, char *err, size_t errlen)
 {
-	struct auth_aliases	*t;
-	struct auth_alias	*cur = NULL;
-	char			 line[AUTH_TABLE_LINE_MAX_BYTES + 1];
-	const char		*why = NULL;
-	size_t			 lineno = 0, errline = 0;
-	int			 r;
+	struct aliases_reader	 rd = { NULL, NULL };
 
-	if ((t = calloc(1, sizeof(*t))) == NULL) {
+	if ((rd.t = calloc(1, sizeof(*rd.t))) == NULL) {
 		(void)snprintf(err, errlen, "%s: out of memory", name);
 		return NULL;
 	}
-	RB_INIT(&t->tree);
-	(void)strlcpy(t->file, name, sizeof(t->file));
-	while ((r = authd_table_getline(fp, line, sizeof(line), &lineno,
-	    &why)) == 1) {
-		if (authd_table_skip(line))
-			continue;
-		if ((why = authd_aliases_line(t, line, lineno, &cur,
-		    &errline)) != NULL)
-			break;
+	RB_INIT(&rd.t->tree);
+	(void)strlcpy(rd.t->file, name, sizeof(rd.t->file));
+	if (authd_table_read(fp, name, authd_aliases_line, &rd, err,
+	    errlen) == -1)
+		goto fail;
+	/* The last alias is not followed by a line that would check it. */
+	if (rd.cur != NULL && rd.cur->ntargets == 0) {
+		(void)snprintf(err, errlen, "%s:%zu: alias without targets",
+		    name, rd.cur->line);
+		goto fail;
 	}
-	if (r == 0 && why == NULL && cur != NULL && cur->ntargets == 0) {
-		why = "alias without targets";
-		errline = cur->line;
-	}
-	if (r == -1)
-		errline = lineno + 1;
-	if (r == -1 || why != NULL) {
-		(void)snprintf(err, errlen, "%s:%zu: %s", name, errline, why);
-		authd_aliases_free(t);
-		return NULL;
-	}
-	return t;
+	return rd.t;
+fail:
+	authd_aliases_free(rd.t);
+	return NULL;
 }
 
 struct auth_aliases *

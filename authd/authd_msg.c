@@ -16,9 +16,6 @@
 
 #define R(x)	ROLE_BIT(ROLE_##x)
 
-/* Room in a log line for one client-supplied string. */
-#define MSG_VIS_BYTES	128
-
 typedef int	(*authd_msg_fn)(struct authd_conn *, struct ipc_msg *,
 		    const char **);
 
@@ -150,7 +147,8 @@ authd_msg_login_parse(struct ipc_msg *m, struct authd_login *l)
 static void
 authd_msg_login_log(uint32_t peerid, const struct authd_login *l, int ok)
 {
-	char	 u[MSG_VIS_BYTES], s[MSG_VIS_BYTES], cl[MSG_VIS_BYTES];
+	char	 u[AUTHD_LOG_FIELD_MAX_BYTES], s[AUTHD_LOG_FIELD_MAX_BYTES];
+	char	 cl[AUTHD_LOG_FIELD_MAX_BYTES];
 
 	log_info("%08x auth login user=%s service=%s client=%s result=%s",
 	    peerid, log_vis(u, sizeof(u), l->user, strlen(l->user)),
@@ -240,7 +238,7 @@ static int
 authd_msg_lookup(struct authd_conn *c, struct ipc_msg *m, const char **why)
 {
 	char			 user[AUTH_USER_MAX_BYTES + 1];
-	char			 vis[MSG_VIS_BYTES];
+	char			 vis[AUTHD_LOG_FIELD_MAX_BYTES];
 	const struct auth_user	*u;
 
 	if (ipc_get_str(m, user, sizeof(user)) == -1 ||
@@ -274,7 +272,7 @@ static int
 authd_msg_rcpt(struct authd_conn *c, struct ipc_msg *m, const char **why)
 {
 	char			 addr[IPC_STRING_MAX_BYTES + 1];
-	char			 vis[MSG_VIS_BYTES * 2];
+	char			 vis[AUTHD_LOG_FIELD_MAX_BYTES * 2];
 	enum rcpt_status	 st;
 
 	if (ipc_get_str(m, addr, sizeof(addr)) == -1 ||
@@ -318,7 +316,7 @@ static int
 authd_msg_expand(struct authd_conn *c, struct ipc_msg *m, const char **why)
 {
 	char			 addr[IPC_STRING_MAX_BYTES + 1];
-	char			 vis[MSG_VIS_BYTES * 2];
+	char			 vis[AUTHD_LOG_FIELD_MAX_BYTES * 2];
 	struct auth_expand	*e;
 	char			 wvis[sizeof(e->why) * 4];
 

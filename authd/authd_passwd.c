@@ -20,6 +20,12 @@
 /* Large (about 32 KiB): one, since authd runs one check at a time. */
 static struct crypt_data	 passwd_cd;
 
+/*
+ * XXX OpenSSL's CRYPTO_memcmp() does this, but libcrypto is not on the
+ * link line: the Makefile links -ltls only, and ld(1) does not resolve
+ * a symbol through a library's own dependencies.  libbsd 0.11.7 has no
+ * timingsafe_bcmp().  This loop stays until the Makefile links libcrypto.
+ */
 int
 authd_passwd_equal(const void *a, const void *b, size_t len)
 {

@@ -17,11 +17,6 @@
 #include "authd.h"
 #include "log.h"
 
-/* After EMFILE, accepting pauses this long. */
-#define SERVER_ACCEPT_PAUSE_SECS	1
-/* uid 0 and the daemon users. */
-#define SERVER_UIDS_MAX			8
-
 /* Every role that may connect; authd_msg.c narrows it per request. */
 #define SERVER_ROLES	(ROLE_BIT(ROLE_SMTPD) | ROLE_BIT(ROLE_POP3D) | \
 	    ROLE_BIT(ROLE_IMAPD) | ROLE_BIT(ROLE_QUEUED) | \
@@ -48,7 +43,7 @@ static struct {
 	int				 fd;
 	struct event			*ev_accept;
 	struct event			*ev_resume;
-	uid_t				 uids[SERVER_UIDS_MAX];
+	uid_t				 uids[AUTHD_PEER_UIDS_MAX];
 	size_t				 nuids;
 	struct auth_tables		 tables;
 	struct auth_resolver		 resolver;
@@ -187,7 +182,7 @@ authd_server_resume(evutil_socket_t fd, short ev, void *arg)
 static void
 authd_server_accept(evutil_socket_t lfd, short ev, void *arg)
 {
-	struct timeval	 tv = { SERVER_ACCEPT_PAUSE_SECS, 0 };
+	struct timeval	 tv = { AUTHD_ACCEPT_PAUSE_SECS, 0 };
 	int		 fd;
 
 	(void)ev;
@@ -215,7 +210,7 @@ authd_server_init(struct event_base *base, const struct config *conf,
 	srv.fd = fd;
 	TAILQ_INIT(&srv.conns);
 	srv.uids[srv.nuids++] = 0;
-	for (i = 0; i < nuids && srv.nuids < SERVER_UIDS_MAX; i++)
+	for (i = 0; i < nuids && srv.nuids < AUTHD_PEER_UIDS_MAX; i++)
 		srv.uids[srv.nuids++] = uids[i];
 	srv.resolver.is_local = authd_table_is_local;
 	srv.resolver.arg = (void *)(uintptr_t)conf;

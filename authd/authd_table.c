@@ -55,6 +55,37 @@ authd_table_skip(const char *line)
 	return *line == '\0' || *line == '#';
 }
 
+/*
+ * The line buffer is wiped after every line: the users table holds
+ * password hashes.
+ */
+int
+authd_table_read(FILE *fp, const char *name, authd_table_line_fn fn,
+    void *arg, char *err, size_t errlen)
+{
+	char		 line[AUTH_TABLE_LINE_MAX_BYTES + 1];
+	const char	*why = NULL;
+	size_t		 lineno = 0, errline = 0;
+	int		 r;
+
+	while ((r = authd_table_getline(fp, line, sizeof(line), &lineno,
+	    &why)) == 1) {
+		if (authd_table_skip(line))
+			continue;
+		errline = lineno;
+		if ((why = fn(arg, line, lineno, &errline)) != NULL)
+			break;
+	}
+	explicit_bzero(line, sizeof(line));
+	if (r == -1)
+		errline = lineno + 1;
+	if (r == -1 || why != NULL) {
+		(void)snprintf(err, errlen, "%s:%zu: %s", name, errline, why);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 authd_table_namechar(unsigned char c)
 {

@@ -14,7 +14,14 @@
 
 #include "authd.h"
 
-#define USERS_FIELDS	5
+#define USERS_FIELDS		5
+/*
+ * The two crypt(3) hashes without a '$' prefix have fixed lengths:
+ * traditional DES (2 salt and 11 hash characters) and BSDI extended DES
+ * ('_', 8 setting and 11 hash characters).
+ */
+#define USERS_DES_HASH_LEN	13
+#define USERS_BSDI_HASH_LEN	20
 
 RB_GENERATE(auth_user_tree, auth_user, entry, authd_users_cmp);
 
@@ -74,7 +81,7 @@ authd_users_hash(const char *s)
 	 * no password could ever match.
 	 */
 	if (*s == '$' ? s[strlen(s) - 1] == '$' :
-	    strlen(s) != (*s == '_' ? 20 : 13))
+	    strlen(s) != (*s == '_' ? USERS_BSDI_HASH_LEN : USERS_DES_HASH_LEN))
 		return "incomplete hash";
 	return NULL;
 }
@@ -109,7 +116,7 @@ authd_users_home(const char *s)
 	if (strlen(s) >= PATH_MAX)
 		return "home too long";
 	for (p = s; *p != '\0'; p++)
-		if ((unsigned char)*p < 32 || *p == 127)
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
 			return "control character in home";
 	for (p = s; *p != '\0'; p += n) {
 		p += strspn(p, "/");
@@ -161,10 +168,14 @@ authd_users_line(char *line, struct auth_user *u)
 }
 
 static const char *
-authd_users_add(struct auth_users *t, char *line)
+authd_users_add(void *arg, char *line, size_t lineno, size_t *errline)
 {
+	struct auth_users	*t = arg;
 	struct auth_user	*u;
 	const char		*why;
+
+	(void)lineno;
+	(void)errline;
 
 	if (t->count >= AUTH_TABLE_ENTRIES_MAX)
 		return "too many entries";
@@ -186,27 +197,14 @@ struct auth_users *
 authd_users_read(FILE *fp, const char *name, char *err, size_t errlen)
 {
 	struct auth_users	*t;
-	char			 line[AUTH_TABLE_LINE_MAX_BYTES + 1];
-	const char		*why = NULL;
-	size_t			 lineno = 0;
-	int			 r;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL) {
 		(void)snprintf(err, errlen, "%s: out of memory", name);
 		return NULL;
 	}
 	RB_INIT(&t->tree);
-	while ((r = authd_table_getline(fp, line, sizeof(line), &lineno,
-	    &why)) == 1) {
-		if (authd_table_skip(line))
-			continue;
-		if ((why = authd_users_add(t, line)) != NULL)
-			break;
-	}
-	explicit_bzero(line, sizeof(line));
-	if (r == -1 || why != NULL) {
-		(void)snprintf(err, errlen, "%s:%zu: %s", name,
-		    r == -1 ? lineno + 1 : lineno, why);
+	if (authd_table_read(fp, name, authd_users_add, t, err,
+	    errlen) == -1) {
 		authd_users_free(t);
 		return NULL;
 	}

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "maildir.h"
+#include "util.h"
 
 #define MAILDIR_DELIVERED_TO	"Delivered-To:"
 
@@ -226,22 +227,10 @@ static int
 maildir_sync_parent(const char *path)
 {
 	char	 parent[PATH_MAX];
-	char	*slash;
 	int	 fd, r;
 
-	if (strlcpy(parent, path, sizeof(parent)) >= sizeof(parent)) {
-		errno = ENAMETOOLONG;
+	if (util_path_split(path, parent, sizeof(parent), NULL, 0) == -1)
 		return -1;
-	}
-	while ((slash = strrchr(parent, '/')) != NULL && slash[1] == '\0' &&
-	    slash != parent)
-		*slash = '\0';
-	if ((slash = strrchr(parent, '/')) == NULL)
-		(void)strlcpy(parent, ".", sizeof(parent));
-	else if (slash == parent)
-		parent[1] = '\0';
-	else
-		*slash = '\0';
 	if ((fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return -1;
 	r = fsync(fd);

@@ -16,17 +16,16 @@
 
 #include "sp_limits.h"
 
+/*
+ * Sizes that follow from the formats; the limit on a header examined by
+ * the loop check, MAILDIR_HEADER_MAX_BYTES, is in sp_limits.h.
+ */
 /* A file name in tmp/, new/ or cur/: one path component. */
 #define MAILDIR_NAME_MAX_BYTES		NAME_MAX
 /* ",S=" and a 64-bit size in decimal. */
 #define MAILDIR_SIZE_SUFFIX_MAX_BYTES	23
 /* "Return-Path: <sender>\nDelivered-To: rcpt\n" */
 #define MAILDIR_HEADERS_MAX_BYTES	(2 * SMTP_PATH_MAX_BYTES + 64)
-/*
- * A header (unfolded) longer than this is not examined by the loop check:
- * it cannot hold an address of SMTP_PATH_MAX_BYTES with sane spacing.
- */
-#define MAILDIR_HEADER_MAX_BYTES	1024
 
 /* What makes a delivery's name unique on this host. */
 struct maildir_uniq {

@@ -59,6 +59,38 @@
 #define ALIAS_DEPTH_MAX			8
 #define ALIAS_TARGETS_MAX		1000
 
+/*
+ * authd.  A user or alias name is a local part (RFC 5321 4.5.3.1.1); an
+ * alias target is a name or a Mailbox, a path without its angle
+ * brackets (RFC 5321 4.5.3.1.3).
+ */
+#define AUTHD_NAME_MAX_BYTES		SMTP_LOCALPART_MAX_BYTES
+#define AUTHD_TARGET_MAX_BYTES		(SMTP_PATH_MAX_BYTES - 2)
+/* Tokens waiting to be redeemed: one per login, for AUTH_TOKEN_TTL_SECS. */
+#define AUTHD_TOKENS_MAX		4096
+/*
+ * Failed checks of one peer waiting out AUTH_FAIL_DELAY_MSECS.  A login
+ * engine's session waits for one answer at a time, so a sane engine
+ * stays below its session count; twice the largest, SMTP_SESSIONS_MAX.
+ */
+#define AUTHD_PENDING_MAX		(2 * SMTP_SESSIONS_MAX)
+/* PASSWORD_CHECK's service and client strings, which are only logged. */
+#define AUTHD_SERVICE_MAX_BYTES		64
+#define AUTHD_CLIENT_MAX_BYTES		256
+/* Peers by uid: root and the five daemon users, with room to spare. */
+#define AUTHD_PEER_UIDS_MAX		8
+/* Out of descriptors (EMFILE, ENFILE), accepting pauses this long. */
+#define AUTHD_ACCEPT_PAUSE_SECS		1
+/* Why an expansion failed, for the log line and the load error. */
+#define AUTHD_REASON_MAX_BYTES		256
+/* One client-supplied string in a log line, after log_vis(). */
+#define AUTHD_LOG_FIELD_MAX_BYTES	128
+/*
+ * A start-up or reload error: a table's path and line and the reason.
+ * A longer one is cut, which shortens only the message.
+ */
+#define AUTHD_ERROR_MAX_BYTES		512
+
 #define CONFIG_FILE_MAX_BYTES		(1024 * 1024)
 #define CONFIG_LISTENERS_MAX		32
 #define CONFIG_DOMAINS_MAX		1024
@@ -71,6 +103,41 @@
 #define QUEUE_ERROR_MAX_BYTES		512
 /* A delivery child that takes longer than this is killed and retried. */
 #define DELIVERY_TIMEOUT_SECS		300
+/*
+ * The envelope id the manager names a delivery by (doc/INTERNALS.md,
+ * The spool): the message id in hex, '.', the recipient's number, a u32
+ * in decimal.
+ */
+#define DELIVERY_EVPID_HEX_DIGITS	16
+#define DELIVERY_EVPID_SEQ_MAX_DIGITS	10
+#define DELIVERY_EVPID_MAX_BYTES	(DELIVERY_EVPID_HEX_DIGITS + 1 + \
+					    DELIVERY_EVPID_SEQ_MAX_DIGITS + 1)
+/*
+ * Deliveries waiting for authd or for one of QUEUE_DELIVERIES_MAX child
+ * slots; past this the manager is answered 4.3.1 and retries later.
+ */
+#define DELIVERY_PENDING_MAX		256
+/* Time authd has to answer a user lookup (smtpd: SMTP_PEER_TIMEOUT_SECS). */
+#define DELIVERY_LOOKUP_TIMEOUT_SECS	30
+/*
+ * On SIGTERM, running children get this long to finish; then they are
+ * killed, and reaped for at most DELIVERY_KILL_WAIT_SECS more.
+ */
+#define DELIVERY_STOP_WAIT_SECS		5
+#define DELIVERY_KILL_WAIT_SECS		1
+/* With no child left, the last results get this long to be written. */
+#define DELIVERY_FLUSH_WAIT_MSECS	500
+/* Bytes copied per read from the message file into the Maildir. */
+#define DELIVERY_COPY_BUF_BYTES		(64 * 1024)
+/* Tries at a fresh tmp/ file name when one is taken (it never should be). */
+#define DELIVERY_NAME_TRIES_MAX		3
+
+/*
+ * Maildir.  A header (unfolded) longer than this is not examined by the
+ * Delivered-To loop check: it cannot hold an address of
+ * SMTP_PATH_MAX_BYTES with sane spacing.
+ */
+#define MAILDIR_HEADER_MAX_BYTES	1024
 
 /* A supervisor restarts a dead child after this delay, doubling. */
 #define CHILD_RESTART_MIN_MSECS		100

@@ -222,7 +222,7 @@ aliases postmaster, abuse (alice) and team (alice, bob).
   Send a message to bob:
     swaks --server 127.0.0.1:$SMTP_PORT --helo client.example.test \\
         --from alice@example.test --to bob@example.test
-  Read it over POP3:
+  Read it over POP3 (with curl, if it is installed, or python3):
     curl -s pop3://127.0.0.1:$POP3_PORT/ -u bob:demo        (list)
     curl -s pop3://127.0.0.1:$POP3_PORT/1 -u bob:demo       (message 1)
     python3 -c 'import poplib; p = poplib.POP3("127.0.0.1", $POP3_PORT); p.user("bob"); p.pass_("demo"); print(b"\n".join(p.retr(1)[1]).decode()); p.quit()'
@@ -238,6 +238,18 @@ aliases postmaster, abuse (alice) and team (alice, bob).
 EOF
 }
 
+# The daemons' users and the mail users must reach ./run: a tree under
+# a private directory (/root is 0700) cannot hold the demo.
+check_reach() {
+	for u in _sallyauth sp_alice; do
+		setpriv --reuid="$u" --regid="$u" --clear-groups \
+		    test -x "$RUN/etc" -a -x "$RUN/mail" 2>/dev/null && continue
+		die "user $u cannot reach $RUN: a directory above it is" \
+		    "closed to other users (e.g. /root is 0700); run the demo" \
+		    "from a tree under /usr/src, /srv or /tmp, or chmod o+x it"
+	done
+}
+
 demo_start() {
 	need_root
 	cd "$TOP"
@@ -246,6 +258,7 @@ demo_start() {
 	done
 	make_users
 	make_dirs
+	check_reach
 	make_config
 	make_tables
 	make_cert

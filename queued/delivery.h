@@ -3,8 +3,14 @@
  * mailbox owner): what the delivery_*.c files, and the unit tests,
  * share.  delivery_main() itself is declared in queued.h.
  *
- *   delivery.c		the agent: its peers, and each delivery's state
- *   delivery_authd.c	the agent's connection to authd
+ *   delivery.c		the agent process: start, signals, its parent,
+ *			stopping, and the dispatch of its peers' messages
+ *   delivery_manager.c	the queue manager: DELIVERY_START in,
+ *			DELIVERY_RESULT out
+ *   delivery_authd.c	authd: the connection and the user lookups
+ *   delivery_state.c	each delivery's state: the lists, the timers,
+ *			the child slots and the reaping
+ *   delivery_check.c	the checks on what peers and children send (pure)
  *   delivery_fork.c	the root side of a child: fork, mail home, drop,
  *			and reading its verdict
  *   delivery_user.c	the child as the mailbox owner: the Maildir
@@ -36,22 +42,6 @@ struct ipc_msg;
 #define DELIVERY_EXIT_TEMPFAIL		EX_TEMPFAIL	/* 75 */
 #define DELIVERY_EXIT_PERMFAIL		EX_DATAERR	/* 65 */
 
-/*
- * XXX These belong in common/limits.h; they live here until the lead
- * moves them.
- */
-/* Deliveries waiting for a free child slot; past this, tempfail. */
-#define DELIVERY_PENDING_MAX		256
-/* Time authd has to answer a user lookup. */
-#define DELIVERY_LOOKUP_TIMEOUT_SECS	30
-/* On SIGTERM, running children get this long to finish. */
-#define DELIVERY_STOP_WAIT_SECS		5
-/* Bytes copied per read from the message file. */
-#define DELIVERY_COPY_BUF_BYTES		(64 * 1024)
-
-/* "<16 hex digits>.<n>", with room to spare. */
-#define DELIVERY_EVPID_MAX_BYTES	64
-
 enum delivery_state {
 	D_NEW,
 	D_LOOKUP,
@@ -81,6 +71,19 @@ struct delivery {
 };
 TAILQ_HEAD(delivery_list, delivery);
 
+/* The agent's state that its files share: one, in delivery.c. */
+struct delivery_agent {
+	struct event_base	*base;
+	struct config		*conf;
+	int			 stopping;
+	size_t			 nwaiting;	/* LOOKUP and PENDING */
+	size_t			 nrunning;
+	struct delivery_list	 lookups;
+	struct delivery_list	 pending;
+	struct delivery_list	 running;
+};
+extern struct delivery_agent	 delivery_agent;
+
 /*
  * One handler per message type and peer; a message not in its peer's
  * table (or with a descriptor where none belongs) ends the connection,
@@ -93,51 +96,85 @@ struct delivery_handler {
 };
 #define DELIVERY_NHANDLERS(t)	(sizeof(t) / sizeof((t)[0]))
 
-/* The handler for m in table t, or NULL. */
-const struct delivery_handler	*delivery_handler_find(
-	    const struct delivery_handler *, size_t, const struct ipc_msg *);
+/* delivery.c: the agent process. */
 
-/* authd's answer to MSG_AUTH_USER_LOOKUP. */
-struct delivery_pw {
-	uint32_t	 result;
-	char		 user[AUTH_USER_MAX_BYTES + 1];
-	uint32_t	 uid;
-	uint32_t	 gid;
-	char		 home[PATH_MAX];
-};
+/*
+ * Runs the handler for m from table t; a message it has none for is
+ * logged as coming from peer and ends the connection c.
+ */
+void	delivery_dispatch(struct ipc_conn *c, struct ipc_msg *m,
+	    const struct delivery_handler *t, size_t n, const char *peer);
+/* Called when the last child is reaped while stopping. */
+void	delivery_stopped(void);
+
+/* delivery_manager.c: the queue manager's connection. */
+
+/* Serves the manager on fd (from the parent), dropping any earlier one. */
+void	delivery_manager_connect(int fd);
+/* Answers d's DELIVERY_START, if the manager that sent it is still here. */
+void	delivery_manager_reply(const struct delivery *d, int result,
+	    const char *text);
 
 /* delivery_authd.c: connects now, and again whenever authd goes away. */
 void	delivery_authd_init(struct event_base *, const struct config *);
 /* No more reconnecting: the agent is stopping. */
 void	delivery_authd_stop(void);
-/* Asks authd about user, the answer to come with peerid id; -1 if down. */
-int	delivery_authd_lookup(uint32_t id, const char *user);
 /*
- * delivery.c, called by delivery_authd.c: authd answered lookup id.
- * -1 when the answer is for another user than asked: authd is dropped.
+ * Asks authd for the uid, gid and mail home of d's user; d waits in
+ * D_LOOKUP, then goes on to D_PENDING or ends.  Ends d when authd is
+ * down.
  */
-int	delivery_lookup_done(uint32_t id, const struct delivery_pw *);
-/* delivery.c: authd went away; every lookup in flight fails for now. */
-void	delivery_lookup_lost(void);
+void	delivery_authd_lookup(struct delivery *d);
 
-/* 0 when s is an envelope id: 16 lower-case hex digits, '.', a number. */
-int	delivery_evpid_valid(const char *s);
+/* delivery_state.c: one delivery's life in the agent. */
+
+/* A new delivery in D_NEW, with no descriptors and an unarmed timer. */
+struct delivery	*delivery_state_new(void);
+/* Moves d to the list of state, keeping the counters; logs the change. */
+void	delivery_state_set(struct delivery *d, enum delivery_state state);
+/* Arms d's timer: a lookup or a child that takes longer is ended. */
+void	delivery_state_timer(struct delivery *d, int secs);
+/* Takes d off its list, closes its descriptors and frees it. */
+void	delivery_state_free(struct delivery *d);
+/* Logs the outcome of d, answers the manager, and frees d. */
+void	delivery_state_end(struct delivery *d, int result, const char *text);
+/* Ends every delivery on l with a temporary failure, why. */
+void	delivery_state_end_all(struct delivery_list *l, const char *why);
+/* Forks a child for each pending delivery while a slot is free. */
+void	delivery_state_schedule(void);
+/* SIGCHLD: reaps every child that exited and ends its delivery. */
+void	delivery_state_reap(evutil_socket_t, short, void *);
+/* The user name of d, safe for a log line (it may be what we refused). */
+const char	*delivery_state_user(const struct delivery *d);
+
+/* delivery_check.c: pure, unit-tested. */
+
+/* 0 when s is an envelope id: DELIVERY_EVPID_* digits, '.', a number. */
+int	delivery_check_evpid(const char *s);
 /*
  * 0 when home may be a mail home: absolute, no "." or ".." component,
  * short enough for <home>/Maildir/new/<name>.  Else -1 with *errstr.
  */
-int	delivery_home_valid(const char *home, const char **errstr);
+int	delivery_check_home(const char *home, const char **errstr);
+/*
+ * What in a DELIVERY_START can be refused for good: a user name with
+ * blanks or control bytes, an address that may not go into a header.
+ * RESULT_OK, or RESULT_PERMFAIL with the RFC 3463 status in *why.
+ */
+int	delivery_check_request(const struct delivery *d, const char **why);
 /*
  * The RESULT_* code for a child's wait(2) status, and a short reason
  * for the failures that the child could not report itself.
  */
-int	delivery_status_result(int status, const char **why);
+int	delivery_check_status(int status, const char **why);
 /*
  * Keeps the printable ASCII of an untrusted report line (the child's),
  * up to its first line end; every other byte becomes '?'.
  */
-void	delivery_report_clean(char *dst, size_t dstlen, const char *src,
+void	delivery_check_report(char *dst, size_t dstlen, const char *src,
 	    size_t srclen);
+
+/* delivery_fork.c: as root, in the agent and in the new child. */
 
 /*
  * Creates the mail home of d when missing, then forks the child for d
@@ -154,13 +191,15 @@ int	delivery_fork(struct delivery *d, const char *hostname, char *err,
 int	delivery_collect(struct delivery *d, int status, char *text,
 	    size_t textlen);
 
+/* delivery_user.c: as the mailbox owner. */
+
 /*
- * As the mailbox owner: writes the message read from msgfd (with pread,
- * from offset 0) into the Maildir at maildir, creating it when missing,
- * with Return-Path and Delivered-To lines first.  Returns a
- * DELIVERY_EXIT_* code; out gets "new/<name>" on success, else the
- * reason.  Never leaves a file in new/ unless it returns
- * DELIVERY_EXIT_OK, nor one in tmp/ unless it is killed.
+ * Writes the message read from msgfd (with pread, from offset 0) into
+ * the Maildir at maildir, creating it when missing, with Return-Path
+ * and Delivered-To lines first.  Returns a DELIVERY_EXIT_* code; out
+ * gets "new/<name>" on success, else the reason.  Never leaves a file
+ * in new/ unless it returns DELIVERY_EXIT_OK, nor one in tmp/ unless
+ * it is killed.
  */
 int	delivery_user_write(const char *maildir, int msgfd, const char *sender,
 	    const char *rcpt, const char *hostname, char *out, size_t outlen);

@@ -1,17 +1,21 @@
 /*
- * The delivery agent's connection to authd (runs in the agent: root, no
- * chroot).  The agent connects to <rundir>/authd.sock itself, as
- * ROLE_DELIVERY, and when authd is down or closes, retries after 1 s,
- * doubling up to IPC_RETRY_MAX_SECS; meanwhile every lookup fails
- * temporarily and the manager retries the delivery later.
+ * The delivery agent's side of authd (runs in the agent: root, no chroot,
+ * no seccomp filter): the connection, and the user lookups that give a
+ * delivery its uid, gid and mail home.  The agent connects to
+ * <rundir>/authd.sock itself, as ROLE_DELIVERY, and when authd is down
+ * or closes, retries after 1 s, doubling up to IPC_RETRY_MAX_SECS;
+ * meanwhile every lookup fails temporarily and the manager retries the
+ * delivery later.
  *
  * authd is trusted to map a user name to a uid, a gid and a mail home;
- * its answers are still read with the checking readers, and one that
- * does not match its question ends the connection.
+ * its answers are still read with the checking readers, one that does
+ * not match its question ends the connection, and a mail home or an
+ * owner that would be unsafe (root) is refused.
  */
 #include <sys/types.h>
 #include <sys/param.h>
 
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,6 +24,15 @@
 #include "ipc.h"
 #include "log.h"
 #include "proto.h"
+
+/* authd's answer to MSG_AUTH_USER_LOOKUP. */
+struct delivery_pw {
+	uint32_t	 result;
+	char		 user[AUTH_USER_MAX_BYTES + 1];
+	uint32_t	 uid;
+	uint32_t	 gid;
+	char		 home[PATH_MAX];
+};
 
 static void	delivery_authd_result(struct ipc_conn *, struct ipc_msg *);
 
@@ -34,7 +47,79 @@ static struct {
 	struct event		*ev_retry;
 	int			 delay;		/* seconds */
 	int			 stopped;
+	uint32_t		 next_id;	/* of a lookup */
 } authd;
+
+/*
+ * The answers.
+ */
+
+/* Takes authd's answer for d: RESULT_OK when d may go on. */
+static int
+delivery_authd_take(struct delivery *d, const struct delivery_pw *pw,
+    const char **why)
+{
+	static char	 buf[QUEUE_ERROR_MAX_BYTES];
+	const char	*errstr;
+
+	if (pw->result == RESULT_TEMPFAIL) {
+		*why = "4.4.3 user lookup failed temporarily";
+		return RESULT_TEMPFAIL;
+	}
+	if (pw->result == RESULT_PERMFAIL) {
+		*why = "5.1.1 unknown user";
+		return RESULT_PERMFAIL;
+	}
+	/* A users table that says root is broken: wait for a fix. */
+	if (pw->uid == 0 || pw->gid == 0) {
+		*why = "4.3.5 refused: mailbox owned by root";
+		log_warnx("%s delivery refused user=%s reason=root",
+		    d->evpid, d->user);
+		return RESULT_TEMPFAIL;
+	}
+	if (delivery_check_home(pw->home, &errstr) == -1) {
+		log_warnx("%s delivery refused user=%s reason=home", d->evpid,
+		    d->user);
+		(void)snprintf(buf, sizeof(buf), "4.3.5 %s", errstr);
+		*why = buf;
+		return RESULT_TEMPFAIL;
+	}
+	d->uid = (uid_t)pw->uid;
+	d->gid = (gid_t)pw->gid;
+	(void)strlcpy(d->home, pw->home, sizeof(d->home));
+	return RESULT_OK;
+}
+
+/*
+ * authd answered lookup id.  -1 when the answer is for another user
+ * than asked: authd is dropped.
+ */
+static int
+delivery_authd_done(uint32_t id, const struct delivery_pw *pw)
+{
+	struct delivery	*d;
+	const char	*why;
+	int		 r;
+
+	TAILQ_FOREACH(d, &delivery_agent.lookups, entry)
+		if (d->id == id)
+			break;
+	/* A lookup forgotten with its manager may still be answered. */
+	if (d == NULL) {
+		log_debug("- delivery stale-lookup id=%u", id);
+		return 0;
+	}
+	if (pw->result == RESULT_OK && strcmp(pw->user, d->user) != 0)
+		return -1;
+	(void)evtimer_del(d->ev_timer);
+	if ((r = delivery_authd_take(d, pw, &why)) != RESULT_OK) {
+		delivery_state_end(d, r, why);
+		return 0;
+	}
+	delivery_state_set(d, D_PENDING);
+	delivery_state_schedule();
+	return 0;
+}
 
 static void
 delivery_authd_result(struct ipc_conn *c, struct ipc_msg *m)
@@ -51,27 +136,21 @@ delivery_authd_result(struct ipc_conn *c, struct ipc_msg *m)
 	}
 	/* An answer: authd works, so the next outage starts at 1 s again. */
 	authd.delay = 1;
-	if (delivery_lookup_done(m->hdr.peerid, &pw) == -1)
+	if (delivery_authd_done(m->hdr.peerid, &pw) == -1)
 		ipc_conn_close(c, "USER_RESULT for another user");
 }
 
 static void
 delivery_authd_dispatch(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 {
-	const struct delivery_handler	*h;
-
 	(void)arg;
-	h = delivery_handler_find(delivery_authd_handlers,
-	    DELIVERY_NHANDLERS(delivery_authd_handlers), m);
-	if (h == NULL) {
-		log_warnx("- delivery unexpected message from authd type=%s",
-		    ipc_type_name(m->hdr.type));
-		ipc_msg_clear(m);
-		ipc_conn_close(c, "unexpected message");
-		return;
-	}
-	h->fn(c, m);
+	delivery_dispatch(c, m, delivery_authd_handlers,
+	    DELIVERY_NHANDLERS(delivery_authd_handlers), "authd");
 }
+
+/*
+ * The connection.
+ */
 
 static void
 delivery_authd_retry(void)
@@ -96,7 +175,8 @@ delivery_authd_closed(struct ipc_conn *c, void *arg)
 		log_warnx("- delivery authd-closed");
 	ipc_conn_free(c);
 	authd.conn = NULL;
-	delivery_lookup_lost();
+	delivery_state_end_all(&delivery_agent.lookups,
+	    "4.4.3 authd unavailable");
 	delivery_authd_retry();
 }
 
@@ -146,14 +226,34 @@ delivery_authd_stop(void)
 	(void)evtimer_del(authd.ev_retry);
 }
 
-int
-delivery_authd_lookup(uint32_t id, const char *user)
+/*
+ * The questions.
+ */
+
+/* Sends USER_LOOKUP for d's user; -1 when authd is down. */
+static int
+delivery_authd_ask(const struct delivery *d)
 {
 	static struct ipc_out	 o;
 
 	if (authd.conn == NULL)
 		return -1;
-	ipc_out_init(&o, MSG_AUTH_USER_LOOKUP, id);
-	ipc_put_str(&o, user);
+	ipc_out_init(&o, MSG_AUTH_USER_LOOKUP, d->id);
+	ipc_put_str(&o, d->user);
 	return ipc_conn_send(authd.conn, &o, -1);
+}
+
+void
+delivery_authd_lookup(struct delivery *d)
+{
+	if (++authd.next_id == 0)
+		authd.next_id = 1;
+	d->id = authd.next_id;
+	if (delivery_authd_ask(d) == -1) {
+		delivery_state_end(d, RESULT_TEMPFAIL,
+		    "4.4.3 authd unavailable");
+		return;
+	}
+	delivery_state_set(d, D_LOOKUP);
+	delivery_state_timer(d, DELIVERY_LOOKUP_TIMEOUT_SECS);
 }

@@ -23,53 +23,11 @@
 #include "privsep.h"
 #include "proc.h"
 #include "proto.h"
+#include "util.h"
 
 /* In the child: the message and the report pipe, once moved. */
 #define DELIVERY_CHILD_MSGFD	3
 #define DELIVERY_CHILD_REPORTFD	4
-
-int
-delivery_status_result(int status, const char **why)
-{
-	*why = NULL;
-	if (WIFSIGNALED(status)) {
-		*why = "4.3.0 delivery process killed by a signal";
-		return RESULT_TEMPFAIL;
-	}
-	if (!WIFEXITED(status)) {
-		*why = "4.3.0 delivery process failed";
-		return RESULT_TEMPFAIL;
-	}
-	switch (WEXITSTATUS(status)) {
-	case DELIVERY_EXIT_OK:
-		return RESULT_OK;
-	case DELIVERY_EXIT_PERMFAIL:
-		*why = "5.3.0 permanent delivery failure";
-		return RESULT_PERMFAIL;
-	case DELIVERY_EXIT_TEMPFAIL:
-		*why = "4.3.0 temporary delivery failure";
-		return RESULT_TEMPFAIL;
-	default:
-		*why = "4.3.0 delivery process failed";
-		return RESULT_TEMPFAIL;
-	}
-}
-
-void
-delivery_report_clean(char *dst, size_t dstlen, const char *src,
-    size_t srclen)
-{
-	size_t	 i;
-
-	if (dstlen == 0)
-		return;
-	for (i = 0; i < srclen && i < dstlen - 1; i++) {
-		if (src[i] == '\n' || src[i] == '\0')
-			break;
-		dst[i] = (src[i] >= ' ' && src[i] < 0x7f) ? src[i] : '?';
-	}
-	dst[i] = '\0';
-}
 
 /*
  * In the child: the message and the pipe move to fixed descriptors and
@@ -87,29 +45,6 @@ delivery_child_fds(int msgfd, int reportfd)
 	    dup2(r, DELIVERY_CHILD_REPORTFD) == -1)
 		_exit(DELIVERY_EXIT_TEMPFAIL);
 	closefrom(DELIVERY_CHILD_REPORTFD + 1);
-}
-
-/* Splits home into its parent directory and its last component. */
-static int
-delivery_home_split(const char *home, char *parent, size_t plen, char *name,
-    size_t nlen)
-{
-	char	*slash;
-	size_t	 len;
-
-	if ((len = strlcpy(parent, home, plen)) >= plen)
-		return -1;
-	while (len > 1 && parent[len - 1] == '/')
-		parent[--len] = '\0';
-	if ((slash = strrchr(parent, '/')) == NULL || slash[1] == '\0')
-		return -1;
-	if (strlcpy(name, slash + 1, nlen) >= nlen)
-		return -1;
-	if (slash == parent)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	return 0;
 }
 
 /* The reason there is no child, into err. */
@@ -142,7 +77,7 @@ delivery_home_prepare(const struct delivery *d, char *err, size_t errlen)
 		return 0;
 	if (errno != ENOENT)
 		return delivery_fork_fail(err, errlen, "mail home");
-	if (delivery_home_split(d->home, parent, sizeof(parent), name,
+	if (util_path_split(d->home, parent, sizeof(parent), name,
 	    sizeof(name)) == -1) {
 		errno = EINVAL;
 		return delivery_fork_fail(err, errlen, "mail home");
@@ -227,8 +162,8 @@ delivery_collect(struct delivery *d, int status, char *text, size_t textlen)
 
 	/* The child wrote at most one short line, then exited: no wait. */
 	n = read(d->reportfd, raw, sizeof(raw));
-	delivery_report_clean(text, textlen, raw, n > 0 ? (size_t)n : 0);
-	result = delivery_status_result(status, &why);
+	delivery_check_report(text, textlen, raw, n > 0 ? (size_t)n : 0);
+	result = delivery_check_status(status, &why);
 	if (d->timedout) {
 		(void)snprintf(text, textlen, "4.3.0 timed out after %d "
 		    "seconds", DELIVERY_TIMEOUT_SECS);

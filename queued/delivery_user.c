@@ -22,12 +22,10 @@
 #include <unistd.h>
 
 #include "delivery.h"
-#include "sp_limits.h"
 #include "maildir.h"
 #include "sandbox.h"
-
-/* Tries at a fresh tmp/ name when one is taken (it never should be). */
-#define DELIVERY_NAME_TRIES	3
+#include "sp_limits.h"
+#include "util.h"
 
 struct delivery_file {
 	struct maildir	 md;
@@ -65,24 +63,6 @@ delivery_fail(char *out, size_t outlen, const char *what)
 	return DELIVERY_EXIT_TEMPFAIL;
 }
 
-static int
-delivery_write_all(int fd, const void *buf, size_t len)
-{
-	const char	*p = buf;
-	ssize_t		 n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Creates tmp/<unique name>, never following a link nor reusing a file. */
 static int
 delivery_tmp_create(struct delivery_file *f, const char *hostname,
@@ -92,7 +72,7 @@ delivery_tmp_create(struct delivery_file *f, const char *hostname,
 	struct timeval		 tv;
 	int			 i;
 
-	for (i = 0; i < DELIVERY_NAME_TRIES; i++) {
+	for (i = 0; i < DELIVERY_NAME_TRIES_MAX; i++) {
 		(void)gettimeofday(&tv, NULL);
 		u.secs = tv.tv_sec;
 		u.usecs = (long)tv.tv_usec;
@@ -143,7 +123,7 @@ delivery_copy(struct delivery_file *f, int msgfd, const char *rcpt,
 			known = maildir_loop_feed(&loop, buf, (size_t)n);
 		if (loop.found)
 			break;
-		if (delivery_write_all(f->fd, buf, (size_t)n) == -1)
+		if (util_write_all(f->fd, buf, (size_t)n) == -1)
 			return delivery_fail(out, outlen, "write tmp file");
 		off += n;
 	}
@@ -214,7 +194,7 @@ delivery_steps(struct delivery_file *f, int msgfd, const char *hdrs,
 
 	if ((r = delivery_tmp_create(f, hostname, out, outlen)) != 0)
 		return r;
-	if (delivery_write_all(f->fd, hdrs, hlen) == -1)
+	if (util_write_all(f->fd, hdrs, hlen) == -1)
 		return delivery_fail(out, outlen, "write tmp file");
 	if ((r = delivery_copy(f, msgfd, rcpt, out, outlen)) != 0)
 		return r;
@@ -275,6 +255,6 @@ delivery_user_main(const char *home, int msgfd, int reportfd,
 	len = strlen(out);
 	if (len < sizeof(out) - 1)
 		out[len++] = '\n';
-	(void)delivery_write_all(reportfd, out, len);
+	(void)util_write_all(reportfd, out, len);
 	_exit(r);
 }

@@ -1,6 +1,6 @@
 /*
- * The delivery agent's pure parts (queued/delivery.c, delivery_fork.c)
- * and the Maildir writer of the delivery child (delivery_user.c), run
+ * The delivery agent's pure checks (queued/delivery_check.c) and the
+ * Maildir writer of the delivery child (delivery_user.c), run
  * here directly on a temporary directory: no fork, no privilege drop.
  */
 #include <sys/types.h>
@@ -56,7 +56,7 @@ ParameterizedTestParameters(delivery, evpid)
 
 ParameterizedTest(struct evpid_case *c, delivery, evpid)
 {
-	cr_assert_eq(delivery_evpid_valid(c->s) == 0, c->ok, "%s", c->s);
+	cr_assert_eq(delivery_check_evpid(c->s) == 0, c->ok, "%s", c->s);
 }
 
 struct home_case {
@@ -89,7 +89,7 @@ ParameterizedTestParameters(delivery, home)
 ParameterizedTest(struct home_case *c, delivery, home)
 {
 	const char	*errstr = NULL;
-	int		 r = delivery_home_valid(c->home, &errstr);
+	int		 r = delivery_check_home(c->home, &errstr);
 
 	cr_assert_eq(r == 0, c->ok, "%s", c->home);
 	if (!c->ok)
@@ -104,10 +104,61 @@ Test(delivery, home_too_long)
 	memset(home, 'a', sizeof(home));
 	home[0] = '/';
 	home[PATH_MAX - 300] = '\0';
-	cr_assert_eq(delivery_home_valid(home, &errstr), 0);
+	cr_assert_eq(delivery_check_home(home, &errstr), 0);
 	home[PATH_MAX - 300] = 'a';
 	home[PATH_MAX - 200] = '\0';
-	cr_assert_eq(delivery_home_valid(home, &errstr), -1);
+	cr_assert_eq(delivery_check_home(home, &errstr), -1);
+}
+
+struct request_case {
+	char	 user[40];
+	char	 sender[40];
+	char	 rcpt[40];
+	int	 result;
+	char	 status[8];	/* the RFC 3463 code the reason starts with */
+};
+
+ParameterizedTestParameters(delivery, request)
+{
+	static struct request_case cases[] = {
+		{ "alice", "bob@example.org", "alice@example.org", RESULT_OK,
+		    "" },
+		{ "alice", "", "alice@example.org", RESULT_OK, "" },
+		{ "", "bob@example.org", "alice@example.org",
+		    RESULT_PERMFAIL, "5.1.1" },
+		{ "al ice", "bob@example.org", "alice@example.org",
+		    RESULT_PERMFAIL, "5.1.1" },
+		{ "al\x7fice", "bob@example.org", "alice@example.org",
+		    RESULT_PERMFAIL, "5.1.1" },
+		{ "alice", "bob@ex\nample.org", "alice@example.org",
+		    RESULT_PERMFAIL, "5.1.7" },
+		{ "alice", "<bob@example.org>", "alice@example.org",
+		    RESULT_PERMFAIL, "5.1.7" },
+		{ "alice", "bob@example.org", "", RESULT_PERMFAIL, "5.1.3" },
+		{ "alice", "bob@example.org", "alice@ex\rample.org",
+		    RESULT_PERMFAIL, "5.1.3" },
+	};
+
+	return cr_make_param_array(struct request_case, cases,
+	    NELEMS(cases));
+}
+
+ParameterizedTest(struct request_case *c, delivery, request)
+{
+	struct delivery	 d;
+	const char	*why;
+
+	memset(&d, 0, sizeof(d));
+	(void)strlcpy(d.user, c->user, sizeof(d.user));
+	(void)strlcpy(d.sender, c->sender, sizeof(d.sender));
+	(void)strlcpy(d.rcpt, c->rcpt, sizeof(d.rcpt));
+	cr_assert_eq(delivery_check_request(&d, &why), c->result, "%s",
+	    c->user);
+	if (c->result == RESULT_OK)
+		cr_assert_null(why);
+	else
+		cr_assert_eq(strncmp(why, c->status, strlen(c->status)), 0,
+		    "%s", why);
 }
 
 struct status_case {
@@ -137,7 +188,7 @@ ParameterizedTest(struct status_case *c, delivery, status)
 {
 	const char	*why;
 
-	cr_assert_eq(delivery_status_result(c->status, &why), c->result);
+	cr_assert_eq(delivery_check_status(c->status, &why), c->result);
 	cr_assert_eq(why != NULL, c->why);
 }
 
@@ -169,7 +220,7 @@ ParameterizedTest(struct clean_case *c, delivery, report_clean)
 {
 	char	 buf[64];
 
-	delivery_report_clean(buf, c->dstlen, c->in, c->len);
+	delivery_check_report(buf, c->dstlen, c->in, c->len);
 	cr_assert_str_eq(buf, c->want);
 }
 

@@ -20,8 +20,10 @@
 #define IN_MAX		320
 
 /* 64 'a': the longest local part. */
-#define L64	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-#define B63	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define L64	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define B63	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" \
+		"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 
 /* Command lines. */
 
@@ -354,9 +356,9 @@ struct dline {
 struct data_case {
 	struct dline	lines[DLINES_MAX];
 	size_t		nlines;
-	int		end_at;		/* index of the ending line, or -1 */
+	int		end_at;		/* the ending line, or -1 */
 	int		flags;		/* SMTP_DATA_F_* expected */
-	char		out[IN_MAX];	/* what is stored, LF line ends */
+	char		out[IN_MAX];	/* as stored, LF line ends */
 };
 
 static struct data_case data_cases[] = {

@@ -1,0 +1,272 @@
+"""Crash safety: kill -9 of the queue manager, of the SMTP engine in the
+middle of DATA and of the delivery child in the middle of its write.  A
+250 is a promise (delivered exactly once); without a 250 nothing is ever
+delivered."""
+
+import os
+import pwd
+import resource
+import signal
+import threading
+import time
+import unittest
+
+import suite
+from suite import (SuiteTest, SMTPLine, make_message, queue_id, wait_for,
+                   conn_holders, proc_alive)
+
+
+class TestCrash(SuiteTest):
+    # Quick retries, so that a failed delivery is tried again soon.
+    suite_args = {"retry": "1s", "max_retry": "2s", "expire": "1h"}
+
+    def setUp(self):
+        self.make_maildir("bob")
+        # A killed delivery child leaves its partial file in tmp/ (as
+        # Maildir allows); start every test with an empty mailbox.
+        for sub in ("new", "cur", "tmp"):
+            for f in self.suite.mail_files("bob", sub):
+                os.unlink(f)
+
+    def tearDown(self):
+        os.chmod(self.suite.maildir("bob", "tmp"), 0o700)
+
+    def make_maildir(self, user):
+        uid, gid = suite.user_ids(suite.MAIL_USERS[user])
+        base = os.path.join(self.suite.home(user), "Maildir")
+        for d in (base, base + "/tmp", base + "/new", base + "/cur"):
+            os.makedirs(d, exist_ok=True)
+            os.chown(d, uid, gid)
+            os.chmod(d, 0o700)
+
+    def block_delivery(self, blocked):
+        """Delivery fails temporarily while bob cannot write Maildir/tmp."""
+        os.chmod(self.suite.maildir("bob", "tmp"), 0o500 if blocked
+                 else 0o700)
+
+    def assert_one_copy(self, msg, settle=4):
+        """Exactly one file in bob's new/, equal to msg (after the added
+        headers), and still one after settle seconds of retries."""
+        files = self.suite.wait_mail("bob", timeout=40)
+        time.sleep(settle)
+        files = self.suite.mail_files("bob")
+        self.assertEqual(len(files), 1, "copies in new/: %s" % files)
+        with open(files[0], "rb") as f:
+            rest = suite.split_delivered(f.read())[3]
+        self.assertEqual(rest, msg.replace(b"\r\n", b"\n"),
+                         "the delivered copy is not the whole message")
+
+    def wait_queue_empty(self, msgid, timeout=20):
+        wait_for(lambda: msgid not in self.suite.spool_entries("queue"),
+                 timeout, what="%s to leave the spool's queue/" % msgid)
+
+    # ------------------------------------------------------------ manager
+
+    def test_manager_killed_after_250(self):
+        s = self.suite
+        self.block_delivery(True)
+        msg = make_message("manager crash", ["must arrive exactly once"])
+        code, text = s.send(msg)
+        self.assertEqual(code, 250, text)
+        msgid = queue_id(text)
+        self.assertIsNotNone(msgid, text)
+        self.assertIn(msgid, s.spool_entries("queue"),
+                      "250 given but the message is not in queue/")
+        # Let it fail at least once: it is committed, not delivered.
+        time.sleep(1.5)
+        self.assertEqual(s.mail_files("bob"), [])
+        old = s.manager()
+        os.kill(old.pid, signal.SIGKILL)
+        new = s.wait_child_as("queued", suite.DAEMON_USERS["queue"],
+                              timeout=15, exclude=(old.pid,))
+        self.assertNotEqual(new.pid, old.pid)
+        self.assertEqual(s.mail_files("bob"), [])
+        self.block_delivery(False)
+        self.assert_one_copy(msg)
+        self.wait_queue_empty(msgid)
+
+    # ------------------------------------------------------------ engine
+
+    def test_engine_killed_in_data(self):
+        s = self.suite
+        before_queue = s.spool_entries("queue")
+        c = SMTPLine(s.smtp_port, timeout=20)
+        try:
+            self.assertEqual(c.cmd(b"EHLO " + suite.HELO.encode())[0], 250)
+            self.assertEqual(c.cmd(b"MAIL FROM:<alice@example.test>")[0],
+                             250)
+            self.assertEqual(c.cmd(b"RCPT TO:<bob@example.test>")[0], 250)
+            self.assertEqual(c.cmd(b"DATA")[0], 354)
+            c.send(b"Subject: half\r\n\r\n" + b"half a message\r\n" * 2000)
+            # The engine has the message open in the spool's incoming/.
+            wait_for(lambda: s.spool_entries("incoming"), 10,
+                     what="the message to appear in incoming/")
+            engines = conn_holders(s.smtp_port, c.local_port())
+            eng = s.engine("smtpd")
+            self.assertEqual(engines, [eng.pid],
+                             "the engine does not hold the connection")
+            os.kill(eng.pid, signal.SIGKILL)
+            c.send(b"more\r\n.\r\n")
+            try:
+                code, text = c.reply()
+                self.fail("got a reply after the engine died: %d %s"
+                          % (code, text))
+            except (EOFError, ConnectionResetError, BrokenPipeError):
+                pass
+        except BrokenPipeError:
+            pass
+        finally:
+            c.close()
+        # The manager notices the dead connection and drops the message.
+        wait_for(lambda: not s.spool_entries("incoming"), 20,
+                 what="incoming/ to be emptied after the engine died")
+        self.assertEqual(s.spool_entries("queue"), before_queue,
+                         "a half-received message was queued")
+        # The parent restarts the engine; the next session works.
+        new = s.wait_child_as("smtpd", suite.DAEMON_USERS["smtp"],
+                              exclude=(eng.pid,))
+        self.assertNotEqual(new.pid, eng.pid)
+        msg = make_message("after engine crash", ["a whole message"])
+        code, text = wait_for(lambda: self.try_send(msg), 20,
+                              what="smtpd to take a message again")
+        self.assertEqual(code, 250, text)
+        self.assert_one_copy(msg)
+
+    def try_send(self, msg):
+        try:
+            return self.suite.send(msg)
+        except (OSError, AssertionError, Exception):
+            return None
+
+    # ------------------------------------------------------------ delivery
+
+    def big_message(self, subject, mbytes):
+        line = "0123456789abcdefghijklmnopqrstuvwxyz" * 2
+        n = mbytes * 1024 * 1024 // (len(line) + 2)
+        return make_message(subject, ["%08d %s" % (i, line)
+                                      for i in range(n)])
+
+    def send_in_thread(self, msg):
+        out = {}
+
+        def run():
+            try:
+                out["reply"] = self.suite.send(msg)
+            except Exception as e:       # reported by the test
+                out["error"] = e
+        t = threading.Thread(target=run)
+        t.start()
+        return t, out
+
+    def stopped(self, pid):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                stat = f.read()
+        except OSError:
+            return True             # gone
+        return stat[stat.rindex(")") + 2] in "tTZX"
+
+    def catch_mid_write(self, child):
+        """Steps the stopped delivery child in small slices until it has
+        a file in tmp/ and nothing in new/.  True if it was caught there;
+        False if it finished (or died) first."""
+        tmp, new = (self.suite.maildir("bob", "tmp"),
+                    self.suite.maildir("bob", "new"))
+        for _ in range(20000):
+            if os.listdir(new):
+                return False
+            if os.listdir(tmp):
+                return proc_alive(child)
+            try:
+                os.kill(child, signal.SIGCONT)
+                time.sleep(0.0002)
+                os.kill(child, signal.SIGSTOP)
+            except ProcessLookupError:
+                return False
+            wait_for(lambda: self.stopped(child), 2)
+        return False
+
+    def test_delivery_child_killed_mid_write(self):
+        """kill -9 of the delivery child between the creation of its file
+        in tmp/ and the link into new/.  The child lives for a few
+        milliseconds, so the test watches the delivery agent's children,
+        SIGSTOPs the child as soon as it appears, then lets it run in
+        slices of a fraction of a millisecond until its tmp/ file exists
+        and SIGKILLs it there."""
+        s = self.suite
+        agent = s.delivery_agent().pid
+        bob = pwd.getpwnam("sp_bob").pw_uid
+        for attempt in range(3):
+            msg = self.big_message("child crash %d" % attempt, 16)
+            t, out = self.send_in_thread(msg)
+            child = None
+            end = time.monotonic() + 60
+            while child is None and time.monotonic() < end:
+                for c in suite.fast_children(agent):
+                    try:
+                        os.kill(c, signal.SIGSTOP)
+                    except ProcessLookupError:
+                        continue
+                    child = c
+                    break
+            self.assertIsNotNone(child, "no delivery child appeared")
+            try:
+                wait_for(lambda: self.stopped(child), 2)
+                caught = self.catch_mid_write(child)
+                if caught:
+                    # It has its file in tmp/, so it runs as bob by now.
+                    info = suite.ProcInfo(child)
+                    partial = os.listdir(s.maildir("bob", "tmp"))
+                    os.kill(child, signal.SIGKILL)
+                    self.assertEqual(info.uids, (bob,) * 4,
+                                     "the delivery child writes as %r"
+                                     % info)
+            finally:
+                try:
+                    os.kill(child, signal.SIGCONT)
+                except ProcessLookupError:
+                    pass
+                t.join(120)
+            self.assertEqual(out.get("reply", (0,))[0], 250, out)
+            if caught:
+                break
+            # It was too quick: start again with a clean mailbox.
+            s.wait_mail("bob")
+            for f in s.mail_files("bob"):
+                os.unlink(f)
+        else:
+            self.skipTest("could not catch the delivery child mid-write "
+                          "in 3 attempts")
+        self.assertTrue(partial, "no tmp/ file at the kill")
+        self.assert_one_copy(msg)
+
+    def test_delivery_child_dies_mid_write(self):
+        """The delivery child dies in the middle of its write, always at
+        the same point: the delivery agent's RLIMIT_FSIZE, which its
+        children inherit, is lowered with prlimit(2) below the message's
+        size, so that the child gets SIGXFSZ (or EFBIG) after 256 KB.
+        Nothing may appear in new/ meanwhile; once the limit is back, the
+        retry delivers the message exactly once."""
+        s = self.suite
+        agent = s.delivery_agent().pid
+        old = resource.prlimit(agent, resource.RLIMIT_FSIZE)
+        resource.prlimit(agent, resource.RLIMIT_FSIZE, (256 * 1024, old[1]))
+        try:
+            msg = self.big_message("fsize crash", 2)
+            code, text = s.send(msg)
+            self.assertEqual(code, 250, text)
+            # Several attempts fail (retry 1s, max 2s).
+            end = time.monotonic() + 5
+            while time.monotonic() < end:
+                self.assertEqual(s.mail_files("bob"), [],
+                                 "a file reached new/ with the write cut")
+                time.sleep(0.05)
+            self.assertIn(queue_id(text), s.spool_entries("queue"))
+        finally:
+            resource.prlimit(agent, resource.RLIMIT_FSIZE, old)
+        self.assert_one_copy(msg)
+        self.wait_queue_empty(queue_id(text))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,144 @@
+"""The privileges of every process, checked from outside: /proc/PID/status
+(Uid, Gid, Groups), readlink /proc/PID/root, and ss -tnp to find the
+process that serves a given client connection.  The expected values are
+DESIGN.md's table (and doc/INTERNALS.md's)."""
+
+import os
+import poplib
+import socket
+import unittest
+
+import suite
+from suite import SuiteTest, SMTPLine, conn_holders, wait_for
+
+
+class TestPrivsep(SuiteTest):
+
+    def ids(self, name):
+        return suite.user_ids(name)
+
+    def assert_runs_as(self, info, uid, gid, root, what):
+        """All four uids and gids (real, effective, saved, fs) are uid and
+        gid, no supplementary group but gid, and the root is root."""
+        msg = "%s: %r" % (what, info)
+        self.assertEqual(info.uids, (uid,) * 4, msg)
+        self.assertEqual(info.gids, (gid,) * 4, msg)
+        self.assertTrue(set(info.groups) <= {gid},
+                        "%s has supplementary groups %s" % (what, msg))
+        self.assertEqual(info.root, os.path.realpath(root), msg)
+
+    def assert_root_parent(self, info, what):
+        msg = "%s: %r" % (what, info)
+        self.assertEqual(info.uids[0], 0, msg)
+        self.assertEqual(info.root, "/", msg)
+
+    def test_long_lived_processes(self):
+        s = self.suite
+        # authd: one process, _sallyauth, no chroot (it needs NSS).
+        uid, gid = self.ids("_sallyauth")
+        self.assert_runs_as(suite.ProcInfo(s.pid("authd")), uid, gid, "/",
+                            "authd")
+        self.assertEqual(suite.children(s.pid("authd")), [],
+                         "authd has children")
+
+        # smtpd: root parent, one engine as _sallysmtp in the chroot.
+        self.assert_root_parent(suite.ProcInfo(s.pid("smtpd")),
+                                "smtpd parent")
+        eng = s.engine("smtpd")
+        uid, gid = self.ids("_sallysmtp")
+        self.assert_runs_as(eng, uid, gid, s.chroot, "smtpd engine")
+        self.assertEqual([c.pid for c in s.children_of("smtpd")],
+                         [eng.pid], "smtpd children")
+
+        # queued: root parent; manager _sallyqueue chrooted in the spool;
+        # delivery agent root, no chroot.
+        self.assert_root_parent(suite.ProcInfo(s.pid("queued")),
+                                "queued parent")
+        man = s.manager()
+        uid, gid = self.ids("_sallyqueue")
+        self.assert_runs_as(man, uid, gid, s.spool, "queue manager")
+        agent = s.delivery_agent()
+        self.assert_root_parent(agent, "delivery agent")
+        self.assertEqual(sorted(c.pid for c in s.children_of("queued")),
+                         sorted([man.pid, agent.pid]), "queued children")
+
+        # pop3d: root parent, login engine _sallypop in the chroot.
+        self.assert_root_parent(suite.ProcInfo(s.pid("pop3d")),
+                                "pop3d parent")
+        eng = s.engine("pop3d")
+        uid, gid = self.ids("_sallypop")
+        self.assert_runs_as(eng, uid, gid, s.chroot, "pop3d login engine")
+        self.assertEqual([c.pid for c in s.children_of("pop3d")],
+                         [eng.pid], "pop3d children with no user logged in")
+
+    def test_seccomp_filters(self):
+        """DESIGN.md: on Linux every unprivileged process installs a
+        seccomp filter (Seccomp: 2 in /proc/PID/status)."""
+        s = self.suite
+        procs = {"authd": suite.ProcInfo(s.pid("authd")),
+                 "smtpd engine": s.engine("smtpd"),
+                 "pop3d login engine": s.engine("pop3d"),
+                 "queue manager": s.manager()}
+        p = s.pop3("bob")
+        try:
+            procs["pop3d mailbox process"] = s.wait_child_as("pop3d",
+                                                             "sp_bob")
+            for what, info in procs.items():
+                self.assertEqual(info.seccomp, 2, "%s has no seccomp "
+                                 "filter: %r" % (what, info))
+        finally:
+            p.quit()
+
+    def holders(self, port, client_port):
+        return wait_for(lambda: conn_holders(port, client_port), 5,
+                        what="ss to show the connection's server side")
+
+    def test_smtp_connection_served_unprivileged(self):
+        s = self.suite
+        c = SMTPLine(s.smtp_port)
+        try:
+            self.assertEqual(c.greeting[0], 220)
+            self.assertEqual(c.cmd(b"EHLO " + suite.HELO.encode())[0], 250)
+            uid, gid = self.ids("_sallysmtp")
+            pids = self.holders(s.smtp_port, c.local_port())
+            for pid in pids:
+                info = suite.ProcInfo(pid)
+                self.assertNotEqual(info.uids[0], 0,
+                                    "root holds an SMTP client: %r" % info)
+                self.assert_runs_as(info, uid, gid, s.chroot,
+                                    "process serving an SMTP client")
+        finally:
+            c.close()
+
+    def test_pop3_connection_before_and_after_login(self):
+        s = self.suite
+        p = poplib.POP3("127.0.0.1", s.pop3_port, timeout=30)
+        try:
+            cport = p.sock.getsockname()[1]
+            uid, gid = self.ids("_sallypop")
+            for pid in self.holders(s.pop3_port, cport):
+                info = suite.ProcInfo(pid)
+                self.assertNotEqual(info.uids[0], 0,
+                                    "root holds a POP3 client: %r" % info)
+                self.assert_runs_as(info, uid, gid, s.chroot,
+                                    "POP3 pre-auth process")
+            login = s.engine("pop3d").pid
+            p.user("bob")
+            p.pass_(suite.PASSWORD)
+            uid, gid = self.ids("sp_bob")
+            pids = self.holders(s.pop3_port, cport)
+            # Only the mailbox process may hold the session now: neither
+            # the login engine nor a root parent keeps the descriptor.
+            for pid in pids:
+                info = suite.ProcInfo(pid)
+                self.assertNotEqual(pid, login, "the login engine still "
+                                    "holds the logged-in session")
+                self.assert_runs_as(info, uid, gid, s.home("bob"),
+                                    "POP3 post-login process")
+            self.assertEqual(p.stat()[0], 0)
+        finally:
+            p.quit()
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,456 @@
+/*
+ * smtpd engine (user smtp, chroot emptydir, seccomp SANDBOX_ENGINE): the
+ * SMTP commands of RFC 5321 4.1.1.  One table says for each verb the
+ * states it is allowed in and whether it takes an argument;
+ * smtp_dispatch() checks all of that, and the line itself, before a
+ * handler runs, so handlers do not check state.  RCPT needs authd, so it
+ * is split into cmd_rcpt (the check) and smtp_cmd_rcpt_result (the
+ * answer); DATA continues in smtp_data.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lineio.h"
+#include "log.h"
+#include "proto.h"
+#include "smtpd.h"
+
+enum smtp_args {
+	ARG_NONE,		/* none allowed */
+	ARG_OPT,		/* anything or nothing */
+	ARG_REQ,		/* required */
+};
+
+struct smtp_cmd {
+	const char	*verb;
+	int		 states;
+	enum smtp_args	 args;
+	void		(*handler)(struct smtp_session *, const char *);
+};
+
+static void	cmd_helo(struct smtp_session *, const char *);
+static void	cmd_ehlo(struct smtp_session *, const char *);
+static void	cmd_mail(struct smtp_session *, const char *);
+static void	cmd_rcpt(struct smtp_session *, const char *);
+static void	cmd_data(struct smtp_session *, const char *);
+static void	cmd_rset(struct smtp_session *, const char *);
+static void	cmd_noop(struct smtp_session *, const char *);
+static void	cmd_quit(struct smtp_session *, const char *);
+static void	cmd_help(struct smtp_session *, const char *);
+static void	cmd_vrfy(struct smtp_session *, const char *);
+static void	cmd_expn(struct smtp_session *, const char *);
+
+static const struct smtp_cmd smtp_cmds[] = {
+	/* verb		states		args	handler */
+	{ "HELO",	S_CMD,		ARG_REQ,	cmd_helo },
+	{ "EHLO",	S_CMD,		ARG_REQ,	cmd_ehlo },
+	{ "MAIL",	S_HELO,		ARG_REQ,	cmd_mail },
+	{ "RCPT",	S_MAIL | S_RCPT, ARG_REQ,	cmd_rcpt },
+	{ "DATA",	S_MAIL | S_RCPT, ARG_NONE,	cmd_data },
+	{ "RSET",	S_CMD,		ARG_NONE,	cmd_rset },
+	{ "NOOP",	S_CMD,		ARG_OPT,	cmd_noop },
+	{ "QUIT",	S_CMD,		ARG_NONE,	cmd_quit },
+	{ "HELP",	S_CMD,		ARG_OPT,	cmd_help },
+	{ "VRFY",	S_CMD,		ARG_REQ,	cmd_vrfy },
+	{ "EXPN",	S_CMD,		ARG_REQ,	cmd_expn },
+};
+
+#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+
+static const struct smtp_cmd *
+smtp_cmd_lookup(const char *verb)
+{
+	size_t	 i;
+
+	for (i = 0; i < NITEMS(smtp_cmds); i++)
+		if (strcmp(smtp_cmds[i].verb, verb) == 0)
+			return &smtp_cmds[i];
+	return NULL;
+}
+
+/* Checks what lineio saw in the line: length, NUL, bare LF or CR. */
+static int
+smtp_check_line(struct smtp_session *s, int lflags)
+{
+	if (lflags & LINE_F_TOOLONG) {
+		/* RFC 5321 4.5.3.1.10. */
+		smtp_error(s, "line-too-long", "500 5.5.2 Line too long");
+		return -1;
+	}
+	if (lflags & LINE_F_NUL) {
+		smtp_error(s, "nul-byte", "500 5.5.2 NUL byte in command");
+		return -1;
+	}
+	/* RFC 5321 2.3.8: lines end with CRLF, and only there. */
+	if (lflags & (LINE_F_BARELF | LINE_F_BARECR)) {
+		smtp_error(s, "bare-lf-or-cr",
+		    "500 5.5.2 Bare LF or CR in command, use CRLF");
+		return -1;
+	}
+	return 0;
+}
+
+/* 503: a verb the state does not allow (RFC 5321 4.3.2, 3.3). */
+static void
+smtp_sequence_error(struct smtp_session *s, const struct smtp_cmd *c)
+{
+	const char	*text;
+
+	if (s->state == S_INIT)
+		text = "Send HELO/EHLO first";
+	else if (c->states & S_HELO)
+		text = "Nested MAIL command";
+	else
+		text = "Need MAIL command first";
+	smtp_error(s, "bad-sequence", "503 5.5.1 %s", text);
+}
+
+void
+smtp_dispatch(struct smtp_session *s, const char *line, size_t len,
+    int lflags)
+{
+	struct smtp_cmdline	 cl;
+	const struct smtp_cmd	*c;
+	const char		*errstr;
+
+	s->verb[0] = '\0';
+	if (smtp_check_line(s, lflags) == -1)
+		return;
+	if (smtp_parse_cmdline(line, len, &cl, &errstr) == -1) {
+		smtp_error(s, "bad-syntax", "500 5.5.2 Syntax error");
+		return;
+	}
+	if ((c = smtp_cmd_lookup(cl.verb)) == NULL) {
+		smtp_error(s, "unknown-command",
+		    "500 5.5.1 Command unrecognized");
+		return;
+	}
+	(void)strlcpy(s->verb, c->verb, sizeof(s->verb));
+	if ((c->states & s->state) == 0) {
+		smtp_sequence_error(s, c);
+		return;
+	}
+	if (c->args == ARG_NONE && cl.has_arg) {
+		smtp_error(s, "bad-syntax", "501 5.5.4 Syntax: %s takes no "
+		    "argument", c->verb);
+		return;
+	}
+	if (c->args == ARG_REQ && !cl.has_arg) {
+		smtp_error(s, "bad-syntax", "501 5.5.4 Syntax: %s needs an "
+		    "argument", c->verb);
+		return;
+	}
+	c->handler(s, cl.arg);
+}
+
+/*
+ * HELO and EHLO (RFC 5321 4.1.1.1).  Either resets a transaction in
+ * progress (4.1.4).
+ */
+static int
+smtp_cmd_hello(struct smtp_session *s, const char *arg, int esmtp)
+{
+	const char	*errstr;
+
+	if (smtp_parse_helo(arg, &errstr) == -1) {
+		smtp_error(s, "bad-helo", "501 5.5.4 Invalid domain name");
+		return -1;
+	}
+	(void)strlcpy(s->helo, arg, sizeof(s->helo));
+	s->esmtp = esmtp;
+	smtp_session_reset(s);
+	log_debug("%08x smtp helo name=%s esmtp=%d", s->id, s->helo, esmtp);
+	return 0;
+}
+
+static void
+cmd_helo(struct smtp_session *s, const char *arg)
+{
+	if (smtp_cmd_hello(s, arg, 0) == 0)
+		smtp_reply(s, "250 %s Hello %s [%s]", s->env->conf->hostname,
+		    s->helo, s->client);
+}
+
+static void
+cmd_ehlo(struct smtp_session *s, const char *arg)
+{
+	if (smtp_cmd_hello(s, arg, 1) == -1)
+		return;
+	smtp_reply(s, "250-%s Hello %s [%s]", s->env->conf->hostname,
+	    s->helo, s->client);
+	smtp_reply(s, "250-PIPELINING");
+	smtp_reply(s, "250-SIZE %llu",
+	    (unsigned long long)s->env->conf->max_message_bytes);
+	smtp_reply(s, "250-8BITMIME");
+	smtp_reply(s, "250-ENHANCEDSTATUSCODES");
+	smtp_reply(s, "250 HELP");
+}
+
+/* The reply for a MAIL or RCPT argument that did not parse. */
+static void
+smtp_cmd_parse_error(struct smtp_session *s, int r, const char *errstr,
+    const char *pathenh, const char *usage)
+{
+	switch (r) {
+	case SMTP_PARSE_PATH:
+		smtp_error(s, "bad-address", "501 %s Bad address (%s)",
+		    pathenh, errstr);
+		break;
+	case SMTP_PARSE_PARAM:
+		smtp_error(s, "bad-parameter", "501 5.5.4 Bad parameter (%s)",
+		    errstr);
+		break;
+	case SMTP_PARSE_UNKNOWN:
+		smtp_error(s, "unknown-parameter",
+		    "555 5.5.4 Parameter not supported (%s)", errstr);
+		break;
+	default:
+		smtp_error(s, "bad-syntax", "501 5.5.4 Syntax: %s", usage);
+		break;
+	}
+}
+
+static void
+cmd_mail(struct smtp_session *s, const char *arg)
+{
+	struct smtp_mail_args	 ma;
+	const char		*errstr;
+	char			 vis[SMTP_PATH_MAX_BYTES * 4];
+	int			 r;
+
+	if (s->nmessages >= SMTP_MESSAGES_PER_SESSION_MAX) {
+		smtp_reply_close(s, "4.7.0", "Too many messages in one session",
+		    "too-many-messages");
+		return;
+	}
+	r = smtp_parse_mail(arg, s->esmtp, &ma, &errstr);
+	if (r != SMTP_PARSE_OK) {
+		smtp_cmd_parse_error(s, r, errstr, "5.1.7",
+		    "MAIL FROM:<address>");
+		return;
+	}
+	/* RFC 1870 6.1: refuse a declared size we would refuse anyway. */
+	if (ma.has_size && ma.size > s->env->conf->max_message_bytes) {
+		smtp_reply(s, "552 5.3.4 Message size exceeds fixed maximum "
+		    "message size");
+		log_info("%08x smtp mail-refused size=%llu reason=too-big",
+		    s->id, (unsigned long long)ma.size);
+		return;
+	}
+	s->sender[0] = '\0';
+	if (!ma.path.null && mailaddr_format(&ma.path.addr, s->sender,
+	    sizeof(s->sender)) == -1) {
+		smtp_error(s, "bad-address", "501 5.1.7 Address too long");
+		return;
+	}
+	smtp_session_set_state(s, S_MAIL);
+	smtp_reply(s, "250 2.1.0 Ok");
+	log_info("%08x smtp mail from=<%s> size=%llu", s->id,
+	    log_vis(vis, sizeof(vis), s->sender, strlen(s->sender)),
+	    (unsigned long long)ma.size);
+}
+
+/*
+ * The recipient as authd and queued see it.  "<Postmaster>" without a
+ * domain (RFC 5321 4.1.1.3) is the postmaster of our first domain.
+ */
+static int
+smtp_cmd_rcpt_addr(struct smtp_session *s, const struct smtp_path *p,
+    char *dst, size_t dstlen)
+{
+	const struct config	*conf = s->env->conf;
+	const struct domain	*d;
+	int			 n;
+
+	if (!p->postmaster)
+		return mailaddr_format(&p->addr, dst, dstlen);
+	d = TAILQ_FIRST(&conf->domains);
+	n = snprintf(dst, dstlen, "postmaster@%s",
+	    d != NULL ? d->name : conf->hostname);
+	return n < 0 || (size_t)n >= dstlen ? -1 : 0;
+}
+
+static int
+smtp_cmd_rcpt_dup(struct smtp_session *s, const char *addr)
+{
+	struct smtp_rcpt	*r;
+
+	TAILQ_FOREACH(r, &s->rcpts, entry)
+		if (strcmp(r->addr, addr) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * 1 when one more recipient of len bytes still fits MESSAGE_COMMIT: its
+ * fixed part (msgid, sender, helo, client, count) and the recipients.
+ */
+static int
+smtp_cmd_rcpt_fits(struct smtp_session *s, size_t len)
+{
+	size_t	 fixed = 5 * sizeof(uint32_t) + SMTP_MSGID_MAX_BYTES +
+	    SMTP_PATH_MAX_BYTES + SMTP_HELO_MAX_BYTES + INET6_ADDRSTRLEN;
+
+	return fixed + s->rcpts_bytes + sizeof(uint32_t) + len <=
+	    IPC_PAYLOAD_MAX_BYTES;
+}
+
+static void
+cmd_rcpt(struct smtp_session *s, const char *arg)
+{
+	struct smtp_rcpt_args	 ra;
+	struct ipc_out		*o;
+	const char		*errstr;
+	int			 r;
+
+	r = smtp_parse_rcpt(arg, s->esmtp, &ra, &errstr);
+	if (r != SMTP_PARSE_OK) {
+		smtp_cmd_parse_error(s, r, errstr, "5.1.3",
+		    "RCPT TO:<address>");
+		return;
+	}
+	if (smtp_cmd_rcpt_addr(s, &ra.path, s->rcpt_pending,
+	    sizeof(s->rcpt_pending)) == -1) {
+		smtp_error(s, "bad-address", "501 5.1.3 Address too long");
+		return;
+	}
+	if (smtp_cmd_rcpt_dup(s, s->rcpt_pending)) {
+		smtp_reply(s, "250 2.1.5 Ok");
+		return;
+	}
+	/* RFC 5321 4.5.3.1.10: 452 for too many recipients. */
+	if (s->nrcpts >= s->env->conf->max_rcpts ||
+	    !smtp_cmd_rcpt_fits(s, strlen(s->rcpt_pending))) {
+		smtp_reply(s, "452 4.5.3 Too many recipients");
+		return;
+	}
+	o = smtp_peer_out(MSG_AUTH_RCPT_CHECK);
+	ipc_put_str(o, s->rcpt_pending);
+	if (smtp_session_request(s, WAIT_RCPT, PEER_AUTHD, o) == -1)
+		smtp_cmd_rcpt_fail(s);
+}
+
+static void
+smtp_cmd_rcpt_log(struct smtp_session *s, const char *result)
+{
+	char	 vis[SMTP_PATH_MAX_BYTES * 4];
+
+	log_info("%08x smtp rcpt to=<%s> result=%s", s->id,
+	    log_vis(vis, sizeof(vis), s->rcpt_pending,
+	    strlen(s->rcpt_pending)), result);
+}
+
+void
+smtp_cmd_rcpt_fail(struct smtp_session *s)
+{
+	smtp_reply_tempfail(s, "Recipient lookup unavailable");
+	smtp_cmd_rcpt_log(s, "tempfail");
+}
+
+static void
+smtp_cmd_rcpt_add(struct smtp_session *s)
+{
+	struct smtp_rcpt	*r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		smtp_reply(s, "452 4.3.1 Out of memory");
+		return;
+	}
+	(void)strlcpy(r->addr, s->rcpt_pending, sizeof(r->addr));
+	TAILQ_INSERT_TAIL(&s->rcpts, r, entry);
+	s->nrcpts++;
+	s->rcpts_bytes += sizeof(uint32_t) + strlen(r->addr);
+	smtp_session_set_state(s, S_RCPT);
+	smtp_reply(s, "250 2.1.5 Ok");
+	smtp_cmd_rcpt_log(s, "ok");
+}
+
+void
+smtp_cmd_rcpt_result(struct smtp_session *s, uint32_t status)
+{
+	switch (status) {
+	case RCPT_LOCAL:
+		smtp_cmd_rcpt_add(s);
+		break;
+	case RCPT_NOUSER:
+		smtp_reply(s, "550 5.1.1 Mailbox unavailable: no such user");
+		smtp_cmd_rcpt_log(s, "nouser");
+		break;
+	case RCPT_NONLOCAL:
+		smtp_reply(s, "550 5.7.1 Relaying denied");
+		smtp_cmd_rcpt_log(s, "relay-denied");
+		break;
+	default:
+		smtp_cmd_rcpt_fail(s);
+		break;
+	}
+}
+
+/* RFC 5321 3.3: DATA with no accepted recipient is 554. */
+static void
+cmd_data(struct smtp_session *s, const char *arg)
+{
+	(void)arg;
+	if (s->nrcpts == 0) {
+		smtp_error(s, "no-recipients", "554 5.5.1 No valid recipients");
+		return;
+	}
+	smtp_data_begin(s);
+}
+
+static void
+cmd_rset(struct smtp_session *s, const char *arg)
+{
+	(void)arg;
+	smtp_session_reset(s);
+	smtp_reply(s, "250 2.0.0 Ok");
+}
+
+static void
+cmd_noop(struct smtp_session *s, const char *arg)
+{
+	(void)arg;
+	smtp_reply(s, "250 2.0.0 Ok");
+}
+
+static void
+cmd_quit(struct smtp_session *s, const char *arg)
+{
+	(void)arg;
+	smtp_reply(s, "221 2.0.0 %s Bye", s->env->conf->hostname);
+	smtp_session_close(s, "quit");
+}
+
+static void
+cmd_help(struct smtp_session *s, const char *arg)
+{
+	char	 list[SMTP_REPLY_MAX_BYTES] = "";
+	size_t	 i;
+
+	(void)arg;
+	for (i = 0; i < NITEMS(smtp_cmds); i++) {
+		(void)strlcat(list, " ", sizeof(list));
+		(void)strlcat(list, smtp_cmds[i].verb, sizeof(list));
+	}
+	smtp_reply(s, "214-2.0.0 This is sallyport");
+	smtp_reply(s, "214-2.0.0 Commands:%s", list);
+	smtp_reply(s, "214 2.0.0 End of HELP info");
+}
+
+/* RFC 5321 3.5.3: 252 when we will not say. */
+static void
+cmd_vrfy(struct smtp_session *s, const char *arg)
+{
+	(void)arg;
+	smtp_reply(s, "252 2.1.5 Cannot VRFY user, but will accept message "
+	    "and attempt delivery");
+}
+
+/* RFC 5321 7.3: mailing lists are not disclosed. */
+static void
+cmd_expn(struct smtp_session *s, const char *arg)
+{
+	(void)arg;
+	smtp_reply(s, "502 5.5.1 EXPN not available");
+}

@@ -1,0 +1,338 @@
+/*
+ * smtpd engine (user smtp, chroot emptydir, seccomp SANDBOX_ENGINE): the
+ * message of one transaction.  DATA asks queued for a message file
+ * (MESSAGE_CREATE), answers 354 once it has the descriptor, writes our
+ * Received header and then every line, dot-unstuffed, with LF line ends;
+ * at the final dot it closes the file and asks queued to commit, and
+ * answers 250 only when queued says the message is on disk.
+ *
+ * The file is local and the write(2)s are plain blocking ones.  A
+ * message that breaks a rule (SMTP smuggling, NUL, long lines, loops,
+ * size) is read to its end, then refused and aborted, never truncated.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lineio.h"
+#include "log.h"
+#include "proto.h"
+#include "smtpd.h"
+
+static void	smtp_data_end(struct smtp_session *);
+
+/* RFC 5322 3.3: the date-time of the Received header. */
+static void
+smtp_data_date(char *buf, size_t len)
+{
+	static const char	*days[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+	    "Fri", "Sat" };
+	static const char	*months[] = { "Jan", "Feb", "Mar", "Apr",
+	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tm		 tm;
+	time_t			 now = time(NULL);
+	long			 off;
+
+	/* localtime_r does not reread the zone: it was loaded at start. */
+	if (localtime_r(&now, &tm) == NULL)
+		(void)gmtime_r(&now, &tm);
+	off = tm.tm_gmtoff / 60;
+	(void)snprintf(buf, len, "%s, %d %s %d %02d:%02d:%02d %c%02ld%02ld",
+	    days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
+	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	    off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
+}
+
+int
+smtp_msgid_valid(const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return i > 0 && i <= SMTP_MSGID_MAX_BYTES;
+}
+
+static void
+smtp_data_flush(struct smtp_session *s)
+{
+	size_t	 off = 0;
+	ssize_t	 n;
+
+	while (off < s->wlen && !s->msg_ioerror) {
+		n = write(s->msgfd, s->wbuf + off, s->wlen - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_warn("%08x smtp message write msgid=%s", s->id,
+			    s->msgid);
+			s->msg_ioerror = 1;
+			break;
+		}
+		off += (size_t)n;
+	}
+	s->wlen = 0;
+}
+
+static void
+smtp_data_write(struct smtp_session *s, const char *p, size_t len)
+{
+	size_t	 n;
+
+	while (len > 0 && !s->msg_ioerror) {
+		if (s->wlen == SMTP_WBUF_BYTES)
+			smtp_data_flush(s);
+		n = SMTP_WBUF_BYTES - s->wlen;
+		if (n > len)
+			n = len;
+		memcpy(s->wbuf + s->wlen, p, n);
+		s->wlen += n;
+		p += n;
+		len -= n;
+	}
+}
+
+/*
+ * RFC 5321 4.4: the trace field.  TCP-info is the numeric address: we
+ * never look names up.  "for" names the recipient only when there is
+ * one, so that a message does not disclose its other recipients.
+ */
+static int
+smtp_data_received(struct smtp_session *s)
+{
+	char		 buf[2048], date[64];
+	char		 forclause[SMTP_PATH_MAX_BYTES + 8];
+	struct smtp_rcpt *r = TAILQ_FIRST(&s->rcpts);
+	int		 n;
+
+	forclause[0] = '\0';
+	if (s->nrcpts == 1)
+		(void)snprintf(forclause, sizeof(forclause), "\n\tfor <%s>",
+		    r->addr);
+	smtp_data_date(date, sizeof(date));
+	n = snprintf(buf, sizeof(buf), "Received: from %s ([%s%s])\n"
+	    "\tby %s with %s id %s%s;\n\t%s\n", s->helo,
+	    s->client_v6 ? "IPv6:" : "", s->client, s->env->conf->hostname,
+	    s->esmtp ? "ESMTP" : "SMTP", s->msgid, forclause, date);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -1;
+	smtp_data_write(s, buf, (size_t)n);
+	return 0;
+}
+
+void
+smtp_data_begin(struct smtp_session *s)
+{
+	struct ipc_out	*o;
+
+	o = smtp_peer_out(MSG_SMTP_MESSAGE_CREATE);
+	if (smtp_session_request(s, WAIT_CREATE, PEER_QUEUE, o) == -1)
+		smtp_data_create_fail(s);
+}
+
+void
+smtp_data_create_fail(struct smtp_session *s)
+{
+	smtp_reply_tempfail(s, "Queue unavailable");
+	log_info("%08x smtp message-refused reason=queue-unavailable", s->id);
+}
+
+void
+smtp_data_created(struct smtp_session *s, uint32_t result,
+    const char *msgid, int fd)
+{
+	if (result != RESULT_OK) {
+		smtp_data_create_fail(s);
+		return;
+	}
+	(void)strlcpy(s->msgid, msgid, sizeof(s->msgid));
+	s->msgfd = fd;
+	s->msg_committing = s->msg_lost = s->msg_ioerror = 0;
+	s->msg_oversize = 0;
+	s->msgsize = 0;
+	s->wlen = 0;
+	smtp_data_scan_init(&s->scan);
+	if ((s->wbuf = malloc(SMTP_WBUF_BYTES)) == NULL ||
+	    smtp_data_received(s) == -1) {
+		log_warnx("%08x smtp message setup failed", s->id);
+		smtp_data_abort(s);
+		smtp_reply_tempfail(s, "Local error");
+		return;
+	}
+	smtp_session_set_state(s, S_DATA);
+	lineio_set_maxline(s->io, SMTP_DATA_LINE_BOUND_BYTES);
+	smtp_reply(s, "354 End data with <CR><LF>.<CR><LF>");
+}
+
+void
+smtp_data_line(struct smtp_session *s, const char *line, size_t len,
+    int lflags)
+{
+	const char	*text;
+	size_t		 tlen;
+
+	if (smtp_data_scan_line(&s->scan, line, len, lflags, &text,
+	    &tlen) == 1) {
+		smtp_data_end(s);
+		return;
+	}
+	/* A refused message is read to its end, but not written. */
+	if (s->scan.flags || s->msg_oversize || s->msg_ioerror || s->msg_lost)
+		return;
+	s->msgsize += tlen + 1;
+	if (s->msgsize > s->env->conf->max_message_bytes) {
+		s->msg_oversize = 1;
+		return;
+	}
+	smtp_data_write(s, text, tlen);
+	smtp_data_write(s, "\n", 1);
+}
+
+/* The reply refusing a message, or NULL; *why is for the log. */
+static const char *
+smtp_data_verdict(struct smtp_session *s, const char **why)
+{
+	int	 f = s->scan.flags;
+
+	if (f & (SMTP_DATA_F_BARE | SMTP_DATA_F_NUL)) {
+		*why = (f & SMTP_DATA_F_BARE) ? "bare-lf-or-cr" : "nul-byte";
+		return "554 5.6.0 Message refused: bare LF, bare CR or NUL "
+		    "in data";
+	}
+	if (f & SMTP_DATA_F_TOOLONG) {
+		*why = "line-too-long";
+		return "554 5.6.0 Message refused: line too long";
+	}
+	if (f & SMTP_DATA_F_LOOP) {
+		*why = "loop";
+		return "554 5.4.6 Too many Received headers: mail loop";
+	}
+	if (s->msg_oversize) {
+		*why = "too-big";
+		return "552 5.3.4 Message size exceeds fixed maximum message "
+		    "size";
+	}
+	if (s->msg_ioerror || s->msg_lost) {
+		*why = "queue-error";
+		return "451 4.3.0 Queue error, try again later";
+	}
+	return NULL;
+}
+
+/* Asks queued to commit; the answer comes to smtp_data_committed(). */
+static int
+smtp_data_commit(struct smtp_session *s)
+{
+	struct ipc_out		*o;
+	struct smtp_rcpt	*r;
+
+	o = smtp_peer_out(MSG_SMTP_MESSAGE_COMMIT);
+	ipc_put_str(o, s->msgid);
+	ipc_put_str(o, s->sender);
+	ipc_put_str(o, s->helo);
+	ipc_put_str(o, s->client);
+	ipc_put_u32(o, s->nrcpts);
+	TAILQ_FOREACH(r, &s->rcpts, entry)
+		ipc_put_str(o, r->addr);
+	if (ipc_out_error(o))
+		return -1;
+	s->msg_committing = 1;
+	if (smtp_session_request(s, WAIT_COMMIT, PEER_QUEUE, o) == -1) {
+		s->msg_committing = 0;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+smtp_data_end(struct smtp_session *s)
+{
+	const char	*reply, *why;
+
+	lineio_set_maxline(s->io, SMTP_CMD_LINE_MAX_BYTES - 1);
+	smtp_session_set_state(s, S_HELO);
+	smtp_data_flush(s);
+	free(s->wbuf);
+	s->wbuf = NULL;
+	(void)close(s->msgfd);
+	s->msgfd = -1;
+	if ((reply = smtp_data_verdict(s, &why)) != NULL) {
+		smtp_reply(s, "%s", reply);
+		log_info("%08x smtp message-refused msgid=%s reason=%s "
+		    "size=%llu", s->id, s->msgid, why,
+		    (unsigned long long)s->msgsize);
+		smtp_session_reset(s);
+		return;
+	}
+	if (smtp_data_commit(s) == -1)
+		smtp_data_commit_fail(s);
+}
+
+void
+smtp_data_committed(struct smtp_session *s, uint32_t result,
+    const char *error)
+{
+	char	 vis[QUEUE_ERROR_MAX_BYTES];
+
+	s->msg_committing = 0;
+	if (result == RESULT_OK) {
+		smtp_reply(s, "250 2.0.0 Ok: queued as %s", s->msgid);
+		log_info("%08x smtp message msgid=%s size=%llu rcpts=%u",
+		    s->id, s->msgid, (unsigned long long)s->msgsize,
+		    s->nrcpts);
+		s->nmessages++;
+	} else {
+		if (result == RESULT_PERMFAIL)
+			smtp_reply(s, "554 5.3.0 Message refused by the queue");
+		else
+			smtp_reply_tempfail(s, "Queue error");
+		log_warnx("%08x smtp message-failed msgid=%s result=%u "
+		    "error=\"%s\"", s->id, s->msgid, result,
+		    log_vis(vis, sizeof(vis), error, strlen(error)));
+	}
+	/* Committed or refused: queued has it, nothing to abort. */
+	s->msgid[0] = '\0';
+	smtp_session_reset(s);
+}
+
+void
+smtp_data_commit_fail(struct smtp_session *s)
+{
+	smtp_reply_tempfail(s, "Queue unavailable");
+	log_warnx("%08x smtp message-failed msgid=%s reason=queue-unavailable",
+	    s->id, s->msgid);
+	smtp_session_reset(s);
+}
+
+void
+smtp_data_abort(struct smtp_session *s)
+{
+	struct ipc_out	*o;
+
+	if (s->msgfd != -1) {
+		(void)close(s->msgfd);
+		s->msgfd = -1;
+	}
+	free(s->wbuf);
+	s->wbuf = NULL;
+	s->wlen = 0;
+	if (s->msgid[0] == '\0')
+		return;
+	/*
+	 * Once COMMIT is out the message is queued's: it may be on disk
+	 * already.  At worst the client, having no 250, sends it again.
+	 */
+	if (!s->msg_committing && !s->msg_lost) {
+		o = smtp_peer_out(MSG_SMTP_MESSAGE_ABORT);
+		o->hdr.peerid = s->id;
+		ipc_put_str(o, s->msgid);
+		(void)smtp_peer_send(PEER_QUEUE, o);
+	}
+	s->msgid[0] = '\0';
+	s->msg_committing = 0;
+}

@@ -1,0 +1,222 @@
+/*
+ * smtpd engine: runs as user smtp (config "user smtp", _sallysmtp),
+ * chrooted into the empty directory (config "chroot"), under the seccomp
+ * set SANDBOX_ENGINE.  It inherits the listening sockets from the parent,
+ * accepts clients and runs their sessions; it reaches authd and queued
+ * through descriptors the parent passes it (smtp_peer.c).  Anything
+ * unexpected from the parent ends the engine; the parent restarts it.
+ */
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <libutil.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <event2/event.h>
+
+#include "ipc.h"
+#include "log.h"
+#include "privsep.h"
+#include "proc.h"
+#include "proto.h"
+#include "sandbox.h"
+#include "smtpd.h"
+
+static struct smtpd	*smtp_env;
+static struct event	*smtp_ev_unpause;
+
+static void
+smtp_engine_listen(int on)
+{
+	size_t	 i;
+
+	for (i = 0; i < smtp_env->nlisteners; i++) {
+		if (on)
+			(void)event_add(smtp_env->listeners[i].ev, NULL);
+		else
+			(void)event_del(smtp_env->listeners[i].ev);
+	}
+}
+
+static void
+smtp_engine_unpausecb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	smtp_engine_listen(1);
+}
+
+static void
+smtp_engine_acceptcb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct smtp_listener	*l = arg;
+	struct sockaddr_storage	 ss;
+	struct timeval		 tv = { SMTP_ACCEPT_PAUSE_SECS, 0 };
+	socklen_t		 len;
+	int			 c, i;
+
+	(void)ev;
+	for (i = 0; i < SMTP_ACCEPT_BATCH; i++) {
+		len = sizeof(ss);
+		c = accept4(fd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (c != -1) {
+			smtp_session_accept(smtp_env, l, c, &ss);
+			continue;
+		}
+		if (errno == EMFILE || errno == ENFILE) {
+			log_warnx("- smtp accept paused: out of descriptors");
+			smtp_engine_listen(0);
+			(void)evtimer_add(smtp_ev_unpause, &tv);
+		} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR && errno != ECONNABORTED)
+			log_warn("- smtp accept");
+		return;
+	}
+}
+
+static void
+smtp_engine_parent_dispatch(struct ipc_conn *c, struct ipc_msg *m,
+    void *arg)
+{
+	uint32_t	 verbose;
+
+	(void)c;
+	(void)arg;
+	switch (m->hdr.type) {
+	case MSG_PARENT_CONNECT_REPLY:
+		if (smtp_peer_connect_reply(m) == -1)
+			fatalx("- smtp malformed connect reply from parent");
+		break;
+	case MSG_PARENT_LOG_VERBOSE:
+		if (m->fd != -1 || ipc_get_u32(m, &verbose) == -1 ||
+		    ipc_get_end(m) == -1)
+			fatalx("- smtp malformed log message from parent");
+		log_setverbose(verbose != 0);
+		break;
+	default:
+		fatalx("- smtp unexpected message from parent type=%s",
+		    ipc_type_name(m->hdr.type));
+	}
+	ipc_msg_clear(m);
+}
+
+static void
+smtp_engine_parent_closed(struct ipc_conn *c, void *arg)
+{
+	(void)c;
+	(void)arg;
+	fatalx("- smtp engine lost its parent");
+}
+
+static void
+smtp_engine_sigcb(evutil_socket_t sig, short ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+	log_info("- smtp engine exiting signal=%d", (int)sig);
+	exit(0);
+}
+
+/* Room for SMTP_SESSIONS_MAX clients and their message files. */
+static void
+smtp_engine_rlimit(void)
+{
+	struct rlimit	 rl;
+	rlim_t		 want = 2 * SMTP_SESSIONS_MAX + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static void
+smtp_engine_signals(struct event_base *base)
+{
+	static struct event	*ev_term, *ev_int;
+
+	(void)signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGHUP, SIG_IGN);
+	(void)signal(SIGUSR1, SIG_IGN);
+	(void)signal(SIGUSR2, SIG_IGN);
+	ev_term = evsignal_new(base, SIGTERM, smtp_engine_sigcb, NULL);
+	ev_int = evsignal_new(base, SIGINT, smtp_engine_sigcb, NULL);
+	if (ev_term == NULL || ev_int == NULL ||
+	    evsignal_add(ev_term, NULL) == -1 ||
+	    evsignal_add(ev_int, NULL) == -1)
+		fatalx("- smtp engine signals");
+}
+
+/*
+ * Descriptors the parent holds for itself, inherited by the fork: its
+ * pidfile lock and its channel to a previous engine.  Only the
+ * descriptors are closed: their libevent state lives in the parent's
+ * base, which the engine never touches.
+ */
+static void
+smtp_engine_close_parent_fds(struct smtpd *env)
+{
+	if (env->pidfh != NULL) {
+		(void)pidfile_close(env->pidfh);
+		env->pidfh = NULL;
+	}
+	if (env->engine_conn != NULL) {
+		(void)close(ipc_conn_fd(env->engine_conn));
+		env->engine_conn = NULL;
+	}
+}
+
+static void
+smtp_engine_setup_listeners(struct smtpd *env)
+{
+	struct smtp_listener	*l;
+	size_t			 i;
+
+	for (i = 0; i < env->nlisteners; i++) {
+		l = &env->listeners[i];
+		l->ev = event_new(env->base, l->fd, EV_READ | EV_PERSIST,
+		    smtp_engine_acceptcb, l);
+		if (l->ev == NULL)
+			fatalx("- smtp engine listener event");
+	}
+	smtp_ev_unpause = evtimer_new(env->base, smtp_engine_unpausecb, NULL);
+	if (smtp_ev_unpause == NULL)
+		fatalx("- smtp engine timer");
+	smtp_engine_listen(1);
+}
+
+void
+smtp_engine_main(int parentfd, void *arg)
+{
+	struct smtpd	*env = arg;
+	struct ipc_conn	*parent;
+
+	smtp_env = env;
+	smtp_engine_close_parent_fds(env);
+	smtp_engine_rlimit();
+	/* A fresh base: the parent's shares its epoll instance with us. */
+	if ((env->base = event_base_new()) == NULL)
+		fatalx("- smtp engine event_base_new");
+	privsep_drop(env->uid, env->gid, env->conf->emptydir);
+	smtp_engine_signals(env->base);
+	parent = ipc_conn_new(env->base, parentfd, ROLE_SMTPD,
+	    ROLE_BIT(ROLE_PARENT), smtp_engine_parent_dispatch,
+	    smtp_engine_parent_closed, NULL);
+	if (parent == NULL)
+		fatalx("- smtp engine parent channel");
+	smtp_engine_setup_listeners(env);
+	smtp_peer_init(env->base, parent);
+	sandbox_init(SANDBOX_ENGINE);
+	log_info("- smtp engine started user=%s chroot=%s listeners=%zu",
+	    env->conf->user_smtp, env->conf->emptydir, env->nlisteners);
+	(void)event_base_dispatch(env->base);
+	fatalx("- smtp engine event loop ended");
+}

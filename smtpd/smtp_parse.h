@@ -1,0 +1,113 @@
+/*
+ * smtpd: pure parsing of what an SMTP client sends, with no I/O, so that
+ * all of it is unit-tested (regress/unit/test_smtp_parse.c): command
+ * lines, the HELO/EHLO argument, MAIL and RCPT with their paths and
+ * parameters (RFC 5321 4.1.2, RFC 1869, RFC 1870, RFC 6152), and the
+ * rules for the lines of message data (RFC 5321 4.1.1.4, 4.5.2).
+ */
+#ifndef SMTPD_SMTP_PARSE_H
+#define SMTPD_SMTP_PARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sp_limits.h"
+#include "mailaddr.h"
+
+/* The longest verb we know is STARTTLS; anything longer is no verb. */
+#define SMTP_VERB_MAX_BYTES	16
+/* A HELO/EHLO argument: a Domain or an address literal. */
+#define SMTP_HELO_MAX_BYTES	SMTP_DOMAIN_MAX_BYTES
+
+/* What a parse found wrong; the caller turns it into a reply. */
+enum smtp_parse_result {
+	SMTP_PARSE_OK = 0,
+	SMTP_PARSE_SYNTAX,	/* the command itself: 501 5.5.4 */
+	SMTP_PARSE_PATH,	/* the path or mailbox: 501 5.1.7 / 5.1.3 */
+	SMTP_PARSE_PARAM,	/* a known parameter, bad value: 501 5.5.4 */
+	SMTP_PARSE_UNKNOWN,	/* a parameter not supported: 555 5.5.4 */
+};
+
+/* A command line split into its verb and its argument. */
+struct smtp_cmdline {
+	char	verb[SMTP_VERB_MAX_BYTES + 1];	/* upper-cased */
+	char	arg[SMTP_CMD_LINE_MAX_BYTES];	/* "" when none */
+	int	has_arg;
+};
+
+/* MAIL BODY= (RFC 6152). */
+enum smtp_body {
+	SMTP_BODY_NONE = 0,
+	SMTP_BODY_7BIT,
+	SMTP_BODY_8BITMIME,
+};
+
+/* A reverse-path or forward-path, source route dropped. */
+struct smtp_path {
+	int		 null;		/* "<>" */
+	int		 postmaster;	/* "<Postmaster>", no domain */
+	struct mailaddr	 addr;		/* else the mailbox */
+};
+
+struct smtp_mail_args {
+	struct smtp_path	 path;
+	int			 has_size;
+	uint64_t		 size;		/* SIZE=, RFC 1870 */
+	enum smtp_body		 body;
+};
+
+struct smtp_rcpt_args {
+	struct smtp_path	 path;
+};
+
+/*
+ * Splits a command line (len bytes, line end removed) into its verb and
+ * argument.  The verb is letters only; trailing blanks are dropped.
+ * Returns 0, or -1 with *errstr set.
+ */
+int	smtp_parse_cmdline(const char *line, size_t len,
+	    struct smtp_cmdline *, const char **errstr);
+
+/*
+ * Checks a HELO/EHLO argument: a Domain or an address literal
+ * (RFC 5321 4.1.1.1, 4.1.3).  Returns 0, or -1 with *errstr set.
+ */
+int	smtp_parse_helo(const char *arg, const char **errstr);
+
+/*
+ * Parses the argument of MAIL ("FROM:<path> [params]").  esmtp says
+ * whether the client said EHLO: parameters need it (RFC 5321 4.1.4).
+ * Returns an smtp_parse_result, with *errstr set unless OK.
+ */
+int	smtp_parse_mail(const char *arg, int esmtp, struct smtp_mail_args *,
+	    const char **errstr);
+
+/* The same for RCPT ("TO:<path> [params]"); "<>" is refused. */
+int	smtp_parse_rcpt(const char *arg, int esmtp, struct smtp_rcpt_args *,
+	    const char **errstr);
+
+/* Why the message data is refused; any of these refuses the message. */
+#define SMTP_DATA_F_TOOLONG	0x01	/* a line too long (4.5.3.1.6) */
+#define SMTP_DATA_F_BARE	0x02	/* a bare LF or CR: smuggling */
+#define SMTP_DATA_F_NUL		0x04	/* a NUL byte */
+#define SMTP_DATA_F_LOOP	0x08	/* over SMTP_RECEIVED_MAX hops */
+
+/* The state of one message's data, line by line. */
+struct smtp_data_scan {
+	int		 flags;		/* SMTP_DATA_F_* */
+	int		 prev_crlf;	/* last line ended with CRLF */
+	int		 in_header;	/* no empty line seen yet */
+	unsigned int	 received;	/* Received: header fields seen */
+};
+
+void	smtp_data_scan_init(struct smtp_data_scan *);
+/*
+ * Takes one line of data as lineio hands it over (line end removed,
+ * lflags its LINE_F_* flags).  Returns 1 when it is the end of the data
+ * (a "." between two CRLFs), else 0 with *text and *textlen set to the
+ * line as it is stored: dot-unstuffed, without its line end.
+ */
+int	smtp_data_scan_line(struct smtp_data_scan *, const char *line,
+	    size_t len, int lflags, const char **text, size_t *textlen);
+
+#endif

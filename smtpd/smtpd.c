@@ -1,0 +1,347 @@
+/*
+ * smtpd parent: runs as root, no chroot, no seccomp.  It reads the
+ * configuration, binds the SMTP listeners, writes <rundir>/smtpd.pid,
+ * then forks the engine (smtp_engine.c) and restarts it when it dies.
+ * From the engine it accepts one request, MSG_CHILD_CONNECT_REQUEST,
+ * which it answers with a socket connected to authd or queued; anything
+ * else from the engine gets the engine killed and restarted.  It never
+ * reads a byte from the network.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libutil.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <event2/event.h>
+
+#include "ipc.h"
+#include "log.h"
+#include "privsep.h"
+#include "proc.h"
+#include "proto.h"
+#include "smtpd.h"
+
+#define SMTPD_STOP_WAIT_SECS	5
+
+static struct smtpd	 smtpd_env;
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	(void)fprintf(stderr, "usage: smtpd [-dnv] [-f file]\n");
+	exit(1);
+}
+
+/*
+ * libevent's own complaints, such as the engine's base taking over
+ * signals from the parent's base it inherited, go to our log.
+ */
+static void
+smtpd_event_log(int severity, const char *msg)
+{
+	(void)severity;
+	log_debug("- libevent %s", msg);
+}
+
+/* Binds one listener: numeric addresses only, no name lookups. */
+static int
+smtpd_bind(const struct listener *cl)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 len;
+	int			 fd, on = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, cl->addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(cl->port);
+		len = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, cl->addr, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(cl->port);
+		len = sizeof(*sin6);
+	} else
+		fatalx("- smtpd listener address %s is not numeric", cl->addr);
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		fatal("- smtpd socket");
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
+		fatal("- smtpd SO_REUSEADDR");
+	if (ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &on, sizeof(on)) == -1)
+		fatal("- smtpd IPV6_V6ONLY");
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1)
+		fatal("- smtpd bind %s port %u", cl->addr, cl->port);
+	if (listen(fd, SMTP_LISTEN_BACKLOG) == -1)
+		fatal("- smtpd listen %s port %u", cl->addr, cl->port);
+	return fd;
+}
+
+static void
+smtpd_listen(struct smtpd *env)
+{
+	struct listener		*cl;
+	struct smtp_listener	*l;
+
+	TAILQ_FOREACH(cl, &env->conf->listeners, entry) {
+		if (cl->proto != LISTEN_SMTP &&
+		    cl->proto != LISTEN_SUBMISSION &&
+		    cl->proto != LISTEN_SMTPS)
+			continue;
+		l = &env->listeners[env->nlisteners++];
+		l->proto = cl->proto;
+		l->flags = cl->proto == LISTEN_SUBMISSION ? SMTP_LF_SUBMISSION :
+		    cl->proto == LISTEN_SMTPS ? SMTP_LF_SMTPS : 0;
+		(void)strlcpy(l->addr, cl->addr, sizeof(l->addr));
+		l->port = cl->port;
+		l->fd = smtpd_bind(cl);
+		/* XXX TLS and AUTH come with a later issue. */
+		if (cl->proto != LISTEN_SMTP)
+			log_warnx("- smtpd listener %s:%u proto=%s served as "
+			    "plain smtp for now", cl->addr, cl->port,
+			    config_proto_name(cl->proto));
+		log_info("- smtpd listening on %s port %u proto=%s", l->addr,
+		    l->port, config_proto_name(l->proto));
+	}
+	if (env->nlisteners == 0)
+		fatalx("- smtpd no smtp, submission or smtps listener "
+		    "configured");
+}
+
+/* Engine asks for authd or queued: connect, pass the socket back. */
+static int
+smtpd_connect_request(struct smtpd *env, struct ipc_conn *c,
+    struct ipc_msg *m)
+{
+	struct ipc_out	 o;
+	char		 path[PATH_MAX];
+	uint32_t	 service, result = RESULT_OK;
+	int		 fd;
+
+	if (m->fd != -1 || ipc_get_u32(m, &service) == -1 ||
+	    ipc_get_end(m) == -1 ||
+	    (service != PEER_AUTHD && service != PEER_QUEUE))
+		return -1;
+	config_runpath(env->conf, service == PEER_AUTHD ? "authd.sock" :
+	    "queue.sock", path, sizeof(path));
+	if ((fd = ipc_connect(path)) == -1) {
+		log_debug("- smtpd connect %s: %s", path, strerror(errno));
+		result = RESULT_TEMPFAIL;
+	}
+	ipc_out_init(&o, MSG_PARENT_CONNECT_REPLY, m->hdr.peerid);
+	ipc_put_u32(&o, service);
+	ipc_put_u32(&o, result);
+	(void)ipc_conn_send(c, &o, fd);
+	return 0;
+}
+
+static void
+smtpd_engine_dispatch(struct ipc_conn *c, struct ipc_msg *m, void *arg)
+{
+	struct smtpd	*env = arg;
+
+	if (m->hdr.type == MSG_CHILD_CONNECT_REQUEST &&
+	    smtpd_connect_request(env, c, m) == 0)
+		return;
+	/* Fail closed: an engine that says anything else is not trusted. */
+	log_warnx("- smtpd bad message from engine type=%s, restarting it",
+	    ipc_type_name(m->hdr.type));
+	ipc_msg_clear(m);
+	ipc_conn_close(c, "bad message");
+	if (proc_pid(env->engine) > 0)
+		(void)kill(proc_pid(env->engine), SIGKILL);
+}
+
+static void
+smtpd_engine_closed(struct ipc_conn *c, void *arg)
+{
+	struct smtpd	*env = arg;
+
+	if (env->engine_conn == c)
+		env->engine_conn = NULL;
+	ipc_conn_free(c);
+}
+
+static void
+smtpd_engine_started(struct proc *p, int fd, void *arg)
+{
+	struct smtpd	*env = arg;
+
+	(void)p;
+	if (env->engine_conn != NULL)
+		ipc_conn_free(env->engine_conn);
+	env->engine_conn = ipc_conn_new(env->base, fd, ROLE_PARENT,
+	    ROLE_BIT(ROLE_SMTPD), smtpd_engine_dispatch, smtpd_engine_closed,
+	    env);
+	if (env->engine_conn == NULL) {
+		log_warnx("- smtpd engine channel setup failed");
+		(void)close(fd);
+		if (proc_pid(p) > 0)
+			(void)kill(proc_pid(p), SIGKILL);
+	}
+}
+
+static void
+smtpd_sigcb(evutil_socket_t sig, short ev, void *arg)
+{
+	struct smtpd	*env = arg;
+	struct ipc_out	 o;
+
+	(void)ev;
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		log_info("- smtpd exiting signal=%d", (int)sig);
+		proc_stop_all(SIGTERM);
+		proc_wait_all(SMTPD_STOP_WAIT_SECS);
+		(void)pidfile_remove(env->pidfh);
+		exit(0);
+	case SIGHUP:
+		/* The engine holds the sessions; restart smtpd to reload. */
+		log_warnx("- smtpd reload is not supported; restart smtpd");
+		break;
+	case SIGUSR1:
+	case SIGUSR2:
+		log_setverbose(sig == SIGUSR1);
+		log_info("- smtpd log %s", sig == SIGUSR1 ? "verbose" :
+		    "brief");
+		if (env->engine_conn != NULL) {
+			ipc_out_init(&o, MSG_PARENT_LOG_VERBOSE, 0);
+			ipc_put_u32(&o, sig == SIGUSR1);
+			(void)ipc_conn_send(env->engine_conn, &o, -1);
+		}
+		break;
+	}
+}
+
+static void
+smtpd_signals(struct smtpd *env)
+{
+	static const int	 sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1,
+	    SIGUSR2 };
+	struct event		*ev;
+	size_t			 i;
+
+	(void)signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		ev = evsignal_new(env->base, sigs[i], smtpd_sigcb, env);
+		if (ev == NULL || evsignal_add(ev, NULL) == -1)
+			fatalx("- smtpd signal %d", sigs[i]);
+	}
+}
+
+/* The engine's chroot must exist, belong to root and be closed to others. */
+static void
+smtpd_check_chroot(const char *dir)
+{
+	struct stat	 st;
+
+	if (stat(dir, &st) == -1)
+		fatal("- smtpd chroot %s", dir);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		fatalx("- smtpd chroot %s must be a directory owned by root "
+		    "and writable by no one else", dir);
+}
+
+static void
+smtpd_pidfile(struct smtpd *env)
+{
+	char	 path[PATH_MAX];
+	pid_t	 other;
+
+	config_runpath(env->conf, "smtpd.pid", path, sizeof(path));
+	if ((env->pidfh = pidfile_open(path, 0644, &other)) == NULL) {
+		if (errno == EEXIST)
+			fatalx("- smtpd already running pid=%ld",
+			    (long)other);
+		fatal("- smtpd pidfile %s", path);
+	}
+}
+
+static struct config *
+smtpd_load(const char *file, int check)
+{
+	struct config	*conf;
+	char		 err[1024];
+
+	if ((conf = config_load(file, err, sizeof(err))) == NULL) {
+		if (check)
+			errx(1, "%s", err);
+		fatalx("- smtpd %s", err);
+	}
+	if (check) {
+		config_print(stdout, conf);
+		exit(0);
+	}
+	return conf;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct smtpd	*env = &smtpd_env;
+	const char	*file = CONFIG_DEFAULT_PATH;
+	int		 ch, debug = 0, check = 0, verbose = 0;
+
+	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'f':
+			file = optarg;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("smtpd", 1);
+	log_setverbose(verbose);
+	env->conf = smtpd_load(file, check);
+	if (geteuid() != 0)
+		fatalx("- smtpd must be started as root");
+	privsep_lookup(env->conf->user_smtp, &env->uid, &env->gid);
+	smtpd_check_chroot(env->conf->emptydir);
+	/* The pidfile first: a second instance must say so, not fail bind. */
+	smtpd_pidfile(env);
+	smtpd_listen(env);
+	if (!debug) {
+		if (daemon(0, 0) == -1)
+			fatal("- smtpd daemon");
+		log_init("smtpd", 0);
+	}
+	if (pidfile_write(env->pidfh) == -1)
+		fatal("- smtpd pidfile write");
+	event_set_log_callback(smtpd_event_log);
+	if ((env->base = event_base_new()) == NULL)
+		fatalx("- smtpd event_base_new");
+	proc_init(env->base, NULL, NULL);
+	smtpd_signals(env);
+	env->engine = proc_new(env->base, "smtp-engine", smtp_engine_main,
+	    smtpd_engine_started, env);
+	proc_start(env->engine);
+	log_info("- smtpd started pid=%ld", (long)getpid());
+	(void)event_base_dispatch(env->base);
+	fatalx("- smtpd event loop ended");
+}

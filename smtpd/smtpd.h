@@ -1,0 +1,223 @@
+/*
+ * smtpd: what its files share.  Processes:
+ *
+ *   parent	root, no chroot: smtpd.c.  Binds the listeners, writes the
+ *		pidfile, forks and restarts the engine, connects it to
+ *		authd and queued on request.
+ *   engine	user smtp, chroot emptydir, seccomp SANDBOX_ENGINE:
+ *		smtp_engine.c (set-up, accept, the parent channel),
+ *		smtp_peer.c (authd and queued), smtp_session.c (one
+ *		client), smtp_cmd.c (the commands), smtp_data.c (the
+ *		message), smtp_reply.c (every reply), smtp_parse.c (pure
+ *		parsing).
+ */
+#ifndef SMTPD_SMTPD_H
+#define SMTPD_SMTPD_H
+
+#include <sys/types.h>
+#include <sys/param.h>	/* PATH_MAX: <limits.h> is common/limits.h here */
+#include <sys/queue.h>
+#include <sys/tree.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <stdint.h>
+#include <event2/event.h>
+
+#include "config.h"
+#include "ipc.h"
+#include "sp_limits.h"
+#include "smtp_parse.h"
+
+#define SMTP_LISTEN_BACKLOG	128
+/* Message data goes to the queue's file through a buffer this big. */
+#define SMTP_WBUF_BYTES		(16 * 1024)
+/*
+ * lineio's bound during DATA.  Lines past SMTP_LINE_MAX_BYTES are refused
+ * by smtp_data_scan_line(); a larger bound lets it see how such a line
+ * ended, which matters for finding the end of the data.
+ */
+#define SMTP_DATA_LINE_BOUND_BYTES	(16 * 1024)
+/* queued's msgids are 16 hex digits; anything longer is refused. */
+#define SMTP_MSGID_MAX_BYTES	64
+/* RFC 5321 4.5.3.1.5: a reply line, CRLF included. */
+#define SMTP_REPLY_MAX_BYTES	512
+/* Accepting pauses this long when descriptors run out. */
+#define SMTP_ACCEPT_PAUSE_SECS	1
+/* Accepts per wake-up of a listener. */
+#define SMTP_ACCEPT_BATCH	16
+
+/* Listener flags, kept in each session for the extensions to come. */
+#define SMTP_LF_SUBMISSION	0x01	/* port 587 (RFC 6409) */
+#define SMTP_LF_SMTPS		0x02	/* implicit TLS (RFC 8314) */
+
+struct smtp_listener {
+	int			 fd;
+	enum listen_proto	 proto;
+	int			 flags;		/* SMTP_LF_* */
+	char			 addr[64];
+	uint16_t		 port;
+	struct event		*ev;
+};
+
+/* One per process; the parent fills it before forking the engine. */
+struct smtpd {
+	struct config		*conf;
+	struct event_base	*base;
+	uid_t			 uid;		/* user smtp */
+	gid_t			 gid;
+	struct smtp_listener	 listeners[CONFIG_LISTENERS_MAX];
+	size_t			 nlisteners;
+	struct pidfh		*pidfh;		/* parent only */
+	struct proc		*engine;	/* parent only */
+	struct ipc_conn		*engine_conn;	/* parent only */
+};
+
+/* Session states, as bits so that the command table can list several. */
+enum smtp_state {
+	S_INIT = 0x01,		/* before HELO/EHLO */
+	S_HELO = 0x02,		/* greeted, no transaction */
+	S_MAIL = 0x04,		/* MAIL accepted */
+	S_RCPT = 0x08,		/* at least one RCPT accepted */
+	S_DATA = 0x10,		/* reading message data: no commands */
+};
+#define S_CMD		(S_INIT | S_HELO | S_MAIL | S_RCPT)
+
+/* What a session waits for from authd or queued. */
+enum smtp_wait {
+	WAIT_NONE = 0,
+	WAIT_RCPT,		/* MSG_AUTH_RCPT_RESULT */
+	WAIT_CREATE,		/* MSG_QUEUE_MESSAGE_CREATED */
+	WAIT_COMMIT,		/* MSG_QUEUE_MESSAGE_COMMITTED */
+};
+
+struct smtp_rcpt {
+	TAILQ_ENTRY(smtp_rcpt)	 entry;
+	char			 addr[SMTP_PATH_MAX_BYTES];
+};
+
+struct smtp_session {
+	TAILQ_ENTRY(smtp_session) entry;
+	RB_ENTRY(smtp_session)	 wait_entry;
+	uint32_t		 id;
+	struct smtpd		*env;
+	enum listen_proto	 proto;
+	int			 lflags;	/* SMTP_LF_* */
+	struct lineio		*io;
+	struct event		*ev_timer;	/* idle, or peer wait */
+	char			 client[INET6_ADDRSTRLEN];
+	int			 client_v6;
+	uint16_t		 client_port;
+	enum smtp_state		 state;
+	int			 closing;
+	unsigned int		 errors;
+	unsigned int		 nmessages;
+	int			 esmtp;
+	char			 helo[SMTP_HELO_MAX_BYTES + 1];
+	char			 verb[SMTP_VERB_MAX_BYTES + 1];
+
+	/* The mail transaction (RFC 5321 3.3). */
+	char			 sender[SMTP_PATH_MAX_BYTES]; /* "": <> */
+	TAILQ_HEAD(, smtp_rcpt)	 rcpts;
+	unsigned int		 nrcpts;
+	size_t			 rcpts_bytes;	/* in the COMMIT */
+	char			 rcpt_pending[SMTP_PATH_MAX_BYTES];
+
+	/* The message being received. */
+	char			 msgid[SMTP_MSGID_MAX_BYTES + 1];
+	int			 msgfd;
+	int			 msg_committing;	/* COMMIT sent */
+	int			 msg_lost;	/* queued went away */
+	int			 msg_ioerror;
+	int			 msg_oversize;
+	uint64_t		 msgsize;
+	char			*wbuf;
+	size_t			 wlen;
+	struct smtp_data_scan	 scan;
+
+	/* A request out to authd or queued. */
+	enum smtp_wait		 wait;
+	uint32_t		 wait_id;
+	int			 wait_service;	/* PEER_* */
+};
+
+/* smtp_engine.c */
+/* The engine's body: drops privileges and serves.  Never returns. */
+void	smtp_engine_main(int parentfd, void *arg);
+
+/* smtp_peer.c */
+/* Starts asking the parent for connections to authd and queued. */
+void	smtp_peer_init(struct event_base *, struct ipc_conn *parent);
+/* Handles MSG_PARENT_CONNECT_REPLY; -1 when it is malformed. */
+int	smtp_peer_connect_reply(struct ipc_msg *);
+/* A message builder for one request; valid until the next call. */
+struct ipc_out	*smtp_peer_out(uint32_t type);
+/* Sends to a peer (PEER_*); -1 when it is not connected. */
+int	smtp_peer_send(int service, struct ipc_out *);
+
+/* smtp_session.c */
+void	smtp_session_accept(struct smtpd *, struct smtp_listener *, int fd,
+	    const struct sockaddr_storage *);
+/* Flushes replies, then closes; logs the disconnect once. */
+void	smtp_session_close(struct smtp_session *, const char *reason);
+void	smtp_session_set_state(struct smtp_session *, enum smtp_state);
+/* Ends the mail transaction: back to S_HELO (or S_INIT). */
+void	smtp_session_reset(struct smtp_session *);
+/*
+ * Sends a request (its peerid is set here), pauses the client's input
+ * and starts the peer timeout.  -1 when the peer is not connected.
+ */
+int	smtp_session_request(struct smtp_session *, enum smtp_wait,
+	    int service, struct ipc_out *);
+/*
+ * The session waiting for a reply with this peerid, of this kind (and
+ * this msgid, unless NULL): no longer waiting once returned.  NULL for
+ * stale replies.  Call smtp_session_resume() after answering.
+ */
+struct smtp_session *smtp_session_take(uint32_t id, enum smtp_wait,
+	    const char *msgid);
+/* Reads the client's input again. */
+void	smtp_session_resume(struct smtp_session *);
+/* A peer went away: everything waiting on it is answered 451. */
+void	smtp_session_peer_lost(int service);
+
+/* smtp_cmd.c */
+/* One command line: checks, counts errors, runs the handler. */
+void	smtp_dispatch(struct smtp_session *, const char *line, size_t len,
+	    int lflags);
+void	smtp_cmd_rcpt_result(struct smtp_session *, uint32_t status);
+void	smtp_cmd_rcpt_fail(struct smtp_session *);
+
+/* smtp_data.c */
+/* Asks queued for a message file; answers 354 once it comes. */
+void	smtp_data_begin(struct smtp_session *);
+void	smtp_data_created(struct smtp_session *, uint32_t result,
+	    const char *msgid, int fd);
+void	smtp_data_create_fail(struct smtp_session *);
+void	smtp_data_line(struct smtp_session *, const char *line, size_t len,
+	    int lflags);
+void	smtp_data_committed(struct smtp_session *, uint32_t result,
+	    const char *error);
+void	smtp_data_commit_fail(struct smtp_session *);
+/* Drops the message being received, telling queued unless committing. */
+void	smtp_data_abort(struct smtp_session *);
+/* 1 when s is a msgid as queued makes them. */
+int	smtp_msgid_valid(const char *s);
+
+/* smtp_reply.c */
+/* One reply line; the CRLF is added. */
+void	smtp_reply(struct smtp_session *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/*
+ * A protocol error: the reply, one log line, and a count toward the
+ * error limit, past which the session ends with 421 4.7.0.
+ */
+void	smtp_error(struct smtp_session *, const char *why,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* 451 4.3.0: a peer we need is not there, or did not answer. */
+void	smtp_reply_tempfail(struct smtp_session *, const char *what);
+/* 421 with the hostname, then close. */
+void	smtp_reply_close(struct smtp_session *, const char *enh,
+	    const char *text, const char *reason);
+
+#endif
