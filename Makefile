@@ -18,7 +18,7 @@ DESTDIR	?=
 CC	?= cc
 YACC	 = bison -y
 PKG_CONFIG ?= pkg-config
-PKGS	 = libbsd-overlay libtls libevent libcrypt libseccomp
+PKGS	 = libbsd-overlay libtls libcrypto libevent libcrypt libseccomp
 
 WARNINGS = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
 	   -Wpointer-arith -Wcast-qual -Wsign-compare -Werror

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <crypt.h>
 
+#include <openssl/crypto.h>
+
 #include "authd.h"
 
 /* The random phrase hashed into the dummy: never a password anyone knows. */
@@ -20,22 +22,11 @@
 /* Large (about 32 KiB): one, since authd runs one check at a time. */
 static struct crypt_data	 passwd_cd;
 
-/*
- * XXX OpenSSL's CRYPTO_memcmp() does this, but libcrypto is not on the
- * link line: the Makefile links -ltls only, and ld(1) does not resolve
- * a symbol through a library's own dependencies.  libbsd 0.11.7 has no
- * timingsafe_bcmp().  This loop stays until the Makefile links libcrypto.
- */
+/* Constant-time comparison, from libcrypto (libbsd has no timingsafe_bcmp). */
 int
 authd_passwd_equal(const void *a, const void *b, size_t len)
 {
-	const volatile uint8_t	*pa = a, *pb = b;
-	uint8_t			 diff = 0;
-	size_t			 i;
-
-	for (i = 0; i < len; i++)
-		diff |= pa[i] ^ pb[i];
-	return diff == 0;
+	return CRYPTO_memcmp(a, b, len) == 0;
 }
 
 /*
