@@ -30,6 +30,22 @@
 #define SMTP_DATA_TIMEOUT_SECS		600
 /* Time the engine waits for queued or authd before answering 4xx. */
 #define SMTP_PEER_TIMEOUT_SECS		30
+/*
+ * Failed AUTH (RFC 4954) per client address: the client that fails
+ * SMTP_AUTH_FAILURES_MAX times within SMTP_AUTH_FAIL_WINDOW_SECS gets
+ * 421 and is refused AUTH until the window ends.  The engine remembers
+ * at most SMTP_AUTH_THROTTLE_ADDRS_MAX addresses (the oldest go first).
+ */
+#define SMTP_AUTH_FAILURES_MAX		5
+#define SMTP_AUTH_FAIL_WINDOW_SECS	600
+#define SMTP_AUTH_THROTTLE_ADDRS_MAX	1024
+/* RFC 4954 4: an AUTH continuation line may be 12288 octets long. */
+#define SMTP_AUTH_LINE_MAX_BYTES	12288
+/*
+ * The header fields checked for on submission (RFC 6409 8): a field
+ * name longer than this is none of Date or Message-ID.
+ */
+#define SMTP_HEADER_NAME_MAX_BYTES	32
 
 /* RFC 1939 3: a command is at most 255 octets, CRLF included. */
 #define POP3_CMD_LINE_MAX_BYTES		255
@@ -127,6 +143,15 @@
 #define DELIVERY_KILL_WAIT_SECS		1
 /* With no child left, the last results get this long to be written. */
 #define DELIVERY_FLUSH_WAIT_MSECS	500
+/*
+ * Envelopes the agent delivered lately, remembered so that a manager
+ * that restarts (after a crash, before it recorded a result) and asks
+ * again is answered at once rather than given a second copy.  The
+ * oldest goes first past the count, and any past the age: a manager
+ * restarts and asks again within seconds.
+ */
+#define DELIVERY_SEEN_MAX		4096
+#define DELIVERY_SEEN_MAX_SECS		3600
 /* Bytes copied per read from the message file into the Maildir. */
 #define DELIVERY_COPY_BUF_BYTES		(64 * 1024)
 /* Tries at a fresh tmp/ file name when one is taken (it never should be). */

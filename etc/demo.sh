@@ -19,6 +19,8 @@ CONF=$RUN/etc/sallyport.conf
 SOCK=$RUN/sock
 LOGDIR=$RUN/log
 SMTP_PORT=2525
+SUBMISSION_PORT=2587
+SMTPS_PORT=2465
 POP3_PORT=2110
 DAEMONS="authd queued smtpd pop3d"
 # Seconds to wait for a daemon to come up, and for one to exit.
@@ -103,6 +105,9 @@ resolver none
 domain "example.test"
 listen smtp on 127.0.0.1 port $SMTP_PORT
 listen pop3 on 127.0.0.1 port $POP3_PORT
+listen submission on 127.0.0.1 port $SUBMISSION_PORT
+listen smtps on 127.0.0.1 port $SMTPS_PORT
+pki "mail.example.test" cert "$RUN/etc/cert.pem" key "$RUN/etc/key.pem"
 EOF
 }
 
@@ -132,7 +137,7 @@ team: alice, bob
 EOF
 }
 
-# A self-signed certificate for the TLS listeners of later issues.
+# A self-signed certificate for STARTTLS and the SMTPS listener.
 make_cert() {
 	[ -f "$RUN/etc/cert.pem" ] && [ -f "$RUN/etc/key.pem" ] && return 0
 	openssl req -x509 -newkey rsa:2048 -nodes -days 365 \
@@ -215,12 +220,20 @@ start_one() {
 usage_text() {
 	cat <<EOF
 
-The demo runs on 127.0.0.1: SMTP port $SMTP_PORT, POP3 port $POP3_PORT,
+The demo runs on 127.0.0.1: SMTP port $SMTP_PORT (STARTTLS), submission
+$SUBMISSION_PORT (STARTTLS, then AUTH), SMTPS $SMTPS_PORT, POP3 port $POP3_PORT,
 domain example.test, users alice and bob (password "demo"),
 aliases postmaster, abuse (alice) and team (alice, bob).
 
   Send a message to bob:
     swaks --server 127.0.0.1:$SMTP_PORT --helo client.example.test \\
+        --from alice@example.test --to bob@example.test
+  Submit one over TLS with AUTH (submission, then SMTPS):
+    swaks --server 127.0.0.1:$SUBMISSION_PORT --tls --auth PLAIN \\
+        --auth-user alice --auth-password demo \\
+        --from alice@example.test --to bob@example.test
+    swaks --server 127.0.0.1:$SMTPS_PORT --tlsc --auth LOGIN \\
+        --auth-user alice --auth-password demo \\
         --from alice@example.test --to bob@example.test
   Read it over POP3 (with curl, if it is installed, or python3):
     curl -s pop3://127.0.0.1:$POP3_PORT/ -u bob:demo        (list)
@@ -259,9 +272,9 @@ demo_start() {
 	make_users
 	make_dirs
 	check_reach
+	make_cert
 	make_config
 	make_tables
-	make_cert
 	# Refuse a broken configuration before anything starts.
 	authd/authd -n -f "$CONF" >/dev/null ||
 	    die "the configuration $CONF does not load"

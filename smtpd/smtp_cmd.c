@@ -40,6 +40,7 @@ static void	cmd_quit(struct smtp_session *, const char *);
 static void	cmd_help(struct smtp_session *, const char *);
 static void	cmd_vrfy(struct smtp_session *, const char *);
 static void	cmd_expn(struct smtp_session *, const char *);
+static void	cmd_starttls(struct smtp_session *, const char *);
 
 static const struct smtp_cmd smtp_cmds[] = {
 	/* verb		states		args	handler */
@@ -54,6 +55,8 @@ static const struct smtp_cmd smtp_cmds[] = {
 	{ "HELP",	S_CMD,		ARG_OPT,	cmd_help },
 	{ "VRFY",	S_CMD,		ARG_REQ,	cmd_vrfy },
 	{ "EXPN",	S_CMD,		ARG_REQ,	cmd_expn },
+	{ "STARTTLS",	S_HELO,		ARG_NONE, cmd_starttls },
+	{ "AUTH",	S_HELO,		ARG_REQ,	smtp_auth_cmd },
 };
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
@@ -184,6 +187,10 @@ cmd_ehlo(struct smtp_session *s, const char *arg)
 	    (unsigned long long)s->env->conf->max_message_bytes);
 	smtp_reply(s, "250-8BITMIME");
 	smtp_reply(s, "250-ENHANCEDSTATUSCODES");
+	if (s->env->tls != NULL && !lineio_is_tls(s->io))
+		smtp_reply(s, "250-STARTTLS");
+	if (smtp_auth_allowed(s) && !s->authenticated)
+		smtp_reply(s, "250-AUTH PLAIN LOGIN");
 	smtp_reply(s, "250 HELP");
 }
 
@@ -211,6 +218,26 @@ smtp_cmd_parse_error(struct smtp_session *s, int r, const char *errstr,
 	}
 }
 
+/*
+ * On submission the sender must be the authenticated user's own address:
+ * its local part the login name, its domain one of ours (RFC 6409 8.1).
+ */
+static int
+smtp_cmd_sender_owned(struct smtp_session *s, const struct smtp_path *p)
+{
+	char	 local[SMTP_LOCALPART_MAX_BYTES + 1];
+
+	if (!(s->lflags & SMTP_LF_SUBMISSION))
+		return 0;
+	if (!p->null && mailaddr_local_unquote(&p->addr, local,
+	    sizeof(local)) == 0 && strcmp(local, s->auth_user) == 0 &&
+	    config_is_local_domain(s->env->conf, p->addr.domain))
+		return 0;
+	smtp_error(s, "sender-not-owned", "553 5.7.1 Sender address not "
+	    "owned by user %s", s->auth_user);
+	return -1;
+}
+
 static void
 cmd_mail(struct smtp_session *s, const char *arg)
 {
@@ -219,6 +246,12 @@ cmd_mail(struct smtp_session *s, const char *arg)
 	char			 vis[SMTP_PATH_MAX_BYTES * 4];
 	int			 r;
 
+	/* RFC 6409 4.3: submission needs AUTH, and AUTH needs TLS. */
+	if ((s->lflags & SMTP_LF_SUBMISSION) && !s->authenticated) {
+		smtp_error(s, "auth-required",
+		    "530 5.7.0 Authentication required");
+		return;
+	}
 	if (s->nmessages >= SMTP_MESSAGES_PER_SESSION_MAX) {
 		smtp_reply_close(s, "4.7.0", "Too many messages in one session",
 		    "too-many-messages");
@@ -244,6 +277,8 @@ cmd_mail(struct smtp_session *s, const char *arg)
 		smtp_error(s, "bad-address", "501 5.1.7 Address too long");
 		return;
 	}
+	if (smtp_cmd_sender_owned(s, &ma.path) == -1)
+		return;
 	smtp_session_set_state(s, S_MAIL);
 	smtp_reply(s, "250 2.1.0 Ok");
 	log_info("%08x smtp mail from=<%s> size=%llu", s->id,
@@ -378,6 +413,11 @@ smtp_cmd_rcpt_result(struct smtp_session *s, uint32_t status)
 		smtp_cmd_rcpt_log(s, "nouser");
 		break;
 	case RCPT_NONLOCAL:
+		/* Relaying: for authenticated sessions only. */
+		if (s->authenticated) {
+			smtp_cmd_rcpt_add(s);
+			break;
+		}
 		smtp_reply(s, "550 5.7.1 Relaying denied");
 		smtp_cmd_rcpt_log(s, "relay-denied");
 		break;
@@ -445,6 +485,29 @@ cmd_vrfy(struct smtp_session *s, const char *arg)
 	(void)arg;
 	smtp_reply(s, "252 2.1.5 Cannot VRFY user, but will accept message "
 	    "and attempt delivery");
+}
+
+/*
+ * RFC 3207 4: 220, then the handshake; lineio drops whatever the client
+ * sent after STARTTLS, and smtp_session_tls_done() resets the session.
+ */
+static void
+cmd_starttls(struct smtp_session *s, const char *arg)
+{
+	(void)arg;
+	if (lineio_is_tls(s->io)) {
+		smtp_error(s, "starttls-again", "503 5.5.1 TLS already active");
+		return;
+	}
+	if (s->env->tls == NULL) {
+		smtp_error(s, "starttls-unavailable",
+		    "502 5.5.1 STARTTLS not available");
+		return;
+	}
+	smtp_reply(s, "220 2.0.0 Ready to start TLS");
+	if (lineio_starttls(s->io, s->env->tls) == -1)
+		smtp_reply_close(s, "4.7.0", "TLS not available",
+		    "tls-error");
 }
 
 /* RFC 5321 7.3: mailing lists are not disclosed. */

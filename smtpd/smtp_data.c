@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -102,23 +103,39 @@ smtp_data_write(struct smtp_session *s, const char *p, size_t len)
  * never look names up.  "for" names the recipient only when there is
  * one, so that a message does not disclose its other recipients.
  */
+/* RFC 3848: the protocol, with S under TLS and A once authenticated. */
+static const char *
+smtp_data_with(struct smtp_session *s)
+{
+	static const char	*with[] = { "ESMTP", "ESMTPA", "ESMTPS",
+	    "ESMTPSA" };
+
+	if (!s->esmtp)
+		return "SMTP";
+	return with[(lineio_is_tls(s->io) ? 2 : 0) +
+	    (s->authenticated ? 1 : 0)];
+}
+
 static int
 smtp_data_received(struct smtp_session *s)
 {
-	char		 buf[2048], date[64];
+	char		 buf[2048], date[64], tls[256];
 	char		 forclause[SMTP_PATH_MAX_BYTES + 8];
 	struct smtp_rcpt *r = TAILQ_FIRST(&s->rcpts);
 	int		 n;
 
-	forclause[0] = '\0';
+	forclause[0] = tls[0] = '\0';
 	if (s->nrcpts == 1)
 		(void)snprintf(forclause, sizeof(forclause), "\n\tfor <%s>",
 		    r->addr);
+	if (lineio_is_tls(s->io))
+		(void)snprintf(tls, sizeof(tls), "\n\t(version=%s cipher=%s)",
+		    lineio_tls_version(s->io), lineio_tls_cipher(s->io));
 	smtp_data_date(date, sizeof(date));
 	n = snprintf(buf, sizeof(buf), "Received: from %s ([%s%s])\n"
-	    "\tby %s with %s id %s%s;\n\t%s\n", s->helo,
+	    "\tby %s%s with %s id %s%s;\n\t%s\n", s->helo,
 	    s->client_v6 ? "IPv6:" : "", s->client, s->env->conf->hostname,
-	    s->esmtp ? "ESMTP" : "SMTP", s->msgid, forclause, date);
+	    tls, smtp_data_with(s), s->msgid, forclause, date);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -1;
 	smtp_data_write(s, buf, (size_t)n);
@@ -156,6 +173,9 @@ smtp_data_created(struct smtp_session *s, uint32_t result,
 	s->msg_oversize = 0;
 	s->msgsize = 0;
 	s->wlen = 0;
+	/* Only submission adds header fields (RFC 6409 8). */
+	s->hdr_done = !(s->lflags & SMTP_LF_SUBMISSION);
+	s->hdr_date = s->hdr_msgid = 0;
 	smtp_data_scan_init(&s->scan);
 	if ((s->wbuf = malloc(SMTP_WBUF_BYTES)) == NULL ||
 	    smtp_data_received(s) == -1) {
@@ -189,8 +209,67 @@ smtp_data_line(struct smtp_session *s, const char *line, size_t len,
 		s->msg_oversize = 1;
 		return;
 	}
+	if (!s->hdr_done)
+		smtp_data_header_line(s, text, tlen);
 	smtp_data_write(s, text, tlen);
 	smtp_data_write(s, "\n", 1);
+}
+
+/* 1 when the field at text is named name (any case), followed by ':'. */
+static int
+smtp_data_is_field(const char *text, size_t len, const char *name)
+{
+	size_t	 n = strlen(name);
+	size_t	 i = n;
+
+	if (len <= n || strncasecmp(text, name, n) != 0)
+		return 0;
+	/* RFC 5322 3.6.8 obsolete syntax allows blanks before the colon. */
+	while (i < len && i < SMTP_HEADER_NAME_MAX_BYTES &&
+	    (text[i] == ' ' || text[i] == '\t'))
+		i++;
+	return i < len && text[i] == ':';
+}
+
+/* Writes the Date and Message-ID fields the header section lacks. */
+static void
+smtp_data_header_add(struct smtp_session *s)
+{
+	char	 buf[SMTP_REPLY_MAX_BYTES], date[64];
+	int	 n;
+
+	s->hdr_done = 1;
+	if (!s->hdr_date) {
+		smtp_data_date(date, sizeof(date));
+		n = snprintf(buf, sizeof(buf), "Date: %s\n", date);
+		if (n > 0 && (size_t)n < sizeof(buf))
+			smtp_data_write(s, buf, (size_t)n);
+	}
+	if (!s->hdr_msgid) {
+		n = snprintf(buf, sizeof(buf), "Message-ID: <%s.%08x@%s>\n",
+		    s->msgid, arc4random(), s->env->conf->hostname);
+		if (n > 0 && (size_t)n < sizeof(buf))
+			smtp_data_write(s, buf, (size_t)n);
+	}
+}
+
+/*
+ * Header fields may come in any order (RFC 5322 3.6), so the missing
+ * ones go at the end of the header section, before its empty line.
+ */
+void
+smtp_data_header_line(struct smtp_session *s, const char *text, size_t len)
+{
+	if (len == 0) {
+		smtp_data_header_add(s);
+		return;
+	}
+	if (text[0] == ' ' || text[0] == '\t')
+		return;
+	if (smtp_data_is_field(text, len, "Date"))
+		s->hdr_date = 1;
+	else if (smtp_data_is_field(text, len, "Message-ID"))
+		s->hdr_msgid = 1;
 }
 
 /* The reply refusing a message, or NULL; *why is for the log. */
@@ -256,6 +335,9 @@ smtp_data_end(struct smtp_session *s)
 
 	lineio_set_maxline(s->io, SMTP_CMD_LINE_MAX_BYTES - 1);
 	smtp_session_set_state(s, S_HELO);
+	/* A message of header fields only: they go at its end. */
+	if (!s->hdr_done && !s->scan.flags && !s->msg_oversize)
+		smtp_data_header_add(s);
 	smtp_data_flush(s);
 	free(s->wbuf);
 	s->wbuf = NULL;

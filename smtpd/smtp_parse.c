@@ -449,3 +449,112 @@ smtp_data_scan_line(struct smtp_data_scan *ds, const char *line,
 	*textlen = len;
 	return 0;
 }
+
+static int
+smtp_b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* One group of 4 characters; npad of them are trailing '='. */
+static int
+smtp_b64_group(const char *in, size_t npad, unsigned char *out)
+{
+	uint32_t	 v = 0;
+	size_t		 i;
+	int		 d;
+
+	for (i = 0; i < 4; i++) {
+		if (i >= 4 - npad) {
+			v <<= 6;
+			continue;
+		}
+		if ((d = smtp_b64_value((unsigned char)in[i])) == -1)
+			return -1;
+		v = (v << 6) | (uint32_t)d;
+	}
+	/* The bits under the padding must be zero (RFC 4648 3.5). */
+	if ((npad == 1 && (v & 0xff) != 0) ||
+	    (npad == 2 && (v & 0xffff) != 0))
+		return -1;
+	out[0] = (unsigned char)(v >> 16);
+	out[1] = (unsigned char)(v >> 8);
+	out[2] = (unsigned char)v;
+	return 0;
+}
+
+int
+smtp_base64_decode(const char *in, size_t inlen, unsigned char *out,
+    size_t outmax, size_t *outlen)
+{
+	unsigned char	 tmp[3];
+	size_t		 i, npad = 0, n = 0;
+
+	if (inlen % 4 != 0)
+		return -1;
+	if (inlen > 0 && in[inlen - 1] == '=')
+		npad = in[inlen - 2] == '=' ? 2 : 1;
+	for (i = 0; i < inlen; i += 4) {
+		if (smtp_b64_group(in + i, i + 4 == inlen ? npad : 0,
+		    tmp) == -1)
+			return -1;
+		if (n + 3 - (i + 4 == inlen ? npad : 0) > outmax)
+			return -1;
+		memcpy(out + n, tmp, 3 - (i + 4 == inlen ? npad : 0));
+		n += 3 - (i + 4 == inlen ? npad : 0);
+	}
+	explicit_bzero(tmp, sizeof(tmp));
+	*outlen = n;
+	return 0;
+}
+
+/* Copies [p, p + len) as a C string; -1 if it does not fit. */
+static int
+smtp_copy_field(const unsigned char *p, size_t len, char *dst,
+    size_t dstlen)
+{
+	if (len >= dstlen)
+		return -1;
+	memcpy(dst, p, len);
+	dst[len] = '\0';
+	return 0;
+}
+
+int
+smtp_auth_plain_split(const unsigned char *msg, size_t len, char *user,
+    size_t userlen, char *pass, size_t passlen, const char **errstr)
+{
+	const unsigned char	*n1, *n2, *cid;
+	size_t			 zlen, clen, plen;
+
+	*errstr = "malformed PLAIN message";
+	if ((n1 = memchr(msg, '\0', len)) == NULL)
+		return -1;
+	cid = n1 + 1;
+	if ((n2 = memchr(cid, '\0', len - (size_t)(cid - msg))) == NULL)
+		return -1;
+	zlen = (size_t)(n1 - msg);
+	clen = (size_t)(n2 - cid);
+	plen = len - (size_t)(n2 + 1 - msg);
+	if (memchr(n2 + 1, '\0', plen) != NULL || clen == 0 || plen == 0)
+		return -1;
+	if (zlen != 0 && (zlen != clen || memcmp(msg, cid, clen) != 0)) {
+		*errstr = "authorization identity differs";
+		return -1;
+	}
+	*errstr = "too long";
+	if (smtp_copy_field(cid, clen, user, userlen) == -1 ||
+	    smtp_copy_field(n2 + 1, plen, pass, passlen) == -1)
+		return -1;
+	return 0;
+}

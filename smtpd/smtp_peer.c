@@ -42,6 +42,7 @@ static struct event_base	*smtp_peer_base;
 static struct ipc_conn		*smtp_peer_parent;
 
 static int	smtp_peer_rcpt_result(struct ipc_msg *);
+static int	smtp_peer_password_result(struct ipc_msg *);
 static int	smtp_peer_created(struct ipc_msg *);
 static int	smtp_peer_committed(struct ipc_msg *);
 
@@ -53,6 +54,7 @@ static const struct smtp_peer_msg {
 } smtp_peer_msgs[] = {
 	/* peer	type				handler */
 	{ PEER_AUTHD, MSG_AUTH_RCPT_RESULT,	 smtp_peer_rcpt_result },
+	{ PEER_AUTHD, MSG_AUTH_PASSWORD_RESULT, smtp_peer_password_result },
 	{ PEER_QUEUE, MSG_QUEUE_MESSAGE_CREATED,	 smtp_peer_created },
 	{ PEER_QUEUE, MSG_QUEUE_MESSAGE_COMMITTED, smtp_peer_committed },
 };
@@ -223,6 +225,26 @@ smtp_peer_rcpt_result(struct ipc_msg *m)
 		return 0;
 	}
 	smtp_cmd_rcpt_result(s, status);
+	smtp_session_resume(s);
+	return 0;
+}
+
+/* authd: PASSWORD_RESULT: u32 result (no token: none was asked). */
+static int
+smtp_peer_password_result(struct ipc_msg *m)
+{
+	struct smtp_session	*s;
+	uint32_t		 result;
+
+	if (m->fd != -1 || ipc_get_u32(m, &result) == -1 ||
+	    ipc_get_end(m) == -1 || result > RESULT_PERMFAIL)
+		return -1;
+	if ((s = smtp_session_take(m->hdr.peerid, WAIT_AUTH, NULL)) == NULL) {
+		log_debug("- smtp stale reply type=password id=%08x",
+		    m->hdr.peerid);
+		return 0;
+	}
+	smtp_auth_result(s, result);
 	smtp_session_resume(s);
 	return 0;
 }

@@ -115,6 +115,13 @@ smtp_session_addr(struct smtp_session *s, const struct sockaddr_storage *ss)
 	}
 }
 
+static void
+smtp_session_greet(struct smtp_session *s)
+{
+	s->greeted = 1;
+	smtp_reply(s, "220 %s ESMTP sallyport", s->env->conf->hostname);
+}
+
 void
 smtp_session_accept(struct smtpd *env, struct smtp_listener *l, int fd,
     const struct sockaddr_storage *ss)
@@ -158,7 +165,12 @@ smtp_session_accept(struct smtpd *env, struct smtp_listener *l, int fd,
 	log_info("%08x smtp connect client=%s port=%u listener=%s:%u proto=%s",
 	    s->id, s->client, s->client_port, l->addr, l->port,
 	    config_proto_name(l->proto));
-	smtp_reply(s, "220 %s ESMTP sallyport", env->conf->hostname);
+	/* RFC 8314 3.3: implicit TLS, the greeting after the handshake. */
+	if (l->flags & SMTP_LF_SMTPS) {
+		if (lineio_accept_tls(s->io, env->tls) == -1)
+			smtp_session_close(s, "tls-error");
+	} else
+		smtp_session_greet(s);
 	smtp_session_arm(s);
 }
 
@@ -294,6 +306,9 @@ smtp_session_wait_fail(struct smtp_session *s)
 	case WAIT_COMMIT:
 		smtp_data_commit_fail(s);
 		break;
+	case WAIT_AUTH:
+		smtp_auth_fail(s);
+		break;
 	case WAIT_NONE:
 		break;
 	}
@@ -344,6 +359,8 @@ smtp_session_linecb(struct lineio *io, const char *line, size_t len,
 		return;
 	if (s->state == S_DATA)
 		smtp_data_line(s, line, len, lflags);
+	else if (s->auth_step != AUTH_STEP_NONE)
+		smtp_auth_line(s, line, len, lflags);
 	else
 		smtp_dispatch(s, line, len, lflags);
 	if (!s->closing && s->wait == WAIT_NONE)
@@ -369,9 +386,36 @@ smtp_session_eventcb(struct lineio *io, int event, void *arg)
 	case LINEIO_ERROR:
 		smtp_session_close(s, "io-error");
 		break;
+	case LINEIO_TLS_DONE:
+		smtp_session_tls_done(s);
+		return;
+	case LINEIO_TLS_ERROR:
+		smtp_session_close(s, "tls-error");
+		break;
 	default:
-		/* TLS events: not used yet. */
 		return;
 	}
 	smtp_session_free(s);
+}
+
+/*
+ * RFC 3207 4.2: after the handshake the client knows nothing; it must
+ * say EHLO again.  Nothing read before the handshake was kept (lineio).
+ */
+void
+smtp_session_tls_done(struct smtp_session *s)
+{
+	if (s->closing)
+		return;
+	log_info("%08x smtp tls version=%s cipher=%s", s->id,
+	    lineio_tls_version(s->io), lineio_tls_cipher(s->io));
+	s->helo[0] = '\0';
+	s->esmtp = 0;
+	s->authenticated = 0;
+	s->auth_user[0] = '\0';
+	s->auth_step = AUTH_STEP_NONE;
+	smtp_session_reset(s);
+	if (!s->greeted)
+		smtp_session_greet(s);
+	smtp_session_arm(s);
 }

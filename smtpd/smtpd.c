@@ -30,6 +30,7 @@
 #include "proc.h"
 #include "proto.h"
 #include "smtpd.h"
+#include "tlsctx.h"
 
 #define SMTPD_STOP_WAIT_SECS	5
 
@@ -89,6 +90,33 @@ smtpd_bind(const struct listener *cl)
 	return fd;
 }
 
+/*
+ * The TLS context, from the pki statements, built here before the fork
+ * so that the chrooted engine never needs to read the key files.  The
+ * key itself is in the engine's memory: see smtpd.8, CAVEATS.
+ */
+static void
+smtpd_tls(struct smtpd *env)
+{
+	char	 err[1024];
+	size_t	 i;
+
+	if (TAILQ_EMPTY(&env->conf->pkis)) {
+		for (i = 0; i < env->nlisteners; i++)
+			if (env->listeners[i].flags & SMTP_LF_SMTPS)
+				fatalx("- smtpd smtps listener %s port %u "
+				    "needs a pki statement",
+				    env->listeners[i].addr,
+				    env->listeners[i].port);
+		log_warnx("- smtpd no pki statement: STARTTLS and AUTH are "
+		    "not offered");
+		return;
+	}
+	if ((env->tls = tlsctx_server_new(env->conf, err, sizeof(err))) ==
+	    NULL)
+		fatalx("- smtpd %s", err);
+}
+
 static void
 smtpd_listen(struct smtpd *env)
 {
@@ -107,11 +135,6 @@ smtpd_listen(struct smtpd *env)
 		(void)strlcpy(l->addr, cl->addr, sizeof(l->addr));
 		l->port = cl->port;
 		l->fd = smtpd_bind(cl);
-		/* XXX TLS and AUTH come with a later issue. */
-		if (cl->proto != LISTEN_SMTP)
-			log_warnx("- smtpd listener %s:%u proto=%s served as "
-			    "plain smtp for now", cl->addr, cl->port,
-			    config_proto_name(cl->proto));
 		log_info("- smtpd listening on %s port %u proto=%s", l->addr,
 		    l->port, config_proto_name(l->proto));
 	}
@@ -326,6 +349,7 @@ main(int argc, char *argv[])
 	/* The pidfile first: a second instance must say so, not fail bind. */
 	smtpd_pidfile(env);
 	smtpd_listen(env);
+	smtpd_tls(env);
 	if (!debug) {
 		if (daemon(0, 0) == -1)
 			fatal("- smtpd daemon");

@@ -70,6 +70,8 @@ struct smtpd {
 	size_t			 nlisteners;
 	struct pidfh		*pidfh;		/* parent only */
 	struct proc		*engine;	/* parent only */
+	/* From the pki statements, before the fork; NULL without one. */
+	struct tls		*tls;
 	struct ipc_conn		*engine_conn;	/* parent only */
 };
 
@@ -89,6 +91,15 @@ enum smtp_wait {
 	WAIT_RCPT,		/* MSG_AUTH_RCPT_RESULT */
 	WAIT_CREATE,		/* MSG_QUEUE_MESSAGE_CREATED */
 	WAIT_COMMIT,		/* MSG_QUEUE_MESSAGE_COMMITTED */
+	WAIT_AUTH,		/* MSG_AUTH_PASSWORD_RESULT */
+};
+
+/* Where an AUTH exchange (RFC 4954) stands. */
+enum smtp_auth_step {
+	AUTH_STEP_NONE = 0,
+	AUTH_STEP_PLAIN,	/* 334 sent, waiting for the PLAIN message */
+	AUTH_STEP_LOGIN_USER,	/* 334 Username: sent */
+	AUTH_STEP_LOGIN_PASS,	/* 334 Password: sent */
 };
 
 struct smtp_rcpt {
@@ -115,6 +126,12 @@ struct smtp_session {
 	int			 esmtp;
 	char			 helo[SMTP_HELO_MAX_BYTES + 1];
 	char			 verb[SMTP_VERB_MAX_BYTES + 1];
+	int			 greeted;	/* 220 sent */
+
+	/* AUTH (RFC 4954): the user once authenticated, else pending. */
+	enum smtp_auth_step	 auth_step;
+	int			 authenticated;
+	char			 auth_user[AUTH_USER_MAX_BYTES];
 
 	/* The mail transaction (RFC 5321 3.3). */
 	char			 sender[SMTP_PATH_MAX_BYTES]; /* "": <> */
@@ -134,6 +151,10 @@ struct smtp_session {
 	char			*wbuf;
 	size_t			 wlen;
 	struct smtp_data_scan	 scan;
+	/* Submission (RFC 6409 8): what the header section holds. */
+	int			 hdr_done;	/* its end was seen */
+	int			 hdr_date;	/* a Date: field */
+	int			 hdr_msgid;	/* a Message-ID: field */
 
 	/* A request out to authd or queued. */
 	enum smtp_wait		 wait;
@@ -181,6 +202,21 @@ void	smtp_session_resume(struct smtp_session *);
 /* A peer went away: everything waiting on it is answered 451. */
 void	smtp_session_peer_lost(int service);
 
+/* Resets the session after a TLS handshake: EHLO is needed again. */
+void	smtp_session_tls_done(struct smtp_session *);
+
+/* smtp_auth.c */
+/* AUTH mechanism [initial-response]. */
+void	smtp_auth_cmd(struct smtp_session *, const char *arg);
+/* A line answering our 334, while auth_step is set. */
+void	smtp_auth_line(struct smtp_session *, const char *line, size_t len,
+	    int lflags);
+void	smtp_auth_result(struct smtp_session *, uint32_t result);
+/* authd is down or did not answer: 454. */
+void	smtp_auth_fail(struct smtp_session *);
+/* 1 when AUTH may be offered and used on this session (TLS is on). */
+int	smtp_auth_allowed(struct smtp_session *);
+
 /* smtp_cmd.c */
 /* One command line: checks, counts errors, runs the handler. */
 void	smtp_dispatch(struct smtp_session *, const char *line, size_t len,
@@ -201,6 +237,9 @@ void	smtp_data_committed(struct smtp_session *, uint32_t result,
 void	smtp_data_commit_fail(struct smtp_session *);
 /* Drops the message being received, telling queued unless committing. */
 void	smtp_data_abort(struct smtp_session *);
+/* Submission: notes Date and Message-ID; adds them at the header end. */
+void	smtp_data_header_line(struct smtp_session *, const char *text,
+	    size_t len);
 /* 1 when s is a msgid as queued makes them. */
 int	smtp_msgid_valid(const char *s);
 

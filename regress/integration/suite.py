@@ -273,7 +273,8 @@ class Suite:
         self.root = tempfile.mkdtemp(prefix="sallyport-%s-" % name,
                                      dir="/tmp")
         os.chmod(self.root, 0o755)
-        self.smtp_port, self.pop3_port = free_ports(2)
+        (self.smtp_port, self.pop3_port, self.submission_port,
+         self.smtps_port) = free_ports(4)
         self.procs = {}          # daemon -> Popen
         self.logfiles = {}
         self.exit_status = {}    # daemon -> (returncode, seconds)
@@ -332,6 +333,7 @@ class Suite:
         self._mkdir(self.spool, 0o700, DAEMON_USERS["queue"])
         for user, sysuser in MAIL_USERS.items():
             self._mkdir(self.home(user), 0o700, sysuser)
+        self._make_cert()
         self.write_config(self.config_text())
         h = crypt_hash(PASSWORD)
         lines = ["# name:crypt-hash:uid:gid:home"]
@@ -343,6 +345,22 @@ class Suite:
                     0o640, DAEMON_USERS["auth"])
         self._write(self.path("etc", "aliases"),
                     "postmaster: alice\nabuse: alice\nteam: alice, bob\n")
+
+    @property
+    def cert(self):
+        return self.path("etc", "cert.pem")
+
+    def _make_cert(self):
+        """A self-signed certificate for mail.example.test (P-256: quick
+        to make), for the pki statement."""
+        key = self.path("etc", "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+                        "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-days", "30",
+                        "-subj", "/CN=mail.example.test",
+                        "-keyout", key, "-out", self.cert],
+                       check=True, capture_output=True)
+        os.chmod(key, 0o600)
 
     def config_text(self):
         lines = [
@@ -356,6 +374,10 @@ class Suite:
             'domain "%s"' % DOMAIN,
             "listen smtp on 127.0.0.1 port %d" % self.smtp_port,
             "listen pop3 on 127.0.0.1 port %d" % self.pop3_port,
+            "listen submission on 127.0.0.1 port %d" % self.submission_port,
+            "listen smtps on 127.0.0.1 port %d" % self.smtps_port,
+            'pki "mail.example.test" cert "%s" key "%s"'
+            % (self.cert, self.path("etc", "key.pem")),
             "queue retry %s max-retry %s expire %s"
             % (self.retry, self.max_retry, self.expire),
         ]

@@ -483,3 +483,101 @@ Test(smtp_parse, data_received_body)
 	cr_expect_eq(ds.received, 1);
 	cr_expect_eq(ds.flags, 0);
 }
+
+/* Base64 as SASL uses it (RFC 4648 4, RFC 4954 4): strict. */
+
+struct b64_case {
+	char	in[32];
+	int	ok;
+	char	out[24];
+	size_t	outlen;
+};
+
+static struct b64_case b64_cases[] = {
+	{ "", 1, "", 0 },
+	{ "Zg==", 1, "f", 1 },
+	{ "Zm8=", 1, "fo", 2 },
+	{ "Zm9v", 1, "foo", 3 },
+	{ "Zm9vYg==", 1, "foob", 4 },
+	{ "Zm9vYmFy", 1, "foobar", 6 },
+	{ "AGFsaWNlAGRlbW8=", 1, "\0alice\0demo", 11 },
+	{ "+/+/", 1, "\xfb\xff\xbf", 3 },
+	{ "Zg", 0, "", 0 },		/* no padding */
+	{ "Zg=", 0, "", 0 },		/* short */
+	{ "Zh==", 0, "", 0 },		/* non-zero bits under padding */
+	{ "Zm9=", 0, "", 0 },
+	{ "Zg==Zg==", 0, "", 0 },	/* padding inside */
+	{ "Z===", 0, "", 0 },
+	{ "====", 0, "", 0 },
+	{ "Zm 9v", 0, "", 0 },		/* whitespace */
+	{ "Zm9v\n", 0, "", 0 },
+	{ "Zm-v", 0, "", 0 },		/* the URL alphabet */
+	{ "Zm9vYmFyYmF6Zm9v", 0, "", 0 }, /* 12 bytes: past outmax (11) */
+};
+
+ParameterizedTestParameters(smtp_parse, base64)
+{
+	return cr_make_param_array(struct b64_case, b64_cases,
+	    sizeof(b64_cases) / sizeof(b64_cases[0]));
+}
+
+ParameterizedTest(struct b64_case *c, smtp_parse, base64)
+{
+	unsigned char	 out[11];
+	size_t		 n = 99;
+	int		 r;
+
+	r = smtp_base64_decode(c->in, strlen(c->in), out, sizeof(out), &n);
+	cr_assert_eq(r, c->ok ? 0 : -1, "%s", c->in);
+	if (!c->ok)
+		return;
+	cr_assert_eq(n, c->outlen, "%s", c->in);
+	cr_assert_eq(memcmp(out, c->out, n), 0, "%s", c->in);
+}
+
+/* SASL PLAIN messages (RFC 4616 2). */
+
+struct plain_case {
+	char	msg[48];
+	size_t	len;
+	int	ok;
+	char	user[16];
+	char	pass[16];
+};
+
+static struct plain_case plain_cases[] = {
+	{ "\0alice\0demo", 11, 1, "alice", "demo" },
+	{ "alice\0alice\0demo", 16, 1, "alice", "demo" },
+	{ "bob\0alice\0demo", 14, 0, "", "" },	/* other authzid */
+	{ "\0\0demo", 6, 0, "", "" },		/* no user */
+	{ "\0alice\0", 7, 0, "", "" },		/* no password */
+	{ "\0alice", 6, 0, "", "" },		/* one NUL */
+	{ "alice", 5, 0, "", "" },
+	{ "\0alice\0de\0mo", 13, 0, "", "" },	/* a third NUL */
+	{ "\0averylongusername\0x", 20, 0, "", "" }, /* past userlen */
+	{ "\0alice\0averylongpassword", 24, 0, "", "" },
+	{ "", 0, 0, "", "" },
+};
+
+ParameterizedTestParameters(smtp_parse, auth_plain)
+{
+	return cr_make_param_array(struct plain_case, plain_cases,
+	    sizeof(plain_cases) / sizeof(plain_cases[0]));
+}
+
+ParameterizedTest(struct plain_case *c, smtp_parse, auth_plain)
+{
+	char		 user[16], pass[16];
+	const char	*errstr = NULL;
+	int		 r;
+
+	r = smtp_auth_plain_split((const unsigned char *)c->msg, c->len,
+	    user, sizeof(user), pass, sizeof(pass), &errstr);
+	cr_assert_eq(r, c->ok ? 0 : -1);
+	if (!c->ok) {
+		cr_assert_not_null(errstr);
+		return;
+	}
+	cr_assert_str_eq(user, c->user);
+	cr_assert_str_eq(pass, c->pass);
+}
