@@ -3,6 +3,12 @@
  * libevent (epoll), libc (malloc, time, syslog through an already open
  * socket) and the role's own work need, nothing that creates processes,
  * changes credentials, or opens new network connections.
+ *
+ * sandbox_init() builds and loads a role's filter in one go.  A process
+ * that forks many sandboxed children (the delivery agent) calls
+ * sandbox_prepare() once instead: libseccomp compiles the filter to BPF
+ * there, and each child's sandbox_apply() only hands that program to the
+ * kernel, with no allocation and none of libseccomp's work.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,8 +18,14 @@
 #include "sandbox.h"
 
 #ifdef __linux__
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <unistd.h>
 
 /* Every role: memory, time, signals, event loop, I/O on open fds. */
 static const int sandbox_base[] = {
@@ -80,17 +92,17 @@ sandbox_add(scmp_filter_ctx ctx, const int *calls, size_t n)
 			fatalx("sandbox rule %zu refused", i);
 }
 
-void
-sandbox_init(enum sandbox_role role)
+/* The filter of role; NULL when SALLYPORT_SANDBOX=off. */
+static scmp_filter_ctx
+sandbox_build(enum sandbox_role role)
 {
 	scmp_filter_ctx	 ctx;
 	const char	*mode = getenv("SALLYPORT_SANDBOX");
 	uint32_t	 deflt = SCMP_ACT_KILL_PROCESS;
-	int		 r;
 
 	if (mode != NULL && strcmp(mode, "off") == 0) {
 		log_warnx("- sandbox disabled by SALLYPORT_SANDBOX=off");
-		return;
+		return NULL;
 	}
 	if (mode != NULL && strcmp(mode, "log") == 0)
 		deflt = SCMP_ACT_LOG;
@@ -110,9 +122,91 @@ sandbox_init(enum sandbox_role role)
 		break;
 	}
 #undef ADD
+	return ctx;
+}
+
+void
+sandbox_init(enum sandbox_role role)
+{
+	scmp_filter_ctx	 ctx;
+	int		 r;
+
+	if ((ctx = sandbox_build(role)) == NULL)
+		return;
 	if ((r = seccomp_load(ctx)) < 0)
 		fatalx("sandbox seccomp_load: %s", strerror(-r));
 	seccomp_release(ctx);
+}
+
+/* A compiled program; len 0 when the sandbox is off. */
+struct sandbox_filter {
+	struct sock_fprog	 prog;
+};
+
+/*
+ * libseccomp (2.5) exports a program only to a descriptor: through a
+ * memfd, read back whole.  Its size must be whole instructions, at most
+ * BPF_MAXINSNS of them (the kernel's limit).
+ */
+static void
+sandbox_export(scmp_filter_ctx ctx, struct sock_fprog *prog)
+{
+	struct stat	 st;
+	size_t		 len;
+	int		 fd, r;
+
+	if ((fd = memfd_create("sandbox", MFD_CLOEXEC)) == -1)
+		fatal("sandbox memfd_create");
+	if ((r = seccomp_export_bpf(ctx, fd)) < 0)
+		fatalx("sandbox seccomp_export_bpf: %s", strerror(-r));
+	if (fstat(fd, &st) == -1)
+		fatal("sandbox fstat");
+	len = (size_t)st.st_size;
+	if (len == 0 || len % sizeof(struct sock_filter) != 0 ||
+	    len / sizeof(struct sock_filter) > BPF_MAXINSNS)
+		fatalx("sandbox exported program of %zu bytes", len);
+	if ((prog->filter = malloc(len)) == NULL)
+		fatal("sandbox malloc");
+	if (pread(fd, prog->filter, len, 0) != (ssize_t)len)
+		fatal("sandbox pread");
+	prog->len = (unsigned short)(len / sizeof(struct sock_filter));
+	(void)close(fd);
+}
+
+struct sandbox_filter *
+sandbox_prepare(enum sandbox_role role)
+{
+	struct sandbox_filter	*f;
+	scmp_filter_ctx		 ctx;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		fatal("sandbox calloc");
+	if ((ctx = sandbox_build(role)) == NULL)
+		return f;
+	sandbox_export(ctx, &f->prog);
+	seccomp_release(ctx);
+	return f;
+}
+
+int
+sandbox_apply(const struct sandbox_filter *f)
+{
+	if (f->prog.len == 0)
+		return 0;
+	/* As seccomp_load() does by default (SCMP_FLTATR_CTL_NNP). */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &f->prog) == -1 ?
+	    -1 : 0;
+}
+
+void
+sandbox_filter_free(struct sandbox_filter *f)
+{
+	if (f == NULL)
+		return;
+	free(f->prog.filter);
+	free(f);
 }
 
 #else
@@ -121,6 +215,35 @@ void
 sandbox_init(enum sandbox_role role)
 {
 	(void)role;
+}
+
+/* Nothing to install: the filter is empty. */
+struct sandbox_filter {
+	int	 unused;
+};
+
+struct sandbox_filter *
+sandbox_prepare(enum sandbox_role role)
+{
+	struct sandbox_filter	*f;
+
+	(void)role;
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		fatal("sandbox calloc");
+	return f;
+}
+
+int
+sandbox_apply(const struct sandbox_filter *f)
+{
+	(void)f;
+	return 0;
+}
+
+void
+sandbox_filter_free(struct sandbox_filter *f)
+{
+	free(f);
 }
 
 #endif

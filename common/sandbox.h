@@ -21,4 +21,22 @@ enum sandbox_role {
  */
 void	sandbox_init(enum sandbox_role);
 
+/*
+ * A filter compiled once (in a process that forks many children) and
+ * installed in each child without building it again: libseccomp's work
+ * and its allocations happen once, the child only makes two prctl(2)
+ * calls.  SALLYPORT_SANDBOX is read when the filter is prepared.
+ */
+struct sandbox_filter;
+
+/* Compiles the filter of role.  fatal when it cannot be built. */
+struct sandbox_filter	*sandbox_prepare(enum sandbox_role);
+/*
+ * Installs f in the calling process (no allocation).  0, or -1 with
+ * errno: the caller must then not go on unconfined.
+ */
+int	sandbox_apply(const struct sandbox_filter *f);
+/* Frees f; the filters installed from it stay. */
+void	sandbox_filter_free(struct sandbox_filter *f);
+
 #endif

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "proto.h"
 #include "queued.h"
+#include "sandbox.h"
 
 struct delivery_agent	 delivery_agent;
 
@@ -242,8 +243,11 @@ delivery_main(int parentfd, void *arg)
 	TAILQ_INIT(&delivery_agent.lookups);
 	TAILQ_INIT(&delivery_agent.pending);
 	TAILQ_INIT(&delivery_agent.running);
+	delivery_seen_init(&delivery_agent.seen);
 	if ((delivery_agent.base = event_base_new()) == NULL)
 		fatalx("delivery event_base_new");
+	/* Built here once rather than by libseccomp in every child. */
+	delivery_agent.sandbox = sandbox_prepare(SANDBOX_MAILBOX);
 	delivery_signals();
 	if ((delivery_ev_stop = evtimer_new(delivery_agent.base,
 	    delivery_stop_timeout, NULL)) == NULL)

@@ -11,6 +11,7 @@
  *   delivery_state.c	each delivery's state: the lists, the timers,
  *			the child slots and the reaping
  *   delivery_check.c	the checks on what peers and children send (pure)
+ *   delivery_seen.c	the envelopes delivered lately (pure)
  *   delivery_fork.c	the root side of a child: fork, mail home, drop,
  *			and reading its verdict
  *   delivery_user.c	the child as the mailbox owner: the Maildir
@@ -22,14 +23,17 @@
 #include <sys/types.h>
 #include <sys/param.h>
 #include <sys/queue.h>
+#include <sys/tree.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sysexits.h>
+#include <time.h>
 #include <event2/event.h>
 
 #include "sp_limits.h"
 
 struct config;
+struct sandbox_filter;
 struct ipc_conn;
 struct ipc_msg;
 
@@ -71,16 +75,37 @@ struct delivery {
 };
 TAILQ_HEAD(delivery_list, delivery);
 
+/*
+ * The envelope ids delivered in the last DELIVERY_SEEN_MAX_SECS, at most
+ * DELIVERY_SEEN_MAX of them: a ring in the order they were added (so by
+ * age), and a tree to find them.
+ */
+struct delivery_seen_entry {
+	RB_ENTRY(delivery_seen_entry)	 node;
+	time_t				 when;
+	char				 evpid[DELIVERY_EVPID_MAX_BYTES];
+};
+RB_HEAD(delivery_seen_tree, delivery_seen_entry);
+struct delivery_seen {
+	struct delivery_seen_tree	 tree;
+	size_t				 first;	/* the oldest in ring */
+	size_t				 count;
+	struct delivery_seen_entry	 ring[DELIVERY_SEEN_MAX];
+};
+
 /* The agent's state that its files share: one, in delivery.c. */
 struct delivery_agent {
 	struct event_base	*base;
 	struct config		*conf;
+	/* SANDBOX_MAILBOX, compiled once; each child installs it. */
+	struct sandbox_filter	*sandbox;
 	int			 stopping;
 	size_t			 nwaiting;	/* LOOKUP and PENDING */
 	size_t			 nrunning;
 	struct delivery_list	 lookups;
 	struct delivery_list	 pending;
 	struct delivery_list	 running;
+	struct delivery_seen	 seen;
 };
 extern struct delivery_agent	 delivery_agent;
 
@@ -174,6 +199,21 @@ int	delivery_check_status(int status, const char **why);
 void	delivery_check_report(char *dst, size_t dstlen, const char *src,
 	    size_t srclen);
 
+/* delivery_seen.c: pure, unit-tested; now is a delivery_seen_now(). */
+
+/* An empty set. */
+void	delivery_seen_init(struct delivery_seen *s);
+/* Remembers evpid as delivered at now, forgetting the oldest if full. */
+void	delivery_seen_add(struct delivery_seen *s, const char *evpid,
+	    time_t now);
+/* 1 when evpid was delivered less than DELIVERY_SEEN_MAX_SECS ago. */
+int	delivery_seen_find(struct delivery_seen *s, const char *evpid,
+	    time_t now);
+/* The number of envelopes remembered (after forgetting the old ones). */
+size_t	delivery_seen_count(struct delivery_seen *s, time_t now);
+/* Seconds on a clock that never goes back (CLOCK_MONOTONIC). */
+time_t	delivery_seen_now(void);
+
 /* delivery_fork.c: as root, in the agent and in the new child. */
 
 /*
@@ -204,11 +244,12 @@ int	delivery_collect(struct delivery *d, int status, char *text,
 int	delivery_user_write(const char *maildir, int msgfd, const char *sender,
 	    const char *rcpt, const char *hostname, char *out, size_t outlen);
 /*
- * The child after its privilege drop: delivers into <home>/Maildir,
- * writes the report line to reportfd and exits with the verdict.
+ * The child after its privilege drop: installs sandbox, delivers into
+ * <home>/Maildir, writes the report line to reportfd and exits with the
+ * verdict.
  */
-void	delivery_user_main(const char *home, int msgfd, int reportfd,
-	    const char *sender, const char *rcpt, const char *hostname)
-	    __attribute__((noreturn));
+void	delivery_user_main(const struct sandbox_filter *sandbox,
+	    const char *home, int msgfd, int reportfd, const char *sender,
+	    const char *rcpt, const char *hostname) __attribute__((noreturn));
 
 #endif

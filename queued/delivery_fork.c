@@ -119,7 +119,8 @@ delivery_child(struct delivery *d, int reportfd, const char *hostname)
 	closelog();
 	delivery_child_fds(d->msgfd, reportfd);
 	privsep_drop(d->uid, d->gid, NULL);
-	delivery_user_main(d->home, DELIVERY_CHILD_MSGFD,
+	delivery_user_main(delivery_agent.sandbox, d->home,
+	    DELIVERY_CHILD_MSGFD,
 	    DELIVERY_CHILD_REPORTFD, d->sender, d->rcpt, hostname);
 }
 

@@ -65,7 +65,11 @@ bad:
 	return NULL;
 }
 
-/* 1 when this manager already has a delivery of evpid in the agent. */
+/*
+ * 1 when this manager already has a delivery of evpid in the agent; 2
+ * when an earlier manager's child for evpid (killed when that manager
+ * went) is not reaped yet; else 0.
+ */
 static int
 delivery_manager_in_flight(const char *evpid)
 {
@@ -74,13 +78,33 @@ delivery_manager_in_flight(const char *evpid)
 				    &delivery_agent.running };
 	struct delivery		*d;
 	size_t			 i;
+	int			 r = 0;
 
 	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
 		TAILQ_FOREACH(d, lists[i], entry)
-			if (d->gen == manager_gen &&
-			    strcmp(d->evpid, evpid) == 0)
-				return 1;
-	return 0;
+			if (strcmp(d->evpid, evpid) == 0) {
+				if (d->gen == manager_gen)
+					return 1;
+				r = 2;
+			}
+	return r;
+}
+
+/*
+ * Delivered already, for a manager that died before it recorded the
+ * result: answered at once, and not delivered again.
+ */
+static int
+delivery_manager_seen(struct delivery *d)
+{
+	if (!delivery_seen_find(&delivery_agent.seen, d->evpid,
+	    delivery_seen_now()))
+		return 0;
+	log_info("%s delivery duplicate-suppressed user=%s", d->evpid,
+	    delivery_state_user(d));
+	delivery_manager_reply(d, RESULT_OK, "");
+	delivery_state_free(d);
+	return 1;
 }
 
 /* What can be refused before asking authd; RESULT_OK to go on. */
@@ -109,15 +133,21 @@ delivery_manager_start(struct ipc_conn *c, struct ipc_msg *m)
 		ipc_conn_close(c, "malformed DELIVERY_START");
 		return;
 	}
-	if (delivery_manager_in_flight(d->evpid)) {
+	if ((r = delivery_manager_in_flight(d->evpid)) == 1) {
 		log_warnx("%s delivery duplicate", d->evpid);
 		delivery_state_free(d);
 		ipc_conn_close(c, "duplicate DELIVERY_START");
 		return;
 	}
+	if (delivery_manager_seen(d))
+		return;
 	log_debug("%s delivery request user=%s", d->evpid,
 	    delivery_state_user(d));
-	if ((r = delivery_manager_check(d, &why)) != RESULT_OK)
+	/* Its outcome decides: it may have delivered. */
+	if (r == 2)
+		delivery_state_end(d, RESULT_TEMPFAIL,
+		    "4.3.0 an earlier delivery is still ending");
+	else if ((r = delivery_manager_check(d, &why)) != RESULT_OK)
 		delivery_state_end(d, r, why);
 	else
 		delivery_authd_lookup(d);

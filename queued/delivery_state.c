@@ -210,6 +210,13 @@ delivery_state_reap(evutil_socket_t sig, short ev, void *arg)
 			continue;
 		}
 		result = delivery_collect(d, status, text, sizeof(text));
+		/*
+		 * Even when its manager is gone and the answer is lost:
+		 * the next one asks again (delivery_manager.c).
+		 */
+		if (result == RESULT_OK)
+			delivery_seen_add(&delivery_agent.seen, d->evpid,
+			    delivery_seen_now());
 		delivery_state_end(d, result, text);
 	}
 	delivery_state_schedule();

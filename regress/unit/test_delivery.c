@@ -464,3 +464,106 @@ Test(delivery, write_existing_tmp_file_kept, .init = dir_setup,
 	cr_assert_eq(dir_list("new", NULL, 0), 2);
 	(void)close(fd);
 }
+
+/*
+ * The set of envelopes delivered lately (delivery_seen.c).
+ */
+
+static struct delivery_seen *
+seen_new(void)
+{
+	struct delivery_seen	*s;
+
+	cr_assert_not_null(s = calloc(1, sizeof(*s)));
+	delivery_seen_init(s);
+	return s;
+}
+
+static void
+seen_evpid(char *buf, size_t len, unsigned int i)
+{
+	cr_assert_lt((size_t)snprintf(buf, len, "%016x.%u", i * 2654435761u,
+	    i % 7), len);
+}
+
+Test(delivery, seen_add_find)
+{
+	struct delivery_seen	*s = seen_new();
+
+	cr_assert_eq(delivery_seen_find(s, "0123456789abcdef.1", 100), 0);
+	delivery_seen_add(s, "0123456789abcdef.1", 100);
+	cr_assert_eq(delivery_seen_find(s, "0123456789abcdef.1", 100), 1);
+	cr_assert_eq(delivery_seen_find(s, "0123456789abcdef.2", 100), 0);
+	cr_assert_eq(delivery_seen_find(s, "0123456789abcdee.1", 100), 0);
+	/* Added twice, kept once. */
+	delivery_seen_add(s, "0123456789abcdef.1", 101);
+	cr_assert_eq(delivery_seen_count(s, 101), 1);
+	/* Too long to be an envelope id: never found. */
+	cr_assert_eq(delivery_seen_find(s, "0123456789abcdef.12345678901234",
+	    101), 0);
+	free(s);
+}
+
+/* Past DELIVERY_SEEN_MAX, the oldest go first; the rest stay. */
+Test(delivery, seen_evict_count)
+{
+	struct delivery_seen	*s = seen_new();
+	char			 id[DELIVERY_EVPID_MAX_BYTES];
+	unsigned int		 i, extra = 10;
+
+	for (i = 0; i < DELIVERY_SEEN_MAX + extra; i++) {
+		seen_evpid(id, sizeof(id), i);
+		delivery_seen_add(s, id, 1000);
+	}
+	cr_assert_eq(delivery_seen_count(s, 1000), DELIVERY_SEEN_MAX);
+	for (i = 0; i < DELIVERY_SEEN_MAX + extra; i++) {
+		seen_evpid(id, sizeof(id), i);
+		cr_assert_eq(delivery_seen_find(s, id, 1000), i >= extra,
+		    "entry %u", i);
+	}
+	free(s);
+}
+
+/* Past DELIVERY_SEEN_MAX_SECS an entry is forgotten, the younger kept. */
+Test(delivery, seen_evict_age)
+{
+	struct delivery_seen	*s = seen_new();
+	time_t			 t0 = 5000;
+
+	delivery_seen_add(s, "0000000000000001.1", t0);
+	delivery_seen_add(s, "0000000000000002.1", t0 + 10);
+	cr_assert_eq(delivery_seen_find(s, "0000000000000001.1",
+	    t0 + DELIVERY_SEEN_MAX_SECS - 1), 1);
+	cr_assert_eq(delivery_seen_find(s, "0000000000000001.1",
+	    t0 + DELIVERY_SEEN_MAX_SECS), 0);
+	cr_assert_eq(delivery_seen_find(s, "0000000000000002.1",
+	    t0 + DELIVERY_SEEN_MAX_SECS), 1);
+	cr_assert_eq(delivery_seen_count(s, t0 + DELIVERY_SEEN_MAX_SECS), 1);
+	cr_assert_eq(delivery_seen_count(s, t0 + 10 + DELIVERY_SEEN_MAX_SECS),
+	    0);
+	/* The ring goes on after it emptied. */
+	delivery_seen_add(s, "0000000000000003.1", t0 + 20000);
+	cr_assert_eq(delivery_seen_find(s, "0000000000000003.1", t0 + 20000),
+	    1);
+	free(s);
+}
+
+/* Wrapping around the ring many times keeps ring and tree in step. */
+Test(delivery, seen_wrap)
+{
+	struct delivery_seen	*s = seen_new();
+	char			 id[DELIVERY_EVPID_MAX_BYTES];
+	unsigned int		 i, n = 3 * DELIVERY_SEEN_MAX + 17;
+
+	for (i = 0; i < n; i++) {
+		seen_evpid(id, sizeof(id), i);
+		delivery_seen_add(s, id, (time_t)i / 100);
+	}
+	cr_assert_eq(delivery_seen_count(s, (time_t)n / 100),
+	    DELIVERY_SEEN_MAX);
+	seen_evpid(id, sizeof(id), n - DELIVERY_SEEN_MAX - 1);
+	cr_assert_eq(delivery_seen_find(s, id, (time_t)n / 100), 0);
+	seen_evpid(id, sizeof(id), n - DELIVERY_SEEN_MAX);
+	cr_assert_eq(delivery_seen_find(s, id, (time_t)n / 100), 1);
+	free(s);
+}
