@@ -56,6 +56,8 @@ struct lineio {
 	int			 eof;
 	int			 dead;
 	int			 report;	/* event waiting in ev_report */
+	size_t			 raw_left;	/* lineio_read_raw() */
+	lineio_raw_cb		 raw_cb;
 	lineio_line_cb		 line_cb;
 	lineio_event_cb		 event_cb;
 	void			*arg;
@@ -282,6 +284,33 @@ lineio_discard_input(struct lineio *l)
 	l->discarding = 0;
 }
 
+void
+lineio_read_raw(struct lineio *l, size_t n, lineio_raw_cb cb)
+{
+	l->raw_left = n;
+	l->raw_cb = cb;
+	if (!l->paused && !l->dead)
+		event_active(l->ev_process, 0, 0);
+}
+
+/* Hands over up to maxline bytes of raw input; 0 when there is none. */
+static int
+lineio_deliver_raw(struct lineio *l)
+{
+	size_t	 n = evbuffer_get_length(l->in);
+
+	if (n == 0)
+		return 0;
+	if (n > l->raw_left)
+		n = l->raw_left;
+	if (n > l->maxline)
+		n = l->maxline;
+	(void)evbuffer_remove(l->in, l->line, n);
+	l->raw_left -= n;
+	l->raw_cb(l, l->line, n, l->raw_left, l->arg);
+	return 1;
+}
+
 /* Hands one complete line, of len bytes before the LF, to the owner. */
 static void
 lineio_deliver(struct lineio *l, size_t len, int flags)
@@ -317,6 +346,11 @@ lineio_process(struct lineio *l)
 
 	while (!l->paused && !l->dead && !l->shutting &&
 	    l->tls_state != TLS_FLUSHING && l->tls_state != TLS_HANDSHAKE) {
+		if (l->raw_left > 0) {
+			if (lineio_deliver_raw(l))
+				continue;
+			break;
+		}
 		p = evbuffer_search(l->in, "\n", 1, NULL);
 		avail = evbuffer_get_length(l->in);
 		if (p.pos == -1) {

@@ -41,6 +41,12 @@ enum lineio_event {
 typedef void	(*lineio_line_cb)(struct lineio *, const char *line,
 		    size_t len, int flags, void *arg);
 typedef void	(*lineio_event_cb)(struct lineio *, int event, void *arg);
+/*
+ * Raw input (lineio_read_raw): len bytes, at most the line maximum at a
+ * time; left is how many are still to come, 0 on the last call.
+ */
+typedef void	(*lineio_raw_cb)(struct lineio *, const char *data,
+		    size_t len, size_t left, void *arg);
 
 /* Takes ownership of fd (made non-blocking) and starts reading. */
 struct lineio	*lineio_new(struct event_base *, int fd, size_t maxline,
@@ -61,6 +67,12 @@ void		 lineio_resume(struct lineio *);
 size_t		 lineio_pending(const struct lineio *);
 /* Drops input read but not yet handed over. */
 void		 lineio_discard_input(struct lineio *);
+/*
+ * The next n bytes of input (n > 0) are handed to cb as they are, with
+ * no line parsing (SMTP BDAT, RFC 3030); then lines again.  Pausing
+ * holds raw input back as it holds lines.
+ */
+void		 lineio_read_raw(struct lineio *, size_t n, lineio_raw_cb cb);
 
 /* Queue output; -1 when the output limit would be passed. */
 int		 lineio_write(struct lineio *, const void *, size_t);

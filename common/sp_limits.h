@@ -25,6 +25,8 @@
 #define SMTP_ERRORS_MAX			10
 #define SMTP_MESSAGES_PER_SESSION_MAX	100
 #define SMTP_SESSIONS_MAX		4096
+/* Sessions from one client address; past it, 421 at connect. */
+#define SMTP_SESSIONS_PER_CLIENT_MAX	50
 /* RFC 5321 4.5.3.2: five minutes per command, ten for DATA blocks. */
 #define SMTP_CMD_TIMEOUT_SECS		300
 #define SMTP_DATA_TIMEOUT_SECS		600

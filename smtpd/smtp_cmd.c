@@ -57,6 +57,8 @@ static const struct smtp_cmd smtp_cmds[] = {
 	{ "EXPN",	S_CMD,		ARG_REQ,	cmd_expn },
 	{ "STARTTLS",	S_HELO,		ARG_NONE, cmd_starttls },
 	{ "AUTH",	S_HELO,		ARG_REQ,	smtp_auth_cmd },
+	/* Any state: its chunk is read even when it is refused. */
+	{ "BDAT",	S_CMD,		ARG_REQ,	smtp_bdat_cmd },
 };
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
@@ -187,6 +189,7 @@ cmd_ehlo(struct smtp_session *s, const char *arg)
 	    (unsigned long long)s->env->conf->max_message_bytes);
 	smtp_reply(s, "250-8BITMIME");
 	smtp_reply(s, "250-ENHANCEDSTATUSCODES");
+	smtp_reply(s, "250-CHUNKING");
 	if (s->env->tls != NULL && !lineio_is_tls(s->io))
 		smtp_reply(s, "250-STARTTLS");
 	if (smtp_auth_allowed(s) && !s->authenticated)
@@ -432,6 +435,12 @@ static void
 cmd_data(struct smtp_session *s, const char *arg)
 {
 	(void)arg;
+	/* RFC 3030 2: BDAT and DATA do not mix in one transaction. */
+	if (s->bdat) {
+		smtp_error(s, "bad-sequence",
+		    "503 5.5.1 DATA not allowed after BDAT");
+		return;
+	}
 	if (s->nrcpts == 0) {
 		smtp_error(s, "no-recipients", "554 5.5.1 No valid recipients");
 		return;

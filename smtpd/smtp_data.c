@@ -23,8 +23,6 @@
 #include "proto.h"
 #include "smtpd.h"
 
-static void	smtp_data_end(struct smtp_session *);
-
 /* RFC 5322 3.3: the date-time of the Received header. */
 static void
 smtp_data_date(char *buf, size_t len)
@@ -155,6 +153,10 @@ smtp_data_begin(struct smtp_session *s)
 void
 smtp_data_create_fail(struct smtp_session *s)
 {
+	if (s->bdat) {
+		smtp_bdat_create_fail(s);
+		return;
+	}
 	smtp_reply_tempfail(s, "Queue unavailable");
 	log_info("%08x smtp message-refused reason=queue-unavailable", s->id);
 }
@@ -181,7 +183,11 @@ smtp_data_created(struct smtp_session *s, uint32_t result,
 	    smtp_data_received(s) == -1) {
 		log_warnx("%08x smtp message setup failed", s->id);
 		smtp_data_abort(s);
-		smtp_reply_tempfail(s, "Local error");
+		smtp_data_create_fail(s);
+		return;
+	}
+	if (s->bdat) {
+		smtp_bdat_start(s);
 		return;
 	}
 	smtp_session_set_state(s, S_DATA);
@@ -328,7 +334,7 @@ smtp_data_commit(struct smtp_session *s)
 	return 0;
 }
 
-static void
+void
 smtp_data_end(struct smtp_session *s)
 {
 	const char	*reply, *why;
@@ -403,6 +409,8 @@ smtp_data_abort(struct smtp_session *s)
 	free(s->wbuf);
 	s->wbuf = NULL;
 	s->wlen = 0;
+	free(s->bdat_lines);
+	s->bdat_lines = NULL;
 	if (s->msgid[0] == '\0')
 		return;
 	/*

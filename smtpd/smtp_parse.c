@@ -423,7 +423,7 @@ smtp_data_scan_line(struct smtp_data_scan *ds, const char *line,
 	 * a bare LF, or before one, is not an end but a refused line:
 	 * reading it as one is what SMTP smuggling exploits.
 	 */
-	if (len == 1 && line[0] == '.' && crlf && ds->prev_crlf &&
+	if (!ds->bdat && len == 1 && line[0] == '.' && crlf && ds->prev_crlf &&
 	    (lflags & (LINE_F_TOOLONG | LINE_F_NUL)) == 0)
 		return 1;
 	/*
@@ -438,8 +438,8 @@ smtp_data_scan_line(struct smtp_data_scan *ds, const char *line,
 		ds->flags |= SMTP_DATA_F_BARE;
 	if (lflags & LINE_F_NUL)
 		ds->flags |= SMTP_DATA_F_NUL;
-	/* RFC 5321 4.5.2: drop the first of leading dots. */
-	if (len > 0 && line[0] == '.') {
+	/* RFC 5321 4.5.2: drop the first of leading dots (not in BDAT). */
+	if (!ds->bdat && len > 0 && line[0] == '.') {
 		line++;
 		len--;
 	}
@@ -448,6 +448,93 @@ smtp_data_scan_line(struct smtp_data_scan *ds, const char *line,
 	*text = line;
 	*textlen = len;
 	return 0;
+}
+
+int
+smtp_parse_bdat(const char *arg, uint64_t *size, int *last,
+    const char **errstr)
+{
+	uint64_t	 v = 0;
+	size_t		 i;
+
+	for (i = 0; arg[i] >= '0' && arg[i] <= '9'; i++) {
+		if (v > (UINT64_MAX - (uint64_t)(arg[i] - '0')) / 10) {
+			*errstr = "chunk size too large";
+			return -1;
+		}
+		v = v * 10 + (uint64_t)(arg[i] - '0');
+	}
+	if (i == 0) {
+		*errstr = "no chunk size";
+		return -1;
+	}
+	*last = 0;
+	if (arg[i] == ' ' && strcasecmp(arg + i + 1, "LAST") == 0)
+		*last = 1;
+	else if (arg[i] != '\0') {
+		*errstr = "bad argument after the chunk size";
+		return -1;
+	}
+	*size = v;
+	return 0;
+}
+
+/* Hands over the line in the buffer; eol: it ended with an LF. */
+static void
+smtp_bdat_emit(struct smtp_bdat_lines *bl, int eol, smtp_bdat_line_cb cb,
+    void *arg)
+{
+	size_t	 n = bl->len;
+	int	 flags = 0;
+
+	if (bl->toolong)
+		flags |= LINE_F_TOOLONG;
+	else if (eol && n > 0 && bl->buf[n - 1] == '\r')
+		n--;
+	else if (eol)
+		flags |= LINE_F_BARELF;
+	if (memchr(bl->buf, '\0', n) != NULL)
+		flags |= LINE_F_NUL;
+	if (memchr(bl->buf, '\r', n) != NULL)
+		flags |= LINE_F_BARECR;
+	bl->len = 0;
+	bl->toolong = 0;
+	cb(arg, bl->buf, n, flags);
+}
+
+void
+smtp_bdat_split(struct smtp_bdat_lines *bl, const char *p, size_t n,
+    smtp_bdat_line_cb cb, void *arg)
+{
+	const char	*lf;
+	size_t		 take, room;
+
+	while (n > 0) {
+		lf = memchr(p, '\n', n);
+		take = lf != NULL ? (size_t)(lf - p) : n;
+		room = sizeof(bl->buf) - bl->len;
+		if (take > room) {
+			bl->toolong = 1;
+			memcpy(bl->buf + bl->len, p, room);
+			bl->len += room;
+		} else {
+			memcpy(bl->buf + bl->len, p, take);
+			bl->len += take;
+		}
+		if (lf == NULL)
+			return;
+		smtp_bdat_emit(bl, 1, cb, arg);
+		p += take + 1;
+		n -= take + 1;
+	}
+}
+
+void
+smtp_bdat_finish(struct smtp_bdat_lines *bl, smtp_bdat_line_cb cb,
+    void *arg)
+{
+	if (bl->len > 0 || bl->toolong)
+		smtp_bdat_emit(bl, 0, cb, arg);
 }
 
 static int

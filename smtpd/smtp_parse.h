@@ -98,6 +98,7 @@ struct smtp_data_scan {
 	int		 prev_crlf;	/* last line ended with CRLF */
 	int		 in_header;	/* no empty line seen yet */
 	unsigned int	 received;	/* Received: header fields seen */
+	int		 bdat;		/* BDAT content: no dots, no end */
 };
 
 void	smtp_data_scan_init(struct smtp_data_scan *);
@@ -109,6 +110,36 @@ void	smtp_data_scan_init(struct smtp_data_scan *);
  */
 int	smtp_data_scan_line(struct smtp_data_scan *, const char *line,
 	    size_t len, int lflags, const char **text, size_t *textlen);
+
+/*
+ * The argument of BDAT (RFC 3030 2): "chunk-size [LAST]", the size in
+ * decimal digits, LAST in any case.  Returns 0 with *size and *last set,
+ * or -1 with *errstr set.
+ */
+int	smtp_parse_bdat(const char *arg, uint64_t *size, int *last,
+	    const char **errstr);
+
+/*
+ * BDAT content split into lines as lineio splits DATA (RFC 3030 leaves
+ * the content to us): each line is handed over without its line end
+ * and with its LINE_F_* flags, so that the rules of DATA (bare LF or
+ * CR, NUL, line length) apply to it in the same way.  A line longer
+ * than the buffer is cut once and flagged, its rest dropped.
+ */
+struct smtp_bdat_lines {
+	char	 buf[SMTP_LINE_MAX_BYTES];
+	size_t	 len;
+	int	 toolong;
+};
+typedef void	(*smtp_bdat_line_cb)(void *arg, const char *line,
+		    size_t len, int lflags);
+
+/* Takes n bytes of a chunk; lines end at LF and may span chunks. */
+void	smtp_bdat_split(struct smtp_bdat_lines *, const char *p, size_t n,
+	    smtp_bdat_line_cb, void *arg);
+/* At the end of the last chunk: hands over a last line with no LF. */
+void	smtp_bdat_finish(struct smtp_bdat_lines *, smtp_bdat_line_cb,
+	    void *arg);
 
 /*
  * Strict base64 (RFC 4648 4) as SASL uses it (RFC 4954 4): no

@@ -46,6 +46,8 @@ static struct smtp_wait_tree	 smtp_waits = RB_INITIALIZER(&smtp_waits);
 static void	smtp_session_linecb(struct lineio *, const char *, size_t,
 		    int, void *);
 static void	smtp_session_eventcb(struct lineio *, int, void *);
+static void	smtp_session_rawcb(struct lineio *, const char *, size_t,
+		    size_t, void *);
 static void	smtp_session_timercb(evutil_socket_t, short, void *);
 
 /*
@@ -77,9 +79,13 @@ smtp_session_arm(struct smtp_session *s)
 	(void)evtimer_add(s->ev_timer, &tv);
 }
 
-/* Refuses a client past SMTP_SESSIONS_MAX: best effort, never blocks. */
+/*
+ * Refuses a client past SMTP_SESSIONS_MAX or SMTP_SESSIONS_PER_CLIENT_MAX:
+ * best effort, never blocks.
+ */
 static void
-smtp_session_refuse(struct smtpd *env, int fd, const char *client)
+smtp_session_refuse(struct smtpd *env, int fd, const char *client,
+    const char *reason)
 {
 	char	 buf[SMTP_REPLY_MAX_BYTES];
 	int	 n;
@@ -90,7 +96,37 @@ smtp_session_refuse(struct smtpd *env, int fd, const char *client)
 	if (n > 0 && (size_t)n < sizeof(buf))
 		(void)send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
 	(void)close(fd);
-	log_warnx("- smtp refused client=%s reason=too-many-sessions", client);
+	log_warnx("- smtp refused client=%s reason=%s", client, reason);
+}
+
+/* The sessions open from this client address. */
+static size_t
+smtp_session_count_client(const char *client)
+{
+	struct smtp_session	*s;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(s, &smtp_sessions, entry)
+		if (strcmp(s->client, client) == 0)
+			n++;
+	return n;
+}
+
+/* 1 when the new session from s->client is past a limit: refused. */
+static int
+smtp_session_over_limit(struct smtpd *env, int fd, struct smtp_session *s)
+{
+	const char	*reason = NULL;
+
+	if (smtp_nsessions >= SMTP_SESSIONS_MAX)
+		reason = "too-many-sessions";
+	else if (smtp_session_count_client(s->client) >=
+	    SMTP_SESSIONS_PER_CLIENT_MAX)
+		reason = "too-many-sessions-per-client";
+	if (reason == NULL)
+		return 0;
+	smtp_session_refuse(env, fd, s->client, reason);
+	return 1;
 }
 
 /* The numeric address of a client: no DNS, ever. */
@@ -134,8 +170,7 @@ smtp_session_accept(struct smtpd *env, struct smtp_listener *l, int fd,
 		return;
 	}
 	smtp_session_addr(s, ss);
-	if (smtp_nsessions >= SMTP_SESSIONS_MAX) {
-		smtp_session_refuse(env, fd, s->client);
+	if (smtp_session_over_limit(env, fd, s)) {
 		free(s);
 		return;
 	}
@@ -239,6 +274,7 @@ smtp_session_reset(struct smtp_session *s)
 	}
 	s->nrcpts = 0;
 	s->rcpts_bytes = 0;
+	s->bdat = 0;
 	s->sender[0] = '\0';
 	smtp_session_set_state(s, s->helo[0] != '\0' ? S_HELO : S_INIT);
 }
@@ -365,6 +401,26 @@ smtp_session_linecb(struct lineio *io, const char *line, size_t len,
 		smtp_dispatch(s, line, len, lflags);
 	if (!s->closing && s->wait == WAIT_NONE)
 		smtp_session_arm(s);
+}
+
+static void
+smtp_session_rawcb(struct lineio *io, const char *data, size_t len,
+    size_t left, void *arg)
+{
+	struct smtp_session	*s = arg;
+
+	(void)io;
+	if (s->closing)
+		return;
+	smtp_bdat_data(s, data, len, left);
+	if (!s->closing && s->wait == WAIT_NONE)
+		smtp_session_arm(s);
+}
+
+void
+smtp_session_read_raw(struct smtp_session *s, uint64_t n)
+{
+	lineio_read_raw(s->io, (size_t)n, smtp_session_rawcb);
 }
 
 static void

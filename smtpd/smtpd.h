@@ -156,6 +156,14 @@ struct smtp_session {
 	int			 hdr_date;	/* a Date: field */
 	int			 hdr_msgid;	/* a Message-ID: field */
 
+	/* BDAT (RFC 3030): the chunks of this transaction, the one read. */
+	int			 bdat;		/* chunks came: no DATA now */
+	int			 bdat_last;	/* this chunk is the last */
+	uint64_t		 bdat_size;	/* this chunk's octets */
+	const char		*bdat_error;	/* chunk discarded: reply this */
+	const char		*bdat_why;	/* ...as an error; NULL: not */
+	struct smtp_bdat_lines	*bdat_lines;
+
 	/* A request out to authd or queued. */
 	enum smtp_wait		 wait;
 	uint32_t		 wait_id;
@@ -202,8 +210,22 @@ void	smtp_session_resume(struct smtp_session *);
 /* A peer went away: everything waiting on it is answered 451. */
 void	smtp_session_peer_lost(int service);
 
+/* The next n octets of input go to smtp_bdat_data(); n > 0. */
+void	smtp_session_read_raw(struct smtp_session *, uint64_t n);
+
 /* Resets the session after a TLS handshake: EHLO is needed again. */
 void	smtp_session_tls_done(struct smtp_session *);
+
+/* smtp_bdat.c */
+/* BDAT size [LAST] (RFC 3030): in any state, so that the chunk is read. */
+void	smtp_bdat_cmd(struct smtp_session *, const char *arg);
+/* The message file came (WAIT_CREATE): reads the chunk into it. */
+void	smtp_bdat_start(struct smtp_session *);
+/* No message file: the chunk is read and dropped, the transaction ends. */
+void	smtp_bdat_create_fail(struct smtp_session *);
+/* Octets of the chunk, from lineio; left is 0 at its end. */
+void	smtp_bdat_data(struct smtp_session *, const char *data, size_t len,
+	    size_t left);
 
 /* smtp_auth.c */
 /* AUTH mechanism [initial-response]. */
@@ -235,6 +257,8 @@ void	smtp_data_line(struct smtp_session *, const char *line, size_t len,
 void	smtp_data_committed(struct smtp_session *, uint32_t result,
 	    const char *error);
 void	smtp_data_commit_fail(struct smtp_session *);
+/* The end of the message: the refusal, or the commit to queued. */
+void	smtp_data_end(struct smtp_session *);
 /* Drops the message being received, telling queued unless committing. */
 void	smtp_data_abort(struct smtp_session *);
 /* Submission: notes Date and Message-ID; adds them at the header end. */

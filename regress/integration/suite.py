@@ -617,6 +617,17 @@ class Suite:
         except FileNotFoundError:
             return []
 
+    def wait_marked(self, marker, user="bob", timeout=20):
+        """The content of the message in user's Maildir holding marker."""
+        def look():
+            for f in self.mail_files(user):
+                with open(f, "rb") as fh:
+                    data = fh.read()
+                if marker.encode() in data:
+                    return data
+            return None
+        return wait_for(look, timeout, what="mail %r" % marker)
+
     def wait_mail(self, user, count=1, timeout=20):
         return wait_for(
             lambda: (self.mail_files(user)

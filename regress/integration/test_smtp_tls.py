@@ -61,17 +61,6 @@ class TestSmtpTls(SuiteTest):
     def server(self, port):
         return "127.0.0.1:%d" % port
 
-    def delivered(self, marker, user="bob", timeout=20):
-        """The one message in user's Maildir holding marker."""
-        def look():
-            for f in self.s.mail_files(user):
-                with open(f, "rb") as fh:
-                    data = fh.read()
-                if marker.encode() in data:
-                    return data
-            return None
-        return suite.wait_for(look, timeout, what="mail %r" % marker)
-
     def ehlo(self, c):
         code, text = c.cmd(b"EHLO " + HELO.encode())
         self.assertEqual(code, 250, text)
@@ -107,7 +96,7 @@ class TestSmtpTls(SuiteTest):
                   "--from", "alice@example.test", "--to",
                   "bob@example.test", "--header", "Subject: " + mark)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        data = self.delivered(mark)
+        data = self.s.wait_marked(mark)
         self.assertRegex(data, rb"with ESMTPS id")
         self.assertRegex(data, rb"\(version=TLSv1\.[23] cipher=\S+\)")
 
@@ -117,7 +106,7 @@ class TestSmtpTls(SuiteTest):
                   "--from", "alice@example.test", "--to",
                   "bob@example.test", "--header", "Subject: " + mark)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertRegex(self.delivered(mark), rb"with ESMTPS id")
+        self.assertRegex(self.s.wait_marked(mark), rb"with ESMTPS id")
 
     def test_swaks_pipelining_over_tls(self):
         mark = "swaks-pipe-%d" % time.monotonic_ns()
@@ -126,8 +115,8 @@ class TestSmtpTls(SuiteTest):
                   "bob@example.test,alice@example.test",
                   "--header", "Subject: " + mark)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.delivered(mark, "bob")
-        self.delivered(mark, "alice")
+        self.s.wait_marked(mark, "bob")
+        self.s.wait_marked(mark, "alice")
 
     def test_openssl_starttls_and_smtps(self):
         for extra in (["-starttls", "smtp", "-connect",
@@ -226,7 +215,7 @@ class TestSmtpTls(SuiteTest):
                       "--header", "Subject: " + mark)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.assertIn("235 2.7.0", r.stdout)
-            self.assertIn(b"with ESMTPSA id", self.delivered(mark))
+            self.assertIn(b"with ESMTPSA id", self.s.wait_marked(mark))
 
     def test_auth_exchanges(self):
         c = SMTPLine(self.s.submission_port)
@@ -268,7 +257,7 @@ class TestSmtpTls(SuiteTest):
                        nodate_message(mark))
         finally:
             s.quit()
-        data = self.delivered(mark)
+        data = self.s.wait_marked(mark)
         head = data.split(b"\n\n", 1)[0]
         self.assertRegex(head, rb"\nDate: \w{3}, \d+ \w{3} \d{4} ")
         self.assertRegex(head, rb"\nMessage-ID: <[^>]+@mail\.example\.test>")
@@ -280,7 +269,7 @@ class TestSmtpTls(SuiteTest):
                        make_message(mark, ["hi"]))
         finally:
             s.quit()
-        head = self.delivered(mark).split(b"\n\n", 1)[0]
+        head = self.s.wait_marked(mark).split(b"\n\n", 1)[0]
         self.assertEqual(len(re.findall(rb"\nDate:", head)), 1, head)
         self.assertEqual(len(re.findall(rb"\nMessage-ID:", head)), 1, head)
 

@@ -5,6 +5,7 @@
  */
 #include <sys/socket.h>
 
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <criterion/criterion.h>
@@ -196,4 +197,79 @@ Test(lineio, starttls_discards_pipelined_plaintext)
 	cr_assert_eq(r.events[0], LINEIO_TLS_ERROR);
 	teardown(&r, peer);
 	tls_free(ctx);
+}
+
+/* Raw input (lineio_read_raw) as BDAT uses it: bytes, then lines. */
+struct raw_rec {
+	struct rec	 r;
+	char		 raw[64];
+	size_t		 rawlen;
+	int		 calls;
+	size_t		 last_left;
+};
+
+static void
+raw_cb(struct lineio *l, const char *data, size_t len, size_t left,
+    void *arg)
+{
+	struct raw_rec	*rr = arg;
+
+	(void)l;
+	if (rr->rawlen + len <= sizeof(rr->raw)) {
+		memcpy(rr->raw + rr->rawlen, data, len);
+		rr->rawlen += len;
+	}
+	rr->calls++;
+	rr->last_left = left;
+}
+
+static void
+raw_line(struct lineio *l, const char *line, size_t len, int flags,
+    void *arg)
+{
+	struct raw_rec	*rr = arg;
+
+	rec_line(l, line, len, flags, &rr->r);
+	/* "BDAT n": the next n bytes are raw. */
+	if (len > 5 && strncmp(line, "BDAT ", 5) == 0)
+		lineio_read_raw(l, (size_t)atoi(line + 5), raw_cb);
+}
+
+static void
+raw_event(struct lineio *l, int ev, void *arg)
+{
+	rec_event(l, ev, &((struct raw_rec *)arg)->r);
+}
+
+Test(lineio, read_raw_hands_over_bytes_then_lines_again)
+{
+	struct raw_rec	 rr;
+	int		 sv[2];
+	/* Raw bytes hold what lines never may: bare CR, LF, NUL. */
+	const char	 in[] = "BDAT 14\r\na\nb\r\0c\r\nXY";
+
+	memset(&rr, 0, sizeof(rr));
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	rr.r.base = event_base_new();
+	/* A maximum of 8: raw bytes come in pieces of at most 8. */
+	rr.r.l = lineio_new(rr.r.base, sv[0], 8, raw_line, raw_event, &rr);
+	cr_assert_not_null(rr.r.l);
+	cr_assert_eq(write(sv[1], in, sizeof(in) - 1), (ssize_t)sizeof(in) - 1);
+	run_for(&rr.r, 100);
+	cr_assert_eq(rr.rawlen, 10);
+	cr_assert_eq(memcmp(rr.raw, "a\nb\r\0c\r\nXY", 10), 0);
+	cr_assert_eq(rr.calls, 2);
+	cr_assert_eq(rr.last_left, 4);
+	cr_assert_eq(rr.r.n, 1);
+	/* The rest of the 14 bytes arrives later, then lines again. */
+	cr_assert_eq(write(sv[1], "Z\r\n.NOOP\r\n", 10), 10);
+	run_for(&rr.r, 100);
+	cr_assert_eq(rr.rawlen, 14);
+	cr_assert_eq(memcmp(rr.raw + 10, "Z\r\n.", 4), 0);
+	cr_assert_eq(rr.last_left, 0);
+	cr_assert_eq(rr.r.n, 2);
+	cr_assert_str_eq(rr.r.lines[0], "BDAT 14");
+	cr_assert_str_eq(rr.r.lines[1], "NOOP");
+	cr_assert_eq(rr.r.flags[1], 0);
+	teardown(&rr.r, sv[1]);
 }
