@@ -276,7 +276,8 @@ ctl_apply(struct ctl_client *cl, void (*fn)(struct qenv *, void *),
 		ipc_conn_close(cl->conn, "bad id");
 		return;
 	}
-	if (n == 0) {
+	/* "all" of an empty queue is done; a named id must exist. */
+	if (n == 0 && strcmp(ctl_id, "all") != 0) {
 		ctl_result(cl, RESULT_PERMFAIL, 0,
 		    "no such message or envelope");
 		return;

@@ -106,10 +106,14 @@ class TestSallyctl(SuiteTest):
         self.assertEqual(self.queue_lines(drop), [],
                          "remove left the envelope in show queue")
         self.assertNotIn(drop, s.spool_entries("queue"))
-        # The queue is empty now: "schedule all" may say so (status 1).
+        # The queue is empty now: "schedule all" has nothing to do and
+        # succeeds; a named id that is gone is an error.
         r = s.sallyctl("schedule", "all")
-        self.assertTrue(r.returncode == 0 or "no such" in r.stderr,
-                        r.stdout + r.stderr)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("0 scheduled", r.stdout + r.stderr)
+        r = s.sallyctl("schedule", drop)
+        self.assertNotEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("no such", r.stdout + r.stderr)
         time.sleep(3)
         self.assertEqual(len(s.mail_files("bob")), 1,
                          "the removed message was delivered")
