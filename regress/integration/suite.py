@@ -185,6 +185,12 @@ class SMTPLine:
         self.buf = b""
         self.greeting = self.reply()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
     def local_port(self):
         return self.sock.getsockname()[1]
 
@@ -215,6 +221,17 @@ class SMTPLine:
         self.send(line + b"\r\n")
         return self.reply()
 
+    def ehlo(self, helo=HELO):
+        """EHLO, which must be answered 250; returns the reply's text."""
+        code, text = self.cmd(b"EHLO " + helo.encode())
+        assert code == 250, (code, text)
+        return text
+
+    def bdat(self, chunk, last=False):
+        """One BDAT command with its chunk (RFC 3030); its reply."""
+        self.send(bdat_bytes(chunk, last))
+        return self.reply()
+
     def closed(self, timeout=10):
         """True once the server has closed the connection."""
         self.sock.settimeout(timeout)
@@ -234,6 +251,12 @@ class SMTPLine:
             self.sock.close()
         except OSError:
             pass
+
+
+def bdat_bytes(chunk, last=False):
+    """A BDAT command line followed by its chunk, as sent."""
+    return (b"BDAT %d%s\r\n" % (len(chunk), b" LAST" if last else b"")
+            + chunk)
 
 
 def make_message(subject, body_lines, sender="alice@example.test",
@@ -266,7 +289,7 @@ class Suite:
     """One whole suite under a temporary root."""
 
     def __init__(self, name, retry="1s", max_retry="2s", expire="1h",
-                 max_errors=None):
+                 max_errors=None, max_message_bytes=None):
         need_root()
         ensure_users()
         self.name = name
@@ -281,6 +304,7 @@ class Suite:
         self.keep = False
         self.retry, self.max_retry, self.expire = retry, max_retry, expire
         self.max_errors = max_errors
+        self.max_message_bytes = max_message_bytes
         self._layout()
 
     # -- paths
@@ -383,6 +407,8 @@ class Suite:
         ]
         if self.max_errors is not None:
             lines.append("limit errors %d" % self.max_errors)
+        if self.max_message_bytes is not None:
+            lines.append("limit message-size %d" % self.max_message_bytes)
         return "\n".join(lines) + "\n"
 
     def write_config(self, text, path=None):
