@@ -654,6 +654,28 @@ class Suite:
             return None
         return wait_for(look, timeout, what="mail %r" % marker)
 
+    def delivered_body(self, marker, user="bob", timeout=20):
+        """The message holding marker as it was sent (LF line ends): the
+        delivered file without the lines that smtpd and the delivery
+        agent add."""
+        return split_delivered(self.wait_marked(marker, user, timeout))[3]
+
+    def marked_after_later(self, marker, user="bob"):
+        """The files in user's Maildir holding marker, once a message sent
+        later has arrived.  Only a committed message is delivered, so a
+        refused or discarded one would have been there by then."""
+        later = "later-%d" % time.monotonic_ns()
+        code, text = self.send(make_message(later, ["later"]),
+                               rcpts=("%s@%s" % (user, DOMAIN),))
+        assert code == 250, (code, text)
+        self.wait_marked(later, user)
+        found = []
+        for f in self.mail_files(user):
+            with open(f, "rb") as fh:
+                if marker.encode() in fh.read():
+                    found.append(f)
+        return found
+
     def wait_mail(self, user, count=1, timeout=20):
         return wait_for(
             lambda: (self.mail_files(user)
