@@ -364,3 +364,17 @@ class TestChunking(SuiteTest):
             code, text = c.bdat(b"", last=True)
             self.assertEqual(code, 503, text)
         self.assertNotStored(mark)
+        self.assertIncomingEmptied()
+
+    def assertIncomingEmptied(self):
+        suite.wait_for(lambda: not self.s.spool_entries("incoming"), 20,
+                       what="the spool's incoming/ to be emptied")
+
+    def test_close_inside_a_chunk(self):
+        mark = "bdat-cut-%d" % time.monotonic_ns()
+        msg = make_message(mark, ["never finished"])
+        with self.open() as c:
+            self.assertChunkOk(c.bdat(msg), len(msg))
+            c.send(b"BDAT 100 LAST\r\nonly ten..")
+        self.assertNotStored(mark)
+        self.assertIncomingEmptied()
