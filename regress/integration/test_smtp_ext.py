@@ -9,8 +9,10 @@ import socket
 import sys
 import time
 
+import base64
+
 import suite
-from suite import SuiteTest, SMTPLine, make_message, bdat_bytes
+from suite import SuiteTest, SMTPLine, make_message, bdat_bytes, starttls
 
 HELO = suite.HELO
 IDLE_SESSIONS = 1000
@@ -246,6 +248,29 @@ class TestChunking(SuiteTest):
             self.assertIn("5.6.0", text)
         self.assertNotStored(mark)
 
+    def test_chunks_over_tls_on_submission(self):
+        """Chunks under TLS, after AUTH: raw reads through libtls, with
+        input that waits in the TLS layer rather than in the socket."""
+        mark = "bdat-tls-%d" % time.monotonic_ns()
+        msg = make_message(mark, ["x" * 900] * 60)
+        with SMTPLine(self.s.submission_port) as c:
+            c.ehlo()
+            starttls(c)
+            c.ehlo()
+            code, text = c.cmd(b"AUTH PLAIN " + base64.b64encode(
+                b"\0alice\0" + suite.PASSWORD.encode()))
+            self.assertEqual(code, 235, text)
+            half = len(msg) // 2
+            c.send(b"MAIL FROM:<alice@example.test>\r\n"
+                   b"RCPT TO:<bob@example.test>\r\n"
+                   + bdat_bytes(msg[:half]) + bdat_bytes(msg[half:], True))
+            self.assertEqual(c.reply()[0], 250)
+            self.assertEqual(c.reply()[0], 250)
+            self.assertChunkOk(c.reply(), half)
+            self.assertQueued(c.reply())
+        self.assertIn(b"with ESMTPSA id", self.s.wait_marked(mark))
+        self.assertStored(mark, msg)
+
     def test_pipelined_chunks_replies_in_order(self):
         mark = "bdat-pipe-%d" % time.monotonic_ns()
         msg = make_message(mark, ["line %d" % i for i in range(50)])
@@ -284,7 +309,8 @@ class TestChunking(SuiteTest):
         self.assertNotIn("mallory", self.s.log("smtpd"))
 
     def test_refused_chunk_is_read_whole(self):
-        cmds = b"NOOP\r\nRSET\r\nQUIT\r\n" * 400    # past the line buffer
+        # Past the line buffer and past lineio's input buffer (64 KiB).
+        cmds = b"NOOP\r\nRSET\r\nQUIT\r\n" * 4000
         with SMTPLine(self.s.smtp_port) as c:
             code, text = c.bdat(cmds)
             self.assertEqual(code, 503, text)
