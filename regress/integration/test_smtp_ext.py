@@ -227,6 +227,16 @@ class TestChunking(SuiteTest):
             self.assertQueued(c.bdat(msg, last=True))
         self.assertStored(mark, msg)
 
+    def test_last_line_without_crlf(self):
+        """RFC 3030 leaves the end of the content to the client; a last
+        line with no line end is stored with one, as Maildir has it."""
+        mark = "bdat-nocrlf-%d" % time.monotonic_ns()
+        msg = make_message(mark, ["no line end after this"])[:-2]
+        with self.open() as c:
+            self.assertChunkOk(c.bdat(msg[:-5]), len(msg) - 5)
+            self.assertQueued(c.bdat(msg[-5:], last=True))
+        self.assertStored(mark, msg + b"\n")
+
     def test_chunk_arrives_in_pieces(self):
         mark = "bdat-pieces-%d" % time.monotonic_ns()
         msg = make_message(mark, ["dribbled", "across reads"])
@@ -247,6 +257,7 @@ class TestChunking(SuiteTest):
             self.assertEqual(code, 554, text)
             self.assertIn("5.6.0", text)
         self.assertNotStored(mark)
+        self.assertIncomingEmptied()
 
     def test_chunks_over_tls_on_submission(self):
         """Chunks under TLS, after AUTH: raw reads through libtls, with
@@ -380,6 +391,7 @@ class TestChunking(SuiteTest):
             self.assertEqual(c.cmd(b"RCPT TO:<bob@example.test>")[0], 503)
         self.assertIn("reason=too-big", self.s.log("smtpd"))
         self.assertNotStored(mark)
+        self.assertIncomingEmptied()
 
     def test_rset_discards(self):
         mark = "bdat-rset-%d" % time.monotonic_ns()
