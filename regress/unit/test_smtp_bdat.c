@@ -241,18 +241,27 @@ lensink_line(void *arg, const char *line, size_t len, int lflags)
  * handed over once, cut to that, flagged, and the rest of it dropped up
  * to its LF, however many chunks it spans.  The next line is whole.
  */
+static char	xs[3 * SMTP_LINE_MAX_BYTES];
+
+/* Starts bl and k afresh and splits a line of n 'x', with no LF yet. */
+static void
+split_xs(struct smtp_bdat_lines *bl, struct lensink *k, size_t n)
+{
+	cr_assert_leq(n, sizeof(xs));
+	memset(xs, 'x', sizeof(xs));
+	memset(bl, 0, sizeof(*bl));
+	memset(k, 0, sizeof(*k));
+	smtp_bdat_split(bl, xs, n, lensink_line, k);
+}
+
 Test(smtp_bdat, split_toolong)
 {
-	static char		 big[3 * SMTP_LINE_MAX_BYTES];
 	struct smtp_bdat_lines	 bl;
 	struct lensink		 k;
 
-	memset(big, 'x', sizeof(big));
-	memset(&bl, 0, sizeof(bl));
-	memset(&k, 0, sizeof(k));
-	smtp_bdat_split(&bl, big, sizeof(big), lensink_line, &k);
+	split_xs(&bl, &k, sizeof(xs));
 	cr_expect_eq(k.n, 0, "handed over before its end");
-	smtp_bdat_split(&bl, big, 10, lensink_line, &k);
+	smtp_bdat_split(&bl, xs, 10, lensink_line, &k);
 	smtp_bdat_split(&bl, "yy\r\nok\r\n", 8, lensink_line, &k);
 	smtp_bdat_finish(&bl, lensink_line, &k);
 	cr_assert_eq(k.n, 2);
@@ -266,14 +275,10 @@ Test(smtp_bdat, split_toolong)
 /* A too-long last line with no LF is handed over, once, by finish. */
 Test(smtp_bdat, finish_toolong)
 {
-	static char		 big[SMTP_LINE_MAX_BYTES + 5];
 	struct smtp_bdat_lines	 bl;
 	struct lensink		 k;
 
-	memset(big, 'x', sizeof(big));
-	memset(&bl, 0, sizeof(bl));
-	memset(&k, 0, sizeof(k));
-	smtp_bdat_split(&bl, big, sizeof(big), lensink_line, &k);
+	split_xs(&bl, &k, SMTP_LINE_MAX_BYTES + 5);
 	smtp_bdat_finish(&bl, lensink_line, &k);
 	smtp_bdat_finish(&bl, lensink_line, &k);
 	cr_assert_eq(k.n, 1);
