@@ -374,6 +374,23 @@ class TestChunking(SuiteTest):
                 self.assertEqual(code, 501, (arg, text))
                 self.assertTrue(c.closed(), arg)
 
+    def test_refused_bdat_line_closes(self):
+        """A BDAT line refused before its argument is read (too long, a
+        bare LF or CR, a NUL, a tab) leaves the chunk's end unknown, as
+        bad syntax does: the session ends rather than read the chunk as
+        commands."""
+        for line in (b"BDAT 6\n", b"BDAT 6\r\r\n", b"BDAT 6\0\r\n",
+                     b"BDAT\t6\r\n",
+                     b"BDAT 6 LAST" + b" " * 600 + b"\r\n",
+                     b"bdat 000000000000000000000000000000000000000000"
+                     + b"0" * 600 + b"6\r\n"):
+            with self.open() as c:
+                c.send(line + b"NOOP\r\n")
+                code, text = c.reply()
+                self.assertEqual(code, 500, (line[:20], text))
+                self.assertTrue(c.closed(), line[:20])
+                self.assertNotIn(b"250", c.buf, line[:20])
+
     def test_too_big_refused(self):
         mark = "bdat-big-%d" % time.monotonic_ns()
         line = b"y" * 78 + b"\r\n"

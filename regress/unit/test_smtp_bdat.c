@@ -331,3 +331,41 @@ Test(smtp_bdat, line_length_as_data)
 	cr_expect_eq(bdat_scan_flags(SMTP_LINE_MAX_BYTES - 2, "\n"),
 	    SMTP_DATA_F_BARE);
 }
+
+/* Which refused command lines are taken for a BDAT (the session ends). */
+struct isbdat_case {
+	char	line[ARG_MAX];
+	size_t	len;
+	int	is;
+};
+
+#define L(s)	s, sizeof(s) - 1
+
+static struct isbdat_case isbdat_cases[] = {
+	{ L("BDAT 6"), 1 },
+	{ L("bdat 6 last"), 1 },
+	{ L("BdAt"), 1 },
+	{ L("BDAT\t6"), 1 },
+	{ L("  BDAT 6"), 1 },
+	{ L("BDAT 6\r"), 1 },
+	{ L("BDAT\0 6"), 1 },
+	{ L("BDAT:6"), 1 },
+	{ L("BDATX 6"), 0 },
+	{ L("BDA"), 0 },
+	{ L(""), 0 },
+	{ L("DATA"), 0 },
+	{ L("NOOP BDAT 6"), 0 },
+	{ L("XBDAT 6"), 0 },
+};
+
+ParameterizedTestParameters(smtp_bdat, is_bdat)
+{
+	return cr_make_param_array(struct isbdat_case, isbdat_cases,
+	    sizeof(isbdat_cases) / sizeof(isbdat_cases[0]));
+}
+
+ParameterizedTest(struct isbdat_case *c, smtp_bdat, is_bdat)
+{
+	cr_expect_eq(smtp_parse_is_bdat(c->line, c->len), c->is, "\"%s\"",
+	    c->line);
+}
