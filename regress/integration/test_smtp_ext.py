@@ -2,14 +2,14 @@
 concurrent idle sessions while a normal one still gets its mail through,
 with the engine's memory per idle session measured; the per-client
 session limit and the messages-per-session limit; CHUNKING with BDAT
-(RFC 3030), pipelined chunks included."""
+(RFC 3030): chunks stored byte-exact, pipelined, under TLS, refused
+chunks read whole, bad BDAT lines ending the session."""
 
+import base64
 import resource
 import socket
 import sys
 import time
-
-import base64
 
 import suite
 from suite import SuiteTest, SMTPLine, make_message, bdat_bytes, starttls
