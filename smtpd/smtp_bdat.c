@@ -74,6 +74,19 @@ smtp_bdat_cmd(struct smtp_session *s, const char *arg)
 		smtp_bdat_read(s);
 }
 
+/*
+ * RFC 3030 2: the chunk follows its BDAT line at once.  A BDAT line
+ * refused before its size was read (too long, a NUL, a bare LF or CR,
+ * bad syntax) leaves the chunk's end unknown, as in smtp_bdat_cmd():
+ * reading on would take the chunk's octets for commands.
+ */
+void
+smtp_bdat_line_refused(struct smtp_session *s, const char *line, size_t len)
+{
+	if (smtp_parse_is_bdat(line, len))
+		smtp_session_close(s, "bad-bdat");
+}
+
 void
 smtp_bdat_start(struct smtp_session *s)
 {

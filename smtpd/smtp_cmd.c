@@ -120,10 +120,13 @@ smtp_dispatch(struct smtp_session *s, const char *line, size_t len,
 	const char		*errstr;
 
 	s->verb[0] = '\0';
-	if (smtp_check_line(s, lflags) == -1)
+	if (smtp_check_line(s, lflags) == -1) {
+		smtp_bdat_line_refused(s, line, len);
 		return;
+	}
 	if (smtp_parse_cmdline(line, len, &cl, &errstr) == -1) {
 		smtp_error(s, "bad-syntax", "500 5.5.2 Syntax error");
+		smtp_bdat_line_refused(s, line, len);
 		return;
 	}
 	if ((c = smtp_cmd_lookup(cl.verb)) == NULL) {

@@ -479,6 +479,19 @@ smtp_parse_bdat(const char *arg, uint64_t *size, int *last,
 	return 0;
 }
 
+int
+smtp_parse_is_bdat(const char *line, size_t len)
+{
+	size_t	 i = 0;
+
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (len - i < 4 || strncasecmp(line + i, "BDAT", 4) != 0)
+		return 0;
+	i += 4;
+	return i == len || !smtp_is_alpha((unsigned char)line[i]);
+}
+
 /* Hands over the line in the buffer; eol: it ended with an LF. */
 static void
 smtp_bdat_emit(struct smtp_bdat_lines *bl, int eol, smtp_bdat_line_cb cb,

@@ -120,6 +120,13 @@ int	smtp_parse_bdat(const char *arg, uint64_t *size, int *last,
 	    const char **errstr);
 
 /*
+ * Whether a command line that was refused before it was parsed (too
+ * long, a NUL, a bare LF or CR, bad syntax) is a BDAT: its verb, after
+ * any blanks, is BDAT in any case, followed by anything but a letter.
+ */
+int	smtp_parse_is_bdat(const char *line, size_t len);
+
+/*
  * BDAT content split into lines as lineio splits DATA (RFC 3030 leaves
  * the content to us): each line is handed over without its line end
  * and with its LINE_F_* flags, so that the rules of DATA (bare LF or

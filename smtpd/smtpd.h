@@ -219,6 +219,12 @@ void	smtp_session_tls_done(struct smtp_session *);
 /* smtp_bdat.c */
 /* BDAT size [LAST] (RFC 3030): in any state, so that the chunk is read. */
 void	smtp_bdat_cmd(struct smtp_session *, const char *arg);
+/*
+ * After a command line was refused unparsed: if it was a BDAT, the end
+ * of its chunk is unknown and the session is closed.
+ */
+void	smtp_bdat_line_refused(struct smtp_session *, const char *line,
+	    size_t len);
 /* The message file came (WAIT_CREATE): reads the chunk into it. */
 void	smtp_bdat_start(struct smtp_session *);
 /* No message file: the chunk is read and dropped, the transaction ends. */

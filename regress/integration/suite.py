@@ -16,6 +16,7 @@ import signal
 import smtplib
 import poplib
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -185,6 +186,12 @@ class SMTPLine:
         self.buf = b""
         self.greeting = self.reply()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
     def local_port(self):
         return self.sock.getsockname()[1]
 
@@ -215,6 +222,17 @@ class SMTPLine:
         self.send(line + b"\r\n")
         return self.reply()
 
+    def ehlo(self, helo=HELO):
+        """EHLO, which must be answered 250; returns the reply's text."""
+        code, text = self.cmd(b"EHLO " + helo.encode())
+        assert code == 250, (code, text)
+        return text
+
+    def bdat(self, chunk, last=False):
+        """One BDAT command with its chunk (RFC 3030); its reply."""
+        self.send(bdat_bytes(chunk, last))
+        return self.reply()
+
     def closed(self, timeout=10):
         """True once the server has closed the connection."""
         self.sock.settimeout(timeout)
@@ -234,6 +252,29 @@ class SMTPLine:
             self.sock.close()
         except OSError:
             pass
+
+
+def client_ctx():
+    """A TLS client context that takes any certificate."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def starttls(c):
+    """STARTTLS on an SMTPLine after EHLO; returns it wrapped."""
+    code, text = c.cmd(b"STARTTLS")
+    assert code == 220, (code, text)
+    assert c.buf == b"", "plaintext after 220: %r" % c.buf
+    c.sock = client_ctx().wrap_socket(c.sock)
+    return c
+
+
+def bdat_bytes(chunk, last=False):
+    """A BDAT command line followed by its chunk, as sent."""
+    return (b"BDAT %d%s\r\n" % (len(chunk), b" LAST" if last else b"")
+            + chunk)
 
 
 def make_message(subject, body_lines, sender="alice@example.test",
@@ -266,7 +307,7 @@ class Suite:
     """One whole suite under a temporary root."""
 
     def __init__(self, name, retry="1s", max_retry="2s", expire="1h",
-                 max_errors=None):
+                 max_errors=None, max_message_bytes=None):
         need_root()
         ensure_users()
         self.name = name
@@ -281,6 +322,7 @@ class Suite:
         self.keep = False
         self.retry, self.max_retry, self.expire = retry, max_retry, expire
         self.max_errors = max_errors
+        self.max_message_bytes = max_message_bytes
         self._layout()
 
     # -- paths
@@ -383,6 +425,8 @@ class Suite:
         ]
         if self.max_errors is not None:
             lines.append("limit errors %d" % self.max_errors)
+        if self.max_message_bytes is not None:
+            lines.append("limit message-size %d" % self.max_message_bytes)
         return "\n".join(lines) + "\n"
 
     def write_config(self, text, path=None):
@@ -627,6 +671,28 @@ class Suite:
                     return data
             return None
         return wait_for(look, timeout, what="mail %r" % marker)
+
+    def delivered_body(self, marker, user="bob", timeout=20):
+        """The message holding marker as it was sent (LF line ends): the
+        delivered file without the lines that smtpd and the delivery
+        agent add."""
+        return split_delivered(self.wait_marked(marker, user, timeout))[3]
+
+    def marked_after_later(self, marker, user="bob"):
+        """The files in user's Maildir holding marker, once a message sent
+        later has arrived.  Only a committed message is delivered, so a
+        refused or discarded one would have been there by then."""
+        later = "later-%d" % time.monotonic_ns()
+        code, text = self.send(make_message(later, ["later"]),
+                               rcpts=("%s@%s" % (user, DOMAIN),))
+        assert code == 250, (code, text)
+        self.wait_marked(later, user)
+        found = []
+        for f in self.mail_files(user):
+            with open(f, "rb") as fh:
+                if marker.encode() in fh.read():
+                    found.append(f)
+        return found
 
     def wait_mail(self, user, count=1, timeout=20):
         return wait_for(

@@ -7,32 +7,15 @@ injection case; failed AUTH throttled per client address."""
 import base64
 import re
 import smtplib
-import ssl
 import subprocess
 import time
 import unittest
 
 import suite
-from suite import SuiteTest, SMTPLine, make_message
+from suite import SuiteTest, SMTPLine, make_message, client_ctx, starttls
 
 HELO = suite.HELO
 PLAIN_ALICE = base64.b64encode(b"\0alice\0" + suite.PASSWORD.encode())
-
-
-def client_ctx():
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
-
-
-def starttls(c):
-    """STARTTLS on an SMTPLine after EHLO; returns it wrapped."""
-    code, text = c.cmd(b"STARTTLS")
-    assert code == 220, (code, text)
-    assert c.buf == b"", "plaintext after 220: %r" % c.buf
-    c.sock = client_ctx().wrap_socket(c.sock)
-    return c
 
 
 def swaks(*args, timeout=60):
