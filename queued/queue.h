@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <event2/event.h>
 
+#include "dsn.h"
 #include "sp_limits.h"
 
 struct config;
@@ -77,6 +78,13 @@ struct envelope {
 	uint32_t	 retries;
 	int64_t		 next_try;
 	char		 last_error[QUEUE_ERROR_MAX_BYTES + 1];
+	/* Since envelope version 2; a version 1 file leaves them 0/"". */
+	int		 smtputf8;	/* RFC 6531: MAIL had SMTPUTF8 */
+	/* RFC 3461, for the bounces, decoded as smtpd received them. */
+	uint32_t	 dsn_ret;	/* enum dsn_ret */
+	char		 dsn_envid[DSN_ENVID_MAX_BYTES + 1];
+	uint32_t	 dsn_notify;	/* DSN_NOTIFY_*; 0: not given */
+	char		 dsn_orcpt[DSN_ORCPT_MAX_BYTES + 1];
 };
 
 /* queue_envelope.c: no I/O. */
@@ -121,6 +129,8 @@ struct bounce_info {
 	const char	*to;		/* the failed message's sender */
 	const char	*rcpt;
 	const char	*orig_rcpt;
+	const char	*envid;		/* RFC 3461 ENVID, or "" */
+	const char	*orcpt;		/* RFC 3461 ORCPT, or "" */
 	const char	*error;
 	int		 expired;
 	int64_t		 arrival;

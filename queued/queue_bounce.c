@@ -2,7 +2,9 @@
  * The text of a bounce: an RFC 3464 delivery status notification, a
  * multipart/report (RFC 6522) with a human-readable part, a
  * message/delivery-status part and the failed message's headers as
- * text/rfc822-headers.  Pure functions, no I/O: unit-tested
+ * text/rfc822-headers.  The headers are all a bounce returns, whatever
+ * RET= asked (RFC 3461 4.3): RET=HDRS is what it does anyway, and
+ * XXX RET=FULL is not honoured yet.  Pure functions, no I/O: unit-tested
  * (regress/unit/test_bounce.c).  Written with LF line ends, as every
  * message in the spool.
  */
@@ -185,9 +187,15 @@ queue_bounce_dsn(struct bbuf *b, const struct bounce_info *bi,
 	queue_bounce_status(bi->error, bi->expired, status, sizeof(status));
 	bb_printf(b, "--%s\n", boundary);
 	bb_printf(b, "Content-Type: message/delivery-status\n\n");
+	/* RFC 3464 2.2.1, RFC 3461 6.3: the ENVID the sender gave. */
+	if (bi->envid != NULL && bi->envid[0] != '\0')
+		bb_printf(b, "Original-Envelope-Id: %s\n", bi->envid);
 	bb_printf(b, "Reporting-MTA: dns; %s\n", bi->hostname);
 	bb_printf(b, "Arrival-Date: %s\n\n", arrival);
-	if (strcmp(bi->orig_rcpt, bi->rcpt) != 0)
+	/* RFC 3464 2.3.1: the ORCPT when given, else what RCPT said. */
+	if (bi->orcpt != NULL && bi->orcpt[0] != '\0')
+		bb_printf(b, "Original-Recipient: %s\n", bi->orcpt);
+	else if (strcmp(bi->orig_rcpt, bi->rcpt) != 0)
 		bb_printf(b, "Original-Recipient: rfc822; %s\n",
 		    bi->orig_rcpt);
 	bb_printf(b, "Final-Recipient: rfc822; %s\n", bi->rcpt);

@@ -155,6 +155,8 @@ queue_bounce_envelope(const struct envelope *e, int64_t now,
 	(void)strlcpy(tmpl->orig_rcpt, e->sender, sizeof(tmpl->orig_rcpt));
 	(void)strlcpy(tmpl->helo, qm.conf->hostname, sizeof(tmpl->helo));
 	(void)strlcpy(tmpl->client, "local", sizeof(tmpl->client));
+	/* The sender's address may be UTF-8: a relay must know it. */
+	tmpl->smtputf8 = e->smtputf8;
 	tmpl->created = tmpl->next_try = now;
 }
 
@@ -178,6 +180,8 @@ queue_bounce_send(const struct envelope *e, const char *error, int expired)
 	bi.to = e->sender;
 	bi.rcpt = e->rcpt;
 	bi.orig_rcpt = e->orig_rcpt;
+	bi.envid = e->dsn_envid;
+	bi.orcpt = e->dsn_orcpt;
 	bi.error = error;
 	bi.expired = expired;
 	bi.arrival = e->created;
@@ -217,6 +221,9 @@ queue_fail_perm(struct qenv *q, struct envelope *e, const char *error,
 	if (e->sender[0] == '\0')
 		log_info("%s queue bounce-dropped reason=null-sender",
 		    e->evpid);
+	/* RFC 3461 4.1: NEVER, or a list without FAILURE: no bounce. */
+	else if (e->dsn_notify != 0 && !(e->dsn_notify & DSN_NOTIFY_FAILURE))
+		log_info("%s queue bounce-dropped reason=notify", e->evpid);
 	else if (queue_bounce_send(e, clean, expired) == -1) {
 		log_warnx("%s queue bounce-failed retry=+%us", e->evpid,
 		    qm.conf->retry_min_secs);
