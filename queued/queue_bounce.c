@@ -182,7 +182,8 @@ static void
 queue_bounce_dsn(struct bbuf *b, const struct bounce_info *bi,
     const char *boundary, const char *arrival, const char *date)
 {
-	char	 status[16];
+	char		 status[16];
+	const char	*semi;
 
 	queue_bounce_status(bi->error, bi->expired, status, sizeof(status));
 	bb_printf(b, "--%s\n", boundary);
@@ -193,8 +194,9 @@ queue_bounce_dsn(struct bbuf *b, const struct bounce_info *bi,
 	bb_printf(b, "Reporting-MTA: dns; %s\n", bi->hostname);
 	bb_printf(b, "Arrival-Date: %s\n\n", arrival);
 	/* RFC 3464 2.3.1: the ORCPT when given, else what RCPT said. */
-	if (bi->orcpt != NULL && bi->orcpt[0] != '\0')
-		bb_printf(b, "Original-Recipient: %s\n", bi->orcpt);
+	if (bi->orcpt != NULL && (semi = strchr(bi->orcpt, ';')) != NULL)
+		bb_printf(b, "Original-Recipient: %.*s; %s\n",
+		    (int)(semi - bi->orcpt), bi->orcpt, semi + 1);
 	else if (strcmp(bi->orig_rcpt, bi->rcpt) != 0)
 		bb_printf(b, "Original-Recipient: rfc822; %s\n",
 		    bi->orig_rcpt);
