@@ -173,44 +173,66 @@ Test(dsn, ret)
 	cr_expect_null(dsn_ret_name(3));
 }
 
+/* ORCPT or ENVID: what the parser is given, what it makes of it. */
+enum value_kind {
+	V_ORCPT,
+	V_ENVID,
+};
+
 struct value_case {
-	char	in[IN_MAX];
-	int	ok;
-	char	out[OUT_MAX];
+	enum value_kind	kind;
+	char		in[IN_MAX];
+	int		ok;
+	char		out[OUT_MAX];
 };
 
-static struct value_case orcpt_cases[] = {
-	{ "rfc822;bob@example.org", 1, "rfc822;bob@example.org" },
-	{ "RFC822;b+2Bbob@example.org", 1, "RFC822;b+bob@example.org" },
-	{ "rfc822;+22odd+20one+22@example.org", 1,
+static struct value_case value_cases[] = {
+	{ V_ORCPT, "rfc822;bob@example.org", 1, "rfc822;bob@example.org" },
+	{ V_ORCPT, "RFC822;b+2Bbob@example.org", 1,
+	    "RFC822;b+bob@example.org" },
+	{ V_ORCPT, "rfc822;+22odd+20one+22@example.org", 1,
 	    "rfc822;\"odd one\"@example.org" },
-	{ "x-local;anything", 1, "x-local;anything" },
-	{ "utf-8;j\\x{00F6}rg@example.org", 1,
+	{ V_ORCPT, "x-local;anything", 1, "x-local;anything" },
+	{ V_ORCPT, "utf-8;j\\x{00F6}rg@example.org", 1,
 	    "utf-8;j\\x{00F6}rg@example.org" },
-	{ "rfc822;", 0, "" },
-	{ ";bob@example.org", 0, "" },
-	{ "bob@example.org", 0, "" },
-	{ "rfc 822;bob@example.org", 0, "" },
-	{ "rfc822;bob+4@example.org", 0, "" },
-	{ "rfc822;bob+ZZ@example.org", 0, "" },
-	{ "rfc822;bob+09@example.org", 0, "" },
-	{ "rfc822;j+C3+B6rg@example.org", 0, "" },
-	{ "rfc822;bob@exa mple.org", 0, "" },
+	{ V_ORCPT, "rfc822;", 0, "" },
+	{ V_ORCPT, ";bob@example.org", 0, "" },
+	{ V_ORCPT, "bob@example.org", 0, "" },
+	{ V_ORCPT, "rfc 822;bob@example.org", 0, "" },
+	{ V_ORCPT, "rfc822;bob+4@example.org", 0, "" },
+	{ V_ORCPT, "rfc822;bob+ZZ@example.org", 0, "" },
+	{ V_ORCPT, "rfc822;bob+09@example.org", 0, "" },
+	{ V_ORCPT, "rfc822;j+C3+B6rg@example.org", 0, "" },
+	{ V_ORCPT, "rfc822;bob@exa mple.org", 0, "" },
+	{ V_ENVID, "QQ314159", 1, "QQ314159" },
+	{ V_ENVID, "a+2Bb+3Dc", 1, "a+b=c" },
+	{ V_ENVID, "<id@example.org>", 1, "<id@example.org>" },
+	{ V_ENVID, "", 0, "" },
+	{ V_ENVID, "+4", 0, "" },
+	{ V_ENVID, "+ZZ", 0, "" },
+	{ V_ENVID, "a+20b", 0, "" },
+	{ V_ENVID, "a+0Ab", 0, "" },
+	{ V_ENVID, "a+C3+B6", 0, "" },
+	{ V_ENVID, "a=b", 0, "" },
 };
 
-ParameterizedTestParameters(dsn, orcpt)
+ParameterizedTestParameters(dsn, value)
 {
-	return cr_make_param_array(struct value_case, orcpt_cases,
-	    sizeof(orcpt_cases) / sizeof(orcpt_cases[0]));
+	return cr_make_param_array(struct value_case, value_cases,
+	    sizeof(value_cases) / sizeof(value_cases[0]));
 }
 
-ParameterizedTest(struct value_case *c, dsn, orcpt)
+ParameterizedTest(struct value_case *c, dsn, value)
 {
 	char		 out[DSN_ORCPT_MAX_BYTES + 1];
 	const char	*errstr = NULL;
 	int		 r;
 
-	r = dsn_orcpt_parse(c->in, out, sizeof(out), &errstr);
+	if (c->kind == V_ORCPT)
+		r = dsn_orcpt_parse(c->in, out, sizeof(out), &errstr);
+	else
+		r = dsn_envid_parse(c->in, out, DSN_ENVID_MAX_BYTES + 1,
+		    &errstr);
 	cr_assert_eq(r, c->ok ? 0 : -1, "\"%s\": %d (%s)", c->in, r,
 	    errstr ? errstr : "");
 	if (!c->ok) {
@@ -218,43 +240,8 @@ ParameterizedTest(struct value_case *c, dsn, orcpt)
 		return;
 	}
 	cr_expect_str_eq(out, c->out);
-	cr_expect(dsn_orcpt_valid(out));
-}
-
-static struct value_case envid_cases[] = {
-	{ "QQ314159", 1, "QQ314159" },
-	{ "a+2Bb+3Dc", 1, "a+b=c" },
-	{ "<id@example.org>", 1, "<id@example.org>" },
-	{ "", 0, "" },
-	{ "+4", 0, "" },
-	{ "+ZZ", 0, "" },
-	{ "a+20b", 0, "" },
-	{ "a+0Ab", 0, "" },
-	{ "a+C3+B6", 0, "" },
-	{ "a=b", 0, "" },
-};
-
-ParameterizedTestParameters(dsn, envid)
-{
-	return cr_make_param_array(struct value_case, envid_cases,
-	    sizeof(envid_cases) / sizeof(envid_cases[0]));
-}
-
-ParameterizedTest(struct value_case *c, dsn, envid)
-{
-	char		 out[DSN_ENVID_MAX_BYTES + 1];
-	const char	*errstr = NULL;
-	int		 r;
-
-	r = dsn_envid_parse(c->in, out, sizeof(out), &errstr);
-	cr_assert_eq(r, c->ok ? 0 : -1, "\"%s\": %d (%s)", c->in, r,
-	    errstr ? errstr : "");
-	if (!c->ok) {
-		cr_expect_not_null(errstr);
-		return;
-	}
-	cr_expect_str_eq(out, c->out);
-	cr_expect(dsn_envid_valid(out));
+	cr_expect(c->kind == V_ORCPT ? dsn_orcpt_valid(out) :
+	    dsn_envid_valid(out));
 }
 
 /* RFC 3461 4.4 and 4.2: 100 and 500 characters, as sent. */
