@@ -63,15 +63,6 @@ class TestSmtpDsn(SuiteTest):
         finally:
             c.close()
 
-    def bob_tmp(self):
-        uid, gid = suite.user_ids("sp_bob")
-        base = os.path.join(self.s.home("bob"), "Maildir")
-        for d in (base, base + "/tmp", base + "/new", base + "/cur"):
-            os.makedirs(d, exist_ok=True)
-            os.chown(d, uid, gid)
-            os.chmod(d, 0o700)
-        return base + "/tmp"
-
     def queued_envelopes(self, msgid, count):
         """{rcpt: fields} of msgid's envelopes once each has failed."""
         d = os.path.join(self.s.spool, "queue", msgid)
@@ -109,7 +100,7 @@ class TestSmtpDsn(SuiteTest):
     # -- what the spool keeps
 
     def test_spool_keeps_dsn_and_smtputf8(self):
-        tmp = self.bob_tmp()
+        tmp = self.s.make_maildir("bob")
         os.chmod(tmp, 0o500)           # bob cannot write: temporary failure
         try:
             dsn_id = self.transaction(
@@ -220,7 +211,7 @@ class TestSmtpDsn(SuiteTest):
     def test_bounce_honours_notify(self):
         # A message that says it was delivered to bob already is a loop:
         # a permanent failure (5.4.6), which bounces to the sender.
-        self.bob_tmp()
+        self.s.make_maildir("bob")
         loop = (b"Delivered-To: bob@example.test\r\n"
                 + make_message("dsn loop never", ["x"]))
         never = self.transaction(
