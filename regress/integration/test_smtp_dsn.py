@@ -7,6 +7,7 @@ bad values are 501 5.5.4, unknown parameters 555; a permanent failure
 bounces with the ENVID and ORCPT, and not at all under NOTIFY=NEVER."""
 
 import os
+import pwd
 import time
 
 import suite
@@ -236,3 +237,38 @@ class TestSmtpDsn(SuiteTest):
                 self.assertNotIn(b"dsn loop never", fh.read())
         self.assertNotIn(never, self.s.spool_entries("queue"))
         self.assertTrue(failure)
+
+    # -- recovery
+
+    def test_version1_envelope_recovered(self):
+        """An envelope written before version 2 (no smtputf8, ret, envid,
+        notify, orcpt) is loaded at start and delivered: an upgrade
+        loses no mail."""
+        s = self.s
+        s.make_maildir("bob")
+        s.stop_daemon("queued")
+        msgid = "%016x" % (time.monotonic_ns() & (2 ** 64 - 1))
+        now = int(time.time())
+        d = os.path.join(s.spool, "queue", msgid)
+        env = ("version=1\nevpid=%s.1\nmsgid=%s\nparent=\n"
+               "sender=alice@example.test\nrcpt=bob@example.test\n"
+               "orig-rcpt=bob@example.test\nmailbox=\nremote=0\n"
+               "helo=%s\nclient=[127.0.0.1]:1\ncreated=%d\nretries=0\n"
+               "next-try=%d\nlast-error=\n"
+               % (msgid, msgid, suite.HELO, now, now))
+        msg = make_message("version one envelope", ["v1"]).replace(
+            b"\r\n", b"\n")
+        pw = pwd.getpwnam(suite.DAEMON_USERS["queue"])
+        os.mkdir(d, 0o700)
+        for name, data in (("message", msg),
+                           (msgid + ".1", env.encode())):
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(data)
+            os.chmod(os.path.join(d, name), 0o600)
+            os.chown(os.path.join(d, name), pw.pw_uid, pw.pw_gid)
+        os.chown(d, pw.pw_uid, pw.pw_gid)
+        s.start_daemon("queued")
+        s.wait_marked("version one envelope")
+        self.assertNotIn(msgid, s.spool_entries("corrupt"))
+        wait_for(lambda: msgid not in s.spool_entries("queue"), 10,
+                 what="%s to leave the queue" % msgid)
