@@ -398,10 +398,15 @@ static void
 smtp_cmd_rcpt_log(struct smtp_session *s, const char *result)
 {
 	char	 vis[SMTP_PATH_MAX_BYTES * 4];
+	char	 notify[DSN_NOTIFY_MAX_BYTES];
 
-	log_info("%08x smtp rcpt to=<%s> notify=%u orcpt=%s result=%s",
+	if (s->rcpt_pending.notify == 0 ||
+	    dsn_notify_format(s->rcpt_pending.notify, notify,
+	    sizeof(notify)) == -1)
+		(void)strlcpy(notify, "-", sizeof(notify));
+	log_info("%08x smtp rcpt to=<%s> notify=%s orcpt=%s result=%s",
 	    s->id, log_vis(vis, sizeof(vis), s->rcpt_pending.addr,
-	    strlen(s->rcpt_pending.addr)), s->rcpt_pending.notify,
+	    strlen(s->rcpt_pending.addr)), notify,
 	    s->rcpt_pending.orcpt[0] != '\0' ? "given" : "-", result);
 }
 
