@@ -146,6 +146,35 @@ class TestSmtpDsn(SuiteTest):
         self.assertIn(b"with UTF8SMTP id", received)
         self.s.sallyctl("remove", dsn_id)
 
+    def test_alias_targets_keep_dsn(self):
+        """An alias's targets are new envelopes: each keeps the NOTIFY
+        and ORCPT of the recipient that named the alias."""
+        tmp = self.s.make_maildir("bob")
+        self.s.make_maildir("alice")
+        os.chmod(tmp, 0o500)
+        try:
+            msgid = self.transaction(
+                b"MAIL FROM:<alice@example.test> ENVID=team1",
+                [b"RCPT TO:<team@example.test> NOTIFY=DELAY "
+                 b"ORCPT=rfc822;Team@example.test"],
+                make_message("dsn alias", ["team"]))
+            self.s.wait_marked("dsn alias", user="alice")
+            d = os.path.join(self.s.spool, "queue", msgid)
+
+            def bobs():
+                for n in os.listdir(d):
+                    if n.startswith(msgid):
+                        e = envelope_fields(os.path.join(d, n))
+                        if e["mailbox"] == "bob" and e["retries"] != "0":
+                            return e
+                return None
+            e = wait_for(bobs, 20, what="bob's envelope of %s" % msgid)
+            self.assertEqual((e["notify"], e["orcpt"], e["envid"]),
+                             ("DELAY", "rfc822;Team@example.test", "team1"))
+        finally:
+            os.chmod(tmp, 0o700)
+        self.s.sallyctl("remove", msgid)
+
     # -- refusals
 
     def test_8bit_paths_need_smtputf8(self):
