@@ -187,14 +187,15 @@ dsn_orcpt_parse(const char *s, char *dst, size_t dstlen,
     const char **errstr)
 {
 	const char	*semi;
-	size_t		 tlen;
+	size_t		 tlen = 0;
 
 	if (strlen(s) > DSN_ORCPT_MAX_BYTES) {
 		*errstr = "ORCPT too long";
 		return -1;
 	}
-	if ((semi = strchr(s, ';')) == NULL ||
-	    !dsn_addr_type(s, tlen = (size_t)(semi - s)) || tlen + 1 >= dstlen) {
+	if ((semi = strchr(s, ';')) != NULL)
+		tlen = (size_t)(semi - s);
+	if (semi == NULL || !dsn_addr_type(s, tlen) || tlen + 1 >= dstlen) {
 		*errstr = "bad ORCPT address type";
 		return -1;
 	}

@@ -29,7 +29,7 @@ enum efield_type {
 	EF_U32,
 	EF_TIME,		/* seconds since the epoch */
 	EF_BOOL,
-	EF_NOTIFY,		/* DSN_NOTIFY_* as dsn_notify_parse reads it */
+	EF_NOTIFY,		/* DSN_NOTIFY_*, as dsn_notify_parse reads */
 	EF_RET,			/* enum dsn_ret: "", FULL or HDRS */
 };
 
@@ -38,7 +38,7 @@ struct efield {
 	enum efield_type	 type;
 	size_t			 off;
 	size_t			 size;	/* of the string field */
-	unsigned int		 since;	/* the first version that has it */
+	unsigned int		 since;	/* the first version with it */
 };
 
 #define EF(k, t, f)	{ k, t, offsetof(struct envelope, f), \

@@ -28,7 +28,7 @@ struct smtp_param_ctx {
 struct smtp_param_def {
 	const char	*keyword;
 	int		 verbs;		/* P_MAIL, P_RCPT */
-	int		 has_value;	/* 1: "=value" required; 0: none */
+	int		 has_value;	/* 1: "=value" needed; 0: none */
 	int		(*handler)(struct smtp_param_ctx *, const char *val,
 			    const char **errstr);
 };

@@ -3,7 +3,8 @@
  * all of it is unit-tested (regress/unit/test_smtp_parse.c): command
  * lines, the HELO/EHLO argument, MAIL and RCPT with their paths and
  * parameters (RFC 5321 4.1.2, RFC 1869, RFC 1870, RFC 6152, RFC 3461,
- * RFC 6531; smtp_param.c), and the rules for the lines of message data (RFC 5321 4.1.1.4, 4.5.2).
+ * RFC 6531; smtp_param.c), and the rules for the lines of message data
+ * (RFC 5321 4.1.1.4, 4.5.2).
  */
 #ifndef SMTPD_SMTP_PARSE_H
 #define SMTPD_SMTP_PARSE_H
@@ -57,7 +58,7 @@ struct smtp_mail_args {
 	uint64_t		 size;		/* SIZE=, RFC 1870 */
 	enum smtp_body		 body;
 	int			 smtputf8;	/* RFC 6531 3.4 */
-	enum dsn_ret		 ret;		/* RET=, RFC 3461 4.3 */
+	enum dsn_ret		 ret;		/* RET=: RFC 3461 4.3 */
 	/* ENVID=, RFC 3461 4.4, xtext decoded; "" when not given. */
 	char			 envid[DSN_ENVID_MAX_BYTES + 1];
 };
