@@ -46,7 +46,10 @@ struct ipc_msg;
 #define QUEUE_CLIENT_MAX_BYTES		256
 /* Past this size over the configured maximum a message is refused. */
 #define QUEUE_HEADER_SLACK_BYTES	(64 * 1024)
-/* Original headers quoted in a bounce (RFC 3464 text/rfc822-headers). */
+/*
+ * Original headers quoted in a bounce (RFC 3464 text/rfc822-headers),
+ * or under RET=FULL the whole message when it is no larger.
+ */
 #define QUEUE_BOUNCE_HEADERS_MAX_BYTES	(32 * 1024)
 #define QUEUE_BOUNCE_MAX_BYTES		(QUEUE_BOUNCE_HEADERS_MAX_BYTES + \
 					    8192)
@@ -137,6 +140,7 @@ struct bounce_info {
 	int64_t		 now;
 	const char	*headers;	/* the failed message's headers */
 	size_t		 headerslen;
+	int		 full;		/* headers is the whole message */
 };
 /* The bounce's whole text (LF line ends).  Its length, or -1. */
 int	queue_bounce_build(const struct bounce_info *, char *buf,

@@ -2,9 +2,9 @@
  * The text of a bounce: an RFC 3464 delivery status notification, a
  * multipart/report (RFC 6522) with a human-readable part, a
  * message/delivery-status part and the failed message's headers as
- * text/rfc822-headers.  The headers are all a bounce returns, whatever
- * RET= asked (RFC 3461 4.3): RET=HDRS is what it does anyway, and
- * XXX RET=FULL is not honoured yet.  Pure functions, no I/O: unit-tested
+ * text/rfc822-headers, or the whole message as message/rfc822 when
+ * RET=FULL asked for it (RFC 3461 4.3) and it was small enough (see
+ * queue_deliver.c).  Pure functions, no I/O: unit-tested
  * (regress/unit/test_bounce.c).  Written with LF line ends, as every
  * message in the spool.
  */
@@ -227,7 +227,8 @@ queue_bounce_build(const struct bounce_info *bi, char *buf, size_t buflen)
 	queue_bounce_text(&b, bi, boundary);
 	queue_bounce_dsn(&b, bi, boundary, arrival, date);
 	bb_printf(&b, "--%s\n", boundary);
-	bb_printf(&b, "Content-Type: text/rfc822-headers\n\n");
+	bb_printf(&b, "Content-Type: %s\n\n", bi->full ? "message/rfc822" :
+	    "text/rfc822-headers");
 	bb_write(&b, bi->headers, bi->headerslen);
 	if (bi->headerslen > 0 && bi->headers[bi->headerslen - 1] != '\n')
 		bb_printf(&b, "\n");

@@ -121,14 +121,19 @@ queue_fail_temp(struct qenv *q, struct envelope *e, const char *error)
 /*
  * Reads the start of the failed message: its header block.  A message
  * that cannot be read gives none: the sender still hears of the failure.
+ * Under RET=FULL (RFC 3461 4.3) a message that fits len is returned
+ * whole, with *full set; a larger one only by its headers, as Postfix
+ * does past its bounce_size_limit.
  */
 static size_t
-queue_bounce_read_headers(const struct envelope *e, char *buf, size_t len)
+queue_bounce_read_headers(const struct envelope *e, char *buf, size_t len,
+    int *full)
 {
-	ssize_t	 n;
+	ssize_t	 n = -1;
 	size_t	 off = 0;
 	int	 fd;
 
+	*full = 0;
 	if ((fd = queue_store_open_message(e->msgid)) == -1) {
 		log_warn("%s queue bounce-without-headers", e->evpid);
 		return 0;
@@ -142,6 +147,10 @@ queue_bounce_read_headers(const struct envelope *e, char *buf, size_t len)
 		off += (size_t)n;
 	}
 	(void)close(fd);
+	if (e->dsn_ret == DSN_RET_FULL && n == 0) {
+		*full = 1;
+		return off;
+	}
 	return queue_bounce_headers(buf, off, len);
 }
 
@@ -188,7 +197,7 @@ queue_bounce_send(const struct envelope *e, const char *error, int expired)
 	bi.now = time(NULL);
 	bi.headers = hdrs;
 	bi.headerslen = queue_bounce_read_headers(e, hdrs,
-	    QUEUE_BOUNCE_HEADERS_MAX_BYTES);
+	    QUEUE_BOUNCE_HEADERS_MAX_BYTES, &bi.full);
 	queue_bounce_envelope(e, bi.now, &tmpl);
 	if ((len = queue_bounce_build(&bi, text, QUEUE_BOUNCE_MAX_BYTES)) == -1)
 		(void)queue_store_purge(qm.incoming_fd, msgid);

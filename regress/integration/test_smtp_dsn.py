@@ -253,11 +253,21 @@ class TestSmtpDsn(SuiteTest):
             b"MAIL FROM:<alice@example.test> ENVID=ENV+2B1 RET=HDRS",
             [b"RCPT TO:<bob@example.test> NOTIFY=FAILURE "
              b"ORCPT=rfc822;Bob@Example.test"], loop)
+        loop = (b"Delivered-To: bob@example.test\r\n"
+                + make_message("dsn loop full", ["full-body-marker"]))
+        self.transaction(b"MAIL FROM:<alice@example.test> RET=FULL",
+                         [b"RCPT TO:<bob@example.test>"], loop)
         bounce = self.s.wait_marked("dsn loop failure", user="alice")
         self.assertIn(b"Original-Envelope-Id: ENV+1\n", bounce)
         self.assertIn(b"Original-Recipient: rfc822; Bob@Example.test\n",
                       bounce)
         self.assertIn(b"Status: 5.4.6\n", bounce)
+        # RET=HDRS: the headers only; RET=FULL: the whole message.
+        self.assertIn(b"Content-Type: text/rfc822-headers\n", bounce)
+        self.assertNotIn(b"message/rfc822", bounce)
+        full = self.s.wait_marked("full-body-marker", user="alice")
+        self.assertIn(b"Content-Type: message/rfc822\n", full)
+        self.assertIn(b"Subject: dsn loop full\n", full)
         wait_for(lambda: "%s.1 queue bounce-dropped reason=notify" % never
                  in self.s.log("queued"), 20,
                  what="the NOTIFY=NEVER bounce to be dropped")

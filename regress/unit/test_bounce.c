@@ -212,3 +212,21 @@ Test(bounce, build_dsn_fields)
 	cr_assert_not_null(strstr(buf,
 	    "Original-Recipient: rfc822; team@example.org\n"));
 }
+
+/* RFC 3461 4.3, RFC 6522: RET=FULL returns the message as message/rfc822. */
+Test(bounce, build_full)
+{
+	static const char	 msg[] = "Subject: hello\n\nthe body\n";
+	struct bounce_info	 bi;
+	char			 buf[QUEUE_BOUNCE_MAX_BYTES];
+
+	info(&bi);
+	bi.headers = msg;
+	bi.headerslen = strlen(msg);
+	bi.full = 1;
+	cr_assert_gt(queue_bounce_build(&bi, buf, sizeof(buf)), 0);
+	cr_assert_not_null(strstr(buf, "Content-Type: message/rfc822\n\n"
+	    "Subject: hello\n\nthe body\n\n--=_sallyport_0123456789abcdef_=--"
+	    "\n"));
+	cr_assert_null(strstr(buf, "text/rfc822-headers"));
+}
