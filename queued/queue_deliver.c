@@ -121,7 +121,7 @@ queue_fail_temp(struct qenv *q, struct envelope *e, const char *error)
 /*
  * Reads the start of the failed message: its header block.  A message
  * that cannot be read gives none: the sender still hears of the failure.
- * Under RET=FULL (RFC 3461 4.3) a message that fits len is returned
+ * Under RET=FULL (RFC 3461 4.3) a message smaller than len is returned
  * whole, with *full set; a larger one only by its headers, as Postfix
  * does past its bounce_size_limit.
  */
