@@ -11,7 +11,7 @@
 #ifndef SALLYPORT_PROTO_H
 #define SALLYPORT_PROTO_H
 
-#define PROTO_VERSION	4
+#define PROTO_VERSION	5
 
 /* Who is speaking; sent in MSG_HELLO and checked by the listener. */
 enum proc_role {
@@ -99,9 +99,12 @@ enum msg_type {
 	 * Reply MESSAGE_CREATED: u32 result, str msgid; fd (the message
 	 *   file, open for writing) when result is RESULT_OK.
 	 * MESSAGE_COMMIT: str msgid, str sender ("" for <>), str helo,
-	 *   str client, u32 nrcpt, nrcpt times str rcpt.  The engine has
-	 *   written the whole message, Received header included, with LF
-	 *   line ends, and closed its descriptor.
+	 *   str client, u32 flags (COMMIT_F_*), u32 ret (enum dsn_ret),
+	 *   str envid (RFC 3461 ENVID decoded, "" when none), u32 nrcpt,
+	 *   nrcpt times { str rcpt, u32 notify (DSN_NOTIFY_*, 0 when not
+	 *   given), str orcpt ("addr-type;address" decoded, or "") }.  The
+	 *   engine has written the whole message, Received header
+	 *   included, with LF line ends, and closed its descriptor.
 	 * Reply MESSAGE_COMMITTED: u32 result, str msgid, str error.
 	 *   RESULT_OK only once the message and its envelopes are on disk
 	 *   and fsynced.
@@ -180,6 +183,10 @@ enum msg_type {
 
 /* Flags of MSG_AUTH_PASSWORD_CHECK. */
 #define AUTH_F_TOKEN		0x01
+
+/* Flags of MSG_SMTP_MESSAGE_COMMIT. */
+#define COMMIT_F_SMTPUTF8	0x01	/* RFC 6531: MAIL had SMTPUTF8 */
+#define COMMIT_F_ALL		0x01
 
 enum rcpt_status {
 	RCPT_LOCAL = 0,		/* a local user or an alias: accept */

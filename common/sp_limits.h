@@ -17,6 +17,10 @@
 #define SMTP_DOMAIN_MAX_BYTES		255
 /* RFC 5321 4.5.3.1.3: a path, angle brackets included. */
 #define SMTP_PATH_MAX_BYTES		256
+/* RFC 3461 4.4: the ENVID parameter's value, as sent (xtext). */
+#define DSN_ENVID_MAX_BYTES		100
+/* RFC 3461 4.2: the ORCPT parameter's value, as sent (addr-type;xtext). */
+#define DSN_ORCPT_MAX_BYTES		500
 /* RFC 5321 4.5.3.1.8: at least 100 recipients must be accepted. */
 #define SMTP_RCPT_MAX			100
 /* RFC 5321 6.3: more Received headers than this is a loop. */

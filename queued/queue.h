@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <event2/event.h>
 
+#include "dsn.h"
 #include "sp_limits.h"
 
 struct config;
@@ -45,7 +46,10 @@ struct ipc_msg;
 #define QUEUE_CLIENT_MAX_BYTES		256
 /* Past this size over the configured maximum a message is refused. */
 #define QUEUE_HEADER_SLACK_BYTES	(64 * 1024)
-/* Original headers quoted in a bounce (RFC 3464 text/rfc822-headers). */
+/*
+ * Original headers quoted in a bounce (RFC 3464 text/rfc822-headers),
+ * or under RET=FULL the whole message when it is no larger.
+ */
 #define QUEUE_BOUNCE_HEADERS_MAX_BYTES	(32 * 1024)
 #define QUEUE_BOUNCE_MAX_BYTES		(QUEUE_BOUNCE_HEADERS_MAX_BYTES + \
 					    8192)
@@ -77,6 +81,13 @@ struct envelope {
 	uint32_t	 retries;
 	int64_t		 next_try;
 	char		 last_error[QUEUE_ERROR_MAX_BYTES + 1];
+	/* Since envelope version 2; a version 1 file leaves them 0/"". */
+	int		 smtputf8;	/* RFC 6531: MAIL had SMTPUTF8 */
+	/* RFC 3461, for the bounces, decoded as smtpd received them. */
+	uint32_t	 dsn_ret;	/* enum dsn_ret */
+	char		 dsn_envid[DSN_ENVID_MAX_BYTES + 1];
+	uint32_t	 dsn_notify;	/* DSN_NOTIFY_*; 0: not given */
+	char		 dsn_orcpt[DSN_ORCPT_MAX_BYTES + 1];
 };
 
 /* queue_envelope.c: no I/O. */
@@ -121,12 +132,15 @@ struct bounce_info {
 	const char	*to;		/* the failed message's sender */
 	const char	*rcpt;
 	const char	*orig_rcpt;
+	const char	*envid;		/* RFC 3461 ENVID, or "" */
+	const char	*orcpt;		/* RFC 3461 ORCPT, or "" */
 	const char	*error;
 	int		 expired;
 	int64_t		 arrival;
 	int64_t		 now;
 	const char	*headers;	/* the failed message's headers */
 	size_t		 headerslen;
+	int		 full;		/* headers is the whole message */
 };
 /* The bounce's whole text (LF line ends).  Its length, or -1. */
 int	queue_bounce_build(const struct bounce_info *, char *buf,

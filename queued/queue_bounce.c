@@ -2,7 +2,9 @@
  * The text of a bounce: an RFC 3464 delivery status notification, a
  * multipart/report (RFC 6522) with a human-readable part, a
  * message/delivery-status part and the failed message's headers as
- * text/rfc822-headers.  Pure functions, no I/O: unit-tested
+ * text/rfc822-headers, or the whole message as message/rfc822 when
+ * RET=FULL asked for it (RFC 3461 4.3) and it was small enough (see
+ * queue_deliver.c).  Pure functions, no I/O: unit-tested
  * (regress/unit/test_bounce.c).  Written with LF line ends, as every
  * message in the spool.
  */
@@ -180,14 +182,22 @@ static void
 queue_bounce_dsn(struct bbuf *b, const struct bounce_info *bi,
     const char *boundary, const char *arrival, const char *date)
 {
-	char	 status[16];
+	char		 status[16];
+	const char	*semi;
 
 	queue_bounce_status(bi->error, bi->expired, status, sizeof(status));
 	bb_printf(b, "--%s\n", boundary);
 	bb_printf(b, "Content-Type: message/delivery-status\n\n");
+	/* RFC 3464 2.2.1, RFC 3461 6.3: the ENVID the sender gave. */
+	if (bi->envid != NULL && bi->envid[0] != '\0')
+		bb_printf(b, "Original-Envelope-Id: %s\n", bi->envid);
 	bb_printf(b, "Reporting-MTA: dns; %s\n", bi->hostname);
 	bb_printf(b, "Arrival-Date: %s\n\n", arrival);
-	if (strcmp(bi->orig_rcpt, bi->rcpt) != 0)
+	/* RFC 3464 2.3.1: the ORCPT when given, else what RCPT said. */
+	if (bi->orcpt != NULL && (semi = strchr(bi->orcpt, ';')) != NULL)
+		bb_printf(b, "Original-Recipient: %.*s; %s\n",
+		    (int)(semi - bi->orcpt), bi->orcpt, semi + 1);
+	else if (strcmp(bi->orig_rcpt, bi->rcpt) != 0)
 		bb_printf(b, "Original-Recipient: rfc822; %s\n",
 		    bi->orig_rcpt);
 	bb_printf(b, "Final-Recipient: rfc822; %s\n", bi->rcpt);
@@ -217,7 +227,8 @@ queue_bounce_build(const struct bounce_info *bi, char *buf, size_t buflen)
 	queue_bounce_text(&b, bi, boundary);
 	queue_bounce_dsn(&b, bi, boundary, arrival, date);
 	bb_printf(&b, "--%s\n", boundary);
-	bb_printf(&b, "Content-Type: text/rfc822-headers\n\n");
+	bb_printf(&b, "Content-Type: %s\n\n", bi->full ? "message/rfc822" :
+	    "text/rfc822-headers");
 	bb_write(&b, bi->headers, bi->headerslen);
 	if (bi->headerslen > 0 && bi->headers[bi->headerslen - 1] != '\n')
 		bb_printf(&b, "\n");

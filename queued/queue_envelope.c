@@ -3,10 +3,14 @@
  * Pure functions, no I/O: unit-tested (regress/unit/test_envelope.c).
  *
  * An envelope file is text, one "key=value" per line, LF-ended, the
- * first line "version=1".  Every key appears exactly once, in any order
- * after the version; an unknown key, a repeated or missing one, a value
- * past its field's size or of the wrong form, a control character, or a
- * file over QUEUE_ENVELOPE_MAX_BYTES is an error: the file is corrupt.
+ * first line "version=2" (or "version=1", written before the SMTPUTF8
+ * and DSN fields existed: it is read with those fields empty, so that
+ * mail queued by an older queued is never lost).  Every key of the
+ * file's version appears exactly once, in any order after the version;
+ * an unknown key (a newer one in an older version included), a repeated
+ * or missing one, a value past its field's size or of the wrong form,
+ * a control character, or a file over QUEUE_ENVELOPE_MAX_BYTES is an
+ * error: the file is corrupt.  Files are always written as version 2.
  */
 #include <sys/types.h>
 
@@ -25,6 +29,8 @@ enum efield_type {
 	EF_U32,
 	EF_TIME,		/* seconds since the epoch */
 	EF_BOOL,
+	EF_NOTIFY,		/* DSN_NOTIFY_*, as dsn_notify_parse reads */
+	EF_RET,			/* enum dsn_ret: "", FULL or HDRS */
 };
 
 struct efield {
@@ -32,10 +38,13 @@ struct efield {
 	enum efield_type	 type;
 	size_t			 off;
 	size_t			 size;	/* of the string field */
+	unsigned int		 since;	/* the first version with it */
 };
 
 #define EF(k, t, f)	{ k, t, offsetof(struct envelope, f), \
-			    sizeof(((struct envelope *)0)->f) }
+			    sizeof(((struct envelope *)0)->f), 1 }
+#define EF2(k, t, f)	{ k, t, offsetof(struct envelope, f), \
+			    sizeof(((struct envelope *)0)->f), 2 }
 
 /* The order in which envelope_serialise writes them. */
 static const struct efield efields[] = {
@@ -53,10 +62,16 @@ static const struct efield efields[] = {
 	EF("retries",	 EF_U32,	retries),
 	EF("next-try",	 EF_TIME,	next_try),
 	EF("last-error", EF_STR,	last_error),
+	EF2("smtputf8",	 EF_BOOL,	smtputf8),
+	EF2("ret",	 EF_RET,	dsn_ret),
+	EF2("envid",	 EF_STR,	dsn_envid),
+	EF2("notify",	 EF_NOTIFY,	dsn_notify),
+	EF2("orcpt",	 EF_STR,	dsn_orcpt),
 };
 #define NEFIELDS	(sizeof(efields) / sizeof(efields[0]))
 
-#define ENVELOPE_VERSION_LINE	"version=1"
+#define ENVELOPE_VERSION	2
+#define ENVELOPE_VERSION_KEY	"version="
 
 int
 queue_text_valid(const char *s, size_t max)
@@ -155,16 +170,45 @@ queue_evpid_of(const char *evpid, const char *msgid)
 	    evpid[QUEUE_MSGID_HEX_DIGITS] == '.';
 }
 
+/* The field named key in a file of this version, or NULL. */
 static const struct efield *
-efield_find(const char *key, size_t keylen)
+efield_find(const char *key, size_t keylen, unsigned int version)
 {
 	size_t	 i;
 
 	for (i = 0; i < NEFIELDS; i++)
-		if (strlen(efields[i].key) == keylen &&
+		if (efields[i].since <= version &&
+		    strlen(efields[i].key) == keylen &&
 		    memcmp(efields[i].key, key, keylen) == 0)
 			return &efields[i];
 	return NULL;
+}
+
+/* The DSN fields, stored as numbers, written as words. */
+static int
+efield_set_dsn(const struct efield *f, char *p, const char *v, size_t len,
+    const char **errstr)
+{
+	char		 word[DSN_NOTIFY_MAX_BYTES];
+	enum dsn_ret	 ret;
+	uint32_t	 notify = 0;
+
+	if (len >= sizeof(word))
+		return *errstr = "value too long", -1;
+	memcpy(word, v, len);
+	word[len] = '\0';
+	if (f->type == EF_NOTIFY) {
+		if (len > 0 && dsn_notify_parse(word, &notify, errstr) == -1)
+			return *errstr = "bad notify", -1;
+		*(uint32_t *)(void *)p = notify;
+		return 0;
+	}
+	if (len == 0)
+		ret = DSN_RET_NONE;
+	else if (dsn_ret_parse(word, &ret) == -1)
+		return *errstr = "bad ret", -1;
+	*(uint32_t *)(void *)p = (uint32_t)ret;
+	return 0;
 }
 
 /* Stores one value into its field.  0, or -1 with *errstr. */
@@ -205,6 +249,9 @@ efield_set(const struct efield *f, struct envelope *e, const char *v,
 			return *errstr = "bad boolean", -1;
 		*(int *)(void *)p = v[0] == '1';
 		return 0;
+	case EF_NOTIFY:
+	case EF_RET:
+		return efield_set_dsn(f, p, v, len, errstr);
 	}
 	return *errstr = "bad field", -1;
 }
@@ -225,13 +272,21 @@ envelope_check(const struct envelope *e, const char **errstr)
 		return *errstr = "remote with a mailbox", -1;
 	if (strchr(e->mailbox, '/') != NULL)
 		return *errstr = "bad mailbox", -1;
+	if (!dsn_envid_valid(e->dsn_envid))
+		return *errstr = "bad envid", -1;
+	if (!dsn_orcpt_valid(e->dsn_orcpt))
+		return *errstr = "bad orcpt", -1;
+	if (!dsn_notify_valid(e->dsn_notify))
+		return *errstr = "bad notify", -1;
+	if (dsn_ret_name(e->dsn_ret) == NULL)
+		return *errstr = "bad ret", -1;
 	return 0;
 }
 
 /* Parses one line "key=value" into e, marking the key seen. */
 static int
-envelope_line(const char *line, size_t len, struct envelope *e,
-    uint32_t *seen, const char **errstr)
+envelope_line(const char *line, size_t len, unsigned int version,
+    struct envelope *e, uint32_t *seen, const char **errstr)
 {
 	const struct efield	*f;
 	const char		*eq;
@@ -239,7 +294,7 @@ envelope_line(const char *line, size_t len, struct envelope *e,
 
 	if ((eq = memchr(line, '=', len)) == NULL)
 		return *errstr = "line without '='", -1;
-	if ((f = efield_find(line, (size_t)(eq - line))) == NULL)
+	if ((f = efield_find(line, (size_t)(eq - line), version)) == NULL)
 		return *errstr = "unknown key", -1;
 	idx = (size_t)(f - efields);
 	if (*seen & (1U << idx))
@@ -248,13 +303,38 @@ envelope_line(const char *line, size_t len, struct envelope *e,
 	return efield_set(f, e, eq + 1, len - (size_t)(eq + 1 - line), errstr);
 }
 
+/* "version=N" with N from 1 to ENVELOPE_VERSION: N, or 0. */
+static unsigned int
+envelope_version(const char *line, size_t len)
+{
+	size_t	 klen = strlen(ENVELOPE_VERSION_KEY);
+
+	if (len != klen + 1 || memcmp(line, ENVELOPE_VERSION_KEY, klen) != 0 ||
+	    line[klen] < '1' || line[klen] > '0' + ENVELOPE_VERSION)
+		return 0;
+	return (unsigned int)(line[klen] - '0');
+}
+
+/* The seen mask of a file of this version that has every key. */
+static uint32_t
+envelope_all_keys(unsigned int version)
+{
+	uint32_t	 all = 0;
+	size_t		 i;
+
+	for (i = 0; i < NEFIELDS; i++)
+		if (efields[i].since <= version)
+			all |= 1U << i;
+	return all;
+}
+
 int
 envelope_parse(const char *buf, size_t len, struct envelope *e,
     const char **errstr)
 {
 	const char	*p = buf, *end = buf + len, *nl;
 	uint32_t	 seen = 0;
-	int		 first = 1;
+	unsigned int	 version;
 
 	memset(e, 0, sizeof(*e));
 	if (len > QUEUE_ENVELOPE_MAX_BYTES)
@@ -263,22 +343,36 @@ envelope_parse(const char *buf, size_t len, struct envelope *e,
 		return *errstr = "no final newline", -1;
 	if (memchr(buf, '\0', len) != NULL)
 		return *errstr = "NUL byte", -1;
-	for (; p < end; p = nl + 1) {
+	nl = memchr(p, '\n', len);
+	if ((version = envelope_version(p, (size_t)(nl - p))) == 0)
+		return *errstr = "bad version line", -1;
+	for (p = nl + 1; p < end; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(end - p));
-		if (first) {
-			if ((size_t)(nl - p) != strlen(ENVELOPE_VERSION_LINE) ||
-			    memcmp(p, ENVELOPE_VERSION_LINE,
-			    (size_t)(nl - p)) != 0)
-				return *errstr = "bad version line", -1;
-			first = 0;
-			continue;
-		}
-		if (envelope_line(p, (size_t)(nl - p), e, &seen, errstr) == -1)
+		if (envelope_line(p, (size_t)(nl - p), version, e, &seen,
+		    errstr) == -1)
 			return -1;
 	}
-	if (seen != (1U << NEFIELDS) - 1)
+	if (seen != envelope_all_keys(version))
 		return *errstr = "missing key", -1;
 	return envelope_check(e, errstr);
+}
+
+/* "key=word\n" for a DSN field; what snprintf returns, or -1. */
+static int
+efield_put_dsn(const struct efield *f, const char *p, char *buf,
+    size_t buflen, const char **errstr)
+{
+	char		 word[DSN_NOTIFY_MAX_BYTES];
+	const char	*name;
+	uint32_t	 v = *(const uint32_t *)(const void *)p;
+
+	if (f->type == EF_NOTIFY) {
+		if (dsn_notify_format(v, word, sizeof(word)) == -1)
+			return *errstr = "bad notify", -1;
+		name = word;
+	} else if ((name = dsn_ret_name(v)) == NULL)
+		return *errstr = "bad ret", -1;
+	return snprintf(buf, buflen, "%s=%s\n", f->key, name);
 }
 
 /* Appends "key=value\n" for one field; -1 when it is invalid or full. */
@@ -311,6 +405,12 @@ efield_put(const struct efield *f, const struct envelope *e, char *buf,
 		n = snprintf(buf + *off, buflen - *off, "%s=%d\n", f->key,
 		    *(const int *)(const void *)p ? 1 : 0);
 		break;
+	case EF_NOTIFY:
+	case EF_RET:
+		if ((n = efield_put_dsn(f, p, buf + *off, buflen - *off,
+		    errstr)) == -1)
+			return -1;
+		break;
 	}
 	if (n < 0 || (size_t)n >= buflen - *off)
 		return *errstr = "envelope too large", -1;
@@ -329,7 +429,8 @@ envelope_serialise(const struct envelope *e, char *buf, size_t buflen,
 		return -1;
 	if (buflen > QUEUE_ENVELOPE_MAX_BYTES + 1)
 		buflen = QUEUE_ENVELOPE_MAX_BYTES + 1;
-	n = snprintf(buf, buflen, "%s\n", ENVELOPE_VERSION_LINE);
+	n = snprintf(buf, buflen, "%s%d\n", ENVELOPE_VERSION_KEY,
+	    ENVELOPE_VERSION);
 	if (n < 0 || (size_t)n >= buflen)
 		return *errstr = "envelope too large", -1;
 	off = (size_t)n;

@@ -144,6 +144,48 @@ queue_smtp_str(struct ipc_msg *m, char *dst, size_t dstlen, int empty_ok,
 }
 
 /*
+ * The per-message part of MESSAGE_COMMIT into t.  -1 when malformed:
+ * unknown flags or RET, which smtpd never sends.
+ */
+static int
+queue_smtp_read_msg(struct ipc_msg *m, char *msgid, struct envelope *t,
+    int *insane)
+{
+	uint32_t	 flags;
+
+	if (ipc_get_str(m, msgid, QUEUE_MSGID_MAX_BYTES) == -1 ||
+	    queue_smtp_str(m, t->sender, sizeof(t->sender), 1, insane) == -1 ||
+	    queue_smtp_str(m, t->helo, sizeof(t->helo), 1, insane) == -1 ||
+	    queue_smtp_str(m, t->client, sizeof(t->client), 1, insane) == -1 ||
+	    ipc_get_u32(m, &flags) == -1 || ipc_get_u32(m, &t->dsn_ret) == -1 ||
+	    queue_smtp_str(m, t->dsn_envid, sizeof(t->dsn_envid), 1,
+	    insane) == -1)
+		return -1;
+	if ((flags & ~(uint32_t)COMMIT_F_ALL) != 0 ||
+	    dsn_ret_name(t->dsn_ret) == NULL)
+		return -1;
+	t->smtputf8 = (flags & COMMIT_F_SMTPUTF8) != 0;
+	if (!dsn_envid_valid(t->dsn_envid))
+		*insane = 1;
+	return 0;
+}
+
+/* One recipient of MESSAGE_COMMIT into e.  -1 when malformed. */
+static int
+queue_smtp_read_rcpt(struct ipc_msg *m, struct envelope *e, int *insane)
+{
+	if (queue_smtp_str(m, e->rcpt, sizeof(e->rcpt), 0, insane) == -1 ||
+	    ipc_get_u32(m, &e->dsn_notify) == -1 ||
+	    queue_smtp_str(m, e->dsn_orcpt, sizeof(e->dsn_orcpt), 1,
+	    insane) == -1 || !dsn_notify_valid(e->dsn_notify))
+		return -1;
+	if (!dsn_orcpt_valid(e->dsn_orcpt))
+		*insane = 1;
+	(void)strlcpy(e->orig_rcpt, e->rcpt, sizeof(e->orig_rcpt));
+	return 0;
+}
+
+/*
  * Reads MESSAGE_COMMIT into a new array of envelopes.  -1 when
  * malformed; else 0, or 1 with *error when the request is refused.
  */
@@ -157,10 +199,7 @@ queue_smtp_read(struct ipc_msg *m, char *msgid, struct envelope **ep,
 
 	*ep = NULL;
 	memset(&t, 0, sizeof(t));
-	if (ipc_get_str(m, msgid, QUEUE_MSGID_MAX_BYTES) == -1 ||
-	    queue_smtp_str(m, t.sender, sizeof(t.sender), 1, &insane) == -1 ||
-	    queue_smtp_str(m, t.helo, sizeof(t.helo), 1, &insane) == -1 ||
-	    queue_smtp_str(m, t.client, sizeof(t.client), 1, &insane) == -1 ||
+	if (queue_smtp_read_msg(m, msgid, &t, &insane) == -1 ||
 	    ipc_get_u32(m, &n) == -1)
 		return -1;
 	if (n == 0 || n > (max > 0 ? max : SMTP_RCPT_MAX))
@@ -169,11 +208,8 @@ queue_smtp_read(struct ipc_msg *m, char *msgid, struct envelope **ep,
 		fatal("queue_smtp_read");
 	for (i = 0; i < n; i++) {
 		e[i] = t;
-		if (queue_smtp_str(m, e[i].rcpt, sizeof(e[i].rcpt), 0,
-		    &insane) == -1)
+		if (queue_smtp_read_rcpt(m, &e[i], &insane) == -1)
 			break;
-		(void)strlcpy(e[i].orig_rcpt, e[i].rcpt,
-		    sizeof(e[i].orig_rcpt));
 	}
 	if (i < n || ipc_get_end(m) == -1) {
 		free(e);

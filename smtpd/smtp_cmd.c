@@ -193,6 +193,8 @@ cmd_ehlo(struct smtp_session *s, const char *arg)
 	smtp_reply(s, "250-8BITMIME");
 	smtp_reply(s, "250-ENHANCEDSTATUSCODES");
 	smtp_reply(s, "250-CHUNKING");
+	smtp_reply(s, "250-DSN");
+	smtp_reply(s, "250-SMTPUTF8");
 	if (s->env->tls != NULL && !lineio_is_tls(s->io))
 		smtp_reply(s, "250-STARTTLS");
 	if (smtp_auth_allowed(s) && !s->authenticated)
@@ -217,6 +219,11 @@ smtp_cmd_parse_error(struct smtp_session *s, int r, const char *errstr,
 	case SMTP_PARSE_UNKNOWN:
 		smtp_error(s, "unknown-parameter",
 		    "555 5.5.4 Parameter not supported (%s)", errstr);
+		break;
+	case SMTP_PARSE_UTF8:
+		/* RFC 6531 3.5. */
+		smtp_error(s, "utf8-without-smtputf8", "553 5.6.7 Non-ASCII "
+		    "address not permitted without SMTPUTF8");
 		break;
 	default:
 		smtp_error(s, "bad-syntax", "501 5.5.4 Syntax: %s", usage);
@@ -285,11 +292,16 @@ cmd_mail(struct smtp_session *s, const char *arg)
 	}
 	if (smtp_cmd_sender_owned(s, &ma.path) == -1)
 		return;
+	s->smtputf8 = ma.smtputf8;
+	s->dsn_ret = ma.ret;
+	(void)strlcpy(s->dsn_envid, ma.envid, sizeof(s->dsn_envid));
 	smtp_session_set_state(s, S_MAIL);
 	smtp_reply(s, "250 2.1.0 Ok");
-	log_info("%08x smtp mail from=<%s> size=%llu", s->id,
-	    log_vis(vis, sizeof(vis), s->sender, strlen(s->sender)),
-	    (unsigned long long)ma.size);
+	log_info("%08x smtp mail from=<%s> size=%llu smtputf8=%d ret=%s "
+	    "envid=%s", s->id, log_vis(vis, sizeof(vis), s->sender,
+	    strlen(s->sender)), (unsigned long long)ma.size, s->smtputf8,
+	    s->dsn_ret != DSN_RET_NONE ? dsn_ret_name(s->dsn_ret) : "-",
+	    s->dsn_envid[0] != '\0' ? "given" : "-");
 }
 
 /*
@@ -323,17 +335,26 @@ smtp_cmd_rcpt_dup(struct smtp_session *s, const char *addr)
 	return 0;
 }
 
+/* What one recipient takes in MESSAGE_COMMIT: str addr, u32, str. */
+static size_t
+smtp_cmd_rcpt_bytes(const struct smtp_rcpt *r)
+{
+	return 3 * sizeof(uint32_t) + strlen(r->addr) + strlen(r->orcpt);
+}
+
 /*
- * 1 when one more recipient of len bytes still fits MESSAGE_COMMIT: its
- * fixed part (msgid, sender, helo, client, count) and the recipients.
+ * 1 when one more recipient still fits MESSAGE_COMMIT: its fixed part
+ * (msgid, sender, helo, client, flags, ret, envid, count) and the
+ * recipients.
  */
 static int
-smtp_cmd_rcpt_fits(struct smtp_session *s, size_t len)
+smtp_cmd_rcpt_fits(struct smtp_session *s, const struct smtp_rcpt *r)
 {
-	size_t	 fixed = 5 * sizeof(uint32_t) + SMTP_MSGID_MAX_BYTES +
-	    SMTP_PATH_MAX_BYTES + SMTP_HELO_MAX_BYTES + INET6_ADDRSTRLEN;
+	size_t	 fixed = 8 * sizeof(uint32_t) + SMTP_MSGID_MAX_BYTES +
+	    SMTP_PATH_MAX_BYTES + SMTP_HELO_MAX_BYTES + INET6_ADDRSTRLEN +
+	    DSN_ENVID_MAX_BYTES;
 
-	return fixed + s->rcpts_bytes + sizeof(uint32_t) + len <=
+	return fixed + s->rcpts_bytes + smtp_cmd_rcpt_bytes(r) <=
 	    IPC_PAYLOAD_MAX_BYTES;
 }
 
@@ -345,29 +366,33 @@ cmd_rcpt(struct smtp_session *s, const char *arg)
 	const char		*errstr;
 	int			 r;
 
-	r = smtp_parse_rcpt(arg, s->esmtp, &ra, &errstr);
+	r = smtp_parse_rcpt(arg, s->esmtp, s->smtputf8, &ra, &errstr);
 	if (r != SMTP_PARSE_OK) {
 		smtp_cmd_parse_error(s, r, errstr, "5.1.3",
 		    "RCPT TO:<address>");
 		return;
 	}
-	if (smtp_cmd_rcpt_addr(s, &ra.path, s->rcpt_pending,
-	    sizeof(s->rcpt_pending)) == -1) {
+	if (smtp_cmd_rcpt_addr(s, &ra.path, s->rcpt_pending.addr,
+	    sizeof(s->rcpt_pending.addr)) == -1) {
 		smtp_error(s, "bad-address", "501 5.1.3 Address too long");
 		return;
 	}
-	if (smtp_cmd_rcpt_dup(s, s->rcpt_pending)) {
+	/* A repeated recipient keeps its first NOTIFY and ORCPT. */
+	if (smtp_cmd_rcpt_dup(s, s->rcpt_pending.addr)) {
 		smtp_reply(s, "250 2.1.5 Ok");
 		return;
 	}
+	s->rcpt_pending.notify = ra.notify;
+	(void)strlcpy(s->rcpt_pending.orcpt, ra.orcpt,
+	    sizeof(s->rcpt_pending.orcpt));
 	/* RFC 5321 4.5.3.1.10: 452 for too many recipients. */
 	if (s->nrcpts >= s->env->conf->max_rcpts ||
-	    !smtp_cmd_rcpt_fits(s, strlen(s->rcpt_pending))) {
+	    !smtp_cmd_rcpt_fits(s, &s->rcpt_pending)) {
 		smtp_reply(s, "452 4.5.3 Too many recipients");
 		return;
 	}
 	o = smtp_peer_out(MSG_AUTH_RCPT_CHECK);
-	ipc_put_str(o, s->rcpt_pending);
+	ipc_put_str(o, s->rcpt_pending.addr);
 	if (smtp_session_request(s, WAIT_RCPT, PEER_AUTHD, o) == -1)
 		smtp_cmd_rcpt_fail(s);
 }
@@ -376,10 +401,16 @@ static void
 smtp_cmd_rcpt_log(struct smtp_session *s, const char *result)
 {
 	char	 vis[SMTP_PATH_MAX_BYTES * 4];
+	char	 notify[DSN_NOTIFY_MAX_BYTES];
 
-	log_info("%08x smtp rcpt to=<%s> result=%s", s->id,
-	    log_vis(vis, sizeof(vis), s->rcpt_pending,
-	    strlen(s->rcpt_pending)), result);
+	if (s->rcpt_pending.notify == 0 ||
+	    dsn_notify_format(s->rcpt_pending.notify, notify,
+	    sizeof(notify)) == -1)
+		(void)strlcpy(notify, "-", sizeof(notify));
+	log_info("%08x smtp rcpt to=<%s> notify=%s orcpt=%s result=%s",
+	    s->id, log_vis(vis, sizeof(vis), s->rcpt_pending.addr,
+	    strlen(s->rcpt_pending.addr)), notify,
+	    s->rcpt_pending.orcpt[0] != '\0' ? "given" : "-", result);
 }
 
 void
@@ -398,10 +429,10 @@ smtp_cmd_rcpt_add(struct smtp_session *s)
 		smtp_reply(s, "452 4.3.1 Out of memory");
 		return;
 	}
-	(void)strlcpy(r->addr, s->rcpt_pending, sizeof(r->addr));
+	*r = s->rcpt_pending;
 	TAILQ_INSERT_TAIL(&s->rcpts, r, entry);
 	s->nrcpts++;
-	s->rcpts_bytes += sizeof(uint32_t) + strlen(r->addr);
+	s->rcpts_bytes += smtp_cmd_rcpt_bytes(r);
 	smtp_session_set_state(s, S_RCPT);
 	smtp_reply(s, "250 2.1.5 Ok");
 	smtp_cmd_rcpt_log(s, "ok");

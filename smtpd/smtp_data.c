@@ -101,16 +101,19 @@ smtp_data_write(struct smtp_session *s, const char *p, size_t len)
  * never look names up.  "for" names the recipient only when there is
  * one, so that a message does not disclose its other recipients.
  */
-/* RFC 3848: the protocol, with S under TLS and A once authenticated. */
+/*
+ * RFC 3848: the protocol, with S under TLS and A once authenticated;
+ * RFC 6531 4.3: UTF8SMTP and its variants for an SMTPUTF8 transaction.
+ */
 static const char *
 smtp_data_with(struct smtp_session *s)
 {
 	static const char	*with[] = { "ESMTP", "ESMTPA", "ESMTPS",
-	    "ESMTPSA" };
+	    "ESMTPSA", "UTF8SMTP", "UTF8SMTPA", "UTF8SMTPS", "UTF8SMTPSA" };
 
 	if (!s->esmtp)
 		return "SMTP";
-	return with[(lineio_is_tls(s->io) ? 2 : 0) +
+	return with[(s->smtputf8 ? 4 : 0) + (lineio_is_tls(s->io) ? 2 : 0) +
 	    (s->authenticated ? 1 : 0)];
 }
 
@@ -321,9 +324,15 @@ smtp_data_commit(struct smtp_session *s)
 	ipc_put_str(o, s->sender);
 	ipc_put_str(o, s->helo);
 	ipc_put_str(o, s->client);
+	ipc_put_u32(o, s->smtputf8 ? COMMIT_F_SMTPUTF8 : 0);
+	ipc_put_u32(o, s->dsn_ret);
+	ipc_put_str(o, s->dsn_envid);
 	ipc_put_u32(o, s->nrcpts);
-	TAILQ_FOREACH(r, &s->rcpts, entry)
+	TAILQ_FOREACH(r, &s->rcpts, entry) {
 		ipc_put_str(o, r->addr);
+		ipc_put_u32(o, r->notify);
+		ipc_put_str(o, r->orcpt);
+	}
 	if (ipc_out_error(o))
 		return -1;
 	s->msg_committing = 1;

@@ -17,19 +17,11 @@
 
 /* "IPv6:" and the longest textual IPv6 address. */
 #define SMTP_LITERAL_MAX_BYTES	(5 + INET6_ADDRSTRLEN)
-/* RFC 1870 4: size-value ::= 1*20DIGIT. */
-#define SMTP_SIZE_DIGITS_MAX	20
 
 static int
 smtp_is_alpha(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int
-smtp_is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
 }
 
 static char
@@ -165,20 +157,15 @@ smtp_skip_route(char *s)
 }
 
 /*
- * Parses the path at *pp ("<...>") and leaves *pp after it.  "<>" only
- * where allow_null; "<Postmaster>" (any case, RFC 5321 4.1.1.3) only
- * where allow_pm.
+ * Takes the path at *pp ("<...>") into buf without its brackets and
+ * leaves *pp after it.
  */
 static int
-smtp_parse_path(const char **pp, struct smtp_path *path, int allow_null,
-    int allow_pm, const char **errstr)
+smtp_path_take(const char **pp, char *buf, const char **errstr)
 {
-	char		 buf[SMTP_PATH_MAX_BYTES];
 	const char	*p = *pp, *end;
-	char		*box;
 	size_t		 len;
 
-	memset(path, 0, sizeof(*path));
 	if (*p != '<' || (end = smtp_path_end(p)) == NULL) {
 		*errstr = "address must be in angle brackets";
 		return SMTP_PARSE_SYNTAX;
@@ -191,10 +178,40 @@ smtp_parse_path(const char **pp, struct smtp_path *path, int allow_null,
 	}
 	memcpy(buf, p + 1, len - 2);
 	buf[len - 2] = '\0';
+	return SMTP_PARSE_OK;
+}
+
+/* 1 when s holds an octet outside US-ASCII. */
+static int
+smtp_has_8bit(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 1;
+	return 0;
+}
+
+/*
+ * Parses a path taken by smtp_path_take (buf is changed).  "<>" only
+ * where allow_null; "<Postmaster>" (any case, RFC 5321 4.1.1.3) only
+ * where allow_pm; UTF-8 only where smtputf8 (RFC 6531 3.3).
+ */
+static int
+smtp_path_parse(char *buf, struct smtp_path *path, int allow_null,
+    int allow_pm, int smtputf8, const char **errstr)
+{
+	char	*box;
+
+	memset(path, 0, sizeof(*path));
 	if (buf[0] == '\0') {
 		path->null = 1;
 		*errstr = "null path not allowed here";
 		return allow_null ? SMTP_PARSE_OK : SMTP_PARSE_PATH;
+	}
+	/* RFC 6531 3.5: refused with 553 5.6.7, source route included. */
+	if (!smtputf8 && smtp_has_8bit(buf)) {
+		*errstr = "8-bit address without SMTPUTF8";
+		return SMTP_PARSE_UTF8;
 	}
 	box = buf;
 	if (buf[0] == '@' && (box = smtp_skip_route(buf)) == NULL) {
@@ -205,7 +222,7 @@ smtp_parse_path(const char **pp, struct smtp_path *path, int allow_null,
 		path->postmaster = 1;
 		return SMTP_PARSE_OK;
 	}
-	if (mailaddr_parse(box, &path->addr, 0, errstr) == -1)
+	if (mailaddr_parse(box, &path->addr, smtputf8, errstr) == -1)
 		return SMTP_PARSE_PATH;
 	return SMTP_PARSE_OK;
 }
@@ -232,162 +249,43 @@ smtp_parse_keyword(const char **pp, const char *kw, const char **errstr)
 }
 
 /*
- * esmtp-param (RFC 5321 4.1.2): esmtp-keyword ["=" esmtp-value].  Splits
- * tok in place; *val is NULL when there is no "=".
+ * SMTPUTF8 comes after the reverse path it governs, so the path is
+ * parsed once the parameters are known.
  */
-static int
-smtp_split_param(char *tok, char **val)
-{
-	char		*eq;
-	unsigned char	 c;
-	size_t		 i;
-
-	*val = NULL;
-	if ((eq = strchr(tok, '=')) != NULL) {
-		*eq = '\0';
-		*val = eq + 1;
-		if (**val == '\0')
-			return -1;
-		for (i = 0; (c = (unsigned char)(*val)[i]) != '\0'; i++)
-			if (c < 33 || c > 126 || c == '=')
-				return -1;
-	}
-	for (i = 0; (c = (unsigned char)tok[i]) != '\0'; i++)
-		if (!smtp_is_alpha(c) && !smtp_is_digit(c) &&
-		    (i == 0 || c != '-'))
-			return -1;
-	return i > 0 ? 0 : -1;
-}
-
-/* RFC 1870: SIZE=1*20DIGIT, which must fit in 64 bits. */
-static int
-smtp_param_size(struct smtp_mail_args *ma, const char *val,
-    const char **errstr)
-{
-	uint64_t	 v = 0;
-	size_t		 i;
-
-	*errstr = "bad SIZE value";
-	if (ma->has_size) {
-		*errstr = "duplicate SIZE";
-		return SMTP_PARSE_PARAM;
-	}
-	if (val == NULL || strlen(val) > SMTP_SIZE_DIGITS_MAX)
-		return SMTP_PARSE_PARAM;
-	for (i = 0; val[i] != '\0'; i++) {
-		if (!smtp_is_digit((unsigned char)val[i]) ||
-		    v > (UINT64_MAX - (uint64_t)(val[i] - '0')) / 10)
-			return SMTP_PARSE_PARAM;
-		v = v * 10 + (uint64_t)(val[i] - '0');
-	}
-	ma->has_size = 1;
-	ma->size = v;
-	return SMTP_PARSE_OK;
-}
-
-/* RFC 6152: BODY=7BIT / 8BITMIME. */
-static int
-smtp_param_body(struct smtp_mail_args *ma, const char *val,
-    const char **errstr)
-{
-	if (ma->body != SMTP_BODY_NONE) {
-		*errstr = "duplicate BODY";
-		return SMTP_PARSE_PARAM;
-	}
-	if (val != NULL && strcasecmp(val, "7BIT") == 0)
-		ma->body = SMTP_BODY_7BIT;
-	else if (val != NULL && strcasecmp(val, "8BITMIME") == 0)
-		ma->body = SMTP_BODY_8BITMIME;
-	else {
-		*errstr = "bad BODY value";
-		return SMTP_PARSE_PARAM;
-	}
-	return SMTP_PARSE_OK;
-}
-
-/* One MAIL parameter; ma is NULL for RCPT, which takes none yet. */
-static int
-smtp_param(struct smtp_mail_args *ma, char *tok, int esmtp,
-    const char **errstr)
-{
-	char	*val;
-
-	if (smtp_split_param(tok, &val) == -1) {
-		*errstr = "bad parameter syntax";
-		return SMTP_PARSE_SYNTAX;
-	}
-	if (!esmtp) {
-		*errstr = "parameters need EHLO";
-		return SMTP_PARSE_UNKNOWN;
-	}
-	if (ma != NULL && strcasecmp(tok, "SIZE") == 0)
-		return smtp_param_size(ma, val, errstr);
-	if (ma != NULL && strcasecmp(tok, "BODY") == 0)
-		return smtp_param_body(ma, val, errstr);
-	*errstr = "unsupported parameter";
-	return SMTP_PARSE_UNKNOWN;
-}
-
-/* The parameters after a path: SP-separated, each checked. */
-static int
-smtp_params(struct smtp_mail_args *ma, const char *p, int esmtp,
-    const char **errstr)
-{
-	char	 tok[SMTP_CMD_LINE_MAX_BYTES];
-	size_t	 n;
-	int	 r;
-
-	if (*p != '\0' && *p != ' ') {
-		*errstr = "junk after the address";
-		return SMTP_PARSE_SYNTAX;
-	}
-	for (;;) {
-		while (*p == ' ')
-			p++;
-		if (*p == '\0')
-			return SMTP_PARSE_OK;
-		if ((n = strcspn(p, " ")) >= sizeof(tok)) {
-			*errstr = "parameter too long";
-			return SMTP_PARSE_SYNTAX;
-		}
-		memcpy(tok, p, n);
-		tok[n] = '\0';
-		p += n;
-		if ((r = smtp_param(ma, tok, esmtp, errstr)) != SMTP_PARSE_OK)
-			return r;
-	}
-}
-
 int
 smtp_parse_mail(const char *arg, int esmtp, struct smtp_mail_args *ma,
     const char **errstr)
 {
+	char		 buf[SMTP_PATH_MAX_BYTES];
 	const char	*p = arg;
 	int		 r;
 
 	memset(ma, 0, sizeof(*ma));
 	if (smtp_parse_keyword(&p, "FROM:", errstr) == -1)
 		return SMTP_PARSE_SYNTAX;
-	if ((r = smtp_parse_path(&p, &ma->path, 1, 0, errstr)) !=
+	if ((r = smtp_path_take(&p, buf, errstr)) != SMTP_PARSE_OK ||
+	    (r = smtp_parse_params(ma, NULL, p, esmtp, errstr)) !=
 	    SMTP_PARSE_OK)
 		return r;
-	return smtp_params(ma, p, esmtp, errstr);
+	return smtp_path_parse(buf, &ma->path, 1, 0, ma->smtputf8, errstr);
 }
 
 int
-smtp_parse_rcpt(const char *arg, int esmtp, struct smtp_rcpt_args *ra,
-    const char **errstr)
+smtp_parse_rcpt(const char *arg, int esmtp, int smtputf8,
+    struct smtp_rcpt_args *ra, const char **errstr)
 {
+	char		 buf[SMTP_PATH_MAX_BYTES];
 	const char	*p = arg;
 	int		 r;
 
 	memset(ra, 0, sizeof(*ra));
 	if (smtp_parse_keyword(&p, "TO:", errstr) == -1)
 		return SMTP_PARSE_SYNTAX;
-	if ((r = smtp_parse_path(&p, &ra->path, 0, 1, errstr)) !=
+	if ((r = smtp_path_take(&p, buf, errstr)) != SMTP_PARSE_OK ||
+	    (r = smtp_path_parse(buf, &ra->path, 0, 1, smtputf8, errstr)) !=
 	    SMTP_PARSE_OK)
 		return r;
-	return smtp_params(NULL, p, esmtp, errstr);
+	return smtp_parse_params(NULL, ra, p, esmtp, errstr);
 }
 
 void

@@ -2,8 +2,9 @@
  * smtpd: pure parsing of what an SMTP client sends, with no I/O, so that
  * all of it is unit-tested (regress/unit/test_smtp_parse.c): command
  * lines, the HELO/EHLO argument, MAIL and RCPT with their paths and
- * parameters (RFC 5321 4.1.2, RFC 1869, RFC 1870, RFC 6152), and the
- * rules for the lines of message data (RFC 5321 4.1.1.4, 4.5.2).
+ * parameters (RFC 5321 4.1.2, RFC 1869, RFC 1870, RFC 6152, RFC 3461,
+ * RFC 6531; smtp_param.c), and the rules for the lines of message data
+ * (RFC 5321 4.1.1.4, 4.5.2).
  */
 #ifndef SMTPD_SMTP_PARSE_H
 #define SMTPD_SMTP_PARSE_H
@@ -11,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dsn.h"
 #include "sp_limits.h"
 #include "mailaddr.h"
 
@@ -26,6 +28,7 @@ enum smtp_parse_result {
 	SMTP_PARSE_PATH,	/* the path or mailbox: 501 5.1.7 / 5.1.3 */
 	SMTP_PARSE_PARAM,	/* a known parameter, bad value: 501 5.5.4 */
 	SMTP_PARSE_UNKNOWN,	/* a parameter not supported: 555 5.5.4 */
+	SMTP_PARSE_UTF8,	/* 8-bit path without SMTPUTF8: 553 5.6.7 */
 };
 
 /* A command line split into its verb and its argument. */
@@ -54,10 +57,17 @@ struct smtp_mail_args {
 	int			 has_size;
 	uint64_t		 size;		/* SIZE=, RFC 1870 */
 	enum smtp_body		 body;
+	int			 smtputf8;	/* RFC 6531 3.4 */
+	enum dsn_ret		 ret;		/* RET=: RFC 3461 4.3 */
+	/* ENVID=, RFC 3461 4.4, xtext decoded; "" when not given. */
+	char			 envid[DSN_ENVID_MAX_BYTES + 1];
 };
 
 struct smtp_rcpt_args {
 	struct smtp_path	 path;
+	uint32_t		 notify;	/* DSN_NOTIFY_*; 0: not given */
+	/* ORCPT=, RFC 3461 4.2: "addr-type;address" decoded, or "". */
+	char			 orcpt[DSN_ORCPT_MAX_BYTES + 1];
 };
 
 /*
@@ -77,13 +87,26 @@ int	smtp_parse_helo(const char *arg, const char **errstr);
 /*
  * Parses the argument of MAIL ("FROM:<path> [params]").  esmtp says
  * whether the client said EHLO: parameters need it (RFC 5321 4.1.4).
+ * The path may hold UTF-8 when the parameters include SMTPUTF8.
  * Returns an smtp_parse_result, with *errstr set unless OK.
  */
 int	smtp_parse_mail(const char *arg, int esmtp, struct smtp_mail_args *,
 	    const char **errstr);
 
-/* The same for RCPT ("TO:<path> [params]"); "<>" is refused. */
-int	smtp_parse_rcpt(const char *arg, int esmtp, struct smtp_rcpt_args *,
+/*
+ * The same for RCPT ("TO:<path> [params]"); "<>" is refused.  smtputf8
+ * is the transaction's: MAIL had SMTPUTF8.
+ */
+int	smtp_parse_rcpt(const char *arg, int esmtp, int smtputf8,
+	    struct smtp_rcpt_args *, const char **errstr);
+
+/*
+ * smtp_param.c: the parameters after a MAIL (ma set, ra NULL) or RCPT
+ * (ra set, ma NULL) path, SP-separated, looked up in one table.
+ * Returns an smtp_parse_result, with *errstr set unless OK.
+ */
+int	smtp_parse_params(struct smtp_mail_args *ma,
+	    struct smtp_rcpt_args *ra, const char *p, int esmtp,
 	    const char **errstr);
 
 /* Why the message data is refused; any of these refuses the message. */

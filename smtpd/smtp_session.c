@@ -276,6 +276,9 @@ smtp_session_reset(struct smtp_session *s)
 	s->rcpts_bytes = 0;
 	s->bdat = 0;
 	s->sender[0] = '\0';
+	s->smtputf8 = 0;
+	s->dsn_ret = DSN_RET_NONE;
+	s->dsn_envid[0] = '\0';
 	smtp_session_set_state(s, s->helo[0] != '\0' ? S_HELO : S_INIT);
 }
 

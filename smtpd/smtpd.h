@@ -105,6 +105,8 @@ enum smtp_auth_step {
 struct smtp_rcpt {
 	TAILQ_ENTRY(smtp_rcpt)	 entry;
 	char			 addr[SMTP_PATH_MAX_BYTES];
+	uint32_t		 notify;	/* DSN_NOTIFY_*, RFC 3461 */
+	char			 orcpt[DSN_ORCPT_MAX_BYTES + 1];
 };
 
 struct smtp_session {
@@ -135,10 +137,14 @@ struct smtp_session {
 
 	/* The mail transaction (RFC 5321 3.3). */
 	char			 sender[SMTP_PATH_MAX_BYTES]; /* "": <> */
+	int			 smtputf8;	/* MAIL had SMTPUTF8 */
+	uint32_t		 dsn_ret;	/* enum dsn_ret */
+	char			 dsn_envid[DSN_ENVID_MAX_BYTES + 1];
 	TAILQ_HEAD(, smtp_rcpt)	 rcpts;
 	unsigned int		 nrcpts;
 	size_t			 rcpts_bytes;	/* in the COMMIT */
-	char			 rcpt_pending[SMTP_PATH_MAX_BYTES];
+	/* The RCPT being checked with authd. */
+	struct smtp_rcpt	 rcpt_pending;
 
 	/* The message being received. */
 	char			 msgid[SMTP_MSGID_MAX_BYTES + 1];

@@ -654,6 +654,18 @@ class Suite:
         p.pass_(password)
         return p
 
+    def make_maildir(self, user):
+        """user's Maildir/{tmp,new,cur}, owned by the user, mode 0700;
+        returns the path of tmp/ (made 0500, it fails deliveries
+        temporarily)."""
+        uid, gid = user_ids(MAIL_USERS[user])
+        base = os.path.join(self.home(user), "Maildir")
+        for d in (base, base + "/tmp", base + "/new", base + "/cur"):
+            os.makedirs(d, exist_ok=True)
+            os.chown(d, uid, gid)
+            os.chmod(d, 0o700)
+        return base + "/tmp"
+
     def mail_files(self, user, sub="new"):
         d = self.maildir(user, sub)
         try:

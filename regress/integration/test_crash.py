@@ -21,7 +21,7 @@ class TestCrash(SuiteTest):
     suite_args = {"retry": "1s", "max_retry": "2s", "expire": "1h"}
 
     def setUp(self):
-        self.make_maildir("bob")
+        self.suite.make_maildir("bob")
         # A killed delivery child leaves its partial file in tmp/ (as
         # Maildir allows); start every test with an empty mailbox.
         for sub in ("new", "cur", "tmp"):
@@ -30,14 +30,6 @@ class TestCrash(SuiteTest):
 
     def tearDown(self):
         os.chmod(self.suite.maildir("bob", "tmp"), 0o700)
-
-    def make_maildir(self, user):
-        uid, gid = suite.user_ids(suite.MAIL_USERS[user])
-        base = os.path.join(self.suite.home(user), "Maildir")
-        for d in (base, base + "/tmp", base + "/new", base + "/cur"):
-            os.makedirs(d, exist_ok=True)
-            os.chown(d, uid, gid)
-            os.chmod(d, 0o700)
 
     def block_delivery(self, blocked):
         """Delivery fails temporarily while bob cannot write Maildir/tmp."""

@@ -30,15 +30,6 @@ class TestSallyctl(SuiteTest):
         return [l.split(None, 6) for l in self.ctl("show", "queue")
                 .splitlines() if l.startswith(msgid + ".")]
 
-    def make_maildir(self):
-        uid, gid = suite.user_ids("sp_bob")
-        base = os.path.join(self.suite.home("bob"), "Maildir")
-        for d in (base, base + "/tmp", base + "/new", base + "/cur"):
-            os.makedirs(d, exist_ok=True)
-            os.chown(d, uid, gid)
-            os.chmod(d, 0o700)
-        return base + "/tmp"
-
     def test_help(self):
         r = self.suite.sallyctl("help")
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -68,7 +59,7 @@ class TestSallyctl(SuiteTest):
 
     def test_queue_schedule_remove(self):
         s = self.suite
-        tmp = self.make_maildir()
+        tmp = s.make_maildir("bob")
         os.chmod(tmp, 0o500)           # bob cannot write: temporary failure
         try:
             ids = []

@@ -185,3 +185,48 @@ Test(bounce, build_too_small)
 	cr_assert_eq(queue_bounce_build(&bi, buf, sizeof(buf)), -1);
 	cr_assert_eq(queue_bounce_build(&bi, buf, 0), -1);
 }
+
+/* RFC 3461 6.3, RFC 3464 2.2.1 and 2.3.1: ENVID and ORCPT returned. */
+Test(bounce, build_dsn_fields)
+{
+	static const char *const want[] = {
+		"Content-Type: message/delivery-status\n\n"
+		    "Original-Envelope-Id: QQ314159\n"
+		    "Reporting-MTA: dns; mx.example.org\n",
+		"Original-Recipient: rfc822; \"Team Lead\"@example.org\n"
+		    "Final-Recipient: rfc822; carol@example.org\n",
+	};
+	struct bounce_info	 bi;
+	char			 buf[QUEUE_BOUNCE_MAX_BYTES];
+
+	info(&bi);
+	bi.envid = "QQ314159";
+	bi.orcpt = "rfc822;\"Team Lead\"@example.org";
+	cr_assert_gt(queue_bounce_build(&bi, buf, sizeof(buf)), 0);
+	assert_in_order(buf, want, sizeof(want) / sizeof(want[0]));
+	cr_assert_null(strstr(buf, "team@example.org"));
+	/* Empty: as without them. */
+	bi.envid = bi.orcpt = "";
+	cr_assert_gt(queue_bounce_build(&bi, buf, sizeof(buf)), 0);
+	cr_assert_null(strstr(buf, "Original-Envelope-Id"));
+	cr_assert_not_null(strstr(buf,
+	    "Original-Recipient: rfc822; team@example.org\n"));
+}
+
+/* RFC 3461 4.3, RFC 6522: RET=FULL returns the message as message/rfc822. */
+Test(bounce, build_full)
+{
+	static const char	 msg[] = "Subject: hello\n\nthe body\n";
+	struct bounce_info	 bi;
+	char			 buf[QUEUE_BOUNCE_MAX_BYTES];
+
+	info(&bi);
+	bi.headers = msg;
+	bi.headerslen = strlen(msg);
+	bi.full = 1;
+	cr_assert_gt(queue_bounce_build(&bi, buf, sizeof(buf)), 0);
+	cr_assert_not_null(strstr(buf, "Content-Type: message/rfc822\n\n"
+	    "Subject: hello\n\nthe body\n\n--=_sallyport_0123456789abcdef_=--"
+	    "\n"));
+	cr_assert_null(strstr(buf, "text/rfc822-headers"));
+}

@@ -53,7 +53,9 @@ struct bad {
 static struct bad bads[] = {
 	{ "", "no final newline" },
 	{ GOOD "x", "no final newline" },
-	{ "version=2\n" BODY, "bad version line" },
+	{ "version=3\n" BODY, "bad version line" },
+	{ "version=0\n" BODY, "bad version line" },
+	{ "version=2\n" BODY, "missing key" },
 	{ BODY, "bad version line" },
 	{ "version=1 \n" BODY, "bad version line" },
 	{ L_VERSION L_VERSION BODY, "unknown key" },
