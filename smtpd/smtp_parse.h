@@ -98,6 +98,8 @@ struct smtp_data_scan {
 	int		 prev_crlf;	/* last line ended with CRLF */
 	int		 in_header;	/* no empty line seen yet */
 	unsigned int	 received;	/* Received: header fields seen */
+	/* A longer line is refused; SMTP_LINE_MAX_BYTES unless set. */
+	size_t		 line_max;	/* CRLF included */
 	int		 bdat;		/* BDAT content: no dots, no end */
 };
 

@@ -16,6 +16,7 @@ import signal
 import smtplib
 import poplib
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -179,9 +180,11 @@ class SMTPLine:
     """A raw SMTP client for what smtplib will not send: bytes as given,
     replies read whole (multi-line included), a timeout on every read."""
 
-    def __init__(self, port, timeout=45):
-        self.sock = socket.create_connection(("127.0.0.1", port),
-                                             timeout=timeout)
+    def __init__(self, port, timeout=45, source=None):
+        """source: the loopback address to connect from."""
+        self.sock = socket.create_connection(
+            ("127.0.0.1", port), timeout=timeout,
+            source_address=(source, 0) if source else None)
         self.buf = b""
         self.greeting = self.reply()
 
@@ -236,6 +239,29 @@ class SMTPLine:
             pass
 
 
+def connect_from(addr, port, timeout=30):
+    """A socket from the loopback address addr that has read the 220."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.bind((addr, 0))
+    s.connect(("127.0.0.1", port))
+    buf = b""
+    while not buf.endswith(b"\r\n"):
+        d = s.recv(4096)
+        if not d:
+            raise EOFError("closed before the greeting: %r" % buf)
+        buf += d
+    return s, buf
+
+
+def tls_client_ctx():
+    """A TLS client context for the suite's self-signed certificate."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
 def make_message(subject, body_lines, sender="alice@example.test",
                  rcpt="bob@example.test"):
     """A message as bytes with CRLF line ends."""
@@ -266,7 +292,9 @@ class Suite:
     """One whole suite under a temporary root."""
 
     def __init__(self, name, retry="1s", max_retry="2s", expire="1h",
-                 max_errors=None):
+                 max_errors=None, extra_config=()):
+        """extra_config: lines appended to the configuration, for a test
+        class that needs a limit or a policy of its own (suite_args)."""
         need_root()
         ensure_users()
         self.name = name
@@ -281,6 +309,7 @@ class Suite:
         self.keep = False
         self.retry, self.max_retry, self.expire = retry, max_retry, expire
         self.max_errors = max_errors
+        self.extra_config = list(extra_config)
         self._layout()
 
     # -- paths
@@ -383,6 +412,7 @@ class Suite:
         ]
         if self.max_errors is not None:
             lines.append("limit errors %d" % self.max_errors)
+        lines.extend(self.extra_config)
         return "\n".join(lines) + "\n"
 
     def write_config(self, text, path=None):
@@ -603,6 +633,34 @@ class Suite:
                 s.quit()
             except (smtplib.SMTPException, OSError):
                 s.close()
+
+    def fill_client_sessions(self, addr, n, socks):
+        """Opens n sessions from addr into socks, each greeted 220; one
+        more must get 421 4.7.0 and be closed (sessions-per-client)."""
+        for _ in range(n):
+            s, greeting = connect_from(addr, self.smtp_port)
+            socks.append(s)
+            assert greeting.startswith(b"220 "), greeting
+        s, greeting = connect_from(addr, self.smtp_port)
+        socks.append(s)
+        assert greeting.startswith(b"421 4.7.0 "), greeting
+        assert s.recv(4096) == b"", "not closed after the 421"
+        socks.pop().close()
+
+    def mail_after_messages(self, n):
+        """Sends n messages in one session, then one more MAIL: its
+        (code, text), for the messages-per-session limit."""
+        c = self.smtp()
+        try:
+            assert c.ehlo()[0] == 250
+            for i in range(n):
+                msg = make_message("per-session %d" % i, ["n %d" % i])
+                refused = c.sendmail("alice@example.test",
+                                     ["bob@example.test"], msg)
+                assert refused == {}, refused
+            return c.mail("alice@example.test")
+        finally:
+            c.close()
 
     def pop3(self, user, password=PASSWORD, timeout=30):
         p = poplib.POP3("127.0.0.1", self.pop3_port, timeout=timeout)

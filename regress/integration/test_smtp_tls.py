@@ -19,11 +19,7 @@ HELO = suite.HELO
 PLAIN_ALICE = base64.b64encode(b"\0alice\0" + suite.PASSWORD.encode())
 
 
-def client_ctx():
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
+client_ctx = suite.tls_client_ctx
 
 
 def starttls(c):
