@@ -38,7 +38,7 @@
  * larger bound lets it see how such a line ended, which matters for
  * finding the end of the data.
  */
-#define SMTP_DATA_LINE_BOUND_BYTES	(SMTP_LINE_LIMIT_MAX_BYTES + 2)
+#define SMTP_DATA_LINE_BOUND_BYTES	SMTP_LINE_LIMIT_MAX_BYTES
 /* queued's msgids are 16 hex digits; anything longer is refused. */
 #define SMTP_MSGID_MAX_BYTES	64
 /* RFC 5321 4.5.3.1.5: a reply line, CRLF included. */
