@@ -22,6 +22,8 @@
 #define CONF_CU32(c, off)	\
 	((const uint32_t *)(const void *)((const char *)(c) + (off)))
 #define CONF_INT(c, off)	((int *)(void *)((char *)(c) + (off)))
+#define CONF_CINT(c, off)	\
+	((const int *)(const void *)((const char *)(c) + (off)))
 
 /* "limit NAME N": in the order config_print writes them. */
 static const struct config_limit {
@@ -249,7 +251,7 @@ config_policy_print(FILE *fp, const struct config *conf)
 	for (i = 0; i < NITEMS(config_switches); i++)
 		(void)fprintf(fp, "%s %s %s\n", config_switches[i].stmt,
 		    config_switches[i].name,
-		    *(const int *)(const void *)((const char *)conf +
-		    config_switches[i].off) ? config_switches[i].on_value :
+		    *CONF_CINT(conf, config_switches[i].off) ?
+		    config_switches[i].on_value :
 		    config_switches[i].off_value);
 }

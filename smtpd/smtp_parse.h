@@ -126,10 +126,11 @@ int	smtp_parse_bdat(const char *arg, uint64_t *size, int *last,
  * the content to us): each line is handed over without its line end
  * and with its LINE_F_* flags, so that the rules of DATA (bare LF or
  * CR, NUL, line length) apply to it in the same way.  A line longer
- * than the buffer is cut once and flagged, its rest dropped.
+ * than the buffer (the largest "limit line-length") is cut once and
+ * flagged, its rest dropped.
  */
 struct smtp_bdat_lines {
-	char	 buf[SMTP_LINE_MAX_BYTES];
+	char	 buf[SMTP_LINE_LIMIT_MAX_BYTES];
 	size_t	 len;
 	int	 toolong;
 };

@@ -81,6 +81,27 @@ class TestLimits(SuiteTest):
         self.assertEqual(code, 554, text)
         self.assertIn("line too long", text)
 
+    def bdat(self, body):
+        """One message in one BDAT LAST chunk: the reply to it."""
+        c = SMTPLine(self.s.smtp_port)
+        try:
+            ehlo(c)
+            self.assertEqual(c.cmd(b"MAIL FROM:<alice@example.test>")[0],
+                             250)
+            self.assertEqual(c.cmd(b"RCPT TO:<bob@example.test>")[0], 250)
+            c.send(b"BDAT %d LAST\r\n" % len(body) + body)
+            return c.reply()
+        finally:
+            c.close()
+
+    def test_line_length_bdat(self):
+        marker = "policy-bdat-long-%d" % time.monotonic_ns()
+        code, text = self.bdat(make_message(marker, ["z" * 1500]))
+        self.assertEqual(code, 250, text)
+        self.assertIn(b"z" * 1500, self.s.wait_marked(marker))
+        code, text = self.bdat(make_message("bdat too long", ["w" * 2100]))
+        self.assertEqual(code, 554, text)
+
     def test_auth_user_not_shown_by_default(self):
         marker = "policy-noshow-%d" % time.monotonic_ns()
         s = smtplib.SMTP("127.0.0.1", self.s.submission_port,
