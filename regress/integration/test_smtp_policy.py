@@ -1,7 +1,8 @@
 """smtpd's configurable limits and policy (issue 3, sallyport.conf(5)):
 each class starts a suite with lines of its own appended to the
 configuration and shows that the value is what smtpd does.  Limits:
-sessions-per-client, messages-per-session, line-length; timeouts:
+sessions, sessions-per-client, messages-per-session, line-length
+(DATA and BDAT); timeouts:
 greeting, command, data; policy: relay from, auth plaintext-on-loopback,
 submission sender any, received show-auth-user.  Relayed mail waits in
 the queue (remote delivery is not built): only the RCPT reply is
@@ -23,6 +24,15 @@ def ehlo(c):
     code, text = c.cmd(b"EHLO " + HELO.encode())
     assert code == 250, (code, text)
     return text
+
+
+def mail_rcpt(c):
+    """EHLO, MAIL from alice and RCPT to bob on an SMTPLine."""
+    ehlo(c)
+    code, text = c.cmd(b"MAIL FROM:<alice@example.test>")
+    assert code == 250, (code, text)
+    code, text = c.cmd(b"RCPT TO:<bob@example.test>")
+    assert code == 250, (code, text)
 
 
 class TestLimits(SuiteTest):
@@ -85,10 +95,7 @@ class TestLimits(SuiteTest):
         """One message in one BDAT LAST chunk: the reply to it."""
         c = SMTPLine(self.s.smtp_port)
         try:
-            ehlo(c)
-            self.assertEqual(c.cmd(b"MAIL FROM:<alice@example.test>")[0],
-                             250)
-            self.assertEqual(c.cmd(b"RCPT TO:<bob@example.test>")[0], 250)
+            mail_rcpt(c)
             c.send(b"BDAT %d LAST\r\n" % len(body) + body)
             return c.reply()
         finally:
@@ -116,6 +123,35 @@ class TestLimits(SuiteTest):
         data = self.s.wait_marked(marker)
         self.assertIn(b"ESMTPSA", data)
         self.assertNotIn(b"Authenticated sender", data)
+
+
+class TestSessions(SuiteTest):
+    suite_args = {"extra_config": ["limit sessions 2"]}
+
+    def test_sessions(self):
+        s = self.suite
+        first = SMTPLine(s.smtp_port, source="127.0.4.1")
+        second = SMTPLine(s.smtp_port, source="127.0.4.2")
+        try:
+            self.assertEqual(first.greeting[0], 220)
+            self.assertEqual(second.greeting[0], 220)
+            third, greeting = connect_from("127.0.4.3", s.smtp_port)
+            third.close()
+            self.assertTrue(greeting.startswith(b"421 4.7.0 "), greeting)
+            # The two go on; once one leaves, there is room again.
+            self.assertEqual(first.cmd(b"NOOP")[0], 250)
+            self.assertEqual(second.cmd(b"QUIT")[0], 221)
+            self.assertTrue(second.closed())
+
+            def again():
+                c, greeting = connect_from("127.0.4.3", s.smtp_port)
+                c.close()
+                return greeting.startswith(b"220 ")
+            suite.wait_for(again, 10, interval=0.1, what="a session slot")
+        finally:
+            first.close()
+            second.close()
+        self.assertRegex(s.log("smtpd"), r"(?m)reason=too-many-sessions$")
 
 
 class TestTimeouts(SuiteTest):
@@ -161,10 +197,7 @@ class TestTimeouts(SuiteTest):
     def test_data(self):
         c = SMTPLine(self.s.smtp_port)
         try:
-            ehlo(c)
-            self.assertEqual(c.cmd(b"MAIL FROM:<alice@example.test>")[0],
-                             250)
-            self.assertEqual(c.cmd(b"RCPT TO:<bob@example.test>")[0], 250)
+            mail_rcpt(c)
             self.assertEqual(c.cmd(b"DATA")[0], 354)
             c.send(b"Subject: slow\r\n")
             start = time.monotonic()
