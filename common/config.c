@@ -98,6 +98,7 @@ config_new(void)
 	conf->max_message_bytes = SMTP_MESSAGE_MAX_BYTES;
 	conf->max_rcpts = SMTP_RCPT_MAX;
 	conf->max_errors = SMTP_ERRORS_MAX;
+	config_policy_init(conf);
 	return conf;
 }
 
@@ -496,6 +497,7 @@ config_free(struct config *conf)
 		TAILQ_REMOVE(&conf->pkis, k, entry);
 		free(k);
 	}
+	config_policy_free(conf);
 	free(conf);
 }
 
@@ -528,7 +530,7 @@ config_print_scaled(FILE *fp, uint64_t v, const char *units,
 	(void)fprintf(fp, "%llu%s", (unsigned long long)v, plain);
 }
 
-static void
+void
 config_print_time(FILE *fp, uint32_t secs)
 {
 	static const uint64_t	 mults[] = { 60, 3600, 86400 };
@@ -613,6 +615,7 @@ config_print(FILE *fp, const struct config *conf)
 	config_print_size(fp, conf->max_message_bytes);
 	(void)fprintf(fp, "\nlimit recipients %u\n", conf->max_rcpts);
 	(void)fprintf(fp, "limit errors %u\n", conf->max_errors);
+	config_policy_print(fp, conf);
 }
 
 int

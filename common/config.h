@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "netaddr.h"
+
 #define CONFIG_DEFAULT_PATH	"/etc/sallyport/sallyport.conf"
 #define CONFIG_NAME_MAX		256	/* host and domain names, NUL incl. */
 #define CONFIG_USER_MAX		32	/* system user names */
@@ -45,6 +47,12 @@ struct pki {
 	char			 key[PATH_MAX];
 };
 
+/* "relay from": clients that may relay without AUTH. */
+struct relay_net {
+	TAILQ_ENTRY(relay_net)	 entry;
+	struct netaddr		 net;
+};
+
 struct config {
 	char			 hostname[CONFIG_NAME_MAX];
 	char			 rundir[PATH_MAX];	/* sockets, pidfiles */
@@ -72,10 +80,25 @@ struct config {
 	uint64_t		 max_message_bytes;
 	uint32_t		 max_rcpts;
 	uint32_t		 max_errors;
+	uint32_t		 max_sessions;
+	uint32_t		 max_sessions_per_client;
+	uint32_t		 max_messages_per_session;
+	uint32_t		 max_line_bytes;	/* text, CRLF incl. */
+
+	/* SMTP timeouts (RFC 5321 4.5.3.2): seconds. */
+	uint32_t		 greeting_timeout_secs;
+	uint32_t		 cmd_timeout_secs;
+	uint32_t		 data_timeout_secs;
+
+	/* SMTP policy: each 0 unless configured. */
+	int			 auth_plaintext_loopback;
+	int			 submission_sender_any;
+	int			 received_auth_user;
 
 	TAILQ_HEAD(, listener)	 listeners;
 	TAILQ_HEAD(, domain)	 domains;
 	TAILQ_HEAD(, pki)	 pkis;
+	TAILQ_HEAD(, relay_net)	 relay_nets;
 };
 
 /*
@@ -92,6 +115,9 @@ void		 config_print(FILE *, const struct config *);
 /* 1 when domain (any case) is one of ours, else 0. */
 int		 config_is_local_domain(const struct config *,
 		    const char *domain);
+/* 1 when a client at this address may relay without AUTH, else 0. */
+int		 config_relay_allowed(const struct config *,
+		    const struct sockaddr *);
 const char	*config_proto_name(enum listen_proto);
 /* Joins rundir and a socket or pidfile name; fatal if it does not fit. */
 void		 config_runpath(const struct config *, const char *name,

@@ -41,9 +41,37 @@ int		 config_set_queue(struct config *, uint32_t retry,
 		    uint32_t max_retry, uint32_t expire, char *err,
 		    size_t errlen);
 
+/*
+ * common/config_policy.c: the SMTP session limits, timeouts, relay
+ * networks and policy switches.  config_policy_init() sets the
+ * defaults, config_policy_free() frees, config_policy_print() prints.
+ */
+void		 config_policy_init(struct config *);
+void		 config_policy_free(struct config *);
+void		 config_policy_print(FILE *, const struct config *);
+/* "limit NAME N" for the counted limits without a unit of their own. */
+int		 config_set_limit(struct config *, const char *name,
+		    uint64_t value, char *err, size_t errlen);
+/* "timeout NAME DURATION". */
+int		 config_set_timeout(struct config *, const char *name,
+		    uint32_t secs, char *err, size_t errlen);
+/* "relay from CIDR". */
+int		 config_add_relay(struct config *, const char *cidr,
+		    char *err, size_t errlen);
+/*
+ * "auth plaintext-on-loopback [yes|no]", "submission sender own|any",
+ * "received show-auth-user yes|no": stmt and name pick the switch;
+ * value NULL means its "on" value.
+ */
+int		 config_set_switch(struct config *, const char *stmt,
+		    const char *name, const char *value, char *err,
+		    size_t errlen);
+
 /* "300", "5m", "4h", "4d": seconds, 1 to UINT32_MAX. */
 int		 config_parse_time(const char *, uint32_t *);
 /* "1048576", "512K", "35M", "1G": bytes, above zero. */
 int		 config_parse_size(const char *, uint64_t *);
+/* Seconds as config_parse_time reads them back: "90s", "5m", "4h". */
+void		 config_print_time(FILE *, uint32_t);
 
 #endif

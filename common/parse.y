@@ -27,7 +27,7 @@
 /* A word or string longer than this is refused, so that a path fits. */
 #define PARSE_TOKEN_MAX_BYTES	(PATH_MAX - 1)
 /* Distinct statements that may appear once ("hostname", "user auth"). */
-#define PARSE_ONCE_MAX		32
+#define PARSE_ONCE_MAX		48
 #define PARSE_ONCE_KEY_BYTES	32
 #define PARSE_MSG_BYTES		512
 
@@ -96,12 +96,13 @@ static int	 parse_qopt(unsigned int, const char *);
 	int64_t		 port;
 }
 
-%token	ALIASES CERT CHROOT DOMAIN ERRORS EXPIRE HOSTNAME KEY LIMIT LISTEN
-%token	MAXRETRY MESSAGESIZE NONE ON PKI PORT QUEUE RECIPIENTS RESOLVER
-%token	RETRY RUNDIR SPOOL USER USERS ERROR
+%token	ALIASES AUTH CERT CHROOT DOMAIN ERRORS EXPIRE FROM HOSTNAME KEY
+%token	LIMIT LISTEN MAXRETRY MESSAGESIZE NONE ON PKI PORT QUEUE RECEIVED
+%token	RECIPIENTS RELAY RESOLVER RETRY RUNDIR SPOOL SUBMISSION TIMEOUT
+%token	USER USERS ERROR
 %token	<string>	STRING
 %token	<number>	NUMBER
-%type	<string>	role
+%type	<string>	role proto
 %type	<number>	time size count
 %type	<port>		port
 
@@ -156,7 +157,7 @@ main		: HOSTNAME STRING {
 			CHECK(config_set_user(ps->conf, $2, $3, ERRBUF));
 			ONCE("user", $2);
 		}
-		| LISTEN STRING ON STRING port {
+		| LISTEN proto ON STRING port {
 			CHECK(config_add_listener(ps->conf, $2, $4, $5,
 			    ERRBUF));
 		}
@@ -185,11 +186,53 @@ main		: HOSTNAME STRING {
 			ONCE("limit errors", NULL);
 			ps->conf->max_errors = (uint32_t)$3;
 		}
+		| policy
 		;
 
-/* "queue" is also a keyword of its own. */
+/* The SMTP session limits and policy: common/config_policy.c. */
+policy		: LIMIT STRING NUMBER {
+			CHECK(config_set_limit(ps->conf, $2, $3, ERRBUF));
+			ONCE("limit", $2);
+		}
+		| TIMEOUT STRING time {
+			CHECK(config_set_timeout(ps->conf, $2, (uint32_t)$3,
+			    ERRBUF));
+			ONCE("timeout", $2);
+		}
+		| RELAY FROM STRING {
+			CHECK(config_add_relay(ps->conf, $3, ERRBUF));
+		}
+		| AUTH STRING {
+			CHECK(config_set_switch(ps->conf, "auth", $2, NULL,
+			    ERRBUF));
+			ONCE("auth", $2);
+		}
+		| AUTH STRING STRING {
+			CHECK(config_set_switch(ps->conf, "auth", $2, $3,
+			    ERRBUF));
+			ONCE("auth", $2);
+		}
+		| SUBMISSION STRING STRING {
+			CHECK(config_set_switch(ps->conf, "submission", $2,
+			    $3, ERRBUF));
+			ONCE("submission", $2);
+		}
+		| RECEIVED STRING STRING {
+			CHECK(config_set_switch(ps->conf, "received", $2, $3,
+			    ERRBUF));
+			ONCE("received", $2);
+		}
+		;
+
+/* Role and protocol names that are also keywords of their own. */
 role		: STRING	{ $$ = $1; }
 		| QUEUE		{ $$ = "queue"; }
+		| AUTH		{ $$ = "auth"; }
+		| RELAY		{ $$ = "relay"; }
+		;
+
+proto		: STRING	{ $$ = $1; }
+		| SUBMISSION	{ $$ = "submission"; }
 		;
 
 port		: /* empty */	{ $$ = -1; }
@@ -363,11 +406,13 @@ static const struct keyword {
 } keywords[] = {
 	/* Sorted for bsearch(3). */
 	{ "aliases",		ALIASES },
+	{ "auth",		AUTH },
 	{ "cert",		CERT },
 	{ "chroot",		CHROOT },
 	{ "domain",		DOMAIN },
 	{ "errors",		ERRORS },
 	{ "expire",		EXPIRE },
+	{ "from",		FROM },
 	{ "hostname",		HOSTNAME },
 	{ "key",		KEY },
 	{ "limit",		LIMIT },
@@ -379,11 +424,15 @@ static const struct keyword {
 	{ "pki",		PKI },
 	{ "port",		PORT },
 	{ "queue",		QUEUE },
+	{ "received",		RECEIVED },
 	{ "recipients",		RECIPIENTS },
+	{ "relay",		RELAY },
 	{ "resolver",		RESOLVER },
 	{ "retry",		RETRY },
 	{ "rundir",		RUNDIR },
 	{ "spool",		SPOOL },
+	{ "submission",		SUBMISSION },
+	{ "timeout",		TIMEOUT },
 	{ "user",		USER },
 	{ "users",		USERS },
 };

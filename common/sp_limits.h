@@ -27,13 +27,36 @@
 #define SMTP_RECEIVED_MAX		100
 #define SMTP_MESSAGE_MAX_BYTES		(35 * 1024 * 1024)
 #define SMTP_ERRORS_MAX			10
+/*
+ * The session limits below are the defaults of the "limit" statements
+ * of sallyport.conf(5) and, each, the largest value they take.
+ */
 #define SMTP_MESSAGES_PER_SESSION_MAX	100
+/* Also sizes AUTHD_PENDING_MAX. */
 #define SMTP_SESSIONS_MAX		4096
 /* Sessions from one client address; past it, 421 at connect. */
 #define SMTP_SESSIONS_PER_CLIENT_MAX	50
-/* RFC 5321 4.5.3.2: five minutes per command, ten for DATA blocks. */
+/* "limit sessions-per-client" may go up to "limit sessions". */
+#define SMTP_SESSIONS_PER_CLIENT_LIMIT	SMTP_SESSIONS_MAX
+/*
+ * "limit line-length": a text line of message data, CRLF included, may
+ * be made longer than RFC 5321's SMTP_LINE_MAX_BYTES (the default and
+ * the least), up to the bound of the engine's line buffer in DATA.
+ */
+#define SMTP_LINE_LIMIT_MAX_BYTES	(16 * 1024)
+/*
+ * RFC 5321 4.5.3.2: the server's timeouts, the defaults of the "timeout"
+ * statements.  Greeting: from connect (or the end of the SMTPS
+ * handshake) until HELO/EHLO; command: waiting for the next command
+ * (4.5.3.2.7, five minutes); data: waiting for more message data in
+ * DATA or BDAT (the client has 3 minutes per block and 10 for the end,
+ * 4.5.3.2.5-6).
+ */
+#define SMTP_GREETING_TIMEOUT_SECS	300
 #define SMTP_CMD_TIMEOUT_SECS		300
 #define SMTP_DATA_TIMEOUT_SECS		600
+/* The longest "timeout" a configuration may set. */
+#define SMTP_TIMEOUT_MAX_SECS		3600
 /* Time the engine waits for queued or authd before answering 4xx. */
 #define SMTP_PEER_TIMEOUT_SECS		30
 /*
@@ -116,6 +139,8 @@
 #define CONFIG_FILE_MAX_BYTES		(1024 * 1024)
 #define CONFIG_LISTENERS_MAX		32
 #define CONFIG_DOMAINS_MAX		1024
+/* "relay from" networks. */
+#define CONFIG_RELAY_NETS_MAX		1024
 
 #define QUEUE_ENVELOPE_MAX_BYTES	8192
 #define QUEUE_RETRY_MIN_SECS		300

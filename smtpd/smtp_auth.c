@@ -1,7 +1,8 @@
 /*
  * smtpd engine (user smtp, chroot emptydir, seccomp SANDBOX_ENGINE): AUTH
  * PLAIN and LOGIN (RFC 4954, RFC 4616), offered and accepted only under
- * TLS.  The password goes to authd (MSG_AUTH_PASSWORD_CHECK, service
+ * TLS, or with "auth plaintext-on-loopback" on a connection whose both
+ * ends are loopback addresses (nothing to eavesdrop on but the host).  The password goes to authd (MSG_AUTH_PASSWORD_CHECK, service
  * "smtp", no token) and is wiped here at once.  Failed attempts are
  * counted per client address: past SMTP_AUTH_FAILURES_MAX within
  * SMTP_AUTH_FAIL_WINDOW_SECS the client gets 421 and is closed.
@@ -64,7 +65,8 @@ smtp_auth_throttled(struct smtp_session *s)
 int
 smtp_auth_allowed(struct smtp_session *s)
 {
-	return lineio_is_tls(s->io);
+	return lineio_is_tls(s->io) ||
+	    (s->loopback && s->env->conf->auth_plaintext_loopback);
 }
 
 static void

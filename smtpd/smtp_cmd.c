@@ -233,14 +233,16 @@ smtp_cmd_parse_error(struct smtp_session *s, int r, const char *errstr,
 
 /*
  * On submission the sender must be the authenticated user's own address:
- * its local part the login name, its domain one of ours (RFC 6409 8.1).
+ * its local part the login name, its domain one of ours (RFC 6409 8.1),
+ * unless "submission sender any" lets the user send as anyone.
  */
 static int
 smtp_cmd_sender_owned(struct smtp_session *s, const struct smtp_path *p)
 {
 	char	 local[SMTP_LOCALPART_MAX_BYTES + 1];
 
-	if (!(s->lflags & SMTP_LF_SUBMISSION))
+	if (!(s->lflags & SMTP_LF_SUBMISSION) ||
+	    s->env->conf->submission_sender_any)
 		return 0;
 	if (!p->null && mailaddr_local_unquote(&p->addr, local,
 	    sizeof(local)) == 0 && strcmp(local, s->auth_user) == 0 &&
@@ -265,7 +267,7 @@ cmd_mail(struct smtp_session *s, const char *arg)
 		    "530 5.7.0 Authentication required");
 		return;
 	}
-	if (s->nmessages >= SMTP_MESSAGES_PER_SESSION_MAX) {
+	if (s->nmessages >= s->env->conf->max_messages_per_session) {
 		smtp_reply_close(s, "4.7.0", "Too many messages in one session",
 		    "too-many-messages");
 		return;
@@ -450,8 +452,8 @@ smtp_cmd_rcpt_result(struct smtp_session *s, uint32_t status)
 		smtp_cmd_rcpt_log(s, "nouser");
 		break;
 	case RCPT_NONLOCAL:
-		/* Relaying: for authenticated sessions only. */
-		if (s->authenticated) {
+		/* Relaying: authenticated sessions and "relay from" only. */
+		if (s->authenticated || s->relay_client) {
 			smtp_cmd_rcpt_add(s);
 			break;
 		}

@@ -117,15 +117,41 @@ smtp_data_with(struct smtp_session *s)
 	    (s->authenticated ? 1 : 0)];
 }
 
+/*
+ * "received show-auth-user yes": on submission, the login name in a
+ * comment (RFC 5322 3.2.2), as "(Authenticated sender: name)".  A byte
+ * a comment cannot hold becomes '?'.  Off by default: the name is
+ * half of the credentials, and the header goes wherever the mail goes.
+ */
+static void
+smtp_data_auth_comment(struct smtp_session *s, char *dst, size_t dstlen)
+{
+	char	 user[AUTH_USER_MAX_BYTES];
+	size_t	 i;
+
+	dst[0] = '\0';
+	if (!s->env->conf->received_auth_user || !s->authenticated ||
+	    !(s->lflags & SMTP_LF_SUBMISSION))
+		return;
+	(void)strlcpy(user, s->auth_user, sizeof(user));
+	for (i = 0; user[i] != '\0'; i++)
+		if (user[i] < 0x21 || user[i] > 0x7e ||
+		    strchr("()\\", user[i]) != NULL)
+			user[i] = '?';
+	(void)snprintf(dst, dstlen, "\n\t(Authenticated sender: %s)", user);
+}
+
 static int
 smtp_data_received(struct smtp_session *s)
 {
 	char		 buf[2048], date[64], tls[256];
 	char		 forclause[SMTP_PATH_MAX_BYTES + 8];
+	char		 authc[AUTH_USER_MAX_BYTES + 32];
 	struct smtp_rcpt *r = TAILQ_FIRST(&s->rcpts);
 	int		 n;
 
 	forclause[0] = tls[0] = '\0';
+	smtp_data_auth_comment(s, authc, sizeof(authc));
 	if (s->nrcpts == 1)
 		(void)snprintf(forclause, sizeof(forclause), "\n\tfor <%s>",
 		    r->addr);
@@ -133,10 +159,11 @@ smtp_data_received(struct smtp_session *s)
 		(void)snprintf(tls, sizeof(tls), "\n\t(version=%s cipher=%s)",
 		    lineio_tls_version(s->io), lineio_tls_cipher(s->io));
 	smtp_data_date(date, sizeof(date));
-	n = snprintf(buf, sizeof(buf), "Received: from %s ([%s%s])\n"
+	n = snprintf(buf, sizeof(buf), "Received: from %s ([%s%s])%s\n"
 	    "\tby %s%s with %s id %s%s;\n\t%s\n", s->helo,
-	    s->client_v6 ? "IPv6:" : "", s->client, s->env->conf->hostname,
-	    tls, smtp_data_with(s), s->msgid, forclause, date);
+	    s->client_v6 ? "IPv6:" : "", s->client, authc,
+	    s->env->conf->hostname, tls, smtp_data_with(s), s->msgid,
+	    forclause, date);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -1;
 	smtp_data_write(s, buf, (size_t)n);
@@ -182,6 +209,7 @@ smtp_data_created(struct smtp_session *s, uint32_t result,
 	s->hdr_done = !(s->lflags & SMTP_LF_SUBMISSION);
 	s->hdr_date = s->hdr_msgid = 0;
 	smtp_data_scan_init(&s->scan);
+	s->scan.line_max = s->env->conf->max_line_bytes;
 	if ((s->wbuf = malloc(SMTP_WBUF_BYTES)) == NULL ||
 	    smtp_data_received(s) == -1) {
 		log_warnx("%08x smtp message setup failed", s->id);

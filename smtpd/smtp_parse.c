@@ -295,6 +295,7 @@ smtp_data_scan_init(struct smtp_data_scan *ds)
 	/* The DATA command's own CRLF precedes the first line. */
 	ds->prev_crlf = 1;
 	ds->in_header = 1;
+	ds->line_max = SMTP_LINE_MAX_BYTES;
 }
 
 /* Counts Received: fields in the header (RFC 5321 6.3 loop detection). */
@@ -330,7 +331,7 @@ smtp_data_scan_line(struct smtp_data_scan *ds, const char *line,
 	 * refused anyway).
 	 */
 	ds->prev_crlf = crlf;
-	if ((lflags & LINE_F_TOOLONG) || len > SMTP_LINE_MAX_BYTES - 2)
+	if ((lflags & LINE_F_TOOLONG) || len > ds->line_max - 2)
 		ds->flags |= SMTP_DATA_F_TOOLONG;
 	if (lflags & (LINE_F_BARELF | LINE_F_BARECR))
 		ds->flags |= SMTP_DATA_F_BARE;

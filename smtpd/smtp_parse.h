@@ -121,6 +121,8 @@ struct smtp_data_scan {
 	int		 prev_crlf;	/* last line ended with CRLF */
 	int		 in_header;	/* no empty line seen yet */
 	unsigned int	 received;	/* Received: header fields seen */
+	/* A longer line is refused; SMTP_LINE_MAX_BYTES unless set. */
+	size_t		 line_max;	/* CRLF included */
 	int		 bdat;		/* BDAT content: no dots, no end */
 };
 
@@ -154,10 +156,11 @@ int	smtp_parse_is_bdat(const char *line, size_t len);
  * the content to us): each line is handed over without its line end
  * and with its LINE_F_* flags, so that the rules of DATA (bare LF or
  * CR, NUL, line length) apply to it in the same way.  A line longer
- * than the buffer is cut once and flagged, its rest dropped.
+ * than the buffer (the largest "limit line-length") is cut once and
+ * flagged, its rest dropped.
  */
 struct smtp_bdat_lines {
-	char	 buf[SMTP_LINE_MAX_BYTES];
+	char	 buf[SMTP_LINE_LIMIT_MAX_BYTES];
 	size_t	 len;
 	int	 toolong;
 };

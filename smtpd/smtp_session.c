@@ -68,19 +68,23 @@ smtp_session_newid(void)
 static void
 smtp_session_arm(struct smtp_session *s)
 {
-	struct timeval	 tv = { 0, 0 };
+	const struct config	*conf = s->env->conf;
+	struct timeval		 tv = { 0, 0 };
 
+	/* RFC 5321 4.5.3.2: the timeouts of sallyport.conf(5). */
 	if (s->wait != WAIT_NONE)
 		tv.tv_sec = SMTP_PEER_TIMEOUT_SECS;
-	else if (s->state == S_DATA)
-		tv.tv_sec = SMTP_DATA_TIMEOUT_SECS;
+	else if (s->state == S_DATA || s->raw)
+		tv.tv_sec = conf->data_timeout_secs;
+	else if (s->state == S_INIT)
+		tv.tv_sec = conf->greeting_timeout_secs;
 	else
-		tv.tv_sec = SMTP_CMD_TIMEOUT_SECS;
+		tv.tv_sec = conf->cmd_timeout_secs;
 	(void)evtimer_add(s->ev_timer, &tv);
 }
 
 /*
- * Refuses a client past SMTP_SESSIONS_MAX or SMTP_SESSIONS_PER_CLIENT_MAX:
+ * Refuses a client past "limit sessions" or "limit sessions-per-client":
  * best effort, never blocks.
  */
 static void
@@ -118,15 +122,33 @@ smtp_session_over_limit(struct smtpd *env, int fd, struct smtp_session *s)
 {
 	const char	*reason = NULL;
 
-	if (smtp_nsessions >= SMTP_SESSIONS_MAX)
+	if (smtp_nsessions >= env->conf->max_sessions)
 		reason = "too-many-sessions";
 	else if (smtp_session_count_client(s->client) >=
-	    SMTP_SESSIONS_PER_CLIENT_MAX)
+	    env->conf->max_sessions_per_client)
 		reason = "too-many-sessions-per-client";
 	if (reason == NULL)
 		return 0;
 	smtp_session_refuse(env, fd, s->client, reason);
 	return 1;
+}
+
+/*
+ * What the addresses of both ends allow: relaying without AUTH ("relay
+ * from"), and AUTH without TLS when both are loopback.
+ */
+static void
+smtp_session_policy(struct smtp_session *s, int fd,
+    const struct sockaddr_storage *ss)
+{
+	struct sockaddr_storage	 local;
+	socklen_t		 len = sizeof(local);
+
+	s->relay_client = config_relay_allowed(s->env->conf,
+	    (const struct sockaddr *)ss);
+	s->loopback = netaddr_is_loopback((const struct sockaddr *)ss) &&
+	    getsockname(fd, (struct sockaddr *)&local, &len) == 0 &&
+	    netaddr_is_loopback((struct sockaddr *)&local);
 }
 
 /* The numeric address of a client: no DNS, ever. */
@@ -181,6 +203,7 @@ smtp_session_accept(struct smtpd *env, struct smtp_listener *l, int fd,
 	s->state = S_INIT;
 	s->msgfd = -1;
 	TAILQ_INIT(&s->rcpts);
+	smtp_session_policy(s, fd, ss);
 	s->io = lineio_new(env->base, fd, SMTP_CMD_LINE_MAX_BYTES - 1,
 	    smtp_session_linecb, smtp_session_eventcb, s);
 	s->ev_timer = evtimer_new(env->base, smtp_session_timercb, s);
@@ -197,9 +220,10 @@ smtp_session_accept(struct smtpd *env, struct smtp_listener *l, int fd,
 	}
 	TAILQ_INSERT_TAIL(&smtp_sessions, s, entry);
 	smtp_nsessions++;
-	log_info("%08x smtp connect client=%s port=%u listener=%s:%u proto=%s",
-	    s->id, s->client, s->client_port, l->addr, l->port,
-	    config_proto_name(l->proto));
+	log_info("%08x smtp connect client=%s port=%u listener=%s:%u proto=%s"
+	    " relay=%d loopback=%d", s->id, s->client, s->client_port,
+	    l->addr, l->port, config_proto_name(l->proto), s->relay_client,
+	    s->loopback);
 	/* RFC 8314 3.3: implicit TLS, the greeting after the handshake. */
 	if (l->flags & SMTP_LF_SMTPS) {
 		if (lineio_accept_tls(s->io, env->tls) == -1)
@@ -415,6 +439,7 @@ smtp_session_rawcb(struct lineio *io, const char *data, size_t len,
 	(void)io;
 	if (s->closing)
 		return;
+	s->raw = left > 0;
 	smtp_bdat_data(s, data, len, left);
 	if (!s->closing && s->wait == WAIT_NONE)
 		smtp_session_arm(s);
@@ -423,6 +448,7 @@ smtp_session_rawcb(struct lineio *io, const char *data, size_t len,
 void
 smtp_session_read_raw(struct smtp_session *s, uint64_t n)
 {
+	s->raw = 1;
 	lineio_read_raw(s->io, (size_t)n, smtp_session_rawcb);
 }
 

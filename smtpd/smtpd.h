@@ -33,11 +33,12 @@
 /* Message data goes to the queue's file through a buffer this big. */
 #define SMTP_WBUF_BYTES		(16 * 1024)
 /*
- * lineio's bound during DATA.  Lines past SMTP_LINE_MAX_BYTES are refused
- * by smtp_data_scan_line(); a larger bound lets it see how such a line
- * ended, which matters for finding the end of the data.
+ * lineio's bound during DATA.  Lines past "limit line-length" (at most
+ * SMTP_LINE_LIMIT_MAX_BYTES) are refused by smtp_data_scan_line(); a
+ * larger bound lets it see how such a line ended, which matters for
+ * finding the end of the data.
  */
-#define SMTP_DATA_LINE_BOUND_BYTES	(16 * 1024)
+#define SMTP_DATA_LINE_BOUND_BYTES	SMTP_LINE_LIMIT_MAX_BYTES
 /* queued's msgids are 16 hex digits; anything longer is refused. */
 #define SMTP_MSGID_MAX_BYTES	64
 /* RFC 5321 4.5.3.1.5: a reply line, CRLF included. */
@@ -129,6 +130,10 @@ struct smtp_session {
 	char			 helo[SMTP_HELO_MAX_BYTES + 1];
 	char			 verb[SMTP_VERB_MAX_BYTES + 1];
 	int			 greeted;	/* 220 sent */
+	int			 raw;		/* reading a BDAT chunk */
+	/* From the addresses at accept: "relay from", loopback ends. */
+	int			 relay_client;
+	int			 loopback;
 
 	/* AUTH (RFC 4954): the user once authenticated, else pending. */
 	enum smtp_auth_step	 auth_step;
@@ -248,7 +253,10 @@ void	smtp_auth_line(struct smtp_session *, const char *line, size_t len,
 void	smtp_auth_result(struct smtp_session *, uint32_t result);
 /* authd is down or did not answer: 454. */
 void	smtp_auth_fail(struct smtp_session *);
-/* 1 when AUTH may be offered and used on this session (TLS is on). */
+/*
+ * 1 when AUTH may be offered and used on this session: TLS is on, or
+ * both ends are loopback with "auth plaintext-on-loopback".
+ */
 int	smtp_auth_allowed(struct smtp_session *);
 
 /* smtp_cmd.c */

@@ -180,9 +180,11 @@ class SMTPLine:
     """A raw SMTP client for what smtplib will not send: bytes as given,
     replies read whole (multi-line included), a timeout on every read."""
 
-    def __init__(self, port, timeout=45):
-        self.sock = socket.create_connection(("127.0.0.1", port),
-                                             timeout=timeout)
+    def __init__(self, port, timeout=45, source=None):
+        """source: the loopback address to connect from."""
+        self.sock = socket.create_connection(
+            ("127.0.0.1", port), timeout=timeout,
+            source_address=(source, 0) if source else None)
         self.buf = b""
         self.greeting = self.reply()
 
@@ -254,6 +256,21 @@ class SMTPLine:
             pass
 
 
+def connect_from(addr, port, timeout=30):
+    """A socket from the loopback address addr that has read the 220."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.bind((addr, 0))
+    s.connect(("127.0.0.1", port))
+    buf = b""
+    while not buf.endswith(b"\r\n"):
+        d = s.recv(4096)
+        if not d:
+            raise EOFError("closed before the greeting: %r" % buf)
+        buf += d
+    return s, buf
+
+
 def client_ctx():
     """A TLS client context that takes any certificate."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -307,7 +324,9 @@ class Suite:
     """One whole suite under a temporary root."""
 
     def __init__(self, name, retry="1s", max_retry="2s", expire="1h",
-                 max_errors=None, max_message_bytes=None):
+                 max_errors=None, max_message_bytes=None, extra_config=()):
+        """extra_config: lines appended to the configuration, for a test
+        class that needs a limit or a policy of its own (suite_args)."""
         need_root()
         ensure_users()
         self.name = name
@@ -323,6 +342,7 @@ class Suite:
         self.retry, self.max_retry, self.expire = retry, max_retry, expire
         self.max_errors = max_errors
         self.max_message_bytes = max_message_bytes
+        self.extra_config = list(extra_config)
         self._layout()
 
     # -- paths
@@ -427,6 +447,7 @@ class Suite:
             lines.append("limit errors %d" % self.max_errors)
         if self.max_message_bytes is not None:
             lines.append("limit message-size %d" % self.max_message_bytes)
+        lines.extend(self.extra_config)
         return "\n".join(lines) + "\n"
 
     def write_config(self, text, path=None):
@@ -647,6 +668,34 @@ class Suite:
                 s.quit()
             except (smtplib.SMTPException, OSError):
                 s.close()
+
+    def fill_client_sessions(self, addr, n, socks):
+        """Opens n sessions from addr into socks, each greeted 220; one
+        more must get 421 4.7.0 and be closed (sessions-per-client)."""
+        for _ in range(n):
+            s, greeting = connect_from(addr, self.smtp_port)
+            socks.append(s)
+            assert greeting.startswith(b"220 "), greeting
+        s, greeting = connect_from(addr, self.smtp_port)
+        socks.append(s)
+        assert greeting.startswith(b"421 4.7.0 "), greeting
+        assert s.recv(4096) == b"", "not closed after the 421"
+        socks.pop().close()
+
+    def mail_after_messages(self, n):
+        """Sends n messages in one session, then one more MAIL: its
+        (code, text), for the messages-per-session limit."""
+        c = self.smtp()
+        try:
+            assert c.ehlo()[0] == 250
+            for i in range(n):
+                msg = make_message("per-session %d" % i, ["n %d" % i])
+                refused = c.sendmail("alice@example.test",
+                                     ["bob@example.test"], msg)
+                assert refused == {}, refused
+            return c.mail("alice@example.test")
+        finally:
+            c.close()
 
     def pop3(self, user, password=PASSWORD, timeout=30):
         p = poplib.POP3("127.0.0.1", self.pop3_port, timeout=timeout)

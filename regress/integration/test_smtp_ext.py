@@ -7,12 +7,12 @@ chunks read whole, bad BDAT lines ending the session."""
 
 import base64
 import resource
-import socket
 import sys
 import time
 
 import suite
-from suite import SuiteTest, SMTPLine, make_message, bdat_bytes, starttls
+from suite import (SuiteTest, SMTPLine, make_message, bdat_bytes, starttls,
+                   connect_from)
 
 HELO = suite.HELO
 IDLE_SESSIONS = 1000
@@ -43,21 +43,6 @@ def raise_nofile(want):
         new = want if hard == resource.RLIM_INFINITY else min(want, hard)
         resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
-def connect_from(addr, port, timeout=30):
-    """A socket from the loopback address addr that has read the 220."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.bind((addr, 0))
-    s.connect(("127.0.0.1", port))
-    buf = b""
-    while not buf.endswith(b"\r\n"):
-        d = s.recv(4096)
-        if not d:
-            raise EOFError("closed before the greeting: %r" % buf)
-        buf += d
-    return s, buf
 
 
 class TestSmtpExt(SuiteTest):
@@ -116,14 +101,8 @@ class TestSmtpExt(SuiteTest):
         addr = "127.0.2.1"
         socks = []
         try:
-            for _ in range(SESSIONS_PER_CLIENT_MAX):
-                s, greeting = connect_from(addr, self.s.smtp_port)
-                self.assertTrue(greeting.startswith(b"220 "), greeting)
-                socks.append(s)
-            s, greeting = connect_from(addr, self.s.smtp_port)
-            socks.append(s)
-            self.assertTrue(greeting.startswith(b"421 4.7.0 "), greeting)
-            self.assertEqual(s.recv(4096), b"")
+            self.s.fill_client_sessions(addr, SESSIONS_PER_CLIENT_MAX,
+                                        socks)
             # Another address is not affected.
             s, greeting = connect_from("127.0.2.2", self.s.smtp_port)
             socks.append(s)
@@ -144,18 +123,9 @@ class TestSmtpExt(SuiteTest):
                       self.s.log("smtpd"))
 
     def test_messages_per_session_limit(self):
-        c = self.s.smtp()
-        try:
-            self.assertEqual(c.ehlo()[0], 250)
-            for i in range(MESSAGES_PER_SESSION_MAX):
-                msg = make_message("per-session %d" % i, ["n %d" % i])
-                self.assertEqual(c.sendmail("alice@example.test",
-                                            ["bob@example.test"], msg), {})
-            code, text = c.mail("alice@example.test")
-            self.assertEqual(code, 421, text)
-            self.assertTrue(text.startswith(b"4.7.0 "), text)
-        finally:
-            c.close()
+        code, text = self.s.mail_after_messages(MESSAGES_PER_SESSION_MAX)
+        self.assertEqual(code, 421, text)
+        self.assertTrue(text.startswith(b"4.7.0 "), text)
         self.assertIn("reason=too-many-messages", self.s.log("smtpd"))
 
 

@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "sp_limits.h"
+#include "unit_config.h"
 
 /*
  * Criterion may run each case in a freshly executed copy of this binary,
@@ -193,7 +194,7 @@ static struct bad bads[] = {
 	{ "limit recipients 10K\n", 0, "t.conf:1: syntax error at \"10K\"" },
 	{ "limit errors 4294967296\n", 0,
 	    "t.conf:1: invalid count \"4294967296\"" },
-	{ "limit foo 1\n", 0, "t.conf:1: syntax error at \"foo\"" },
+	{ "limit foo 1\n", 0, "t.conf:1: unknown limit \"foo\"" },
 	{ "limit\n", 0, "t.conf:1: syntax error at end of line" },
 	{ "limit errors 1\nlimit errors 2\n", 0,
 	    "t.conf:2: limit errors given twice" },
@@ -283,9 +284,8 @@ parse(const char *in, size_t len, char *err)
 	    ERRBUF_BYTES);
 }
 
-/* What config_print writes, in a malloc'd string. */
-static char *
-print(const struct config *conf)
+char *
+unit_config_print(const struct config *conf)
 {
 	char	*s = NULL;
 	size_t	 len = 0;
@@ -308,11 +308,11 @@ roundtrip(const char *name, const struct config *conf)
 	char		 err[ERRBUF_BYTES];
 	char		*p1, *p2;
 
-	p1 = print(conf);
+	p1 = unit_config_print(conf);
 	again = config_parse("printed", p1, strlen(p1), err, sizeof(err));
 	cr_assert_not_null(again, "%s: printout does not parse: %s\n%s",
 	    name, err, p1);
-	p2 = print(again);
+	p2 = unit_config_print(again);
 	cr_assert_str_eq(p1, p2, "%s: round trip differs", name);
 	config_free(again);
 	free(p2);
