@@ -67,7 +67,7 @@ struct delivery {
 	uint32_t		 peerid;	/* the manager's */
 	unsigned int		 gen;		/* manager connection */
 	int			 msgfd;
-	pid_t			 pid;		/* of its worker, once RUNNING */
+	pid_t			 pid;		/* its worker's, once RUNNING */
 	int			 timedout;
 	uid_t			 uid;
 	gid_t			 gid;
@@ -128,7 +128,7 @@ struct delivery_agent {
 	int			 stopping;
 	size_t			 nwaiting;	/* LOOKUP and PENDING */
 	size_t			 nrunning;
-	size_t			 nworkers;	/* children, reaped or not */
+	size_t			 nworkers;	/* children not yet reaped */
 	struct delivery_worker_list	 workers;
 	struct delivery_list	 lookups;
 	struct delivery_list	 pending;

@@ -1,9 +1,9 @@
 /*
  * The delivery agent's checks on what its peers and its workers hand
  * it: the manager's envelope id and addresses, authd's mail home, a
- * worker's verdict and report line, and why a worker died.  Runs in the agent (root, no
- * chroot, no seccomp filter), but is pure: no I/O, no state, so that it
- * is unit-tested.
+ * worker's verdict and report line, and why a worker died.  Runs in the
+ * agent (root, no chroot, no seccomp filter), but is pure: no I/O, no
+ * state, so that it is unit-tested.
  */
 #include <sys/types.h>
 #include <sys/wait.h>

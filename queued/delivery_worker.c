@@ -191,7 +191,8 @@ static int
 delivery_worker_result(struct delivery_worker *w)
 {
 	static uint8_t	 buf[sizeof(struct ipc_hdr) + IPC_PAYLOAD_MAX_BYTES];
-	char		 raw[QUEUE_ERROR_MAX_BYTES], text[QUEUE_ERROR_MAX_BYTES];
+	char		 raw[QUEUE_ERROR_MAX_BYTES];
+	char		 text[QUEUE_ERROR_MAX_BYTES];
 	struct ipc_msg	 m;
 	struct delivery	*d = w->d;
 	const char	*why;

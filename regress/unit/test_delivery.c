@@ -200,14 +200,16 @@ struct death_case {
 ParameterizedTestParameters(delivery, death)
 {
 	static struct death_case cases[] = {
-		{ W_EXITCODE(0, 0), 0, "4.3.0 delivery process failed (exit 0)" },
+		{ W_EXITCODE(0, 0), 0,
+		    "4.3.0 delivery process failed (exit 0)" },
 		{ W_EXITCODE(DELIVERY_EXIT_TEMPFAIL, 0), 0,
 		    "4.3.0 delivery process failed (exit 75)" },
 		{ W_EXITCODE(0, SIGKILL), 0,
 		    "4.3.0 delivery process killed by a signal (signal 9)" },
 		{ W_EXITCODE(0, SIGSEGV), 0,
 		    "4.3.0 delivery process killed by a signal (signal 11)" },
-		{ W_EXITCODE(0, SIGKILL), 1, "4.3.0 timed out after 300 seconds" },
+		{ W_EXITCODE(0, SIGKILL), 1,
+		    "4.3.0 timed out after 300 seconds" },
 	};
 
 	return cr_make_param_array(struct death_case, cases, NELEMS(cases));
