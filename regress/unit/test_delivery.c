@@ -1,6 +1,6 @@
 /*
  * The delivery agent's pure checks (queued/delivery_check.c) and the
- * Maildir writer of the delivery child (delivery_user.c), run
+ * Maildir writer of the mailbox worker (delivery_user.c), run
  * here directly on a temporary directory: no fork, no privilege drop.
  */
 #include <sys/types.h>
