@@ -127,7 +127,8 @@
  * a user with deliveries waiting gets at most this many at once (all
  * users together: QUEUE_DELIVERIES_MAX).  Deliveries are bound by
  * fsync, and concurrent ones share the file system's journal commits:
- * with 2 per user, bench/ delivered half as many messages a second.
+ * with 2 per user, bench/ delivered fewer messages a second than with
+ * a child per delivery; with 8, more.
  */
 #define DELIVERY_WORKER_IDLE_SECS	5
 #define DELIVERY_WORKER_MAX_DELIVERIES	1000
