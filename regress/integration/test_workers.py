@@ -82,6 +82,50 @@ class TestWorkers(SuiteTest):
         self.assertEqual(self.workers(), [])
         self.assertNotEqual(self.deliver("a new worker"), pid)
 
+    def test_zz_sigterm_with_workers(self):
+        """SIGTERM to queued with an idle worker (alice's) and one with a
+        delivery in flight (bob's, held with SIGSTOP until then): queued
+        exits 0 with no worker left behind, and the message in flight is
+        either whole in new/ or still queued (the manager goes too, so
+        the agent kills its delivery: it is retried at the next start).
+        Last: it stops the suite's queued."""
+        s = self.suite
+        code, text = s.send(make_message("alice's", ["alice's worker"],
+                                         rcpt="alice@example.test"),
+                            rcpts=("alice@example.test",))
+        self.assertEqual(code, 250, text)
+        s.wait_marked("alice's worker", user="alice")
+        self.assertTrue(self.workers("sp_alice"))
+        bob = self.deliver("an idle worker")
+        os.kill(bob, signal.SIGSTOP)
+        p = s.procs["queued"]
+        try:
+            msg = make_message("in flight", ["in flight"])
+            code, text = s.send(msg)
+            self.assertEqual(code, 250, text)
+            time.sleep(0.5)
+            p.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+        finally:
+            try:
+                os.kill(bob, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        self.assertEqual(p.wait(10), 0, "queued exited non-zero")
+        s.procs.pop("queued")
+        left = wait_for(lambda: not s.group_left(p.pid), 2)
+        self.assertTrue(left, "left behind: %s" % s.group_left(p.pid))
+        done = []
+        for path in s.mail_files("bob"):
+            with open(path, "rb") as f:
+                data = f.read()
+            if b"in flight" in data:
+                done.append(suite.split_delivered(data)[3])
+        if done:
+            self.assertEqual(done, [msg.replace(b"\r\n", b"\n")])
+        else:
+            self.assertIn(suite.queue_id(text), s.spool_entries("queue"))
+
 
 if __name__ == "__main__":
     unittest.main()
