@@ -1,5 +1,5 @@
 /*
- * Maildir helpers shared by the delivery child (which writes) and the
+ * Maildir helpers shared by the mailbox worker (which writes) and the
  * mailbox processes (which read).  Names follow the Maildir specification
  * (cr.yp.to/proto/maildir.html) with the ",S=<size>" extension that
  * Courier and Dovecot read to skip a stat(2) per message.

@@ -178,6 +178,18 @@ enum msg_type {
 	MSG_CHILD_PROC_QUERY,
 	MSG_PARENT_PROC_STATUS,
 
+	/*
+	 * The delivery agent to one of its mailbox workers, on the
+	 * socketpair it forked the worker with (no HELLO: nobody else
+	 * holds either end), one delivery at a time.
+	 * DELIVERY_MAILBOX_WRITE: str sender, str rcpt; fd (the message,
+	 *   read-only).
+	 * Reply MAILBOX_DELIVERY_RESULT: u32 verdict (DELIVERY_EXIT_*),
+	 *   str report ("new/<name>", or the RFC 3463 status and reason).
+	 */
+	MSG_DELIVERY_MAILBOX_WRITE,
+	MSG_MAILBOX_DELIVERY_RESULT,
+
 	MSG_MAX
 };
 

@@ -148,8 +148,20 @@
 #define QUEUE_EXPIRE_SECS		(4 * 24 * 3600)
 #define QUEUE_DELIVERIES_MAX		16
 #define QUEUE_ERROR_MAX_BYTES		512
-/* A delivery child that takes longer than this is killed and retried. */
+/* A delivery that takes longer than this is killed and retried. */
 #define DELIVERY_TIMEOUT_SECS		300
+/*
+ * Mailbox workers (doc/INTERNALS.md, Delivery workers): one is closed
+ * after this long without a delivery, and after this many deliveries;
+ * a user with deliveries waiting gets at most this many at once (all
+ * users together: QUEUE_DELIVERIES_MAX).  Deliveries are bound by
+ * fsync, and concurrent ones share the file system's journal commits:
+ * with 2 per user, bench/ delivered fewer messages a second than with
+ * a child per delivery; with 8, more.
+ */
+#define DELIVERY_WORKER_IDLE_SECS	5
+#define DELIVERY_WORKER_MAX_DELIVERIES	1000
+#define DELIVERY_WORKERS_PER_USER_MAX	8
 /*
  * The envelope id the manager names a delivery by (doc/INTERNALS.md,
  * The spool): the message id in hex, '.', the recipient's number, a u32
@@ -160,19 +172,19 @@
 #define DELIVERY_EVPID_MAX_BYTES	(DELIVERY_EVPID_HEX_DIGITS + 1 + \
 					    DELIVERY_EVPID_SEQ_MAX_DIGITS + 1)
 /*
- * Deliveries waiting for authd or for one of QUEUE_DELIVERIES_MAX child
- * slots; past this the manager is answered 4.3.1 and retries later.
+ * Deliveries waiting for authd or for one of QUEUE_DELIVERIES_MAX
+ * mailbox workers; past this the manager is answered 4.3.1 and retries later.
  */
 #define DELIVERY_PENDING_MAX		256
 /* Time authd has to answer a user lookup (smtpd: SMTP_PEER_TIMEOUT_SECS). */
 #define DELIVERY_LOOKUP_TIMEOUT_SECS	30
 /*
- * On SIGTERM, running children get this long to finish; then they are
- * killed, and reaped for at most DELIVERY_KILL_WAIT_SECS more.
+ * On SIGTERM, running deliveries get this long to finish; then the
+ * workers are killed, and reaped for at most DELIVERY_KILL_WAIT_SECS more.
  */
 #define DELIVERY_STOP_WAIT_SECS		5
 #define DELIVERY_KILL_WAIT_SECS		1
-/* With no child left, the last results get this long to be written. */
+/* With no worker left, the last results get this long to be written. */
 #define DELIVERY_FLUSH_WAIT_MSECS	500
 /*
  * Envelopes the agent delivered lately, remembered so that a manager

@@ -1,9 +1,12 @@
 /*
  * The delivery agent: root, not chrooted, no seccomp filter (it forks
  * children that must become any mail user).  It parses nothing but the
- * framed messages of its three peers, and does nothing but fork: one
- * child per delivery, which prepares the mail home as root, drops to the
- * mailbox owner and writes the Maildir (delivery_user.c).
+ * framed messages of its three peers and of its workers, and does
+ * nothing but prepare mail homes and fork: one mailbox worker per user
+ * with mail to deliver, which drops to the mailbox owner and writes one
+ * message after another into the Maildir (delivery_worker.c,
+ * delivery_user.c).  Departure from DESIGN.md, which forks a child per
+ * delivery: see doc/INTERNALS.md, Delivery workers.
  *
  * Peers: its parent (ROLE_PARENT: PARENT_PEER_FD, PARENT_LOG_VERBOSE;
  * anything else is fatal), the queue manager (ROLE_QUEUED, on the
@@ -13,8 +16,8 @@
  * mail home come from authd, so a compromised manager cannot aim a
  * delivery at a uid or a path of its choosing.
  *
- * A delivery goes LOOKUP (asking authd) -> PENDING (waiting for one of
- * QUEUE_DELIVERIES_MAX child slots) -> RUNNING (a child) -> answered
+ * A delivery goes LOOKUP (asking authd) -> PENDING (waiting for a free
+ * worker of its user) -> RUNNING (in a worker) -> answered
  * (delivery_state.c).  This file holds the process itself: its start,
  * signals, parent and stop.
  */
@@ -133,9 +136,10 @@ delivery_parent_closed(struct ipc_conn *c, void *arg)
 
 /*
  * Stopping: SIGTERM, or the parent gone.  Waiting deliveries are answered
- * tempfail at once; running children get DELIVERY_STOP_WAIT_SECS to
- * finish (a child killed midway leaves a file in tmp/, and the manager
- * delivers again), then SIGKILL.
+ * tempfail at once and idle workers closed; running deliveries get
+ * DELIVERY_STOP_WAIT_SECS to finish (a worker killed midway leaves a
+ * file in tmp/, and the manager delivers again), then every worker left
+ * is killed.  The agent leaves once it has reaped them all.
  */
 
 static void
@@ -150,7 +154,8 @@ delivery_stop(void)
 	delivery_authd_stop();
 	delivery_state_end_all(&delivery_agent.lookups, "4.3.2 shutting down");
 	delivery_state_end_all(&delivery_agent.pending, "4.3.2 shutting down");
-	if (delivery_agent.nrunning == 0)
+	delivery_worker_close_idle();
+	if (delivery_agent.nworkers == 0)
 		delivery_stopped();
 	else
 		(void)evtimer_add(delivery_ev_stop, &tv);
@@ -161,26 +166,21 @@ delivery_stop_timeout(evutil_socket_t fd, short ev, void *arg)
 {
 	static int	 killed;
 	struct timeval	 tv = { DELIVERY_KILL_WAIT_SECS, 0 };
-	struct delivery	*d;
 
 	(void)fd;
 	(void)ev;
 	(void)arg;
 	if (killed) {
 		log_warnx("- delivery exit unreaped=%zu",
-		    delivery_agent.nrunning);
+		    delivery_agent.nworkers);
 		exit(0);
 	}
 	killed = 1;
-	TAILQ_FOREACH(d, &delivery_agent.running, entry) {
-		log_warnx("%s delivery kill pid=%ld reason=stopping",
-		    d->evpid, (long)d->pid);
-		(void)kill(d->pid, SIGKILL);
-	}
+	delivery_worker_kill_all("stopping");
 	(void)evtimer_add(delivery_ev_stop, &tv);
 }
 
-/* No child is left: let the last results go out, then leave the loop. */
+/* No worker is left: let the last results go out, then leave the loop. */
 void
 delivery_stopped(void)
 {
@@ -243,10 +243,11 @@ delivery_main(int parentfd, void *arg)
 	TAILQ_INIT(&delivery_agent.lookups);
 	TAILQ_INIT(&delivery_agent.pending);
 	TAILQ_INIT(&delivery_agent.running);
+	TAILQ_INIT(&delivery_agent.workers);
 	delivery_seen_init(&delivery_agent.seen);
 	if ((delivery_agent.base = event_base_new()) == NULL)
 		fatalx("delivery event_base_new");
-	/* Built here once rather than by libseccomp in every child. */
+	/* Built here once rather than by libseccomp in every worker. */
 	delivery_agent.sandbox = sandbox_prepare(SANDBOX_MAILBOX);
 	delivery_signals();
 	if ((delivery_ev_stop = evtimer_new(delivery_agent.base,

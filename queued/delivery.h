@@ -1,7 +1,8 @@
 /*
- * The delivery agent (root, only forks) and its delivery children (the
- * mailbox owner): what the delivery_*.c files, and the unit tests,
- * share.  delivery_main() itself is declared in queued.h.
+ * The delivery agent (root, only forks) and its mailbox workers (each
+ * the mailbox owner, reused for many deliveries): what the delivery_*.c
+ * files, and the unit tests, share.  delivery_main() itself is declared
+ * in queued.h.
  *
  *   delivery.c		the agent process: start, signals, its parent,
  *			stopping, and the dispatch of its peers' messages
@@ -9,12 +10,16 @@
  *			DELIVERY_RESULT out
  *   delivery_authd.c	authd: the connection and the user lookups
  *   delivery_state.c	each delivery's state: the lists, the timers,
- *			the child slots and the reaping
- *   delivery_check.c	the checks on what peers and children send (pure)
+ *			the scheduling and the reaping
+ *   delivery_worker.c	the mailbox workers, seen from the agent: which
+ *			serves whom, requests out, verdicts in, idle
+ *			and worn-out workers closed, dead ones reaped
+ *   delivery_check.c	the checks on what peers and workers send (pure)
  *   delivery_seen.c	the envelopes delivered lately (pure)
- *   delivery_fork.c	the root side of a child: fork, mail home, drop,
- *			and reading its verdict
- *   delivery_user.c	the child as the mailbox owner: the Maildir
+ *   delivery_fork.c	the root side of a worker: mail home, fork,
+ *			privilege drop
+ *   delivery_user.c	the worker as the mailbox owner: its loop and
+ *			the Maildir
  */
 #ifndef SALLYPORT_DELIVERY_H
 #define SALLYPORT_DELIVERY_H
@@ -38,9 +43,10 @@ struct ipc_conn;
 struct ipc_msg;
 
 /*
- * How a delivery child ends: the exit status is the verdict, and a short
- * line on its report pipe says why (or, on success, "new/<name>").  Any
- * other status, and death by a signal, is a temporary failure.
+ * A worker's verdict on one delivery, in MAILBOX_DELIVERY_RESULT with a
+ * short report (on success, "new/<name>").  Any other code ends the
+ * worker; a worker that dies with a delivery in flight makes it a
+ * temporary failure.  The worker's own exit status is one of these too.
  */
 #define DELIVERY_EXIT_OK		0
 #define DELIVERY_EXIT_TEMPFAIL		EX_TEMPFAIL	/* 75 */
@@ -61,8 +67,7 @@ struct delivery {
 	uint32_t		 peerid;	/* the manager's */
 	unsigned int		 gen;		/* manager connection */
 	int			 msgfd;
-	int			 reportfd;
-	pid_t			 pid;
+	pid_t			 pid;		/* its worker's, once RUNNING */
 	int			 timedout;
 	uid_t			 uid;
 	gid_t			 gid;
@@ -74,6 +79,27 @@ struct delivery {
 	char			 home[PATH_MAX];
 };
 TAILQ_HEAD(delivery_list, delivery);
+
+/*
+ * A mailbox worker: a child of the agent running as one (uid, gid,
+ * home), serving one delivery at a time over a socketpair.  Idle: fd
+ * open, no delivery.  Busy: a delivery.  Closing: fd closed (the worker
+ * exits on EOF), waiting to be reaped; it still counts as a child.
+ */
+struct delivery_worker {
+	TAILQ_ENTRY(delivery_worker)	 entry;
+	pid_t				 pid;
+	int				 fd;	/* our end, or -1 */
+	uid_t				 uid;
+	gid_t				 gid;
+	unsigned int			 ndeliveries;
+	int				 reaped;
+	struct delivery			*d;	/* in flight, or NULL */
+	struct event			*ev_read;
+	struct event			*ev_idle;
+	char				 home[PATH_MAX];
+};
+TAILQ_HEAD(delivery_worker_list, delivery_worker);
 
 /*
  * The envelope ids delivered in the last DELIVERY_SEEN_MAX_SECS, at most
@@ -97,11 +123,13 @@ struct delivery_seen {
 struct delivery_agent {
 	struct event_base	*base;
 	struct config		*conf;
-	/* SANDBOX_MAILBOX, compiled once; each child installs it. */
+	/* SANDBOX_MAILBOX, compiled once; each worker installs it. */
 	struct sandbox_filter	*sandbox;
 	int			 stopping;
 	size_t			 nwaiting;	/* LOOKUP and PENDING */
 	size_t			 nrunning;
+	size_t			 nworkers;	/* children not yet reaped */
+	struct delivery_worker_list	 workers;
 	struct delivery_list	 lookups;
 	struct delivery_list	 pending;
 	struct delivery_list	 running;
@@ -129,7 +157,7 @@ struct delivery_handler {
  */
 void	delivery_dispatch(struct ipc_conn *c, struct ipc_msg *m,
 	    const struct delivery_handler *t, size_t n, const char *peer);
-/* Called when the last child is reaped while stopping. */
+/* Called when the last worker is reaped while stopping. */
 void	delivery_stopped(void);
 
 /* delivery_manager.c: the queue manager's connection. */
@@ -157,7 +185,7 @@ void	delivery_authd_lookup(struct delivery *d);
 struct delivery	*delivery_state_new(void);
 /* Moves d to the list of state, keeping the counters; logs the change. */
 void	delivery_state_set(struct delivery *d, enum delivery_state state);
-/* Arms d's timer: a lookup or a child that takes longer is ended. */
+/* Arms d's timer: a lookup or a delivery that takes longer is ended. */
 void	delivery_state_timer(struct delivery *d, int secs);
 /* Takes d off its list, closes its descriptors and frees it. */
 void	delivery_state_free(struct delivery *d);
@@ -165,10 +193,17 @@ void	delivery_state_free(struct delivery *d);
 void	delivery_state_end(struct delivery *d, int result, const char *text);
 /* Ends every delivery on l with a temporary failure, why. */
 void	delivery_state_end_all(struct delivery_list *l, const char *why);
-/* Forks a child for each pending delivery while a slot is free. */
+/*
+ * Hands each pending delivery to a worker of its user while there is
+ * one free or room for one more; the others keep waiting, in order.
+ */
 void	delivery_state_schedule(void);
-/* SIGCHLD: reaps every child that exited and ends its delivery. */
+/* Logs and answers d's verdict; an OK one is remembered as seen. */
+void	delivery_state_done(struct delivery *d, int result, const char *text);
+/* SIGCHLD: reaps every worker that exited and ends its delivery. */
 void	delivery_state_reap(evutil_socket_t, short, void *);
+/* While stopping: leaves the loop once no worker is left. */
+void	delivery_state_check_stopped(void);
 /* The user name of d, safe for a log line (it may be what we refused). */
 const char	*delivery_state_user(const struct delivery *d);
 
@@ -188,12 +223,19 @@ int	delivery_check_home(const char *home, const char **errstr);
  */
 int	delivery_check_request(const struct delivery *d, const char **why);
 /*
- * The RESULT_* code for a child's wait(2) status, and a short reason
- * for the failures that the child could not report itself.
+ * The RESULT_* code for a worker's verdict (a DELIVERY_EXIT_* code), and
+ * a reason for the failures in case its report is empty; -1 for any
+ * other code, which the worker is ended for.
  */
-int	delivery_check_status(int status, const char **why);
+int	delivery_check_verdict(uint32_t verdict, const char **why);
 /*
- * Keeps the printable ASCII of an untrusted report line (the child's),
+ * The reason, into text, why a delivery failed whose worker died
+ * with it (wait(2) status); always a temporary failure.
+ */
+void	delivery_check_death(int status, int timedout, char *text,
+	    size_t textlen);
+/*
+ * Keeps the printable ASCII of an untrusted report line (a worker's),
  * up to its first line end; every other byte becomes '?'.
  */
 void	delivery_check_report(char *dst, size_t dstlen, const char *src,
@@ -214,22 +256,40 @@ size_t	delivery_seen_count(struct delivery_seen *s, time_t now);
 /* Seconds on a clock that never goes back (CLOCK_MONOTONIC). */
 time_t	delivery_seen_now(void);
 
-/* delivery_fork.c: as root, in the agent and in the new child. */
+/* delivery_worker.c: the workers, from the agent. */
 
 /*
- * Creates the mail home of d when missing, then forks the child for d
- * (home, uid, gid, msgfd, sender, rcpt filled in), which drops to
- * uid/gid and delivers.  Sets d->pid and d->reportfd and closes
- * d->msgfd; -1 with the reason in err when there is no child.
+ * Hands d (D_PENDING, mail home prepared) to an idle worker of its
+ * user, or forks one when there is room.  1 when d is on its way (its
+ * pid set, its msgfd passed and closed), 0 when it must wait, -1 with
+ * the reason in err when it cannot be delivered now.
  */
-int	delivery_fork(struct delivery *d, const char *hostname, char *err,
-	    size_t errlen);
+int	delivery_worker_assign(struct delivery *d, char *err, size_t errlen);
 /*
- * After the child of d exited with status: its RESULT_* code and, in
- * text, its report line (the new/ path on success) or the reason.
+ * After waitpid(2): when pid was a worker, ends its delivery if one was
+ * in flight, forgets the worker and returns 0; else -1.
  */
-int	delivery_collect(struct delivery *d, int status, char *text,
-	    size_t textlen);
+int	delivery_worker_reaped(pid_t pid, int status);
+/* Closes every idle worker: they exit when they read EOF. */
+void	delivery_worker_close_idle(void);
+/* SIGKILLs every worker, why (for the log line). */
+void	delivery_worker_kill_all(const char *why);
+
+/* delivery_fork.c: as root, in the agent and in the new worker. */
+
+/*
+ * Creates the mail home of d when it is missing.  0, or -1 with the
+ * reason in err.
+ */
+int	delivery_fork_home(const struct delivery *d, char *err, size_t errlen);
+/*
+ * Forks a worker for w's uid, gid and home, which drops to uid/gid for
+ * good and serves deliveries on its end of a socketpair.  Sets w->pid
+ * and w->fd (non-blocking, close-on-exec); -1 with the reason in err
+ * when there is no worker.
+ */
+int	delivery_fork_worker(struct delivery_worker *w, const char *hostname,
+	    char *err, size_t errlen);
 
 /* delivery_user.c: as the mailbox owner. */
 
@@ -244,12 +304,13 @@ int	delivery_collect(struct delivery *d, int status, char *text,
 int	delivery_user_write(const char *maildir, int msgfd, const char *sender,
 	    const char *rcpt, const char *hostname, char *out, size_t outlen);
 /*
- * The child after its privilege drop: installs sandbox, delivers into
- * <home>/Maildir, writes the report line to reportfd and exits with the
- * verdict.
+ * The worker after its privilege drop: installs sandbox, then serves
+ * DELIVERY_MAILBOX_WRITE requests on fd, one at a time, into
+ * <home>/Maildir, answering each with MAILBOX_DELIVERY_RESULT.  Exits
+ * 0 when fd reaches EOF, DELIVERY_EXIT_TEMPFAIL on anything malformed.
  */
-void	delivery_user_main(const struct sandbox_filter *sandbox,
-	    const char *home, int msgfd, int reportfd, const char *sender,
-	    const char *rcpt, const char *hostname) __attribute__((noreturn));
+void	delivery_user_worker(const struct sandbox_filter *sandbox,
+	    const char *home, int fd, const char *hostname)
+	    __attribute__((noreturn));
 
 #endif

@@ -1,9 +1,9 @@
 /*
- * The delivery agent's checks on what its peers and its children hand
+ * The delivery agent's checks on what its peers and its workers hand
  * it: the manager's envelope id and addresses, authd's mail home, a
- * child's exit status and report line.  Runs in the agent (root, no
- * chroot, no seccomp filter), but is pure: no I/O, no state, so that it
- * is unit-tested.
+ * worker's verdict and report line, and why a worker died.  Runs in the
+ * agent (root, no chroot, no seccomp filter), but is pure: no I/O, no
+ * state, so that it is unit-tested.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -100,19 +100,11 @@ delivery_check_request(const struct delivery *d, const char **why)
 }
 
 int
-delivery_check_status(int status, const char **why)
+delivery_check_verdict(uint32_t verdict, const char **why)
 {
-	*why = NULL;
-	if (WIFSIGNALED(status)) {
-		*why = "4.3.0 delivery process killed by a signal";
-		return RESULT_TEMPFAIL;
-	}
-	if (!WIFEXITED(status)) {
-		*why = "4.3.0 delivery process failed";
-		return RESULT_TEMPFAIL;
-	}
-	switch (WEXITSTATUS(status)) {
+	switch (verdict) {
 	case DELIVERY_EXIT_OK:
+		*why = NULL;
 		return RESULT_OK;
 	case DELIVERY_EXIT_PERMFAIL:
 		*why = "5.3.0 permanent delivery failure";
@@ -121,9 +113,25 @@ delivery_check_status(int status, const char **why)
 		*why = "4.3.0 temporary delivery failure";
 		return RESULT_TEMPFAIL;
 	default:
-		*why = "4.3.0 delivery process failed";
-		return RESULT_TEMPFAIL;
+		*why = NULL;
+		return -1;
 	}
+}
+
+void
+delivery_check_death(int status, int timedout, char *text, size_t textlen)
+{
+	if (timedout)
+		(void)snprintf(text, textlen, "4.3.0 timed out after %d "
+		    "seconds", DELIVERY_TIMEOUT_SECS);
+	else if (WIFSIGNALED(status))
+		(void)snprintf(text, textlen, "4.3.0 delivery process killed "
+		    "by a signal (signal %d)", WTERMSIG(status));
+	else if (WIFEXITED(status))
+		(void)snprintf(text, textlen, "4.3.0 delivery process failed "
+		    "(exit %d)", WEXITSTATUS(status));
+	else
+		(void)snprintf(text, textlen, "4.3.0 delivery process failed");
 }
 
 void

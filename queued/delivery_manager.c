@@ -9,8 +9,8 @@
  * The manager is not trusted: a malformed or duplicate request ends its
  * connection, and a request that is well formed but cannot be served is
  * answered with a permanent or temporary failure.  When the manager goes
- * away or is replaced, its deliveries are forgotten and its running
- * children killed: it puts all of them back into its schedule.
+ * away or is replaced, its deliveries are forgotten and the workers of
+ * its running ones killed: it puts all of them back into its schedule.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -50,7 +50,7 @@ delivery_manager_parse(struct ipc_msg *m)
 	    ipc_get_str(m, d->rcpt, sizeof(d->rcpt)) == -1 ||
 	    ipc_get_end(m) == -1 || delivery_check_evpid(d->evpid) == -1)
 		goto bad;
-	/* The child, as the user, gets this descriptor: read-only only. */
+	/* A worker, as the user, gets this descriptor: read-only only. */
 	if (fstat(m->fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    (fl = fcntl(m->fd, F_GETFL)) == -1 ||
 	    (fl & O_ACCMODE) != O_RDONLY)
@@ -67,8 +67,8 @@ bad:
 
 /*
  * 1 when this manager already has a delivery of evpid in the agent; 2
- * when an earlier manager's child for evpid (killed when that manager
- * went) is not reaped yet; else 0.
+ * when an earlier manager's delivery of evpid (its worker killed when
+ * that manager went) is not reaped yet; else 0.
  */
 static int
 delivery_manager_in_flight(const char *evpid)
@@ -154,9 +154,10 @@ delivery_manager_start(struct ipc_conn *c, struct ipc_msg *m)
 }
 
 /*
- * The manager has gone (or been replaced): kill its running children and
- * forget its waiting deliveries.  It puts all of them back into its
- * schedule; a child allowed to finish now would deliver a second copy.
+ * The manager has gone (or been replaced): kill the workers of its
+ * running deliveries and forget its waiting ones.  It puts all of them
+ * back into its schedule; a delivery allowed to finish now would make a
+ * second copy.
  */
 static void
 delivery_manager_forget(void)

@@ -1,9 +1,9 @@
 /*
  * The life of a delivery in the agent (root, no chroot, no seccomp
  * filter): the list each state keeps its deliveries on, the timer that
- * bounds a lookup and a child, the QUEUE_DELIVERIES_MAX child slots, the
- * reaping of children, and the end of a delivery: one log line, one
- * answer to the manager.
+ * bounds a lookup and a delivery, the hand-over of pending deliveries
+ * to mailbox workers (delivery_worker.c), the reaping of workers, and
+ * the end of a delivery: one log line, one answer to the manager.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -14,7 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "delivery.h"
 #include "log.h"
 #include "proto.h"
@@ -71,8 +70,8 @@ delivery_state_set(struct delivery *d, enum delivery_state state)
 }
 
 /*
- * A lookup that takes too long ends; a child that does is killed, and
- * its delivery ends when it is reaped.
+ * A lookup that takes too long ends; a delivery that does has its
+ * worker killed, and ends when the worker is reaped.
  */
 static void
 delivery_state_timeout(evutil_socket_t fd, short ev, void *arg)
@@ -100,7 +99,7 @@ delivery_state_new(void)
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		fatal("delivery calloc");
 	d->state = D_NEW;
-	d->msgfd = d->reportfd = -1;
+	d->msgfd = -1;
 	if ((d->ev_timer = evtimer_new(delivery_agent.base,
 	    delivery_state_timeout, d)) == NULL)
 		fatalx("delivery evtimer_new");
@@ -122,8 +121,6 @@ delivery_state_free(struct delivery *d)
 	delivery_state_set(d, D_NEW);
 	if (d->msgfd != -1)
 		(void)close(d->msgfd);
-	if (d->reportfd != -1)
-		(void)close(d->reportfd);
 	if (d->ev_timer != NULL)
 		event_free(d->ev_timer);
 	free(d);
@@ -163,17 +160,22 @@ delivery_state_end_all(struct delivery_list *l, const char *why)
 void
 delivery_state_schedule(void)
 {
-	struct delivery	*d;
+	struct delivery	*d, *next;
 	char		 err[QUEUE_ERROR_MAX_BYTES];
+	int		 r;
 
-	while (!delivery_agent.stopping &&
-	    delivery_agent.nrunning < QUEUE_DELIVERIES_MAX &&
-	    (d = TAILQ_FIRST(&delivery_agent.pending)) != NULL) {
-		if (delivery_fork(d, delivery_agent.conf->hostname, err,
-		    sizeof(err)) == -1) {
+	if (delivery_agent.stopping)
+		return;
+	for (d = TAILQ_FIRST(&delivery_agent.pending); d != NULL; d = next) {
+		next = TAILQ_NEXT(d, entry);
+		if ((r = delivery_fork_home(d, err, sizeof(err))) == 0)
+			r = delivery_worker_assign(d, err, sizeof(err));
+		if (r == -1) {
 			delivery_state_end(d, RESULT_TEMPFAIL, err);
 			continue;
 		}
+		if (r == 0)
+			continue;
 		delivery_state_set(d, D_RUNNING);
 		delivery_state_timer(d, DELIVERY_TIMEOUT_SECS);
 		log_debug("%s delivery started user=%s uid=%ld pid=%ld",
@@ -181,45 +183,39 @@ delivery_state_schedule(void)
 	}
 }
 
-static struct delivery *
-delivery_state_child(pid_t pid)
+void
+delivery_state_done(struct delivery *d, int result, const char *text)
 {
-	struct delivery	*d;
+	/*
+	 * Even when its manager is gone and the answer is lost: the next
+	 * one asks again (delivery_manager.c).
+	 */
+	if (result == RESULT_OK)
+		delivery_seen_add(&delivery_agent.seen, d->evpid,
+		    delivery_seen_now());
+	delivery_state_end(d, result, text);
+}
 
-	TAILQ_FOREACH(d, &delivery_agent.running, entry)
-		if (d->pid == pid)
-			return d;
-	return NULL;
+void
+delivery_state_check_stopped(void)
+{
+	if (delivery_agent.stopping && delivery_agent.nworkers == 0)
+		delivery_stopped();
 }
 
 void
 delivery_state_reap(evutil_socket_t sig, short ev, void *arg)
 {
-	struct delivery	*d;
-	char		 text[QUEUE_ERROR_MAX_BYTES];
-	pid_t		 pid;
-	int		 status, result;
+	pid_t	 pid;
+	int	 status;
 
 	(void)sig;
 	(void)ev;
 	(void)arg;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if ((d = delivery_state_child(pid)) == NULL) {
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		if (delivery_worker_reaped(pid, status) == -1)
 			log_warnx("- delivery unknown-child pid=%ld",
 			    (long)pid);
-			continue;
-		}
-		result = delivery_collect(d, status, text, sizeof(text));
-		/*
-		 * Even when its manager is gone and the answer is lost:
-		 * the next one asks again (delivery_manager.c).
-		 */
-		if (result == RESULT_OK)
-			delivery_seen_add(&delivery_agent.seen, d->evpid,
-			    delivery_seen_now());
-		delivery_state_end(d, result, text);
-	}
 	delivery_state_schedule();
-	if (delivery_agent.stopping && delivery_agent.nrunning == 0)
-		delivery_stopped();
+	delivery_state_check_stopped();
 }

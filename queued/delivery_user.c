@@ -1,14 +1,16 @@
 /*
- * The delivery child after its privilege drop: runs as the mailbox owner
+ * A mailbox worker after its privilege drop: runs as the mailbox owner
  * (uid and gid from authd), not chrooted (a mail home may be anywhere the
  * users table says), under the SANDBOX_MAILBOX system-call filter, which
- * the agent compiled once at its start and the child only installs.  It
- * holds nothing but the message's read-only descriptor and its report
- * pipe; everything it does, the user could do.
+ * the agent compiled once at its start and the worker only installs.  It
+ * holds nothing but its socket to the agent and, during a delivery, that
+ * message's read-only descriptor; everything it does, the user could do.
+ * It serves one delivery after another (DELIVERY_MAILBOX_WRITE in,
+ * MAILBOX_DELIVERY_RESULT out) until the agent closes the socket.
  *
  * The Maildir protocol: write tmp/<name>, fsync, link it into
  * new/<name>,S=<size>, fsync new/, then unlink the tmp/ name.  A reader
- * sees a message in new/ whole or not at all, and a child killed midway
+ * sees a message in new/ whole or not at all, and a worker killed midway
  * leaves at most a file in tmp/, which Maildir readers clean up.
  */
 #include <sys/types.h>
@@ -23,7 +25,9 @@
 #include <unistd.h>
 
 #include "delivery.h"
+#include "ipc.h"
 #include "maildir.h"
+#include "proto.h"
 #include "sandbox.h"
 #include "sp_limits.h"
 #include "util.h"
@@ -239,32 +243,73 @@ delivery_user_write(const char *maildir, int msgfd, const char *sender,
 	return r;
 }
 
-void
-delivery_user_main(const struct sandbox_filter *sandbox, const char *home,
-    int msgfd, int reportfd, const char *sender, const char *rcpt,
-    const char *hostname)
+/*
+ * The next request from the agent, into the worker's buffers.  EOF
+ * (the agent closed the socket: idle, worn out, or stopping) ends the
+ * worker; so does anything malformed, which only a broken agent sends.
+ */
+static void
+delivery_user_recv(int fd, int *msgfd, char *sender, char *rcpt,
+    size_t addrlen)
 {
-	char	 path[PATH_MAX], out[QUEUE_ERROR_MAX_BYTES];
-	size_t	 len;
-	int	 r, n;
+	static uint8_t	 buf[sizeof(struct ipc_hdr) + IPC_PAYLOAD_MAX_BYTES];
+	struct ipc_msg	 m;
+
+	if (ipc_recv_sync(fd, &m, buf, sizeof(buf)) == -1)
+		_exit(errno == ECONNRESET ? DELIVERY_EXIT_OK :
+		    DELIVERY_EXIT_TEMPFAIL);
+	if (m.hdr.type != MSG_DELIVERY_MAILBOX_WRITE || m.fd == -1 ||
+	    ipc_get_str(&m, sender, addrlen) == -1 ||
+	    ipc_get_str(&m, rcpt, addrlen) == -1 || ipc_get_end(&m) == -1)
+		_exit(DELIVERY_EXIT_TEMPFAIL);
+	*msgfd = m.fd;
+}
+
+/* The verdict on one delivery; a worker that cannot answer ends. */
+static void
+delivery_user_reply(int fd, int verdict, const char *out)
+{
+	static struct ipc_out	 o;
+
+	ipc_out_init(&o, MSG_MAILBOX_DELIVERY_RESULT, 0);
+	ipc_put_u32(&o, (uint32_t)verdict);
+	ipc_put_str(&o, out);
+	if (ipc_send_sync(fd, &o, -1) == -1)
+		_exit(DELIVERY_EXIT_TEMPFAIL);
+}
+
+void
+delivery_user_worker(const struct sandbox_filter *sandbox, const char *home,
+    int fd, const char *hostname)
+{
+	static char	 sender[SMTP_PATH_MAX_BYTES + 1];
+	static char	 rcpt[SMTP_PATH_MAX_BYTES + 1];
+	char		 path[PATH_MAX], out[QUEUE_ERROR_MAX_BYTES];
+	char		 broken[QUEUE_ERROR_MAX_BYTES] = "";
+	int		 r, n, msgfd;
 
 	(void)umask(077);
 	n = snprintf(path, sizeof(path), "%s/Maildir", home);
-	/* Fail closed: no delivery outside the filter. */
-	if (sandbox_apply(sandbox) == -1) {
-		(void)snprintf(out, sizeof(out), "4.3.0 sandbox: %s",
+	/*
+	 * Fail closed: no delivery outside the filter.  The first request
+	 * is answered with the reason, and the worker ends.
+	 */
+	if (sandbox_apply(sandbox) == -1)
+		(void)snprintf(broken, sizeof(broken), "4.3.0 sandbox: %s",
 		    strerror(errno));
-		r = DELIVERY_EXIT_TEMPFAIL;
-	} else if (n < 0 || (size_t)n >= sizeof(path)) {
-		(void)snprintf(out, sizeof(out),
+	else if (n < 0 || (size_t)n >= sizeof(path))
+		(void)snprintf(broken, sizeof(broken),
 		    "4.3.5 mail home path too long");
-		r = DELIVERY_EXIT_TEMPFAIL;
-	} else
+	for (;;) {
+		delivery_user_recv(fd, &msgfd, sender, rcpt, sizeof(sender));
+		if (broken[0] != '\0') {
+			delivery_user_reply(fd, DELIVERY_EXIT_TEMPFAIL, broken);
+			_exit(DELIVERY_EXIT_TEMPFAIL);
+		}
 		r = delivery_user_write(path, msgfd, sender, rcpt, hostname,
 		    out, sizeof(out));
-	len = strlen(out);
-	if (len < sizeof(out) - 1)
-		out[len++] = '\n';
-	(void)util_write_all(reportfd, out, len);
-	_exit(r);
+		/* One message descriptor at a time. */
+		(void)close(msgfd);
+		delivery_user_reply(fd, r, out);
+	}
 }

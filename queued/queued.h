@@ -27,8 +27,9 @@
  *   - It is forked from the parent's event loop: descriptors of the
  *     parent (its libevent base, the pidfile) are still open in it; the
  *     parent closes the listening sockets and its channel to the manager
- *     before calling delivery_main(), and a child that becomes a mailbox
- *     owner should close everything it does not need (closefrom(3)).
+ *     before calling delivery_main(), and a mailbox worker (which
+ *     becomes a mailbox owner) closes everything it does not need
+ *     (closefrom(3)).
  */
 #ifndef SALLYPORT_QUEUED_H
 #define SALLYPORT_QUEUED_H
@@ -46,7 +47,7 @@ struct queued_env {
 	int		 control_sock;	/* listening <rundir>/control.sock */
 };
 
-/* The delivery agent: root parent that forks one child per delivery. */
+/* The delivery agent: root parent that forks a mailbox worker per user. */
 void	delivery_main(int parentfd, void *arg /* struct config * */);
 
 /* The queue manager: drops to user queue, chrooted into the spool. */

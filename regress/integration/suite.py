@@ -604,8 +604,11 @@ class Suite:
     # -- processes
 
     def children_of(self, d):
+        return self.children_of_pid(self.pid(d))
+
+    def children_of_pid(self, pid):
         out = []
-        for c in children(self.pid(d)):
+        for c in children(pid):
             try:
                 out.append(ProcInfo(c))
             except (FileNotFoundError, ProcessLookupError):

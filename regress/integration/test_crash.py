@@ -1,5 +1,5 @@
 """Crash safety: kill -9 of the queue manager, of the SMTP engine in the
-middle of DATA and of the delivery child in the middle of its write.  A
+middle of DATA and of a mailbox worker in the middle of its write.  A
 250 is a promise (delivered exactly once); without a 250 nothing is ever
 delivered."""
 
@@ -22,7 +22,7 @@ class TestCrash(SuiteTest):
 
     def setUp(self):
         self.suite.make_maildir("bob")
-        # A killed delivery child leaves its partial file in tmp/ (as
+        # A killed mailbox worker leaves its partial file in tmp/ (as
         # Maildir allows); start every test with an empty mailbox.
         for sub in ("new", "cur", "tmp"):
             for f in self.suite.mail_files("bob", sub):
@@ -158,91 +158,146 @@ class TestCrash(SuiteTest):
             return True             # gone
         return stat[stat.rindex(")") + 2] in "tTZX"
 
-    def catch_mid_write(self, child):
-        """Steps the stopped delivery child in small slices until it has
-        a file in tmp/ and nothing in new/.  True if it was caught there;
-        False if it finished (or died) first."""
+    def warm_worker(self, agent, subject):
+        """Delivers a small message to bob, so that his mailbox worker is
+        up (and idle), then empties the mailbox.  The agent's children,
+        its workers, are returned."""
+        s = self.suite
+        code, text = s.send(make_message(subject, ["warm-up"]))
+        self.assertEqual(code, 250, text)
+        s.wait_mail("bob")
+        for f in s.mail_files("bob"):
+            os.unlink(f)
+        return suite.fast_children(agent)
+
+    def writer(self, pids):
+        """The one of pids holding a file of bob's tmp/ open, or None."""
+        tmp = self.suite.maildir("bob", "tmp") + "/"
+        for pid in pids:
+            try:
+                fds = os.listdir("/proc/%d/fd" % pid)
+            except OSError:
+                continue
+            for fd in fds:
+                try:
+                    target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+                except OSError:
+                    continue
+                if target.startswith(tmp):
+                    return pid
+        return None
+
+    def stop(self, pids, stopped):
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except ProcessLookupError:
+                continue
+            stopped.add(pid)
+        for pid in pids:
+            wait_for(lambda: self.stopped(pid), 2)
+
+    def cont(self, pids):
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+
+    def catch_mid_write(self, agent, stopped):
+        """Steps the stopped workers together in small slices until one of
+        them has a file in tmp/ open and nothing is in new/; that one is
+        returned, or None if the delivery finished (or died) first.  A
+        worker the agent forks meanwhile is stopped as well."""
         tmp, new = (self.suite.maildir("bob", "tmp"),
                     self.suite.maildir("bob", "new"))
         for _ in range(20000):
+            self.stop([c for c in suite.fast_children(agent)
+                       if c not in stopped], stopped)
             if os.listdir(new):
-                return False
-            if os.listdir(tmp):
-                return proc_alive(child)
-            try:
-                os.kill(child, signal.SIGCONT)
-                time.sleep(0.0002)
-                os.kill(child, signal.SIGSTOP)
-            except ProcessLookupError:
-                return False
-            wait_for(lambda: self.stopped(child), 2)
-        return False
+                return None
+            w = self.writer(stopped)
+            if w is not None and os.listdir(tmp) and proc_alive(w):
+                return w
+            live = [p for p in stopped if proc_alive(p)]
+            if not live:
+                return None
+            self.cont(live)
+            time.sleep(0.0002)
+            self.stop(live, stopped)
+        return None
 
-    def test_delivery_child_killed_mid_write(self):
-        """kill -9 of the delivery child between the creation of its file
-        in tmp/ and the link into new/.  The child lives for a few
-        milliseconds, so the test watches the delivery agent's children,
-        SIGSTOPs the child as soon as it appears, then lets it run in
-        slices of a fraction of a millisecond until its tmp/ file exists
-        and SIGKILLs it there."""
+    def test_delivery_worker_killed_mid_write(self):
+        """kill -9 of bob's mailbox worker between the creation of its
+        file in tmp/ and the link into new/.  The worker outlives each
+        delivery, so the test makes sure it is up (one small delivery),
+        SIGSTOPs the delivery agent's workers before it sends a big
+        message, waits for the 250, then lets them run in slices of a
+        fraction of a millisecond until one of them has its tmp/ file
+        open, and SIGKILLs it there.  The retry, by a new worker,
+        delivers the message once."""
         s = self.suite
         agent = s.delivery_agent().pid
         bob = pwd.getpwnam("sp_bob").pw_uid
         for attempt in range(3):
-            msg = self.big_message("child crash %d" % attempt, 16)
+            workers = self.warm_worker(agent, "warm-up %d" % attempt)
+            self.assertTrue(workers, "no mailbox worker after a delivery")
+            stopped = set()
+            victim = None
+            self.stop(workers, stopped)
+            msg = self.big_message("worker crash %d" % attempt, 16)
             t, out = self.send_in_thread(msg)
-            child = None
-            end = time.monotonic() + 60
-            while child is None and time.monotonic() < end:
-                for c in suite.fast_children(agent):
-                    try:
-                        os.kill(c, signal.SIGSTOP)
-                    except ProcessLookupError:
-                        continue
-                    child = c
-                    break
-            self.assertIsNotNone(child, "no delivery child appeared")
             try:
-                wait_for(lambda: self.stopped(child), 2)
-                caught = self.catch_mid_write(child)
-                if caught:
-                    # It has its file in tmp/, so it runs as bob by now.
-                    info = suite.ProcInfo(child)
-                    partial = os.listdir(s.maildir("bob", "tmp"))
-                    os.kill(child, signal.SIGKILL)
-                    self.assertEqual(info.uids, (bob,) * 4,
-                                     "the delivery child writes as %r"
-                                     % info)
-            finally:
-                try:
-                    os.kill(child, signal.SIGCONT)
-                except ProcessLookupError:
-                    pass
+                # The workers are stopped: nothing can be delivered yet.
                 t.join(120)
-            self.assertEqual(out.get("reply", (0,))[0], 250, out)
-            if caught:
+                self.assertEqual(out.get("reply", (0,))[0], 250, out)
+                victim = self.catch_mid_write(agent, stopped)
+                if victim is not None:
+                    info = suite.ProcInfo(victim)
+                    partial = os.listdir(s.maildir("bob", "tmp"))
+                    os.kill(victim, signal.SIGKILL)
+                    self.assertEqual(info.uids, (bob,) * 4,
+                                     "the mailbox worker writes as %r"
+                                     % info)
+                    self.assertEqual(info.ppid, agent, info)
+            finally:
+                self.cont(stopped)
+                t.join(120)
+            if victim is not None:
                 break
             # It was too quick: start again with a clean mailbox.
             s.wait_mail("bob")
             for f in s.mail_files("bob"):
                 os.unlink(f)
         else:
-            self.skipTest("could not catch the delivery child mid-write "
+            self.skipTest("could not catch the mailbox worker mid-write "
                           "in 3 attempts")
         self.assertTrue(partial, "no tmp/ file at the kill")
         self.assert_one_copy(msg)
+        wait_for(lambda: not proc_alive(victim), 10,
+                 what="the killed worker to be reaped")
 
-    def test_delivery_child_dies_mid_write(self):
-        """The delivery child dies in the middle of its write, always at
-        the same point: the delivery agent's RLIMIT_FSIZE, which its
-        children inherit, is lowered with prlimit(2) below the message's
-        size, so that the child gets SIGXFSZ (or EFBIG) after 256 KB.
-        Nothing may appear in new/ meanwhile; once the limit is back, the
-        retry delivers the message exactly once."""
+    def set_fsize(self, agent, limit):
+        """RLIMIT_FSIZE of the delivery agent (which new workers inherit),
+        then of the workers it already has."""
+        resource.prlimit(agent, resource.RLIMIT_FSIZE, limit)
+        for pid in suite.fast_children(agent):
+            try:
+                resource.prlimit(pid, resource.RLIMIT_FSIZE, limit)
+            except ProcessLookupError:
+                pass
+
+    def test_delivery_worker_dies_mid_write(self):
+        """The mailbox worker dies in the middle of its write, always at
+        the same point: RLIMIT_FSIZE of the delivery agent and of its
+        workers (new ones inherit it) is lowered with prlimit(2) below
+        the message's size, so that the worker gets SIGXFSZ (or EFBIG)
+        after 256 KB.  Nothing may appear in new/ meanwhile; once the
+        limit is back, the retry delivers the message exactly once."""
         s = self.suite
         agent = s.delivery_agent().pid
         old = resource.prlimit(agent, resource.RLIMIT_FSIZE)
-        resource.prlimit(agent, resource.RLIMIT_FSIZE, (256 * 1024, old[1]))
+        self.set_fsize(agent, (256 * 1024, old[1]))
         try:
             msg = self.big_message("fsize crash", 2)
             code, text = s.send(msg)
@@ -255,7 +310,7 @@ class TestCrash(SuiteTest):
                 time.sleep(0.05)
             self.assertIn(queue_id(text), s.spool_entries("queue"))
         finally:
-            resource.prlimit(agent, resource.RLIMIT_FSIZE, old)
+            self.set_fsize(agent, old)
         self.assert_one_copy(msg)
         self.wait_queue_empty(queue_id(text))
 

@@ -89,6 +89,34 @@ class TestPrivsep(SuiteTest):
         finally:
             p.quit()
 
+    def test_mailbox_worker_runs_as_user(self):
+        """DESIGN.md: the delivery agent's child that writes the Maildir
+        is the mailbox owner: all four uids and gids, no supplementary
+        group, not chrooted (a mail home may be anywhere), a seccomp
+        filter, and a child of the root agent.  The worker stays up
+        after the delivery (DELIVERY_WORKER_IDLE_SECS), so it is looked
+        at as it was when it wrote."""
+        s = self.suite
+        agent = s.delivery_agent()
+        code, text = s.send(suite.make_message("privsep", ["worker-as-bob"]))
+        self.assertEqual(code, 250, text)
+        s.wait_marked("worker-as-bob")
+        # The other tests expect bob's mailbox empty.
+        for f in s.mail_files("bob"):
+            os.unlink(f)
+        uid, gid = self.ids("sp_bob")
+        workers = [c for c in s.children_of_pid(agent.pid)
+                   if c.uids[0] == uid]
+        self.assertTrue(workers, "no mailbox worker running as bob")
+        others = [c for c in s.children_of_pid(agent.pid)
+                  if c.uids[0] == 0]
+        self.assertEqual(others, [], "the agent has root children")
+        for w in workers:
+            self.assert_runs_as(w, uid, gid, "/", "mailbox worker")
+            self.assertEqual(w.seccomp, 2, "mailbox worker has no "
+                             "seccomp filter: %r" % w)
+            self.assertEqual(w.ppid, agent.pid, w)
+
     def holders(self, port, client_port):
         return wait_for(lambda: conn_holders(port, client_port), 5,
                         what="ss to show the connection's server side")

@@ -1,6 +1,6 @@
 /*
  * The delivery agent's pure checks (queued/delivery_check.c) and the
- * Maildir writer of the delivery child (delivery_user.c), run
+ * Maildir writer of the mailbox worker (delivery_user.c), run
  * here directly on a temporary directory: no fork, no privilege drop.
  */
 #include <sys/types.h>
@@ -161,35 +161,67 @@ ParameterizedTest(struct request_case *c, delivery, request)
 		    "%s", why);
 }
 
-struct status_case {
-	int	 status;
+struct verdict_case {
+	uint32_t verdict;
 	int	 result;
 	int	 why;		/* a reason is given */
 };
 
-ParameterizedTestParameters(delivery, status)
+ParameterizedTestParameters(delivery, verdict)
 {
-	static struct status_case cases[] = {
-		{ W_EXITCODE(0, 0), RESULT_OK, 0 },
-		{ W_EXITCODE(DELIVERY_EXIT_TEMPFAIL, 0), RESULT_TEMPFAIL, 1 },
-		{ W_EXITCODE(DELIVERY_EXIT_PERMFAIL, 0), RESULT_PERMFAIL, 1 },
-		{ W_EXITCODE(1, 0), RESULT_TEMPFAIL, 1 },
-		{ W_EXITCODE(67, 0), RESULT_TEMPFAIL, 1 },
-		{ W_EXITCODE(255, 0), RESULT_TEMPFAIL, 1 },
-		{ W_EXITCODE(0, SIGKILL), RESULT_TEMPFAIL, 1 },
-		{ W_EXITCODE(0, SIGSEGV), RESULT_TEMPFAIL, 1 },
-		{ W_EXITCODE(0, SIGTERM), RESULT_TEMPFAIL, 1 },
+	static struct verdict_case cases[] = {
+		{ DELIVERY_EXIT_OK, RESULT_OK, 0 },
+		{ DELIVERY_EXIT_TEMPFAIL, RESULT_TEMPFAIL, 1 },
+		{ DELIVERY_EXIT_PERMFAIL, RESULT_PERMFAIL, 1 },
+		{ 1, -1, 0 },
+		{ 67, -1, 0 },
+		{ 255, -1, 0 },
+		{ 0xffffffffU, -1, 0 },
 	};
 
-	return cr_make_param_array(struct status_case, cases, NELEMS(cases));
+	return cr_make_param_array(struct verdict_case, cases,
+	    NELEMS(cases));
 }
 
-ParameterizedTest(struct status_case *c, delivery, status)
+ParameterizedTest(struct verdict_case *c, delivery, verdict)
 {
 	const char	*why;
 
-	cr_assert_eq(delivery_check_status(c->status, &why), c->result);
+	cr_assert_eq(delivery_check_verdict(c->verdict, &why), c->result);
 	cr_assert_eq(why != NULL, c->why);
+}
+
+struct death_case {
+	int	 status;
+	int	 timedout;
+	char	 want[64];
+};
+
+ParameterizedTestParameters(delivery, death)
+{
+	static struct death_case cases[] = {
+		{ W_EXITCODE(0, 0), 0,
+		    "4.3.0 delivery process failed (exit 0)" },
+		{ W_EXITCODE(DELIVERY_EXIT_TEMPFAIL, 0), 0,
+		    "4.3.0 delivery process failed (exit 75)" },
+		{ W_EXITCODE(0, SIGKILL), 0,
+		    "4.3.0 delivery process killed by a signal (signal 9)" },
+		{ W_EXITCODE(0, SIGSEGV), 0,
+		    "4.3.0 delivery process killed by a signal (signal 11)" },
+		{ W_EXITCODE(0, SIGKILL), 1,
+		    "4.3.0 timed out after 300 seconds" },
+	};
+
+	return cr_make_param_array(struct death_case, cases, NELEMS(cases));
+}
+
+/* A dead worker's delivery is always retried: every reason is a 4.x.x. */
+ParameterizedTest(struct death_case *c, delivery, death)
+{
+	char	 text[QUEUE_ERROR_MAX_BYTES];
+
+	delivery_check_death(c->status, c->timedout, text, sizeof(text));
+	cr_assert_str_eq(text, c->want);
 }
 
 struct clean_case {

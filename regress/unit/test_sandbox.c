@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ipc.h"
+#include "proto.h"
 #include "sandbox.h"
 
 /* What the child does after installing the filter; its exit status. */
@@ -56,6 +58,40 @@ case_unix_socket(void)
 	return socket(AF_UNIX, SOCK_DGRAM, 0) == -1;
 }
 
+/* A socketpair made before the fork: the worker's link to its agent. */
+static int	 sandbox_sv[2] = { -1, -1 };
+
+/*
+ * What a mailbox worker does between deliveries: a message with a
+ * descriptor in and a verdict out, on its SOCK_SEQPACKET socket.
+ */
+static int
+case_worker_ipc(void)
+{
+	static uint8_t	 buf[sizeof(struct ipc_hdr) + IPC_PAYLOAD_MAX_BYTES];
+	static struct ipc_out	 o;
+	struct ipc_msg	 m;
+	char		 c;
+	int		 fd;
+
+	if ((fd = open("/dev/zero", O_RDONLY)) == -1)
+		return 1;
+	ipc_out_init(&o, MSG_DELIVERY_MAILBOX_WRITE, 0);
+	ipc_put_str(&o, "a@example.test");
+	if (ipc_send_sync(sandbox_sv[0], &o, fd) == -1 ||
+	    ipc_recv_sync(sandbox_sv[1], &m, buf, sizeof(buf)) == -1 ||
+	    m.fd == -1 || pread(m.fd, &c, 1, 0) != 1)
+		return 2;
+	(void)close(m.fd);
+	(void)close(fd);
+	ipc_out_init(&o, MSG_MAILBOX_DELIVERY_RESULT, 0);
+	ipc_put_u32(&o, 0);
+	if (ipc_send_sync(sandbox_sv[1], &o, -1) == -1 ||
+	    ipc_recv_sync(sandbox_sv[0], &m, buf, sizeof(buf)) == -1)
+		return 3;
+	return 0;
+}
+
 static int
 case_inet_socket(void)
 {
@@ -86,6 +122,7 @@ sandbox_run(const struct sandbox_filter *f, int (*fn)(void))
 	pid_t	 pid;
 	int	 status;
 
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sandbox_sv), 0);
 	pid = fork();
 	cr_assert_neq(pid, -1, "fork");
 	if (pid == 0) {
@@ -94,12 +131,15 @@ sandbox_run(const struct sandbox_filter *f, int (*fn)(void))
 		_exit(fn());
 	}
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	(void)close(sandbox_sv[0]);
+	(void)close(sandbox_sv[1]);
 	return status;
 }
 
 static const struct sandbox_case sandbox_cases[] = {
 	{ "allowed calls", case_allowed, 0 },
 	{ "AF_UNIX socket", case_unix_socket, 0 },
+	{ "worker IPC", case_worker_ipc, 0 },
 	{ "AF_INET socket", case_inet_socket, 1 },
 	{ "execve", case_execve, 1 },
 	{ "fork", case_fork, 1 },

@@ -1,0 +1,131 @@
+"""The delivery agent's mailbox workers (doc/INTERNALS.md, Delivery
+workers): one process per user, reused for delivery after delivery,
+closed when idle, and replaced without a lost message when it is
+killed."""
+
+import os
+import pwd
+import re
+import signal
+import time
+import unittest
+
+import suite
+from suite import SuiteTest, make_message, wait_for, proc_alive
+
+# common/sp_limits.h
+DELIVERY_WORKER_IDLE_SECS = 5
+
+
+class TestWorkers(SuiteTest):
+    # Quick retries: a delivery caught by a dying worker comes back soon.
+    suite_args = {"retry": "1s", "max_retry": "2s", "expire": "1h"}
+
+    def setUp(self):
+        for sub in ("new", "cur", "tmp"):
+            for f in self.suite.mail_files("bob", sub):
+                os.unlink(f)
+
+    def workers(self, user="sp_bob"):
+        """The pids of the delivery agent's children running as user."""
+        uid = pwd.getpwnam(user).pw_uid
+        agent = self.suite.delivery_agent().pid
+        return sorted(c.pid for c in self.suite.children_of_pid(agent)
+                      if c.uids[0] == uid)
+
+    def deliver(self, subject):
+        """Sends one message to bob; returns the pid in the P field of
+        the name of the file it became in new/."""
+        s = self.suite
+        before = set(s.mail_files("bob"))
+        code, text = s.send(make_message(subject, [subject]))
+        self.assertEqual(code, 250, text)
+        s.wait_marked(subject)
+        new = set(s.mail_files("bob")) - before
+        self.assertEqual(len(new), 1, new)
+        m = re.search(r"P(\d+)Q\d+\.", os.path.basename(new.pop()))
+        self.assertIsNotNone(m, "no P<pid> in the Maildir name")
+        return int(m.group(1))
+
+    def test_worker_reused(self):
+        """Deliveries to bob one after another are written by one and the
+        same worker: its pid names every file, and it is still there."""
+        pids = [self.deliver("reuse %d" % i) for i in range(4)]
+        self.assertEqual(len(set(pids)), 1, "writers: %s" % pids)
+        self.assertEqual(self.workers(), pids[:1])
+        self.assertEqual(self.suite.mail_files("bob", "tmp"), [])
+
+    def test_killed_idle_worker_replaced(self):
+        """kill -9 of an idle worker: the agent reaps it, and the next
+        delivery gets a new worker; no mail is lost or late."""
+        first = self.deliver("before the kill")
+        self.assertEqual(self.workers(), [first])
+        os.kill(first, signal.SIGKILL)
+        wait_for(lambda: not proc_alive(first), 10,
+                 what="the killed worker to be reaped")
+        t0 = time.monotonic()
+        second = self.deliver("after the kill")
+        self.assertNotEqual(second, first)
+        # Not through a retry: delivered at the first attempt.
+        self.assertLess(time.monotonic() - t0, 5)
+        self.assertEqual(self.workers(), [second])
+        self.assertEqual(self.deliver("and again"), second)
+
+    def test_idle_worker_closed(self):
+        """A worker with nothing to do is closed after
+        DELIVERY_WORKER_IDLE_SECS: it reads EOF, exits and is reaped."""
+        pid = self.deliver("then idle")
+        self.assertEqual(self.workers(), [pid])
+        wait_for(lambda: not proc_alive(pid),
+                 DELIVERY_WORKER_IDLE_SECS + 10,
+                 what="the idle worker to exit")
+        self.assertEqual(self.workers(), [])
+        self.assertNotEqual(self.deliver("a new worker"), pid)
+
+    def test_zz_sigterm_with_workers(self):
+        """SIGTERM to queued with an idle worker (alice's) and one with a
+        delivery in flight (bob's, held with SIGSTOP until then): queued
+        exits 0 with no worker left behind, and the message in flight is
+        either whole in new/ or still queued (the manager goes too, so
+        the agent kills its delivery: it is retried at the next start).
+        Last: it stops the suite's queued."""
+        s = self.suite
+        code, text = s.send(make_message("alice's", ["alice's worker"],
+                                         rcpt="alice@example.test"),
+                            rcpts=("alice@example.test",))
+        self.assertEqual(code, 250, text)
+        s.wait_marked("alice's worker", user="alice")
+        self.assertTrue(self.workers("sp_alice"))
+        bob = self.deliver("an idle worker")
+        os.kill(bob, signal.SIGSTOP)
+        p = s.procs["queued"]
+        try:
+            msg = make_message("in flight", ["in flight"])
+            code, text = s.send(msg)
+            self.assertEqual(code, 250, text)
+            time.sleep(0.5)
+            p.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+        finally:
+            try:
+                os.kill(bob, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        self.assertEqual(p.wait(10), 0, "queued exited non-zero")
+        s.procs.pop("queued")
+        left = wait_for(lambda: not s.group_left(p.pid), 2)
+        self.assertTrue(left, "left behind: %s" % s.group_left(p.pid))
+        done = []
+        for path in s.mail_files("bob"):
+            with open(path, "rb") as f:
+                data = f.read()
+            if b"in flight" in data:
+                done.append(suite.split_delivered(data)[3])
+        if done:
+            self.assertEqual(done, [msg.replace(b"\r\n", b"\n")])
+        else:
+            self.assertIn(suite.queue_id(text), s.spool_entries("queue"))
+
+
+if __name__ == "__main__":
+    unittest.main()
