@@ -237,11 +237,11 @@ lensink_line(void *arg, const char *line, size_t len, int lflags)
 }
 
 /*
- * The buffer holds SMTP_LINE_MAX_BYTES before the LF; a longer line is
- * handed over once, cut to that, flagged, and the rest of it dropped up
- * to its LF, however many chunks it spans.  The next line is whole.
+ * The buffer holds SMTP_LINE_LIMIT_MAX_BYTES before the LF; a longer
+ * line is handed over once, cut to that, flagged, and the rest of it
+ * dropped up to its LF, however many chunks it spans.  The next line is whole.
  */
-static char	xs[3 * SMTP_LINE_MAX_BYTES];
+static char	xs[3 * SMTP_LINE_LIMIT_MAX_BYTES];
 
 /* Starts bl and k afresh and splits a line of n 'x', with no LF yet. */
 static void
@@ -265,7 +265,7 @@ Test(smtp_bdat, split_toolong)
 	smtp_bdat_split(&bl, "yy\r\nok\r\n", 8, lensink_line, &k);
 	smtp_bdat_finish(&bl, lensink_line, &k);
 	cr_assert_eq(k.n, 2);
-	cr_expect_eq(k.len[0], SMTP_LINE_MAX_BYTES);
+	cr_expect_eq(k.len[0], sizeof(bl.buf));
 	cr_expect_eq(k.flags[0] & LINE_F_TOOLONG, LINE_F_TOOLONG);
 	cr_expect_eq(k.len[1], 2);
 	cr_expect_eq(k.flags[1], 0);
@@ -278,11 +278,11 @@ Test(smtp_bdat, finish_toolong)
 	struct smtp_bdat_lines	 bl;
 	struct lensink		 k;
 
-	split_xs(&bl, &k, SMTP_LINE_MAX_BYTES + 5);
+	split_xs(&bl, &k, sizeof(bl.buf) + 5);
 	smtp_bdat_finish(&bl, lensink_line, &k);
 	smtp_bdat_finish(&bl, lensink_line, &k);
 	cr_assert_eq(k.n, 1);
-	cr_expect_eq(k.len[0], SMTP_LINE_MAX_BYTES);
+	cr_expect_eq(k.len[0], sizeof(bl.buf));
 	cr_expect_eq(k.flags[0], LINE_F_TOOLONG);
 }
 
