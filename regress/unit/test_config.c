@@ -10,7 +10,6 @@
 
 #include <ctype.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,8 +300,8 @@ unit_config_print(const struct config *conf)
  * print(parse(print(parse(in)))) == print(parse(in)); returns the first
  * printout.
  */
-static char *
-roundtrip(const char *name, const struct config *conf)
+char *
+unit_config_roundtrip(const char *name, const struct config *conf)
 {
 	struct config	*again;
 	char		 err[ERRBUF_BYTES];
@@ -355,7 +354,7 @@ ParameterizedTest(struct good *g, config, good)
 	conf = parse(in, 0, err);
 	cr_assert_not_null(conf, "refused: %s: %s", in, err);
 	cr_assert_str_empty(err);
-	out = roundtrip(in, conf);
+	out = unit_config_roundtrip(in, conf);
 	cr_assert_not_null(strstr(out, g->line),
 	    "input:\n%s\nwant:\n%s\ngot:\n%s", in, g->line, out);
 	free(out);
@@ -742,71 +741,4 @@ Test(config, load)
 
 	(void)unlink(path);
 	(void)rmdir(dir);
-}
-
-/* The sample shipped for a production install parses and round-trips. */
-Test(config, sample)
-{
-	struct config	*conf;
-	char		 err[ERRBUF_BYTES];
-
-	conf = config_load("etc/sallyport.conf", err, sizeof(err));
-	cr_assert_not_null(conf, "%s", err);
-	free(roundtrip("etc/sallyport.conf", conf));
-	cr_assert(config_is_local_domain(conf, "example.org"));
-	cr_assert_not(TAILQ_EMPTY(&conf->listeners));
-	config_free(conf);
-}
-
-static char *
-slurp(const char *path)
-{
-	FILE	*fp;
-	char	*s;
-	long	 len;
-
-	cr_assert_not_null(fp = fopen(path, "r"), "%s: missing", path);
-	cr_assert_eq(fseek(fp, 0, SEEK_END), 0);
-	cr_assert_geq(len = ftell(fp), 0);
-	rewind(fp);
-	cr_assert_not_null(s = malloc((size_t)len + 1));
-	cr_assert_eq(fread(s, 1, (size_t)len, fp), (size_t)len);
-	s[len] = '\0';
-	(void)fclose(fp);
-	return s;
-}
-
-/*
- * regress/config/NAME.in -> NAME.ok: what config_print writes, or the
- * error line and a newline when the file is refused.
- */
-Test(config, golden)
-{
-	struct config	*conf;
-	glob_t		 g;
-	char		 err[ERRBUF_BYTES], ok[PATH_MAX];
-	char		*got, *want;
-	size_t		 i;
-
-	cr_assert_eq(glob("regress/config/*.in", 0, NULL, &g), 0,
-	    "no golden files: run from the top of the tree");
-	for (i = 0; i < g.gl_pathc; i++) {
-		(void)snprintf(ok, sizeof(ok), "%.*s.ok",
-		    (int)(strlen(g.gl_pathv[i]) - 3), g.gl_pathv[i]);
-		want = slurp(ok);
-		if ((conf = config_load(g.gl_pathv[i], err, sizeof(err))) ==
-		    NULL) {
-			cr_assert_not_null(got = malloc(strlen(err) + 2));
-			(void)snprintf(got, strlen(err) + 2, "%s\n", err);
-		} else {
-			got = roundtrip(g.gl_pathv[i], conf);
-			config_free(conf);
-		}
-		cr_expect_str_eq(got, want, "%s:\n--- got\n%s--- want\n%s",
-		    g.gl_pathv[i], got, want);
-		free(got);
-		free(want);
-	}
-	cr_assert_geq(g.gl_pathc, 5);
-	globfree(&g);
 }
