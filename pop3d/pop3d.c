@@ -9,8 +9,6 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <errno.h>
 #include <libutil.h>
@@ -22,6 +20,7 @@
 
 #include "config.h"
 #include "ipc.h"
+#include "listen.h"
 #include "log.h"
 #include "pop3d.h"
 #include "privsep.h"
@@ -48,43 +47,6 @@ usage(void)
 	exit(1);
 }
 
-/* Binds one listener; fatal on failure, since it was asked for. */
-static int
-pop3d_bind(const struct listener *l)
-{
-	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
-	socklen_t		 len;
-	int			 fd, on = 1;
-
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, l->addr, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(l->port);
-		len = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, l->addr, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(l->port);
-		len = sizeof(*sin6);
-	} else
-		fatalx("- pop3 listen-bad-address addr=%s", l->addr);
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd == -1)
-		fatal("- pop3 socket");
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
-	    (ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
-	    IPV6_V6ONLY, &on, sizeof(on)) == -1))
-		fatal("- pop3 setsockopt");
-	if (bind(fd, (struct sockaddr *)&ss, len) == -1)
-		fatal("- pop3 bind addr=%s port=%u", l->addr, l->port);
-	if (listen(fd, 128) == -1)
-		fatal("- pop3 listen");
-	log_info("- pop3 listening addr=%s port=%u", l->addr, l->port);
-	return fd;
-}
-
 static void
 pop3d_listen_all(void)
 {
@@ -101,7 +63,8 @@ pop3d_listen_all(void)
 		}
 		if (l->proto != LISTEN_POP3)
 			continue;
-		pd.listen_fds[n++] = pop3d_bind(l);
+		pd.listen_fds[n++] = listen_open(l, "pop3");
+		log_info("- pop3 listening addr=%s port=%u", l->addr, l->port);
 	}
 	if (n == 0)
 		fatalx("- pop3 no-listener: the configuration has no "

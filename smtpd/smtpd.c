@@ -10,8 +10,6 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <err.h>
 #include <errno.h>
@@ -25,6 +23,7 @@
 #include <event2/event.h>
 
 #include "ipc.h"
+#include "listen.h"
 #include "log.h"
 #include "privsep.h"
 #include "proc.h"
@@ -52,42 +51,6 @@ smtpd_event_log(int severity, const char *msg)
 {
 	(void)severity;
 	log_debug("- libevent %s", msg);
-}
-
-/* Binds one listener: numeric addresses only, no name lookups. */
-static int
-smtpd_bind(const struct listener *cl)
-{
-	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
-	socklen_t		 len;
-	int			 fd, on = 1;
-
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, cl->addr, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(cl->port);
-		len = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, cl->addr, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(cl->port);
-		len = sizeof(*sin6);
-	} else
-		fatalx("- smtpd listener address %s is not numeric", cl->addr);
-	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) == -1)
-		fatal("- smtpd socket");
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
-		fatal("- smtpd SO_REUSEADDR");
-	if (ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
-	    IPV6_V6ONLY, &on, sizeof(on)) == -1)
-		fatal("- smtpd IPV6_V6ONLY");
-	if (bind(fd, (struct sockaddr *)&ss, len) == -1)
-		fatal("- smtpd bind %s port %u", cl->addr, cl->port);
-	if (listen(fd, SMTP_LISTEN_BACKLOG) == -1)
-		fatal("- smtpd listen %s port %u", cl->addr, cl->port);
-	return fd;
 }
 
 /*
@@ -134,7 +97,7 @@ smtpd_listen(struct smtpd *env)
 		    cl->proto == LISTEN_SMTPS ? SMTP_LF_SMTPS : 0;
 		(void)strlcpy(l->addr, cl->addr, sizeof(l->addr));
 		l->port = cl->port;
-		l->fd = smtpd_bind(cl);
+		l->fd = listen_open(cl, "smtpd");
 		log_info("- smtpd listening on %s port %u proto=%s", l->addr,
 		    l->port, config_proto_name(l->proto));
 	}

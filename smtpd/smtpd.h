@@ -29,7 +29,6 @@
 #include "sp_limits.h"
 #include "smtp_parse.h"
 
-#define SMTP_LISTEN_BACKLOG	128
 /* Message data goes to the queue's file through a buffer this big. */
 #define SMTP_WBUF_BYTES		(16 * 1024)
 /*
