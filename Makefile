@@ -50,7 +50,7 @@ $(1)_OBJS = $$(filter-out $(1)/$(1).o,$$(patsubst %.c,%.o,$$(wildcard $(1)/*.c))
 $(1)/lib$(1).a: $$($(1)_OBJS)
 	rm -f $$@ && ar rcs $$@ $$^
 $(1)/$(1): $$($(1)_MAIN) $(1)/lib$(1).a common/libcommon.a
-	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) -pthread
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rules,$(p))))
 
@@ -82,7 +82,7 @@ common/libcommon.a: $(COMMON_OBJS)
 
 $(UNIT_BIN): $(UNIT_OBJS) $(LIBS) common/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(LIBS) common/libcommon.a \
-	    $(PKG_LIBS) $(CRIT_LIBS)
+	    $(PKG_LIBS) $(CRIT_LIBS) -pthread
 
 deps:
 	sh etc/deps.sh

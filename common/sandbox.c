@@ -133,6 +133,9 @@ sandbox_init(enum sandbox_role role)
 
 	if ((ctx = sandbox_build(role)) == NULL)
 		return;
+	/* Threads started before (queued's sync threads) get it too. */
+	if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0)
+		fatalx("sandbox seccomp TSYNC: %s", strerror(-r));
 	if ((r = seccomp_load(ctx)) < 0)
 		fatalx("sandbox seccomp_load: %s", strerror(-r));
 	seccomp_release(ctx);

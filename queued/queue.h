@@ -6,6 +6,7 @@
  *   queue_manager.c	main, the parent channel, the peers' connections
  *   queue_smtp.c	queue.sock: messages coming in from smtpd
  *   queue_commit.c	the durable group commit
+ *   queue_sync.c	fsyncs and other disk waits, off the event loop
  *   queue_envelope.c	the envelope file format, ids, backoff (pure)
  *   queue_bounce.c	the RFC 3464 bounce text (pure)
  *   queue_store.c	the spool's files: load, write, remove, fsync
@@ -189,6 +190,8 @@ struct qmsg {
 	TAILQ_HEAD(, qenv)	 envs;
 	uint32_t		 nenvs;
 	uint32_t		 next_n;	/* next expansion's first n */
+	int			 dirty;		/* an unlink not yet synced */
+	TAILQ_ENTRY(qmsg)	 dirty_entry;
 };
 
 struct queue_stats {
@@ -211,7 +214,21 @@ struct queue_stats {
 /* A message being received over queue.sock (queue_commit.c). */
 enum incoming_state {
 	IN_OPEN = 0,		/* smtpd writes it */
-	IN_BATCH,		/* waits for the group commit */
+	IN_FILES,		/* its files are being written and synced */
+	IN_RENAMED,		/* in queue/, waits for queue/ to be synced */
+};
+
+/*
+ * Work for a sync thread (queue_sync.c): run there, then done back in
+ * the event loop.  run touches only what the job owns.
+ */
+struct qsync_job {
+	TAILQ_ENTRY(qsync_job)	 entry;
+	void			(*run)(struct qsync_job *);
+	void			(*done)(struct qsync_job *);
+	void			*arg;
+	int			 error;		/* errno of run, 0 if none */
+	const char		*step;		/* what failed, for the log */
 };
 
 struct qclient;
@@ -229,6 +246,8 @@ struct incoming {
 	size_t			 nenvs;
 	int			 failed;
 	int			 renamed;
+	int			 orphan;	/* its client went away */
+	struct qsync_job	 job;
 };
 
 TAILQ_HEAD(incoming_list, incoming);
@@ -275,13 +294,17 @@ int		 queue_parent_proc_query(uint32_t id);
 uint32_t	 queue_reqid(void);
 
 /* queue_commit.c */
-void	queue_commit_init(void);
 /* Creates incoming/<msgid>/ with a fresh msgid.  0 or -1. */
 int	queue_msgid_new(char *msgid, size_t len);
-/* Queues a checked message for this turn's group commit. */
+/* Commits a checked message; the client is answered when it is done. */
 void	queue_commit_enqueue(struct incoming *);
-/* Takes a message out of the pending group commit, if it is in. */
-void	queue_commit_dequeue(struct incoming *);
+/*
+ * The client of a message went away.  A message being committed
+ * finishes alone (1); one still open (0) is the caller's to free.
+ */
+int	queue_commit_detach(struct incoming *);
+/* Asks for an fsync of queue/, with the next commit's or alone. */
+void	queue_commit_sync_queue_dir(void);
 /* Closes, optionally removes incoming/<msgid>, unlinks and frees. */
 void	incoming_free(struct incoming *, int purge);
 /*
@@ -291,6 +314,14 @@ void	incoming_free(struct incoming *, int purge);
  */
 int	queue_commit_local(const char *msgid, const char *text, size_t len,
 	    const struct envelope *tmpl);
+
+/* queue_sync.c */
+/* Starts the threads; before the sandbox, which they share. */
+void		 queue_sync_init(void);
+/* Hands a job to a thread; its done function runs in the loop. */
+void		 queue_sync_submit(struct qsync_job *);
+/* Jobs submitted and not yet done. */
+unsigned int	 queue_sync_pending(void);
 
 /* queue_smtp.c */
 void	queue_smtp_init(int listenfd);
@@ -308,9 +339,14 @@ int	queue_store_update(const struct envelope *);
 int	queue_store_add(const struct envelope *, size_t n);
 /* Writes a new envelope file into an open directory and fsyncs it. */
 int	queue_store_write_new(int dirfd, const struct envelope *);
+/* Creates name (O_EXCL) in dirfd, writes buf, fsyncs.  Logs nothing. */
+int	queue_store_create(int dirfd, const char *name, const char *buf,
+	    size_t len);
 /* Removes an envelope durably. */
 int	queue_store_remove(const char *msgid, const char *evpid);
-/* Removes a message directory whose envelopes are all gone. */
+/* Unlinks an envelope; the caller syncs its directory later. */
+int	queue_store_unlink(const char *msgid, const char *evpid);
+/* Removes a message directory; the caller syncs queue/ later. */
 int	queue_store_msg_remove(const char *msgid);
 /* Removes a directory under dirfd and every file in it. */
 int	queue_store_purge(int dirfd, const char *name);

@@ -3,13 +3,14 @@
  * queue and its promise").  Runs in the queue manager: user queue,
  * chrooted into the spool.
  *
- * queue_smtp.c checks each MESSAGE_COMMIT and queues it here; the group
- * commit runs once per turn of the event loop for every commit that
- * arrived in it: fsync each message, write and fsync its envelopes,
- * fsync its directory; then rename every directory into queue/; then one
- * fsync of queue/ (and of incoming/) for the whole batch; only then the
- * replies.  A message that fails any step is answered RESULT_TEMPFAIL
- * and removed.  A message made here (a bounce) takes the same path.
+ * queue_smtp.c checks each MESSAGE_COMMIT and hands it here.  Phase
+ * one, in a sync thread (queue_sync.c) for each message at once: fsync
+ * the message, write and fsync its envelopes, fsync its directory.  Then,
+ * in the loop, rename the directory into queue/.  Phase two, the group
+ * commit: one fsync of queue/ (and of incoming/) for every message
+ * renamed since the last one began; only then the replies.  A message
+ * that fails any step is answered RESULT_TEMPFAIL and removed.  A
+ * message made here (a bounce) takes the same steps in the loop, at once.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -27,11 +28,16 @@
 #include "proto.h"
 #include "queue.h"
 
-static struct incoming_list	 batch = TAILQ_HEAD_INITIALIZER(batch);
-static struct event		*ev_batch;
+/* Renamed, waiting for the next fsync of queue/; in the one running. */
+static struct incoming_list	 dirs_wait = TAILQ_HEAD_INITIALIZER(dirs_wait);
+static struct incoming_list	 dirs_flight =
+				    TAILQ_HEAD_INITIALIZER(dirs_flight);
+static struct qsync_job		 dirs_job;
+static int			 dirs_busy;	/* dirs_job is out */
+static int			 dirs_want;	/* a removal asked for one */
 static struct ipc_out		 out;
 
-static void	queue_batch_run(evutil_socket_t, short, void *);
+static void	queue_commit_dirs_done(struct qsync_job *);
 
 int
 queue_msgid_new(char *msgid, size_t len)
@@ -77,22 +83,40 @@ incoming_free(struct incoming *in, int purge)
 	free(in);
 }
 
-/* Phase one: the message and its envelopes on disk, fsynced. */
+/*
+ * Phase one: the message and its envelopes on disk, fsynced.  Runs in
+ * a sync thread for a commit from smtpd: it logs nothing, and says in
+ * step what failed.
+ */
 static int
-queue_commit_files(struct incoming *in)
+queue_commit_files(struct incoming *in, const char **step)
 {
-	size_t	 i;
-	int	 dirfd, r = 0;
+	char		 buf[QUEUE_ENVELOPE_MAX_BYTES + 1];
+	const char	*errstr;
+	size_t		 i;
+	int		 dirfd, n, r = 0;
 
+	*step = "fsync-message";
 	if (fsync(in->rfd) == -1)
 		return -1;
+	*step = "open-dir";
 	if ((dirfd = openat(qm.incoming_fd, in->msgid, O_RDONLY |
 	    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return -1;
-	for (i = 0; i < in->nenvs && r == 0; i++)
-		r = queue_store_write_new(dirfd, &in->envs[i]);
-	if (r == 0)
+	*step = "envelope";
+	for (i = 0; i < in->nenvs && r == 0; i++) {
+		if ((n = envelope_serialise(&in->envs[i], buf, sizeof(buf),
+		    &errstr)) == -1) {
+			errno = EINVAL;
+			r = -1;
+		} else
+			r = queue_store_create(dirfd, in->envs[i].evpid, buf,
+			    (size_t)n);
+	}
+	if (r == 0) {
+		*step = "fsync-dir";
 		r = queue_store_fsync_dir(dirfd);
+	}
 	(void)close(dirfd);
 	return r;
 }
@@ -115,42 +139,18 @@ queue_commit_undo(struct incoming_list *list)
 	(void)queue_store_fsync_dir(qm.queue_fd);
 }
 
-/*
- * The group commit of a list of messages, phase by phase.  Sets failed
- * on each message that is not durably in queue/ when it returns.
- */
-static void
-queue_commit_list(struct incoming_list *list)
+/* incoming/<msgid> into queue/: on the disk once both are synced. */
+static int
+queue_commit_rename(struct incoming *in)
 {
-	struct incoming	*in;
-	int		 nrenamed = 0;
-
-	TAILQ_FOREACH(in, list, batch_entry)
-		if (queue_commit_files(in) == -1) {
-			log_warn("%s queue commit-failed step=files",
-			    in->msgid);
-			in->failed = 1;
-		}
-	TAILQ_FOREACH(in, list, batch_entry) {
-		if (in->failed)
-			continue;
-		if (renameat(qm.incoming_fd, in->msgid, qm.queue_fd,
-		    in->msgid) == -1) {
-			log_warn("%s queue commit-failed step=rename",
-			    in->msgid);
-			in->failed = 1;
-			continue;
-		}
-		in->renamed = 1;
-		nrenamed++;
+	if (renameat(qm.incoming_fd, in->msgid, qm.queue_fd, in->msgid) ==
+	    -1) {
+		log_warn("%s queue commit-failed step=rename", in->msgid);
+		in->failed = 1;
+		return -1;
 	}
-	if (nrenamed == 0)
-		return;
-	if (queue_store_fsync_dir(qm.queue_fd) == -1 ||
-	    queue_store_fsync_dir(qm.incoming_fd) == -1) {
-		log_warn("- queue commit-failed step=fsync batch=%d", nrenamed);
-		queue_commit_undo(list);
-	}
+	in->renamed = 1;
+	return 0;
 }
 
 /* A committed message enters the index and the schedule. */
@@ -185,54 +185,155 @@ queue_commit_log(const struct incoming *in)
 	char	 from[SMTP_PATH_MAX_BYTES * 4], client[QUEUE_CLIENT_MAX_BYTES];
 	const struct envelope *e = &in->envs[0];
 
-	log_info("%s queue commit from=<%s> nrcpt=%zu size=%lld client=%s",
+	log_info("%s queue commit from=<%s> nrcpt=%zu size=%lld client=%s%s",
 	    in->msgid, log_vis(from, sizeof(from), e->sender,
 	    strlen(e->sender)), in->nenvs, (long long)in->size,
-	    log_vis(client, sizeof(client), e->client, strlen(e->client)));
+	    log_vis(client, sizeof(client), e->client, strlen(e->client)),
+	    in->orphan ? " reply=none" : "");
+}
+
+/* The end of a commit, either way: the answer, the index, the free. */
+static void
+queue_commit_finish(struct incoming *in)
+{
+	if (in->failed) {
+		qm.stats.commit_failed++;
+		queue_commit_reply(in, RESULT_TEMPFAIL,
+		    "4.3.0 queue write failed");
+		incoming_free(in, !in->renamed);
+		return;
+	}
+	queue_commit_index(in);
+	qm.stats.committed++;
+	queue_commit_log(in);
+	queue_commit_reply(in, RESULT_OK, "");
+	incoming_free(in, 0);
+}
+
+/*
+ * Phase two, the group commit: every message renamed since the last
+ * fsync of queue/ shares the next one (and the fsync of incoming/, so
+ * that a crash never finds a message in both).  One runs at a time;
+ * what is renamed meanwhile waits for the next.  Removals after
+ * delivery ask for it too (queue_commit_sync_queue_dir).
+ */
+static void
+queue_commit_dirs_run(struct qsync_job *job)
+{
+	job->step = "fsync-queue";
+	if (queue_store_fsync_dir(qm.queue_fd) == -1) {
+		job->error = errno;
+		return;
+	}
+	job->step = "fsync-incoming";
+	if (queue_store_fsync_dir(qm.incoming_fd) == -1)
+		job->error = errno;
 }
 
 static void
-queue_batch_run(evutil_socket_t fd, short ev, void *arg)
+queue_commit_dirs_kick(void)
 {
-	struct incoming_list	 list = TAILQ_HEAD_INITIALIZER(list);
-	struct incoming		*in;
-	size_t			 n = 0;
+	if (dirs_busy || (TAILQ_EMPTY(&dirs_wait) && !dirs_want))
+		return;
+	TAILQ_CONCAT(&dirs_flight, &dirs_wait, batch_entry);
+	dirs_want = 0;
+	dirs_busy = 1;
+	dirs_job.run = queue_commit_dirs_run;
+	dirs_job.done = queue_commit_dirs_done;
+	queue_sync_submit(&dirs_job);
+}
 
-	(void)fd;
-	(void)ev;
-	(void)arg;
-	while ((in = TAILQ_FIRST(&batch)) != NULL) {
-		TAILQ_REMOVE(&batch, in, batch_entry);
-		TAILQ_INSERT_TAIL(&list, in, batch_entry);
+static void
+queue_commit_dirs_done(struct qsync_job *job)
+{
+	struct incoming	*in;
+	size_t		 n = 0;
+
+	dirs_busy = 0;
+	if (job->error != 0) {
+		errno = job->error;
+		log_warn("- queue commit-failed step=%s", job->step);
+		queue_commit_undo(&dirs_flight);
+	}
+	while ((in = TAILQ_FIRST(&dirs_flight)) != NULL) {
+		TAILQ_REMOVE(&dirs_flight, in, batch_entry);
+		queue_commit_finish(in);
 		n++;
 	}
-	if (n == 0)
-		return;
-	queue_commit_list(&list);
-	qm.stats.commit_batches++;
-	while ((in = TAILQ_FIRST(&list)) != NULL) {
-		TAILQ_REMOVE(&list, in, batch_entry);
-		if (in->failed) {
-			qm.stats.commit_failed++;
-			queue_commit_reply(in, RESULT_TEMPFAIL,
-			    "4.3.0 queue write failed");
-			incoming_free(in, !in->renamed);
-			continue;
-		}
-		queue_commit_index(in);
-		qm.stats.committed++;
-		queue_commit_log(in);
-		queue_commit_reply(in, RESULT_OK, "");
-		incoming_free(in, 0);
+	if (n > 0) {
+		qm.stats.commit_batches++;
+		log_debug("- queue commit-batch messages=%zu", n);
 	}
-	log_debug("- queue commit-batch messages=%zu", n);
+	queue_commit_dirs_kick();
+}
+
+static void
+queue_commit_files_run(struct qsync_job *job)
+{
+	if (queue_commit_files(job->arg, &job->step) == -1)
+		job->error = errno;
+}
+
+/* Phase one is done: rename, then wait for the group's fsync. */
+static void
+queue_commit_files_done(struct qsync_job *job)
+{
+	struct incoming	*in = job->arg;
+
+	if (job->error != 0) {
+		errno = job->error;
+		log_warn("%s queue commit-failed step=%s", in->msgid,
+		    job->step);
+		in->failed = 1;
+	} else if (in->orphan) {
+		/* Nobody waits for the 250: drop it while nothing is said. */
+		log_info("%s queue aborted reason=closed", in->msgid);
+		qm.stats.aborted++;
+		incoming_free(in, 1);
+		return;
+	}
+	if (in->failed || queue_commit_rename(in) == -1) {
+		queue_commit_finish(in);
+		return;
+	}
+	in->state = IN_RENAMED;
+	TAILQ_INSERT_TAIL(&dirs_wait, in, batch_entry);
+	queue_commit_dirs_kick();
+}
+
+void
+queue_commit_sync_queue_dir(void)
+{
+	dirs_want = 1;
+	queue_commit_dirs_kick();
+}
+
+/* Both phases in the loop, for a message made here. */
+static void
+queue_commit_local_sync(struct incoming *in)
+{
+	const char	*step;
+
+	if (queue_commit_files(in, &step) == -1) {
+		log_warn("%s queue commit-failed step=%s", in->msgid, step);
+		in->failed = 1;
+		return;
+	}
+	if (queue_commit_rename(in) == -1)
+		return;
+	if (queue_store_fsync_dir(qm.queue_fd) == -1 ||
+	    queue_store_fsync_dir(qm.incoming_fd) == -1) {
+		log_warn("%s queue commit-failed step=fsync", in->msgid);
+		in->failed = 1;
+		if (queue_store_purge(qm.queue_fd, in->msgid) == -1)
+			log_warnx("%s queue undo-failed", in->msgid);
+	}
 }
 
 int
 queue_commit_local(const char *msgid, const char *text, size_t len,
     const struct envelope *tmpl)
 {
-	struct incoming_list	 list = TAILQ_HEAD_INITIALIZER(list);
 	struct incoming		*in;
 	char			 path[QUEUE_MSGID_MAX_BYTES + 16];
 	int			 ok;
@@ -257,9 +358,8 @@ queue_commit_local(const char *msgid, const char *text, size_t len,
 		log_warn("%s queue commit-failed step=write", in->msgid);
 		in->failed = 1;
 	}
-	TAILQ_INSERT_TAIL(&list, in, batch_entry);
 	if (!in->failed)
-		queue_commit_list(&list);
+		queue_commit_local_sync(in);
 	if ((ok = !in->failed)) {
 		queue_commit_index(in);
 		qm.stats.committed++;
@@ -272,24 +372,21 @@ queue_commit_local(const char *msgid, const char *text, size_t len,
 void
 queue_commit_enqueue(struct incoming *in)
 {
-	in->state = IN_BATCH;
-	TAILQ_INSERT_TAIL(&batch, in, batch_entry);
-	/* Every commit of this turn of the loop joins the same batch. */
-	event_active(ev_batch, 0, 0);
+	in->state = IN_FILES;
+	in->job.run = queue_commit_files_run;
+	in->job.done = queue_commit_files_done;
+	in->job.arg = in;
+	queue_sync_submit(&in->job);
 }
 
-void
-queue_commit_dequeue(struct incoming *in)
+int
+queue_commit_detach(struct incoming *in)
 {
-	if (in->state == IN_BATCH)
-		TAILQ_REMOVE(&batch, in, batch_entry);
-	in->state = IN_OPEN;
-}
-
-void
-queue_commit_init(void)
-{
-	if ((ev_batch = event_new(qm.base, -1, 0, queue_batch_run, NULL)) ==
-	    NULL)
-		fatalx("queue_commit_init");
+	if (in->state == IN_OPEN)
+		return 0;
+	TAILQ_REMOVE(&in->client->msgs, in, entry);
+	in->client->nmsgs--;
+	in->client = NULL;
+	in->orphan = 1;
+	return 1;
 }

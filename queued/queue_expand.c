@@ -2,7 +2,8 @@
  * Recipients expanded through authd (MSG_AUTH_RCPT_EXPAND) before their
  * first delivery.  Runs in the queue manager (user queue, chroot spool).
  *
- * One target rewrites the envelope in place.  Several targets become
+ * One target is used at once (a mailbox) or written back with the retry
+ * (a remote address), see queue_expand_one.  Several targets become
  * one new envelope each, with "parent" naming the original; they are
  * written durably first and the original is unlinked after: that unlink
  * is the moment the expansion takes effect.  A crash before it leaves
@@ -99,36 +100,34 @@ queue_expand_read(struct ipc_msg *m, uint32_t *result, struct target **tp,
 	return 0;
 }
 
+/*
+ * One target.  A mailbox is not written back: it serves this delivery,
+ * and the envelope stays unexpanded on the disk and in the index, so
+ * that a retry or a restart asks authd again (and follows a change of
+ * the tables) at the cost of a lookup rather than of two fsyncs in the
+ * event loop for every recipient.  A remote address is written back
+ * with the retry that follows.
+ */
 static void
 queue_expand_one(struct qenv *q, struct envelope *e, const struct target *t)
 {
 	char	 vis[QUEUE_LOG_ADDR_BYTES];
 
-	if (t->kind == TARGET_MAILBOX)
+	qm.stats.expanded++;
+	log_info("%s queue expanded %s=%s", e->evpid, t->kind ==
+	    TARGET_MAILBOX ? "mailbox" : "remote", log_vis(vis, sizeof(vis),
+	    t->value, strlen(t->value)));
+	if (t->kind == TARGET_MAILBOX) {
 		(void)strlcpy(e->mailbox, t->value, sizeof(e->mailbox));
-	else {
-		(void)strlcpy(e->rcpt, t->value, sizeof(e->rcpt));
-		e->remote = 1;
-	}
-	if (queue_store_update(e) == -1) {
-		log_warn("%s queue expand-failed retry=+%us", e->evpid,
-		    qm.conf->retry_min_secs);
-		queue_sched_insert(q, time(NULL) + qm.conf->retry_min_secs);
+		queue_deliver_start(q, e);
 		return;
 	}
-	q->kind = t->kind == TARGET_MAILBOX ? QENV_MAILBOX : QENV_REMOTE;
-	qm.stats.expanded++;
-	log_info("%s queue expanded %s=%s", e->evpid, q->kind == QENV_MAILBOX ?
-	    "mailbox" : "remote", log_vis(vis, sizeof(vis), t->value,
-	    strlen(t->value)));
-	if (q->kind == QENV_MAILBOX)
-		queue_deliver_start(q, e);
-	else
-		queue_fail_temp(q, e,
-		    "4.4.0 remote delivery not available yet");
+	(void)strlcpy(e->rcpt, t->value, sizeof(e->rcpt));
+	e->remote = 1;
+	q->kind = QENV_REMOTE;
+	queue_fail_temp(q, e, "4.4.0 remote delivery not available yet");
 }
 
-/* The children of e, one per target, in ne. */
 static void
 queue_expand_children(const struct envelope *e, uint32_t first,
     const struct target *t, uint32_t n, struct envelope *ne)

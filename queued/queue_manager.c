@@ -345,6 +345,7 @@ queue_manager_setup(struct queued_env *env)
 	qm.corrupt_fd = queue_open_dir("corrupt");
 	if ((qm.base = event_base_new()) == NULL)
 		fatalx("- queue event_base_new");
+	queue_sync_init();
 	sandbox_init(SANDBOX_QUEUE);
 }
 
@@ -358,7 +359,6 @@ queue_manager_main(int parentfd, void *arg)
 	qm.authd_backoff = 1;
 	queue_manager_setup(env);
 	queue_sched_init();
-	queue_commit_init();
 	if ((qm.ev_authd = evtimer_new(qm.base, queue_authd_timer, NULL)) ==
 	    NULL)
 		fatalx("- queue evtimer_new");

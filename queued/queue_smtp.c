@@ -333,7 +333,9 @@ queue_smtp_closed(struct ipc_conn *c, void *arg)
 	struct incoming	*in;
 
 	while ((in = TAILQ_FIRST(&cl->msgs)) != NULL) {
-		queue_commit_dequeue(in);
+		/* One being committed finishes without a reply. */
+		if (queue_commit_detach(in))
+			continue;
 		log_debug("%s queue aborted reason=closed", in->msgid);
 		qm.stats.aborted++;
 		incoming_free(in, 1);

@@ -89,6 +89,26 @@ class TestPrivsep(SuiteTest):
         finally:
             p.quit()
 
+    def test_queue_manager_threads(self):
+        """The queue manager's sync threads (queued/queue_sync.c) are
+        under the same user, chroot and seccomp filter as the manager:
+        the filter is loaded with TSYNC after they start."""
+        pid = self.suite.manager().pid
+        tids = sorted(int(t) for t in os.listdir("/proc/%d/task" % pid))
+        self.assertGreater(len(tids), 1, "the manager has no sync threads")
+        root = os.readlink("/proc/%d/root" % pid)
+        for tid in tids:
+            path = "/proc/%d/task/%d" % (pid, tid)
+            with open(path + "/status") as f:
+                st = dict(line.split(":", 1) for line in f
+                          if ":" in line)
+            self.assertEqual(st["Seccomp"].strip(), "2",
+                             "thread %d has no seccomp filter" % tid)
+            uids = set(st["Uid"].split())
+            self.assertEqual(len(uids), 1, st["Uid"])
+            self.assertNotEqual(uids, {"0"}, "thread %d runs as root" % tid)
+            self.assertEqual(os.readlink(path + "/root"), root)
+
     def test_mailbox_worker_runs_as_user(self):
         """DESIGN.md: the delivery agent's child that writes the Maildir
         is the mailbox owner: all four uids and gids, no supplementary
