@@ -247,7 +247,10 @@ struct incoming {
 	int			 failed;
 	int			 renamed;
 	int			 orphan;	/* its client went away */
-	struct qsync_job	 job;
+	int			 dirfd;		/* incoming/<msgid>, IN_FILES */
+	struct qsync_job	 job;		/* the directory's fsync */
+	struct qsync_job	*jobs;		/* the message's, each envelope's */
+	size_t			 jobs_left;
 };
 
 TAILQ_HEAD(incoming_list, incoming);

@@ -32,12 +32,16 @@
 static struct incoming_list	 dirs_wait = TAILQ_HEAD_INITIALIZER(dirs_wait);
 static struct incoming_list	 dirs_flight =
 				    TAILQ_HEAD_INITIALIZER(dirs_flight);
-static struct qsync_job		 dirs_job;
-static int			 dirs_busy;	/* dirs_job is out */
+/* The fsyncs of queue/ and of incoming/, run side by side. */
+static struct qsync_job		 dirs_jobs[2];
+static int			 dirs_busy;	/* dirs_jobs out, not done */
+static int			 dirs_error;	/* errno of the first failed */
+static const char		*dirs_step;
 static int			 dirs_want;	/* a removal asked for one */
 static struct ipc_out		 out;
 
 static void	queue_commit_dirs_done(struct qsync_job *);
+static void	queue_commit_files_done(struct qsync_job *);
 
 int
 queue_msgid_new(char *msgid, size_t len)
@@ -84,9 +88,8 @@ incoming_free(struct incoming *in, int purge)
 }
 
 /*
- * Phase one: the message and its envelopes on disk, fsynced.  Runs in
- * a sync thread for a commit from smtpd: it logs nothing, and says in
- * step what failed.
+ * Phase one: the message and its envelopes on disk, fsynced, one after
+ * the other, for a message made here.  Says in step what failed.
  */
 static int
 queue_commit_files(struct incoming *in, const char **step)
@@ -220,27 +223,30 @@ queue_commit_finish(struct incoming *in)
 static void
 queue_commit_dirs_run(struct qsync_job *job)
 {
-	job->step = "fsync-queue";
-	if (queue_store_fsync_dir(qm.queue_fd) == -1) {
-		job->error = errno;
-		return;
-	}
-	job->step = "fsync-incoming";
-	if (queue_store_fsync_dir(qm.incoming_fd) == -1)
+	if (queue_store_fsync_dir(*(int *)job->arg) == -1)
 		job->error = errno;
 }
 
 static void
 queue_commit_dirs_kick(void)
 {
+	static int	*fds[2] = { &qm.queue_fd, &qm.incoming_fd };
+	static const char *steps[2] = { "fsync-queue", "fsync-incoming" };
+	size_t		 i;
+
 	if (dirs_busy || (TAILQ_EMPTY(&dirs_wait) && !dirs_want))
 		return;
 	TAILQ_CONCAT(&dirs_flight, &dirs_wait, batch_entry);
 	dirs_want = 0;
-	dirs_busy = 1;
-	dirs_job.run = queue_commit_dirs_run;
-	dirs_job.done = queue_commit_dirs_done;
-	queue_sync_submit(&dirs_job);
+	dirs_error = 0;
+	for (i = 0; i < 2; i++) {
+		dirs_jobs[i].run = queue_commit_dirs_run;
+		dirs_jobs[i].done = queue_commit_dirs_done;
+		dirs_jobs[i].arg = fds[i];
+		dirs_jobs[i].step = steps[i];
+		dirs_busy++;
+		queue_sync_submit(&dirs_jobs[i]);
+	}
 }
 
 static void
@@ -249,10 +255,15 @@ queue_commit_dirs_done(struct qsync_job *job)
 	struct incoming	*in;
 	size_t		 n = 0;
 
-	dirs_busy = 0;
-	if (job->error != 0) {
-		errno = job->error;
-		log_warn("- queue commit-failed step=%s", job->step);
+	if (job->error != 0 && dirs_error == 0) {
+		dirs_error = job->error;
+		dirs_step = job->step;
+	}
+	if (--dirs_busy > 0)
+		return;
+	if (dirs_error != 0) {
+		errno = dirs_error;
+		log_warn("- queue commit-failed step=%s", dirs_step);
 		queue_commit_undo(&dirs_flight);
 	}
 	while ((in = TAILQ_FIRST(&dirs_flight)) != NULL) {
@@ -267,11 +278,62 @@ queue_commit_dirs_done(struct qsync_job *job)
 	queue_commit_dirs_kick();
 }
 
+/*
+ * Phase one for a commit from smtpd, side by side: the message's fsync
+ * and each envelope's file are jobs of their own (in->jobs); when all
+ * are done, the fsync of the directory (in->job).
+ */
 static void
-queue_commit_files_run(struct qsync_job *job)
+queue_commit_part_run(struct qsync_job *job)
 {
-	if (queue_commit_files(job->arg, &job->step) == -1)
+	struct incoming	*in = job->arg;
+	char		 buf[QUEUE_ENVELOPE_MAX_BYTES + 1];
+	const char	*errstr;
+	size_t		 i = (size_t)(job - in->jobs);
+	int		 n;
+
+	if (i == 0) {
+		job->step = "fsync-message";
+		if (fsync(in->rfd) == -1)
+			job->error = errno;
+		return;
+	}
+	job->step = "envelope";
+	if ((n = envelope_serialise(&in->envs[i - 1], buf, sizeof(buf),
+	    &errstr)) == -1)
+		job->error = EINVAL;
+	else if (queue_store_create(in->dirfd, in->envs[i - 1].evpid, buf,
+	    (size_t)n) == -1)
 		job->error = errno;
+}
+
+static void
+queue_commit_dir_run(struct qsync_job *job)
+{
+	struct incoming	*in = job->arg;
+
+	job->step = "fsync-dir";
+	if (queue_store_fsync_dir(in->dirfd) == -1)
+		job->error = errno;
+}
+
+static void
+queue_commit_part_done(struct qsync_job *job)
+{
+	struct incoming	*in = job->arg;
+
+	if (job->error != 0 && in->job.error == 0) {
+		in->job.error = job->error;
+		in->job.step = job->step;
+	}
+	if (--in->jobs_left > 0)
+		return;
+	if (in->job.error != 0) {
+		queue_commit_files_done(&in->job);
+		return;
+	}
+	in->job.run = queue_commit_dir_run;
+	queue_sync_submit(&in->job);
 }
 
 /* Phase one is done: rename, then wait for the group's fsync. */
@@ -280,6 +342,10 @@ queue_commit_files_done(struct qsync_job *job)
 {
 	struct incoming	*in = job->arg;
 
+	(void)close(in->dirfd);
+	in->dirfd = -1;
+	free(in->jobs);
+	in->jobs = NULL;
 	if (job->error != 0) {
 		errno = job->error;
 		log_warn("%s queue commit-failed step=%s", in->msgid,
@@ -372,11 +438,29 @@ queue_commit_local(const char *msgid, const char *text, size_t len,
 void
 queue_commit_enqueue(struct incoming *in)
 {
+	size_t	 i;
+
 	in->state = IN_FILES;
-	in->job.run = queue_commit_files_run;
-	in->job.done = queue_commit_files_done;
 	in->job.arg = in;
-	queue_sync_submit(&in->job);
+	in->job.done = queue_commit_files_done;
+	in->job.error = 0;
+	in->dirfd = openat(qm.incoming_fd, in->msgid, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC);
+	if (in->dirfd == -1) {
+		in->job.error = errno;
+		in->job.step = "open-dir";
+		queue_commit_files_done(&in->job);
+		return;
+	}
+	if ((in->jobs = calloc(in->nenvs + 1, sizeof(*in->jobs))) == NULL)
+		fatal("queue_commit_enqueue");
+	in->jobs_left = in->nenvs + 1;
+	for (i = 0; i <= in->nenvs; i++) {
+		in->jobs[i].run = queue_commit_part_run;
+		in->jobs[i].done = queue_commit_part_done;
+		in->jobs[i].arg = in;
+		queue_sync_submit(&in->jobs[i]);
+	}
 }
 
 int
