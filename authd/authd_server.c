@@ -42,7 +42,6 @@ static struct {
 	struct event_base		*base;
 	int				 fd;
 	struct event			*ev_accept;
-	struct event			*ev_resume;
 	uid_t				 uids[AUTHD_PEER_UIDS_MAX];
 	size_t				 nuids;
 	struct auth_tables		 tables;
@@ -104,17 +103,6 @@ authd_server_dispatch(struct ipc_conn *ic, struct ipc_msg *m, void *arg)
 	ipc_conn_close(ic, NULL);
 }
 
-static int
-authd_server_uid_ok(uid_t uid)
-{
-	size_t	 i;
-
-	for (i = 0; i < srv.nuids; i++)
-		if (srv.uids[i] == uid)
-			return 1;
-	return 0;
-}
-
 static void
 authd_server_newconn(int fd, uint32_t id, uid_t uid)
 {
@@ -140,64 +128,42 @@ authd_server_newconn(int fd, uint32_t id, uid_t uid)
 	srv.nconns++;
 }
 
-/* Checks the peer before a byte of its is read. */
+/*
+ * Accepts a peer, checked by ipc_accept() before a byte of its is read,
+ * and logs it under the connection's id, whether accepted or refused.
+ */
 static void
-authd_server_check(int fd, uint32_t id)
+authd_server_accept(evutil_socket_t lfd, short ev, void *arg)
 {
-	uid_t	 uid;
-	gid_t	 gid;
-	pid_t	 pid;
+	struct ipc_peer	 peer;
+	uint32_t	 id;
+	int		 fd;
 
-	if (ipc_peercred(fd, &uid, &gid, &pid) == -1) {
-		log_warn("%08x authd refused reason=peercred", id);
-		(void)close(fd);
+	(void)lfd;
+	(void)ev;
+	(void)arg;
+	if ((fd = ipc_accept(srv.ev_accept, srv.uids, srv.nuids, &peer,
+	    "authd accept")) == IPC_ACCEPT_NONE)
 		return;
-	}
-	if (!authd_server_uid_ok(uid)) {
-		log_warnx("%08x authd refused uid=%ld pid=%ld reason=uid", id,
-		    (long)uid, (long)pid);
-		(void)close(fd);
+	id = ++srv.lastid;
+	if (fd == IPC_ACCEPT_REFUSED) {
+		if (peer.uid == (uid_t)-1)
+			log_warn("%08x authd refused reason=peercred", id);
+		else
+			log_warnx("%08x authd refused uid=%ld pid=%ld "
+			    "reason=uid", id, (long)peer.uid, (long)peer.pid);
 		return;
 	}
 	if (srv.nconns >= IPC_PEERS_MAX) {
 		log_warnx("%08x authd refused uid=%ld pid=%ld "
-		    "reason=too-many-peers", id, (long)uid, (long)pid);
+		    "reason=too-many-peers", id, (long)peer.uid,
+		    (long)peer.pid);
 		(void)close(fd);
 		return;
 	}
-	log_info("%08x authd accepted uid=%ld pid=%ld", id, (long)uid,
-	    (long)pid);
-	authd_server_newconn(fd, id, uid);
-}
-
-static void
-authd_server_resume(evutil_socket_t fd, short ev, void *arg)
-{
-	(void)fd;
-	(void)ev;
-	(void)arg;
-	(void)event_add(srv.ev_accept, NULL);
-}
-
-static void
-authd_server_accept(evutil_socket_t lfd, short ev, void *arg)
-{
-	struct timeval	 tv = { AUTHD_ACCEPT_PAUSE_SECS, 0 };
-	int		 fd;
-
-	(void)ev;
-	(void)arg;
-	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
-		if (errno == EMFILE || errno == ENFILE) {
-			log_warn("- authd accept paused");
-			(void)event_del(srv.ev_accept);
-			(void)evtimer_add(srv.ev_resume, &tv);
-		} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != EINTR && errno != ECONNABORTED)
-			log_warn("- authd accept");
-		return;
-	}
-	authd_server_check(fd, ++srv.lastid);
+	log_info("%08x authd accepted uid=%ld pid=%ld", id, (long)peer.uid,
+	    (long)peer.pid);
+	authd_server_newconn(fd, id, peer.uid);
 }
 
 void
@@ -219,9 +185,7 @@ authd_server_init(struct event_base *base, const struct config *conf,
 		fatal("authd nonblocking");
 	srv.ev_accept = event_new(base, fd, EV_READ | EV_PERSIST,
 	    authd_server_accept, NULL);
-	srv.ev_resume = evtimer_new(base, authd_server_resume, NULL);
-	if (srv.ev_accept == NULL || srv.ev_resume == NULL ||
-	    event_add(srv.ev_accept, NULL) == -1)
+	if (srv.ev_accept == NULL || event_add(srv.ev_accept, NULL) == -1)
 		fatalx("authd listener events");
 }
 
@@ -245,9 +209,7 @@ authd_server_shutdown(void)
 		authd_conn_free(c);
 	if (srv.ev_accept != NULL)
 		event_free(srv.ev_accept);
-	if (srv.ev_resume != NULL)
-		event_free(srv.ev_resume);
-	srv.ev_accept = srv.ev_resume = NULL;
+	srv.ev_accept = NULL;
 	(void)close(srv.fd);
 	authd_table_free(&srv.tables);
 	authd_token_clear();

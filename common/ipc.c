@@ -606,6 +606,71 @@ ipc_peercred(int fd, uid_t *uid, gid_t *gid, pid_t *pid)
 #endif
 }
 
+static void
+ipc_accept_resume(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)event_add(arg, NULL);
+}
+
+/* Stops accepting for a while; the once-timer puts ev back. */
+static void
+ipc_accept_pause(struct event *ev)
+{
+	struct timeval	 tv = { IPC_ACCEPT_PAUSE_SECS, 0 };
+
+	if (event_base_once(event_get_base(ev), -1, EV_TIMEOUT,
+	    ipc_accept_resume, ev, &tv) == 0)
+		(void)event_del(ev);
+}
+
+static int
+ipc_uid_allowed(uid_t uid, const uid_t *uids, size_t nuids)
+{
+	size_t	 i;
+
+	for (i = 0; i < nuids; i++)
+		if (uids[i] == uid)
+			return 1;
+	return 0;
+}
+
+int
+ipc_accept(struct event *ev, const uid_t *uids, size_t nuids,
+    struct ipc_peer *peer, const char *what)
+{
+	int	 fd, saved;
+
+	peer->uid = (uid_t)-1;
+	peer->gid = (gid_t)-1;
+	peer->pid = -1;
+	fd = accept4(event_get_fd(ev), NULL, NULL, SOCK_CLOEXEC |
+	    SOCK_NONBLOCK);
+	if (fd == -1) {
+		if (errno == EMFILE || errno == ENFILE) {
+			log_warn("- %s paused", what);
+			ipc_accept_pause(ev);
+		} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR && errno != ECONNABORTED)
+			log_warn("- %s", what);
+		return IPC_ACCEPT_NONE;
+	}
+	if (ipc_peercred(fd, &peer->uid, &peer->gid, &peer->pid) == -1) {
+		saved = errno;
+		peer->uid = (uid_t)-1;
+		(void)close(fd);
+		errno = saved;
+		return IPC_ACCEPT_REFUSED;
+	}
+	if (!ipc_uid_allowed(peer->uid, uids, nuids)) {
+		(void)close(fd);
+		errno = EPERM;
+		return IPC_ACCEPT_REFUSED;
+	}
+	return fd;
+}
+
 static const char *const ipc_type_names[MSG_MAX] = {
 	[MSG_HELLO] = "HELLO",
 	[MSG_CHILD_CONNECT_REQUEST] = "CHILD_CONNECT_REQUEST",

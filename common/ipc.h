@@ -119,4 +119,31 @@ int	ipc_connect(const char *path);
 /* The peer's uid and pid (pid -1 where the platform does not say). */
 int	ipc_peercred(int fd, uid_t *uid, gid_t *gid, pid_t *pid);
 
+/* Who is at the other end of an accepted connection. */
+struct ipc_peer {
+	uid_t		 uid;		/* (uid_t)-1 when unread */
+	gid_t		 gid;
+	pid_t		 pid;
+};
+
+/* ipc_accept() returns a descriptor, or one of these. */
+#define IPC_ACCEPT_NONE		(-1)	/* nothing accepted, errors logged */
+#define IPC_ACCEPT_REFUSED	(-2)	/* accepted, refused and closed */
+
+/*
+ * Accepts one connection on the listening socket of ev (an EV_READ |
+ * EV_PERSIST event), close-on-exec and non-blocking, reads its peer's
+ * credentials into peer and returns the descriptor when the uid is one
+ * of the nuids in uids.  A peer not allowed, or whose credentials cannot
+ * be read (peer->uid stays (uid_t)-1, errno says why), is closed and
+ * IPC_ACCEPT_REFUSED returned: its log line is the caller's, which knows
+ * the connection's id and its own limits.  EINTR, EAGAIN and
+ * ECONNABORTED return IPC_ACCEPT_NONE quietly; out of descriptors
+ * (EMFILE, ENFILE) logs "- <what> paused" and takes ev off for
+ * IPC_ACCEPT_PAUSE_SECS, as the pending connection would wake a
+ * level-triggered event at once again; any other error logs "- <what>".
+ */
+int	ipc_accept(struct event *ev, const uid_t *uids, size_t nuids,
+	    struct ipc_peer *peer, const char *what);
+
 #endif

@@ -91,6 +91,8 @@
 #define IPC_PEERS_MAX			64
 /* A peer that is down is retried after 1 s, doubling up to this cap. */
 #define IPC_RETRY_MAX_SECS		30
+/* Out of descriptors (EMFILE, ENFILE), a listener pauses this long. */
+#define IPC_ACCEPT_PAUSE_SECS		1
 
 #define AUTH_USER_MAX_BYTES		256
 #define AUTH_PASSWORD_MAX_BYTES		1024
@@ -124,8 +126,6 @@
 #define AUTHD_CLIENT_MAX_BYTES		256
 /* Peers by uid: root and the five daemon users, with room to spare. */
 #define AUTHD_PEER_UIDS_MAX		8
-/* Out of descriptors (EMFILE, ENFILE), accepting pauses this long. */
-#define AUTHD_ACCEPT_PAUSE_SECS		1
 /* Why an expansion failed, for the log line and the load error. */
 #define AUTHD_REASON_MAX_BYTES		256
 /* One client-supplied string in a log line, after log_vis(). */

@@ -346,24 +346,21 @@ ctl_closed(struct ipc_conn *c, void *arg)
 static void
 ctl_accept(evutil_socket_t lfd, short ev, void *arg)
 {
+	static const uid_t	 root_only[] = { 0 };
 	struct ctl_client	*cl;
-	uid_t			 uid = (uid_t)-1;
-	gid_t			 gid;
-	pid_t			 pid;
+	struct ipc_peer		 peer;
 	int			 fd;
 
+	(void)lfd;
 	(void)ev;
 	(void)arg;
-	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
-		if (errno != EAGAIN && errno != EINTR &&
-		    errno != ECONNABORTED)
-			log_warn("- queue ctl-accept");
+	if ((fd = ipc_accept(ev_ctl_accept, root_only, 1, &peer,
+	    "queue ctl-accept")) == IPC_ACCEPT_NONE)
 		return;
-	}
-	if (ipc_peercred(fd, &uid, &gid, &pid) == -1 || uid != 0 ||
-	    nctl_clients >= QUEUE_CTL_CONNS_MAX) {
-		log_warnx("- queue ctl-refused uid=%ld", (long)uid);
-		(void)close(fd);
+	if (fd == IPC_ACCEPT_REFUSED || nctl_clients >= QUEUE_CTL_CONNS_MAX) {
+		log_warnx("- queue ctl-refused uid=%ld", (long)peer.uid);
+		if (fd >= 0)
+			(void)close(fd);
 		return;
 	}
 	if ((cl = calloc(1, sizeof(*cl))) == NULL)

@@ -349,25 +349,22 @@ queue_smtp_closed(struct ipc_conn *c, void *arg)
 static void
 queue_smtp_accept(evutil_socket_t lfd, short ev, void *arg)
 {
-	struct qclient	*cl;
-	uid_t		 uid = (uid_t)-1;
-	gid_t		 gid;
-	pid_t		 pid = -1;
-	int		 fd;
+	static const uid_t	 root_only[] = { 0 };
+	struct qclient		*cl;
+	struct ipc_peer		 peer;
+	int			 fd;
 
+	(void)lfd;
 	(void)ev;
 	(void)arg;
-	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
-		if (errno != EAGAIN && errno != EINTR &&
-		    errno != ECONNABORTED)
-			log_warn("- queue accept");
+	if ((fd = ipc_accept(ev_accept, root_only, 1, &peer,
+	    "queue accept")) == IPC_ACCEPT_NONE)
 		return;
-	}
-	if (ipc_peercred(fd, &uid, &gid, &pid) == -1 || uid != 0 ||
-	    nqclients >= IPC_PEERS_MAX) {
-		log_warnx("- queue refused uid=%ld clients=%u", (long)uid,
-		    nqclients);
-		(void)close(fd);
+	if (fd == IPC_ACCEPT_REFUSED || nqclients >= IPC_PEERS_MAX) {
+		log_warnx("- queue refused uid=%ld clients=%u",
+		    (long)peer.uid, nqclients);
+		if (fd >= 0)
+			(void)close(fd);
 		return;
 	}
 	if ((cl = calloc(1, sizeof(*cl))) == NULL)
@@ -383,7 +380,7 @@ queue_smtp_accept(evutil_socket_t lfd, short ev, void *arg)
 	}
 	TAILQ_INSERT_TAIL(&qclients, cl, entry);
 	nqclients++;
-	log_debug("- queue client pid=%ld", (long)pid);
+	log_debug("- queue client pid=%ld", (long)peer.pid);
 }
 
 void

@@ -2,11 +2,12 @@
 each class starts a suite with lines of its own appended to the
 configuration and shows that the value is what smtpd does.  Limits:
 sessions, sessions-per-client, messages-per-session, line-length
-(DATA and BDAT); timeouts:
-greeting, command, data; policy: relay from, auth plaintext-on-loopback,
-submission sender any, received show-auth-user.  Relayed mail waits in
-the queue (remote delivery is not built): only the RCPT reply is
-checked, and nothing ever connects beyond loopback."""
+(DATA and BDAT); timeouts: greeting, command, data (in DATA, and in a
+BDAT chunk that stalls); policy: relay from, auth
+plaintext-on-loopback, submission sender any, received
+show-auth-user.  Relayed mail waits in the queue (remote delivery is
+not built): only the RCPT reply is checked, and nothing ever connects
+beyond loopback."""
 
 import base64
 import smtplib
@@ -205,6 +206,62 @@ class TestTimeouts(SuiteTest):
         finally:
             c.close()
         self.assertIn("reason=timeout", self.s.log("smtpd"))
+
+    def test_bdat_stalled_mid_chunk(self):
+        """A BDAT chunk whose octets stop coming is ended by the data
+        timeout (RFC 3030 names none of its own; smtpd runs "timeout
+        data" while a chunk is read, doc/INTERNALS.md): 421
+        4.4.2 and the connection closed, whether the chunk is the first
+        of its message (the one that asks queued for the message file)
+        or a later one.  Nothing of either message is delivered, and a
+        session sending chunks meanwhile gets its mail through."""
+        ns = time.monotonic_ns()
+        first, later, good = ("bdat-stall-%s-%d" % (w, ns)
+                              for w in ("first", "later", "good"))
+        timeouts = self.s.log("smtpd").count("reason=timeout")
+        other = SMTPLine(self.s.smtp_port)
+        a = SMTPLine(self.s.smtp_port)
+        b = SMTPLine(self.s.smtp_port)
+        try:
+            ehlo(other)
+            mail_rcpt(a)
+            msg = make_message(first, ["never finished"])
+            a.send(b"BDAT %d LAST\r\n" % (len(msg) + 100) + msg)
+            a_start = time.monotonic()
+            mail_rcpt(b)
+            msg = make_message(later, ["the first chunk is whole"])
+            code, text = b.bdat(msg)
+            self.assertEqual(code, 250, text)
+            b.send(b"BDAT 1000 LAST\r\nonly the start of it\r\n")
+            b_start = time.monotonic()
+
+            # Another session, chunk by chunk across the stall.
+            msg = make_message(good, ["sent while the others stall"])
+            self.assertEqual(other.cmd(b"MAIL FROM:<alice@example.test>")
+                             [0], 250)
+            self.assertEqual(other.cmd(b"RCPT TO:<bob@example.test>")[0],
+                             250)
+            self.assertEqual(other.bdat(msg[:40])[0], 250)
+            time.sleep(1)
+            code, text = other.bdat(msg[40:], last=True)
+            self.assertEqual(code, 250, text)
+            self.assertIsNotNone(suite.queue_id(text), text)
+
+            self.assert_timed_out(a, 2.5, 3.9, a_start)
+            self.assert_timed_out(b, 2.5, 3.9, b_start)
+            # Still served, within its command timeout.
+            self.assertEqual(other.cmd(b"NOOP")[0], 250)
+            self.assertEqual(other.cmd(b"QUIT")[0], 221)
+        finally:
+            for c in (a, b, other):
+                c.close()
+        self.assertGreaterEqual(self.s.log("smtpd").count("reason=timeout"),
+                                timeouts + 2)
+        self.s.wait_marked(good)
+        for mark in (first, later):
+            self.assertEqual(self.s.marked_after_later(mark), [], mark)
+        suite.wait_for(lambda: not self.s.spool_entries("incoming"), 20,
+                       what="the spool's incoming/ to be emptied")
 
 
 class TestRelayAndAuth(SuiteTest):

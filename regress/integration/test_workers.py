@@ -1,12 +1,13 @@
 """The delivery agent's mailbox workers (doc/INTERNALS.md, Delivery
 workers): one process per user, reused for delivery after delivery,
-closed when idle, and replaced without a lost message when it is
-killed."""
+closed when idle, closed after DELIVERY_WORKER_MAX_DELIVERIES and
+replaced, and replaced without a lost message when it is killed."""
 
 import os
 import pwd
 import re
 import signal
+import sys
 import time
 import unittest
 
@@ -15,6 +16,12 @@ from suite import SuiteTest, make_message, wait_for, proc_alive
 
 # common/sp_limits.h
 DELIVERY_WORKER_IDLE_SECS = 5
+DELIVERY_WORKER_MAX_DELIVERIES = 1000
+# smtpd's default "limit messages-per-session"
+# (SMTP_MESSAGES_PER_SESSION_MAX)
+MESSAGES_PER_SESSION = 100
+
+MAILDIR_NAME_RE = re.compile(r"P(\d+)Q(\d+)\.")
 
 
 class TestWorkers(SuiteTest):
@@ -125,6 +132,123 @@ class TestWorkers(SuiteTest):
             self.assertEqual(done, [msg.replace(b"\r\n", b"\n")])
         else:
             self.assertIn(suite.queue_id(text), s.spool_entries("queue"))
+
+
+class LogCounter:
+    """Counts the lines of a growing log file that hold a string, from
+    where the file ends when it is made."""
+
+    def __init__(self, path, needle):
+        self.f = open(path, "rb")
+        self.f.seek(0, os.SEEK_END)
+        self.needle = needle.encode()
+        self.rest = b""
+        self.count = 0
+
+    def poll(self):
+        data = self.f.read()
+        if data:
+            lines = (self.rest + data).split(b"\n")
+            self.rest = lines.pop()
+            self.count += sum(1 for l in lines if self.needle in l)
+        return self.count
+
+    def wait(self, count, timeout=20):
+        end = time.monotonic() + timeout
+        while self.poll() < count:
+            if time.monotonic() > end:
+                raise AssertionError("%d of %d %r lines after %ds"
+                                     % (self.count, count, self.needle,
+                                        timeout))
+            time.sleep(0.001)
+
+    def close(self):
+        self.f.close()
+
+
+class TestWorkerWornOut(SuiteTest):
+    """A worker is closed after DELIVERY_WORKER_MAX_DELIVERIES and a new
+    one takes over, with no message lost or written twice.
+
+    The messages go one at a time: each is sent once the agent has
+    logged the one before it as delivered.  That is when the agent has
+    taken the worker's answer and made it idle again, so that the next
+    delivery goes to it too, rather than to a second worker of bob's
+    (DELIVERY_WORKERS_PER_USER_MAX), which messages sent back to back
+    would get and which would share the count between them."""
+
+    def test_worker_closed_after_max_deliveries(self):
+        s = self.suite
+        uid = pwd.getpwnam(suite.MAIL_USERS["bob"]).pw_uid
+        n = DELIVERY_WORKER_MAX_DELIVERIES + 5
+        # worker-start and worker-close are debug lines.
+        os.kill(s.pid("queued"), signal.SIGUSR1)
+        wait_for(lambda: "queued log verbose" in s.log("queued"), 10,
+                 what="queued's log made verbose")
+        delivered = LogCounter(s.path("log", "queued.log"),
+                               " delivery ok user=bob ")
+        marks = ["worn %d-%d" % (i, time.monotonic_ns()) for i in range(n)]
+        t0 = time.monotonic()
+        try:
+            for first in range(0, n, MESSAGES_PER_SESSION):
+                c = s.smtp()
+                try:
+                    for i in range(first, min(first + MESSAGES_PER_SESSION,
+                                              n)):
+                        refused = c.sendmail(
+                            "alice@example.test", ["bob@example.test"],
+                            make_message(marks[i], [marks[i]]))
+                        self.assertEqual(refused, {})
+                        delivered.wait(i + 1)
+                    c.quit()
+                finally:
+                    c.close()
+        finally:
+            delivered.close()
+        took = time.monotonic() - t0
+        sys.stderr.write("\n    %d messages sent and delivered one by one "
+                         "in %.1f s\n" % (n, took))
+
+        # Every message once: none lost, none written twice.
+        files = s.wait_mail("bob", n)
+        self.assertEqual(len(files), n)
+        found = []
+        writers = {}
+        for path in files:
+            with open(path, "rb") as f:
+                found.append(suite.split_delivered(f.read())[3]
+                             .split(b"\n")[-2].decode())
+            m = MAILDIR_NAME_RE.search(os.path.basename(path))
+            self.assertIsNotNone(m, path)
+            writers.setdefault(int(m.group(1)), []).append(int(m.group(2)))
+        self.assertEqual(sorted(found), sorted(marks))
+
+        # Two writers: the first wrote its 1000 (Q counts from 0), the
+        # second the rest.
+        log = s.log("queued")
+        m = re.search(r"- delivery worker-close pid=(\d+) uid=%d "
+                      r"deliveries=%d reason=worn-out"
+                      % (uid, DELIVERY_WORKER_MAX_DELIVERIES), log)
+        self.assertIsNotNone(m, "no worker closed as worn out")
+        old = int(m.group(1))
+        m = re.search(r"- delivery worker-start pid=(\d+) uid=%d" % uid,
+                      log[m.end():])
+        self.assertIsNotNone(m, "no worker started after the close")
+        new = int(m.group(1))
+        self.assertEqual(sorted(writers), sorted([old, new]))
+        self.assertEqual(sorted(writers[old]),
+                         list(range(DELIVERY_WORKER_MAX_DELIVERIES)))
+        self.assertEqual(sorted(writers[new]),
+                         list(range(n - DELIVERY_WORKER_MAX_DELIVERIES)))
+        self.assertEqual(log.count("reason=worn-out"), 1)
+        # It read EOF and exited 0: reaped with no complaint.
+        wait_for(lambda: not proc_alive(old), 10,
+                 what="the worn-out worker to exit")
+        time.sleep(0.2)
+        log = s.log("queued")
+        for bad in ("worker-died", "worker-kill", " delivery tempfail "):
+            self.assertNotIn(bad, log)
+        self.assertEqual(s.mail_files("bob", "tmp"), [])
 
 
 if __name__ == "__main__":
