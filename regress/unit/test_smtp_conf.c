@@ -176,11 +176,32 @@ ParameterizedTestParameters(smtp_conf, refused)
 	    sizeof(steps) / sizeof(steps[0]));
 }
 
+/* A message whose framing is wrong: extra bytes, or a descriptor. */
+static int
+bad_framing(enum bad_step step)
+{
+	struct ipc_msg	 m;
+
+	ipc_out_init(&out, step == BAD_COMMIT_PAYLOAD ?
+	    MSG_PARENT_CONF_COMMIT : MSG_PARENT_CONF_DATA, 0);
+	if (step != BAD_COMMIT_PAYLOAD) {
+		ipc_put_u32(&out, CONF_PART_TEXT);
+		ipc_put_u32(&out, 0);
+		ipc_put_bytes(&out, "x", 1);
+	}
+	if (step != BAD_FD)
+		ipc_put_u32(&out, 0);
+	deliver(&out, &m);
+	if (step == BAD_FD)
+		m.fd = STDIN_FILENO;
+	return smtp_conf_recv(&m);
+}
+
 static int
 bad(enum bad_step step)
 {
-	struct ipc_msg	 m;
-	const char	*pki = CONF_NEW "pki \"a.test\" cert \"/c\" key \"/k\"\n";
+	const char	*pki = CONF_NEW
+	    "pki \"a.test\" cert \"/c\" key \"/k\"\n";
 
 	switch (step) {
 	case BAD_COMMIT_FIRST:
@@ -192,19 +213,7 @@ bad(enum bad_step step)
 	case BAD_TRAILING:
 	case BAD_FD:
 	case BAD_COMMIT_PAYLOAD:
-		ipc_out_init(&out, step == BAD_COMMIT_PAYLOAD ?
-		    MSG_PARENT_CONF_COMMIT : MSG_PARENT_CONF_DATA, 0);
-		if (step != BAD_COMMIT_PAYLOAD) {
-			ipc_put_u32(&out, CONF_PART_TEXT);
-			ipc_put_u32(&out, 0);
-			ipc_put_bytes(&out, "x", 1);
-		}
-		if (step != BAD_FD)
-			ipc_put_u32(&out, 0);
-		deliver(&out, &m);
-		if (step == BAD_FD)
-			m.fd = STDIN_FILENO;
-		return smtp_conf_recv(&m);
+		return bad_framing(step);
 	case BAD_TEXT:
 		return text("limit recipients\n");
 	case BAD_RANGE:
