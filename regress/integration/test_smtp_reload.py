@@ -9,6 +9,7 @@ import hashlib
 import os
 import re
 import signal
+import smtplib
 import socket
 import ssl
 import subprocess
@@ -140,6 +141,53 @@ class TestReload(SuiteTest):
             self.assertEqual(rcpt_remote(old), 550)
         finally:
             old.close()
+
+    def test_large_config_in_pieces(self):
+        # Over one IPC payload (64 KiB) once printed: sent in pieces.
+        long = "a" * 50
+        domains = ['domain "d%04d-%s.example.test"' % (i, long)
+                   for i in range(1000)]
+        last = "d0999-%s.example.test" % long
+        engine = self.engine_pid()
+        self.reload(self.config('hostname "reloaded.example.test"',
+                                *domains, drop=("hostname ",)))
+        with SMTPLine(self.s.smtp_port) as c:
+            self.assertTrue(c.greeting[1].startswith(
+                "reloaded.example.test "), c.greeting)
+        # The last domain arrived: on submission it is one of ours.
+        sub = smtplib.SMTP("127.0.0.1", self.s.submission_port,
+                           local_hostname=HELO, timeout=30)
+        try:
+            sub.starttls(context=suite.client_ctx())
+            sub.login("alice", suite.PASSWORD)
+            code, text = sub.mail("alice@" + last)
+            self.assertEqual(code, 250, text)
+            sub.rset()
+            code, text = sub.mail("alice@elsewhere.test")
+            self.assertEqual(code, 553, text)
+        finally:
+            sub.close()
+        self.assertEqual(self.engine_pid(), engine)
+
+    def test_restarted_engine_starts_with_the_reload(self):
+        self.reload(self.config("limit recipients 2", drop=("limit ",)))
+        old = self.engine_pid()
+        os.kill(old, signal.SIGKILL)
+        self.s.wait_child_as("smtpd", suite.DAEMON_USERS["smtp"],
+                             exclude=(old,))
+
+        def session():
+            try:
+                c = SMTPLine(self.s.smtp_port, timeout=10)
+            except OSError:
+                return None
+            try:
+                c.ehlo()
+                return rcpts_accepted(c)
+            finally:
+                c.close()
+        self.assertEqual(suite.wait_for(session, 20, interval=0.2,
+                                        what="a new engine"), 2)
 
     # -- refused reloads
 
