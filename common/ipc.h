@@ -53,6 +53,8 @@ void	ipc_put_u64(struct ipc_out *, uint64_t);
 void	ipc_put_data(struct ipc_out *, const void *, size_t);
 /* A string (NUL excluded), length-prefixed; over IPC_STRING_MAX_BYTES fails. */
 void	ipc_put_str(struct ipc_out *, const char *);
+/* Any bytes, length-prefixed (u32), as far as the payload has room. */
+void	ipc_put_bytes(struct ipc_out *, const void *, size_t);
 int	ipc_out_error(const struct ipc_out *);
 
 /* Readers; each returns 0, or -1 when the payload is short or invalid. */
@@ -64,6 +66,12 @@ int	ipc_get_data(struct ipc_msg *, void *, size_t);
  * a NUL byte.
  */
 int	ipc_get_str(struct ipc_msg *, char *dst, size_t dstlen);
+/*
+ * Length-prefixed bytes, at most max of them: *p points into the
+ * message (valid until it is cleared), *len is their count.
+ */
+int	ipc_get_bytes(struct ipc_msg *, const uint8_t **p, size_t *len,
+	    size_t max);
 /* Fails when bytes are left over. */
 int	ipc_get_end(const struct ipc_msg *);
 /* Parses a raw record (header + payload) into msg; used by the transport. */

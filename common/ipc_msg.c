@@ -61,6 +61,17 @@ ipc_put_str(struct ipc_out *o, const char *s)
 	ipc_put_data(o, s, len);
 }
 
+void
+ipc_put_bytes(struct ipc_out *o, const void *p, size_t len)
+{
+	if (len > UINT32_MAX) {
+		o->error = 1;
+		return;
+	}
+	ipc_put_u32(o, (uint32_t)len);
+	ipc_put_data(o, p, len);
+}
+
 int
 ipc_out_error(const struct ipc_out *o)
 {
@@ -110,6 +121,23 @@ ipc_get_str(struct ipc_msg *m, char *dst, size_t dstlen)
 fail:
 	m->off = save;
 	return -1;
+}
+
+int
+ipc_get_bytes(struct ipc_msg *m, const uint8_t **p, size_t *len,
+    size_t max)
+{
+	uint32_t	 n;
+	size_t		 save = m->off;
+
+	if (ipc_get_u32(m, &n) == -1 || n > max || n > m->hdr.len - m->off) {
+		m->off = save;
+		return -1;
+	}
+	*p = m->data + m->off;
+	*len = n;
+	m->off += n;
+	return 0;
 }
 
 int

@@ -2,8 +2,9 @@
  * Everything that crosses a process boundary: the roles, the message
  * types and the layout of each payload.  Payloads are built and read
  * only with the ipc_put_* / ipc_get_* helpers of ipc.h; "str" is a
- * u32 length followed by that many bytes (no NUL), "data[N]" is N raw
- * bytes, "fd" means the message carries one descriptor (SCM_RIGHTS).
+ * u32 length followed by that many bytes (no NUL), "bytes" the same
+ * for any bytes and any length that fits, "data[N]" is N raw bytes,
+ * "fd" means the message carries one descriptor (SCM_RIGHTS).
  *
  * Bump PROTO_VERSION whenever this file changes a type or a layout: a
  * peer speaking another version is refused at connect.
@@ -11,7 +12,7 @@
 #ifndef SALLYPORT_PROTO_H
 #define SALLYPORT_PROTO_H
 
-#define PROTO_VERSION	5
+#define PROTO_VERSION	6
 
 /* Who is speaking; sent in MSG_HELLO and checked by the listener. */
 enum proc_role {
@@ -190,7 +191,30 @@ enum msg_type {
 	MSG_DELIVERY_MAILBOX_WRITE,
 	MSG_MAILBOX_DELIVERY_RESULT,
 
+	/*
+	 * smtpd's parent to its engine after a reload (SIGHUP), what new
+	 * sessions are to use.  CONF_DATA carries a piece of one part:
+	 *   u32 part (CONF_PART_*), u32 last (1 on the part's final piece,
+	 *   else 0), bytes piece.
+	 * The parts come in this order: CONF_PART_TEXT, the configuration
+	 * as config_print() writes it (the parent has put back the values
+	 * a reload cannot change); then for each pki statement of that
+	 * text, in order, CONF_PART_CERT and CONF_PART_KEY, its files as
+	 * the parent read them.  CONF_COMMIT: empty, after the last part.
+	 * Reply CHILD_CONF_APPLIED: empty, once the engine uses it.
+	 */
+	MSG_PARENT_CONF_DATA,
+	MSG_PARENT_CONF_COMMIT,
+	MSG_CHILD_CONF_APPLIED,
+
 	MSG_MAX
+};
+
+/* The parts of MSG_PARENT_CONF_DATA. */
+enum conf_part {
+	CONF_PART_TEXT = 1,
+	CONF_PART_CERT,
+	CONF_PART_KEY,
 };
 
 /* Flags of MSG_AUTH_PASSWORD_CHECK. */

@@ -142,6 +142,12 @@
 /* "relay from" networks. */
 #define CONFIG_RELAY_NETS_MAX		1024
 
+/*
+ * A pki's certificate chain or key file (PEM), read whole by a root
+ * parent and, on a reload, passed to its engine (smtpd.8, SIGHUP).
+ */
+#define TLS_PEM_FILE_MAX_BYTES		(256 * 1024)
+
 #define QUEUE_ENVELOPE_MAX_BYTES	8192
 #define QUEUE_RETRY_MIN_SECS		300
 #define QUEUE_RETRY_MAX_SECS		(4 * 3600)

@@ -66,7 +66,7 @@ int
 smtp_auth_allowed(struct smtp_session *s)
 {
 	return lineio_is_tls(s->io) ||
-	    (s->loopback && s->env->conf->auth_plaintext_loopback);
+	    (s->loopback && s->conf->auth_plaintext_loopback);
 }
 
 static void

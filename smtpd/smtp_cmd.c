@@ -176,7 +176,7 @@ static void
 cmd_helo(struct smtp_session *s, const char *arg)
 {
 	if (smtp_cmd_hello(s, arg, 0) == 0)
-		smtp_reply(s, "250 %s Hello %s [%s]", s->env->conf->hostname,
+		smtp_reply(s, "250 %s Hello %s [%s]", s->conf->hostname,
 		    s->helo, s->client);
 }
 
@@ -185,17 +185,17 @@ cmd_ehlo(struct smtp_session *s, const char *arg)
 {
 	if (smtp_cmd_hello(s, arg, 1) == -1)
 		return;
-	smtp_reply(s, "250-%s Hello %s [%s]", s->env->conf->hostname,
+	smtp_reply(s, "250-%s Hello %s [%s]", s->conf->hostname,
 	    s->helo, s->client);
 	smtp_reply(s, "250-PIPELINING");
 	smtp_reply(s, "250-SIZE %llu",
-	    (unsigned long long)s->env->conf->max_message_bytes);
+	    (unsigned long long)s->conf->max_message_bytes);
 	smtp_reply(s, "250-8BITMIME");
 	smtp_reply(s, "250-ENHANCEDSTATUSCODES");
 	smtp_reply(s, "250-CHUNKING");
 	smtp_reply(s, "250-DSN");
 	smtp_reply(s, "250-SMTPUTF8");
-	if (s->env->tls != NULL && !lineio_is_tls(s->io))
+	if (s->tls != NULL && !lineio_is_tls(s->io))
 		smtp_reply(s, "250-STARTTLS");
 	if (smtp_auth_allowed(s) && !s->authenticated)
 		smtp_reply(s, "250-AUTH PLAIN LOGIN");
@@ -242,11 +242,11 @@ smtp_cmd_sender_owned(struct smtp_session *s, const struct smtp_path *p)
 	char	 local[SMTP_LOCALPART_MAX_BYTES + 1];
 
 	if (!(s->lflags & SMTP_LF_SUBMISSION) ||
-	    s->env->conf->submission_sender_any)
+	    s->conf->submission_sender_any)
 		return 0;
 	if (!p->null && mailaddr_local_unquote(&p->addr, local,
 	    sizeof(local)) == 0 && strcmp(local, s->auth_user) == 0 &&
-	    config_is_local_domain(s->env->conf, p->addr.domain))
+	    config_is_local_domain(s->conf, p->addr.domain))
 		return 0;
 	smtp_error(s, "sender-not-owned", "553 5.7.1 Sender address not "
 	    "owned by user %s", s->auth_user);
@@ -267,7 +267,7 @@ cmd_mail(struct smtp_session *s, const char *arg)
 		    "530 5.7.0 Authentication required");
 		return;
 	}
-	if (s->nmessages >= s->env->conf->max_messages_per_session) {
+	if (s->nmessages >= s->conf->max_messages_per_session) {
 		smtp_reply_close(s, "4.7.0", "Too many messages in one session",
 		    "too-many-messages");
 		return;
@@ -279,7 +279,7 @@ cmd_mail(struct smtp_session *s, const char *arg)
 		return;
 	}
 	/* RFC 1870 6.1: refuse a declared size we would refuse anyway. */
-	if (ma.has_size && ma.size > s->env->conf->max_message_bytes) {
+	if (ma.has_size && ma.size > s->conf->max_message_bytes) {
 		smtp_reply(s, "552 5.3.4 Message size exceeds fixed maximum "
 		    "message size");
 		log_info("%08x smtp mail-refused size=%llu reason=too-big",
@@ -314,7 +314,7 @@ static int
 smtp_cmd_rcpt_addr(struct smtp_session *s, const struct smtp_path *p,
     char *dst, size_t dstlen)
 {
-	const struct config	*conf = s->env->conf;
+	const struct config	*conf = s->conf;
 	const struct domain	*d;
 	int			 n;
 
@@ -388,7 +388,7 @@ cmd_rcpt(struct smtp_session *s, const char *arg)
 	(void)strlcpy(s->rcpt_pending.orcpt, ra.orcpt,
 	    sizeof(s->rcpt_pending.orcpt));
 	/* RFC 5321 4.5.3.1.10: 452 for too many recipients. */
-	if (s->nrcpts >= s->env->conf->max_rcpts ||
+	if (s->nrcpts >= s->conf->max_rcpts ||
 	    !smtp_cmd_rcpt_fits(s, &s->rcpt_pending)) {
 		smtp_reply(s, "452 4.5.3 Too many recipients");
 		return;
@@ -503,7 +503,7 @@ static void
 cmd_quit(struct smtp_session *s, const char *arg)
 {
 	(void)arg;
-	smtp_reply(s, "221 2.0.0 %s Bye", s->env->conf->hostname);
+	smtp_reply(s, "221 2.0.0 %s Bye", s->conf->hostname);
 	smtp_session_close(s, "quit");
 }
 
@@ -544,13 +544,13 @@ cmd_starttls(struct smtp_session *s, const char *arg)
 		smtp_error(s, "starttls-again", "503 5.5.1 TLS already active");
 		return;
 	}
-	if (s->env->tls == NULL) {
+	if (s->tls == NULL) {
 		smtp_error(s, "starttls-unavailable",
 		    "502 5.5.1 STARTTLS not available");
 		return;
 	}
 	smtp_reply(s, "220 2.0.0 Ready to start TLS");
-	if (lineio_starttls(s->io, s->env->tls) == -1)
+	if (lineio_starttls(s->io, s->tls) == -1)
 		smtp_reply_close(s, "4.7.0", "TLS not available",
 		    "tls-error");
 }

@@ -130,7 +130,7 @@ smtp_data_auth_comment(struct smtp_session *s, char *dst, size_t dstlen)
 	size_t	 i;
 
 	dst[0] = '\0';
-	if (!s->env->conf->received_auth_user || !s->authenticated ||
+	if (!s->conf->received_auth_user || !s->authenticated ||
 	    !(s->lflags & SMTP_LF_SUBMISSION))
 		return;
 	(void)strlcpy(user, s->auth_user, sizeof(user));
@@ -162,7 +162,7 @@ smtp_data_received(struct smtp_session *s)
 	n = snprintf(buf, sizeof(buf), "Received: from %s ([%s%s])%s\n"
 	    "\tby %s%s with %s id %s%s;\n\t%s\n", s->helo,
 	    s->client_v6 ? "IPv6:" : "", s->client, authc,
-	    s->env->conf->hostname, tls, smtp_data_with(s), s->msgid,
+	    s->conf->hostname, tls, smtp_data_with(s), s->msgid,
 	    forclause, date);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -1;
@@ -209,7 +209,7 @@ smtp_data_created(struct smtp_session *s, uint32_t result,
 	s->hdr_done = !(s->lflags & SMTP_LF_SUBMISSION);
 	s->hdr_date = s->hdr_msgid = 0;
 	smtp_data_scan_init(&s->scan);
-	s->scan.line_max = s->env->conf->max_line_bytes;
+	s->scan.line_max = s->conf->max_line_bytes;
 	if ((s->wbuf = malloc(SMTP_WBUF_BYTES)) == NULL ||
 	    smtp_data_received(s) == -1) {
 		log_warnx("%08x smtp message setup failed", s->id);
@@ -242,7 +242,7 @@ smtp_data_line(struct smtp_session *s, const char *line, size_t len,
 	if (s->scan.flags || s->msg_oversize || s->msg_ioerror || s->msg_lost)
 		return;
 	s->msgsize += tlen + 1;
-	if (s->msgsize > s->env->conf->max_message_bytes) {
+	if (s->msgsize > s->conf->max_message_bytes) {
 		s->msg_oversize = 1;
 		return;
 	}
@@ -284,7 +284,7 @@ smtp_data_header_add(struct smtp_session *s)
 	}
 	if (!s->hdr_msgid) {
 		n = snprintf(buf, sizeof(buf), "Message-ID: <%s.%08x@%s>\n",
-		    s->msgid, arc4random(), s->env->conf->hostname);
+		    s->msgid, arc4random(), s->conf->hostname);
 		if (n > 0 && (size_t)n < sizeof(buf))
 			smtp_data_write(s, buf, (size_t)n);
 	}

@@ -3,7 +3,8 @@
  * chrooted into the empty directory (config "chroot"), under the seccomp
  * set SANDBOX_ENGINE.  It inherits the listening sockets from the parent,
  * accepts clients and runs their sessions; it reaches authd and queued
- * through descriptors the parent passes it (smtp_peer.c).  Anything
+ * through descriptors the parent passes it (smtp_peer.c), and takes a
+ * new configuration from it on a reload (smtp_conf.c).  Anything
  * unexpected from the parent ends the engine; the parent restarts it.
  */
 #include <sys/types.h>
@@ -80,13 +81,29 @@ smtp_engine_acceptcb(evutil_socket_t fd, short ev, void *arg)
 	}
 }
 
+/* A reload's message; the parent hears when the new one is in force. */
+static void
+smtp_engine_conf(struct ipc_conn *c, struct ipc_msg *m)
+{
+	switch (smtp_conf_recv(m)) {
+	case 0:
+		break;
+	case 1:
+		if (ipc_conn_send_empty(c, MSG_CHILD_CONF_APPLIED, 0) == -1)
+			fatalx("- smtp cannot answer the parent's reload");
+		break;
+	default:
+		fatalx("- smtp bad reload from parent type=%s",
+		    ipc_type_name(m->hdr.type));
+	}
+}
+
 static void
 smtp_engine_parent_dispatch(struct ipc_conn *c, struct ipc_msg *m,
     void *arg)
 {
 	uint32_t	 verbose;
 
-	(void)c;
 	(void)arg;
 	switch (m->hdr.type) {
 	case MSG_PARENT_CONNECT_REPLY:
@@ -98,6 +115,10 @@ smtp_engine_parent_dispatch(struct ipc_conn *c, struct ipc_msg *m,
 		    ipc_get_end(m) == -1)
 			fatalx("- smtp malformed log message from parent");
 		log_setverbose(verbose != 0);
+		break;
+	case MSG_PARENT_CONF_DATA:
+	case MSG_PARENT_CONF_COMMIT:
+		smtp_engine_conf(c, m);
 		break;
 	default:
 		fatalx("- smtp unexpected message from parent type=%s",
@@ -217,6 +238,10 @@ smtp_engine_main(int parentfd, void *arg)
 	sandbox_init(SANDBOX_ENGINE);
 	log_info("- smtp engine started user=%s chroot=%s listeners=%zu",
 	    env->conf->user_smtp, env->conf->emptydir, env->nlisteners);
+	/* From here on, sessions find both through smtp_conf.c only. */
+	smtp_conf_init(env->conf, env->tls);
+	env->conf = NULL;
+	env->tls = NULL;
 	(void)event_base_dispatch(env->base);
 	fatalx("- smtp engine event loop ended");
 }

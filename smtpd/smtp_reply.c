@@ -50,7 +50,7 @@ smtp_error(struct smtp_session *s, const char *why, const char *fmt, ...)
 	s->errors++;
 	log_info("%08x smtp protocol-error reason=%s cmd=%s errors=%u",
 	    s->id, why, s->verb[0] != '\0' ? s->verb : "-", s->errors);
-	if (s->errors >= s->env->conf->max_errors)
+	if (s->errors >= s->conf->max_errors)
 		smtp_reply_close(s, "4.7.0", "Too many errors",
 		    "too-many-errors");
 }
@@ -66,6 +66,6 @@ smtp_reply_close(struct smtp_session *s, const char *enh, const char *text,
     const char *reason)
 {
 	smtp_reply(s, "421 %s %s %s, closing connection", enh,
-	    s->env->conf->hostname, text);
+	    s->conf->hostname, text);
 	smtp_session_close(s, reason);
 }

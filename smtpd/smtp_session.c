@@ -68,7 +68,7 @@ smtp_session_newid(void)
 static void
 smtp_session_arm(struct smtp_session *s)
 {
-	const struct config	*conf = s->env->conf;
+	const struct config	*conf = s->conf;
 	struct timeval		 tv = { 0, 0 };
 
 	/* RFC 5321 4.5.3.2: the timeouts of sallyport.conf(5). */
@@ -88,7 +88,7 @@ smtp_session_arm(struct smtp_session *s)
  * best effort, never blocks.
  */
 static void
-smtp_session_refuse(struct smtpd *env, int fd, const char *client,
+smtp_session_refuse(const struct config *conf, int fd, const char *client,
     const char *reason)
 {
 	char	 buf[SMTP_REPLY_MAX_BYTES];
@@ -96,7 +96,7 @@ smtp_session_refuse(struct smtpd *env, int fd, const char *client,
 
 	n = snprintf(buf, sizeof(buf),
 	    "421 4.7.0 %s Too many connections, try again later\r\n",
-	    env->conf->hostname);
+	    conf->hostname);
 	if (n > 0 && (size_t)n < sizeof(buf))
 		(void)send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
 	(void)close(fd);
@@ -116,20 +116,21 @@ smtp_session_count_client(const char *client)
 	return n;
 }
 
-/* 1 when the new session from s->client is past a limit: refused. */
+/* 1 when the new session is past a limit in force now: refused. */
 static int
-smtp_session_over_limit(struct smtpd *env, int fd, struct smtp_session *s)
+smtp_session_over_limit(int fd, struct smtp_session *s)
 {
-	const char	*reason = NULL;
+	const struct config	*conf = smtp_conf_current();
+	const char		*reason = NULL;
 
-	if (smtp_nsessions >= env->conf->max_sessions)
+	if (smtp_nsessions >= conf->max_sessions)
 		reason = "too-many-sessions";
 	else if (smtp_session_count_client(s->client) >=
-	    env->conf->max_sessions_per_client)
+	    conf->max_sessions_per_client)
 		reason = "too-many-sessions-per-client";
 	if (reason == NULL)
 		return 0;
-	smtp_session_refuse(env, fd, s->client, reason);
+	smtp_session_refuse(conf, fd, s->client, reason);
 	return 1;
 }
 
@@ -144,7 +145,7 @@ smtp_session_policy(struct smtp_session *s, int fd,
 	struct sockaddr_storage	 local;
 	socklen_t		 len = sizeof(local);
 
-	s->relay_client = config_relay_allowed(s->env->conf,
+	s->relay_client = config_relay_allowed(s->conf,
 	    (const struct sockaddr *)ss);
 	s->loopback = netaddr_is_loopback((const struct sockaddr *)ss) &&
 	    getsockname(fd, (struct sockaddr *)&local, &len) == 0 &&
@@ -177,7 +178,7 @@ static void
 smtp_session_greet(struct smtp_session *s)
 {
 	s->greeted = 1;
-	smtp_reply(s, "220 %s ESMTP sallyport", s->env->conf->hostname);
+	smtp_reply(s, "220 %s ESMTP sallyport", s->conf->hostname);
 }
 
 void
@@ -192,12 +193,14 @@ smtp_session_accept(struct smtpd *env, struct smtp_listener *l, int fd,
 		return;
 	}
 	smtp_session_addr(s, ss);
-	if (smtp_session_over_limit(env, fd, s)) {
+	if (smtp_session_over_limit(fd, s)) {
 		free(s);
 		return;
 	}
 	s->id = smtp_session_newid();
 	s->env = env;
+	/* Until it ends, whatever a reload brings. */
+	smtp_conf_hold(s);
 	s->proto = l->proto;
 	s->lflags = l->flags;
 	s->state = S_INIT;
@@ -215,6 +218,7 @@ smtp_session_accept(struct smtpd *env, struct smtp_listener *l, int fd,
 			(void)close(fd);
 		if (s->ev_timer != NULL)
 			event_free(s->ev_timer);
+		smtp_conf_drop(s->conf_ref);
 		free(s);
 		return;
 	}
@@ -226,7 +230,7 @@ smtp_session_accept(struct smtpd *env, struct smtp_listener *l, int fd,
 	    s->loopback);
 	/* RFC 8314 3.3: implicit TLS, the greeting after the handshake. */
 	if (l->flags & SMTP_LF_SMTPS) {
-		if (lineio_accept_tls(s->io, env->tls) == -1)
+		if (lineio_accept_tls(s->io, s->tls) == -1)
 			smtp_session_close(s, "tls-error");
 	} else
 		smtp_session_greet(s);
@@ -261,6 +265,7 @@ smtp_session_free(struct smtp_session *s)
 	smtp_nsessions--;
 	event_free(s->ev_timer);
 	lineio_free(s->io);
+	smtp_conf_drop(s->conf_ref);
 	free(s);
 }
 

@@ -2,8 +2,9 @@
  * smtpd parent: runs as root, no chroot, no seccomp.  It reads the
  * configuration, binds the SMTP listeners, writes <rundir>/smtpd.pid,
  * then forks the engine (smtp_engine.c) and restarts it when it dies.
- * From the engine it accepts one request, MSG_CHILD_CONNECT_REQUEST,
- * which it answers with a socket connected to authd or queued; anything
+ * From the engine it accepts a request, MSG_CHILD_CONNECT_REQUEST,
+ * which it answers with a socket connected to authd or queued, and the
+ * answer to a reload, MSG_CHILD_CONF_APPLIED (smtpd_reload.c); anything
  * else from the engine gets the engine killed and restarted.  It never
  * reads a byte from the network.
  */
@@ -141,6 +142,9 @@ smtpd_engine_dispatch(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 	if (m->hdr.type == MSG_CHILD_CONNECT_REQUEST &&
 	    smtpd_connect_request(env, c, m) == 0)
 		return;
+	if (m->hdr.type == MSG_CHILD_CONF_APPLIED &&
+	    smtpd_reload_applied(env, m) == 0)
+		return;
 	/* Fail closed: an engine that says anything else is not trusted. */
 	log_warnx("- smtpd bad message from engine type=%s, restarting it",
 	    ipc_type_name(m->hdr.type));
@@ -166,6 +170,7 @@ smtpd_engine_started(struct proc *p, int fd, void *arg)
 	struct smtpd	*env = arg;
 
 	(void)p;
+	smtpd_reload_engine_started(env);
 	if (env->engine_conn != NULL)
 		ipc_conn_free(env->engine_conn);
 	env->engine_conn = ipc_conn_new(env->base, fd, ROLE_PARENT,
@@ -195,8 +200,7 @@ smtpd_sigcb(evutil_socket_t sig, short ev, void *arg)
 		(void)pidfile_remove(env->pidfh);
 		exit(0);
 	case SIGHUP:
-		/* The engine holds the sessions; restart smtpd to reload. */
-		log_warnx("- smtpd reload is not supported; restart smtpd");
+		smtpd_reload(env);
 		break;
 	case SIGUSR1:
 	case SIGUSR2:
@@ -305,6 +309,9 @@ main(int argc, char *argv[])
 	log_init("smtpd", 1);
 	log_setverbose(verbose);
 	env->conf = smtpd_load(file, check);
+	/* daemon(3) leaves the directory: a reload needs the full path. */
+	if ((env->conf_file = realpath(file, NULL)) == NULL)
+		fatal("- smtpd %s", file);
 	if (geteuid() != 0)
 		fatalx("- smtpd must be started as root");
 	privsep_lookup(env->conf->user_smtp, &env->uid, &env->gid);

@@ -3,9 +3,11 @@
  *
  *   parent	root, no chroot: smtpd.c.  Binds the listeners, writes the
  *		pidfile, forks and restarts the engine, connects it to
- *		authd and queued on request.
+ *		authd and queued on request; smtpd_reload.c reads the
+ *		configuration again on SIGHUP and passes it on.
  *   engine	user smtp, chroot emptydir, seccomp SANDBOX_ENGINE:
  *		smtp_engine.c (set-up, accept, the parent channel),
+ *		smtp_conf.c (the configuration each session uses),
  *		smtp_peer.c (authd and queued), smtp_session.c (one
  *		client), smtp_cmd.c (the commands), smtp_data.c (the
  *		message), smtp_reply.c (every reply), smtp_parse.c (pure
@@ -60,8 +62,13 @@ struct smtp_listener {
 	struct event		*ev;
 };
 
-/* One per process; the parent fills it before forking the engine. */
+/*
+ * One per process; the parent fills it before forking the engine.  In
+ * the engine, conf and tls go to smtp_conf.c at start and are NULL
+ * after: sessions use their smtp_conf.
+ */
 struct smtpd {
+	const char		*conf_file;	/* parent only: for reloads */
 	struct config		*conf;
 	struct event_base	*base;
 	uid_t			 uid;		/* user smtp */
@@ -73,6 +80,20 @@ struct smtpd {
 	/* From the pki statements, before the fork; NULL without one. */
 	struct tls		*tls;
 	struct ipc_conn		*engine_conn;	/* parent only */
+	/* Parent only: reloads sent, not yet answered CONF_APPLIED. */
+	unsigned int		 reloads_pending;
+};
+
+/*
+ * The engine's configuration and TLS context as of one start or reload.
+ * A session takes the one in force when it is accepted and keeps it to
+ * its end; one no longer in force is freed with its last session.
+ */
+struct smtp_conf {
+	struct config		*conf;
+	struct tls		*tls;		/* NULL without a pki */
+	unsigned int		 refs;		/* sessions; +1 in force */
+	unsigned int		 generation;	/* 1 at start */
 };
 
 /* Session states, as bits so that the command table can list several. */
@@ -114,6 +135,10 @@ struct smtp_session {
 	RB_ENTRY(smtp_session)	 wait_entry;
 	uint32_t		 id;
 	struct smtpd		*env;
+	/* Its configuration (smtp_conf.c), shortcuts to its parts. */
+	struct smtp_conf	*conf_ref;
+	const struct config	*conf;
+	struct tls		*tls;		/* NULL: no TLS */
 	enum listen_proto	 proto;
 	int			 lflags;	/* SMTP_LF_* */
 	struct lineio		*io;
@@ -183,6 +208,30 @@ struct smtp_session {
 /* smtp_engine.c */
 /* The engine's body: drops privileges and serves.  Never returns. */
 void	smtp_engine_main(int parentfd, void *arg);
+
+/* smtp_conf.c */
+/* Start-up: the configuration and TLS context the engine was forked with. */
+void	smtp_conf_init(struct config *, struct tls *);
+/* The configuration in force, for checks made before a session exists. */
+const struct config *smtp_conf_current(void);
+/* Gives a new session the configuration in force (conf_ref, conf, tls). */
+void	smtp_conf_hold(struct smtp_session *);
+/* Drops a session's hold; NULL is a no-op. */
+void	smtp_conf_drop(struct smtp_conf *);
+/*
+ * MSG_PARENT_CONF_DATA and MSG_PARENT_CONF_COMMIT: 0 when taken, 1 when
+ * a COMMIT put a new configuration in force, -1 when the message is
+ * malformed or out of order (the engine then exits: fail closed).
+ */
+int	smtp_conf_recv(struct ipc_msg *);
+
+/* smtpd_reload.c (parent) */
+/* SIGHUP: reads the configuration again and passes it to the engine. */
+void	smtpd_reload(struct smtpd *);
+/* The engine's MSG_CHILD_CONF_APPLIED; -1 when malformed or unasked. */
+int	smtpd_reload_applied(struct smtpd *, struct ipc_msg *);
+/* A new engine was forked: it started with every reload so far. */
+void	smtpd_reload_engine_started(struct smtpd *);
 
 /* smtp_peer.c */
 /* Starts asking the parent for connections to authd and queued. */
