@@ -251,6 +251,8 @@ struct incoming {
 	struct qsync_job	 job;		/* the directory's fsync */
 	struct qsync_job	*jobs;		/* the message's, each envelope's */
 	size_t			 jobs_left;
+	int64_t			 t_start;	/* usecs, monotonic: commit asked */
+	int64_t			 t_renamed;
 };
 
 TAILQ_HEAD(incoming_list, incoming);

@@ -182,16 +182,29 @@ queue_commit_reply(struct incoming *in, uint32_t result, const char *error)
 	(void)ipc_conn_send(in->client->conn, &out, -1);
 }
 
+static int64_t
+queue_commit_usecs(void)
+{
+	struct timespec	 ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void
 queue_commit_log(const struct incoming *in)
 {
 	char	 from[SMTP_PATH_MAX_BYTES * 4], client[QUEUE_CLIENT_MAX_BYTES];
 	const struct envelope *e = &in->envs[0];
 
-	log_info("%s queue commit from=<%s> nrcpt=%zu size=%lld client=%s%s",
-	    in->msgid, log_vis(from, sizeof(from), e->sender,
-	    strlen(e->sender)), in->nenvs, (long long)in->size,
+	int64_t	 now = queue_commit_usecs();
+
+	log_info("%s queue commit from=<%s> nrcpt=%zu size=%lld client=%s "
+	    "sync-ms=%lld files-ms=%lld%s", in->msgid, log_vis(from, sizeof(from),
+	    e->sender, strlen(e->sender)), in->nenvs, (long long)in->size,
 	    log_vis(client, sizeof(client), e->client, strlen(e->client)),
+	    (long long)(now - in->t_start) / 1000,
+	    (long long)(in->t_renamed - in->t_start) / 1000,
 	    in->orphan ? " reply=none" : "");
 }
 
@@ -363,6 +376,7 @@ queue_commit_files_done(struct qsync_job *job)
 		return;
 	}
 	in->state = IN_RENAMED;
+	in->t_renamed = queue_commit_usecs();
 	TAILQ_INSERT_TAIL(&dirs_wait, in, batch_entry);
 	queue_commit_dirs_kick();
 }
@@ -441,6 +455,7 @@ queue_commit_enqueue(struct incoming *in)
 	size_t	 i;
 
 	in->state = IN_FILES;
+	in->t_start = queue_commit_usecs();
 	in->job.arg = in;
 	in->job.done = queue_commit_files_done;
 	in->job.error = 0;
