@@ -1,7 +1,7 @@
 /*
  * The verbs sallyctl carries out on the daemons' parents themselves:
  * status from their pidfiles and /proc, and signals (SIGUSR1/SIGUSR2 for
- * the log level, SIGTERM to stop, SIGHUP to reload authd).
+ * the log level, SIGTERM to stop, SIGHUP to reload authd and smtpd).
  *
  * A pidfile can outlive its daemon (kill -9, a crash) and its pid can be
  * reused, so a pid is believed only when the process exists and, where
@@ -273,20 +273,34 @@ ctl_stop(struct ctl_env *env, const char *arg)
 	return status;
 }
 
+/* The daemons that reload on SIGHUP: authd its tables, smtpd its config. */
+static const char *const ctl_reload_daemons[] = { "authd", "smtpd" };
+
 int
 ctl_reload(struct ctl_env *env, const char *arg)
 {
 	struct ctl_daemon	 d;
+	size_t			 i, sent = 0;
+	int			 status = 0;
 
 	(void)arg;
-	if (!ctl_daemon_probe(env, "authd", &d)) {
-		warnx("authd is not running");
-		return 1;
+	for (i = 0; i < sizeof(ctl_reload_daemons) /
+	    sizeof(ctl_reload_daemons[0]); i++) {
+		if (!ctl_daemon_probe(env, ctl_reload_daemons[i], &d)) {
+			printf("%s: not running\n", ctl_reload_daemons[i]);
+			continue;
+		}
+		if (kill(d.pid, SIGHUP) == -1) {
+			warn("%s: kill %ld", d.name, (long)d.pid);
+			status = 1;
+			continue;
+		}
+		sent++;
+		printf("%s: reloading (pid %ld)\n", d.name, (long)d.pid);
 	}
-	if (kill(d.pid, SIGHUP) == -1) {
-		warn("authd: kill %ld", (long)d.pid);
-		return 1;
+	if (sent == 0 && status == 0) {
+		warnx("neither authd nor smtpd is running");
+		status = 1;
 	}
-	printf("authd: reloading (pid %ld)\n", (long)d.pid);
-	return 0;
+	return status;
 }

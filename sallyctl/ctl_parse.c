@@ -27,7 +27,7 @@ static const struct ctl_cmd ctl_cmd_table[] = {
 	{ { "stop" }, CTL_ARG_NONE, NULL, 1, ctl_stop,
 	    "stop smtpd, pop3d, queued and authd, in that order" },
 	{ { "reload" }, CTL_ARG_NONE, NULL, 1, ctl_reload,
-	    "make authd reload its tables" },
+	    "make authd reload its tables and smtpd its configuration" },
 	{ { "help" }, CTL_ARG_NONE, NULL, 0, ctl_help,
 	    "this list" },
 	{ { NULL }, CTL_ARG_NONE, NULL, 0, NULL, NULL },

@@ -97,6 +97,34 @@ class TestReload(SuiteTest):
     def engine_pid(self):
         return self.s.engine("smtpd").pid
 
+    def test_sallyctl_reload_reaches_smtpd_and_authd(self):
+        """sallyctl reload sends SIGHUP to authd and to smtpd: both
+        log their reload, and smtpd's new limit holds for a new
+        session."""
+        auth_re = re.compile(r"(?m)- authd reloaded ")
+        smtpd_before = len(RELOADED_RE.findall(self.s.log("smtpd")))
+        auth_before = len(auth_re.findall(self.s.log("authd")))
+        self.s.write_config(self.config("limit recipients 2",
+                                        drop=("limit recipients",)))
+        r = self.s.sallyctl("reload")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("authd: reloading (pid %d)" % self.s.pid("authd"),
+                      r.stdout)
+        self.assertIn("smtpd: reloading (pid %d)" % self.s.pid("smtpd"),
+                      r.stdout)
+        suite.wait_for(lambda: len(RELOADED_RE.findall(
+            self.s.log("smtpd"))) > smtpd_before, 15,
+            what="smtpd's reloaded line")
+        suite.wait_for(lambda: len(auth_re.findall(
+            self.s.log("authd"))) > auth_before, 15,
+            what="authd's reloaded line")
+        new = SMTPLine(self.s.smtp_port)
+        try:
+            new.ehlo()
+            self.assertEqual(rcpts_accepted(new), 2)
+        finally:
+            new.close()
+
     # -- limits
 
     def test_limits_for_new_sessions_only(self):
