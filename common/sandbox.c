@@ -45,6 +45,8 @@ static const int sandbox_base[] = {
 	SCMP_SYS(getrandom), SCMP_SYS(exit), SCMP_SYS(exit_group),
 	SCMP_SYS(futex), SCMP_SYS(getuid), SCMP_SYS(geteuid),
 	SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(restart_syscall),
+	/* glibc's malloc counts the CPUs when a thread makes its arena. */
+	SCMP_SYS(sched_getaffinity),
 };
 
 /* Network engines: accept clients. */

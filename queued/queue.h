@@ -14,6 +14,7 @@
  *   queue_sched.c	the in-memory index and the scheduler
  *   queue_expand.c	recipients expanded through authd
  *   queue_deliver.c	delivery, results, failures, bounces
+ *   queue_remove.c	envelopes and messages leaving the spool
  *   queue_control.c	control.sock: sallyctl's requests
  */
 #ifndef SALLYPORT_QUEUE_H
@@ -404,9 +405,11 @@ void	queue_fail_temp(struct qenv *, struct envelope *, const char *error);
 /* A permanent failure or an expiry: bounce, then remove. */
 void	queue_fail_perm(struct qenv *, struct envelope *, const char *error,
 	    int expired);
-/* Removes an envelope from the disk, then from the index.  0 or -1. */
-int	queue_env_remove(struct qenv *);
-/* Drops an envelope from the index, and its message when it was last. */
+
+/* queue_remove.c */
+/* Drops an envelope from the index and its file from the disk, later. */
+void	queue_env_remove(struct qenv *);
+/* Drops an envelope from the index; its message, on disk too, if last. */
 void	queue_env_drop(struct qenv *);
 /* A request to a peer is out for the envelope. */
 void	queue_flight_add(struct qenv *, enum qenv_state);

@@ -3,16 +3,12 @@
  * the delivery agent, and the outcome of each: removal, a retry later,
  * or a bounce.  Runs in the queue manager (user queue, chroot spool).
  *
- * A result is recorded on disk when it arrives: a retry rewrites the
- * envelope durably at once; a success or a bounce unlinks it, and its
- * directory (or queue/, for the last one) is fsynced a moment later with
- * others, in a sync thread, so that a crash repeats at most the
- * deliveries of that moment and those whose results were on the way.
+ * A retry rewrites the envelope durably at once; a success or a bounce
+ * removes it through queue_remove.c, off the event loop.
  */
 #include <sys/types.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -74,130 +70,6 @@ queue_flight_requeue(enum qenv_state state, unsigned int delay)
 		queue_sched_insert(q, when);
 		q->wait_authd = state == QENV_EXPANDING;
 	}
-}
-
-/*
- * Message directories an envelope was unlinked from, fsynced together
- * QUEUE_REMOVE_SYNC_MSECS later by a sync thread, unless the message
- * went first (its removal syncs queue/ instead).
- */
-static TAILQ_HEAD(, qmsg)	 dirty = TAILQ_HEAD_INITIALIZER(dirty);
-static struct event		*ev_dirty;
-
-struct dirty_job {
-	struct qsync_job	 job;
-	size_t			 n;
-	size_t			 nfailed;
-	char			 msgids[][QUEUE_MSGID_MAX_BYTES];
-};
-
-static void
-queue_dirty_run(struct qsync_job *job)
-{
-	struct dirty_job	*dj = job->arg;
-	size_t			 i;
-	int			 fd;
-
-	for (i = 0; i < dj->n; i++) {
-		/* Gone meanwhile: its removal synced queue/. */
-		if ((fd = openat(qm.queue_fd, dj->msgids[i], O_RDONLY |
-		    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-			continue;
-		if (queue_store_fsync_dir(fd) == -1) {
-			job->error = errno;
-			dj->nfailed++;
-		}
-		(void)close(fd);
-	}
-}
-
-static void
-queue_dirty_done(struct qsync_job *job)
-{
-	struct dirty_job	*dj = job->arg;
-
-	if (job->error != 0) {
-		errno = job->error;
-		log_warn("- queue remove-sync-failed dirs=%zu", dj->nfailed);
-	}
-	free(dj);
-}
-
-static void
-queue_dirty_flush(evutil_socket_t fd, short ev, void *arg)
-{
-	struct dirty_job	*dj;
-	struct qmsg		*m;
-	size_t			 n = 0;
-
-	(void)fd;
-	(void)ev;
-	(void)arg;
-	TAILQ_FOREACH(m, &dirty, dirty_entry)
-		n++;
-	if (n == 0)
-		return;
-	if ((dj = calloc(1, sizeof(*dj) + n * sizeof(dj->msgids[0]))) == NULL)
-		fatal("queue_dirty_flush");
-	while ((m = TAILQ_FIRST(&dirty)) != NULL) {
-		TAILQ_REMOVE(&dirty, m, dirty_entry);
-		m->dirty = 0;
-		(void)strlcpy(dj->msgids[dj->n++], m->msgid,
-		    sizeof(dj->msgids[0]));
-	}
-	dj->job.run = queue_dirty_run;
-	dj->job.done = queue_dirty_done;
-	dj->job.arg = dj;
-	queue_sync_submit(&dj->job);
-}
-
-static void
-queue_dirty_add(struct qmsg *m)
-{
-	struct timeval	 tv = { 0, QUEUE_REMOVE_SYNC_MSECS * 1000 };
-
-	if (m->dirty)
-		return;
-	if (ev_dirty == NULL &&
-	    (ev_dirty = evtimer_new(qm.base, queue_dirty_flush, NULL)) == NULL)
-		fatalx("queue_dirty_add");
-	m->dirty = 1;
-	TAILQ_INSERT_TAIL(&dirty, m, dirty_entry);
-	if (!evtimer_pending(ev_dirty, NULL))
-		(void)evtimer_add(ev_dirty, &tv);
-}
-
-void
-queue_env_drop(struct qenv *q)
-{
-	struct qmsg	*m = q->msg;
-
-	queue_env_forget(q);
-	if (m->nenvs > 0)
-		return;
-	if (m->dirty) {
-		TAILQ_REMOVE(&dirty, m, dirty_entry);
-		m->dirty = 0;
-	}
-	if (queue_store_msg_remove(m->msgid) == -1)
-		log_warn("%s queue msg-remove-failed", m->msgid);
-	else
-		log_debug("%s queue msg-removed", m->msgid);
-	queue_commit_sync_queue_dir();
-	queue_msg_forget(m);
-}
-
-int
-queue_env_remove(struct qenv *q)
-{
-	if (queue_store_unlink(q->msg->msgid, q->evpid) == -1) {
-		log_warn("%s queue remove-failed", q->evpid);
-		return -1;
-	}
-	if (q->msg->nenvs > 1)
-		queue_dirty_add(q->msg);
-	queue_env_drop(q);
-	return 0;
 }
 
 void
@@ -341,8 +213,7 @@ queue_fail_perm(struct qenv *q, struct envelope *e, const char *error,
 		return;
 	} else
 		qm.stats.bounces++;
-	if (queue_env_remove(q) == -1)
-		queue_env_drop(q);
+	queue_env_remove(q);
 }
 
 void
@@ -436,9 +307,7 @@ queue_deliver_result(struct ipc_conn *c, struct ipc_msg *m)
 	if (result == RESULT_OK) {
 		qm.stats.delivered++;
 		log_info("%s queue delivered", q->evpid);
-		/* Never again, even if the unlink failed: drop it anyway. */
-		if (queue_env_remove(q) == -1)
-			queue_env_drop(q);
+		queue_env_remove(q);
 		return;
 	}
 	if (queue_store_load(q->msg->msgid, q->evpid, &e, &errstr) == -1) {

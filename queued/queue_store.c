@@ -229,7 +229,7 @@ queue_store_purge(int dirfd, const char *name)
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
-		if (unlinkat(fd, de->d_name, 0) == -1)
+		if (unlinkat(fd, de->d_name, 0) == -1 && errno != ENOENT)
 			r = -1;
 	}
 	(void)closedir(dir);
