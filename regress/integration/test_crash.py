@@ -5,8 +5,10 @@ delivered."""
 
 import os
 import pwd
+import re
 import resource
 import signal
+import sys
 import threading
 import time
 import unittest
@@ -123,6 +125,76 @@ class TestCrash(SuiteTest):
                               what="smtpd to take a message again")
         self.assertEqual(code, 250, text)
         self.assert_one_copy(msg)
+
+    def race_sender(self, t, stop, acked, sent):
+        """Session t sends messages one after the other until stop is
+        set or the session fails; records each message sent and each
+        answered 250."""
+        n = 0
+        try:
+            c = self.suite.smtp()
+            c.ehlo()
+            while not stop.is_set():
+                subject = "commit race %d %d" % (t, n)
+                msg = make_message(subject, ["session %d message %d" % (t, n),
+                                             "x" * 60] * 40)
+                sent[subject] = msg
+                c.sendmail("alice@example.test", ["bob@example.test"], msg)
+                acked.add(subject)
+                n += 1
+        except Exception:
+            pass
+
+    def test_engine_killed_during_commits(self):
+        """The engine dies while the manager's sync threads commit
+        several messages (queued/queue_commit.c): the manager lives on,
+        every message answered 250 arrives once and whole, one that was
+        not may arrive (past its rename; never half), and nothing stays
+        in incoming/."""
+        s = self.suite
+        manager = s.manager()
+        eng = s.engine("smtpd")
+        stop = threading.Event()
+        acked, sent = set(), {}
+        threads = [threading.Thread(target=self.race_sender,
+                                    args=(t, stop, acked, sent))
+                   for t in range(8)]
+        for th in threads:
+            th.start()
+        wait_for(lambda: len(acked) >= 40, 30,
+                 what="40 messages to be accepted")
+        os.kill(eng.pid, signal.SIGKILL)
+        stop.set()
+        for th in threads:
+            th.join(30)
+        self.assertTrue(manager.pid == s.manager().pid,
+                        "the queue manager died with the engine")
+        wait_for(lambda: not s.spool_entries("incoming"), 20,
+                 what="incoming/ to be emptied after the engine died")
+        wait_for(lambda: not s.spool_entries("queue"), 40,
+                 what="every committed message to be delivered")
+        time.sleep(1)
+        got = {}
+        for f in s.mail_files("bob"):
+            with open(f, "rb") as fh:
+                rest = suite.split_delivered(fh.read())[3]
+            subject = re.search(rb"(?m)^Subject: (.*)$", rest)
+            self.assertIsNotNone(subject, "a delivered copy lost its header")
+            subject = subject.group(1).decode()
+            self.assertNotIn(subject, got, "delivered twice: " + subject)
+            self.assertIn(subject, sent, "delivered but never sent")
+            self.assertEqual(rest, sent[subject].replace(b"\r\n", b"\n"),
+                             "a copy is not the whole message: " + subject)
+            got[subject] = f
+        missing = sorted(acked - set(got))
+        self.assertEqual(missing, [], "answered 250 but not delivered")
+        log = s.log("queued")
+        self.assertNotIn("fatal", log.lower())
+        sys.stderr.write("\n    engine killed after %d accepted: %d "
+                         "delivered, %d committed without a reply, %d "
+                         "dropped mid-commit\n" % (
+                             len(acked), len(got), log.count("reply=none"),
+                             log.count("aborted reason=closed")))
 
     def try_send(self, msg):
         try:
