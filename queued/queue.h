@@ -215,6 +215,7 @@ struct queue_stats {
 /* A message being received over queue.sock (queue_commit.c). */
 enum incoming_state {
 	IN_OPEN = 0,		/* smtpd writes it */
+	IN_CREATING,		/* its directory and file are being made */
 	IN_FILES,		/* its files are being written and synced */
 	IN_RENAMED,		/* in queue/, waits for queue/ to be synced */
 };
@@ -242,6 +243,9 @@ struct incoming {
 	enum incoming_state	 state;
 	char			 msgid[QUEUE_MSGID_MAX_BYTES];
 	int			 rfd;		/* our descriptor */
+	int			 wfd;		/* smtpd's, until it is sent */
+	int			 created;	/* incoming/<msgid> is ours */
+	unsigned int		 tries;		/* msgids drawn */
 	off_t			 size;
 	struct envelope		*envs;
 	size_t			 nenvs;
@@ -302,6 +306,10 @@ uint32_t	 queue_reqid(void);
 /* queue_commit.c */
 /* Creates incoming/<msgid>/ with a fresh msgid.  0 or -1. */
 int	queue_msgid_new(char *msgid, size_t len);
+/* A random msgid the index does not hold (QUEUE_MSGID_MAX_BYTES). */
+void	queue_msgid_draw(char *msgid);
+/* Creates incoming/<msgid>/ unless the name is taken (EEXIST).  0/-1. */
+int	queue_msgid_claim(const char *msgid);
 /* Commits a checked message; the client is answered when it is done. */
 void	queue_commit_enqueue(struct incoming *);
 /*

@@ -43,27 +43,46 @@ static struct ipc_out		 out;
 static void	queue_commit_dirs_done(struct qsync_job *);
 static void	queue_commit_files_done(struct qsync_job *);
 
-int
-queue_msgid_new(char *msgid, size_t len)
+void
+queue_msgid_draw(char *msgid)
 {
 	static const char	 hex[] = "0123456789abcdef";
-	struct stat		 sb;
 	uint8_t			 rnd[QUEUE_MSGID_HEX_DIGITS / 2];
-	size_t			 i, tries;
+	size_t			 i;
 
-	if (len < QUEUE_MSGID_MAX_BYTES)
-		return -1;
-	for (tries = 0; tries < QUEUE_MSGID_TRIES_MAX; tries++) {
+	do {
 		arc4random_buf(rnd, sizeof(rnd));
 		for (i = 0; i < sizeof(rnd); i++) {
 			msgid[2 * i] = hex[rnd[i] >> 4];
 			msgid[2 * i + 1] = hex[rnd[i] & 0xf];
 		}
 		msgid[QUEUE_MSGID_HEX_DIGITS] = '\0';
-		if (queue_msg_find(msgid) != NULL ||
-		    fstatat(qm.queue_fd, msgid, &sb, AT_SYMLINK_NOFOLLOW) == 0)
-			continue;
-		if (mkdirat(qm.incoming_fd, msgid, 0700) == 0)
+	} while (queue_msg_find(msgid) != NULL);
+}
+
+int
+queue_msgid_claim(const char *msgid)
+{
+	struct stat	 sb;
+
+	/* Committed, or still being removed: taken. */
+	if (fstatat(qm.queue_fd, msgid, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	return mkdirat(qm.incoming_fd, msgid, 0700);
+}
+
+int
+queue_msgid_new(char *msgid, size_t len)
+{
+	size_t	 tries;
+
+	if (len < QUEUE_MSGID_MAX_BYTES)
+		return -1;
+	for (tries = 0; tries < QUEUE_MSGID_TRIES_MAX; tries++) {
+		queue_msgid_draw(msgid);
+		if (queue_msgid_claim(msgid) == 0)
 			return 0;
 		if (errno != EEXIST)
 			return -1;
@@ -77,6 +96,8 @@ incoming_free(struct incoming *in, int purge)
 {
 	if (in->rfd != -1)
 		(void)close(in->rfd);
+	if (in->wfd != -1)
+		(void)close(in->wfd);
 	if (purge && queue_store_purge(qm.incoming_fd, in->msgid) == -1)
 		log_warn("%s queue purge-failed", in->msgid);
 	if (in->client != NULL) {
@@ -424,6 +445,7 @@ queue_commit_local(const char *msgid, const char *text, size_t len,
 		(void)queue_store_purge(qm.incoming_fd, msgid);
 		return -1;
 	}
+	in->wfd = -1;
 	(void)strlcpy(in->msgid, msgid, sizeof(in->msgid));
 	in->nenvs = 1;
 	in->size = (off_t)len;

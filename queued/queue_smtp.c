@@ -69,31 +69,74 @@ queue_smtp_created(struct qclient *cl, uint32_t peerid, uint32_t result,
 	(void)ipc_conn_send(cl->conn, &out, fd);
 }
 
-/* incoming/<msgid>/message: the writer's descriptor and ours. */
-static int
-queue_smtp_open(struct incoming *in, int *wfd)
+/*
+ * In a sync thread: incoming/<msgid>/ (unless the name is taken) and its
+ * message file, the writer's descriptor and ours.
+ */
+static void
+queue_smtp_create_run(struct qsync_job *job)
 {
-	char	 path[QUEUE_MSGID_MAX_BYTES + 16];
+	struct incoming	*in = job->arg;
+	char		 path[QUEUE_MSGID_MAX_BYTES + 16];
 
-	(void)snprintf(path, sizeof(path), "%s/message", in->msgid);
-	*wfd = openat(qm.incoming_fd, path, O_WRONLY | O_CREAT | O_EXCL |
-	    O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (*wfd == -1)
-		return -1;
-	in->rfd = openat(qm.incoming_fd, path, O_RDONLY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (in->rfd == -1) {
-		(void)close(*wfd);
-		return -1;
+	job->step = "mkdir";
+	if (queue_msgid_claim(in->msgid) == -1) {
+		job->error = errno;
+		return;
 	}
-	return 0;
+	in->created = 1;
+	job->step = "open";
+	(void)snprintf(path, sizeof(path), "%s/message", in->msgid);
+	in->wfd = openat(qm.incoming_fd, path, O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (in->wfd == -1 || (in->rfd = openat(qm.incoming_fd, path,
+	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		job->error = errno;
 }
 
+static void
+queue_smtp_create_done(struct qsync_job *job)
+{
+	struct incoming	*in = job->arg;
+
+	/* The name was taken (never, in practice): another one. */
+	if (job->error == EEXIST && !in->created && !in->orphan &&
+	    ++in->tries < QUEUE_MSGID_TRIES_MAX) {
+		queue_msgid_draw(in->msgid);
+		queue_sync_submit(job);
+		return;
+	}
+	if (in->orphan) {
+		incoming_free(in, in->created);
+		return;
+	}
+	if (job->error != 0) {
+		errno = job->error;
+		log_warn("%s queue create-failed step=%s", in->msgid,
+		    job->step);
+		queue_smtp_created(in->client, in->peerid, RESULT_TEMPFAIL, "",
+		    -1);
+		incoming_free(in, in->created);
+		return;
+	}
+	in->state = IN_OPEN;
+	qm.stats.received++;
+	log_debug("%s queue created session=%u", in->msgid, in->peerid);
+	/* The connection owns the descriptor from here. */
+	queue_smtp_created(in->client, in->peerid, RESULT_OK, in->msgid,
+	    in->wfd);
+	in->wfd = -1;
+}
+
+/*
+ * MESSAGE_CREATE: the message's directory and file are made in a sync
+ * thread (mkdir and a new file wait for the disk as well), and the
+ * answer comes when they are.
+ */
 static void
 queue_smtp_create(struct qclient *cl, struct ipc_msg *m)
 {
 	struct incoming	*in;
-	int		 wfd;
 
 	if (m->fd != -1 || ipc_get_end(m) == -1) {
 		ipc_conn_close(cl->conn, "malformed MESSAGE_CREATE");
@@ -106,26 +149,17 @@ queue_smtp_create(struct qclient *cl, struct ipc_msg *m)
 	}
 	if ((in = calloc(1, sizeof(*in))) == NULL)
 		fatal("queue_smtp_create");
-	in->rfd = -1;
+	in->rfd = in->wfd = -1;
 	in->peerid = m->hdr.peerid;
-	if (queue_msgid_new(in->msgid, sizeof(in->msgid)) == -1) {
-		log_warn("- queue create-failed");
-		free(in);
-		queue_smtp_created(cl, m->hdr.peerid, RESULT_TEMPFAIL, "", -1);
-		return;
-	}
+	in->state = IN_CREATING;
 	in->client = cl;
 	TAILQ_INSERT_TAIL(&cl->msgs, in, entry);
 	cl->nmsgs++;
-	if (queue_smtp_open(in, &wfd) == -1) {
-		log_warn("%s queue create-failed", in->msgid);
-		incoming_free(in, 1);
-		queue_smtp_created(cl, m->hdr.peerid, RESULT_TEMPFAIL, "", -1);
-		return;
-	}
-	qm.stats.received++;
-	log_debug("%s queue created session=%u", in->msgid, in->peerid);
-	queue_smtp_created(cl, m->hdr.peerid, RESULT_OK, in->msgid, wfd);
+	queue_msgid_draw(in->msgid);
+	in->job.run = queue_smtp_create_run;
+	in->job.done = queue_smtp_create_done;
+	in->job.arg = in;
+	queue_sync_submit(&in->job);
 }
 
 /* Reads a string into dst; -1 when malformed; *insane when refused. */
