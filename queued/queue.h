@@ -161,6 +161,7 @@ enum qenv_state {
 	QENV_IDLE,		/* being worked on, neither scheduled nor out */
 	QENV_EXPANDING,		/* asked authd */
 	QENV_DELIVERING,	/* given to the delivery agent */
+	QENV_UPDATING,		/* a retry being written (queue_sync.c) */
 };
 
 enum qenv_kind {
@@ -348,7 +349,8 @@ int	queue_store_read(int dirfd, const char *path, struct envelope *,
 int	queue_store_load(const char *msgid, const char *evpid,
 	    struct envelope *, const char **errstr);
 /* Replaces an envelope durably: tmp file, fsync, rename, fsync dir. */
-int	queue_store_update(const struct envelope *);
+int	queue_store_replace_buf(const char *msgid, const char *evpid,
+	    const char *buf, size_t len);
 /* Writes several envelopes of one message durably, one dir fsync. */
 int	queue_store_add(const struct envelope *, size_t n);
 /* Writes a new envelope file into an open directory and fsyncs it. */

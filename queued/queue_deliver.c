@@ -72,23 +72,87 @@ queue_flight_requeue(enum qenv_state state, unsigned int delay)
 	}
 }
 
+/*
+ * A retry's envelope is rewritten in a sync thread (two fsyncs that the
+ * loop does not wait for: a storm of temporary failures would stall
+ * every session); the envelope is back in the schedule when it is on
+ * the disk, so that its next turn reads what was written.
+ */
+struct update_job {
+	struct qsync_job	 job;
+	uint32_t		 reqid;
+	int64_t			 next_try;
+	char			 msgid[QUEUE_MSGID_MAX_BYTES];
+	char			 evpid[QUEUE_EVPID_MAX_BYTES];
+	size_t			 len;
+	char			 buf[QUEUE_ENVELOPE_MAX_BYTES + 1];
+};
+
+static void
+queue_update_run(struct qsync_job *job)
+{
+	struct update_job	*uj = job->arg;
+
+	if (queue_store_replace_buf(uj->msgid, uj->evpid, uj->buf,
+	    uj->len) == -1)
+		job->error = errno;
+}
+
+static void
+queue_update_done(struct qsync_job *job)
+{
+	struct update_job	*uj = job->arg;
+	struct qenv		*q;
+
+	if (job->error != 0) {
+		errno = job->error;
+		log_warn("%s queue update-failed", uj->evpid);
+	}
+	/* Gone meanwhile (never, as things are): nothing to schedule. */
+	if ((q = queue_flight_find(uj->reqid, QENV_UPDATING)) != NULL) {
+		queue_flight_end(q);
+		queue_sched_insert(q, uj->next_try);
+	}
+	free(uj);
+}
+
 void
 queue_fail_temp(struct qenv *q, struct envelope *e, const char *error)
 {
-	char	 vis[QUEUE_LOG_TEXT_BYTES];
-	int64_t	 now = time(NULL);
+	char			 vis[QUEUE_LOG_TEXT_BYTES];
+	struct update_job	*uj;
+	const char		*errstr;
+	int64_t			 now = time(NULL);
+	int			 n;
 
 	if (e->retries < UINT32_MAX)
 		e->retries++;
 	queue_text_clean(e->last_error, sizeof(e->last_error), error);
 	e->next_try = queue_next_try(now, e->created, e->retries, qm.conf);
-	if (queue_store_update(e) == -1)
-		log_warn("%s queue update-failed", e->evpid);
 	qm.stats.tempfail++;
 	log_info("%s queue tempfail retries=%u next-try=+%llds error=\"%s\"",
 	    e->evpid, e->retries, (long long)(e->next_try - now),
 	    log_vis(vis, sizeof(vis), e->last_error, strlen(e->last_error)));
-	queue_sched_insert(q, e->next_try);
+	if ((uj = calloc(1, sizeof(*uj))) == NULL)
+		fatal("queue_fail_temp");
+	if ((n = envelope_serialise(e, uj->buf, sizeof(uj->buf),
+	    &errstr)) == -1) {
+		log_warnx("%s queue update-failed error=\"%s\"", e->evpid,
+		    errstr);
+		free(uj);
+		queue_sched_insert(q, e->next_try);
+		return;
+	}
+	uj->len = (size_t)n;
+	uj->next_try = e->next_try;
+	(void)strlcpy(uj->msgid, e->msgid, sizeof(uj->msgid));
+	(void)strlcpy(uj->evpid, e->evpid, sizeof(uj->evpid));
+	queue_flight_add(q, QENV_UPDATING);
+	uj->reqid = q->reqid;
+	uj->job.run = queue_update_run;
+	uj->job.done = queue_update_done;
+	uj->job.arg = uj;
+	queue_sync_submit(&uj->job);
 }
 
 /*

@@ -168,6 +168,7 @@ queue_env_forget(struct qenv *q)
 		break;
 	case QENV_EXPANDING:
 	case QENV_DELIVERING:
+	case QENV_UPDATING:
 		queue_flight_end(q);
 		break;
 	}

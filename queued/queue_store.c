@@ -104,10 +104,25 @@ queue_store_write_new(int dirfd, const struct envelope *e)
 
 /* tmp file, fsync, rename over; the caller fsyncs the directory. */
 static int
+queue_store_replace_raw(int dirfd, const char *evpid, const char *buf,
+    size_t len)
+{
+	char	 tmp[QUEUE_EVPID_MAX_BYTES + sizeof(QUEUE_TMP_PREFIX)];
+
+	(void)snprintf(tmp, sizeof(tmp), "%s%s", QUEUE_TMP_PREFIX, evpid);
+	if (queue_store_file(dirfd, tmp, O_TRUNC, buf, len) == -1)
+		return -1;
+	if (renameat(dirfd, tmp, dirfd, evpid) == -1) {
+		(void)unlinkat(dirfd, tmp, 0);
+		return -1;
+	}
+	return 0;
+}
+
+static int
 queue_store_replace(int dirfd, const struct envelope *e)
 {
 	char		 buf[QUEUE_ENVELOPE_MAX_BYTES + 1];
-	char		 tmp[QUEUE_EVPID_MAX_BYTES + sizeof(QUEUE_TMP_PREFIX)];
 	const char	*errstr;
 	int		 n;
 
@@ -117,14 +132,22 @@ queue_store_replace(int dirfd, const struct envelope *e)
 		errno = EINVAL;
 		return -1;
 	}
-	(void)snprintf(tmp, sizeof(tmp), "%s%s", QUEUE_TMP_PREFIX, e->evpid);
-	if (queue_store_file(dirfd, tmp, O_TRUNC, buf, (size_t)n) == -1)
+	return queue_store_replace_raw(dirfd, e->evpid, buf, (size_t)n);
+}
+
+int
+queue_store_replace_buf(const char *msgid, const char *evpid,
+    const char *buf, size_t len)
+{
+	int	 dirfd, r;
+
+	if ((dirfd = queue_store_msgdir(msgid)) == -1)
 		return -1;
-	if (renameat(dirfd, tmp, dirfd, e->evpid) == -1) {
-		(void)unlinkat(dirfd, tmp, 0);
-		return -1;
-	}
-	return 0;
+	r = queue_store_replace_raw(dirfd, evpid, buf, len);
+	if (r == 0)
+		r = queue_store_fsync_dir(dirfd);
+	(void)close(dirfd);
+	return r;
 }
 
 int
@@ -143,12 +166,6 @@ queue_store_add(const struct envelope *e, size_t n)
 		r = queue_store_fsync_dir(dirfd);
 	(void)close(dirfd);
 	return r;
-}
-
-int
-queue_store_update(const struct envelope *e)
-{
-	return queue_store_add(e, 1);
 }
 
 int
