@@ -356,7 +356,11 @@ class TestCrash(SuiteTest):
         for pid in suite.fast_children(agent):
             try:
                 resource.prlimit(pid, resource.RLIMIT_FSIZE, limit)
-            except ProcessLookupError:
+            except (ProcessLookupError, PermissionError):
+                # Gone, or refusing now (seen, now and then, of a worker
+                # the agent had just forked for the next retry): such a
+                # worker dies at its next write past the limit, and its
+                # replacement inherits the agent's.
                 pass
 
     def test_delivery_worker_dies_mid_write(self):
