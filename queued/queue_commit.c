@@ -4,8 +4,10 @@
  * chrooted into the spool.
  *
  * queue_smtp.c checks each MESSAGE_COMMIT and hands it here.  Phase
- * one, in a sync thread (queue_sync.c) for each message at once: fsync
- * the message, write and fsync its envelopes, fsync its directory.  Then,
+ * one, in sync threads (queue_sync.c), the files of every message side
+ * by side: the fsync of the message and, each a job of its own, the
+ * writing and fsync of each envelope; when all are done, the fsync of
+ * its directory.  Then,
  * in the loop, rename the directory into queue/.  Phase two, the group
  * commit: one fsync of queue/ (and of incoming/) for every message
  * renamed since the last one began; only then the replies.  A message
