@@ -5,8 +5,8 @@
  * One target is used at once (a mailbox) or written back with the retry
  * (a remote address), see queue_expand_one.  Several targets become
  * one new envelope each, with "parent" naming the original; they are
- * written durably first and the original is unlinked after: that unlink
- * is the moment the expansion takes effect.  A crash before it leaves
+ * written durably first and the original is unlinked after, in a sync
+ * thread: that unlink is the moment the expansion takes effect.  A crash before it leaves
  * the original and some children on disk, and queue_recover() removes
  * the children, so an expansion is never half done nor done twice.
  */
@@ -155,43 +155,102 @@ queue_expand_children(const struct envelope *e, uint32_t first,
 	}
 }
 
+/*
+ * Several targets: the children's files written and the parent unlinked
+ * in a sync thread (one fsync per child, up to ALIAS_TARGETS_MAX of
+ * them: not in the loop), the parent in flight as QENV_UPDATING; the
+ * index changes when the disk has.  The children's numbers are taken at
+ * once, so that another expansion of the message meanwhile draws others.
+ */
+struct expand_job {
+	struct qsync_job	 job;
+	uint32_t		 reqid;
+	uint32_t		 n;
+	char			 parent[QUEUE_EVPID_MAX_BYTES];
+	struct envelope		 ne[];
+};
+
 static void
-queue_expand_many(struct qenv *q, struct envelope *e, const struct target *t,
+queue_expand_many_run(struct qsync_job *job)
+{
+	struct expand_job	*ej = job->arg;
+	uint32_t		 i;
+
+	job->step = "write-children";
+	if (queue_store_add(ej->ne, ej->n) == 0) {
+		job->step = "unlink-parent";
+		if (queue_store_remove(ej->ne[0].msgid, ej->parent) == 0)
+			return;
+	}
+	job->error = errno;
+	for (i = 0; i < ej->n; i++)
+		(void)queue_store_remove(ej->ne[i].msgid, ej->ne[i].evpid);
+}
+
+/* The parent leaves the index, its children enter it. */
+static void
+queue_env_add_children(struct qenv *q, const struct envelope *ne,
     uint32_t n)
 {
 	struct qmsg	*m = q->msg;
-	struct envelope	*ne;
-	struct qenv	*nq;
 	uint32_t	 i;
 
-	if ((uint64_t)m->next_n + n > UINT32_MAX) {
-		queue_fail_perm(q, e, "5.3.0 too many recipients", 0);
-		return;
-	}
-	if ((ne = calloc(n, sizeof(*ne))) == NULL)
-		fatal("queue_expand_many");
-	queue_expand_children(e, m->next_n, t, n, ne);
-	if (queue_store_add(ne, n) == -1 ||
-	    queue_store_remove(m->msgid, e->evpid) == -1) {
-		log_warn("%s queue expand-failed retry=+%us", e->evpid,
-		    qm.conf->retry_min_secs);
-		for (i = 0; i < n; i++)
-			(void)queue_store_remove(m->msgid, ne[i].evpid);
-		queue_sched_insert(q, time(NULL) + qm.conf->retry_min_secs);
-		free(ne);
-		return;
-	}
-	log_info("%s queue expand targets=%u", e->evpid, n);
 	queue_env_forget(q);
 	for (i = 0; i < n; i++) {
-		if ((nq = queue_env_add(m, &ne[i])) == NULL)
+		if (queue_env_add(m, &ne[i]) == NULL)
 			fatalx("%s queue duplicate envelope", ne[i].evpid);
 		log_info("%s queue expanded parent=%s %s=%s", ne[i].evpid,
 		    ne[i].parent, ne[i].remote ? "remote" : "mailbox",
 		    ne[i].remote ? ne[i].rcpt : ne[i].mailbox);
 	}
 	qm.stats.expanded++;
-	free(ne);
+}
+
+static void
+queue_expand_many_done(struct qsync_job *job)
+{
+	struct expand_job	*ej = job->arg;
+	struct qenv		*q;
+
+	if ((q = queue_flight_find(ej->reqid, QENV_UPDATING)) == NULL)
+		fatalx("%s queue expansion of an envelope gone", ej->parent);
+	if (job->error != 0) {
+		errno = job->error;
+		log_warn("%s queue expand-failed step=%s retry=+%us",
+		    ej->parent, job->step, qm.conf->retry_min_secs);
+		queue_flight_end(q);
+		queue_sched_insert(q, time(NULL) + qm.conf->retry_min_secs);
+		free(ej);
+		return;
+	}
+	log_info("%s queue expand targets=%u", ej->parent, ej->n);
+	queue_env_add_children(q, ej->ne, ej->n);
+	free(ej);
+}
+
+static void
+queue_expand_many(struct qenv *q, struct envelope *e, const struct target *t,
+    uint32_t n)
+{
+	struct qmsg		*m = q->msg;
+	struct expand_job	*ej;
+
+	if ((uint64_t)m->next_n + n > UINT32_MAX) {
+		queue_fail_perm(q, e, "5.3.0 too many recipients", 0);
+		return;
+	}
+	if ((ej = calloc(1, sizeof(*ej) + n * sizeof(ej->ne[0]))) == NULL)
+		fatal("queue_expand_many");
+	queue_expand_children(e, m->next_n, t, n, ej->ne);
+	m->next_n += n;
+	ej->n = n;
+	(void)strlcpy(ej->parent, e->evpid, sizeof(ej->parent));
+	queue_flight_add(q, QENV_UPDATING);
+	ej->reqid = q->reqid;
+	ej->job.run = queue_expand_many_run;
+	ej->job.done = queue_expand_many_done;
+	ej->job.arg = ej;
+	queue_sync_submit(&ej->job);
 }
 
 void

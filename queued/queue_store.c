@@ -126,9 +126,8 @@ queue_store_replace(int dirfd, const struct envelope *e)
 	const char	*errstr;
 	int		 n;
 
+	/* Runs in a sync thread too (expansions): no log, EINVAL says it. */
 	if ((n = envelope_serialise(e, buf, sizeof(buf), &errstr)) == -1) {
-		log_warnx("%s queue envelope-invalid error=\"%s\"", e->evpid,
-		    errstr);
 		errno = EINVAL;
 		return -1;
 	}

@@ -406,7 +406,8 @@ class Suite:
         self._write(self.path("etc", "users"), "\n".join(lines) + "\n",
                     0o640, DAEMON_USERS["auth"])
         self._write(self.path("etc", "aliases"),
-                    "postmaster: alice\nabuse: alice\nteam: alice, bob\n")
+                    "postmaster: alice\nabuse: alice\nteam: alice, bob\n"
+                    "crew: bob, alice\n")
 
     @property
     def cert(self):

@@ -2,12 +2,15 @@
 Maildir delivery as the user, POP3 out (poplib), DELE at QUIT."""
 
 import os
+import re
 import shutil
 import subprocess
+import time
 import unittest
 
 import suite
-from suite import SuiteTest, make_message, queue_id, split_delivered
+from suite import (SuiteTest, make_message, queue_id, split_delivered,
+                   wait_for)
 
 
 class TestDelivery(SuiteTest):
@@ -129,6 +132,30 @@ class TestDelivery(SuiteTest):
             self.assertTrue(dt.startswith(b"Delivered-To: "), dt)
             self.assertEqual(rest, msg.replace(b"\r\n", b"\n"))
             os.unlink(files[0])
+
+    def test_two_aliases_of_one_message(self):
+        """Two recipients of one message that are lists expand side by
+        side (queue_expand.c: in sync threads); each child envelope gets
+        a number of its own, so each list delivers to each member: two
+        copies apiece, every one whole."""
+        msg = make_message("two lists", ["to the team and the crew"])
+        code, text = self.suite.send(msg, rcpts=("team@example.test",
+                                                 "crew@example.test"))
+        self.assertEqual(code, 250, text)
+        for user in ("alice", "bob"):
+            wait_for(lambda: len(self.suite.mail_files(user)) >= 2, 20,
+                     what="two copies for %s" % user)
+            time.sleep(0.5)
+            files = self.suite.mail_files(user)
+            self.assertEqual(len(files), 2, (user, files))
+            for path in files:
+                with open(path, "rb") as f:
+                    rest = split_delivered(f.read())[3]
+                self.assertEqual(rest, msg.replace(b"\r\n", b"\n"))
+                os.unlink(path)
+        log = self.suite.log("queued")
+        evpids = re.findall(r"(\S+) queue expanded parent=", log)
+        self.assertEqual(len(evpids), len(set(evpids)), evpids)
 
     def test_unknown_and_remote_rcpt_refused(self):
         s = self.suite.smtp()
