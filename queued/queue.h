@@ -9,6 +9,7 @@
  *   queue_sync.c	fsyncs and other disk waits, off the event loop
  *   queue_envelope.c	the envelope file format, ids, backoff (pure)
  *   queue_bounce.c	the RFC 3464 bounce text (pure)
+ *   queue_bounce_send.c	a bounce made and committed in a sync thread
  *   queue_store.c	the spool's files: load, write, remove, fsync
  *   queue_recover.c	the schedule rebuilt from the disk at start
  *   queue_sched.c	the in-memory index and the scheduler
@@ -305,8 +306,6 @@ int		 queue_parent_proc_query(uint32_t id);
 uint32_t	 queue_reqid(void);
 
 /* queue_commit.c */
-/* Creates incoming/<msgid>/ with a fresh msgid.  0 or -1. */
-int	queue_msgid_new(char *msgid, size_t len);
 /* A random msgid the index does not hold (QUEUE_MSGID_MAX_BYTES). */
 void	queue_msgid_draw(char *msgid);
 /* Creates incoming/<msgid>/ unless the name is taken (EEXIST).  0/-1. */
@@ -323,12 +322,16 @@ void	queue_commit_sync_queue_dir(void);
 /* Closes, optionally removes incoming/<msgid>, unlinks and frees. */
 void	incoming_free(struct incoming *, int purge);
 /*
- * Durably commits a message made here (a bounce) into incoming/<msgid>
- * (made by queue_msgid_new): text, and one envelope from tmpl.  On
- * failure incoming/<msgid> is removed.  0 or -1.
+ * A message made here (a bounce), committed whole, in a sync thread:
+ * writes text and one envelope from tmpl into incoming/<msgid> (made by
+ * queue_msgid_claim), then both phases of the commit.  Logs nothing:
+ * NULL with errno and *step when it failed (incoming/<msgid> removed),
+ * else the message for queue_commit_local_end().
  */
-int	queue_commit_local(const char *msgid, const char *text, size_t len,
-	    const struct envelope *tmpl);
+struct incoming	*queue_commit_local_run(const char *msgid, const char *text,
+		    size_t len, const struct envelope *tmpl, const char **step);
+/* In the loop: the committed message enters the index; logged, freed. */
+void		 queue_commit_local_end(struct incoming *);
 
 /* queue_sync.c */
 /* Starts the threads; before the sandbox, which they share. */
@@ -415,6 +418,15 @@ void	queue_fail_temp(struct qenv *, struct envelope *, const char *error);
 /* A permanent failure or an expiry: bounce, then remove. */
 void	queue_fail_perm(struct qenv *, struct envelope *, const char *error,
 	    int expired);
+
+/* queue_bounce_send.c */
+/*
+ * Sends the bounce of e (error already cleaned) from a sync thread; the
+ * envelope is in flight meanwhile and removed once the bounce is
+ * committed, retried later if it could not be.
+ */
+void	queue_bounce_start(struct qenv *, const struct envelope *e,
+	    const char *error, int expired);
 
 /* queue_remove.c */
 /* Drops an envelope from the index and its file from the disk, later. */

@@ -12,7 +12,8 @@
  * commit: one fsync of queue/ (and of incoming/) for every message
  * renamed since the last one began; only then the replies.  A message
  * that fails any step is answered RESULT_TEMPFAIL and removed.  A
- * message made here (a bounce) takes the same steps in the loop, at once.
+ * message made here (a bounce) takes the same steps in one sync thread,
+ * one after the other (queue_commit_local_run).
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -73,24 +74,6 @@ queue_msgid_claim(const char *msgid)
 		return -1;
 	}
 	return mkdirat(qm.incoming_fd, msgid, 0700);
-}
-
-int
-queue_msgid_new(char *msgid, size_t len)
-{
-	size_t	 tries;
-
-	if (len < QUEUE_MSGID_MAX_BYTES)
-		return -1;
-	for (tries = 0; tries < QUEUE_MSGID_TRIES_MAX; tries++) {
-		queue_msgid_draw(msgid);
-		if (queue_msgid_claim(msgid) == 0)
-			return 0;
-		if (errno != EEXIST)
-			return -1;
-	}
-	errno = EEXIST;
-	return -1;
 }
 
 void
@@ -411,66 +394,77 @@ queue_commit_sync_queue_dir(void)
 	queue_commit_dirs_kick();
 }
 
-/* Both phases in the loop, for a message made here. */
+/* A message made here that failed: removed, nothing logged. */
 static void
-queue_commit_local_sync(struct incoming *in)
+queue_commit_local_discard(struct incoming *in, int dirfd)
 {
-	const char	*step;
+	int	 saved = errno;
 
-	if (queue_commit_files(in, &step) == -1) {
-		log_warn("%s queue commit-failed step=%s", in->msgid, step);
-		in->failed = 1;
-		return;
-	}
-	if (queue_commit_rename(in) == -1)
-		return;
-	if (queue_store_fsync_dir(qm.queue_fd) == -1 ||
-	    queue_store_fsync_dir(qm.incoming_fd) == -1) {
-		log_warn("%s queue commit-failed step=fsync", in->msgid);
-		in->failed = 1;
-		if (queue_store_purge(qm.queue_fd, in->msgid) == -1)
-			log_warnx("%s queue undo-failed", in->msgid);
-	}
+	if (in->rfd != -1)
+		(void)close(in->rfd);
+	(void)queue_store_purge(dirfd, in->msgid);
+	if (dirfd == qm.queue_fd)
+		(void)queue_store_fsync_dir(qm.queue_fd);
+	free(in->envs);
+	free(in);
+	errno = saved;
 }
 
-int
-queue_commit_local(const char *msgid, const char *text, size_t len,
-    const struct envelope *tmpl)
+struct incoming *
+queue_commit_local_run(const char *msgid, const char *text, size_t len,
+    const struct envelope *tmpl, const char **step)
 {
-	struct incoming		*in;
-	char			 path[QUEUE_MSGID_MAX_BYTES + 16];
-	int			 ok;
+	struct incoming	*in;
+	char		 path[QUEUE_MSGID_MAX_BYTES + 16];
 
+	*step = "alloc";
 	if ((in = calloc(1, sizeof(*in))) == NULL ||
 	    (in->envs = calloc(1, sizeof(*in->envs))) == NULL) {
 		free(in);
 		(void)queue_store_purge(qm.incoming_fd, msgid);
-		return -1;
+		errno = ENOMEM;
+		return NULL;
 	}
 	in->wfd = -1;
 	(void)strlcpy(in->msgid, msgid, sizeof(in->msgid));
 	in->nenvs = 1;
 	in->size = (off_t)len;
-	(void)snprintf(path, sizeof(path), "%s/message", in->msgid);
-	in->rfd = openat(qm.incoming_fd, path, O_RDWR | O_CREAT | O_EXCL |
-	    O_NOFOLLOW | O_CLOEXEC, 0600);
 	in->envs[0] = *tmpl;
 	(void)strlcpy(in->envs[0].msgid, in->msgid, sizeof(in->envs[0].msgid));
 	(void)snprintf(in->envs[0].evpid, sizeof(in->envs[0].evpid), "%s.1",
 	    in->msgid);
-	if (in->rfd == -1 || write(in->rfd, text, len) != (ssize_t)len) {
-		log_warn("%s queue commit-failed step=write", in->msgid);
-		in->failed = 1;
+	(void)snprintf(path, sizeof(path), "%s/message", in->msgid);
+	*step = "write";
+	in->rfd = openat(qm.incoming_fd, path, O_RDWR | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (in->rfd == -1 || write(in->rfd, text, len) != (ssize_t)len ||
+	    queue_commit_files(in, step) == -1) {
+		queue_commit_local_discard(in, qm.incoming_fd);
+		return NULL;
 	}
-	if (!in->failed)
-		queue_commit_local_sync(in);
-	if ((ok = !in->failed)) {
-		queue_commit_index(in);
-		qm.stats.committed++;
-		queue_commit_log(in);
+	*step = "rename";
+	if (renameat(qm.incoming_fd, in->msgid, qm.queue_fd, in->msgid) ==
+	    -1) {
+		queue_commit_local_discard(in, qm.incoming_fd);
+		return NULL;
 	}
-	incoming_free(in, !ok && !in->renamed);
-	return ok ? 0 : -1;
+	in->renamed = 1;
+	*step = "fsync-dirs";
+	if (queue_store_fsync_dir(qm.queue_fd) == -1 ||
+	    queue_store_fsync_dir(qm.incoming_fd) == -1) {
+		queue_commit_local_discard(in, qm.queue_fd);
+		return NULL;
+	}
+	return in;
+}
+
+void
+queue_commit_local_end(struct incoming *in)
+{
+	queue_commit_index(in);
+	qm.stats.committed++;
+	queue_commit_log(in);
+	incoming_free(in, 0);
 }
 
 void

@@ -155,100 +155,6 @@ queue_fail_temp(struct qenv *q, struct envelope *e, const char *error)
 	queue_sync_submit(&uj->job);
 }
 
-/*
- * Reads the start of the failed message: its header block.  A message
- * that cannot be read gives none: the sender still hears of the failure.
- * Under RET=FULL (RFC 3461 4.3) a message smaller than len is returned
- * whole, with *full set; a larger one only by its headers, as Postfix
- * does past its bounce_size_limit.
- */
-static size_t
-queue_bounce_read_headers(const struct envelope *e, char *buf, size_t len,
-    int *full)
-{
-	ssize_t	 n = -1;
-	size_t	 off = 0;
-	int	 fd;
-
-	*full = 0;
-	if ((fd = queue_store_open_message(e->msgid)) == -1) {
-		log_warn("%s queue bounce-without-headers", e->evpid);
-		return 0;
-	}
-	while (off < len) {
-		n = pread(fd, buf + off, len - off, (off_t)off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
-	(void)close(fd);
-	if (e->dsn_ret == DSN_RET_FULL && n == 0) {
-		*full = 1;
-		return off;
-	}
-	return queue_bounce_headers(buf, off, len);
-}
-
-/* The bounce's envelope: from <>, to the failed message's sender. */
-static void
-queue_bounce_envelope(const struct envelope *e, int64_t now,
-    struct envelope *tmpl)
-{
-	memset(tmpl, 0, sizeof(*tmpl));
-	(void)strlcpy(tmpl->rcpt, e->sender, sizeof(tmpl->rcpt));
-	(void)strlcpy(tmpl->orig_rcpt, e->sender, sizeof(tmpl->orig_rcpt));
-	(void)strlcpy(tmpl->helo, qm.conf->hostname, sizeof(tmpl->helo));
-	(void)strlcpy(tmpl->client, "local", sizeof(tmpl->client));
-	/* The sender's address may be UTF-8: a relay must know it. */
-	tmpl->smtputf8 = e->smtputf8;
-	tmpl->created = tmpl->next_try = now;
-}
-
-/* Builds and commits the bounce for e.  0, or -1 (nothing committed). */
-static int
-queue_bounce_send(const struct envelope *e, const char *error, int expired)
-{
-	struct bounce_info	 bi;
-	struct envelope		 tmpl;
-	char			 msgid[QUEUE_MSGID_MAX_BYTES], *hdrs, *text;
-	int			 len = -1;
-
-	hdrs = malloc(QUEUE_BOUNCE_HEADERS_MAX_BYTES);
-	text = malloc(QUEUE_BOUNCE_MAX_BYTES);
-	if (hdrs == NULL || text == NULL ||
-	    queue_msgid_new(msgid, sizeof(msgid)) == -1)
-		goto done;
-	memset(&bi, 0, sizeof(bi));
-	bi.hostname = qm.conf->hostname;
-	bi.msgid = msgid;
-	bi.to = e->sender;
-	bi.rcpt = e->rcpt;
-	bi.orig_rcpt = e->orig_rcpt;
-	bi.envid = e->dsn_envid;
-	bi.orcpt = e->dsn_orcpt;
-	bi.error = error;
-	bi.expired = expired;
-	bi.arrival = e->created;
-	bi.now = time(NULL);
-	bi.headers = hdrs;
-	bi.headerslen = queue_bounce_read_headers(e, hdrs,
-	    QUEUE_BOUNCE_HEADERS_MAX_BYTES, &bi.full);
-	queue_bounce_envelope(e, bi.now, &tmpl);
-	if ((len = queue_bounce_build(&bi, text, QUEUE_BOUNCE_MAX_BYTES)) == -1)
-		(void)queue_store_purge(qm.incoming_fd, msgid);
-	else if (queue_commit_local(msgid, text, (size_t)len, &tmpl) == -1)
-		len = -1;
-	else
-		log_info("%s queue bounce msgid=%s to=<%s>", e->evpid, msgid,
-		    e->sender);
-done:
-	free(hdrs);
-	free(text);
-	return len == -1 ? -1 : 0;
-}
-
 void
 queue_fail_perm(struct qenv *q, struct envelope *e, const char *error,
     int expired)
@@ -270,13 +176,11 @@ queue_fail_perm(struct qenv *q, struct envelope *e, const char *error,
 	/* RFC 3461 4.1: NEVER, or a list without FAILURE: no bounce. */
 	else if (e->dsn_notify != 0 && !(e->dsn_notify & DSN_NOTIFY_FAILURE))
 		log_info("%s queue bounce-dropped reason=notify", e->evpid);
-	else if (queue_bounce_send(e, clean, expired) == -1) {
-		log_warnx("%s queue bounce-failed retry=+%us", e->evpid,
-		    qm.conf->retry_min_secs);
-		queue_sched_insert(q, time(NULL) + qm.conf->retry_min_secs);
+	else {
+		/* Removed once the bounce is on the disk. */
+		queue_bounce_start(q, e, clean, expired);
 		return;
-	} else
-		qm.stats.bounces++;
+	}
 	queue_env_remove(q);
 }
 
