@@ -170,6 +170,13 @@
  * the message is gone by then (its last envelope delivered).
  */
 #define QUEUE_REMOVE_SYNC_MSECS		200
+/*
+ * On SIGTERM the queue manager starts nothing new and waits this long at
+ * most for its sync threads' jobs (removals, commits, retries) to end,
+ * so that a clean stop does not deliver again what was just delivered.
+ */
+#define QUEUE_STOP_DRAIN_SECS		3
+#define QUEUE_STOP_POLL_MSECS		10
 #define QUEUE_ERROR_MAX_BYTES		512
 /* A delivery that takes longer than this is killed and retried. */
 #define DELIVERY_TIMEOUT_SECS		300

@@ -283,6 +283,7 @@ struct qmgr {
 	struct ipc_conn		*delivery;
 	struct ipc_conn		*authd;
 	int			 authd_asked;	/* a connect request is out */
+	int			 stopping;	/* SIGTERM: draining the threads */
 	unsigned int		 authd_backoff;	/* seconds */
 	struct event		*ev_authd;
 	struct event		*ev_sched;

@@ -102,6 +102,51 @@ queue_parent_dispatch(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 	ipc_msg_clear(m);
 }
 
+static struct event	*ev_stop;
+static time_t		 stop_deadline;
+static int		 stop_signal;
+
+/* Waits for the sync threads' jobs, then exits (queue_manager_sigterm). */
+static void
+queue_stop_poll(evutil_socket_t fd, short ev, void *arg)
+{
+	struct timeval	 tv = { 0, QUEUE_STOP_POLL_MSECS * 1000 };
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if (queue_sync_pending() > 0 && time(NULL) < stop_deadline &&
+	    evtimer_add(ev_stop, &tv) == 0)
+		return;
+	log_info("- queue exiting signal=%d pending=%u", stop_signal,
+	    queue_sync_pending());
+	exit(0);
+}
+
+/*
+ * SIGTERM (from the queued parent) or SIGINT (^C under -d, which the
+ * whole process group gets): nothing new is scheduled; the jobs
+ * of the sync threads (a delivered envelope's unlink, a commit, a retry)
+ * get QUEUE_STOP_DRAIN_SECS to end, so that a clean stop does not leave
+ * delivered envelopes behind to be delivered again.
+ */
+static void
+queue_manager_sigterm(evutil_socket_t sig, short ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+	if (qm.stopping)
+		return;
+	qm.stopping = 1;
+	stop_signal = (int)sig;
+	log_info("- queue stopping signal=%d pending=%u", stop_signal,
+	    queue_sync_pending());
+	stop_deadline = time(NULL) + QUEUE_STOP_DRAIN_SECS;
+	if ((ev_stop = evtimer_new(qm.base, queue_stop_poll, NULL)) == NULL)
+		exit(0);
+	queue_stop_poll(-1, 0, NULL);
+}
+
 static void
 queue_parent_closed(struct ipc_conn *c, void *arg)
 {
@@ -328,6 +373,7 @@ static void
 queue_manager_setup(struct queued_env *env)
 {
 	struct rlimit	 rl;
+	struct event	*ev;
 
 	/* One descriptor per message being received: take what we may. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -346,6 +392,11 @@ queue_manager_setup(struct queued_env *env)
 	if ((qm.base = event_base_new()) == NULL)
 		fatalx("- queue event_base_new");
 	queue_sync_init();
+	if ((ev = evsignal_new(qm.base, SIGTERM, queue_manager_sigterm,
+	    NULL)) == NULL || evsignal_add(ev, NULL) == -1 ||
+	    (ev = evsignal_new(qm.base, SIGINT, queue_manager_sigterm,
+	    NULL)) == NULL || evsignal_add(ev, NULL) == -1)
+		fatalx("- queue evsignal");
 	sandbox_init(SANDBOX_QUEUE);
 }
 

@@ -245,7 +245,7 @@ queue_sched_run(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	(void)arg;
 	for (n = 0; n < QUEUE_SCHED_RUN_MAX; n++) {
-		if (qm.inflight >= QUEUE_DELIVERIES_MAX)
+		if (qm.inflight >= QUEUE_DELIVERIES_MAX || qm.stopping)
 			return;		/* a result will kick again */
 		if ((q = RB_MIN(qenv_sched, &sched)) == NULL)
 			return;

@@ -99,6 +99,12 @@ class TestDaemons(SuiteTest):
                             % (d, s.group_left(p.pid)))
             s.procs.pop(d)
             print("    %s exited 0 in %.2fs" % (d, time.monotonic() - t0))
+            if d == "queued":
+                # The manager drained its sync threads before it left.
+                log = s.log("queued")
+                self.assertRegex(log, r"- queue stopping signal=15 ")
+                self.assertRegex(log, r"- queue exiting signal=15 "
+                                      r"pending=0\b")
 
 
 if __name__ == "__main__":
