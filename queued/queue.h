@@ -201,6 +201,8 @@ struct queue_stats {
 	uint64_t	 received;	/* messages created */
 	uint64_t	 committed;
 	uint64_t	 commit_batches;
+	uint64_t	 commit_usecs;	/* request to reply, all commits */
+	uint64_t	 commit_usecs_max;
 	uint64_t	 commit_failed;
 	uint64_t	 aborted;
 	uint64_t	 delivered;

@@ -197,6 +197,17 @@ queue_commit_usecs(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* The counters of sallyctl show stats: how long commits wait. */
+static void
+queue_commit_time(const struct incoming *in)
+{
+	uint64_t	 us = (uint64_t)(queue_commit_usecs() - in->t_start);
+
+	qm.stats.commit_usecs += us;
+	if (us > qm.stats.commit_usecs_max)
+		qm.stats.commit_usecs_max = us;
+}
+
 static void
 queue_commit_log(const struct incoming *in)
 {
@@ -227,6 +238,7 @@ queue_commit_finish(struct incoming *in)
 	}
 	queue_commit_index(in);
 	qm.stats.committed++;
+	queue_commit_time(in);
 	queue_commit_log(in);
 	queue_commit_reply(in, RESULT_OK, "");
 	incoming_free(in, 0);
@@ -426,6 +438,7 @@ queue_commit_local_run(const char *msgid, const char *text, size_t len,
 		return NULL;
 	}
 	in->wfd = -1;
+	in->t_start = queue_commit_usecs();
 	(void)strlcpy(in->msgid, msgid, sizeof(in->msgid));
 	in->nenvs = 1;
 	in->size = (off_t)len;
@@ -449,6 +462,7 @@ queue_commit_local_run(const char *msgid, const char *text, size_t len,
 		return NULL;
 	}
 	in->renamed = 1;
+	in->t_renamed = queue_commit_usecs();
 	*step = "fsync-dirs";
 	if (queue_store_fsync_dir(qm.queue_fd) == -1 ||
 	    queue_store_fsync_dir(qm.incoming_fd) == -1) {

@@ -169,6 +169,8 @@ ctl_stats(struct ctl_client *cl, struct ipc_msg *m)
 	ctl_stat(cl, "messages.commit_failed", s->commit_failed);
 	ctl_stat(cl, "messages.aborted", s->aborted);
 	ctl_stat(cl, "commit.batches", s->commit_batches);
+	ctl_stat(cl, "commit.usecs_total", s->commit_usecs);
+	ctl_stat(cl, "commit.usecs_max", s->commit_usecs_max);
 	ctl_stat(cl, "envelopes.delivered", s->delivered);
 	ctl_stat(cl, "envelopes.tempfail", s->tempfail);
 	ctl_stat(cl, "envelopes.permfail", s->permfail);
@@ -181,6 +183,7 @@ ctl_stats(struct ctl_client *cl, struct ipc_msg *m)
 	ctl_stat(cl, "queue.messages", queue_msg_count());
 	ctl_stat(cl, "queue.envelopes", queue_env_count());
 	ctl_stat(cl, "queue.inflight", qm.inflight);
+	ctl_stat(cl, "sync.pending", queue_sync_pending());
 	ctl_stat(cl, "uptime", (uint64_t)(time(NULL) - qm.started));
 	ctl_end(cl);
 }

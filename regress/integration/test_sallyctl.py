@@ -54,8 +54,16 @@ class TestSallyctl(SuiteTest):
             self.assertEqual(lines[0][-1], "up", out)
 
     def test_show_stats(self):
+        code, text = self.suite.send(make_message("stats", ["counted"]))
+        self.assertEqual(code, 250, text)
         out = self.ctl("show", "stats")
-        self.assertTrue(out.strip(), "show stats printed nothing")
+        stats = dict(line.split() for line in out.splitlines())
+        self.assertGreaterEqual(int(stats["messages.committed"]), 1, out)
+        # Every commit waits for fsyncs: some time, none of it lost.
+        self.assertGreater(int(stats["commit.usecs_total"]), 0, out)
+        self.assertGreaterEqual(int(stats["commit.usecs_total"]),
+                                int(stats["commit.usecs_max"]), out)
+        self.assertIn("sync.pending", stats)
 
     def test_queue_schedule_remove(self):
         s = self.suite
