@@ -309,10 +309,6 @@ int		 queue_parent_proc_query(uint32_t id);
 uint32_t	 queue_reqid(void);
 
 /* queue_commit.c */
-/* A random msgid the index does not hold (QUEUE_MSGID_MAX_BYTES). */
-void	queue_msgid_draw(char *msgid);
-/* Creates incoming/<msgid>/ unless the name is taken (EEXIST).  0/-1. */
-int	queue_msgid_claim(const char *msgid);
 /* Commits a checked message; the client is answered when it is done. */
 void	queue_commit_enqueue(struct incoming *);
 /*
@@ -348,6 +344,10 @@ unsigned int	 queue_sync_pending(void);
 void	queue_smtp_init(int listenfd);
 
 /* queue_store.c */
+/* A random msgid the index does not hold (QUEUE_MSGID_MAX_BYTES). */
+void	queue_msgid_draw(char *msgid);
+/* Creates incoming/<msgid>/ unless the name is taken (EEXIST).  0/-1. */
+int	queue_msgid_claim(const char *msgid);
 /* Reads and parses the envelope file at path under dirfd.  0 or -1. */
 int	queue_store_read(int dirfd, const char *path, struct envelope *,
 	    const char **errstr);

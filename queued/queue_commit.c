@@ -16,7 +16,6 @@
  * one after the other (queue_commit_local_run).
  */
 #include <sys/types.h>
-#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,36 +44,6 @@ static struct ipc_out		 out;
 
 static void	queue_commit_dirs_done(struct qsync_job *);
 static void	queue_commit_files_done(struct qsync_job *);
-
-void
-queue_msgid_draw(char *msgid)
-{
-	static const char	 hex[] = "0123456789abcdef";
-	uint8_t			 rnd[QUEUE_MSGID_HEX_DIGITS / 2];
-	size_t			 i;
-
-	do {
-		arc4random_buf(rnd, sizeof(rnd));
-		for (i = 0; i < sizeof(rnd); i++) {
-			msgid[2 * i] = hex[rnd[i] >> 4];
-			msgid[2 * i + 1] = hex[rnd[i] & 0xf];
-		}
-		msgid[QUEUE_MSGID_HEX_DIGITS] = '\0';
-	} while (queue_msg_find(msgid) != NULL);
-}
-
-int
-queue_msgid_claim(const char *msgid)
-{
-	struct stat	 sb;
-
-	/* Committed, or still being removed: taken. */
-	if (fstatat(qm.queue_fd, msgid, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
-		errno = EEXIST;
-		return -1;
-	}
-	return mkdirat(qm.incoming_fd, msgid, 0700);
-}
 
 void
 incoming_free(struct incoming *in, int purge)

@@ -35,6 +35,36 @@ queue_store_fsync_dir(int fd)
 	return r;
 }
 
+void
+queue_msgid_draw(char *msgid)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	uint8_t			 rnd[QUEUE_MSGID_HEX_DIGITS / 2];
+	size_t			 i;
+
+	do {
+		arc4random_buf(rnd, sizeof(rnd));
+		for (i = 0; i < sizeof(rnd); i++) {
+			msgid[2 * i] = hex[rnd[i] >> 4];
+			msgid[2 * i + 1] = hex[rnd[i] & 0xf];
+		}
+		msgid[QUEUE_MSGID_HEX_DIGITS] = '\0';
+	} while (queue_msg_find(msgid) != NULL);
+}
+
+int
+queue_msgid_claim(const char *msgid)
+{
+	struct stat	 sb;
+
+	/* Committed, or still being removed: taken. */
+	if (fstatat(qm.queue_fd, msgid, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	return mkdirat(qm.incoming_fd, msgid, 0700);
+}
+
 static int
 queue_store_msgdir(const char *msgid)
 {
