@@ -354,16 +354,10 @@ int	queue_store_read(int dirfd, const char *path, struct envelope *,
 /* Reads queue/<msgid>/<evpid>, checking the id inside.  0 or -1. */
 int	queue_store_load(const char *msgid, const char *evpid,
 	    struct envelope *, const char **errstr);
-/* Replaces an envelope durably: tmp file, fsync, rename, fsync dir. */
-int	queue_store_replace_buf(const char *msgid, const char *evpid,
-	    const char *buf, size_t len);
 /* Writes several envelopes of one message durably, one dir fsync. */
 int	queue_store_add(const struct envelope *, size_t n);
 /* Writes a new envelope file into an open directory and fsyncs it. */
 int	queue_store_write_new(int dirfd, const struct envelope *);
-/* Creates name (O_EXCL) in dirfd, writes buf, fsyncs.  Logs nothing. */
-int	queue_store_create(int dirfd, const char *name, const char *buf,
-	    size_t len);
 /* Removes an envelope durably. */
 int	queue_store_remove(const char *msgid, const char *evpid);
 /* Unlinks an envelope; the caller syncs its directory later. */

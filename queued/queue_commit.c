@@ -69,10 +69,8 @@ incoming_free(struct incoming *in, int purge)
 static int
 queue_commit_files(struct incoming *in, const char **step)
 {
-	char		 buf[QUEUE_ENVELOPE_MAX_BYTES + 1];
-	const char	*errstr;
 	size_t		 i;
-	int		 dirfd, n, r = 0;
+	int		 dirfd, r = 0;
 
 	*step = "fsync-message";
 	if (fsync(in->rfd) == -1)
@@ -82,15 +80,8 @@ queue_commit_files(struct incoming *in, const char **step)
 	    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return -1;
 	*step = "envelope";
-	for (i = 0; i < in->nenvs && r == 0; i++) {
-		if ((n = envelope_serialise(&in->envs[i], buf, sizeof(buf),
-		    &errstr)) == -1) {
-			errno = EINVAL;
-			r = -1;
-		} else
-			r = queue_store_create(dirfd, in->envs[i].evpid, buf,
-			    (size_t)n);
-	}
+	for (i = 0; i < in->nenvs && r == 0; i++)
+		r = queue_store_write_new(dirfd, &in->envs[i]);
 	if (r == 0) {
 		*step = "fsync-dir";
 		r = queue_store_fsync_dir(dirfd);
@@ -182,7 +173,6 @@ queue_commit_log(const struct incoming *in)
 {
 	char	 from[SMTP_PATH_MAX_BYTES * 4], client[QUEUE_CLIENT_MAX_BYTES];
 	const struct envelope *e = &in->envs[0];
-
 	int64_t	 now = queue_commit_usecs();
 
 	log_info("%s queue commit from=<%s> nrcpt=%zu size=%lld client=%s "
@@ -287,10 +277,7 @@ static void
 queue_commit_part_run(struct qsync_job *job)
 {
 	struct incoming	*in = job->arg;
-	char		 buf[QUEUE_ENVELOPE_MAX_BYTES + 1];
-	const char	*errstr;
 	size_t		 i = (size_t)(job - in->jobs);
-	int		 n;
 
 	if (i == 0) {
 		job->step = "fsync-message";
@@ -299,11 +286,7 @@ queue_commit_part_run(struct qsync_job *job)
 		return;
 	}
 	job->step = "envelope";
-	if ((n = envelope_serialise(&in->envs[i - 1], buf, sizeof(buf),
-	    &errstr)) == -1)
-		job->error = EINVAL;
-	else if (queue_store_create(in->dirfd, in->envs[i - 1].evpid, buf,
-	    (size_t)n) == -1)
+	if (queue_store_write_new(in->dirfd, &in->envs[i - 1]) == -1)
 		job->error = errno;
 }
 
@@ -446,6 +429,7 @@ queue_commit_local_end(struct incoming *in)
 {
 	queue_commit_index(in);
 	qm.stats.committed++;
+	queue_commit_time(in);
 	queue_commit_log(in);
 	incoming_free(in, 0);
 }

@@ -81,11 +81,7 @@ queue_flight_requeue(enum qenv_state state, unsigned int delay)
 struct update_job {
 	struct qsync_job	 job;
 	uint32_t		 reqid;
-	int64_t			 next_try;
-	char			 msgid[QUEUE_MSGID_MAX_BYTES];
-	char			 evpid[QUEUE_EVPID_MAX_BYTES];
-	size_t			 len;
-	char			 buf[QUEUE_ENVELOPE_MAX_BYTES + 1];
+	struct envelope		 e;
 };
 
 static void
@@ -93,8 +89,7 @@ queue_update_run(struct qsync_job *job)
 {
 	struct update_job	*uj = job->arg;
 
-	if (queue_store_replace_buf(uj->msgid, uj->evpid, uj->buf,
-	    uj->len) == -1)
+	if (queue_store_add(&uj->e, 1) == -1)
 		job->error = errno;
 }
 
@@ -106,12 +101,12 @@ queue_update_done(struct qsync_job *job)
 
 	if (job->error != 0) {
 		errno = job->error;
-		log_warn("%s queue update-failed", uj->evpid);
+		log_warn("%s queue update-failed", uj->e.evpid);
 	}
 	/* Gone meanwhile (never, as things are): nothing to schedule. */
 	if ((q = queue_flight_find(uj->reqid, QENV_UPDATING)) != NULL) {
 		queue_flight_end(q);
-		queue_sched_insert(q, uj->next_try);
+		queue_sched_insert(q, uj->e.next_try);
 	}
 	free(uj);
 }
@@ -121,9 +116,7 @@ queue_fail_temp(struct qenv *q, struct envelope *e, const char *error)
 {
 	char			 vis[QUEUE_LOG_TEXT_BYTES];
 	struct update_job	*uj;
-	const char		*errstr;
 	int64_t			 now = time(NULL);
-	int			 n;
 
 	if (e->retries < UINT32_MAX)
 		e->retries++;
@@ -135,18 +128,7 @@ queue_fail_temp(struct qenv *q, struct envelope *e, const char *error)
 	    log_vis(vis, sizeof(vis), e->last_error, strlen(e->last_error)));
 	if ((uj = calloc(1, sizeof(*uj))) == NULL)
 		fatal("queue_fail_temp");
-	if ((n = envelope_serialise(e, uj->buf, sizeof(uj->buf),
-	    &errstr)) == -1) {
-		log_warnx("%s queue update-failed error=\"%s\"", e->evpid,
-		    errstr);
-		free(uj);
-		queue_sched_insert(q, e->next_try);
-		return;
-	}
-	uj->len = (size_t)n;
-	uj->next_try = e->next_try;
-	(void)strlcpy(uj->msgid, e->msgid, sizeof(uj->msgid));
-	(void)strlcpy(uj->evpid, e->evpid, sizeof(uj->evpid));
+	uj->e = *e;
 	queue_flight_add(q, QENV_UPDATING);
 	uj->reqid = q->reqid;
 	uj->job.run = queue_update_run;

@@ -110,12 +110,11 @@ queue_store_file(int dirfd, const char *name, int flags, const char *buf,
 	return close(fd);
 }
 
-int
-queue_store_create(int dirfd, const char *name, const char *buf, size_t len)
-{
-	return queue_store_file(dirfd, name, O_EXCL, buf, len);
-}
-
+/*
+ * The envelope file writers run in sync threads (commits, retries,
+ * expansions): they log nothing, and an envelope that does not
+ * serialise (never, once checked) is EINVAL.
+ */
 int
 queue_store_write_new(int dirfd, const struct envelope *e)
 {
@@ -124,59 +123,33 @@ queue_store_write_new(int dirfd, const struct envelope *e)
 	int		 n;
 
 	if ((n = envelope_serialise(e, buf, sizeof(buf), &errstr)) == -1) {
-		log_warnx("%s queue envelope-invalid error=\"%s\"", e->evpid,
-		    errstr);
 		errno = EINVAL;
 		return -1;
 	}
-	return queue_store_create(dirfd, e->evpid, buf, (size_t)n);
+	return queue_store_file(dirfd, e->evpid, O_EXCL, buf, (size_t)n);
 }
 
 /* tmp file, fsync, rename over; the caller fsyncs the directory. */
 static int
-queue_store_replace_raw(int dirfd, const char *evpid, const char *buf,
-    size_t len)
-{
-	char	 tmp[QUEUE_EVPID_MAX_BYTES + sizeof(QUEUE_TMP_PREFIX)];
-
-	(void)snprintf(tmp, sizeof(tmp), "%s%s", QUEUE_TMP_PREFIX, evpid);
-	if (queue_store_file(dirfd, tmp, O_TRUNC, buf, len) == -1)
-		return -1;
-	if (renameat(dirfd, tmp, dirfd, evpid) == -1) {
-		(void)unlinkat(dirfd, tmp, 0);
-		return -1;
-	}
-	return 0;
-}
-
-static int
 queue_store_replace(int dirfd, const struct envelope *e)
 {
 	char		 buf[QUEUE_ENVELOPE_MAX_BYTES + 1];
+	char		 tmp[QUEUE_EVPID_MAX_BYTES + sizeof(QUEUE_TMP_PREFIX)];
 	const char	*errstr;
 	int		 n;
 
-	/* Runs in a sync thread too (expansions): no log, EINVAL says it. */
 	if ((n = envelope_serialise(e, buf, sizeof(buf), &errstr)) == -1) {
 		errno = EINVAL;
 		return -1;
 	}
-	return queue_store_replace_raw(dirfd, e->evpid, buf, (size_t)n);
-}
-
-int
-queue_store_replace_buf(const char *msgid, const char *evpid,
-    const char *buf, size_t len)
-{
-	int	 dirfd, r;
-
-	if ((dirfd = queue_store_msgdir(msgid)) == -1)
+	(void)snprintf(tmp, sizeof(tmp), "%s%s", QUEUE_TMP_PREFIX, e->evpid);
+	if (queue_store_file(dirfd, tmp, O_TRUNC, buf, (size_t)n) == -1)
 		return -1;
-	r = queue_store_replace_raw(dirfd, evpid, buf, len);
-	if (r == 0)
-		r = queue_store_fsync_dir(dirfd);
-	(void)close(dirfd);
-	return r;
+	if (renameat(dirfd, tmp, dirfd, e->evpid) == -1) {
+		(void)unlinkat(dirfd, tmp, 0);
+		return -1;
+	}
+	return 0;
 }
 
 int
