@@ -45,8 +45,6 @@ static const int sandbox_base[] = {
 	SCMP_SYS(getrandom), SCMP_SYS(exit), SCMP_SYS(exit_group),
 	SCMP_SYS(futex), SCMP_SYS(getuid), SCMP_SYS(geteuid),
 	SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(restart_syscall),
-	/* glibc's malloc counts the CPUs when a thread makes its arena. */
-	SCMP_SYS(sched_getaffinity),
 };
 
 /* Network engines: accept clients. */
@@ -118,6 +116,15 @@ sandbox_build(enum sandbox_role role)
 		ADD(sandbox_engine);
 		break;
 	case SANDBOX_QUEUE:
+		/*
+		 * The manager's sync threads: glibc's malloc counts the CPUs
+		 * when a thread makes its arena.
+		 */
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+		    SCMP_SYS(sched_getaffinity), 0) < 0)
+			fatalx("sandbox rule sched_getaffinity refused");
+		ADD(sandbox_files);
+		break;
 	case SANDBOX_AUTHD:
 	case SANDBOX_MAILBOX:
 		ADD(sandbox_files);
