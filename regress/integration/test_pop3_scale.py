@@ -5,6 +5,7 @@ died left behind.  The mailboxes are written straight into the Maildir,
 as a delivery would leave them, which is quick."""
 
 import os
+import signal
 import unittest
 
 import suite
@@ -45,6 +46,9 @@ def empty_maildir(s, user):
 
 class TestPOP3Scale(SuiteTest):
 
+    def setUp(self):
+        self.log_from = len(self.suite.log("pop3d"))
+
     def tearDown(self):
         empty_maildir(self.suite, "bob")
 
@@ -62,7 +66,8 @@ class TestPOP3Scale(SuiteTest):
             p.quit()
 
     def assert_not_died(self):
-        self.assertNotIn("mailbox-died", self.suite.log("pop3d"),
+        self.assertNotIn("mailbox-died",
+                         self.suite.log("pop3d")[self.log_from:],
                          "a mailbox process died")
 
     def test_sixty_messages(self):
@@ -85,6 +90,38 @@ class TestPOP3Scale(SuiteTest):
         self.assertEqual(self.login_stat(50), first)
         self.assertEqual(self.login_stat(50), first)
         self.assert_not_died()
+
+    def test_cache_busy_left_by_dead_session(self):
+        """A cache that a session died reading stays renamed aside: the
+        next login throws it away instead of dying on it again."""
+        fill_maildir(self.suite, "bob", 50)
+        base = os.path.join(self.suite.home("bob"), "Maildir")
+        busy = os.path.join(base, "sallyport-pop3.sizes.busy")
+        with open(busy, "w") as f:
+            f.write("sallyport-pop3-sizes 1\n" + "1 2 x\n" * 5000)
+        uid, gid = suite.user_ids(suite.MAIL_USERS["bob"])
+        os.chown(busy, uid, gid)
+        self.login_stat(50)
+        self.assertFalse(os.path.exists(busy))
+        self.assertIn("sizecache-ignored reason=left-by-dead-session",
+                      self.suite.log("pop3d"))
+
+    def test_killed_after_move(self):
+        """A mailbox process killed once new/ was moved to cur/: the next
+        session serves the same messages with the same unique-ids."""
+        fill_maildir(self.suite, "bob", 60)
+        p = self.suite.pop3("bob", timeout=60)
+        first = [l.split()[1] for l in p.uidl()[1]]
+        child = self.suite.wait_child_as("pop3d", suite.MAIL_USERS["bob"])
+        os.kill(child.pid, signal.SIGKILL)
+        p.close()
+        self.assertEqual(self.suite.mail_files("bob"), [])
+        suite.wait_for(lambda: self.suite.child_as(
+            "pop3d", suite.MAIL_USERS["bob"]) is None, 15,
+            what="the killed mailbox process reaped")
+        self.assertEqual(self.login_stat(60),
+                         [u.decode() for u in first])
+        self.assertIn("reason=killed", self.suite.log("pop3d"))
 
 
 if __name__ == "__main__":
