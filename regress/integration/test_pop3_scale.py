@@ -12,24 +12,26 @@ import suite
 from suite import SuiteTest
 
 
-def fill_maildir(s, user, n, sub="new", start=1700000000, body=b""):
-    """n messages in user's Maildir/sub, owned by the user; returns the
-    list of (name, content) in delivery order."""
+def fill_maildir(s, user, n, sub="new", first=0, body=b""):
+    """n messages in user's Maildir/sub, owned by the user, numbered from
+    first; returns the list of (name, content) in delivery order."""
     uid, gid = suite.user_ids(suite.MAIL_USERS[user])
     s.make_maildir(user)
     d = s.maildir(user, sub)
     out = []
-    for i in range(n):
+    for i in range(first, first + n):
         data = (b"Subject: scale %d\n\nmessage %d\n" % (i, i)) + body
-        name = "%d.M%06dP%dQ%d.scale,S=%d" % (start + i, i, 4242, i,
-                                               len(data))
+        name = "%d.M%06dP%dQ%d.scale,S=%d" % (1700000000 + i, i % 1000000,
+                                               4242, i, len(data))
         if sub == "cur":
             name += ":2,"
-        p = os.path.join(d, name)
-        with open(p, "wb") as f:
-            f.write(data)
-        os.chown(p, uid, gid)
-        os.chmod(p, 0o600)
+        fd = os.open(os.path.join(d, name),
+                     os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, data)
+            os.fchown(fd, uid, gid)
+        finally:
+            os.close(fd)
         out.append((name, data))
     return out
 

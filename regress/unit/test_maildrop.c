@@ -254,6 +254,27 @@ Test(maildrop, delete_on_update_only)
 	maildrop_close(&md);
 }
 
+/*
+ * The lock goes with the UPDATE state, before QUIT is answered: a client
+ * logging in again at once does not find it held by a process that is
+ * still on its way out.
+ */
+Test(maildrop, unlocked_by_update)
+{
+	struct maildrop	 a, b;
+	const char	*err;
+	size_t		 failed;
+
+	open_ok(&a);
+	cr_assert_eq(maildrop_open(&b, maildir, 2, &err), MAILDROP_BUSY);
+	maildrop_mark(&a, maildrop_get(&a, 1));
+	cr_assert_eq(maildrop_update(&a, &failed), 1);
+	open_ok(&b);
+	cr_assert_eq(b.nmsgs, 2);
+	maildrop_close(&b);
+	maildrop_close(&a);
+}
+
 /* Another client renamed the file (new flags) during the session. */
 Test(maildrop, renamed_meanwhile)
 {
