@@ -99,7 +99,7 @@ deps:
 
 unit: $(UNIT_BIN)
 
-check: all $(UNIT_BIN)
+check: all $(UNIT_BIN) $(SCALE_BIN)
 	sh regress/check.sh
 
 asan-check:

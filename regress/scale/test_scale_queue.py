@@ -49,6 +49,20 @@ class TestScaleQueue(SuiteTest):
         return [l for l in r.stdout.splitlines()
                 if re.match(r"[0-9a-f]{16}\.\d+ ", l)]
 
+    def listed_slowly(self):
+        """show queue read by a reader that stops for a while: sallyctl
+        blocks on its full stdout pipe and stops reading the manager,
+        whose list once filled its write queue and was cut off."""
+        p = subprocess.Popen([self.suite.binary("sallyctl"), "-f",
+                              self.suite.conf, "show", "queue"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        time.sleep(5)
+        out, err = p.communicate(timeout=scale.SLOW_SECS)
+        self.assertEqual(p.returncode, 0, err)
+        return [l for l in out.splitlines()
+                if re.match(r"[0-9a-f]{16}\.\d+ ", l)]
+
     def test_queue(self):
         s = self.suite
         s.stop_daemon("queued")
@@ -66,6 +80,7 @@ class TestScaleQueue(SuiteTest):
         self.assertEqual(len(lines), MESSAGES * PER_MESSAGE)
         self.assertEqual(len(set(l.split()[0] for l in lines)),
                          MESSAGES * PER_MESSAGE)
+        self.assertEqual(len(self.listed_slowly()), MESSAGES * PER_MESSAGE)
         s.stop_daemon("queued", timeout=scale.SLOW_SECS)
         self.start_queued("queued restart, recovery of %d envelopes"
                           % (MESSAGES * PER_MESSAGE))
