@@ -2,7 +2,9 @@
 #
 #   make            build every program
 #   make deps       install the Debian packages that are missing (as root)
-#   make check      build, then run the unit and integration tests
+#   make check      build, then run the unit and integration tests and a
+#                   short run of every fuzz harness
+#   make fuzz       run every fuzz harness for FUZZ_SECS (regress/fuzz)
 #   make demo       build and start the suite under ./run on 127.0.0.1
 #   make demo-stop  stop it
 #   make bench      run the benchmarks
@@ -124,5 +126,7 @@ install: all
 clean:
 	rm -f $(BINS) $(LIBS) common/libcommon.a common/parse.c $(UNIT_BIN)
 	find . -name '*.o' -delete -o -name '*.d' -delete
+
+include regress/fuzz/fuzz.mk
 
 -include $(wildcard $(addsuffix /*.d,common $(PROGS)) regress/unit/*.d)
