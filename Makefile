@@ -91,7 +91,7 @@ deps:
 
 unit: $(UNIT_BIN)
 
-check: all $(UNIT_BIN)
+check: all $(UNIT_BIN) fuzz-build
 	sh regress/check.sh
 
 asan-check:

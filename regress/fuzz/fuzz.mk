@@ -62,6 +62,9 @@ fuzz-smoke: fuzz-build
 	FUZZ_SMOKE_RUNS=$(FUZZ_SMOKE_RUNS) sh $(FUZZ_DIR)/run.sh smoke \
 	    $(FUZZ_NAMES)
 
+# "make clean" takes the fuzz build too.
+clean: fuzz-clean
+
 fuzz-clean:
 	rm -rf $(FUZZ_OBJ) $(FUZZ_BINS) $(FUZZ_DIR)/crashes
 
