@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "ipc.h"
 #include "sp_limits.h"
 #include "log.h"
@@ -28,6 +29,8 @@ struct proc {
 	proc_main_cb		 main;
 	proc_started_cb		 started_cb;
 	void			*arg;
+	int			 fds[DAEMON_FDS_MAX];	/* after the channel */
+	int			 nfds;
 	pid_t			 pid;
 	time_t			 started;
 	unsigned int		 delay_ms;
@@ -84,6 +87,30 @@ proc_child_reset(void)
 }
 
 void
+proc_set_fds(struct proc *p, const int *fds, int nfds)
+{
+	if (nfds > DAEMON_FDS_MAX - 2)
+		fatalx("proc %s: %d descriptors", p->name, nfds);
+	memcpy(p->fds, fds, nfds * sizeof(*fds));
+	p->nfds = nfds;
+}
+
+/*
+ * The role p->name, exec'd with the configuration, its end of the
+ * channel and the descriptors of proc_set_fds().
+ */
+static pid_t
+proc_spawn(struct proc *p, int chan)
+{
+	int	 fds[DAEMON_FDS_MAX];
+
+	fds[0] = daemon_conf_fd();
+	fds[1] = chan;
+	memcpy(fds + 2, p->fds, p->nfds * sizeof(*fds));
+	return daemon_spawn(p->name, fds, p->nfds + 2);
+}
+
+void
 proc_start(struct proc *p)
 {
 	int	 sv[2];
@@ -91,6 +118,11 @@ proc_start(struct proc *p)
 
 	if (ipc_socketpair(sv) == -1)
 		fatal("proc %s socketpair", p->name);
+	if (p->main == NULL) {
+		if ((pid = proc_spawn(p, sv[1])) == -1)
+			fatal("proc %s spawn", p->name);
+		goto started;
+	}
 	switch ((pid = fork())) {
 	case -1:
 		fatal("proc %s fork", p->name);
@@ -103,6 +135,7 @@ proc_start(struct proc *p)
 	default:
 		break;
 	}
+started:
 	(void)close(sv[1]);
 	p->pid = pid;
 	p->started = time(NULL);

@@ -20,10 +20,17 @@ typedef void	(*proc_started_cb)(struct proc *, int fd, void *arg);
 /* A pid that no struct proc owns has exited (per-task children). */
 typedef void	(*proc_orphan_cb)(pid_t, int status, void *arg);
 
-/* Registers a supervised child; call proc_start() to fork it. */
+/*
+ * Registers a supervised child; call proc_start() to start it.  With
+ * a NULL main, the child is the role name of this binary, exec'd with
+ * the configuration (daemon_conf_fd), its end of the channel, and the
+ * descriptors given to proc_set_fds() (daemon.h).
+ */
 struct proc	*proc_new(struct event_base *, const char *name,
 		    proc_main_cb, proc_started_cb, void *arg);
-/* Forks the child.  fatal when fork or socketpair fail. */
+/* Descriptors an exec'd child gets after its channel, at each start. */
+void		 proc_set_fds(struct proc *, const int *fds, int nfds);
+/* Starts the child.  fatal when fork or socketpair fail. */
 void		 proc_start(struct proc *);
 /* Installs SIGCHLD handling on base; orphan (or NULL) sees other pids. */
 void		 proc_init(struct event_base *, proc_orphan_cb, void *arg);

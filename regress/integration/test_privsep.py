@@ -5,11 +5,36 @@ DESIGN.md's table (and doc/INTERNALS.md's)."""
 
 import os
 import poplib
-import socket
 import unittest
 
 import suite
 from suite import SuiteTest, SMTPLine, conn_holders, wait_for
+
+
+def aslr_on():
+    with open("/proc/sys/kernel/randomize_va_space") as f:
+        return f.read().strip() != "0"
+
+
+def layout(pid):
+    """Where pid's binary and stack are mapped, from /proc/PID/maps: the
+    start of the binary's first mapping and the [stack] range."""
+    exe = os.readlink("/proc/%d/exe" % pid)
+    base = stack = None
+    with open("/proc/%d/maps" % pid) as f:
+        for line in f:
+            fields = line.split(None, 5)
+            path = fields[5].strip() if len(fields) > 5 else ""
+            if path == exe and base is None:
+                base = fields[0].split("-")[0]
+            elif path == "[stack]":
+                stack = fields[0]
+    return base, stack
+
+
+def cmdline(pid):
+    with open("/proc/%d/cmdline" % pid, "rb") as f:
+        return f.read().split(b"\0")[:-1]
 
 
 class TestPrivsep(SuiteTest):
@@ -136,6 +161,29 @@ class TestPrivsep(SuiteTest):
             self.assertEqual(w.seccomp, 2, "mailbox worker has no "
                              "seccomp filter: %r" % w)
             self.assertEqual(w.ppid, agent.pid, w)
+
+    def assert_execd(self, child, parent, prog, role):
+        """DESIGN.md: child was started by fork and exec of prog's binary
+        with the role argument, so it shares neither its parent's address
+        layout nor its stack (and so not its stack canary)."""
+        what = "%s %s (pid %d, parent %d)" % (prog, role, child, parent)
+        binary = os.path.realpath(self.suite.binary(prog))
+        self.assertEqual(os.readlink("/proc/%d/exe" % child), binary, what)
+        self.assertEqual(cmdline(child)[1:3], [b"-R", role.encode()], what)
+        if not aslr_on():
+            return
+        pbase, pstack = layout(parent)
+        cbase, cstack = layout(child)
+        self.assertIsNotNone(cbase, what)
+        self.assertNotEqual(cbase, pbase, "%s: binary mapped where its "
+                            "parent's is" % what)
+        self.assertNotEqual(cstack, pstack, "%s: stack where its "
+                            "parent's is" % what)
+
+    def test_children_execd(self):
+        s = self.suite
+        self.assert_execd(s.engine("smtpd").pid, s.pid("smtpd"), "smtpd",
+                          "smtp-engine")
 
     def holders(self, port, client_port):
         return wait_for(lambda: conn_holders(port, client_port), 5,
