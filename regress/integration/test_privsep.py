@@ -184,6 +184,15 @@ class TestPrivsep(SuiteTest):
         s = self.suite
         self.assert_execd(s.engine("smtpd").pid, s.pid("smtpd"), "smtpd",
                           "smtp-engine")
+        self.assert_execd(s.engine("pop3d").pid, s.pid("pop3d"), "pop3d",
+                          "pop3d-login")
+        p = s.pop3("bob")
+        try:
+            mbox = s.wait_child_as("pop3d", "sp_bob")
+            self.assert_execd(mbox.pid, s.pid("pop3d"), "pop3d",
+                              "pop3d-user")
+        finally:
+            p.quit()
 
     def holders(self, port, client_port):
         return wait_for(lambda: conn_holders(port, client_port), 5,
