@@ -242,8 +242,7 @@ daemon_check_parent(int fd)
 void
 daemon_check_listener(int fd)
 {
-	if (daemon_sockopt(fd, SO_TYPE) != SOCK_STREAM ||
-	    daemon_sockopt(fd, SO_ACCEPTCONN) != 1)
+	if (daemon_sockopt(fd, SO_ACCEPTCONN) != 1)
 		fatalx("- start-refused reason=listener fd=%d", fd);
 }
 

@@ -161,6 +161,7 @@ class TestPrivsep(SuiteTest):
             self.assertEqual(w.seccomp, 2, "mailbox worker has no "
                              "seccomp filter: %r" % w)
             self.assertEqual(w.ppid, agent.pid, w)
+            self.assert_execd(w.pid, agent.pid, "queued", "mailbox-worker")
 
     def assert_execd(self, child, parent, prog, role):
         """DESIGN.md: child was started by fork and exec of prog's binary
@@ -186,6 +187,10 @@ class TestPrivsep(SuiteTest):
                           "smtp-engine")
         self.assert_execd(s.engine("pop3d").pid, s.pid("pop3d"), "pop3d",
                           "pop3d-login")
+        self.assert_execd(s.manager().pid, s.pid("queued"), "queued",
+                          "queue-manager")
+        agent = s.delivery_agent()
+        self.assert_execd(agent.pid, s.pid("queued"), "queued", "delivery")
         p = s.pop3("bob")
         try:
             mbox = s.wait_child_as("pop3d", "sp_bob")
@@ -193,6 +198,13 @@ class TestPrivsep(SuiteTest):
                               "pop3d-user")
         finally:
             p.quit()
+
+    def test_no_libevent_warning_at_start(self):
+        """A child that kept its parent's event base made libevent warn
+        at every start that the child's base took over the signals."""
+        for d in suite.DAEMONS:
+            self.assertNotIn("signals already added", self.suite.log(d),
+                             "%s's log" % d)
 
     def holders(self, port, client_port):
         return wait_for(lambda: conn_holders(port, client_port), 5,
