@@ -5,6 +5,8 @@ DESIGN.md's table (and doc/INTERNALS.md's)."""
 
 import os
 import poplib
+import shutil
+import subprocess
 import unittest
 
 import suite
@@ -35,6 +37,12 @@ def layout(pid):
 def cmdline(pid):
     with open("/proc/%d/cmdline" % pid, "rb") as f:
         return f.read().split(b"\0")[:-1]
+
+
+# Every role a parent execs, and the descriptors it takes at least.
+ROLES = (("smtpd", "smtp-engine", 4), ("pop3d", "pop3d-login", 3),
+         ("pop3d", "pop3d-user", 2), ("queued", "queue-manager", 4),
+         ("queued", "delivery", 2), ("queued", "mailbox-worker", 2))
 
 
 class TestPrivsep(SuiteTest):
@@ -205,6 +213,56 @@ class TestPrivsep(SuiteTest):
         for d in suite.DAEMONS:
             self.assertNotIn("signals already added", self.suite.log(d),
                              "%s's log" % d)
+
+    def run_role(self, prog, role, user=None, nfds=0):
+        """prog -R role -d, as user (None: root), with nfds pipe ends at
+        3 and up; its CompletedProcess."""
+        fds = []
+        for _ in range((nfds + 1) // 2):
+            fds.extend(os.pipe())
+        fds = fds[:nfds]
+
+        def place():
+            for i, fd in enumerate(fds):
+                os.dup2(fd, 3 + i)
+        binary = self.suite.path("bin", prog)
+        if not os.path.exists(binary):
+            os.makedirs(self.suite.path("bin"), exist_ok=True)
+            shutil.copy2(self.suite.binary(prog), binary)
+        try:
+            return subprocess.run([binary, "-R", role, "-d"], user=user,
+                                  preexec_fn=place,
+                                  pass_fds=range(3, 3 + nfds),
+                                  capture_output=True, text=True,
+                                  timeout=30)
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def test_role_refused_to_a_user(self):
+        """The binaries are not setuid: a user who starts one with a role
+        argument runs it as himself, and the role refuses to run."""
+        for prog, role, nfds in ROLES:
+            r = self.run_role(prog, role, user="nobody", nfds=nfds)
+            self.assertNotEqual(r.returncode, 0, "%s %s" % (prog, role))
+            self.assertIn("start-refused reason=not-root", r.stderr,
+                          "%s %s" % (prog, role))
+
+    def test_role_refused_without_its_descriptors(self):
+        """A role started by root refuses to run without the descriptors
+        its parent gives: none, or others in their place (pipes where the
+        sealed configuration or arguments should be)."""
+        for prog, role, nfds in ROLES:
+            r = self.run_role(prog, role)
+            self.assertNotEqual(r.returncode, 0, "%s %s" % (prog, role))
+            self.assertIn("start-refused reason=descriptors", r.stderr)
+            r = self.run_role(prog, role, nfds=nfds)
+            self.assertNotEqual(r.returncode, 0, "%s %s" % (prog, role))
+            self.assertRegex(r.stderr, "start-refused reason=bad-(config|"
+                             "args)-descriptor", "%s %s" % (prog, role))
+        r = self.run_role("smtpd", "no-such-role")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("unknown role", r.stderr)
 
     def holders(self, port, client_port):
         return wait_for(lambda: conn_holders(port, client_port), 5,
