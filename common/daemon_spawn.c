@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,6 @@
 #include "daemon_int.h"
 #include "ipc.h"
 #include "log.h"
-#include "proc.h"
 #include "sp_limits.h"
 
 #define DAEMON_SEALS	(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
@@ -159,6 +159,21 @@ daemon_args_read(int fd, struct ipc_msg *m)
 	return (uint8_t *)buf;
 }
 
+/* In the child: default signal dispositions, an empty mask. */
+static void
+daemon_child_signals(void)
+{
+	static const int	 sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP,
+				    SIGPIPE, SIGUSR1, SIGUSR2 };
+	sigset_t		 set;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		(void)signal(sigs[i], SIG_DFL);
+	(void)sigemptyset(&set);
+	(void)sigprocmask(SIG_SETMASK, &set, NULL);
+}
+
 /*
  * In the child: fds[i] becomes DAEMON_FD_FIRST + i, the binary the
  * next one (close-on-exec), and nothing else stays open.  Everything
@@ -207,7 +222,7 @@ daemon_spawn(const char *role, const int *fds, int nfds)
 	argv[argc] = NULL;
 	if ((pid = fork()) != 0)
 		return pid;
-	proc_child_reset();
+	daemon_child_signals();
 	if (daemon_place_fds(fds, nfds) == 0)
 		(void)fexecve(daemon_exe, argv, environ);
 	log_warn("- %s exec role=%s", daemon_prog, role);

@@ -1,6 +1,8 @@
 /*
  * Child supervision shared by the privileged parents of smtpd, pop3d and
- * queued.  A child that dies is restarted after CHILD_RESTART_MIN_MSECS,
+ * queued.  Each child is a role of the parent's binary, exec'd
+ * (daemon.h) with the parent's configuration, its end of a socketpair
+ * and the descriptors of proc_set_fds().  A child that dies is restarted after CHILD_RESTART_MIN_MSECS,
  * doubling up to CHILD_RESTART_MAX_SECS while it keeps dying young.
  */
 #include <sys/types.h>
@@ -26,7 +28,6 @@
 struct proc {
 	TAILQ_ENTRY(proc)	 entry;
 	char			 name[32];
-	proc_main_cb		 main;
 	proc_started_cb		 started_cb;
 	void			*arg;
 	int			 fds[DAEMON_FDS_MAX];	/* after the channel */
@@ -53,15 +54,14 @@ proc_restartcb(evutil_socket_t fd, short ev, void *arg)
 }
 
 struct proc *
-proc_new(struct event_base *base, const char *name, proc_main_cb mainfn,
-    proc_started_cb started, void *arg)
+proc_new(struct event_base *base, const char *name, proc_started_cb started,
+    void *arg)
 {
 	struct proc	*p;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		fatal("proc_new");
 	(void)strlcpy(p->name, name, sizeof(p->name));
-	p->main = mainfn;
 	p->started_cb = started;
 	p->arg = arg;
 	p->pid = -1;
@@ -70,20 +70,6 @@ proc_new(struct event_base *base, const char *name, proc_main_cb mainfn,
 		fatalx("proc_new: evtimer_new");
 	TAILQ_INSERT_TAIL(&procs, p, entry);
 	return p;
-}
-
-void
-proc_child_reset(void)
-{
-	sigset_t	 set;
-	int		 sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE,
-			    SIGUSR1, SIGUSR2 };
-	size_t		 i;
-
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		(void)signal(sigs[i], SIG_DFL);
-	(void)sigemptyset(&set);
-	(void)sigprocmask(SIG_SETMASK, &set, NULL);
 }
 
 void
@@ -118,24 +104,8 @@ proc_start(struct proc *p)
 
 	if (ipc_socketpair(sv) == -1)
 		fatal("proc %s socketpair", p->name);
-	if (p->main == NULL) {
-		if ((pid = proc_spawn(p, sv[1])) == -1)
-			fatal("proc %s spawn", p->name);
-		goto started;
-	}
-	switch ((pid = fork())) {
-	case -1:
-		fatal("proc %s fork", p->name);
-	case 0:
-		(void)close(sv[0]);
-		proc_child_reset();
-		log_procname(p->name);
-		p->main(sv[1], p->arg);
-		_exit(1);
-	default:
-		break;
-	}
-started:
+	if ((pid = proc_spawn(p, sv[1])) == -1)
+		fatal("proc %s spawn", p->name);
 	(void)close(sv[1]);
 	p->pid = pid;
 	p->started = time(NULL);

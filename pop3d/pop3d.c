@@ -263,8 +263,8 @@ pop3d_parent(struct daemon_ctx *ctx)
 	pop3d_signals();
 	proc_init(pd.base, pop3_handoff_reaped, NULL);
 	pop3_handoff_init(pd.base, pd.authd_path);
-	pd.engine = proc_new(pd.base, "pop3d-login", NULL,
-	    pop3d_engine_started, NULL);
+	pd.engine = proc_new(pd.base, "pop3d-login", pop3d_engine_started,
+	    NULL);
 	proc_set_fds(pd.engine, pd.listen_fds, pd.nlisten);
 	proc_start(pd.engine);
 	log_info("- pop3 started");

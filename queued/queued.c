@@ -361,13 +361,11 @@ queued_start(void)
 		fatalx("- queued event_base_new");
 	proc_init(base, NULL, NULL);
 	queued_signals();
-	manager.proc = proc_new(base, manager.name, NULL, queued_started,
-	    NULL);
+	manager.proc = proc_new(base, manager.name, queued_started, NULL);
 	fds[0] = env.queue_sock;
 	fds[1] = env.control_sock;
 	proc_set_fds(manager.proc, fds, 2);
-	delivery.proc = proc_new(base, delivery.name, NULL, queued_started,
-	    NULL);
+	delivery.proc = proc_new(base, delivery.name, queued_started, NULL);
 	proc_start(manager.proc);
 	proc_start(delivery.proc);
 	log_info("- queued started pid=%ld", (long)getpid());

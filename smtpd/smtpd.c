@@ -276,8 +276,8 @@ smtpd_engine_new(struct smtpd *env)
 	fds[0] = smtpd_engine_args(env);
 	for (i = 0; i < env->nlisteners; i++)
 		fds[i + 1] = env->listeners[i].fd;
-	env->engine = proc_new(env->base, "smtp-engine", NULL,
-	    smtpd_engine_started, env);
+	env->engine = proc_new(env->base, "smtp-engine", smtpd_engine_started,
+	    env);
 	proc_set_fds(env->engine, fds, (int)env->nlisteners + 1);
 }
 
