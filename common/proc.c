@@ -2,8 +2,9 @@
  * Child supervision shared by the privileged parents of smtpd, pop3d and
  * queued.  Each child is a role of the parent's binary, exec'd
  * (daemon.h) with the parent's configuration, its end of a socketpair
- * and the descriptors of proc_set_fds().  A child that dies is restarted after CHILD_RESTART_MIN_MSECS,
- * doubling up to CHILD_RESTART_MAX_SECS while it keeps dying young.
+ * and the descriptors of proc_set_fds().  A child that dies is restarted
+ * after CHILD_RESTART_MIN_MSECS, doubling up to CHILD_RESTART_MAX_SECS
+ * while it keeps dying young.
  */
 #include <sys/types.h>
 #include <sys/queue.h>

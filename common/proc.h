@@ -1,8 +1,8 @@
 /*
  * Supervision of long-lived children by a privileged parent: fork and
- * exec with a socketpair, notice the death of a child, restart it with backoff.  The
- * parent stays small; the children do the work.  Pidfiles use libbsd's
- * pidfile_open(3), which also refuses a second instance.
+ * exec with a socketpair, notice the death of a child, restart it with
+ * backoff.  The parent stays small; the children do the work.  Pidfiles
+ * use libbsd's pidfile_open(3), which also refuses a second instance.
  */
 #ifndef SALLYPORT_PROC_H
 #define SALLYPORT_PROC_H

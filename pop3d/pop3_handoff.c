@@ -4,7 +4,8 @@
  * parent does not take the engine's word for who the client is, but
  * redeems the token with authd itself (its own connection, role pop3d)
  * and execs the mailbox process (role pop3d-user, daemon.h) for the
- * uid, gid and mail home authd names.  It reaps those processes and, at shutdown, stops them.
+ * uid, gid and mail home authd names.  It reaps those processes and,
+ * at shutdown, stops them.
  */
 #include <sys/types.h>
 #include <sys/socket.h>

@@ -3,10 +3,11 @@
  * chrooted into the empty directory (config "chroot"), under the seccomp
  * set SANDBOX_ENGINE.  The parent execs it (role smtp-engine, daemon.h)
  * with its configuration, the channel to the parent and the listening
- * sockets; it accepts clients and runs their sessions; it reaches authd and queued
- * through descriptors the parent passes it (smtp_peer.c), and takes a
- * new configuration from it on a reload (smtp_conf.c).  Anything
- * unexpected from the parent ends the engine; the parent restarts it.
+ * sockets; it accepts clients and runs their sessions; it reaches authd
+ * and queued through descriptors the parent passes it (smtp_peer.c),
+ * and takes a new configuration from it on a reload (smtp_conf.c).
+ * Anything unexpected from the parent ends the engine; the parent
+ * restarts it.
  */
 #include <sys/types.h>
 #include <sys/resource.h>
