@@ -6,6 +6,10 @@
  * role needs besides descriptors comes in sealed memory files: the
  * configuration (one for all, made again at each reload) and, for
  * per-task roles, an IPC payload of their own.
+ *
+ * XXX Linux only, as the sandbox is: /proc/self/exe and memfd_create(2)
+ * with seals.  A BSD port opens the binary from its realpath at start
+ * and uses shm_open(3) (or shm_mkstemp) with the file unlinked at once.
  */
 #include <sys/types.h>
 #include <sys/mman.h>
