@@ -89,6 +89,7 @@ struct config {
 	uint32_t		 greeting_timeout_secs;
 	uint32_t		 cmd_timeout_secs;
 	uint32_t		 data_timeout_secs;
+	uint32_t		 commit_timeout_secs;	/* queued's answer */
 
 	/* SMTP policy: each 0 unless configured. */
 	int			 auth_plaintext_loopback;

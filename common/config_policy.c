@@ -59,6 +59,8 @@ static const struct config_timeout {
 	    SMTP_CMD_TIMEOUT_SECS },
 	{ "data", offsetof(struct config, data_timeout_secs),
 	    SMTP_DATA_TIMEOUT_SECS },
+	{ "commit", offsetof(struct config, commit_timeout_secs),
+	    SMTP_COMMIT_TIMEOUT_SECS },
 };
 
 /* Two-valued switches: off (the default) and on. */

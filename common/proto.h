@@ -109,7 +109,10 @@ enum msg_type {
 	 * Reply MESSAGE_COMMITTED: u32 result, str msgid, str error.
 	 *   RESULT_OK only once the message and its envelopes are on disk
 	 *   and fsynced.
-	 * MESSAGE_ABORT: str msgid.  No reply.
+	 * MESSAGE_ABORT: str msgid.  No reply, unless the COMMIT of that
+	 *   msgid came before it and is not yet answered: then queued drops
+	 *   the message unless it is already renamed into queue/, and the
+	 *   COMMITTED that follows says which (RESULT_TEMPFAIL: dropped).
 	 */
 	MSG_SMTP_MESSAGE_CREATE,
 	MSG_QUEUE_MESSAGE_CREATED,

@@ -55,6 +55,12 @@
 #define SMTP_GREETING_TIMEOUT_SECS	300
 #define SMTP_CMD_TIMEOUT_SECS		300
 #define SMTP_DATA_TIMEOUT_SECS		600
+/*
+ * RFC 5321 4.5.3.2.6: the client waits 10 minutes for the reply to the
+ * final dot; the default of "timeout commit", how long the engine waits
+ * for queued's commit before it asks queued to drop the message.
+ */
+#define SMTP_COMMIT_TIMEOUT_SECS	600
 /* The longest "timeout" a configuration may set. */
 #define SMTP_TIMEOUT_MAX_SECS		3600
 /* Time the engine waits for queued or authd before answering 4xx. */

@@ -256,6 +256,7 @@ struct incoming {
 	int			 failed;
 	int			 renamed;
 	int			 orphan;	/* its client went away */
+	int			 aborted;	/* smtpd gave up waiting */
 	int			 dirfd;		/* incoming/<msgid>, IN_FILES */
 	struct qsync_job	 job;		/* the directory's fsync */
 	struct qsync_job	*jobs;		/* the message's, each envelope's */

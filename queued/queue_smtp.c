@@ -334,9 +334,23 @@ queue_smtp_abort(struct qclient *cl, struct ipc_msg *m)
 		ipc_conn_close(cl->conn, "malformed MESSAGE_ABORT");
 		return;
 	}
-	/* A commit already under way is answered: the abort comes late. */
-	if ((in = queue_smtp_find(cl, msgid)) == NULL || in->state != IN_OPEN)
+	if ((in = queue_smtp_find(cl, msgid)) == NULL)
 		return;
+	/*
+	 * smtpd gave up waiting for the commit.  Its messages come in
+	 * order, so this one's COMMIT came first: one still in its files
+	 * is dropped when they are done, and answered 4xx, so that smtpd
+	 * may say 4xx; one renamed into queue/ is kept and answered 250.
+	 */
+	if (in->state == IN_FILES) {
+		in->aborted = 1;
+		log_info("%s queue abort-requested state=files", in->msgid);
+		return;
+	}
+	if (in->state != IN_OPEN) {
+		log_info("%s queue abort-refused reason=committed", in->msgid);
+		return;
+	}
 	qm.stats.aborted++;
 	log_debug("%s queue aborted", in->msgid);
 	incoming_free(in, 1);

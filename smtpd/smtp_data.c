@@ -364,6 +364,7 @@ smtp_data_commit(struct smtp_session *s)
 	if (ipc_out_error(o))
 		return -1;
 	s->msg_committing = 1;
+	s->msg_abort_sent = 0;
 	if (smtp_session_request(s, WAIT_COMMIT, PEER_QUEUE, o) == -1) {
 		s->msg_committing = 0;
 		return -1;
@@ -425,20 +426,76 @@ smtp_data_committed(struct smtp_session *s, uint32_t result,
 	smtp_session_reset(s);
 }
 
+/*
+ * A 4xx must mean that the message was not taken.  When COMMIT went
+ * out and no answer came (queued lost, or silent even after the
+ * ABORT), queued may have it on disk, to deliver: the session closes
+ * without a reply, which leaves the client as unsure as we are (RFC
+ * 1047; RFC 5321 6.1: it sends again, and a duplicate is the worst).
+ */
 void
 smtp_data_commit_fail(struct smtp_session *s)
 {
+	if (s->msg_committing) {
+		log_warnx("%08x smtp message-unsure msgid=%s "
+		    "reason=no-answer-from-queue abort-sent=%d", s->id,
+		    s->msgid, s->msg_abort_sent);
+		smtp_session_close(s, "queue-commit-unanswered");
+		return;
+	}
 	smtp_reply_tempfail(s, "Queue unavailable");
 	log_warnx("%08x smtp message-failed msgid=%s reason=queue-unavailable",
 	    s->id, s->msgid);
 	smtp_session_reset(s);
 }
 
-void
-smtp_data_abort(struct smtp_session *s)
+/*
+ * RFC 5321 4.5.3.2.6: the client waits 10 minutes for the answer to
+ * its final dot, and "timeout commit" is how long we wait for queued's
+ * (10 minutes too, by default).  After the ABORT, queued answers as
+ * soon as it reads it, unless it is hung: SMTP_PEER_TIMEOUT_SECS.
+ */
+unsigned int
+smtp_data_commit_secs(const struct smtp_session *s)
+{
+	return s->msg_abort_sent ? SMTP_PEER_TIMEOUT_SECS :
+	    s->conf->commit_timeout_secs;
+}
+
+static int
+smtp_data_send_abort(uint32_t id, const char *msgid)
 {
 	struct ipc_out	*o;
 
+	o = smtp_peer_out(MSG_SMTP_MESSAGE_ABORT);
+	o->hdr.peerid = id;
+	ipc_put_str(o, msgid);
+	return smtp_peer_send(PEER_QUEUE, o);
+}
+
+/*
+ * No answer to COMMIT in time.  A 451 now would be a lie if queued
+ * then committed the message (and delivered it, while the client sends
+ * it again), so queued is asked to drop it; its answer, which follows
+ * the ABORT on the socket, says what became of it: dropped (4xx) or
+ * already in the queue (250).
+ */
+int
+smtp_data_commit_late(struct smtp_session *s)
+{
+	if (s->msg_abort_sent)
+		return -1;
+	if (smtp_data_send_abort(s->id, s->msgid) == -1)
+		return -1;
+	s->msg_abort_sent = 1;
+	log_warnx("%08x smtp commit-late msgid=%s waited=%us action=abort",
+	    s->id, s->msgid, s->conf->commit_timeout_secs);
+	return 0;
+}
+
+void
+smtp_data_abort(struct smtp_session *s)
+{
 	if (s->msgfd != -1) {
 		(void)close(s->msgfd);
 		s->msgfd = -1;
@@ -451,15 +508,12 @@ smtp_data_abort(struct smtp_session *s)
 	if (s->msgid[0] == '\0')
 		return;
 	/*
-	 * Once COMMIT is out the message is queued's: it may be on disk
-	 * already.  At worst the client, having no 250, sends it again.
+	 * Also while COMMIT is out: the client, gone without a 250, still
+	 * owns the message, and queued drops it unless it is in the queue
+	 * already (then at worst the client sends it again).
 	 */
-	if (!s->msg_committing && !s->msg_lost) {
-		o = smtp_peer_out(MSG_SMTP_MESSAGE_ABORT);
-		o->hdr.peerid = s->id;
-		ipc_put_str(o, s->msgid);
-		(void)smtp_peer_send(PEER_QUEUE, o);
-	}
+	if (!s->msg_lost && !s->msg_abort_sent)
+		(void)smtp_data_send_abort(s->id, s->msgid);
 	s->msgid[0] = '\0';
-	s->msg_committing = 0;
+	s->msg_committing = s->msg_abort_sent = 0;
 }

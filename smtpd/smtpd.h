@@ -179,6 +179,7 @@ struct smtp_session {
 	char			 msgid[SMTP_MSGID_MAX_BYTES + 1];
 	int			 msgfd;
 	int			 msg_committing;	/* COMMIT sent */
+	int			 msg_abort_sent;	/* ...then ABORT */
 	int			 msg_lost;	/* queued went away */
 	int			 msg_ioerror;
 	int			 msg_oversize;
@@ -324,7 +325,18 @@ void	smtp_data_line(struct smtp_session *, const char *line, size_t len,
 	    int lflags);
 void	smtp_data_committed(struct smtp_session *, uint32_t result,
 	    const char *error);
+/*
+ * The commit's answer did not come (timeout, queued lost, COMMIT not
+ * sent): 451 when queued cannot have it, else the close without reply.
+ */
 void	smtp_data_commit_fail(struct smtp_session *);
+/* Seconds to wait for the commit's answer, now. */
+unsigned int smtp_data_commit_secs(const struct smtp_session *);
+/*
+ * The wait for the commit ran out: 0 when queued was asked to drop the
+ * message and its answer is to be waited for, -1 when that was done.
+ */
+int	smtp_data_commit_late(struct smtp_session *);
 /* The end of the message: the refusal, or the commit to queued. */
 void	smtp_data_end(struct smtp_session *);
 /* Drops the message being received, telling queued unless committing. */
