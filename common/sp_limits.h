@@ -39,11 +39,14 @@
 /* "limit sessions-per-client" may go up to "limit sessions". */
 #define SMTP_SESSIONS_PER_CLIENT_LIMIT	SMTP_SESSIONS_MAX
 /*
- * "limit line-length": a text line of message data, CRLF included, may
- * be made longer than RFC 5321's SMTP_LINE_MAX_BYTES (the default and
- * the least), up to the bound of the engine's line buffer in DATA.
+ * "limit line-length": the longest text line of message data, CRLF
+ * included, from RFC 5321's SMTP_LINE_MAX_BYTES (4.5.3.1.6) up to this,
+ * the default.  Real senders (OpenSMTPD among them) pass longer lines
+ * on unchanged and Postfix takes them, so they are received and stored
+ * as they came.  The bound is the engine's line buffer in DATA and
+ * BDAT: one per session, held whole in memory.
  */
-#define SMTP_LINE_LIMIT_MAX_BYTES	(16 * 1024)
+#define SMTP_LINE_LIMIT_MAX_BYTES	(64 * 1024)
 /*
  * RFC 5321 4.5.3.2: the server's timeouts, the defaults of the "timeout"
  * statements.  Greeting: from connect (or the end of the SMTPS

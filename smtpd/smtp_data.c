@@ -241,7 +241,8 @@ smtp_data_line(struct smtp_session *s, const char *line, size_t len,
 	/* A refused message is read to its end, but not written. */
 	if (s->scan.flags || s->msg_oversize || s->msg_ioerror || s->msg_lost)
 		return;
-	s->msgsize += tlen + 1;
+	/* RFC 1870 4: the size as sent, CRLF included, dots unstuffed. */
+	s->msgsize += tlen + 2;
 	if (s->msgsize > s->conf->max_message_bytes) {
 		s->msg_oversize = 1;
 		return;
@@ -311,7 +312,8 @@ smtp_data_header_line(struct smtp_session *s, const char *text, size_t len)
 
 /* The reply refusing a message, or NULL; *why is for the log. */
 static const char *
-smtp_data_verdict(struct smtp_session *s, const char **why)
+smtp_data_verdict(struct smtp_session *s, char *buf, size_t len,
+    const char **why)
 {
 	int	 f = s->scan.flags;
 
@@ -322,7 +324,10 @@ smtp_data_verdict(struct smtp_session *s, const char **why)
 	}
 	if (f & SMTP_DATA_F_TOOLONG) {
 		*why = "line-too-long";
-		return "554 5.6.0 Message refused: line too long";
+		(void)snprintf(buf, len, "554 5.6.0 Message refused: line too "
+		    "long (limit %u octets, CRLF included)",
+		    s->conf->max_line_bytes);
+		return buf;
 	}
 	if (f & SMTP_DATA_F_LOOP) {
 		*why = "loop";
@@ -375,6 +380,7 @@ smtp_data_commit(struct smtp_session *s)
 void
 smtp_data_end(struct smtp_session *s)
 {
+	char		 buf[SMTP_REPLY_MAX_BYTES];
 	const char	*reply, *why;
 
 	lineio_set_maxline(s->io, SMTP_CMD_LINE_MAX_BYTES - 1);
@@ -387,7 +393,7 @@ smtp_data_end(struct smtp_session *s)
 	s->wbuf = NULL;
 	(void)close(s->msgfd);
 	s->msgfd = -1;
-	if ((reply = smtp_data_verdict(s, &why)) != NULL) {
+	if ((reply = smtp_data_verdict(s, buf, sizeof(buf), &why)) != NULL) {
 		smtp_reply(s, "%s", reply);
 		log_info("%08x smtp message-refused msgid=%s reason=%s "
 		    "size=%llu", s->id, s->msgid, why,

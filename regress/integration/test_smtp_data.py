@@ -87,3 +87,124 @@ class TestCommitWait(SuiteTest):
         code, text = self.dot_with_manager_stopped(msg, 0.5)
         self.assertEqual(code, 250, text)
         self.assert_promise_kept(code, text, marker)
+
+
+class TestLongLines(SuiteTest):
+    """Issue 14: lines over RFC 5321's 1,000 octets, as real senders send
+    them, are taken (up to "limit line-length", 64 KiB by default) and
+    stored untouched; a longer one refuses the whole message."""
+
+    def setUp(self):
+        self.suite.make_maildir("bob")
+
+    def long_message(self, marker):
+        lines = ["short line", "a" * 1998, "b" * 59998, "end"]
+        return make_message(marker, lines), lines
+
+    def transaction(self, c):
+        c.ehlo()
+        for line in (b"MAIL FROM:<alice@example.test>",
+                     b"RCPT TO:<bob@example.test>"):
+            code, text = c.cmd(line)
+            self.assertEqual(code, 250, (line, text))
+
+    def send_data(self, msg):
+        with SMTPLine(self.suite.smtp_port, timeout=60) as c:
+            self.transaction(c)
+            code, text = c.cmd(b"DATA")
+            self.assertEqual(code, 354, text)
+            c.send(msg + b".\r\n")
+            return c.reply()
+
+    def send_bdat(self, msg):
+        with SMTPLine(self.suite.smtp_port, timeout=60) as c:
+            self.transaction(c)
+            return c.bdat(msg, last=True)
+
+    def assert_stored_whole(self, msg, marker):
+        data = self.suite.wait_marked(marker, timeout=40)
+        rest = suite.split_delivered(data)[3]
+        self.assertEqual(rest, msg.replace(b"\r\n", b"\n"),
+                         "the Maildir copy is not the message as sent")
+        return data
+
+    def pop3_body(self, marker):
+        """The message holding marker as POP3 RETR gives it, CRLF lines."""
+        poplib = suite.poplib
+        saved = poplib._MAXLINE
+        poplib._MAXLINE = 1 << 20
+        try:
+            p = self.suite.pop3("bob")
+            try:
+                for i in range(len(p.list()[1]), 0, -1):
+                    lines = p.retr(i)[1]
+                    if any(marker.encode() in l for l in lines):
+                        return lines
+            finally:
+                p.quit()
+        finally:
+            poplib._MAXLINE = saved
+        self.fail("no message with %s over POP3" % marker)
+
+    def test_long_lines_data(self):
+        marker = "long-data-%d" % time.monotonic_ns()
+        msg, lines = self.long_message(marker)
+        code, text = self.send_data(msg)
+        self.assertEqual(code, 250, text)
+        self.assert_stored_whole(msg, marker)
+        got = self.pop3_body(marker)
+        for line in lines:
+            self.assertIn(line.encode(), got,
+                          "a %d-octet line changed over POP3" % len(line))
+        body = b"\r\n".join(got)
+        self.assertTrue(body.endswith(msg.split(b"\r\n\r\n", 1)[1]
+                                      .rstrip(b"\r\n")),
+                        "the body over POP3 is not the body as sent")
+
+    def test_long_lines_bdat(self):
+        marker = "long-bdat-%d" % time.monotonic_ns()
+        msg, _ = self.long_message(marker)
+        code, text = self.send_bdat(msg)
+        self.assertEqual(code, 250, text)
+        self.assert_stored_whole(msg, marker)
+
+    def assert_nothing_stored(self, marker):
+        s = self.suite
+        wait_for(lambda: s.spool_entries("queue") == [] and
+                 s.spool_entries("incoming") == [], 30,
+                 what="an empty spool")
+        for f in s.mail_files("bob"):
+            with open(f, "rb") as fh:
+                self.assertNotIn(marker.encode(), fh.read())
+
+    def test_line_over_limit(self):
+        for send in (self.send_data, self.send_bdat):
+            marker = "over-limit-%d" % time.monotonic_ns()
+            msg = make_message(marker, ["before", "c" * 65535, "after"])
+            code, text = send(msg)
+            self.assertEqual(code, 554, text)
+            self.assertIn("5.6.0", text)
+            self.assertIn("line too long", text)
+            self.assertIn("65536", text)
+            self.assert_nothing_stored(marker)
+
+
+class TestSizeAsSent(SuiteTest):
+    """RFC 1870 4: the message size is counted as sent, CRLF included;
+    it was counted after CRLF became LF, so a message of short lines up
+    to twice the advertised SIZE got through."""
+    suite_args = {"max_message_bytes": 10000}
+
+    def test_size_counts_crlf(self):
+        s = self.suite
+        s.make_maildir("bob")
+        # 2,900 lines of "a" CRLF: 8,700 octets and the header, under.
+        code, text = s.send(make_message("under", ["a"] * 2900))
+        self.assertEqual(code, 250, text)
+        # 4,000: 12,000 octets as sent, 8,000 once stored with LF.
+        try:
+            code, text = s.send(make_message("over", ["a"] * 4000))
+        except suite.smtplib.SMTPDataError as e:
+            code, text = e.smtp_code, e.smtp_error.decode()
+        self.assertEqual(code, 552, text)
+        self.assertIn("5.3.4", text)
