@@ -4,6 +4,7 @@ A 250 means the message is queued and delivered once; a 4xx means it
 was not taken and is never delivered (issue 8): the queue manager is
 stopped across the dot for longer than "timeout commit", then let go."""
 
+import base64
 import os
 import signal
 import time
@@ -208,3 +209,37 @@ class TestSizeAsSent(SuiteTest):
             code, text = e.smtp_code, e.smtp_error.decode()
         self.assertEqual(code, 552, text)
         self.assertIn("5.3.4", text)
+
+
+class TestSubmissionSender(SuiteTest):
+    """Submission: the sender must be the user's own address, compared
+    without case (it was case-sensitive: <ALICE@EXAMPLE.TEST> was
+    refused for alice), and the null sender is allowed (it was refused,
+    which stops notifications such as MDNs)."""
+    suite_args = {"extra_config": ["auth plaintext-on-loopback yes"]}
+
+    def mail_from(self, path):
+        with SMTPLine(self.suite.submission_port, timeout=30) as c:
+            c.ehlo()
+            plain = base64.b64encode(b"\0alice\0" +
+                                     suite.PASSWORD.encode())
+            code, text = c.cmd(b"AUTH PLAIN " + plain)
+            self.assertEqual(code, 235, text)
+            return c.cmd(b"MAIL FROM:<" + path + b">")
+
+    def test_sender_any_case(self):
+        for path in (b"alice@example.test", b"ALICE@EXAMPLE.TEST",
+                     b"Alice@Example.Test"):
+            code, text = self.mail_from(path)
+            self.assertEqual(code, 250, (path, text))
+
+    def test_null_sender(self):
+        code, text = self.mail_from(b"")
+        self.assertEqual(code, 250, text)
+
+    def test_other_sender_refused(self):
+        for path in (b"bob@example.test", b"alice@elsewhere.test",
+                     b"alicex@example.test"):
+            code, text = self.mail_from(path)
+            self.assertEqual(code, 553, (path, text))
+            self.assertIn("5.7.1", text)
