@@ -78,6 +78,7 @@ struct config {
 
 	/* SMTP limits. */
 	uint64_t		 max_message_bytes;
+	uint64_t		 queue_min_free_bytes;	/* in the spool */
 	uint32_t		 max_rcpts;
 	uint32_t		 max_errors;
 	uint32_t		 max_sessions;

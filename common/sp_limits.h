@@ -158,6 +158,15 @@
 #define TLS_PEM_FILE_MAX_BYTES		(256 * 1024)
 
 #define QUEUE_ENVELOPE_MAX_BYTES	8192
+/*
+ * "limit queue-min-free": with less free space than this in the spool
+ * (for unprivileged users), MAIL is answered 452 4.3.1 (RFC 3463: mail
+ * system full), as Postfix does below its queue_minfree, so that a full
+ * disk refuses a message before it is sent rather than after.  The
+ * manager looks every QUEUE_SPACE_CHECK_SECS and at each new message.
+ */
+#define QUEUE_MIN_FREE_BYTES		(100ULL * 1024 * 1024)
+#define QUEUE_SPACE_CHECK_SECS		5
 #define QUEUE_RETRY_MIN_SECS		300
 #define QUEUE_RETRY_MAX_SECS		(4 * 3600)
 #define QUEUE_EXPIRE_SECS		(4 * 24 * 3600)

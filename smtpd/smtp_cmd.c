@@ -277,6 +277,13 @@ cmd_mail(struct smtp_session *s, const char *arg)
 		    "too-many-messages");
 		return;
 	}
+	/* RFC 5321 4.5.3.1.10, RFC 3463 4.3.1: refused before it is sent. */
+	if (smtp_peer_spool_low()) {
+		smtp_reply(s, "452 4.3.1 Insufficient system storage, try "
+		    "again later");
+		log_info("%08x smtp mail-refused reason=spool-low", s->id);
+		return;
+	}
 	r = smtp_parse_mail(arg, s->esmtp, &ma, &errstr);
 	if (r != SMTP_PARSE_OK) {
 		smtp_cmd_parse_error(s, r, errstr, "5.1.7",

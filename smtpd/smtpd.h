@@ -243,6 +243,8 @@ int	smtp_peer_connect_reply(struct ipc_msg *);
 struct ipc_out	*smtp_peer_out(uint32_t type);
 /* Sends to a peer (PEER_*); -1 when it is not connected. */
 int	smtp_peer_send(int service, struct ipc_out *);
+/* 1 while queued says its spool is below "limit queue-min-free". */
+int	smtp_peer_spool_low(void);
 
 /* smtp_session.c */
 void	smtp_session_accept(struct smtpd *, struct smtp_listener *, int fd,

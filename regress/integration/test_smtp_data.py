@@ -243,3 +243,68 @@ class TestSubmissionSender(SuiteTest):
             code, text = self.mail_from(path)
             self.assertEqual(code, 553, (path, text))
             self.assertIn("5.7.1", text)
+
+
+HUGE_MIN_FREE = "limit queue-min-free 1000000G"
+
+
+def mail_reply(port):
+    with SMTPLine(port, timeout=30) as c:
+        c.ehlo()
+        return c.cmd(b"MAIL FROM:<alice@example.test>")
+
+
+class TestSpoolLow(SuiteTest):
+    """A spool with less free space than "limit queue-min-free" refuses
+    MAIL with 452 4.3.1, before the message is sent (it was refused 451
+    only after the whole message had come).  The minimum is set above the
+    disk's free space to fake a full one."""
+    suite_args = {"extra_config": [HUGE_MIN_FREE]}
+
+    def test_mail_refused_452(self):
+        # The manager tells smtpd once their connection is up.
+        wait_for(lambda: "smtp spool-low" in self.suite.log("smtpd"), 20,
+                 what="smtpd told that the spool is low")
+        code, text = mail_reply(self.suite.smtp_port)
+        self.assertEqual(code, 452, text)
+        self.assertIn("4.3.1", text)
+        self.assertIn("spool-low", self.suite.log("queued"))
+
+
+class TestQueueReload(SuiteTest):
+    """sallyctl reload reaches queued too: the manager's limits follow
+    smtpd's (a raised "limit message-size" was refused 554 by the queue,
+    which kept the old one), and "limit queue-min-free" changes."""
+    suite_args = {"max_message_bytes": 20 * 1024}
+
+    def reload(self, *lines):
+        s = self.suite
+        base = [l for l in s.config_text().splitlines()
+                if not l.startswith("limit message-size")]
+        s.write_config("\n".join(base + list(lines)) + "\n")
+        logs = {d: s.log(d).count(d + " reloaded") for d in
+                ("queued", "smtpd")}
+        r = s.sallyctl("reload")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("queued: reloading (pid %d)" % s.pid("queued"),
+                      r.stdout)
+        for d, n in logs.items():
+            wait_for(lambda: s.log(d).count(d + " reloaded") > n, 15,
+                     what="%s's reloaded line" % d)
+
+    def mail_code(self):
+        return mail_reply(self.suite.smtp_port)[0]
+
+    def test_limits_follow_reload(self):
+        s = self.suite
+        s.make_maildir("bob")
+        big = make_message("reload-big", ["x" * 99] * 1200)   # ~120 KB
+        self.reload("limit message-size 200K", HUGE_MIN_FREE)
+        wait_for(lambda: self.mail_code() == 452, 20,
+                 what="MAIL refused 452 once the spool is low")
+        self.reload("limit message-size 200K")
+        wait_for(lambda: self.mail_code() == 250, 20,
+                 what="MAIL taken again once the spool is not low")
+        code, text = s.send(big)
+        self.assertEqual(code, 250, text)
+        s.wait_marked("reload-big", timeout=40)

@@ -51,6 +51,9 @@ static struct bad bads[] = {
 	{ "limit line-length 65537\n", "t.conf:1: limit "
 	    "line-length 65537 out of range (1000 to 65536)" },
 	{ "timeout commit 0\n", "t.conf:1: invalid time \"0\"" },
+	{ "limit queue-min-free 0\n", "t.conf:1: invalid size \"0\"" },
+	{ "limit queue-min-free 1M\nlimit queue-min-free 2M\n",
+	    "t.conf:2: limit queue-min-free given twice" },
 	{ "timeout commit 2h\n", "t.conf:1: timeout commit 7200s out of "
 	    "range (1s to 3600s)" },
 	{ "\nlimit sessions 10\nlimit sessions 20\n",
@@ -164,6 +167,9 @@ static struct good goods[] = {
 	    U32(max_line_bytes), 65536 },
 	{ "timeout commit 3s\n", "timeout commit 3s\n",
 	    U32(commit_timeout_secs), 3 },
+	{ "limit queue-min-free 1G\n", "limit queue-min-free 1G\n", 0, 0, 0 },
+	{ "limit queue-min-free 4096\n", "limit queue-min-free 4K\n", 0, 0,
+	    0 },
 	{ "timeout command 1\n", "timeout command 1s\n",
 	    U32(cmd_timeout_secs), 1 },
 	{ "timeout command 120\n", "timeout command 2m\n",
