@@ -304,7 +304,7 @@ ctl_reload(struct ctl_env *env, const char *arg)
 		printf("%s: reloading (pid %ld)\n", d.name, (long)d.pid);
 	}
 	if (sent == 0 && status == 0) {
-		warnx("neither authd nor smtpd is running");
+		warnx("none of queued, authd and smtpd is running");
 		status = 1;
 	}
 	return status;
