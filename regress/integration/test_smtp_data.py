@@ -82,6 +82,35 @@ class TestCommitWait(SuiteTest):
                       "the engine did not give up on the commit")
         self.assert_promise_kept(code, text, marker)
 
+    def test_manager_lost_during_commit(self):
+        """The manager dies with the COMMIT unanswered: whether it was
+        renamed into the queue is unknown to smtpd, so no 4xx (which
+        would say "not taken"): the session closes without a reply."""
+        s = self.suite
+        marker = "lost-in-commit-%d" % time.monotonic_ns()
+        c = self.open_data(make_message(marker, ["manager killed"]))
+        old = s.manager()
+        os.kill(old.pid, signal.SIGSTOP)
+        try:
+            c.send(b".\r\n")
+            time.sleep(0.5)
+        finally:
+            os.kill(old.pid, signal.SIGKILL)
+        try:
+            with self.assertRaises(EOFError, msg="a reply came"):
+                c.reply()
+        finally:
+            c.close()
+        s.wait_child_as("queued", suite.DAEMON_USERS["queue"], timeout=30,
+                        exclude=(old.pid,))
+        self.assertIn("message-unsure", s.log("smtpd"))
+        # smtpd reconnects (with backoff) before the next test.
+        wait_for(lambda: s.log("smtpd").count("peer-connected "
+                                              "service=queued") >= 2, 30,
+                 what="smtpd connected to the new manager")
+        # Never renamed (the manager was stopped): removed at its start.
+        self.assert_promise_kept(451, "closed", marker)
+
     def test_stopped_within_commit_wait(self):
         marker = "within-commit-wait-%d" % time.monotonic_ns()
         msg = make_message(marker, ["stopped briefly across the dot"])
