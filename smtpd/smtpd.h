@@ -34,12 +34,15 @@
 /* Message data goes to the queue's file through a buffer this big. */
 #define SMTP_WBUF_BYTES		(16 * 1024)
 /*
- * lineio's bound during DATA.  Lines past "limit line-length" (at most
- * SMTP_LINE_LIMIT_MAX_BYTES) are refused by smtp_data_scan_line(); a
- * larger bound lets it see how such a line ended, which matters for
- * finding the end of the data.
+ * lineio's bound during DATA: the bytes before the LF of a line at the
+ * largest "limit line-length" (CR included, LF not).  Lines past the
+ * limit in force are refused by smtp_data_scan_line(); one past the
+ * bound, too, after lineio cut it and dropped the rest up to its LF, so
+ * that the end of the data is still found.  It must stay below lineio's
+ * input bound (64 KiB), past which lineio stops reading: a line as long
+ * as that with no LF yet would then wait for more input forever.
  */
-#define SMTP_DATA_LINE_BOUND_BYTES	SMTP_LINE_LIMIT_MAX_BYTES
+#define SMTP_DATA_LINE_BOUND_BYTES	(SMTP_LINE_LIMIT_MAX_BYTES - 1)
 /* queued's msgids are 16 hex digits; anything longer is refused. */
 #define SMTP_MSGID_MAX_BYTES	64
 /* RFC 5321 4.5.3.1.5: a reply line, CRLF included. */

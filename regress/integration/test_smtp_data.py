@@ -207,10 +207,39 @@ class TestLongLines(SuiteTest):
             with open(f, "rb") as fh:
                 self.assertNotIn(marker.encode(), fh.read())
 
+    def test_line_at_limit(self):
+        """65,536 octets with the CRLF, the default limit, are taken."""
+        for send in (self.send_data, self.send_bdat):
+            marker = "at-limit-%d" % time.monotonic_ns()
+            msg = make_message(marker, ["before", "d" * 65534, "after"])
+            code, text = send(msg)
+            self.assertEqual(code, 250, text)
+            self.assert_stored_whole(msg, marker)
+
+    def test_line_over_limit_in_pieces(self):
+        """A line one octet over the limit whose LF comes later: it is
+        refused, and the reply comes (lineio must not wait for an LF it
+        stopped reading for)."""
+        marker = "pieces-%d" % time.monotonic_ns()
+        msg = make_message(marker, ["before"])
+        with SMTPLine(self.suite.smtp_port, timeout=30) as c:
+            self.transaction(c)
+            code, text = c.cmd(b"DATA")
+            self.assertEqual(code, 354, text)
+            c.send(msg + b"c" * 65535 + b"\r")
+            time.sleep(1)
+            c.send(b"\nafter\r\n.\r\n")
+            code, text = c.reply()
+        self.assertEqual(code, 554, text)
+        self.assertIn("line too long", text)
+        self.assert_nothing_stored(marker)
+
     def test_line_over_limit(self):
         for send in (self.send_data, self.send_bdat):
             marker = "over-limit-%d" % time.monotonic_ns()
-            msg = make_message(marker, ["before", "c" * 65535, "after"])
+            # The second is cut by lineio and dropped up to its LF.
+            msg = make_message(marker, ["before", "c" * 65535, "after",
+                                        "e" * 200000, "end"])
             code, text = send(msg)
             self.assertEqual(code, 554, text)
             self.assertIn("5.6.0", text)
