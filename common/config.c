@@ -96,6 +96,7 @@ config_new(void)
 	conf->retry_max_secs = QUEUE_RETRY_MAX_SECS;
 	conf->expire_secs = QUEUE_EXPIRE_SECS;
 	conf->max_message_bytes = SMTP_MESSAGE_MAX_BYTES;
+	conf->queue_min_free_bytes = QUEUE_MIN_FREE_BYTES;
 	conf->max_rcpts = SMTP_RCPT_MAX;
 	conf->max_errors = SMTP_ERRORS_MAX;
 	config_policy_init(conf);
@@ -613,6 +614,8 @@ config_print(FILE *fp, const struct config *conf)
 	config_print_time(fp, conf->expire_secs);
 	(void)fprintf(fp, "\nlimit message-size ");
 	config_print_size(fp, conf->max_message_bytes);
+	(void)fprintf(fp, "\nlimit queue-min-free ");
+	config_print_size(fp, conf->queue_min_free_bytes);
 	(void)fprintf(fp, "\nlimit recipients %u\n", conf->max_rcpts);
 	(void)fprintf(fp, "limit errors %u\n", conf->max_errors);
 	config_policy_print(fp, conf);

@@ -78,6 +78,7 @@ struct config {
 
 	/* SMTP limits. */
 	uint64_t		 max_message_bytes;
+	uint64_t		 queue_min_free_bytes;	/* in the spool */
 	uint32_t		 max_rcpts;
 	uint32_t		 max_errors;
 	uint32_t		 max_sessions;
@@ -89,6 +90,7 @@ struct config {
 	uint32_t		 greeting_timeout_secs;
 	uint32_t		 cmd_timeout_secs;
 	uint32_t		 data_timeout_secs;
+	uint32_t		 commit_timeout_secs;	/* queued's answer */
 
 	/* SMTP policy: each 0 unless configured. */
 	int			 auth_plaintext_loopback;

@@ -43,7 +43,7 @@ static const struct config_limit {
 	    SMTP_MESSAGES_PER_SESSION_MAX, 1, SMTP_MESSAGES_PER_SESSION_MAX },
 	/* RFC 5321 4.5.3.1.6: never below 1000 for a text line. */
 	{ "line-length", offsetof(struct config, max_line_bytes),
-	    SMTP_LINE_MAX_BYTES, SMTP_LINE_MAX_BYTES,
+	    SMTP_LINE_LIMIT_MAX_BYTES, SMTP_LINE_MAX_BYTES,
 	    SMTP_LINE_LIMIT_MAX_BYTES },
 };
 
@@ -59,6 +59,8 @@ static const struct config_timeout {
 	    SMTP_CMD_TIMEOUT_SECS },
 	{ "data", offsetof(struct config, data_timeout_secs),
 	    SMTP_DATA_TIMEOUT_SECS },
+	{ "commit", offsetof(struct config, commit_timeout_secs),
+	    SMTP_COMMIT_TIMEOUT_SECS },
 };
 
 /* Two-valued switches: off (the default) and on. */

@@ -98,6 +98,7 @@ static int	 parse_qopt(unsigned int, const char *);
 
 %token	ALIASES AUTH CERT CHROOT DOMAIN ERRORS EXPIRE FROM HOSTNAME KEY
 %token	LIMIT LISTEN MAXRETRY MESSAGESIZE NONE ON PKI PORT QUEUE RECEIVED
+%token	QUEUEMINFREE
 %token	RECIPIENTS RELAY RESOLVER RETRY RUNDIR SPOOL SUBMISSION TIMEOUT
 %token	USER USERS ERROR
 %token	<string>	STRING
@@ -177,6 +178,10 @@ main		: HOSTNAME STRING {
 		| LIMIT MESSAGESIZE size {
 			ONCE("limit message-size", NULL);
 			ps->conf->max_message_bytes = $3;
+		}
+		| LIMIT QUEUEMINFREE size {
+			ONCE("limit queue-min-free", NULL);
+			ps->conf->queue_min_free_bytes = $3;
 		}
 		| LIMIT RECIPIENTS count {
 			ONCE("limit recipients", NULL);
@@ -424,6 +429,7 @@ static const struct keyword {
 	{ "pki",		PKI },
 	{ "port",		PORT },
 	{ "queue",		QUEUE },
+	{ "queue-min-free",	QUEUEMINFREE },
 	{ "received",		RECEIVED },
 	{ "recipients",		RECIPIENTS },
 	{ "relay",		RELAY },

@@ -12,7 +12,7 @@
 #ifndef SALLYPORT_PROTO_H
 #define SALLYPORT_PROTO_H
 
-#define PROTO_VERSION	6
+#define PROTO_VERSION	7
 
 /* Who is speaking; sent in MSG_HELLO and checked by the listener. */
 enum proc_role {
@@ -109,7 +109,10 @@ enum msg_type {
 	 * Reply MESSAGE_COMMITTED: u32 result, str msgid, str error.
 	 *   RESULT_OK only once the message and its envelopes are on disk
 	 *   and fsynced.
-	 * MESSAGE_ABORT: str msgid.  No reply.
+	 * MESSAGE_ABORT: str msgid.  No reply, unless the COMMIT of that
+	 *   msgid came before it and is not yet answered: then queued drops
+	 *   the message unless it is already renamed into queue/, and the
+	 *   COMMITTED that follows says which (RESULT_TEMPFAIL: dropped).
 	 */
 	MSG_SMTP_MESSAGE_CREATE,
 	MSG_QUEUE_MESSAGE_CREATED,
@@ -206,6 +209,21 @@ enum msg_type {
 	MSG_PARENT_CONF_DATA,
 	MSG_PARENT_CONF_COMMIT,
 	MSG_CHILD_CONF_APPLIED,
+
+	/*
+	 * Queue manager to smtpd (queue.sock), peerid 0, no reply: the
+	 * spool's free space, at connect and whenever it crosses "limit
+	 * queue-min-free": u32 low (1: below it; MAIL gets 452 4.3.1),
+	 * u64 free bytes.
+	 */
+	MSG_QUEUE_SPOOL_STATUS,
+	/*
+	 * queued's parent to the manager after a reload (SIGHUP), the
+	 * limits it checks for smtpd, which smtpd's own reload may have
+	 * changed: u64 max_message_bytes, u32 max_rcpts,
+	 * u64 queue_min_free_bytes.  No reply.
+	 */
+	MSG_PARENT_QUEUE_LIMITS,
 
 	MSG_MAX
 };

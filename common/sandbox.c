@@ -178,6 +178,10 @@ sandbox_add_role(scmp_filter_ctx ctx, enum sandbox_role role)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
 		    SCMP_SYS(sched_getaffinity), 0) < 0)
 			fatalx("sandbox rule sched_getaffinity refused");
+		/* fstatvfs(3): the spool's free space (queue_space.c). */
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fstatfs),
+		    0) < 0)
+			fatalx("sandbox rule fstatfs refused");
 		ADD(sandbox_files);
 		break;
 	case SANDBOX_AUTHD:

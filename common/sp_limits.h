@@ -39,11 +39,14 @@
 /* "limit sessions-per-client" may go up to "limit sessions". */
 #define SMTP_SESSIONS_PER_CLIENT_LIMIT	SMTP_SESSIONS_MAX
 /*
- * "limit line-length": a text line of message data, CRLF included, may
- * be made longer than RFC 5321's SMTP_LINE_MAX_BYTES (the default and
- * the least), up to the bound of the engine's line buffer in DATA.
+ * "limit line-length": the longest text line of message data, CRLF
+ * included, from RFC 5321's SMTP_LINE_MAX_BYTES (4.5.3.1.6) up to this,
+ * the default.  Real senders (OpenSMTPD among them) pass longer lines
+ * on unchanged and Postfix takes them, so they are received and stored
+ * as they came.  The bound is the engine's line buffer in DATA and
+ * BDAT: one per session, held whole in memory.
  */
-#define SMTP_LINE_LIMIT_MAX_BYTES	(16 * 1024)
+#define SMTP_LINE_LIMIT_MAX_BYTES	(64 * 1024)
 /*
  * RFC 5321 4.5.3.2: the server's timeouts, the defaults of the "timeout"
  * statements.  Greeting: from connect (or the end of the SMTPS
@@ -55,6 +58,12 @@
 #define SMTP_GREETING_TIMEOUT_SECS	300
 #define SMTP_CMD_TIMEOUT_SECS		300
 #define SMTP_DATA_TIMEOUT_SECS		600
+/*
+ * RFC 5321 4.5.3.2.6: the client waits 10 minutes for the reply to the
+ * final dot; the default of "timeout commit", how long the engine waits
+ * for queued's commit before it asks queued to drop the message.
+ */
+#define SMTP_COMMIT_TIMEOUT_SECS	600
 /* The longest "timeout" a configuration may set. */
 #define SMTP_TIMEOUT_MAX_SECS		3600
 /* Time the engine waits for queued or authd before answering 4xx. */
@@ -159,6 +168,15 @@
 #define TLS_PEM_FILE_MAX_BYTES		(256 * 1024)
 
 #define QUEUE_ENVELOPE_MAX_BYTES	8192
+/*
+ * "limit queue-min-free": with less free space than this in the spool
+ * (for unprivileged users), MAIL is answered 452 4.3.1 (RFC 3463: mail
+ * system full), as Postfix does below its queue_minfree, so that a full
+ * disk refuses a message before it is sent rather than after.  The
+ * manager looks every QUEUE_SPACE_CHECK_SECS and at each new message.
+ */
+#define QUEUE_MIN_FREE_BYTES		(100ULL * 1024 * 1024)
+#define QUEUE_SPACE_CHECK_SECS		5
 #define QUEUE_RETRY_MIN_SECS		300
 #define QUEUE_RETRY_MAX_SECS		(4 * 3600)
 #define QUEUE_EXPIRE_SECS		(4 * 24 * 3600)

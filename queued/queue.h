@@ -34,6 +34,7 @@
 struct config;
 struct ipc_conn;
 struct ipc_msg;
+struct ipc_out;
 
 /*
  * Sizes of the spool's names and of the envelope's fields.  XXX these
@@ -256,6 +257,7 @@ struct incoming {
 	int			 failed;
 	int			 renamed;
 	int			 orphan;	/* its client went away */
+	int			 aborted;	/* smtpd gave up waiting */
 	int			 dirfd;		/* incoming/<msgid>, IN_FILES */
 	struct qsync_job	 job;		/* the directory's fsync */
 	struct qsync_job	*jobs;		/* the message's, each envelope's */
@@ -342,6 +344,18 @@ unsigned int	 queue_sync_pending(void);
 
 /* queue_smtp.c */
 void	queue_smtp_init(int listenfd);
+/* Tells every smtpd connection the spool's status (queue_space.c). */
+void	queue_smtp_space_changed(void);
+
+/* queue_space.c */
+/* Looks at the spool's free space now and every QUEUE_SPACE_CHECK_SECS. */
+void	queue_space_init(void);
+/* Looks now: 1 when the spool has less than "limit queue-min-free". */
+int	queue_space_low(void);
+/* MSG_QUEUE_SPOOL_STATUS's payload: u32 low, u64 free bytes. */
+void	queue_space_put_status(struct ipc_out *);
+/* MSG_PARENT_QUEUE_LIMITS from the parent, after a reload. */
+void	queue_space_limits(struct ipc_conn *, struct ipc_msg *);
 
 /* queue_store.c */
 /* A random msgid the index does not hold (QUEUE_MSGID_MAX_BYTES). */

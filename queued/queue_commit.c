@@ -334,10 +334,17 @@ queue_commit_files_done(struct qsync_job *job)
 		log_warn("%s queue commit-failed step=%s", in->msgid,
 		    job->step);
 		in->failed = 1;
-	} else if (in->orphan) {
-		/* Nobody waits for the 250: drop it while nothing is said. */
-		log_info("%s queue aborted reason=closed", in->msgid);
+	} else if (in->orphan || in->aborted) {
+		/*
+		 * Nobody waits for the 250, or smtpd stopped waiting and
+		 * asked for the abort: drop it while it is not in queue/,
+		 * and say so, so that smtpd's 4xx is true.
+		 */
+		log_info("%s queue aborted reason=%s", in->msgid,
+		    in->orphan ? "closed" : "smtpd-gave-up");
 		qm.stats.aborted++;
+		queue_commit_reply(in, RESULT_TEMPFAIL,
+		    "4.3.0 commit aborted at smtpd's request");
 		incoming_free(in, 1);
 		return;
 	}

@@ -51,6 +51,7 @@ static const struct qpeer_cmd parent_cmds[] = {
 	{ MSG_PARENT_PEER_FD,		queue_parent_peer_fd },
 	{ MSG_PARENT_LOG_VERBOSE,	queue_parent_verbose },
 	{ MSG_PARENT_PROC_STATUS,	queue_parent_proc_status },
+	{ MSG_PARENT_QUEUE_LIMITS,	queue_space_limits },
 };
 
 static const struct qpeer_cmd delivery_cmds[] = {
@@ -419,6 +420,7 @@ queue_manager_main(int parentfd, void *arg)
 	if (qm.parent == NULL)
 		fatalx("- queue ipc_conn_new parent");
 	queue_recover();
+	queue_space_init();
 	queue_smtp_init(env->queue_sock);
 	queue_control_init(env->control_sock);
 	queue_authd_ask();

@@ -142,8 +142,10 @@ queue_smtp_create(struct qclient *cl, struct ipc_msg *m)
 		ipc_conn_close(cl->conn, "malformed MESSAGE_CREATE");
 		return;
 	}
-	if (cl->nmsgs >= SMTP_SESSIONS_MAX) {
-		log_warnx("- queue create-refused reason=too-many-open");
+	if (cl->nmsgs >= SMTP_SESSIONS_MAX || queue_space_low()) {
+		log_warnx("- queue create-refused reason=%s",
+		    cl->nmsgs >= SMTP_SESSIONS_MAX ? "too-many-open" :
+		    "spool-low");
 		queue_smtp_created(cl, m->hdr.peerid, RESULT_TEMPFAIL, "", -1);
 		return;
 	}
@@ -309,6 +311,7 @@ queue_smtp_commit(struct qclient *cl, struct ipc_msg *m)
 	in->peerid = m->hdr.peerid;
 	in->envs = e;
 	in->nenvs = n;
+	/* The limits are the parent's, renewed at each reload of queued. */
 	if (r == 0 && fstat(in->rfd, &sb) == -1)
 		error = "4.3.0 cannot read the message";
 	else if (r == 0 && (sb.st_size == 0 || (uint64_t)sb.st_size >
@@ -334,9 +337,23 @@ queue_smtp_abort(struct qclient *cl, struct ipc_msg *m)
 		ipc_conn_close(cl->conn, "malformed MESSAGE_ABORT");
 		return;
 	}
-	/* A commit already under way is answered: the abort comes late. */
-	if ((in = queue_smtp_find(cl, msgid)) == NULL || in->state != IN_OPEN)
+	if ((in = queue_smtp_find(cl, msgid)) == NULL)
 		return;
+	/*
+	 * smtpd gave up waiting for the commit.  Its messages come in
+	 * order, so this one's COMMIT came first: one still in its files
+	 * is dropped when they are done, and answered 4xx, so that smtpd
+	 * may say 4xx; one renamed into queue/ is kept and answered 250.
+	 */
+	if (in->state == IN_FILES) {
+		in->aborted = 1;
+		log_info("%s queue abort-requested state=files", in->msgid);
+		return;
+	}
+	if (in->state != IN_OPEN) {
+		log_info("%s queue abort-refused reason=committed", in->msgid);
+		return;
+	}
 	qm.stats.aborted++;
 	log_debug("%s queue aborted", in->msgid);
 	incoming_free(in, 1);
@@ -381,6 +398,23 @@ queue_smtp_closed(struct ipc_conn *c, void *arg)
 }
 
 static void
+queue_smtp_send_space(struct qclient *cl)
+{
+	ipc_out_init(&out, MSG_QUEUE_SPOOL_STATUS, 0);
+	queue_space_put_status(&out);
+	(void)ipc_conn_send(cl->conn, &out, -1);
+}
+
+void
+queue_smtp_space_changed(void)
+{
+	struct qclient	*cl;
+
+	TAILQ_FOREACH(cl, &qclients, entry)
+		queue_smtp_send_space(cl);
+}
+
+static void
 queue_smtp_accept(evutil_socket_t lfd, short ev, void *arg)
 {
 	static const uid_t	 root_only[] = { 0 };
@@ -415,6 +449,7 @@ queue_smtp_accept(evutil_socket_t lfd, short ev, void *arg)
 	TAILQ_INSERT_TAIL(&qclients, cl, entry);
 	nqclients++;
 	log_debug("- queue client pid=%ld", (long)peer.pid);
+	queue_smtp_send_space(cl);
 }
 
 void

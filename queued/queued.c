@@ -72,6 +72,7 @@ static struct daemon_ctx	*ctx;
 static time_t			 started;
 static char			 queue_path[PATH_MAX];
 static char			 control_path[PATH_MAX];
+static const char		*config_path;
 static struct ipc_out		 out;
 
 static void
@@ -224,6 +225,43 @@ queued_verbose(int verbose)
 	}
 }
 
+/*
+ * SIGHUP: what the manager checks for smtpd (message size, recipients),
+ * which must follow a reload of smtpd, and the spool's minimum free
+ * space.  The rest needs a restart.  A manager started later is given
+ * env.conf, which holds the new values too.
+ */
+static void
+queued_reload(void)
+{
+	char		 err[1024], vis[sizeof(err) * 4];
+	struct config	*conf;
+
+	if ((conf = config_load(config_path, err, sizeof(err))) == NULL) {
+		log_warnx("- queued reload-failed error=\"%s\" config=kept",
+		    log_vis(vis, sizeof(vis), err, strlen(err)));
+		return;
+	}
+	env.conf->max_message_bytes = conf->max_message_bytes;
+	env.conf->max_rcpts = conf->max_rcpts;
+	env.conf->queue_min_free_bytes = conf->queue_min_free_bytes;
+	config_free(conf);
+	/* A manager or agent restarted later starts with the new values. */
+	daemon_conf_publish(env.conf);
+	if (manager.conn != NULL) {
+		ipc_out_init(&out, MSG_PARENT_QUEUE_LIMITS, 0);
+		ipc_put_u64(&out, env.conf->max_message_bytes);
+		ipc_put_u32(&out, env.conf->max_rcpts);
+		ipc_put_u64(&out, env.conf->queue_min_free_bytes);
+		(void)ipc_conn_send(manager.conn, &out, -1);
+	}
+	log_info("- queued reloaded message-size=%llu recipients=%u "
+	    "queue-min-free=%llu",
+	    (unsigned long long)env.conf->max_message_bytes,
+	    env.conf->max_rcpts,
+	    (unsigned long long)env.conf->queue_min_free_bytes);
+}
+
 static void
 queued_signal(evutil_socket_t sig, short ev, void *arg)
 {
@@ -240,8 +278,7 @@ queued_signal(evutil_socket_t sig, short ev, void *arg)
 		(void)pidfile_remove(pfh);
 		exit(0);
 	case SIGHUP:
-		log_info("- queued reload: nothing to reload; restart queued "
-		    "to apply a new configuration");
+		queued_reload();
 		break;
 	case SIGUSR1:
 	case SIGUSR2:
@@ -376,6 +413,7 @@ queued_parent(struct daemon_ctx *c)
 {
 	ctx = c;
 	env.conf = c->conf;
+	config_path = c->conf_file;
 	queued_start();
 	(void)event_base_dispatch(base);
 	fatalx("- queued event loop ended");

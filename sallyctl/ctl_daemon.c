@@ -1,7 +1,7 @@
 /*
  * The verbs sallyctl carries out on the daemons' parents themselves:
  * status from their pidfiles and /proc, and signals (SIGUSR1/SIGUSR2 for
- * the log level, SIGTERM to stop, SIGHUP to reload authd and smtpd).
+ * the log level, SIGTERM to stop, SIGHUP to reload queued, authd and smtpd).
  *
  * A pidfile can outlive its daemon (kill -9, a crash) and its pid can be
  * reused, so a pid is believed only when the process exists and, where
@@ -273,8 +273,13 @@ ctl_stop(struct ctl_env *env, const char *arg)
 	return status;
 }
 
-/* The daemons that reload on SIGHUP: authd its tables, smtpd its config. */
-static const char *const ctl_reload_daemons[] = { "authd", "smtpd" };
+/*
+ * The daemons that reload on SIGHUP: queued the limits it checks for
+ * smtpd (first, so that they are raised before smtpd announces them),
+ * authd its tables, smtpd its config.
+ */
+static const char *const ctl_reload_daemons[] = { "queued", "authd",
+    "smtpd" };
 
 int
 ctl_reload(struct ctl_env *env, const char *arg)
@@ -299,7 +304,7 @@ ctl_reload(struct ctl_env *env, const char *arg)
 		printf("%s: reloading (pid %ld)\n", d.name, (long)d.pid);
 	}
 	if (sent == 0 && status == 0) {
-		warnx("neither authd nor smtpd is running");
+		warnx("none of queued, authd and smtpd is running");
 		status = 1;
 	}
 	return status;

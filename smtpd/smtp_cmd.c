@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lineio.h"
 #include "log.h"
@@ -234,7 +235,11 @@ smtp_cmd_parse_error(struct smtp_session *s, int r, const char *errstr,
 /*
  * On submission the sender must be the authenticated user's own address:
  * its local part the login name, its domain one of ours (RFC 6409 8.1),
- * unless "submission sender any" lets the user send as anyone.
+ * unless "submission sender any" lets the user send as anyone.  Both
+ * are compared without case, as authd resolves them (domains: RFC 5321
+ * 2.4), so <ALICE@EXAMPLE.TEST> is alice's.  The null sender is no one's
+ * address and is what notifications use (RFC 3461 6.2, RFC 8098 2.1,
+ * RFC 3834 3.3): allowed, as Postfix's sender login check allows it.
  */
 static int
 smtp_cmd_sender_owned(struct smtp_session *s, const struct smtp_path *p)
@@ -242,10 +247,10 @@ smtp_cmd_sender_owned(struct smtp_session *s, const struct smtp_path *p)
 	char	 local[SMTP_LOCALPART_MAX_BYTES + 1];
 
 	if (!(s->lflags & SMTP_LF_SUBMISSION) ||
-	    s->conf->submission_sender_any)
+	    s->conf->submission_sender_any || p->null)
 		return 0;
-	if (!p->null && mailaddr_local_unquote(&p->addr, local,
-	    sizeof(local)) == 0 && strcmp(local, s->auth_user) == 0 &&
+	if (mailaddr_local_unquote(&p->addr, local, sizeof(local)) == 0 &&
+	    strcasecmp(local, s->auth_user) == 0 &&
 	    config_is_local_domain(s->conf, p->addr.domain))
 		return 0;
 	smtp_error(s, "sender-not-owned", "553 5.7.1 Sender address not "
@@ -270,6 +275,13 @@ cmd_mail(struct smtp_session *s, const char *arg)
 	if (s->nmessages >= s->conf->max_messages_per_session) {
 		smtp_reply_close(s, "4.7.0", "Too many messages in one session",
 		    "too-many-messages");
+		return;
+	}
+	/* RFC 5321 4.5.3.1.10, RFC 3463 4.3.1: refused before it is sent. */
+	if (smtp_peer_spool_low()) {
+		smtp_reply(s, "452 4.3.1 Insufficient system storage, try "
+		    "again later");
+		log_info("%08x smtp mail-refused reason=spool-low", s->id);
 		return;
 	}
 	r = smtp_parse_mail(arg, s->esmtp, &ma, &errstr);

@@ -241,7 +241,8 @@ smtp_data_line(struct smtp_session *s, const char *line, size_t len,
 	/* A refused message is read to its end, but not written. */
 	if (s->scan.flags || s->msg_oversize || s->msg_ioerror || s->msg_lost)
 		return;
-	s->msgsize += tlen + 1;
+	/* RFC 1870 4: the size as sent, CRLF included, dots unstuffed. */
+	s->msgsize += tlen + 2;
 	if (s->msgsize > s->conf->max_message_bytes) {
 		s->msg_oversize = 1;
 		return;
@@ -311,7 +312,8 @@ smtp_data_header_line(struct smtp_session *s, const char *text, size_t len)
 
 /* The reply refusing a message, or NULL; *why is for the log. */
 static const char *
-smtp_data_verdict(struct smtp_session *s, const char **why)
+smtp_data_verdict(struct smtp_session *s, char *buf, size_t len,
+    const char **why)
 {
 	int	 f = s->scan.flags;
 
@@ -322,7 +324,10 @@ smtp_data_verdict(struct smtp_session *s, const char **why)
 	}
 	if (f & SMTP_DATA_F_TOOLONG) {
 		*why = "line-too-long";
-		return "554 5.6.0 Message refused: line too long";
+		(void)snprintf(buf, len, "554 5.6.0 Message refused: line too "
+		    "long (limit %u octets, CRLF included)",
+		    s->conf->max_line_bytes);
+		return buf;
 	}
 	if (f & SMTP_DATA_F_LOOP) {
 		*why = "loop";
@@ -364,6 +369,7 @@ smtp_data_commit(struct smtp_session *s)
 	if (ipc_out_error(o))
 		return -1;
 	s->msg_committing = 1;
+	s->msg_abort_sent = 0;
 	if (smtp_session_request(s, WAIT_COMMIT, PEER_QUEUE, o) == -1) {
 		s->msg_committing = 0;
 		return -1;
@@ -374,6 +380,7 @@ smtp_data_commit(struct smtp_session *s)
 void
 smtp_data_end(struct smtp_session *s)
 {
+	char		 buf[SMTP_REPLY_MAX_BYTES];
 	const char	*reply, *why;
 
 	lineio_set_maxline(s->io, SMTP_CMD_LINE_MAX_BYTES - 1);
@@ -386,7 +393,7 @@ smtp_data_end(struct smtp_session *s)
 	s->wbuf = NULL;
 	(void)close(s->msgfd);
 	s->msgfd = -1;
-	if ((reply = smtp_data_verdict(s, &why)) != NULL) {
+	if ((reply = smtp_data_verdict(s, buf, sizeof(buf), &why)) != NULL) {
 		smtp_reply(s, "%s", reply);
 		log_info("%08x smtp message-refused msgid=%s reason=%s "
 		    "size=%llu", s->id, s->msgid, why,
@@ -425,20 +432,76 @@ smtp_data_committed(struct smtp_session *s, uint32_t result,
 	smtp_session_reset(s);
 }
 
+/*
+ * A 4xx must mean that the message was not taken.  When COMMIT went
+ * out and no answer came (queued lost, or silent even after the
+ * ABORT), queued may have it on disk, to deliver: the session closes
+ * without a reply, which leaves the client as unsure as we are (RFC
+ * 1047; RFC 5321 6.1: it sends again, and a duplicate is the worst).
+ */
 void
 smtp_data_commit_fail(struct smtp_session *s)
 {
+	if (s->msg_committing) {
+		log_warnx("%08x smtp message-unsure msgid=%s "
+		    "reason=no-answer-from-queue abort-sent=%d", s->id,
+		    s->msgid, s->msg_abort_sent);
+		smtp_session_close(s, "queue-commit-unanswered");
+		return;
+	}
 	smtp_reply_tempfail(s, "Queue unavailable");
 	log_warnx("%08x smtp message-failed msgid=%s reason=queue-unavailable",
 	    s->id, s->msgid);
 	smtp_session_reset(s);
 }
 
-void
-smtp_data_abort(struct smtp_session *s)
+/*
+ * RFC 5321 4.5.3.2.6: the client waits 10 minutes for the answer to
+ * its final dot, and "timeout commit" is how long we wait for queued's
+ * (10 minutes too, by default).  After the ABORT, queued answers as
+ * soon as it reads it, unless it is hung: SMTP_PEER_TIMEOUT_SECS.
+ */
+unsigned int
+smtp_data_commit_secs(const struct smtp_session *s)
+{
+	return s->msg_abort_sent ? SMTP_PEER_TIMEOUT_SECS :
+	    s->conf->commit_timeout_secs;
+}
+
+static int
+smtp_data_send_abort(uint32_t id, const char *msgid)
 {
 	struct ipc_out	*o;
 
+	o = smtp_peer_out(MSG_SMTP_MESSAGE_ABORT);
+	o->hdr.peerid = id;
+	ipc_put_str(o, msgid);
+	return smtp_peer_send(PEER_QUEUE, o);
+}
+
+/*
+ * No answer to COMMIT in time.  A 451 now would be a lie if queued
+ * then committed the message (and delivered it, while the client sends
+ * it again), so queued is asked to drop it; its answer, which follows
+ * the ABORT on the socket, says what became of it: dropped (4xx) or
+ * already in the queue (250).
+ */
+int
+smtp_data_commit_late(struct smtp_session *s)
+{
+	if (s->msg_abort_sent)
+		return -1;
+	if (smtp_data_send_abort(s->id, s->msgid) == -1)
+		return -1;
+	s->msg_abort_sent = 1;
+	log_warnx("%08x smtp commit-late msgid=%s waited=%us action=abort",
+	    s->id, s->msgid, s->conf->commit_timeout_secs);
+	return 0;
+}
+
+void
+smtp_data_abort(struct smtp_session *s)
+{
 	if (s->msgfd != -1) {
 		(void)close(s->msgfd);
 		s->msgfd = -1;
@@ -451,15 +514,12 @@ smtp_data_abort(struct smtp_session *s)
 	if (s->msgid[0] == '\0')
 		return;
 	/*
-	 * Once COMMIT is out the message is queued's: it may be on disk
-	 * already.  At worst the client, having no 250, sends it again.
+	 * Also while COMMIT is out: the client, gone without a 250, still
+	 * owns the message, and queued drops it unless it is in the queue
+	 * already (then at worst the client sends it again).
 	 */
-	if (!s->msg_committing && !s->msg_lost) {
-		o = smtp_peer_out(MSG_SMTP_MESSAGE_ABORT);
-		o->hdr.peerid = s->id;
-		ipc_put_str(o, s->msgid);
-		(void)smtp_peer_send(PEER_QUEUE, o);
-	}
+	if (!s->msg_lost && !s->msg_abort_sent)
+		(void)smtp_data_send_abort(s->id, s->msgid);
 	s->msgid[0] = '\0';
-	s->msg_committing = 0;
+	s->msg_committing = s->msg_abort_sent = 0;
 }

@@ -40,11 +40,14 @@ static struct smtp_peer smtp_peers[] = {
 
 static struct event_base	*smtp_peer_base;
 static struct ipc_conn		*smtp_peer_parent;
+/* queued says the spool is below "limit queue-min-free". */
+static int			 smtp_peer_spool_is_low;
 
 static int	smtp_peer_rcpt_result(struct ipc_msg *);
 static int	smtp_peer_password_result(struct ipc_msg *);
 static int	smtp_peer_created(struct ipc_msg *);
 static int	smtp_peer_committed(struct ipc_msg *);
+static int	smtp_peer_spool_status(struct ipc_msg *);
 
 /* What each peer may send us. */
 static const struct smtp_peer_msg {
@@ -57,6 +60,7 @@ static const struct smtp_peer_msg {
 	{ PEER_AUTHD, MSG_AUTH_PASSWORD_RESULT, smtp_peer_password_result },
 	{ PEER_QUEUE, MSG_QUEUE_MESSAGE_CREATED,	 smtp_peer_created },
 	{ PEER_QUEUE, MSG_QUEUE_MESSAGE_COMMITTED, smtp_peer_committed },
+	{ PEER_QUEUE, MSG_QUEUE_SPOOL_STATUS,	 smtp_peer_spool_status },
 };
 
 static struct smtp_peer *
@@ -146,6 +150,9 @@ smtp_peer_closed(struct ipc_conn *c, void *arg)
 	log_warnx("- smtp peer-lost service=%s", p->name);
 	ipc_conn_free(c);
 	p->conn = NULL;
+	/* A new connection says again; meanwhile DATA finds it down. */
+	if (p->service == PEER_QUEUE)
+		smtp_peer_spool_is_low = 0;
 	/* A connection that lived long enough proved the peer healthy. */
 	if (time(NULL) - p->connected >= IPC_RETRY_MAX_SECS)
 		p->backoff_secs = 1;
@@ -309,4 +316,27 @@ smtp_peer_committed(struct ipc_msg *m)
 	smtp_data_committed(s, result, error);
 	smtp_session_resume(s);
 	return 0;
+}
+
+/* queued: SPOOL_STATUS: u32 low, u64 free bytes. */
+static int
+smtp_peer_spool_status(struct ipc_msg *m)
+{
+	uint64_t	 avail;
+	uint32_t	 low;
+
+	if (m->fd != -1 || ipc_get_u32(m, &low) == -1 ||
+	    ipc_get_u64(m, &avail) == -1 || ipc_get_end(m) == -1 || low > 1)
+		return -1;
+	if ((int)low != smtp_peer_spool_is_low)
+		log_info("- smtp spool-%s free=%llu", low ? "low" : "ok",
+		    (unsigned long long)avail);
+	smtp_peer_spool_is_low = (int)low;
+	return 0;
+}
+
+int
+smtp_peer_spool_low(void)
+{
+	return smtp_peer_spool_is_low;
 }

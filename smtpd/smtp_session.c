@@ -72,7 +72,9 @@ smtp_session_arm(struct smtp_session *s)
 	struct timeval		 tv = { 0, 0 };
 
 	/* RFC 5321 4.5.3.2: the timeouts of sallyport.conf(5). */
-	if (s->wait != WAIT_NONE)
+	if (s->wait == WAIT_COMMIT)
+		tv.tv_sec = smtp_data_commit_secs(s);
+	else if (s->wait != WAIT_NONE)
 		tv.tv_sec = SMTP_PEER_TIMEOUT_SECS;
 	else if (s->state == S_DATA || s->raw)
 		tv.tv_sec = conf->data_timeout_secs;
@@ -406,6 +408,10 @@ smtp_session_timercb(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	if (s->closing)
 		return;
+	if (s->wait == WAIT_COMMIT && smtp_data_commit_late(s) == 0) {
+		smtp_session_arm(s);
+		return;
+	}
 	if (s->wait != WAIT_NONE) {
 		log_warnx("%08x smtp peer-timeout service=%s", s->id,
 		    s->wait_service == PEER_AUTHD ? "authd" : "queued");

@@ -34,12 +34,15 @@
 /* Message data goes to the queue's file through a buffer this big. */
 #define SMTP_WBUF_BYTES		(16 * 1024)
 /*
- * lineio's bound during DATA.  Lines past "limit line-length" (at most
- * SMTP_LINE_LIMIT_MAX_BYTES) are refused by smtp_data_scan_line(); a
- * larger bound lets it see how such a line ended, which matters for
- * finding the end of the data.
+ * lineio's bound during DATA: the bytes before the LF of a line at the
+ * largest "limit line-length" (CR included, LF not).  Lines past the
+ * limit in force are refused by smtp_data_scan_line(); one past the
+ * bound, too, after lineio cut it and dropped the rest up to its LF, so
+ * that the end of the data is still found.  It must stay below lineio's
+ * input bound (64 KiB), past which lineio stops reading: a line as long
+ * as that with no LF yet would then wait for more input forever.
  */
-#define SMTP_DATA_LINE_BOUND_BYTES	SMTP_LINE_LIMIT_MAX_BYTES
+#define SMTP_DATA_LINE_BOUND_BYTES	(SMTP_LINE_LIMIT_MAX_BYTES - 1)
 /* queued's msgids are 16 hex digits; anything longer is refused. */
 #define SMTP_MSGID_MAX_BYTES	64
 /* RFC 5321 4.5.3.1.5: a reply line, CRLF included. */
@@ -178,6 +181,7 @@ struct smtp_session {
 	char			 msgid[SMTP_MSGID_MAX_BYTES + 1];
 	int			 msgfd;
 	int			 msg_committing;	/* COMMIT sent */
+	int			 msg_abort_sent;	/* ...then ABORT */
 	int			 msg_lost;	/* queued went away */
 	int			 msg_ioerror;
 	int			 msg_oversize;
@@ -246,6 +250,8 @@ int	smtp_peer_connect_reply(struct ipc_msg *);
 struct ipc_out	*smtp_peer_out(uint32_t type);
 /* Sends to a peer (PEER_*); -1 when it is not connected. */
 int	smtp_peer_send(int service, struct ipc_out *);
+/* 1 while queued says its spool is below "limit queue-min-free". */
+int	smtp_peer_spool_low(void);
 
 /* smtp_session.c */
 void	smtp_session_accept(struct smtpd *, struct smtp_listener *, int fd,
@@ -328,7 +334,18 @@ void	smtp_data_line(struct smtp_session *, const char *line, size_t len,
 	    int lflags);
 void	smtp_data_committed(struct smtp_session *, uint32_t result,
 	    const char *error);
+/*
+ * The commit's answer did not come (timeout, queued lost, COMMIT not
+ * sent): 451 when queued cannot have it, else the close without reply.
+ */
 void	smtp_data_commit_fail(struct smtp_session *);
+/* Seconds to wait for the commit's answer, now. */
+unsigned int smtp_data_commit_secs(const struct smtp_session *);
+/*
+ * The wait for the commit ran out: 0 when queued was asked to drop the
+ * message and its answer is to be waited for, -1 when that was done.
+ */
+int	smtp_data_commit_late(struct smtp_session *);
 /* The end of the message: the refusal, or the commit to queued. */
 void	smtp_data_end(struct smtp_session *);
 /* Drops the message being received, telling queued unless committing. */

@@ -47,9 +47,15 @@ static struct bad bads[] = {
 	{ "limit messages-per-session 0\n", "t.conf:1: limit "
 	    "messages-per-session 0 out of range (1 to 100)" },
 	{ "limit line-length 999\n", "t.conf:1: limit "
-	    "line-length 999 out of range (1000 to 16384)" },
-	{ "limit line-length 16385\n", "t.conf:1: limit "
-	    "line-length 16385 out of range (1000 to 16384)" },
+	    "line-length 999 out of range (1000 to 65536)" },
+	{ "limit line-length 65537\n", "t.conf:1: limit "
+	    "line-length 65537 out of range (1000 to 65536)" },
+	{ "timeout commit 0\n", "t.conf:1: invalid time \"0\"" },
+	{ "limit queue-min-free 0\n", "t.conf:1: invalid size \"0\"" },
+	{ "limit queue-min-free 1M\nlimit queue-min-free 2M\n",
+	    "t.conf:2: limit queue-min-free given twice" },
+	{ "timeout commit 2h\n", "t.conf:1: timeout commit 7200s out of "
+	    "range (1s to 3600s)" },
 	{ "\nlimit sessions 10\nlimit sessions 20\n",
 	    "t.conf:3: limit sessions given twice" },
 	{ "limit bogus 1\n", "t.conf:1: unknown limit \"bogus\"" },
@@ -157,6 +163,13 @@ static struct good goods[] = {
 	    U32(max_line_bytes), 1000 },
 	{ "limit line-length 16384\n", "limit line-length 16384\n",
 	    U32(max_line_bytes), 16384 },
+	{ "limit line-length 65536\n", "limit line-length 65536\n",
+	    U32(max_line_bytes), 65536 },
+	{ "timeout commit 3s\n", "timeout commit 3s\n",
+	    U32(commit_timeout_secs), 3 },
+	{ "limit queue-min-free 1G\n", "limit queue-min-free 1G\n", 0, 0, 0 },
+	{ "limit queue-min-free 4096\n", "limit queue-min-free 4K\n", 0, 0,
+	    0 },
 	{ "timeout command 1\n", "timeout command 1s\n",
 	    U32(cmd_timeout_secs), 1 },
 	{ "timeout command 120\n", "timeout command 2m\n",
@@ -242,7 +255,9 @@ Test(config_policy, defaults)
 	    SMTP_SESSIONS_PER_CLIENT_MAX);
 	cr_assert_eq(conf->max_messages_per_session,
 	    SMTP_MESSAGES_PER_SESSION_MAX);
-	cr_assert_eq(conf->max_line_bytes, SMTP_LINE_MAX_BYTES);
+	/* Long lines are taken by default (issue 14): up to 64 KiB. */
+	cr_assert_eq(conf->max_line_bytes, SMTP_LINE_LIMIT_MAX_BYTES);
+	cr_assert_eq(conf->commit_timeout_secs, SMTP_COMMIT_TIMEOUT_SECS);
 	cr_assert_eq(conf->greeting_timeout_secs, SMTP_GREETING_TIMEOUT_SECS);
 	cr_assert_eq(conf->cmd_timeout_secs, SMTP_CMD_TIMEOUT_SECS);
 	cr_assert_eq(conf->data_timeout_secs, SMTP_DATA_TIMEOUT_SECS);
