@@ -1,17 +1,21 @@
-"""smtpd's session life (issue 8 item 2): a thousand TLS handshakes that
-stall, on the SMTPS port and after STARTTLS, are closed at the timeout
-and every one frees its session slot and its descriptor; the engine's
+"""smtpd's sessions and their TLS (issue 8 items 2 and 5).  A thousand
+TLS handshakes that stall, on the SMTPS port and after STARTTLS, are
+closed at the timeout and every one frees its session slot and its descriptor; the engine's
 descriptor count and its session count come back to where they were,
 and new clients are served.  The timeouts are lowered through the
-configuration so that it runs in seconds."""
+configuration so that it runs in seconds.  TLS 1.2 offers ECDHE with
+AEAD only; TLS 1.3 works."""
 
 import os
 import resource
+import shutil
 import socket
+import ssl
 import subprocess
+import tempfile
 
 import suite
-from suite import SuiteTest, SMTPLine, connect_from
+from suite import SuiteTest, SMTPLine, client_ctx, connect_from
 
 HELO = suite.HELO
 # 25 client addresses, each under the default 50 sessions per client.
@@ -130,3 +134,93 @@ class TestStalledHandshakes(SuiteTest):
         finally:
             for s in socks:
                 s.close()
+
+
+def tls12_ctx(cipher, servername=None):
+    """A TLS 1.2 client context that offers only cipher; asserts the
+    client itself can offer it, so that a refusal is the server's."""
+    ctx = client_ctx()
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers(cipher)
+    names = [c["name"] for c in ctx.get_ciphers()
+             if not c["name"].startswith("TLS_")]
+    assert names == [cipher], (cipher, names)
+    return ctx
+
+
+class TestTlsCiphers(SuiteTest):
+    """Issue 8 item 5: TLS 1.2 offers only ECDHE with AEAD (Mozilla's
+    "intermediate" profile without DHE); TLS 1.3 works.  A second,
+    RSA keypair (chosen by SNI) shows that RSA key exchange is refused
+    where the certificate would allow it."""
+
+    # ECDSA (the suite's P-256 certificate) and RSA (rsa.example.test).
+    GOOD = (("ECDHE-ECDSA-AES128-GCM-SHA256", None),
+            ("ECDHE-ECDSA-AES256-GCM-SHA384", None),
+            ("ECDHE-ECDSA-CHACHA20-POLY1305", None),
+            ("ECDHE-RSA-AES128-GCM-SHA256", "rsa.example.test"),
+            ("ECDHE-RSA-CHACHA20-POLY1305", "rsa.example.test"))
+    BAD = (("ECDHE-ECDSA-AES128-SHA", None),            # CBC, SHA-1
+           ("ECDHE-ECDSA-AES256-SHA384", None),         # CBC
+           ("ECDHE-ECDSA-CAMELLIA128-SHA256", None),
+           ("ECDHE-ECDSA-ARIA128-GCM-SHA256", None),
+           ("AES128-GCM-SHA256", "rsa.example.test"),   # RSA kex
+           ("AES256-SHA", "rsa.example.test"),
+           ("DHE-RSA-AES128-GCM-SHA256", "rsa.example.test"),
+           ("ECDHE-RSA-AES128-SHA", "rsa.example.test"),
+           ("ECDHE-ARIA256-GCM-SHA384", "rsa.example.test"))
+
+    @classmethod
+    def setUpClass(cls):
+        cls.rsa_dir = tempfile.mkdtemp(prefix="sallyport-rsa-", dir="/tmp")
+        crt = os.path.join(cls.rsa_dir, "rsa.pem")
+        key = os.path.join(cls.rsa_dir, "rsa.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-days", "30", "-subj",
+                        "/CN=rsa.example.test", "-keyout", key, "-out",
+                        crt], check=True, capture_output=True)
+        cls.suite_args = {"extra_config": [
+            'pki "rsa.example.test" cert "%s" key "%s"' % (crt, key)]}
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(cls.rsa_dir, ignore_errors=True)
+
+    def handshake(self, ctx, servername=None):
+        """The (version, cipher) smtps negotiates, or None if refused."""
+        with socket.create_connection(("127.0.0.1", self.suite.smtps_port),
+                                      timeout=30) as raw:
+            try:
+                with ctx.wrap_socket(raw, server_hostname=servername) as s:
+                    return s.version(), s.cipher()[0]
+            except ssl.SSLError:
+                return None
+
+    def test_tls12_ecdhe_aead_accepted(self):
+        for cipher, name in self.GOOD:
+            with self.subTest(cipher=cipher):
+                got = self.handshake(tls12_ctx(cipher), name)
+                self.assertEqual(got, ("TLSv1.2", cipher))
+
+    def test_tls12_non_forward_secret_cbc_and_others_refused(self):
+        for cipher, name in self.BAD:
+            with self.subTest(cipher=cipher):
+                self.assertIsNone(self.handshake(tls12_ctx(cipher), name))
+
+    def test_tls13_works(self):
+        ctx = client_ctx()
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        got = self.handshake(ctx)
+        self.assertIsNotNone(got)
+        self.assertEqual(got[0], "TLSv1.3")
+
+    def test_s_client_rsa_key_exchange_refused(self):
+        r = subprocess.run(
+            ["openssl", "s_client", "-brief", "-tls1_2", "-cipher",
+             "AES128-GCM-SHA256", "-servername", "rsa.example.test",
+             "-connect", "127.0.0.1:%d" % self.suite.smtps_port],
+            input="", capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("handshake failure", r.stdout + r.stderr)
