@@ -253,6 +253,25 @@ smtp_cmd_sender_owned(struct smtp_session *s, const struct smtp_path *p)
 	return -1;
 }
 
+/*
+ * "limit messages-per-session" (0: none).  Past it MAIL is answered 451
+ * and the session goes on (RFC 5321 3.8: no close but at shutdown or
+ * timeout); the sender sends the message again in a new session.
+ */
+static int
+smtp_cmd_over_messages(struct smtp_session *s)
+{
+	uint32_t	 max = s->conf->max_messages_per_session;
+
+	if (max == 0 || s->nmessages < max)
+		return 0;
+	smtp_reply(s, "451 4.7.0 Too many messages in one session, send "
+	    "the next in a new session");
+	log_info("%08x smtp mail-refused reason=too-many-messages "
+	    "messages=%u", s->id, s->nmessages);
+	return 1;
+}
+
 static void
 cmd_mail(struct smtp_session *s, const char *arg)
 {
@@ -267,11 +286,8 @@ cmd_mail(struct smtp_session *s, const char *arg)
 		    "530 5.7.0 Authentication required");
 		return;
 	}
-	if (s->nmessages >= s->conf->max_messages_per_session) {
-		smtp_reply_close(s, "4.7.0", "Too many messages in one session",
-		    "too-many-messages");
+	if (smtp_cmd_over_messages(s))
 		return;
-	}
 	r = smtp_parse_mail(arg, s->esmtp, &ma, &errstr);
 	if (r != SMTP_PARSE_OK) {
 		smtp_cmd_parse_error(s, r, errstr, "5.1.7",

@@ -1,10 +1,10 @@
 """smtpd's sessions and their TLS (issue 8 items 2 and 5).  A thousand
 TLS handshakes that stall, on the SMTPS port and after STARTTLS, are
-closed at the timeout and every one frees its session slot and its descriptor; the engine's
-descriptor count and its session count come back to where they were,
-and new clients are served.  The timeouts are lowered through the
-configuration so that it runs in seconds.  TLS 1.2 offers ECDHE with
-AEAD only; TLS 1.3 works."""
+closed at the timeout and every one frees its session slot and its
+descriptor; the engine's descriptor count and its session count come
+back to where they were, and new clients are served.  The timeouts are
+lowered through the configuration so that it runs in seconds.  TLS 1.2
+offers ECDHE with AEAD only; TLS 1.3 works."""
 
 import os
 import resource
