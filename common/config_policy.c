@@ -75,6 +75,8 @@ static const struct config_switch {
 	    offsetof(struct config, submission_sender_any), "own", "any" },
 	{ "received", "show-auth-user",
 	    offsetof(struct config, received_auth_user), "no", "yes" },
+	{ "address-literal", "local-users",
+	    offsetof(struct config, literal_local_users), "no", "yes" },
 };
 
 void

@@ -96,7 +96,7 @@ static int	 parse_qopt(unsigned int, const char *);
 	int64_t		 port;
 }
 
-%token	ALIASES AUTH CERT CHROOT DOMAIN ERRORS EXPIRE FROM HOSTNAME KEY
+%token	ADDRLITERAL ALIASES AUTH CERT CHROOT DOMAIN ERRORS EXPIRE FROM HOSTNAME KEY
 %token	LIMIT LISTEN MAXRETRY MESSAGESIZE NONE ON PKI PORT QUEUE RECEIVED
 %token	RECIPIENTS RELAY RESOLVER RETRY RUNDIR SPOOL SUBMISSION TIMEOUT
 %token	USER USERS ERROR
@@ -221,6 +221,11 @@ policy		: LIMIT STRING NUMBER {
 			CHECK(config_set_switch(ps->conf, "received", $2, $3,
 			    ERRBUF));
 			ONCE("received", $2);
+		}
+		| ADDRLITERAL STRING STRING {
+			CHECK(config_set_switch(ps->conf, "address-literal",
+			    $2, $3, ERRBUF));
+			ONCE("address-literal", $2);
 		}
 		;
 
@@ -405,6 +410,7 @@ static const struct keyword {
 	int		 token;
 } keywords[] = {
 	/* Sorted for bsearch(3). */
+	{ "address-literal",	ADDRLITERAL },
 	{ "aliases",		ALIASES },
 	{ "auth",		AUTH },
 	{ "cert",		CERT },

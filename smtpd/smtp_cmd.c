@@ -41,6 +41,7 @@ static void	cmd_help(struct smtp_session *, const char *);
 static void	cmd_vrfy(struct smtp_session *, const char *);
 static void	cmd_expn(struct smtp_session *, const char *);
 static void	cmd_starttls(struct smtp_session *, const char *);
+static void	smtp_cmd_rcpt_log(struct smtp_session *, const char *);
 
 static const struct smtp_cmd smtp_cmds[] = {
 	/* verb		states		args	handler */
@@ -324,22 +325,38 @@ cmd_mail(struct smtp_session *s, const char *arg)
 
 /*
  * The recipient as authd and queued see it.  "<Postmaster>" without a
- * domain (RFC 5321 4.1.1.3) is the postmaster of our first domain.
+ * domain (RFC 5321 4.1.1.3) is the postmaster of our first domain, and
+ * so is postmaster at an address literal of this host (smtp_literal.c).
+ * 0, or -1 after a reply.
  */
 static int
 smtp_cmd_rcpt_addr(struct smtp_session *s, const struct smtp_path *p,
     char *dst, size_t dstlen)
 {
-	const struct config	*conf = s->conf;
-	const struct domain	*d;
-	int			 n;
+	int	 n = -1;
 
-	if (!p->postmaster)
-		return mailaddr_format(&p->addr, dst, dstlen);
-	d = TAILQ_FIRST(&conf->domains);
-	n = snprintf(dst, dstlen, "postmaster@%s",
-	    d != NULL ? d->name : conf->hostname);
-	return n < 0 || (size_t)n >= dstlen ? -1 : 0;
+	switch (smtp_literal_rcpt(s, p, dst, dstlen)) {
+	case SMTP_LITERAL_LOCAL:
+		return 0;
+	case SMTP_LITERAL_REFUSED:
+		smtp_reply(s, "550 5.1.1 Mailbox unavailable: only postmaster "
+		    "is reached at an address literal");
+		smtp_cmd_rcpt_log(s, "literal-refused");
+		return -1;
+	case SMTP_LITERAL_TOOLONG:
+		break;
+	case SMTP_LITERAL_NONE:
+		if (!p->postmaster)
+			n = mailaddr_format(&p->addr, dst, dstlen);
+		else
+			n = snprintf(dst, dstlen, "postmaster@%s",
+			    smtp_literal_domain(s->conf));
+		break;
+	}
+	if (n >= 0 && (size_t)n < dstlen)
+		return 0;
+	smtp_error(s, "bad-address", "501 5.1.3 Address too long");
+	return -1;
 }
 
 static int
@@ -390,11 +407,11 @@ cmd_rcpt(struct smtp_session *s, const char *arg)
 		    "RCPT TO:<address>");
 		return;
 	}
+	s->rcpt_pending.notify = 0;
+	s->rcpt_pending.orcpt[0] = '\0';
 	if (smtp_cmd_rcpt_addr(s, &ra.path, s->rcpt_pending.addr,
-	    sizeof(s->rcpt_pending.addr)) == -1) {
-		smtp_error(s, "bad-address", "501 5.1.3 Address too long");
+	    sizeof(s->rcpt_pending.addr)) == -1)
 		return;
-	}
 	/* A repeated recipient keeps its first NOTIFY and ORCPT. */
 	if (smtp_cmd_rcpt_dup(s, s->rcpt_pending.addr)) {
 		smtp_reply(s, "250 2.1.5 Ok");
