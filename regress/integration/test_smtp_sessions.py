@@ -3,8 +3,10 @@ TLS handshakes that stall, on the SMTPS port and after STARTTLS, are
 closed at the timeout and every one frees its session slot and its
 descriptor; the engine's descriptor count and its session count come
 back to where they were, and new clients are served.  The timeouts are
-lowered through the configuration so that it runs in seconds.  TLS 1.2
-offers ECDHE with AEAD only; TLS 1.3 works."""
+lowered through the configuration so that it runs in seconds.  A client
+that quits without reading its replies is let go after lineio's linger
+time, in smtpd and pop3d.  TLS 1.2 offers ECDHE with AEAD only; TLS 1.3
+works."""
 
 import os
 import resource
@@ -224,3 +226,48 @@ class TestTlsCiphers(SuiteTest):
             input="", capture_output=True, text=True, timeout=30)
         self.assertNotEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("handshake failure", r.stdout + r.stderr)
+
+
+# Output a client asks for and never reads: under the engines' 4 MB
+# output bound, far over what the sockets' buffers take.
+UNREAD_OUTPUT_BYTES = 2 * 1024 * 1024
+# common/lineio.c LINEIO_LINGER_SECS, and room for a busy machine.
+LINGER_WAIT_SECS = 30 + 90
+
+
+def unread_then_quit(port, command, quit_cmd, reply_bytes):
+    """A client with a small receive window that asks for about
+    UNREAD_OUTPUT_BYTES of replies, then to quit, and reads nothing."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(60)
+    s.connect(("127.0.0.1", port))
+    s.sendall(command * (UNREAD_OUTPUT_BYTES // reply_bytes) + quit_cmd)
+    return s
+
+
+class TestUnreadLastReply(SuiteTest):
+    """Issue 8: a client that asks to quit but never reads the replies
+    it asked for holds its session only for lineio's linger time, in
+    smtpd and in pop3d's login engine alike."""
+
+    def test_close_with_unread_output_ends(self):
+        engines = {d: self.suite.engine(d).pid for d in ("smtpd", "pop3d")}
+        base = {d: fd_count(p) for d, p in engines.items()}
+        socks = [unread_then_quit(self.suite.smtp_port, b"HELP\r\n",
+                                  b"QUIT\r\n", 100),
+                 unread_then_quit(self.suite.pop3_port, b"CAPA\r\n",
+                                  b"QUIT\r\n", 60)]
+        try:
+            suite.wait_for(lambda: all(fd_count(p) > base[d]
+                                       for d, p in engines.items()), 30,
+                           what="both sessions open")
+            for d, p in engines.items():
+                suite.wait_for(lambda: fd_count(p) <= base[d],
+                               LINGER_WAIT_SECS, interval=0.5,
+                               what="%s's descriptors back to %d"
+                               % (d, base[d]))
+        finally:
+            for s in socks:
+                s.close()
+        self.assertIn("smtp disconnect reason=quit", self.suite.log("smtpd"))
