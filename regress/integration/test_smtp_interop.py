@@ -8,7 +8,9 @@ A real Postfix (Debian's package, an instance of its own under a temporary
 directory on loopback ports, never the system's) relays to sallyport over
 one reused connection more messages than the old per-session limit of
 100, and a message to postmaster at a literal of sallyport's host; all
-arrive.  Skipped when
+arrive.  With a site's "limit messages-per-session", Postfix's MAIL past
+it gets 451 on a session that goes on, and the deferred messages arrive
+in later sessions.  Skipped when
 Postfix is not installed (etc/deps.sh installs it without configuring
 the system's)."""
 
@@ -216,10 +218,8 @@ class PostfixRelay:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
-class TestPostfixRelays(SuiteTest):
-    """Postfix reuses one connection for all its messages (RFC 5321 3.8:
-    the server does not close it); before issue 14 message 101 got 421
-    and was deferred."""
+class PostfixTest(SuiteTest):
+    """A suite, and a Postfix that relays to it."""
 
     @classmethod
     def setUpClass(cls):
@@ -260,7 +260,9 @@ class TestPostfixRelays(SuiteTest):
             if i in ids)
         return len(ids), per
 
-    def test_reused_connection_carries_all_messages(self):
+    def relay_all(self):
+        """POSTFIX_MESSAGES to bob and one to postmaster at a literal,
+        held in Postfix, released together; returns once all arrived."""
         run = "pf-%d" % time.monotonic_ns()
         marks = ["%s-%d" % (run, i) for i in range(POSTFIX_MESSAGES)]
         msgs = [("bob@example.test", make_message(m, [m])) for m in marks]
@@ -280,6 +282,15 @@ class TestPostfixRelays(SuiteTest):
         suite.wait_for(arrived, 180, interval=0.5,
                        what="%d messages relayed by Postfix"
                        % POSTFIX_MESSAGES)
+
+
+class TestPostfixRelays(PostfixTest):
+    """Postfix reuses one connection for all its messages (RFC 5321 3.8:
+    the server does not close it); before issue 14 message 101 got 421
+    and was deferred."""
+
+    def test_reused_connection_carries_all_messages(self):
+        self.relay_all()
         nconn, per = self.sessions_from_postfix()
         self.assertGreater(max(per.values()), 100, (nconn, per))
         self.assertNotIn("too-many-messages", self.suite.log("smtpd"))
@@ -291,3 +302,22 @@ class TestPostfixRelays(SuiteTest):
         deferred = [l for l in self.postfix.log().splitlines()
                     if "status=deferred" in l and "relay=none" not in l]
         self.assertEqual(deferred, [])
+
+
+class TestPostfixRelaysWithLimit(PostfixTest):
+    """A site's "limit messages-per-session": past it MAIL is 451 and the
+    session goes on; Postfix defers those messages and sends them in
+    new sessions, so all arrive."""
+
+    LIMIT = 40
+    suite_args = {"extra_config": ["limit messages-per-session %d" % LIMIT]}
+
+    def test_limit_defers_without_closing(self):
+        self.relay_all()
+        nconn, per = self.sessions_from_postfix()
+        self.assertLessEqual(max(per.values()), self.LIMIT, per)
+        self.assertGreaterEqual(nconn, -(-POSTFIX_MESSAGES // self.LIMIT))
+        log = self.suite.log("smtpd")
+        self.assertIn("reason=too-many-messages", log)
+        self.assertNotIn("disconnect reason=too-many-messages", log)
+        self.assertIn("451 4.7.0", self.postfix.log())
