@@ -583,9 +583,13 @@ cmd_starttls(struct smtp_session *s, const char *arg)
 		return;
 	}
 	smtp_reply(s, "220 2.0.0 Ready to start TLS");
-	if (lineio_starttls(s->io, s->tls) == -1)
+	if (lineio_starttls(s->io, s->tls) == -1) {
 		smtp_reply_close(s, "4.7.0", "TLS not available",
 		    "tls-error");
+		return;
+	}
+	/* Until EHLO again the greeting timeout runs, handshake included. */
+	smtp_session_set_state(s, S_INIT);
 }
 
 /* RFC 5321 7.3: mailing lists are not disclosed. */
