@@ -333,10 +333,13 @@ static int
 smtp_cmd_rcpt_addr(struct smtp_session *s, const struct smtp_path *p,
     char *dst, size_t dstlen)
 {
+	char	 vis[SMTP_PATH_MAX_BYTES * 4];
 	int	 n = -1;
 
 	switch (smtp_literal_rcpt(s, p, dst, dstlen)) {
 	case SMTP_LITERAL_LOCAL:
+		log_info("%08x smtp rcpt-literal literal=%s local=<%s>", s->id,
+		    p->addr.domain, log_vis(vis, sizeof(vis), dst, strlen(dst)));
 		return 0;
 	case SMTP_LITERAL_REFUSED:
 		smtp_reply(s, "550 5.1.1 Mailbox unavailable: only postmaster "

@@ -87,6 +87,8 @@ class TestAddressLiterals(LiteralTest):
 
     def test_postmaster_at_ipv4_literal(self):
         self.deliver("postmaster@[127.0.0.1]", "alice")
+        self.assertIn("rcpt-literal literal=[127.0.0.1] "
+                      "local=<postmaster@example.test>", self.s.log("smtpd"))
 
     def test_postmaster_at_ipv6_literal_and_any_case(self):
         self.deliver("PostMaster@[IPv6:::1]", "alice")
