@@ -96,6 +96,7 @@ struct config {
 	int			 auth_plaintext_loopback;
 	int			 submission_sender_any;
 	int			 received_auth_user;
+	int			 literal_local_users;
 
 	TAILQ_HEAD(, listener)	 listeners;
 	TAILQ_HEAD(, domain)	 domains;

@@ -40,7 +40,7 @@ static const struct config_limit {
 	    SMTP_SESSIONS_PER_CLIENT_MAX, 1, SMTP_SESSIONS_PER_CLIENT_LIMIT },
 	{ "messages-per-session",
 	    offsetof(struct config, max_messages_per_session),
-	    SMTP_MESSAGES_PER_SESSION_MAX, 1, SMTP_MESSAGES_PER_SESSION_MAX },
+	    0, 0, SMTP_MESSAGES_PER_SESSION_MAX },
 	/* RFC 5321 4.5.3.1.6: never below 1000 for a text line. */
 	{ "line-length", offsetof(struct config, max_line_bytes),
 	    SMTP_LINE_LIMIT_MAX_BYTES, SMTP_LINE_MAX_BYTES,
@@ -77,6 +77,8 @@ static const struct config_switch {
 	    offsetof(struct config, submission_sender_any), "own", "any" },
 	{ "received", "show-auth-user",
 	    offsetof(struct config, received_auth_user), "no", "yes" },
+	{ "address-literal", "local-users",
+	    offsetof(struct config, literal_local_users), "no", "yes" },
 };
 
 void

@@ -26,6 +26,12 @@
 #define LINEIO_INBUF_MAX_BYTES	(64 * 1024)
 #define LINEIO_OUTBUF_MAX_BYTES	(4 * 1024 * 1024)
 #define LINEIO_READ_CHUNK_BYTES	(16 * 1024)
+/*
+ * After lineio_shutdown(), the longest wait for a peer that does not
+ * read its last reply: then the connection is closed unflushed, so that
+ * no client can hold a session slot and a descriptor by not reading.
+ */
+#define LINEIO_LINGER_SECS	30
 
 enum lineio_tls_state {
 	TLS_NONE,
@@ -215,6 +221,9 @@ lineio_arm_timeout(struct lineio *l)
 {
 	struct timeval	 tv;
 
+	/* After lineio_shutdown() the timer counts the linger time. */
+	if (l->shutting)
+		return;
 	if (l->timeout_secs <= 0 || l->paused || l->dead) {
 		(void)event_del(l->ev_timeout);
 		return;
@@ -234,16 +243,24 @@ lineio_set_timeout(struct lineio *l, int secs)
 static void
 lineio_timeoutcb(evutil_socket_t fd, short ev, void *arg)
 {
+	struct lineio	*l = arg;
+
 	(void)fd;
 	(void)ev;
-	lineio_report(arg, LINEIO_TIMEOUT);
+	if (l->shutting) {
+		log_debug("lineio linger-expired unsent=%zu",
+		    evbuffer_get_length(l->out));
+		lineio_report(l, LINEIO_CLOSED);
+	} else
+		lineio_report(l, LINEIO_TIMEOUT);
 }
 
 void
 lineio_pause(struct lineio *l)
 {
 	l->paused = 1;
-	(void)event_del(l->ev_timeout);
+	if (!l->shutting)
+		(void)event_del(l->ev_timeout);
 }
 
 void
@@ -606,14 +623,25 @@ lineio_want_drain(struct lineio *l)
 	(void)event_add(l->ev_write, NULL);
 }
 
+/*
+ * Whatever the TLS state, the close is reported within the linger time:
+ * during a handshake nothing can be sent (the client has not finished
+ * it, and plaintext would break it), so it is reported at once.
+ */
 void
 lineio_shutdown(struct lineio *l)
 {
+	struct timeval	 tv = { LINEIO_LINGER_SECS, 0 };
+
 	if (l->dead || l->shutting)
 		return;
 	l->shutting = 1;
 	(void)event_del(l->ev_read);
-	(void)event_del(l->ev_timeout);
+	if (l->tls_state == TLS_HANDSHAKE) {
+		lineio_report(l, LINEIO_CLOSED);
+		return;
+	}
+	(void)evtimer_add(l->ev_timeout, &tv);
 	(void)event_add(l->ev_write, NULL);
 }
 

@@ -101,6 +101,7 @@ static int	 parse_qopt(unsigned int, const char *);
 %token	QUEUEMINFREE
 %token	RECIPIENTS RELAY RESOLVER RETRY RUNDIR SPOOL SUBMISSION TIMEOUT
 %token	USER USERS ERROR
+%token	ADDRLITERAL
 %token	<string>	STRING
 %token	<number>	NUMBER
 %type	<string>	role proto
@@ -226,6 +227,11 @@ policy		: LIMIT STRING NUMBER {
 			CHECK(config_set_switch(ps->conf, "received", $2, $3,
 			    ERRBUF));
 			ONCE("received", $2);
+		}
+		| ADDRLITERAL STRING STRING {
+			CHECK(config_set_switch(ps->conf, "address-literal",
+			    $2, $3, ERRBUF));
+			ONCE("address-literal", $2);
 		}
 		;
 
@@ -410,6 +416,7 @@ static const struct keyword {
 	int		 token;
 } keywords[] = {
 	/* Sorted for bsearch(3). */
+	{ "address-literal",	ADDRLITERAL },
 	{ "aliases",		ALIASES },
 	{ "auth",		AUTH },
 	{ "cert",		CERT },

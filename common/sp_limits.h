@@ -31,7 +31,13 @@
  * The session limits below are the defaults of the "limit" statements
  * of sallyport.conf(5) and, each, the largest value they take.
  */
-#define SMTP_MESSAGES_PER_SESSION_MAX	100
+/*
+ * But "limit messages-per-session" is 0 by default, no limit: RFC 5321
+ * 3.8 has a server close a connection only at shutdown or timeout, and
+ * senders (Postfix) reuse one for as many messages as they have.  This
+ * is the largest limit a site may set.
+ */
+#define SMTP_MESSAGES_PER_SESSION_MAX	1000000
 /* Also sizes AUTHD_PENDING_MAX. */
 #define SMTP_SESSIONS_MAX		4096
 /* Sessions from one client address; past it, 421 at connect. */

@@ -21,6 +21,17 @@
 #include "sp_limits.h"
 #include "tlsctx.h"
 
+/*
+ * TLS 1.2: forward-secret key exchange (ECDHE) with AEAD ciphers only,
+ * Mozilla's "intermediate" profile less its DHE suites, so no static
+ * RSA key exchange, no CBC (SHA-1 or SHA-2), no CAMELLIA or ARIA.  TLS
+ * 1.3's suites are all AEAD with (EC)DHE and are left as they are.
+ */
+#define TLSCTX_CIPHERS_TLS12						\
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"	\
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"	\
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
 static int
 tlsctx_fail(struct tls_config *tc, char *err, size_t errlen,
     const char *what, const char *name)
@@ -169,7 +180,7 @@ tlsctx_server_mem(const struct tlsctx_pem *pems, size_t npem, char *err,
 	}
 	if (tls_config_parse_protocols(&protos, "tlsv1.2,tlsv1.3") == -1 ||
 	    tls_config_set_protocols(tc, protos) == -1 ||
-	    tls_config_set_ciphers(tc, "secure") == -1) {
+	    tls_config_set_ciphers(tc, TLSCTX_CIPHERS_TLS12) == -1) {
 		(void)tlsctx_fail(tc, err, errlen, "protocols", "-");
 		goto done;
 	}

@@ -25,6 +25,15 @@ for p in $BUILD $TESTS; do
 	esac
 done
 
+# Postfix, for the interop tests (regress/integration/test_smtp_interop.py
+# runs an instance of its own), only where no other mail server owns
+# /usr/sbin/sendmail, and with debconf's "No configuration" so that the
+# system's Postfix is neither configured nor started.
+POSTFIX_NOCONF="postfix postfix/main_mailer_type select No configuration"
+if ! command -v postfix >/dev/null 2>&1 && [ ! -e /usr/sbin/sendmail ]; then
+	missing="$missing postfix"
+fi
+
 if [ -z "$missing" ]; then
 	echo "deps: all packages are installed"
 	exit 0
@@ -38,6 +47,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
+echo "$POSTFIX_NOCONF" | debconf-set-selections
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq $missing

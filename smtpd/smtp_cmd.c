@@ -42,6 +42,7 @@ static void	cmd_help(struct smtp_session *, const char *);
 static void	cmd_vrfy(struct smtp_session *, const char *);
 static void	cmd_expn(struct smtp_session *, const char *);
 static void	cmd_starttls(struct smtp_session *, const char *);
+static void	smtp_cmd_rcpt_log(struct smtp_session *, const char *);
 
 static const struct smtp_cmd smtp_cmds[] = {
 	/* verb		states		args	handler */
@@ -258,6 +259,25 @@ smtp_cmd_sender_owned(struct smtp_session *s, const struct smtp_path *p)
 	return -1;
 }
 
+/*
+ * "limit messages-per-session" (0: none).  Past it MAIL is answered 451
+ * and the session goes on (RFC 5321 3.8: no close but at shutdown or
+ * timeout); the sender sends the message again in a new session.
+ */
+static int
+smtp_cmd_over_messages(struct smtp_session *s)
+{
+	uint32_t	 max = s->conf->max_messages_per_session;
+
+	if (max == 0 || s->nmessages < max)
+		return 0;
+	smtp_reply(s, "451 4.7.0 Too many messages in one session, send "
+	    "the next in a new session");
+	log_info("%08x smtp mail-refused reason=too-many-messages "
+	    "messages=%u", s->id, s->nmessages);
+	return 1;
+}
+
 static void
 cmd_mail(struct smtp_session *s, const char *arg)
 {
@@ -272,11 +292,8 @@ cmd_mail(struct smtp_session *s, const char *arg)
 		    "530 5.7.0 Authentication required");
 		return;
 	}
-	if (s->nmessages >= s->conf->max_messages_per_session) {
-		smtp_reply_close(s, "4.7.0", "Too many messages in one session",
-		    "too-many-messages");
+	if (smtp_cmd_over_messages(s))
 		return;
-	}
 	/* RFC 5321 4.5.3.1.10, RFC 3463 4.3.1: refused before it is sent. */
 	if (smtp_peer_spool_low()) {
 		smtp_reply(s, "452 4.3.1 Insufficient system storage, try "
@@ -320,22 +337,41 @@ cmd_mail(struct smtp_session *s, const char *arg)
 
 /*
  * The recipient as authd and queued see it.  "<Postmaster>" without a
- * domain (RFC 5321 4.1.1.3) is the postmaster of our first domain.
+ * domain (RFC 5321 4.1.1.3) is the postmaster of our first domain, and
+ * so is postmaster at an address literal of this host (smtp_literal.c).
+ * 0, or -1 after a reply.
  */
 static int
 smtp_cmd_rcpt_addr(struct smtp_session *s, const struct smtp_path *p,
     char *dst, size_t dstlen)
 {
-	const struct config	*conf = s->conf;
-	const struct domain	*d;
-	int			 n;
+	char	 vis[SMTP_PATH_MAX_BYTES * 4];
+	int	 n = -1;
 
-	if (!p->postmaster)
-		return mailaddr_format(&p->addr, dst, dstlen);
-	d = TAILQ_FIRST(&conf->domains);
-	n = snprintf(dst, dstlen, "postmaster@%s",
-	    d != NULL ? d->name : conf->hostname);
-	return n < 0 || (size_t)n >= dstlen ? -1 : 0;
+	switch (smtp_literal_rcpt(s, p, dst, dstlen)) {
+	case SMTP_LITERAL_LOCAL:
+		log_info("%08x smtp rcpt-literal literal=%s local=<%s>", s->id,
+		    p->addr.domain, log_vis(vis, sizeof(vis), dst, strlen(dst)));
+		return 0;
+	case SMTP_LITERAL_REFUSED:
+		smtp_reply(s, "550 5.1.1 Mailbox unavailable: only postmaster "
+		    "is reached at an address literal");
+		smtp_cmd_rcpt_log(s, "literal-refused");
+		return -1;
+	case SMTP_LITERAL_TOOLONG:
+		break;
+	case SMTP_LITERAL_NONE:
+		if (!p->postmaster)
+			n = mailaddr_format(&p->addr, dst, dstlen);
+		else
+			n = snprintf(dst, dstlen, "postmaster@%s",
+			    smtp_literal_domain(s->conf));
+		break;
+	}
+	if (n >= 0 && (size_t)n < dstlen)
+		return 0;
+	smtp_error(s, "bad-address", "501 5.1.3 Address too long");
+	return -1;
 }
 
 static int
@@ -386,11 +422,11 @@ cmd_rcpt(struct smtp_session *s, const char *arg)
 		    "RCPT TO:<address>");
 		return;
 	}
+	s->rcpt_pending.notify = 0;
+	s->rcpt_pending.orcpt[0] = '\0';
 	if (smtp_cmd_rcpt_addr(s, &ra.path, s->rcpt_pending.addr,
-	    sizeof(s->rcpt_pending.addr)) == -1) {
-		smtp_error(s, "bad-address", "501 5.1.3 Address too long");
+	    sizeof(s->rcpt_pending.addr)) == -1)
 		return;
-	}
 	/* A repeated recipient keeps its first NOTIFY and ORCPT. */
 	if (smtp_cmd_rcpt_dup(s, s->rcpt_pending.addr)) {
 		smtp_reply(s, "250 2.1.5 Ok");
@@ -562,9 +598,13 @@ cmd_starttls(struct smtp_session *s, const char *arg)
 		return;
 	}
 	smtp_reply(s, "220 2.0.0 Ready to start TLS");
-	if (lineio_starttls(s->io, s->tls) == -1)
+	if (lineio_starttls(s->io, s->tls) == -1) {
 		smtp_reply_close(s, "4.7.0", "TLS not available",
 		    "tls-error");
+		return;
+	}
+	/* Until EHLO again the greeting timeout runs, handshake included. */
+	smtp_session_set_state(s, S_INIT);
 }
 
 /* RFC 5321 7.3: mailing lists are not disclosed. */

@@ -144,14 +144,14 @@ static void
 smtp_session_policy(struct smtp_session *s, int fd,
     const struct sockaddr_storage *ss)
 {
-	struct sockaddr_storage	 local;
-	socklen_t		 len = sizeof(local);
+	socklen_t		 len = sizeof(s->local);
 
 	s->relay_client = config_relay_allowed(s->conf,
 	    (const struct sockaddr *)ss);
+	if (getsockname(fd, (struct sockaddr *)&s->local, &len) == -1)
+		memset(&s->local, 0, sizeof(s->local));
 	s->loopback = netaddr_is_loopback((const struct sockaddr *)ss) &&
-	    getsockname(fd, (struct sockaddr *)&local, &len) == 0 &&
-	    netaddr_is_loopback((struct sockaddr *)&local);
+	    netaddr_is_loopback((struct sockaddr *)&s->local);
 }
 
 /* The numeric address of a client: no DNS, ever. */

@@ -160,6 +160,8 @@ struct smtp_session {
 	/* From the addresses at accept: "relay from", loopback ends. */
 	int			 relay_client;
 	int			 loopback;
+	/* The address the client connected to (smtp_literal.c). */
+	struct sockaddr_storage	 local;
 
 	/* AUTH (RFC 4954): the user once authenticated, else pending. */
 	enum smtp_auth_step	 auth_step;
@@ -323,6 +325,23 @@ void	smtp_dispatch(struct smtp_session *, const char *line, size_t len,
 	    int lflags);
 void	smtp_cmd_rcpt_result(struct smtp_session *, uint32_t status);
 void	smtp_cmd_rcpt_fail(struct smtp_session *);
+
+/* smtp_literal.c */
+enum smtp_literal {
+	SMTP_LITERAL_NONE,	/* not a literal of this host: as it is */
+	SMTP_LITERAL_LOCAL,	/* rewritten to the first local domain */
+	SMTP_LITERAL_REFUSED,	/* not postmaster, "local-users no" */
+	SMTP_LITERAL_TOOLONG,
+};
+/*
+ * A recipient at an address literal of this host (RFC 5321 4.1.3):
+ * written into dst as the local address authd resolves, or, refused,
+ * as it was given.
+ */
+enum smtp_literal smtp_literal_rcpt(const struct smtp_session *,
+	    const struct smtp_path *, char *dst, size_t dstlen);
+/* The domain of <Postmaster> and of literals: the first local one. */
+const char	*smtp_literal_domain(const struct config *);
 
 /* smtp_data.c */
 /* Asks queued for a message file; answers 354 once it comes. */

@@ -77,9 +77,23 @@ class TestLimits(SuiteTest):
                       self.s.log("smtpd"))
 
     def test_messages_per_session(self):
-        code, text = self.s.mail_after_messages(2)
-        self.assertEqual(code, 421, text)
-        self.assertTrue(text.startswith(b"4.7.0 "), text)
+        # Past the limit MAIL is 451 and the session goes on (RFC 5321
+        # 3.8: a server closes only at shutdown or timeout).
+        c = self.s.smtp()
+        try:
+            self.assertEqual(c.ehlo()[0], 250)
+            for i in range(2):
+                msg = make_message("per-session %d" % i, ["n %d" % i])
+                self.assertEqual(c.sendmail("alice@example.test",
+                                            ["bob@example.test"], msg), {})
+            code, text = c.mail("alice@example.test")
+            self.assertEqual(code, 451, text)
+            self.assertTrue(text.startswith(b"4.7.0 "), text)
+            self.assertEqual(c.noop()[0], 250)
+            self.assertEqual(c.mail("alice@example.test")[0], 451)
+            self.assertEqual(c.quit()[0], 221)
+        finally:
+            c.close()
         self.assertIn("reason=too-many-messages", self.s.log("smtpd"))
 
     def test_line_length(self):

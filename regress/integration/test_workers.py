@@ -17,8 +17,7 @@ from suite import SuiteTest, make_message, wait_for, proc_alive
 # common/sp_limits.h
 DELIVERY_WORKER_IDLE_SECS = 5
 DELIVERY_WORKER_MAX_DELIVERIES = 1000
-# smtpd's default "limit messages-per-session"
-# (SMTP_MESSAGES_PER_SESSION_MAX)
+# Messages sent in one session (smtpd has no limit by default).
 MESSAGES_PER_SESSION = 100
 
 MAILDIR_NAME_RE = re.compile(r"P(\d+)Q(\d+)\.")

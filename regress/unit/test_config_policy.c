@@ -42,10 +42,8 @@ static struct bad bads[] = {
 	    "sessions-per-client 0 out of range (1 to 4096)" },
 	{ "limit sessions-per-client 5000\n", "t.conf:1: limit "
 	    "sessions-per-client 5000 out of range (1 to 4096)" },
-	{ "limit messages-per-session 101\n", "t.conf:1: limit "
-	    "messages-per-session 101 out of range (1 to 100)" },
-	{ "limit messages-per-session 0\n", "t.conf:1: limit "
-	    "messages-per-session 0 out of range (1 to 100)" },
+	{ "limit messages-per-session 1000001\n", "t.conf:1: limit "
+	    "messages-per-session 1000001 out of range (0 to 1000000)" },
 	{ "limit line-length 999\n", "t.conf:1: limit "
 	    "line-length 999 out of range (1000 to 65536)" },
 	{ "limit line-length 65537\n", "t.conf:1: limit "
@@ -159,6 +157,8 @@ static struct good goods[] = {
 	    U32(max_sessions_per_client), 4096 },
 	{ "limit messages-per-session 2\n", "limit messages-per-session 2\n",
 	    U32(max_messages_per_session), 2 },
+	{ "limit messages-per-session 0\n", "limit messages-per-session 0\n",
+	    U32(max_messages_per_session), 0 },
 	{ "limit line-length 1000\n", "limit line-length 1000\n",
 	    U32(max_line_bytes), 1000 },
 	{ "limit line-length 16384\n", "limit line-length 16384\n",
@@ -253,8 +253,8 @@ Test(config_policy, defaults)
 	cr_assert_eq(conf->max_sessions, SMTP_SESSIONS_MAX);
 	cr_assert_eq(conf->max_sessions_per_client,
 	    SMTP_SESSIONS_PER_CLIENT_MAX);
-	cr_assert_eq(conf->max_messages_per_session,
-	    SMTP_MESSAGES_PER_SESSION_MAX);
+	/* No limit: RFC 5321 3.8, senders that reuse connections. */
+	cr_assert_eq(conf->max_messages_per_session, 0);
 	/* Long lines are taken by default (issue 14): up to 64 KiB. */
 	cr_assert_eq(conf->max_line_bytes, SMTP_LINE_LIMIT_MAX_BYTES);
 	cr_assert_eq(conf->commit_timeout_secs, SMTP_COMMIT_TIMEOUT_SECS);

@@ -5,6 +5,7 @@
  */
 #include <sys/socket.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -72,7 +73,7 @@ setup(struct rec *r, size_t maxline)
 static void
 run_for(struct rec *r, int msecs)
 {
-	struct timeval	 tv = { 0, msecs * 1000 };
+	struct timeval	 tv = { msecs / 1000, (msecs % 1000) * 1000 };
 
 	event_base_loopexit(r->base, &tv);
 	event_base_dispatch(r->base);
@@ -272,4 +273,101 @@ Test(lineio, read_raw_hands_over_bytes_then_lines_again)
 	cr_assert_str_eq(rr.r.lines[1], "NOOP");
 	cr_assert_eq(rr.r.flags[1], 0);
 	teardown(&rr.r, sv[1]);
+}
+
+/* A configured TLS server, with a keypair openssl(1) makes in tmpdir. */
+static char	 tls_dir[] = "/tmp/sallyport-unit-lineio.XXXXXX";
+
+static struct tls *
+tls_server_ready(void)
+{
+	struct tls_config	*tc;
+	struct tls		*ctx;
+	char			 cmd[512], crt[128], key[128];
+
+	cr_assert_not_null(mkdtemp(tls_dir));
+	(void)snprintf(crt, sizeof(crt), "%s/c.pem", tls_dir);
+	(void)snprintf(key, sizeof(key), "%s/k.pem", tls_dir);
+	(void)snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey ec "
+	    "-pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+	    "-subj /CN=lineio.test -keyout %s -out %s >/dev/null 2>&1",
+	    key, crt);
+	cr_assert_eq(system(cmd), 0, "openssl req failed");
+	cr_assert_not_null(tc = tls_config_new());
+	cr_assert_eq(tls_config_set_cert_file(tc, crt), 0);
+	cr_assert_eq(tls_config_set_key_file(tc, key), 0);
+	cr_assert_not_null(ctx = tls_server());
+	cr_assert_eq(tls_configure(ctx, tc), 0, "%s", tls_error(ctx));
+	tls_config_free(tc);
+	(void)unlink(crt);
+	(void)unlink(key);
+	(void)rmdir(tls_dir);
+	return ctx;
+}
+
+/* lineio_shutdown() in a stalled handshake: CLOSED at once. */
+static void
+shutdown_closes(struct rec *r, int peer, struct tls *ctx)
+{
+	lineio_shutdown(r->l);
+	run_for(r, 2000);
+	cr_assert_eq(r->nevents, 1);
+	cr_assert_eq(r->events[0], LINEIO_CLOSED);
+	teardown(r, peer);
+	tls_free(ctx);
+}
+
+/*
+ * Issue 8: a session closed while its TLS handshake stalls (the client
+ * sent nothing) must be told CLOSED, so that it frees its slot and its
+ * descriptor; the reply queued for it cannot be sent and is dropped.
+ */
+Test(lineio, shutdown_during_stalled_handshake_reports_closed)
+{
+	struct rec	 r;
+	int		 peer = setup(&r, 64);
+	struct tls	*ctx = tls_server_ready();
+
+	cr_assert_eq(lineio_accept_tls(r.l, ctx), 0);
+	run_for(&r, 100);
+	cr_assert_eq(r.nevents, 0);
+	(void)lineio_printf(r.l, "421 timeout\r\n");
+	shutdown_closes(&r, peer, ctx);
+}
+
+/* The same after STARTTLS: the 220 is flushed, the handshake stalls. */
+Test(lineio, shutdown_during_stalled_starttls_reports_closed)
+{
+	struct rec	 r;
+	int		 peer = setup(&r, 64);
+	struct tls	*ctx = tls_server_ready();
+	char		 buf[64];
+
+	cr_assert_eq(lineio_printf(r.l, "220 go ahead\r\n"), 0);
+	cr_assert_eq(lineio_starttls(r.l, ctx), 0);
+	run_for(&r, 100);
+	cr_assert_eq(read(peer, buf, sizeof(buf)), 14);
+	cr_assert_eq(r.nevents, 0);
+	shutdown_closes(&r, peer, ctx);
+}
+
+/*
+ * A peer that never reads its last reply: the close is reported after
+ * the linger time (30 s), not never.
+ */
+Test(lineio, shutdown_to_a_peer_that_never_reads_ends, .timeout = 120)
+{
+	struct rec	 r;
+	int		 peer = setup(&r, 64);
+	static char	 big[1024 * 1024];
+
+	memset(big, 'x', sizeof(big));
+	cr_assert_eq(lineio_write(r.l, big, sizeof(big)), 0);
+	lineio_shutdown(r.l);
+	run_for(&r, 1000);
+	cr_assert_eq(r.nevents, 0, "closed before the output was sent");
+	run_for(&r, 60 * 1000);
+	cr_assert_eq(r.nevents, 1);
+	cr_assert_eq(r.events[0], LINEIO_CLOSED);
+	teardown(&r, peer);
 }
