@@ -245,6 +245,7 @@ pop3d_setup(int debug)
 	if (stat(pd.conf->emptydir, &st) == -1 || !S_ISDIR(st.st_mode))
 		fatalx("- pop3 chroot-missing path=%s", pd.conf->emptydir);
 	pd.login.chroot = pd.conf->emptydir;
+	pd.login.per_client = pd.conf->max_sessions_per_client;
 	pd.login.foreground = debug;
 	config_runpath(pd.conf, "authd.sock", pd.authd_path,
 	    sizeof(pd.authd_path));

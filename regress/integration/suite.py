@@ -256,6 +256,39 @@ class SMTPLine:
             pass
 
 
+class POP3Line:
+    """A raw POP3 client: single-line replies only.  source: the
+    loopback address to connect from."""
+
+    def __init__(self, port, timeout=30, source=None):
+        self.sock = socket.create_connection(
+            ("127.0.0.1", port), timeout=timeout,
+            source_address=(source, 0) if source else None)
+        self.f = self.sock.makefile("rb")
+        self.greeting = self.line()
+
+    def line(self):
+        l = self.f.readline()
+        if not l:
+            raise EOFError("connection closed")
+        return l.rstrip(b"\r\n")
+
+    def cmd(self, line):
+        self.sock.sendall(line + b"\r\n")
+        return self.line()
+
+    def closed(self):
+        """True once the server has closed the connection."""
+        try:
+            return self.f.readline() == b""
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+
+    def close(self):
+        self.f.close()
+        self.sock.close()
+
+
 def connect_from(addr, port, timeout=30):
     """A socket from the loopback address addr that has read the 220."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
