@@ -262,6 +262,22 @@ unsigned int	authd_throttle_fail(const char *client, time_t now);
 size_t		authd_throttle_count(void);
 void		authd_throttle_clear(void);
 
+/* authd_pidfile.c: the start as a daemon, the pidfile (as root). */
+
+/*
+ * Forks; the parent waits for authd_detach_done() in the child and
+ * exits 0, or, when the child dies first, with its status.
+ */
+void	authd_detach_start(void);
+/* In the child, once up: stdio to /dev/null, the parent told to go. */
+void	authd_detach_done(void);
+/*
+ * Locks path with flock(2) and writes our pid into it through a
+ * descriptor closed at once.  Returns the read-only descriptor that
+ * holds the lock, to keep.  Dies when another authd holds it.
+ */
+int	authd_pidfile_lock(const char *path);
+
 /* authd_server.c: the listener and the connections. */
 
 struct authd_conn;

@@ -39,6 +39,8 @@ HELO = "client.example.test"
 START_TIMEOUT = 15
 STOP_TIMEOUT = 10
 LOG_TAIL_LINES = 40
+# The daemons' log files: they name addresses and client IPs.
+LOG_MODE = 0o640
 
 
 def need_root():
@@ -423,8 +425,10 @@ class Suite:
         os.chmod(p, mode)
 
     def _layout(self):
-        for d in ("etc", "sock", "empty", "mail", "log"):
+        for d in ("etc", "sock", "empty", "mail"):
             self._mkdir(self.path(d))
+        # The logs name addresses and client IPs: root's only.
+        self._mkdir(self.path("log"), 0o750)
         self._mkdir(self.spool, 0o700, DAEMON_USERS["queue"])
         for user, sysuser in MAIL_USERS.items():
             self._mkdir(self.home(user), 0o700, sysuser)
@@ -535,7 +539,10 @@ class Suite:
             raise
 
     def start_daemon(self, d, wait=True):
-        logf = open(self.path("log", "%s.log" % d), "ab")
+        fd = os.open(self.path("log", "%s.log" % d),
+                     os.O_WRONLY | os.O_CREAT | os.O_APPEND, LOG_MODE)
+        os.fchmod(fd, LOG_MODE)
+        logf = os.fdopen(fd, "ab")
         logf.write(b"==== start\n")
         logf.flush()
         p = subprocess.Popen([self.binary(d), "-d", "-f", self.conf],
