@@ -6,10 +6,10 @@
  *
  * One process.  It starts as root only to read the configuration,
  * go to the background, write its pidfile (authd_pidfile.c: no
- * writable descriptor of it is kept) and bind its socket, then becomes the `user auth`
- * user (_sallyauth) with no chroot: the design lets authd use NSS.  The
- * tables are read as that user, so that they must be readable by it,
- * and reread on SIGHUP.  seccomp: SANDBOX_AUTHD.
+ * writable descriptor of it is kept) and bind its socket, then becomes
+ * the `user auth` user (_sallyauth) with no chroot: the design lets
+ * authd use NSS.  The tables are read as that user, so that they must
+ * be readable by it, and reread on SIGHUP.  seccomp: SANDBOX_AUTHD.
  */
 #include <sys/types.h>
 

@@ -169,15 +169,13 @@ login_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
  * its maildrop's lock, so one user cannot hold many).
  */
 static const char *
-login_over_limit(const struct sockaddr_storage *ss)
+login_over_limit(const char *addr)
 {
 	struct login_session	*s;
-	char			 addr[INET6_ADDRSTRLEN];
 	size_t			 n = 0;
 
 	if (engine.nsessions >= POP3_SESSIONS_MAX)
 		return "sessions-max";
-	(void)login_addr(ss, addr, sizeof(addr));
 	TAILQ_FOREACH(s, &engine.sessions, entry)
 		if (strcmp(s->addr, addr) == 0 && ++n >= engine.per_client)
 			return "sessions-per-client";
@@ -281,9 +279,9 @@ login_accept(evutil_socket_t lfd, short ev, void *arg)
 			log_warn("- pop3 accept");
 		return;
 	}
-	if ((reason = login_over_limit(&ss)) != NULL) {
-		log_warnx("- pop3 refused client=%s reason=%s",
-		    login_addr(&ss, addr, sizeof(addr)), reason);
+	(void)login_addr(&ss, addr, sizeof(addr));
+	if ((reason = login_over_limit(addr)) != NULL) {
+		log_warnx("- pop3 refused client=%s reason=%s", addr, reason);
 		(void)send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL);
 		(void)close(fd);
 		return;
