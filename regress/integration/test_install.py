@@ -45,6 +45,19 @@ def expected(prefix):
     return files
 
 
+class InstalledSuite(suite.Suite):
+    """A suite run from an installed tree: prefix/lib/sallyport and
+    prefix/sbin."""
+
+    def __init__(self, name, prefix, **kw):
+        self.prefix = prefix
+        super().__init__(name, **kw)
+
+    def binary(self, prog):
+        where = "sbin" if prog == "sallyctl" else "lib/sallyport"
+        return os.path.join(self.prefix, where, prog)
+
+
 class TestInstall(unittest.TestCase):
 
     @classmethod
@@ -114,6 +127,37 @@ class TestInstall(unittest.TestCase):
         self.assertEqual(tree_files(dest), {"etc/sallyport/sallyport.conf"})
         self.assertFalse(os.path.exists(os.path.join(
             dest, prefix.lstrip("/"), "lib", "sallyport")))
+
+    def test_installed_suite_runs(self):
+        """The installed daemons, started from LIBEXECDIR, find each
+        other, and the installed sallyctl finds them: a message goes in
+        over SMTP and out over POP3."""
+        dest = os.path.join(self.tmp, "dest-run")
+        self.make("install", dest, "PREFIX=/usr")
+        for d in (self.tmp, dest):
+            os.chmod(d, 0o755)
+        s = InstalledSuite("installed", os.path.join(dest, "usr"))
+        try:
+            s.start()
+            out = s.sallyctl("show", "status").stdout
+            for d in suite.DAEMONS:
+                line = [l.split() for l in out.splitlines()
+                        if l.split()[:1] == [d]]
+                self.assertEqual(line[0][1:2], [str(s.pid(d))], out)
+                self.assertEqual(line[0][-1], "up", out)
+            mark = "installed-%d" % os.getpid()
+            code, text = s.send(suite.make_message(mark, ["body"]))
+            self.assertEqual(code, 250, text)
+            s.wait_marked(mark)
+            p = s.pop3("bob")
+            self.assertEqual(p.stat()[0], 1)
+            p.quit()
+        except BaseException:
+            s.keep = True
+            s.dump_logs()
+            raise
+        finally:
+            s.cleanup()
 
     def test_prefix_usr(self):
         self.install_uninstall("/usr", "PREFIX=/usr")
