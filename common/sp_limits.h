@@ -133,7 +133,7 @@
 #define AUTH_FAILURES_MAX		SMTP_AUTH_FAILURES_MAX
 #define AUTH_FAIL_WINDOW_SECS		SMTP_AUTH_FAIL_WINDOW_SECS
 #define AUTHD_THROTTLE_ADDRS_MAX	16384
-/* PASSWORD_CHECK's service string, only logged, and client, the key. */
+/* PASSWORD_CHECK's service (only logged) and client (the throttle's key). */
 #define AUTHD_SERVICE_MAX_BYTES		64
 #define AUTHD_CLIENT_MAX_BYTES		256
 /* Peers by uid: root and the five daemon users, with room to spare. */
