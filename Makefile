@@ -3,6 +3,8 @@
 #   make            build every program
 #   make deps       install the Debian packages that are missing (as root)
 #   make check      build, then run the unit and integration tests
+#   make check-scale the tests at users' sizes (100,000 messages, 50 MB):
+#                   slow, run before each release
 #   make demo       build and start the suite under ./run on 127.0.0.1
 #   make demo-stop  stop it
 #   make bench      run the benchmarks
@@ -73,8 +75,7 @@ UNIT_OBJS = $(UNIT_SRCS:.c=.o)
 UNIT_BIN  = regress/unit/unit_tests
 
 .PHONY: all deps check unit integration demo demo-stop bench install clean \
-	uninstall \
-	asan-check
+	uninstall asan-check check-scale
 
 all: $(BINS)
 
@@ -96,12 +97,20 @@ $(UNIT_BIN): $(UNIT_OBJS) $(LIBS) common/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(LIBS) common/libcommon.a \
 	    $(PKG_LIBS) $(CRIT_LIBS) -pthread
 
+# The scale tests' writer of queue files, with queued's serialiser.
+SCALE_BIN = regress/scale/mkqueue
+$(SCALE_BIN): regress/scale/mkqueue.o queued/libqueued.a common/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -pthread
+
+check-scale: all $(SCALE_BIN)
+	/usr/bin/python3 regress/scale/run.py
+
 deps:
 	sh etc/deps.sh
 
 unit: $(UNIT_BIN)
 
-check: all $(UNIT_BIN)
+check: all $(UNIT_BIN) $(SCALE_BIN)
 	sh regress/check.sh
 
 asan-check:
@@ -171,7 +180,9 @@ uninstall:
 	    $(DESTDIR)$(TMPFILESDIR)/sallyport.conf
 
 clean:
-	rm -f $(BINS) $(LIBS) common/libcommon.a common/parse.c $(UNIT_BIN)
+	rm -f $(BINS) $(LIBS) common/libcommon.a common/parse.c $(UNIT_BIN) \
+	    $(SCALE_BIN)
 	find . -name '*.o' -delete -o -name '*.d' -delete
 
--include $(wildcard $(addsuffix /*.d,common $(PROGS)) regress/unit/*.d)
+-include $(wildcard $(addsuffix /*.d,common $(PROGS)) regress/unit/*.d \
+	regress/scale/*.d)

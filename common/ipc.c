@@ -524,6 +524,12 @@ ipc_conn_fd(const struct ipc_conn *c)
 	return c->fd;
 }
 
+size_t
+ipc_conn_pending(const struct ipc_conn *c)
+{
+	return c->wq_len;
+}
+
 int
 ipc_socketpair(int sv[2])
 {

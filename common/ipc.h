@@ -110,6 +110,8 @@ uint32_t	 ipc_conn_peer_role(const struct ipc_conn *);
 uid_t		 ipc_conn_peer_uid(const struct ipc_conn *);
 pid_t		 ipc_conn_peer_pid(const struct ipc_conn *);
 int		 ipc_conn_fd(const struct ipc_conn *);
+/* Messages queued and not yet written: a sender's flow control. */
+size_t		 ipc_conn_pending(const struct ipc_conn *);
 
 /* Blocking use, for sallyctl and for start-up paths. */
 int	ipc_send_sync(int fd, struct ipc_out *, int passfd);

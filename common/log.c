@@ -33,6 +33,18 @@ log_procname(const char *name)
 	(void)strlcpy(log_name, name, sizeof(log_name));
 }
 
+const char *
+log_getprocname(void)
+{
+	return log_name;
+}
+
+int
+log_getforeground(void)
+{
+	return log_foreground;
+}
+
 void
 log_setverbose(int verbose)
 {

@@ -12,6 +12,9 @@
 void	log_init(const char *ident, int foreground);
 /* Renames the process in the log, after a fork into another role. */
 void	log_procname(const char *name);
+/* The name in the log and whether it goes to stderr (for raw lines). */
+const char	*log_getprocname(void);
+int	log_getforeground(void);
 /* 0 brief, 1 verbose (log_debug lines shown). */
 void	log_setverbose(int verbose);
 int	log_getverbose(void);

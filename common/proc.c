@@ -110,6 +110,28 @@ proc_start(struct proc *p)
 	p->started_cb(p, sv[0], p->arg);
 }
 
+const char *
+proc_death_reason(int status)
+{
+	if (!WIFSIGNALED(status))
+		return "exit";
+	switch (WTERMSIG(status)) {
+	case SIGSYS:
+		/* seccomp's kill, after sandbox_trap.c's line. */
+		return "sandbox-violation";
+	case SIGSEGV:
+	case SIGBUS:
+	case SIGILL:
+	case SIGFPE:
+	case SIGABRT:
+		return "crash";
+	case SIGKILL:
+		return "killed";
+	default:
+		return "signal";
+	}
+}
+
 static void
 proc_exited(struct proc *p, int status)
 {
@@ -117,8 +139,9 @@ proc_exited(struct proc *p, int status)
 	time_t		 lived = time(NULL) - p->started;
 
 	if (WIFSIGNALED(status))
-		log_warnx("- proc died name=%s pid=%ld signal=%d", p->name,
-		    (long)p->pid, WTERMSIG(status));
+		log_warnx("- proc died name=%s pid=%ld signal=%d reason=%s",
+		    p->name, (long)p->pid, WTERMSIG(status),
+		    proc_death_reason(status));
 	else
 		log_info("- proc exited name=%s pid=%ld status=%d", p->name,
 		    (long)p->pid, WEXITSTATUS(status));

@@ -31,6 +31,12 @@ void		 proc_init(struct event_base *, proc_orphan_cb, void *arg);
 void		 proc_stop_all(int sig);
 /* Waits up to secs for the supervised children to exit. */
 void		 proc_wait_all(int secs);
+/*
+ * Why a child with this wait status ended, for a "died" line:
+ * "sandbox-violation" (SIGSYS: its seccomp filter), "crash", "killed",
+ * "signal", or "exit".
+ */
+const char	*proc_death_reason(int status);
 pid_t		 proc_pid(const struct proc *);
 const char	*proc_name(const struct proc *);
 time_t		 proc_started(const struct proc *);

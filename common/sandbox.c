@@ -11,6 +11,7 @@
  * kernel, with no allocation and none of libseccomp's work.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,10 +23,25 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <unistd.h>
+
+enum sandbox_mode {
+	SANDBOX_MODE_OFF,	/* SALLYPORT_SANDBOX=off: no filter */
+	SANDBOX_MODE_LOG,	/* =log: refused calls are let through, audited */
+	SANDBOX_MODE_TRAP,	/* the default: reported, then killed */
+};
+
+static const char *const sandbox_role_names[] = {
+	[SANDBOX_ENGINE] = "engine",
+	[SANDBOX_QUEUE] = "queue",
+	[SANDBOX_AUTHD] = "authd",
+	[SANDBOX_MAILBOX] = "mailbox",
+};
 
 /* Every role: memory, time, signals, event loop, I/O on open fds. */
 static const int sandbox_base[] = {
@@ -45,6 +61,14 @@ static const int sandbox_base[] = {
 	SCMP_SYS(getrandom), SCMP_SYS(exit), SCMP_SYS(exit_group),
 	SCMP_SYS(futex), SCMP_SYS(getuid), SCMP_SYS(geteuid),
 	SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(restart_syscall),
+	/*
+	 * What the C library reaches only on large inputs or rare paths,
+	 * each harmless: qsort(3) past 1 KiB and sysconf(_SC_PHYS_PAGES)
+	 * ask sysinfo; gethostname(3) uname.  (A new malloc arena asks
+	 * the CPU mask: only the queue manager has threads.)
+	 */
+	SCMP_SYS(sysinfo), SCMP_SYS(uname),
+	SCMP_SYS(clock_getres), SCMP_SYS(getppid), SCMP_SYS(sched_yield),
 };
 
 /* Network engines: accept clients. */
@@ -82,6 +106,26 @@ sandbox_add_syslog(scmp_filter_ctx ctx)
 		fatalx("sandbox syslog rules refused");
 }
 
+/*
+ * Rules with arguments, for every role: fstat(2) is newfstatat(fd, "",
+ * AT_EMPTY_PATH) in glibc; stdio asks isatty(3) (TCGETS) of a stream
+ * it buffers; getrlimit(3) is prlimit64 with no new limit; abort(3)
+ * (a failed assertion, a corrupt heap) raises SIGABRT with tgkill.
+ */
+static void
+sandbox_add_args(scmp_filter_ctx ctx)
+{
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(newfstatat), 1,
+	    SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH)) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	    SCMP_A1(SCMP_CMP_EQ, TCGETS)) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1,
+	    SCMP_A2(SCMP_CMP_EQ, 0)) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+	    SCMP_A2(SCMP_CMP_EQ, SIGABRT)) < 0)
+		fatalx("sandbox argument rules refused");
+}
+
 static void
 sandbox_add(scmp_filter_ctx ctx, const int *calls, size_t n)
 {
@@ -92,25 +136,13 @@ sandbox_add(scmp_filter_ctx ctx, const int *calls, size_t n)
 			fatalx("sandbox rule %zu refused", i);
 }
 
-/* The filter of role; NULL when SALLYPORT_SANDBOX=off. */
-static scmp_filter_ctx
-sandbox_build(enum sandbox_role role)
+static void
+sandbox_add_role(scmp_filter_ctx ctx, enum sandbox_role role)
 {
-	scmp_filter_ctx	 ctx;
-	const char	*mode = getenv("SALLYPORT_SANDBOX");
-	uint32_t	 deflt = SCMP_ACT_KILL_PROCESS;
-
-	if (mode != NULL && strcmp(mode, "off") == 0) {
-		log_warnx("- sandbox disabled by SALLYPORT_SANDBOX=off");
-		return NULL;
-	}
-	if (mode != NULL && strcmp(mode, "log") == 0)
-		deflt = SCMP_ACT_LOG;
-	if ((ctx = seccomp_init(deflt)) == NULL)
-		fatalx("sandbox seccomp_init");
 #define ADD(a)	sandbox_add(ctx, a, sizeof(a) / sizeof(a[0]))
 	ADD(sandbox_base);
 	sandbox_add_syslog(ctx);
+	sandbox_add_args(ctx);
 	switch (role) {
 	case SANDBOX_ENGINE:
 		ADD(sandbox_engine);
@@ -131,17 +163,59 @@ sandbox_build(enum sandbox_role role)
 		break;
 	}
 #undef ADD
+}
+
+static enum sandbox_mode
+sandbox_mode(void)
+{
+	const char	*mode = getenv("SALLYPORT_SANDBOX");
+
+	if (mode != NULL && strcmp(mode, "off") == 0) {
+		log_warnx("- sandbox disabled by SALLYPORT_SANDBOX=off");
+		return SANDBOX_MODE_OFF;
+	}
+	if (mode != NULL && strcmp(mode, "log") == 0)
+		return SANDBOX_MODE_LOG;
+	return SANDBOX_MODE_TRAP;
+}
+
+/*
+ * The filter of role for mode; NULL when off.  Under TRAP a refused call
+ * raises SIGSYS, whose handler (sandbox_trap.c) logs it and then calls
+ * kill(2) with SIGSYS, which this filter answers by killing the process.
+ */
+static scmp_filter_ctx
+sandbox_build(enum sandbox_role role, enum sandbox_mode mode)
+{
+	scmp_filter_ctx	 ctx;
+
+	if (mode == SANDBOX_MODE_OFF)
+		return NULL;
+	sandbox_trap_names();
+	ctx = seccomp_init(mode == SANDBOX_MODE_LOG ? SCMP_ACT_LOG :
+	    SCMP_ACT_TRAP);
+	if (ctx == NULL)
+		fatalx("sandbox seccomp_init");
+	sandbox_add_role(ctx, role);
+	if (mode == SANDBOX_MODE_TRAP && seccomp_rule_add(ctx,
+	    SCMP_ACT_KILL_PROCESS, SCMP_SYS(kill), 1,
+	    SCMP_A1(SCMP_CMP_EQ, SIGSYS)) < 0)
+		fatalx("sandbox kill rule refused");
 	return ctx;
 }
 
 void
 sandbox_init(enum sandbox_role role)
 {
-	scmp_filter_ctx	 ctx;
-	int		 r;
+	scmp_filter_ctx		 ctx;
+	enum sandbox_mode	 mode = sandbox_mode();
+	int			 r;
 
-	if ((ctx = sandbox_build(role)) == NULL)
+	if ((ctx = sandbox_build(role, mode)) == NULL)
 		return;
+	if (mode == SANDBOX_MODE_TRAP &&
+	    sandbox_trap_install(sandbox_role_names[role]) == -1)
+		fatal("sandbox SIGSYS handler");
 	/* Threads started before (queued's sync threads) get it too. */
 	if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0)
 		fatalx("sandbox seccomp TSYNC: %s", strerror(-r));
@@ -153,6 +227,8 @@ sandbox_init(enum sandbox_role role)
 /* A compiled program; len 0 when the sandbox is off. */
 struct sandbox_filter {
 	struct sock_fprog	 prog;
+	enum sandbox_role	 role;
+	enum sandbox_mode	 mode;
 };
 
 /*
@@ -193,7 +269,9 @@ sandbox_prepare(enum sandbox_role role)
 
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		fatal("sandbox calloc");
-	if ((ctx = sandbox_build(role)) == NULL)
+	f->role = role;
+	f->mode = sandbox_mode();
+	if ((ctx = sandbox_build(role, f->mode)) == NULL)
 		return f;
 	sandbox_export(ctx, &f->prog);
 	seccomp_release(ctx);
@@ -205,6 +283,9 @@ sandbox_apply(const struct sandbox_filter *f)
 {
 	if (f->prog.len == 0)
 		return 0;
+	if (f->mode == SANDBOX_MODE_TRAP &&
+	    sandbox_trap_install(sandbox_role_names[f->role]) == -1)
+		return -1;
 	/* As seccomp_load() does by default (SCMP_FLTATR_CTL_NNP). */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		return -1;

@@ -2,7 +2,9 @@
  * System-call filters for the unprivileged processes (seccomp on Linux,
  * through libseccomp; elsewhere a no-op until pledge(2) is wired in).
  * Installed after the privilege drop: a call outside the role's list
- * kills the process, and its supervisor restarts it.
+ * is logged with its name and number ("- sandbox violation syscall=...")
+ * and kills the process with SIGSYS; its supervisor says
+ * "reason=sandbox-violation" and restarts it.
  */
 #ifndef SALLYPORT_SANDBOX_H
 #define SALLYPORT_SANDBOX_H
@@ -38,5 +40,13 @@ struct sandbox_filter	*sandbox_prepare(enum sandbox_role);
 int	sandbox_apply(const struct sandbox_filter *f);
 /* Frees f; the filters installed from it stay. */
 void	sandbox_filter_free(struct sandbox_filter *f);
+
+/*
+ * Inside common/ (sandbox_trap.c): resolves every system call's name
+ * once, before a filter is loaded (it allocates); installs the SIGSYS
+ * handler that reports a violation (no allocation): 0, or -1.
+ */
+void	sandbox_trap_names(void);
+int	sandbox_trap_install(const char *role);
 
 #endif

@@ -328,8 +328,9 @@ pop3_handoff_reaped(pid_t pid, int status, void *arg)
 		return;
 	}
 	if (WIFSIGNALED(status))
-		log_warnx("%08x pop3 mailbox-died user=%s pid=%ld signal=%d",
-		    mc->id, mc->user, (long)pid, WTERMSIG(status));
+		log_warnx("%08x pop3 mailbox-died user=%s pid=%ld signal=%d "
+		    "reason=%s", mc->id, mc->user, (long)pid,
+		    WTERMSIG(status), proc_death_reason(status));
 	else
 		log_info("%08x pop3 mailbox-exited user=%s pid=%ld status=%d",
 		    mc->id, mc->user, (long)pid, WEXITSTATUS(status));

@@ -459,5 +459,13 @@ maildrop_update(struct maildrop *md, size_t *failed)
 		*failed += removed;
 		removed = 0;
 	}
+	/*
+	 * Unlocked before QUIT is answered (RFC 1939 6 unlocks after): a
+	 * client that logs in again at once must not find it locked by a
+	 * process still freeing a large maildrop on its way out.
+	 */
+	if (md->lockfd != -1)
+		(void)close(md->lockfd);
+	md->lockfd = -1;
 	return removed;
 }

@@ -15,6 +15,14 @@
  * as a whole; the cache is rewritten whenever it was missing, stale or
  * incomplete.  Only the user can write it, and a wrong entry would only
  * misreport sizes to the user's own client.
+ *
+ * A cache must never lock its owner out: a session that died reading it
+ * (glibc's qsort(3) once asked sysinfo(2), which the sandbox refused,
+ * past 42 entries) would otherwise die again at every login.  So it is
+ * read under another name, SIZECACHE_BUSY, to which it is renamed
+ * first, and put back (or rewritten) only when the maildrop is filled.
+ * A session that dies in between leaves it under that name, and the
+ * next one throws it away and measures the messages again.
  */
 #include <sys/types.h>
 
@@ -31,6 +39,7 @@
 
 #define SIZECACHE_MAGIC		"sallyport-pop3-sizes 1"
 #define SIZECACHE_TMP		POP3_SIZECACHE_NAME ".tmp"
+#define SIZECACHE_BUSY		POP3_SIZECACHE_NAME ".busy"
 /* Two 20-digit numbers, two spaces, a name, a newline and the NUL. */
 #define SIZECACHE_LINE_MAX	(NAME_MAX + 44)
 
@@ -115,6 +124,35 @@ sizecache_parse(struct sizecache *sc, char *line)
 	return 0;
 }
 
+/*
+ * Renames the cache to SIZECACHE_BUSY, after removing one that a dead
+ * session left there.  0 when there is a cache to read.
+ */
+static int
+sizecache_take(int dirfd, uint32_t id)
+{
+	if (unlinkat(dirfd, SIZECACHE_BUSY, 0) == 0)
+		log_warnx("%08x pop3 sizecache-ignored reason=left-by-dead-"
+		    "session", id);
+	else if (errno != ENOENT) {
+		log_warn("%08x pop3 sizecache-ignored reason=unlink", id);
+		return -1;
+	}
+	if (renameat(dirfd, POP3_SIZECACHE_NAME, dirfd, SIZECACHE_BUSY) == 0)
+		return 0;
+	if (errno != ENOENT)
+		log_warn("%08x pop3 sizecache-ignored reason=rename", id);
+	return -1;
+}
+
+/* Puts back the cache that sizecache_take() took. */
+static void
+sizecache_untake(int dirfd, uint32_t id)
+{
+	if (renameat(dirfd, SIZECACHE_BUSY, dirfd, POP3_SIZECACHE_NAME) == -1)
+		log_warn("%08x pop3 sizecache-restore", id);
+}
+
 /* Reads the cache; a missing or broken file leaves it empty. */
 static void
 sizecache_load(int dirfd, struct sizecache *sc, uint32_t id)
@@ -124,8 +162,7 @@ sizecache_load(int dirfd, struct sizecache *sc, uint32_t id)
 	int	 fd, bad = 0;
 
 	memset(sc, 0, sizeof(*sc));
-	fd = openat(dirfd, POP3_SIZECACHE_NAME,
-	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dirfd, SIZECACHE_BUSY, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
 		return;
 	if ((fp = fdopen(fd, "r")) == NULL) {
@@ -224,9 +261,11 @@ pop3_sizecache_fill(struct maildrop *md)
 	struct maildrop_msg	*m;
 	char			 base[NAME_MAX + 1];
 	size_t			 i, hits = 0;
-	int			 dirty = 0;
+	int			 dirty = 0, taken;
 
-	sizecache_load(md->md.dirfd, &sc, md->id);
+	memset(&sc, 0, sizeof(sc));
+	if ((taken = sizecache_take(md->md.dirfd, md->id) == 0))
+		sizecache_load(md->md.dirfd, &sc, md->id);
 	key.base = base;
 	for (i = 0; i < md->nmsgs; i++) {
 		m = &md->msgs[i];
@@ -245,14 +284,20 @@ pop3_sizecache_fill(struct maildrop *md)
 			log_warn("%08x pop3 maildrop-read uidl=%s", md->id,
 			    m->uidl);
 			sizecache_clear(&sc);
+			if (taken)
+				sizecache_untake(md->md.dirfd, md->id);
 			return -1;
 		}
 		if (sizecache_name_ok(m->name, m->baselen))
 			dirty = 1;
 	}
 	md->cache_hits = hits;
-	if (dirty || hits != sc.n)
+	if (dirty || hits != sc.n) {
 		sizecache_save(md);
+		if (taken)
+			(void)unlinkat(md->md.dirfd, SIZECACHE_BUSY, 0);
+	} else if (taken)
+		sizecache_untake(md->md.dirfd, md->id);
 	sizecache_clear(&sc);
 	return 0;
 }

@@ -253,8 +253,9 @@ void	maildrop_mark(struct maildrop *, struct maildrop_msg *);
 /* Unmarks every message (RSET); returns how many were marked. */
 size_t	maildrop_unmark_all(struct maildrop *);
 /*
- * The UPDATE state: unlinks the marked messages and syncs the
- * directory.  Returns how many are gone; *failed counts the others.
+ * The UPDATE state: unlinks the marked messages, syncs the directory
+ * and releases the lock.  Returns how many are gone; *failed counts the
+ * others.
  */
 size_t	maildrop_update(struct maildrop *, size_t *failed);
 

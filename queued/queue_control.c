@@ -6,7 +6,10 @@
  *
  * The queue list is streamed QUEUE_CTL_LIST_BATCH entries per turn of
  * the event loop, from a cursor (the last evpid sent), so that a long
- * queue neither stalls the manager nor overflows the connection.
+ * queue neither stalls the manager nor overflows the connection: a
+ * batch waits until the previous one is written, so a reader slower
+ * than the manager (sallyctl piped into a pager) slows the list down
+ * instead of filling the write queue, which ends the connection.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -129,6 +132,10 @@ ctl_list_batch(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
+	if (ipc_conn_pending(cl->conn) >= QUEUE_CTL_LIST_BATCH) {
+		(void)evtimer_add(cl->ev_list, &tv);
+		return;
+	}
 	for (n = 0; n < QUEUE_CTL_LIST_BATCH; n++) {
 		q = queue_env_next(cl->cursor[0] != '\0' ? cl->cursor : NULL);
 		if (q == NULL) {

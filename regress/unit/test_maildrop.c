@@ -159,6 +159,39 @@ Test(maildrop, cache_ignored_when_broken)
 	maildrop_close(&md);
 }
 
+/*
+ * A session that died while it read the cache left it renamed aside:
+ * the next one throws it away (here its sizes are wrong, as a cache
+ * that crashed its reader may be) and measures again, then writes a
+ * new one that the session after it uses.
+ */
+Test(maildrop, cache_left_by_dead_session)
+{
+	struct maildrop	 md;
+	char		 path[256];
+	FILE		*fp;
+
+	(void)snprintf(path, sizeof(path), "%s/%s.busy", maildir,
+	    POP3_SIZECACHE_NAME);
+	cr_assert_not_null(fp = fopen(path, "w"));
+	(void)fputs("sallyport-pop3-sizes 1\n3 999 999.M1P1Q1.h,S=3\n", fp);
+	(void)fclose(fp);
+	open_ok(&md);
+	cr_assert_eq(md.cache_hits, 0);
+	cr_assert_eq(md.msgs[0].size, 5);
+	maildrop_close(&md);
+	cr_assert(access(path, F_OK) == -1, "the dead session's cache stayed");
+	open_ok(&md);
+	cr_assert_eq(md.cache_hits, 3);
+	cr_assert_eq(md.msgs[0].size, 5);
+	maildrop_close(&md);
+	/* Taken and put back: no copy left aside by a session that lived. */
+	cr_assert(access(path, F_OK) == -1);
+	(void)snprintf(path, sizeof(path), "%s/%s", maildir,
+	    POP3_SIZECACHE_NAME);
+	cr_assert(access(path, F_OK) == 0);
+}
+
 Test(maildrop, cache_checks_size_on_disk)
 {
 	struct maildrop	 md;
@@ -219,6 +252,27 @@ Test(maildrop, delete_on_update_only)
 	cr_assert_eq(md.nmsgs, 1);
 	cr_assert_str_eq(md.msgs[0].uidl, "1000.M5P1Q1.h,S=4");
 	maildrop_close(&md);
+}
+
+/*
+ * The lock goes with the UPDATE state, before QUIT is answered: a client
+ * logging in again at once does not find it held by a process that is
+ * still on its way out.
+ */
+Test(maildrop, unlocked_by_update)
+{
+	struct maildrop	 a, b;
+	const char	*err;
+	size_t		 failed;
+
+	open_ok(&a);
+	cr_assert_eq(maildrop_open(&b, maildir, 2, &err), MAILDROP_BUSY);
+	maildrop_mark(&a, maildrop_get(&a, 1));
+	cr_assert_eq(maildrop_update(&a, &failed), 1);
+	open_ok(&b);
+	cr_assert_eq(b.nmsgs, 2);
+	maildrop_close(&b);
+	maildrop_close(&a);
 }
 
 /* Another client renamed the file (new flags) during the session. */
