@@ -2,9 +2,11 @@
 #
 #   make            build every program
 #   make deps       install the Debian packages that are missing (as root)
-#   make check      build, then run the unit and integration tests
+#   make check      build, then run the unit and integration tests and a
+#                   short run of every fuzz harness
 #   make check-scale the tests at users' sizes (100,000 messages, 50 MB):
 #                   slow, run before each release
+#   make fuzz       run every fuzz harness for FUZZ_SECS (regress/fuzz)
 #   make demo       build and start the suite under ./run on 127.0.0.1
 #   make demo-stop  stop it
 #   make bench      run the benchmarks
@@ -110,7 +112,7 @@ deps:
 
 unit: $(UNIT_BIN)
 
-check: all $(UNIT_BIN) $(SCALE_BIN)
+check: all $(UNIT_BIN) $(SCALE_BIN) fuzz-build
 	sh regress/check.sh
 
 asan-check:
@@ -183,6 +185,8 @@ clean:
 	rm -f $(BINS) $(LIBS) common/libcommon.a common/parse.c $(UNIT_BIN) \
 	    $(SCALE_BIN)
 	find . -name '*.o' -delete -o -name '*.d' -delete
+
+include regress/fuzz/fuzz.mk
 
 -include $(wildcard $(addsuffix /*.d,common $(PROGS)) regress/unit/*.d \
 	regress/scale/*.d)

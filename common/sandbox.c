@@ -19,12 +19,12 @@
 #include "sandbox.h"
 
 #ifdef __linux__
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <fcntl.h>
-#include <sys/ioctl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -70,6 +70,26 @@ static const int sandbox_base[] = {
 	SCMP_SYS(sysinfo), SCMP_SYS(uname),
 	SCMP_SYS(clock_getres), SCMP_SYS(getppid), SCMP_SYS(sched_yield),
 };
+
+/*
+ * A sanitizer build ("make asan-check"): what the ASan and UBSan runtime
+ * calls on its own (an alternate signal stack for its reports, its
+ * spin locks, the stack limit of a new thread).  The program's own calls
+ * are held to the same lists as in a normal build.
+ */
+#if defined(__SANITIZE_ADDRESS__)		/* gcc */
+#define SANDBOX_SANITIZER	1
+#elif defined(__has_feature)			/* clang */
+#if __has_feature(address_sanitizer)
+#define SANDBOX_SANITIZER	1
+#endif
+#endif
+#ifdef SANDBOX_SANITIZER
+static const int sandbox_sanitizer[] = {
+	SCMP_SYS(sigaltstack), SCMP_SYS(sched_yield), SCMP_SYS(prlimit64),
+	SCMP_SYS(getrlimit),
+};
+#endif
 
 /* Network engines: accept clients. */
 static const int sandbox_engine[] = {
@@ -141,6 +161,9 @@ sandbox_add_role(scmp_filter_ctx ctx, enum sandbox_role role)
 {
 #define ADD(a)	sandbox_add(ctx, a, sizeof(a) / sizeof(a[0]))
 	ADD(sandbox_base);
+#ifdef SANDBOX_SANITIZER
+	ADD(sandbox_sanitizer);
+#endif
 	sandbox_add_syslog(ctx);
 	sandbox_add_args(ctx);
 	switch (role) {

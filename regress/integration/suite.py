@@ -41,6 +41,8 @@ STOP_TIMEOUT = 10
 LOG_TAIL_LINES = 40
 # The daemons' log files: they name addresses and client IPs.
 LOG_MODE = 0o640
+# What ASan and UBSan write when they find something.
+SANITIZER_REPORT = re.compile(r"ERROR: AddressSanitizer|runtime error: ")
 
 
 def need_root():
@@ -622,6 +624,14 @@ class Suite:
 
     def cleanup(self):
         self.stop()
+        # A sanitizer build ("make asan-check"): what ASan or UBSan
+        # found in a daemon is a failure of the test class.
+        found = [d for d in DAEMONS if SANITIZER_REPORT.search(self.log(d))]
+        if found:
+            self.keep = True
+            self.dump_logs()
+            raise AssertionError("sanitizer report in the log of %s"
+                                 % ", ".join(found))
         if self.keep or os.environ.get("SALLYPORT_KEEP"):
             sys.stderr.write("kept %s (logs in %s)\n"
                              % (self.root, self.path("log")))

@@ -5,6 +5,7 @@ The spool is written by mkqueue (queued's own envelope serialiser)
 while queued is stopped; the envelopes wait for a next try hours away,
 so none is delivered meanwhile."""
 
+import os
 import re
 import smtplib
 import subprocess
@@ -20,6 +21,9 @@ MESSAGES = scale.size(20000)
 PER_MESSAGE = 5
 
 
+@unittest.skipUnless(os.access(scale.MKQUEUE, os.X_OK),
+                     "regress/scale/mkqueue is not built (make check and "
+                     "make check-scale build it)")
 class TestScaleQueue(SuiteTest):
 
     def recovered(self, since):

@@ -5,11 +5,13 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -323,6 +325,123 @@ ParameterizedTest(struct sandbox_param *p, sandbox, violation_logged)
 	cr_assert_str_eq(buf, want);
 	(void)close(fd);
 	sandbox_filter_free(f);
+}
+
+/* A datagram socket bound to a temporary path: a stand-in for /dev/log. */
+static int
+fake_syslog(struct sockaddr_un *sun)
+{
+	int	 fd;
+
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	(void)snprintf(sun->sun_path, sizeof(sun->sun_path),
+	    "/tmp/sandbox-syslog.%ld", (long)getpid());
+	(void)unlink(sun->sun_path);
+	cr_assert_neq(fd = socket(AF_UNIX, SOCK_DGRAM, 0), -1);
+	cr_assert_eq(bind(fd, (struct sockaddr *)sun, sizeof(*sun)), 0);
+	return fd;
+}
+
+/*
+ * Without -d the line goes to syslog, through the connected socket the
+ * process had when the filter was installed (as glibc's openlog(3)
+ * leaves it before the chroot), with the priority LOG_MAIL | LOG_CRIT.
+ */
+Test(sandbox, violation_syslog)
+{
+	struct sandbox_filter	*f;
+	struct sockaddr_un	 sun;
+	char			 buf[512], want[256];
+	ssize_t			 n;
+	pid_t			 pid;
+	int			 logfd, fd, status;
+
+	(void)unsetenv("SALLYPORT_SANDBOX");
+	f = sandbox_prepare(SANDBOX_MAILBOX);
+	logfd = fake_syslog(&sun);
+	cr_assert_neq(pid = fork(), -1);
+	if (pid == 0) {
+		log_init("sandbox-syslog", 0);
+		closefrom(3);
+		if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) == -1 ||
+		    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+		    sandbox_apply(f) == -1)
+			_exit(100);
+		_exit(case_inet_socket());
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	(void)unlink(sun.sun_path);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS,
+	    "status %d", status);
+	n = recv(logfd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	cr_assert_gt(n, 0, "nothing sent to syslog");
+	buf[n] = '\0';
+	(void)snprintf(want, sizeof(want), "<18>sandbox-syslog[%ld]: - sandbox "
+	    "violation syscall=socket nr=41 role=mailbox", (long)pid);
+	cr_assert_str_eq(buf, want);
+	(void)close(logfd);
+	sandbox_filter_free(f);
+}
+
+static int	 thread_go[2], thread_ready[2];
+
+/*
+ * Says it runs (its start in the C library, whose rseq the filter
+ * refuses with every signal blocked, is over), waits for a byte, then
+ * makes a call no filter allows.
+ */
+static void *
+thread_violate(void *arg)
+{
+	char	 c;
+
+	(void)arg;
+	if (write(thread_ready[1], "r", 1) == 1 &&
+	    read(thread_go[0], &c, 1) == 1)
+		(void)case_inet_socket();
+	return NULL;
+}
+
+/*
+ * The queue manager's case: a thread started before sandbox_init() (which
+ * loads the filter in every thread, TSYNC) makes the refused call.  The
+ * line is written from that thread, and the whole process dies.
+ */
+Test(sandbox, violation_in_thread)
+{
+	char		 path[] = "/tmp/sandbox-log.XXXXXX";
+	char		 buf[512];
+	pthread_t	 t;
+	ssize_t		 n;
+	pid_t		 pid;
+	int		 fd, status;
+
+	(void)unsetenv("SALLYPORT_SANDBOX");
+	cr_assert_neq(fd = mkstemp(path), -1);
+	(void)unlink(path);
+	cr_assert_neq(pid = fork(), -1);
+	if (pid == 0) {
+		(void)dup2(fd, STDERR_FILENO);
+		log_init("sandbox-thread", 1);
+		if (pipe(thread_go) == -1 || pipe(thread_ready) == -1 ||
+		    pthread_create(&t, NULL, thread_violate, NULL) != 0 ||
+		    read(thread_ready[0], buf, 1) != 1)
+			_exit(100);
+		sandbox_init(SANDBOX_QUEUE);
+		(void)write(thread_go[1], "x", 1);
+		(void)pthread_join(t, NULL);
+		_exit(0);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS,
+	    "status %d", status);
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	cr_assert_gt(n, 0, "nothing logged");
+	buf[n] = '\0';
+	cr_assert_not_null(strstr(buf, "- sandbox violation syscall=socket "
+	    "nr=41 role=queue\n"), "%s", buf);
+	(void)close(fd);
 }
 
 /* SALLYPORT_SANDBOX=log: the call goes through, nothing is killed. */
