@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "authd.h"
+#include "daemon.h"
 #include "log.h"
 #include "privsep.h"
 #include "sandbox.h"
@@ -42,13 +43,6 @@ static struct {
 	uid_t		 peers[AUTHD_PEER_UIDS_MAX - 1];
 	size_t		 npeers;
 } authd;
-
-static void __attribute__((noreturn))
-usage(void)
-{
-	(void)fprintf(stderr, "usage: authd [-dnv] [-f file]\n");
-	exit(1);
-}
 
 /*
  * The daemon users that may connect, besides root.  Missing ones are
@@ -224,44 +218,20 @@ authd_run(int debug)
 	(void)unlink(authd.sockpath);
 }
 
+static void __attribute__((noreturn))
+authd_parent(struct daemon_ctx *ctx)
+{
+	authd.conf = ctx->conf;
+	authd_run(ctx->debug);
+	config_free(authd.conf);
+	exit(0);
+}
+
+/* One process: no role to exec. */
+static const struct daemon_def authd_def = { "authd", authd_parent, NULL };
+
 int
 main(int argc, char *argv[])
 {
-	const char	*path = CONFIG_DEFAULT_PATH;
-	char		 err[AUTHD_ERROR_MAX_BYTES];
-	int		 ch, debug = 0, noaction = 0, verbose = 0;
-
-	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
-		switch (ch) {
-		case 'd':
-			debug = 1;
-			break;
-		case 'f':
-			path = optarg;
-			break;
-		case 'n':
-			noaction = 1;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	log_init("authd", 1);
-	log_setverbose(verbose);
-	if ((authd.conf = config_load(path, err, sizeof(err))) == NULL)
-		fatalx("%s", err);
-	if (noaction) {
-		config_print(stdout, authd.conf);
-		return fflush(stdout) == 0 ? 0 : 1;
-	}
-	if (geteuid() != 0)
-		fatalx("- authd must start as root");
-	authd_run(debug);
-	config_free(authd.conf);
-	return 0;
+	daemon_main(&authd_def, argc, argv);
 }

@@ -1,7 +1,10 @@
 /*
  * Child supervision shared by the privileged parents of smtpd, pop3d and
- * queued.  A child that dies is restarted after CHILD_RESTART_MIN_MSECS,
- * doubling up to CHILD_RESTART_MAX_SECS while it keeps dying young.
+ * queued.  Each child is a role of the parent's binary, exec'd
+ * (daemon.h) with the parent's configuration, its end of a socketpair
+ * and the descriptors of proc_set_fds().  A child that dies is restarted
+ * after CHILD_RESTART_MIN_MSECS, doubling up to CHILD_RESTART_MAX_SECS
+ * while it keeps dying young.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -14,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "ipc.h"
 #include "sp_limits.h"
 #include "log.h"
@@ -25,9 +29,10 @@
 struct proc {
 	TAILQ_ENTRY(proc)	 entry;
 	char			 name[32];
-	proc_main_cb		 main;
 	proc_started_cb		 started_cb;
 	void			*arg;
+	int			 fds[DAEMON_FDS_MAX];	/* after the channel */
+	int			 nfds;
 	pid_t			 pid;
 	time_t			 started;
 	unsigned int		 delay_ms;
@@ -50,15 +55,14 @@ proc_restartcb(evutil_socket_t fd, short ev, void *arg)
 }
 
 struct proc *
-proc_new(struct event_base *base, const char *name, proc_main_cb mainfn,
-    proc_started_cb started, void *arg)
+proc_new(struct event_base *base, const char *name, proc_started_cb started,
+    void *arg)
 {
 	struct proc	*p;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		fatal("proc_new");
 	(void)strlcpy(p->name, name, sizeof(p->name));
-	p->main = mainfn;
 	p->started_cb = started;
 	p->arg = arg;
 	p->pid = -1;
@@ -70,17 +74,27 @@ proc_new(struct event_base *base, const char *name, proc_main_cb mainfn,
 }
 
 void
-proc_child_reset(void)
+proc_set_fds(struct proc *p, const int *fds, int nfds)
 {
-	sigset_t	 set;
-	int		 sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE,
-			    SIGUSR1, SIGUSR2 };
-	size_t		 i;
+	if (nfds > DAEMON_FDS_MAX - 2)
+		fatalx("proc %s: %d descriptors", p->name, nfds);
+	memcpy(p->fds, fds, nfds * sizeof(*fds));
+	p->nfds = nfds;
+}
 
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		(void)signal(sigs[i], SIG_DFL);
-	(void)sigemptyset(&set);
-	(void)sigprocmask(SIG_SETMASK, &set, NULL);
+/*
+ * The role p->name, exec'd with the configuration, its end of the
+ * channel and the descriptors of proc_set_fds().
+ */
+static pid_t
+proc_spawn(struct proc *p, int chan)
+{
+	int	 fds[DAEMON_FDS_MAX];
+
+	fds[0] = daemon_conf_fd();
+	fds[1] = chan;
+	memcpy(fds + 2, p->fds, p->nfds * sizeof(*fds));
+	return daemon_spawn(p->name, fds, p->nfds + 2);
 }
 
 void
@@ -91,18 +105,8 @@ proc_start(struct proc *p)
 
 	if (ipc_socketpair(sv) == -1)
 		fatal("proc %s socketpair", p->name);
-	switch ((pid = fork())) {
-	case -1:
-		fatal("proc %s fork", p->name);
-	case 0:
-		(void)close(sv[0]);
-		proc_child_reset();
-		log_procname(p->name);
-		p->main(sv[1], p->arg);
-		_exit(1);
-	default:
-		break;
-	}
+	if ((pid = proc_spawn(p, sv[1])) == -1)
+		fatal("proc %s spawn", p->name);
 	(void)close(sv[1]);
 	p->pid = pid;
 	p->started = time(NULL);

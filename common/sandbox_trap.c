@@ -171,7 +171,7 @@ trap_handler(int sig, siginfo_t *si, void *uc)
 		(void)write(STDERR_FILENO, line, len);
 	} else
 		trap_syslog(line, len);
-	/* The filter kills the process for this very call. */
+	/* kill(2) with SIGSYS: the filter answers it by killing the process. */
 	(void)signal(sig, SIG_DFL);
 	(void)kill(getpid(), SIGSYS);
 	/* Not reached under the filter; without one, die of the signal. */

@@ -3,8 +3,9 @@
  * engine hands over a client with the token authd issued for it; the
  * parent does not take the engine's word for who the client is, but
  * redeems the token with authd itself (its own connection, role pop3d)
- * and forks the mailbox process for the uid, gid and mail home authd
- * names.  It reaps those processes and, at shutdown, stops them.
+ * and execs the mailbox process (role pop3d-user, daemon.h) for the
+ * uid, gid and mail home authd names.  It reaps those processes and,
+ * at shutdown, stops them.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -17,10 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "ipc.h"
 #include "log.h"
 #include "pop3d.h"
-#include "proc.h"
 #include "proto.h"
 
 struct handoff {
@@ -43,7 +44,6 @@ struct mailbox_child {
 static struct {
 	struct event_base	*base;
 	char			 authd_path[PATH_MAX];
-	int			 foreground;
 	struct ipc_conn		*authd;
 	struct event		*ev_retry;
 	int			 delay;		/* secs before reconnecting */
@@ -136,49 +136,51 @@ pop3_handoff_recv(uint32_t id, const uint8_t *token, const char *user,
 	return 0;
 }
 
-/* In the child: become the mailbox process.  Never returns. */
-static void __attribute__((noreturn))
-handoff_child(struct handoff *h, const char *user, uid_t uid, gid_t gid,
-    const char *home)
+/*
+ * The mailbox process's arguments (pop3_handoff_user_main): u32 id,
+ * str user, str client, u32 uid, u32 gid, str home.
+ */
+static int
+handoff_args(const struct handoff *h, const char *user, uid_t uid,
+    gid_t gid, const char *home)
 {
-	struct pop3_user_args	 a;
-	int			 fds[1];
-
-	proc_child_reset();
-	fds[0] = h->fd;
-	pop3_child_fds(fds, 1, "pop3d-user", ho.foreground);
-	memset(&a, 0, sizeof(a));
-	a.id = h->id;
-	a.user = user;
-	a.client = h->client;
-	a.uid = uid;
-	a.gid = gid;
-	a.home = home;
-	a.fd = fds[0];
-	pop3_user_main(&a);
+	ipc_out_init(&ho_out, MSG_NONE, 0);
+	ipc_put_u32(&ho_out, h->id);
+	ipc_put_str(&ho_out, user);
+	ipc_put_str(&ho_out, h->client);
+	ipc_put_u32(&ho_out, (uint32_t)uid);
+	ipc_put_u32(&ho_out, (uint32_t)gid);
+	ipc_put_str(&ho_out, home);
+	return daemon_args_fd(&ho_out);
 }
 
+/* The mailbox process: exec'd with its arguments and the client. */
 static void
 handoff_spawn(struct handoff *h, const char *user, uid_t uid, gid_t gid,
     const char *home)
 {
 	struct mailbox_child	*mc;
 	pid_t			 pid;
+	int			 fds[2];
 
 	if ((mc = calloc(1, sizeof(*mc))) == NULL) {
 		handoff_refuse(h, "alloc");
 		return;
 	}
-	switch ((pid = fork())) {
-	case -1:
+	if ((fds[0] = handoff_args(h, user, uid, gid, home)) == -1) {
+		log_warn("%08x pop3 mailbox arguments", h->id);
+		free(mc);
+		handoff_refuse(h, "args");
+		return;
+	}
+	fds[1] = h->fd;
+	pid = daemon_spawn("pop3d-user", fds, 2);
+	(void)close(fds[0]);
+	if (pid == -1) {
 		log_warn("%08x pop3 fork", h->id);
 		free(mc);
 		handoff_refuse(h, "fork");
 		return;
-	case 0:
-		handoff_child(h, user, uid, gid, home);
-	default:
-		break;
 	}
 	mc->pid = pid;
 	mc->id = h->id;
@@ -187,6 +189,37 @@ handoff_spawn(struct handoff *h, const char *user, uid_t uid, gid_t gid,
 	ho.nchildren++;
 	log_info("%08x pop3 mailbox-started user=%s uid=%lu pid=%ld", h->id,
 	    mc->user, (unsigned long)uid, (long)pid);
+}
+
+void
+pop3_handoff_user_main(struct daemon_ctx *ctx)
+{
+	struct pop3_user_args	 a;
+	struct ipc_msg		 m;
+	char			 user[AUTH_USER_MAX_BYTES + 1];
+	char			 client[POP3_CLIENT_MAX_BYTES];
+	char			 home[PATH_MAX];
+	uint32_t		 id, uid, gid;
+
+	(void)daemon_args_read(ctx->fds[0], &m);
+	(void)close(ctx->fds[0]);
+	if (ipc_get_u32(&m, &id) == -1 ||
+	    ipc_get_str(&m, user, sizeof(user)) == -1 ||
+	    ipc_get_str(&m, client, sizeof(client)) == -1 ||
+	    ipc_get_u32(&m, &uid) == -1 || ipc_get_u32(&m, &gid) == -1 ||
+	    ipc_get_str(&m, home, sizeof(home)) == -1 ||
+	    ipc_get_end(&m) == -1 || uid == 0 || gid == 0 || home[0] != '/')
+		fatalx("- pop3 mailbox start-refused reason=arguments");
+	daemon_check_stream(ctx->fds[1]);
+	memset(&a, 0, sizeof(a));
+	a.id = id;
+	a.user = user;
+	a.client = client;
+	a.uid = (uid_t)uid;
+	a.gid = (gid_t)gid;
+	a.home = home;
+	a.fd = ctx->fds[1];
+	pop3_user_main(&a);
 }
 
 /* authd's word on a token: the only source of the user's identity. */
@@ -298,11 +331,9 @@ handoff_connect(evutil_socket_t fd, short ev, void *arg)
 }
 
 void
-pop3_handoff_init(struct event_base *base, const char *authd_path,
-    int foreground)
+pop3_handoff_init(struct event_base *base, const char *authd_path)
 {
 	ho.base = base;
-	ho.foreground = foreground;
 	ho.delay = 1;
 	TAILQ_INIT(&ho.pending);
 	TAILQ_INIT(&ho.children);

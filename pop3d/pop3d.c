@@ -1,9 +1,10 @@
 /*
  * pop3d, the privileged parent: root, no chroot, no seccomp (it forks
  * and connects).  It reads the configuration, binds the POP3 listeners,
- * forks the login engine (pop3_login.c) and restarts it when it dies,
- * connects to authd on the engine's behalf, and turns each login the
- * engine hands back into a mailbox process (pop3_handoff.c).  It never
+ * execs the login engine (role pop3d-login, pop3_login.c) and restarts
+ * it when it dies, connects to authd on the engine's behalf, and turns
+ * each login the engine hands back into a mailbox process (role
+ * pop3d-user, pop3_handoff.c).  It never
  * reads a byte from a client.
  */
 #include <sys/types.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "ipc.h"
 #include "listen.h"
 #include "log.h"
@@ -31,7 +33,7 @@ static struct {
 	struct config		*conf;
 	struct event_base	*base;
 	int			 listen_fds[CONFIG_LISTENERS_MAX];
-	struct pop3_login_args	 login;
+	int			 nlisten;
 	struct proc		*engine;
 	struct ipc_conn		*engine_conn;
 	char			 authd_path[PATH_MAX];
@@ -39,13 +41,6 @@ static struct {
 } pd;
 
 static struct ipc_out	 pd_out;
-
-static void __attribute__((noreturn))
-usage(void)
-{
-	(void)fprintf(stderr, "usage: pop3d [-dnv] [-f file]\n");
-	exit(1);
-}
 
 static void
 pop3d_listen_all(void)
@@ -69,8 +64,7 @@ pop3d_listen_all(void)
 	if (n == 0)
 		fatalx("- pop3 no-listener: the configuration has no "
 		    "\"listen pop3\"");
-	pd.login.listen_fds = pd.listen_fds;
-	pd.login.nlisten = n;
+	pd.nlisten = n;
 }
 
 /* The engine asks for a connection to authd, which it cannot reach. */
@@ -219,104 +213,81 @@ pop3d_signals(void)
 	}
 }
 
-/* The run directory may not exist yet on a fresh boot: make it. */
-static void
-pop3d_pidfile(void)
+/*
+ * The role pop3d-login (daemon.h): the channel to the parent, then the
+ * listeners.  Its user and chroot come from the parent's configuration.
+ */
+static void __attribute__((noreturn))
+pop3d_login_role(struct daemon_ctx *ctx)
 {
-	char	 path[PATH_MAX];
-	pid_t	 other;
+	struct pop3_login_args	 a;
+	int			 i;
 
-	if (mkdir(pd.conf->rundir, 0755) == -1 && errno != EEXIST)
-		fatal("- pop3 mkdir %s", pd.conf->rundir);
-	config_runpath(pd.conf, "pop3d.pid", path, sizeof(path));
-	if ((pd.pfh = pidfile_open(path, 0644, &other)) == NULL) {
-		if (errno == EEXIST)
-			fatalx("- pop3 already-running pid=%ld", (long)other);
-		fatal("- pop3 pidfile %s", path);
-	}
+	daemon_check_parent(ctx->fds[0]);
+	for (i = 1; i < ctx->nfds; i++)
+		daemon_check_listener(ctx->fds[i]);
+	memset(&a, 0, sizeof(a));
+	privsep_lookup(ctx->conf->user_pop3, &a.uid, &a.gid);
+	a.chroot = ctx->conf->emptydir;
+	a.per_client = ctx->conf->max_sessions_per_client;
+	a.foreground = ctx->debug;
+	a.listen_fds = ctx->fds + 1;
+	a.nlisten = ctx->nfds - 1;
+	pop3_login_main(ctx->fds[0], &a);
+	fatalx("- pop3 login engine returned");
 }
 
 static void
-pop3d_setup(int debug)
+pop3d_setup(struct daemon_ctx *ctx)
 {
 	struct stat	 st;
+	uid_t		 uid;
+	gid_t		 gid;
 
-	privsep_lookup(pd.conf->user_pop3, &pd.login.uid, &pd.login.gid);
+	privsep_lookup(pd.conf->user_pop3, &uid, &gid);
 	if (stat(pd.conf->emptydir, &st) == -1 || !S_ISDIR(st.st_mode))
 		fatalx("- pop3 chroot-missing path=%s", pd.conf->emptydir);
-	pd.login.chroot = pd.conf->emptydir;
-	pd.login.per_client = pd.conf->max_sessions_per_client;
-	pd.login.foreground = debug;
 	config_runpath(pd.conf, "authd.sock", pd.authd_path,
 	    sizeof(pd.authd_path));
-	pop3d_pidfile();
+	pd.pfh = daemon_pidfile(ctx);
 	pop3d_listen_all();
-	if (!debug && daemon(0, 0) == -1)
-		fatal("- pop3 daemon");
-	if (pidfile_write(pd.pfh) == -1)
-		fatal("- pop3 pidfile_write");
+	daemon_detach(ctx, pd.pfh);
 }
 
-/* Reads the options; fills *path and returns the flags. */
-static void
-pop3d_options(int argc, char *argv[], const char **path, int *debug,
-    int *noaction, int *verbose)
+static void __attribute__((noreturn))
+pop3d_parent(struct daemon_ctx *ctx)
 {
-	int	 ch;
-
-	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
-		switch (ch) {
-		case 'd':
-			*debug = 1;
-			break;
-		case 'f':
-			*path = optarg;
-			break;
-		case 'n':
-			*noaction = 1;
-			break;
-		case 'v':
-			*verbose = 1;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-}
-
-int
-main(int argc, char *argv[])
-{
-	const char	*path = CONFIG_DEFAULT_PATH;
-	char		 err[512];
-	int		 debug = 0, noaction = 0, verbose = 0;
-
-	pop3d_options(argc, argv, &path, &debug, &noaction, &verbose);
-	log_init("pop3d", 1);
-	if ((pd.conf = config_load(path, err, sizeof(err))) == NULL) {
-		(void)fprintf(stderr, "pop3d: %s\n", err);
-		return 1;
-	}
-	if (noaction) {
-		config_print(stdout, pd.conf);
-		return 0;
-	}
-	if (geteuid() != 0)
-		fatalx("- pop3 must run as root");
-	log_init("pop3d", debug);
-	log_setverbose(verbose);
-	pop3d_setup(debug);
+	pd.conf = ctx->conf;
+	pop3d_setup(ctx);
 	if ((pd.base = event_base_new()) == NULL)
 		fatalx("- pop3 event_base_new");
 	pop3d_signals();
 	proc_init(pd.base, pop3_handoff_reaped, NULL);
-	pop3_handoff_init(pd.base, pd.authd_path, debug);
-	pd.engine = proc_new(pd.base, "pop3d-login", pop3_login_main,
-	    pop3d_engine_started, &pd.login);
+	pop3_handoff_init(pd.base, pd.authd_path);
+	pd.engine = proc_new(pd.base, "pop3d-login", pop3d_engine_started,
+	    NULL);
+	proc_set_fds(pd.engine, pd.listen_fds, pd.nlisten);
 	proc_start(pd.engine);
 	log_info("- pop3 started");
 	(void)event_base_dispatch(pd.base);
 	fatalx("- pop3 event loop ended");
+}
+
+static const struct daemon_role pop3d_roles[] = {
+	/* name		flags		fds: min, max		main */
+	{ "pop3d-login", DAEMON_R_CONF, 3, CONFIG_LISTENERS_MAX + 2,
+	    pop3d_login_role },
+	{ "pop3d-user",	0,		2, 2,
+	    pop3_handoff_user_main },
+	{ NULL, 0, 0, 0, NULL },
+};
+
+static const struct daemon_def pop3d_def = {
+	"pop3d", pop3d_parent, pop3d_roles
+};
+
+int
+main(int argc, char *argv[])
+{
+	daemon_main(&pop3d_def, argc, argv);
 }

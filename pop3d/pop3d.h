@@ -143,8 +143,7 @@ void	pop3_login_check(struct pop3_conn *, const char *password);
 
 /* pop3_handoff.c: the parent's side of a login (root). */
 /* Connects to authd (retrying with backoff while it is down). */
-void	pop3_handoff_init(struct event_base *, const char *authd_path,
-	    int foreground);
+void	pop3_handoff_init(struct event_base *, const char *authd_path);
 /*
  * A MSG_POP3_LOGIN_HANDOFF from the engine: redeems the token, then
  * forks the mailbox process.  Owns fd; -1 when the client was refused.
@@ -155,6 +154,13 @@ int	pop3_handoff_recv(uint32_t id, const uint8_t *token,
 void	pop3_handoff_reaped(pid_t, int status, void *arg);
 /* Signals every mailbox process (at shutdown). */
 void	pop3_handoff_kill_all(int sig);
+struct daemon_ctx;
+/*
+ * The role pop3d-user (daemon.h), as root: descriptors its arguments
+ * and the client.  Becomes the mailbox process; never returns.
+ */
+void	pop3_handoff_user_main(struct daemon_ctx *)
+	    __attribute__((noreturn));
 
 /* pop3_user.c: the mailbox process, as the user, in the mail home. */
 struct pop3_user_args {

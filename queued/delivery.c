@@ -33,7 +33,6 @@
 #include "log.h"
 #include "proto.h"
 #include "queued.h"
-#include "sandbox.h"
 
 struct delivery_agent	 delivery_agent;
 
@@ -221,11 +220,7 @@ delivery_signals(void)
 	}
 }
 
-/*
- * libevent's own messages, into our log.  Its warning that another base
- * (the parent's, inherited through fork) had signals is expected here:
- * this process's base is the only one that runs.
- */
+/* libevent's own messages, into our log. */
 static void
 delivery_libevent_log(int severity, const char *msg)
 {
@@ -247,8 +242,6 @@ delivery_main(int parentfd, void *arg)
 	delivery_seen_init(&delivery_agent.seen);
 	if ((delivery_agent.base = event_base_new()) == NULL)
 		fatalx("delivery event_base_new");
-	/* Built here once rather than by libseccomp in every worker. */
-	delivery_agent.sandbox = sandbox_prepare(SANDBOX_MAILBOX);
 	delivery_signals();
 	if ((delivery_ev_stop = evtimer_new(delivery_agent.base,
 	    delivery_stop_timeout, NULL)) == NULL)

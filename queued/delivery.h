@@ -123,8 +123,6 @@ struct delivery_seen {
 struct delivery_agent {
 	struct event_base	*base;
 	struct config		*conf;
-	/* SANDBOX_MAILBOX, compiled once; each worker installs it. */
-	struct sandbox_filter	*sandbox;
 	int			 stopping;
 	size_t			 nwaiting;	/* LOOKUP and PENDING */
 	size_t			 nrunning;
@@ -283,8 +281,9 @@ void	delivery_worker_kill_all(const char *why);
  */
 int	delivery_fork_home(const struct delivery *d, char *err, size_t errlen);
 /*
- * Forks a worker for w's uid, gid and home, which drops to uid/gid for
- * good and serves deliveries on its end of a socketpair.  Sets w->pid
+ * Starts a worker (role mailbox-worker) for w's uid, gid and home, which
+ * drops to uid/gid for good and serves deliveries on its end of a
+ * socketpair.  Sets w->pid
  * and w->fd (non-blocking, close-on-exec); -1 with the reason in err
  * when there is no worker.
  */

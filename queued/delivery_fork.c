@@ -1,9 +1,10 @@
 /*
  * The root side of a mailbox worker, run by the delivery agent (root, no
  * chroot).  Before each delivery the agent creates the mail home when it
- * is missing.  After fork(2) the worker, still root, closes every
- * descriptor but its end of the socketpair, then drops to the mailbox
- * owner for good and hands over to delivery_user.c, where it serves one
+ * is missing.  The worker is exec'd (role mailbox-worker, daemon.h)
+ * with nothing but its arguments and its end of the socketpair; still
+ * root, it builds its seccomp filter, then drops to the mailbox owner
+ * for good and hands over to delivery_user.c, where it serves one
  * delivery after another until the agent closes the socket.
  */
 #include <sys/types.h>
@@ -14,36 +15,18 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <syslog.h>
 #include <unistd.h>
 
+#include "config.h"
+#include "daemon.h"
 #include "delivery.h"
+#include "ipc.h"
 #include "log.h"
 #include "privsep.h"
-#include "proc.h"
 #include "proto.h"
+#include "queued.h"
+#include "sandbox.h"
 #include "util.h"
-
-/* In the worker: its end of the socketpair, once moved. */
-#define DELIVERY_WORKER_FD	3
-
-/*
- * In the worker: the socket moves to a fixed descriptor and every other
- * descriptor the agent held (the manager's and authd's sockets, the
- * messages in flight, the other workers' sockets) is closed before
- * anything else happens.  A worker that kept another's socket would
- * keep that one from ever reading EOF.
- */
-static void
-delivery_worker_fds(int fd)
-{
-	int	 m;
-
-	if ((m = fcntl(fd, F_DUPFD, DELIVERY_WORKER_FD + 1)) == -1 ||
-	    dup2(m, DELIVERY_WORKER_FD) == -1)
-		_exit(DELIVERY_EXIT_TEMPFAIL);
-	closefrom(DELIVERY_WORKER_FD + 1);
-}
 
 /* The reason there is no worker (or no mail home), into err. */
 static int
@@ -108,41 +91,77 @@ delivery_fork_home(const struct delivery *d, char *err, size_t errlen)
 	return r;
 }
 
-/* The worker: never returns. */
-static void __attribute__((noreturn))
-delivery_worker_child(const struct delivery_worker *w, int fd,
-    const char *hostname)
+/*
+ * The worker's arguments (delivery_fork_worker_main): u32 uid, u32 gid,
+ * str home, str hostname.
+ */
+static int
+delivery_fork_args(const struct delivery_worker *w, const char *hostname)
 {
-	proc_child_reset();
-	/* The agent's syslog socket goes with the other descriptors. */
-	closelog();
-	delivery_worker_fds(fd);
-	privsep_drop(w->uid, w->gid, NULL);
-	delivery_user_worker(delivery_agent.sandbox, w->home,
-	    DELIVERY_WORKER_FD, hostname);
+	static struct ipc_out	 o;
+
+	ipc_out_init(&o, MSG_NONE, 0);
+	ipc_put_u32(&o, (uint32_t)w->uid);
+	ipc_put_u32(&o, (uint32_t)w->gid);
+	ipc_put_str(&o, w->home);
+	ipc_put_str(&o, hostname);
+	return daemon_args_fd(&o);
 }
 
 int
 delivery_fork_worker(struct delivery_worker *w, const char *hostname,
     char *err, size_t errlen)
 {
-	int	 sv[2], saved;
+	int	 sv[2], fds[2], saved;
 	pid_t	 pid;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
-		return delivery_fork_fail(err, errlen, "socketpair");
-	if ((pid = fork()) == -1) {
+	if ((fds[0] = delivery_fork_args(w, hostname)) == -1)
+		return delivery_fork_fail(err, errlen, "worker arguments");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
 		saved = errno;
+		(void)close(fds[0]);
+		errno = saved;
+		return delivery_fork_fail(err, errlen, "socketpair");
+	}
+	fds[1] = sv[1];
+	pid = daemon_spawn("mailbox-worker", fds, 2);
+	saved = errno;
+	(void)close(fds[0]);
+	(void)close(sv[1]);
+	if (pid == -1) {
 		(void)close(sv[0]);
-		(void)close(sv[1]);
 		errno = saved;
 		return delivery_fork_fail(err, errlen, "fork");
 	}
-	if (pid == 0)
-		delivery_worker_child(w, sv[1], hostname);
-	(void)close(sv[1]);
 	(void)fcntl(sv[0], F_SETFL, O_NONBLOCK);
 	w->fd = sv[0];
 	w->pid = pid;
 	return 0;
+}
+
+/*
+ * The worker, exec'd as root with its arguments and its end of the
+ * socketpair: it builds its seccomp filter, drops to the mailbox owner
+ * for good and serves (delivery_user.c).
+ */
+void
+delivery_fork_worker_main(struct daemon_ctx *ctx)
+{
+	struct sandbox_filter	*filter;
+	struct ipc_msg		 m;
+	char			 home[PATH_MAX];
+	char			 hostname[CONFIG_NAME_MAX];
+	uint32_t		 uid, gid;
+
+	(void)daemon_args_read(ctx->fds[0], &m);
+	(void)close(ctx->fds[0]);
+	if (ipc_get_u32(&m, &uid) == -1 || ipc_get_u32(&m, &gid) == -1 ||
+	    ipc_get_str(&m, home, sizeof(home)) == -1 ||
+	    ipc_get_str(&m, hostname, sizeof(hostname)) == -1 ||
+	    ipc_get_end(&m) == -1 || uid == 0 || gid == 0)
+		fatalx("- delivery worker start-refused reason=arguments");
+	daemon_check_parent(ctx->fds[1]);
+	filter = sandbox_prepare(SANDBOX_MAILBOX);
+	privsep_drop((uid_t)uid, (gid_t)gid, NULL);
+	delivery_user_worker(filter, home, ctx->fds[1], hostname);
 }

@@ -1,8 +1,9 @@
 /*
  * queued: the privileged parent.  Runs as root, no chroot, and does only
  * what needs root: it makes the spool, binds <rundir>/queue.sock and
- * <rundir>/control.sock, forks and supervises the queue manager
- * (queue_manager.c) and the delivery agent (delivery.c), connects the
+ * <rundir>/control.sock, execs and supervises the queue manager (role
+ * queue-manager, queue_manager.c) and the delivery agent (role
+ * delivery, delivery.c; it execs the role mailbox-worker), connects the
  * two with a socketpair at each (re)start, and connects the manager to
  * authd on request.  From its children it accepts CHILD_CONNECT_REQUEST
  * and CHILD_PROC_QUERY from the manager; anything else ends the child,
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "ipc.h"
 #include "log.h"
 #include "privsep.h"
@@ -66,45 +68,11 @@ static struct queued_child	 delivery = { "delivery", ROLE_DELIVERY,
 static struct queued_env	 env;
 static struct event_base	*base;
 static struct pidfh		*pfh;
+static struct daemon_ctx	*ctx;
 static time_t			 started;
 static char			 queue_path[PATH_MAX];
 static char			 control_path[PATH_MAX];
 static struct ipc_out		 out;
-
-static void	usage(void) __attribute__((noreturn));
-
-static void
-usage(void)
-{
-	(void)fprintf(stderr, "usage: queued [-dnv] [-f file]\n");
-	exit(1);
-}
-
-/* The children end.  Closes what it must not keep of the parent's. */
-static void
-queued_child_close(struct queued_child *other)
-{
-	if (other->conn != NULL)
-		(void)close(ipc_conn_fd(other->conn));
-	(void)pidfile_close(pfh);
-	pfh = NULL;
-}
-
-static void
-queued_manager_main(int fd, void *arg)
-{
-	queued_child_close(&delivery);
-	queue_manager_main(fd, arg);
-}
-
-static void
-queued_delivery_main(int fd, void *arg)
-{
-	queued_child_close(&manager);
-	(void)close(env.queue_sock);
-	(void)close(env.control_sock);
-	delivery_main(fd, arg);
-}
 
 static void
 queued_send_peer(struct queued_child *to, uint32_t peer_role, int fd)
@@ -364,20 +332,6 @@ queued_rundir(const struct config *conf)
 }
 
 static void
-queued_pidfile(const struct config *conf)
-{
-	char	 path[PATH_MAX];
-	pid_t	 other;
-
-	config_runpath(conf, "queued.pid", path, sizeof(path));
-	if ((pfh = pidfile_open(path, 0644, &other)) == NULL) {
-		if (errno == EEXIST)
-			fatalx("- queued already running pid=%ld", (long)other);
-		fatal("- queued pidfile %s", path);
-	}
-}
-
-static void
 queued_listen(const struct config *conf)
 {
 	config_runpath(conf, "queue.sock", queue_path, sizeof(queue_path));
@@ -390,84 +344,86 @@ queued_listen(const struct config *conf)
 		fatal("- queued listen %s", control_path);
 }
 
-static struct config *
-queued_config(const char *path, int check)
-{
-	struct config	*conf;
-	char		 err[1024];
-
-	if ((conf = config_load(path, err, sizeof(err))) == NULL) {
-		(void)fprintf(stderr, "queued: %s\n", err);
-		exit(1);
-	}
-	if (check) {
-		config_print(stdout, conf);
-		exit(0);
-	}
-	return conf;
-}
-
 /* Everything after the options: checks, spool, sockets, children. */
 static void
-queued_start(int debug)
+queued_start(void)
 {
-	if (geteuid() != 0)
-		fatalx("- queued must run as root");
+	int	 fds[2];
+
 	privsep_lookup(env.conf->user_queue, &env.uid, &env.gid);
 	queued_rundir(env.conf);
 	queued_spool(env.conf, env.uid, env.gid);
-	queued_pidfile(env.conf);
-	/* Until here, errors go to the terminal that started us. */
-	log_init("queued", debug);
-	if (!debug && daemon(0, 0) == -1)
-		fatal("- queued daemon");
-	if (pidfile_write(pfh) == -1)
-		fatal("- queued pidfile_write");
+	pfh = daemon_pidfile(ctx);
+	daemon_detach(ctx, pfh);
 	queued_listen(env.conf);
 	started = time(NULL);
 	if ((base = event_base_new()) == NULL)
 		fatalx("- queued event_base_new");
 	proc_init(base, NULL, NULL);
 	queued_signals();
-	manager.proc = proc_new(base, manager.name, queued_manager_main,
-	    queued_started, &env);
-	delivery.proc = proc_new(base, delivery.name, queued_delivery_main,
-	    queued_started, env.conf);
+	manager.proc = proc_new(base, manager.name, queued_started, NULL);
+	fds[0] = env.queue_sock;
+	fds[1] = env.control_sock;
+	proc_set_fds(manager.proc, fds, 2);
+	delivery.proc = proc_new(base, delivery.name, queued_started, NULL);
 	proc_start(manager.proc);
 	proc_start(delivery.proc);
 	log_info("- queued started pid=%ld", (long)getpid());
 }
 
+static void __attribute__((noreturn))
+queued_parent(struct daemon_ctx *c)
+{
+	ctx = c;
+	env.conf = c->conf;
+	queued_start();
+	(void)event_base_dispatch(base);
+	fatalx("- queued event loop ended");
+}
+
+/*
+ * The role queue-manager (daemon.h): the channel to the parent, then
+ * queue.sock and control.sock, bound by the parent.
+ */
+static void __attribute__((noreturn))
+queued_manager_role(struct daemon_ctx *c)
+{
+	daemon_check_parent(c->fds[0]);
+	daemon_check_listener(c->fds[1]);
+	daemon_check_listener(c->fds[2]);
+	env.conf = c->conf;
+	privsep_lookup(env.conf->user_queue, &env.uid, &env.gid);
+	env.queue_sock = c->fds[1];
+	env.control_sock = c->fds[2];
+	queue_manager_main(c->fds[0], &env);
+	fatalx("- queue manager returned");
+}
+
+/* The role delivery (daemon.h): the channel to the parent. */
+static void __attribute__((noreturn))
+queued_delivery_role(struct daemon_ctx *c)
+{
+	daemon_check_parent(c->fds[0]);
+	delivery_main(c->fds[0], c->conf);
+	fatalx("- delivery agent returned");
+}
+
+static const struct daemon_role queued_roles[] = {
+	/* name		flags			fds: min, max	main */
+	{ "queue-manager", DAEMON_R_CONF,	4, 4, queued_manager_role },
+	{ "delivery",	DAEMON_R_CONF | DAEMON_R_SPAWNS, 2, 2,
+	    queued_delivery_role },
+	{ "mailbox-worker", 0,			2, 2,
+	    delivery_fork_worker_main },
+	{ NULL, 0, 0, 0, NULL },
+};
+
+static const struct daemon_def queued_def = {
+	"queued", queued_parent, queued_roles
+};
+
 int
 main(int argc, char *argv[])
 {
-	const char	*path = CONFIG_DEFAULT_PATH;
-	int		 ch, debug = 0, check = 0, verbose = 0;
-
-	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
-		switch (ch) {
-		case 'd':
-			debug = 1;
-			break;
-		case 'f':
-			path = optarg;
-			break;
-		case 'n':
-			check = 1;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	log_init("queued", 1);
-	log_setverbose(verbose);
-	env.conf = queued_config(path, check);
-	queued_start(debug);
-	(void)event_base_dispatch(base);
-	fatalx("- queued event loop ended");
+	daemon_main(&queued_def, argc, argv);
 }

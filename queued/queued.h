@@ -5,7 +5,7 @@
  *   queue manager	user queue, chroot spool: queue_*.c
  *   delivery agent	root, only forks: delivery.c, delivery_user.c
  *
- * The parent binds queue.sock and control.sock, forks the manager and
+ * The parent binds queue.sock and control.sock, execs the manager and
  * the delivery agent with proc_new(), and connects the two children to
  * each other: at every (re)start of either child it makes a new
  * socketpair and sends one end to each child, on the child's parent
@@ -24,12 +24,10 @@
  *     puts every delivery it had in flight back into its schedule.  A
  *     malformed or unexpected DELIVERY_RESULT makes the manager exit; it
  *     is restarted, and both children get a new pair.
- *   - It is forked from the parent's event loop: descriptors of the
- *     parent (its libevent base, the pidfile) are still open in it; the
- *     parent closes the listening sockets and its channel to the manager
- *     before calling delivery_main(), and a mailbox worker (which
- *     becomes a mailbox owner) closes everything it does not need
- *     (closefrom(3)).
+ *   - It is exec'd (role delivery, daemon.h) with nothing of the
+ *     parent's but its configuration and its channel, and execs each
+ *     mailbox worker (role mailbox-worker) with nothing of its own but
+ *     the worker's arguments and its end of a socketpair.
  */
 #ifndef SALLYPORT_QUEUED_H
 #define SALLYPORT_QUEUED_H
@@ -47,10 +45,19 @@ struct queued_env {
 	int		 control_sock;	/* listening <rundir>/control.sock */
 };
 
-/* The delivery agent: root parent that forks a mailbox worker per user. */
+struct daemon_ctx;
+
+/* The delivery agent: root parent that execs a mailbox worker per user. */
 void	delivery_main(int parentfd, void *arg /* struct config * */);
 
 /* The queue manager: drops to user queue, chrooted into the spool. */
 void	queue_manager_main(int parentfd, void *arg /* struct queued_env * */);
+
+/*
+ * The role mailbox-worker (daemon.h, delivery_fork.c): its arguments,
+ * then its end of the socketpair.  Drops to the user; never returns.
+ */
+void	delivery_fork_worker_main(struct daemon_ctx *)
+	    __attribute__((noreturn));
 
 #endif

@@ -1,24 +1,26 @@
 /*
  * smtpd engine: runs as user smtp (config "user smtp", _sallysmtp),
  * chrooted into the empty directory (config "chroot"), under the seccomp
- * set SANDBOX_ENGINE.  It inherits the listening sockets from the parent,
- * accepts clients and runs their sessions; it reaches authd and queued
- * through descriptors the parent passes it (smtp_peer.c), and takes a
- * new configuration from it on a reload (smtp_conf.c).  Anything
- * unexpected from the parent ends the engine; the parent restarts it.
+ * set SANDBOX_ENGINE.  The parent execs it (role smtp-engine, daemon.h)
+ * with its configuration, the channel to the parent and the listening
+ * sockets; it accepts clients and runs their sessions; it reaches authd
+ * and queued through descriptors the parent passes it (smtp_peer.c),
+ * and takes a new configuration from it on a reload (smtp_conf.c).
+ * Anything unexpected from the parent ends the engine; the parent
+ * restarts it.
  */
 #include <sys/types.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <errno.h>
-#include <libutil.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <event2/event.h>
 
+#include "daemon.h"
 #include "ipc.h"
 #include "log.h"
 #include "privsep.h"
@@ -26,6 +28,7 @@
 #include "proto.h"
 #include "sandbox.h"
 #include "smtpd.h"
+#include "tlsctx.h"
 
 static struct smtpd	*smtp_env;
 static struct event	*smtp_ev_unpause;
@@ -177,22 +180,57 @@ smtp_engine_signals(struct event_base *base)
 }
 
 /*
- * Descriptors the parent holds for itself, inherited by the fork: its
- * pidfile lock and its channel to a previous engine.  Only the
- * descriptors are closed: their libevent state lives in the parent's
- * base, which the engine never touches.
+ * The listeners, descriptors 2 and up of the role, described by the
+ * arguments at descriptor 1 (smtpd.c, smtpd_engine_args).
  */
 static void
-smtp_engine_close_parent_fds(struct smtpd *env)
+smtp_engine_listeners(struct smtpd *env, const struct daemon_ctx *ctx)
 {
-	if (env->pidfh != NULL) {
-		(void)pidfile_close(env->pidfh);
-		env->pidfh = NULL;
+	struct smtp_listener	*l;
+	struct ipc_msg		 m;
+	uint8_t			*buf;
+	uint32_t		 n, proto, flags, port;
+	int			 i;
+
+	buf = daemon_args_read(ctx->fds[1], &m);
+	(void)close(ctx->fds[1]);
+	if (ipc_get_u32(&m, &n) == -1 || n != (uint32_t)ctx->nfds - 2)
+		fatalx("- smtp engine start-refused reason=listeners");
+	for (i = 0; i < (int)n; i++) {
+		l = &env->listeners[i];
+		if (ipc_get_u32(&m, &proto) == -1 ||
+		    ipc_get_u32(&m, &flags) == -1 ||
+		    ipc_get_str(&m, l->addr, sizeof(l->addr)) == -1 ||
+		    ipc_get_u32(&m, &port) == -1 || port > UINT16_MAX ||
+		    (proto != LISTEN_SMTP && proto != LISTEN_SUBMISSION &&
+		    proto != LISTEN_SMTPS) ||
+		    (flags & ~(SMTP_LF_SUBMISSION | SMTP_LF_SMTPS)) != 0)
+			fatalx("- smtp engine start-refused reason=listeners");
+		l->proto = proto;
+		l->flags = (int)flags;
+		l->port = (uint16_t)port;
+		l->fd = ctx->fds[i + 2];
+		daemon_check_listener(l->fd);
 	}
-	if (env->engine_conn != NULL) {
-		(void)close(ipc_conn_fd(env->engine_conn));
-		env->engine_conn = NULL;
-	}
+	if (ipc_get_end(&m) == -1)
+		fatalx("- smtp engine start-refused reason=listeners");
+	free(buf);
+	env->nlisteners = n;
+}
+
+/*
+ * Still root, outside the chroot: the user, and the TLS context from
+ * the pki files (the parent read them too, and checked them).
+ */
+static void
+smtp_engine_prepare(struct smtpd *env)
+{
+	char	 err[1024];
+
+	privsep_lookup(env->conf->user_smtp, &env->uid, &env->gid);
+	if (!TAILQ_EMPTY(&env->conf->pkis) && (env->tls =
+	    tlsctx_server_new(env->conf, err, sizeof(err))) == NULL)
+		fatalx("- smtp engine %s", err);
 }
 
 static void
@@ -215,15 +253,19 @@ smtp_engine_setup_listeners(struct smtpd *env)
 }
 
 void
-smtp_engine_main(int parentfd, void *arg)
+smtp_engine_main(struct daemon_ctx *ctx)
 {
-	struct smtpd	*env = arg;
-	struct ipc_conn	*parent;
+	static struct smtpd	 engine_env;
+	struct smtpd		*env = &engine_env;
+	struct ipc_conn		*parent;
+	int			 parentfd = ctx->fds[0];
 
 	smtp_env = env;
-	smtp_engine_close_parent_fds(env);
+	daemon_check_parent(parentfd);
+	env->conf = ctx->conf;
+	smtp_engine_listeners(env, ctx);
+	smtp_engine_prepare(env);
 	smtp_engine_rlimit();
-	/* A fresh base: the parent's shares its epoll instance with us. */
 	if ((env->base = event_base_new()) == NULL)
 		fatalx("- smtp engine event_base_new");
 	privsep_drop(env->uid, env->gid, env->conf->emptydir);

@@ -1,7 +1,8 @@
 /*
  * smtpd parent: runs as root, no chroot, no seccomp.  It reads the
  * configuration, binds the SMTP listeners, writes <rundir>/smtpd.pid,
- * then forks the engine (smtp_engine.c) and restarts it when it dies.
+ * then execs the engine (smtp_engine.c, role smtp-engine) and restarts
+ * it when it dies.
  * From the engine it accepts a request, MSG_CHILD_CONNECT_REQUEST,
  * which it answers with a socket connected to authd or queued, and the
  * answer to a reload, MSG_CHILD_CONF_APPLIED (smtpd_reload.c); anything
@@ -12,7 +13,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libutil.h>
@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <event2/event.h>
 
+#include "daemon.h"
 #include "ipc.h"
 #include "listen.h"
 #include "log.h"
@@ -36,17 +37,7 @@
 
 static struct smtpd	 smtpd_env;
 
-static void __attribute__((noreturn))
-usage(void)
-{
-	(void)fprintf(stderr, "usage: smtpd [-dnv] [-f file]\n");
-	exit(1);
-}
-
-/*
- * libevent's own complaints, such as the engine's base taking over
- * signals from the parent's base it inherited, go to our log.
- */
+/* libevent's own complaints go to our log. */
 static void
 smtpd_event_log(int severity, const char *msg)
 {
@@ -55,9 +46,11 @@ smtpd_event_log(int severity, const char *msg)
 }
 
 /*
- * The TLS context, from the pki statements, built here before the fork
- * so that the chrooted engine never needs to read the key files.  The
- * key itself is in the engine's memory: see smtpd.8, CAVEATS.
+ * The TLS context, from the pki statements: built here so that a bad
+ * certificate or key stops the start.  The engine builds its own from
+ * the same files, still root and outside its chroot, before it drops
+ * (smtp_engine.c), and keeps the key in its memory: see smtpd.8,
+ * CAVEATS.
  */
 static void
 smtpd_tls(struct smtpd *env)
@@ -246,96 +239,87 @@ smtpd_check_chroot(const char *dir)
 		    "and writable by no one else", dir);
 }
 
+/*
+ * What the engine learns of its listeners, which it gets as descriptors
+ * 6 and up: u32 count, then count times { u32 proto, u32 flags
+ * (SMTP_LF_*), str addr, u32 port }, in the order of the descriptors.
+ */
+static int
+smtpd_engine_args(const struct smtpd *env)
+{
+	struct ipc_out			 o;
+	const struct smtp_listener	*l;
+	size_t				 i;
+	int				 fd;
+
+	ipc_out_init(&o, MSG_NONE, 0);
+	ipc_put_u32(&o, (uint32_t)env->nlisteners);
+	for (i = 0; i < env->nlisteners; i++) {
+		l = &env->listeners[i];
+		ipc_put_u32(&o, l->proto);
+		ipc_put_u32(&o, (uint32_t)l->flags);
+		ipc_put_str(&o, l->addr);
+		ipc_put_u32(&o, l->port);
+	}
+	if ((fd = daemon_args_fd(&o)) == -1)
+		fatal("- smtpd engine arguments");
+	return fd;
+}
+
+/* The engine: exec'd with its arguments and the listeners (daemon.h). */
 static void
-smtpd_pidfile(struct smtpd *env)
+smtpd_engine_new(struct smtpd *env)
 {
-	char	 path[PATH_MAX];
-	pid_t	 other;
+	int	 fds[CONFIG_LISTENERS_MAX + 1];
+	size_t	 i;
 
-	config_runpath(env->conf, "smtpd.pid", path, sizeof(path));
-	if ((env->pidfh = pidfile_open(path, 0644, &other)) == NULL) {
-		if (errno == EEXIST)
-			fatalx("- smtpd already running pid=%ld",
-			    (long)other);
-		fatal("- smtpd pidfile %s", path);
-	}
+	fds[0] = smtpd_engine_args(env);
+	for (i = 0; i < env->nlisteners; i++)
+		fds[i + 1] = env->listeners[i].fd;
+	env->engine = proc_new(env->base, "smtp-engine", smtpd_engine_started,
+	    env);
+	proc_set_fds(env->engine, fds, (int)env->nlisteners + 1);
 }
 
-static struct config *
-smtpd_load(const char *file, int check)
-{
-	struct config	*conf;
-	char		 err[1024];
-
-	if ((conf = config_load(file, err, sizeof(err))) == NULL) {
-		if (check)
-			errx(1, "%s", err);
-		fatalx("- smtpd %s", err);
-	}
-	if (check) {
-		config_print(stdout, conf);
-		exit(0);
-	}
-	return conf;
-}
-
-int
-main(int argc, char *argv[])
+static void __attribute__((noreturn))
+smtpd_parent(struct daemon_ctx *ctx)
 {
 	struct smtpd	*env = &smtpd_env;
-	const char	*file = CONFIG_DEFAULT_PATH;
-	int		 ch, debug = 0, check = 0, verbose = 0;
 
-	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
-		switch (ch) {
-		case 'd':
-			debug = 1;
-			break;
-		case 'f':
-			file = optarg;
-			break;
-		case 'n':
-			check = 1;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	log_init("smtpd", 1);
-	log_setverbose(verbose);
-	env->conf = smtpd_load(file, check);
-	/* daemon(3) leaves the directory: a reload needs the full path. */
-	if ((env->conf_file = realpath(file, NULL)) == NULL)
-		fatal("- smtpd %s", file);
-	if (geteuid() != 0)
-		fatalx("- smtpd must be started as root");
+	env->conf = ctx->conf;
+	env->conf_file = ctx->conf_file;
 	privsep_lookup(env->conf->user_smtp, &env->uid, &env->gid);
 	smtpd_check_chroot(env->conf->emptydir);
 	/* The pidfile first: a second instance must say so, not fail bind. */
-	smtpd_pidfile(env);
+	env->pidfh = daemon_pidfile(ctx);
 	smtpd_listen(env);
 	smtpd_tls(env);
-	if (!debug) {
-		if (daemon(0, 0) == -1)
-			fatal("- smtpd daemon");
-		log_init("smtpd", 0);
-	}
-	if (pidfile_write(env->pidfh) == -1)
-		fatal("- smtpd pidfile write");
+	daemon_detach(ctx, env->pidfh);
 	event_set_log_callback(smtpd_event_log);
 	if ((env->base = event_base_new()) == NULL)
 		fatalx("- smtpd event_base_new");
 	proc_init(env->base, NULL, NULL);
 	smtpd_signals(env);
-	env->engine = proc_new(env->base, "smtp-engine", smtp_engine_main,
-	    smtpd_engine_started, env);
+	smtpd_engine_new(env);
 	proc_start(env->engine);
 	log_info("- smtpd started pid=%ld", (long)getpid());
 	(void)event_base_dispatch(env->base);
 	fatalx("- smtpd event loop ended");
+}
+
+static const struct daemon_role smtpd_roles[] = {
+	/* name		flags		fds: min, max		main */
+	{ "smtp-engine", DAEMON_R_CONF,	4, CONFIG_LISTENERS_MAX + 3,
+	    smtp_engine_main },
+	{ NULL, 0, 0, 0, NULL },
+};
+
+static const struct daemon_def smtpd_def = {
+	"smtpd", smtpd_parent, smtpd_roles
+};
+
+int
+main(int argc, char *argv[])
+{
+	daemon_main(&smtpd_def, argc, argv);
 }

@@ -63,9 +63,8 @@ struct smtp_listener {
 };
 
 /*
- * One per process; the parent fills it before forking the engine.  In
- * the engine, conf and tls go to smtp_conf.c at start and are NULL
- * after: sessions use their smtp_conf.
+ * One per process.  In the engine, conf and tls go to smtp_conf.c at
+ * start and are NULL after: sessions use their smtp_conf.
  */
 struct smtpd {
 	const char		*conf_file;	/* parent only: for reloads */
@@ -77,7 +76,7 @@ struct smtpd {
 	size_t			 nlisteners;
 	struct pidfh		*pidfh;		/* parent only */
 	struct proc		*engine;	/* parent only */
-	/* From the pki statements, before the fork; NULL without one. */
+	/* From the pki statements; NULL without one. */
 	struct tls		*tls;
 	struct ipc_conn		*engine_conn;	/* parent only */
 	/* Parent only: reloads sent, not yet answered CONF_APPLIED. */
@@ -206,8 +205,13 @@ struct smtp_session {
 };
 
 /* smtp_engine.c */
-/* The engine's body: drops privileges and serves.  Never returns. */
-void	smtp_engine_main(int parentfd, void *arg);
+/*
+ * The role smtp-engine (daemon.h): descriptors the channel to the
+ * parent, the listeners' description, the listeners.  Drops its
+ * privileges and serves.  Never returns.
+ */
+struct daemon_ctx;
+void	smtp_engine_main(struct daemon_ctx *);
 
 /* smtp_conf.c */
 /* Start-up: the configuration and TLS context the engine was forked with. */

@@ -8,7 +8,8 @@
  * configuration and the files (MSG_PARENT_CONF_DATA, proto.h), puts
  * them in force for new sessions (smtp_conf.c) and answers
  * MSG_CHILD_CONF_APPLIED, upon which "reloaded" is logged.  The parent
- * keeps them too, so that an engine it forks later starts with them.
+ * keeps the configuration too, and publishes it (daemon.h), so that an
+ * engine it execs later starts with it.
  *
  * What needs a restart is kept as it was, with a line saying so: the
  * listening sockets (bound once, by root, before the engine dropped
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <tls.h>
 
+#include "daemon.h"
 #include "ipc.h"
 #include "log.h"
 #include "proc.h"
@@ -244,7 +246,7 @@ smtpd_reload_log_kept(const struct smtpd_reload *r)
 }
 
 /*
- * The new configuration becomes the parent's, for the engines it forks
+ * The new configuration becomes the parent's, for the engines it execs
  * from now on, and goes to the running engine.  One that cannot be
  * told is restarted, which gives it the new one too.
  */
@@ -267,6 +269,7 @@ smtpd_reload_apply(struct smtpd *env, struct smtpd_reload *r)
 	config_free(env->conf);
 	env->conf = r->conf;
 	r->conf = NULL;
+	daemon_conf_publish(env->conf);
 	if (env->tls != NULL)
 		tls_free(env->tls);
 	env->tls = r->tls;

@@ -5,11 +5,44 @@ DESIGN.md's table (and doc/INTERNALS.md's)."""
 
 import os
 import poplib
-import socket
+import shutil
+import subprocess
 import unittest
 
 import suite
 from suite import SuiteTest, SMTPLine, conn_holders, wait_for
+
+
+def aslr_on():
+    with open("/proc/sys/kernel/randomize_va_space") as f:
+        return f.read().strip() != "0"
+
+
+def layout(pid):
+    """Where pid's binary and stack are mapped, from /proc/PID/maps: the
+    start of the binary's first mapping and the [stack] range."""
+    exe = os.readlink("/proc/%d/exe" % pid)
+    base = stack = None
+    with open("/proc/%d/maps" % pid) as f:
+        for line in f:
+            fields = line.split(None, 5)
+            path = fields[5].strip() if len(fields) > 5 else ""
+            if path == exe and base is None:
+                base = fields[0].split("-")[0]
+            elif path == "[stack]":
+                stack = fields[0]
+    return base, stack
+
+
+def cmdline(pid):
+    with open("/proc/%d/cmdline" % pid, "rb") as f:
+        return f.read().split(b"\0")[:-1]
+
+
+# Every role a parent execs, and the descriptors it takes at least.
+ROLES = (("smtpd", "smtp-engine", 4), ("pop3d", "pop3d-login", 3),
+         ("pop3d", "pop3d-user", 2), ("queued", "queue-manager", 4),
+         ("queued", "delivery", 2), ("queued", "mailbox-worker", 2))
 
 
 class TestPrivsep(SuiteTest):
@@ -136,6 +169,100 @@ class TestPrivsep(SuiteTest):
             self.assertEqual(w.seccomp, 2, "mailbox worker has no "
                              "seccomp filter: %r" % w)
             self.assertEqual(w.ppid, agent.pid, w)
+            self.assert_execd(w.pid, agent.pid, "queued", "mailbox-worker")
+
+    def assert_execd(self, child, parent, prog, role):
+        """DESIGN.md: child was started by fork and exec of prog's binary
+        with the role argument, so it shares neither its parent's address
+        layout nor its stack (and so not its stack canary)."""
+        what = "%s %s (pid %d, parent %d)" % (prog, role, child, parent)
+        binary = os.path.realpath(self.suite.binary(prog))
+        self.assertEqual(os.readlink("/proc/%d/exe" % child), binary, what)
+        self.assertEqual(cmdline(child)[1:3], [b"-R", role.encode()], what)
+        if not aslr_on():
+            return
+        pbase, pstack = layout(parent)
+        cbase, cstack = layout(child)
+        self.assertIsNotNone(cbase, what)
+        self.assertNotEqual(cbase, pbase, "%s: binary mapped where its "
+                            "parent's is" % what)
+        self.assertNotEqual(cstack, pstack, "%s: stack where its "
+                            "parent's is" % what)
+
+    def test_children_execd(self):
+        s = self.suite
+        self.assert_execd(s.engine("smtpd").pid, s.pid("smtpd"), "smtpd",
+                          "smtp-engine")
+        self.assert_execd(s.engine("pop3d").pid, s.pid("pop3d"), "pop3d",
+                          "pop3d-login")
+        self.assert_execd(s.manager().pid, s.pid("queued"), "queued",
+                          "queue-manager")
+        agent = s.delivery_agent()
+        self.assert_execd(agent.pid, s.pid("queued"), "queued", "delivery")
+        p = s.pop3("bob")
+        try:
+            mbox = s.wait_child_as("pop3d", "sp_bob")
+            self.assert_execd(mbox.pid, s.pid("pop3d"), "pop3d",
+                              "pop3d-user")
+        finally:
+            p.quit()
+
+    def test_no_libevent_warning_at_start(self):
+        """A child that kept its parent's event base made libevent warn
+        at every start that the child's base took over the signals."""
+        for d in suite.DAEMONS:
+            self.assertNotIn("signals already added", self.suite.log(d),
+                             "%s's log" % d)
+
+    def run_role(self, prog, role, user=None, nfds=0):
+        """prog -R role -d, as user (None: root), with nfds pipe ends at
+        3 and up; its CompletedProcess."""
+        fds = []
+        for _ in range((nfds + 1) // 2):
+            fds.extend(os.pipe())
+        fds = fds[:nfds]
+
+        def place():
+            for i, fd in enumerate(fds):
+                os.dup2(fd, 3 + i)
+        binary = self.suite.path("bin", prog)
+        if not os.path.exists(binary):
+            os.makedirs(self.suite.path("bin"), exist_ok=True)
+            shutil.copy2(self.suite.binary(prog), binary)
+        try:
+            return subprocess.run([binary, "-R", role, "-d"], user=user,
+                                  preexec_fn=place,
+                                  pass_fds=range(3, 3 + nfds),
+                                  capture_output=True, text=True,
+                                  timeout=30)
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def test_role_refused_to_a_user(self):
+        """The binaries are not setuid: a user who starts one with a role
+        argument runs it as himself, and the role refuses to run."""
+        for prog, role, nfds in ROLES:
+            r = self.run_role(prog, role, user="nobody", nfds=nfds)
+            self.assertNotEqual(r.returncode, 0, "%s %s" % (prog, role))
+            self.assertIn("start-refused reason=not-root", r.stderr,
+                          "%s %s" % (prog, role))
+
+    def test_role_refused_without_its_descriptors(self):
+        """A role started by root refuses to run without the descriptors
+        its parent gives: none, or others in their place (pipes where the
+        sealed configuration or arguments should be)."""
+        for prog, role, nfds in ROLES:
+            r = self.run_role(prog, role)
+            self.assertNotEqual(r.returncode, 0, "%s %s" % (prog, role))
+            self.assertIn("start-refused reason=descriptors", r.stderr)
+            r = self.run_role(prog, role, nfds=nfds)
+            self.assertNotEqual(r.returncode, 0, "%s %s" % (prog, role))
+            self.assertRegex(r.stderr, "start-refused reason=bad-(config|"
+                             "args)-descriptor", "%s %s" % (prog, role))
+        r = self.run_role("smtpd", "no-such-role")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("unknown role", r.stderr)
 
     def holders(self, port, client_port):
         return wait_for(lambda: conn_holders(port, client_port), 5,
