@@ -22,6 +22,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "pop3d.h"
+#include "proc.h"
 #include "proto.h"
 
 struct handoff {
