@@ -11,12 +11,23 @@
 #   make demo-stop  stop it
 #   make bench      run the benchmarks
 #   make install    install under $(DESTDIR)$(PREFIX)
+#   make uninstall  remove what it installed (the configuration stays)
 
 PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
+BINDIR	?= $(PREFIX)/bin
+# The daemons are started by their units, never typed, and their names
+# are other packages' (/usr/sbin/smtpd is OpenSMTPD's): off the PATH, in
+# a directory of their own, as Postfix's daemon_directory.
+LIBEXECDIR ?= $(PREFIX)/lib/sallyport
 MANDIR	?= $(PREFIX)/share/man
+# The daemons' pages are installed as smtpd.8sallyport (man 8sallyport
+# smtpd), as Debian installs Postfix's as smtpd.8postfix.
+MANSUFFIX ?= sallyport
 SYSCONFDIR ?= /etc
-UNITDIR	?= /lib/systemd/system
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 DESTDIR	?=
 
 CC	?= cc
@@ -66,7 +77,7 @@ UNIT_OBJS = $(UNIT_SRCS:.c=.o)
 UNIT_BIN  = regress/unit/unit_tests
 
 .PHONY: all deps check unit integration demo demo-stop bench install clean \
-	asan-check check-scale
+	uninstall asan-check check-scale
 
 all: $(BINS)
 
@@ -117,21 +128,58 @@ demo-stop:
 bench: all
 	sh bench/run.sh
 
+# What goes where.  The commands an administrator types are on the
+# PATH: sallyctl in SBINDIR; the sendmail(8) front end, when it is
+# built, goes there too (sendmail in SBINDIR, mailq and newaliases in
+# BINDIR, as links to it): add it to ADMIN_CMDS and USER_CMDS.
+DAEMONS	 = authd smtpd queued pop3d
+ADMIN_CMDS = sallyctl
+USER_CMDS =
+UNITS	 = $(notdir $(basename $(wildcard etc/systemd/*.service.in))) \
+	   sallyport.target
+# The template's placeholders; the units run the daemons from here.
+UNIT_SED = -e '/^\#@/d' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' \
+	   -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
+	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/sallyport \
-	    $(DESTDIR)$(UNITDIR) $(DESTDIR)/usr/lib/sysusers.d \
-	    $(DESTDIR)/usr/lib/tmpfiles.d
-	for p in $(PROGS); do install -m 0755 $$p/$$p $(DESTDIR)$(SBINDIR)/; done
-	for m in $(wildcard */*.8); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
-	for m in $(wildcard */*.5); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/; done
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(TMPFILESDIR)
+	for p in $(DAEMONS); do \
+	    install -m 0755 $$p/$$p $(DESTDIR)$(LIBEXECDIR)/ || exit 1; done
+	for p in $(ADMIN_CMDS); do \
+	    install -m 0755 $$p/$$p $(DESTDIR)$(SBINDIR)/ || exit 1; done
+	for p in $(DAEMONS); do install -m 0644 $$p/$$p.8 \
+	    $(DESTDIR)$(MANDIR)/man8/$$p.8$(MANSUFFIX) || exit 1; done
+	for p in $(ADMIN_CMDS); do \
+	    install -m 0644 $$p/$$p.8 $(DESTDIR)$(MANDIR)/man8/ || exit 1; done
+	install -m 0644 etc/sallyport.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	test -e $(DESTDIR)$(SYSCONFDIR)/sallyport/sallyport.conf || \
 	    install -m 0644 etc/sallyport.conf $(DESTDIR)$(SYSCONFDIR)/sallyport/
-	for u in etc/systemd/*.service etc/systemd/*.target; do \
-	    install -m 0644 $$u $(DESTDIR)$(UNITDIR)/; done
-	install -m 0644 etc/sysusers.d/sallyport.conf $(DESTDIR)/usr/lib/sysusers.d/
-	install -m 0644 etc/tmpfiles.d/sallyport.conf $(DESTDIR)/usr/lib/tmpfiles.d/
+	for u in $(UNITS); do \
+	    if [ -f etc/systemd/$$u.in ]; then \
+	        sed $(UNIT_SED) etc/systemd/$$u.in >$(DESTDIR)$(UNITDIR)/$$u && \
+	        chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	    else install -m 0644 etc/systemd/$$u $(DESTDIR)$(UNITDIR)/ || \
+	        exit 1; fi; done
+	install -m 0644 etc/sysusers.d/sallyport.conf $(DESTDIR)$(SYSUSERSDIR)/
+	install -m 0644 etc/tmpfiles.d/sallyport.conf $(DESTDIR)$(TMPFILESDIR)/
 	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then sh etc/users.sh; fi
+
+# The configuration, the users and the spool are the admin's: they stay.
+uninstall:
+	for p in $(DAEMONS); do rm -f $(DESTDIR)$(LIBEXECDIR)/$$p \
+	    $(DESTDIR)$(MANDIR)/man8/$$p.8$(MANSUFFIX); done
+	-rmdir $(DESTDIR)$(LIBEXECDIR)
+	for p in $(ADMIN_CMDS); do rm -f $(DESTDIR)$(SBINDIR)/$$p \
+	    $(DESTDIR)$(MANDIR)/man8/$$p.8; done
+	for p in $(USER_CMDS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
+	rm -f $(DESTDIR)$(MANDIR)/man5/sallyport.conf.5
+	for u in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/sallyport.conf \
+	    $(DESTDIR)$(TMPFILESDIR)/sallyport.conf
 
 clean:
 	rm -f $(BINS) $(LIBS) common/libcommon.a common/parse.c $(UNIT_BIN) \

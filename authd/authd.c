@@ -5,15 +5,15 @@
  * daemons over <rundir>/authd.sock (doc/INTERNALS.md, Sockets).
  *
  * One process.  It starts as root only to read the configuration,
- * write its pidfile and bind its socket, then becomes the `user auth`
- * user (_sallyauth) with no chroot: the design lets authd use NSS.  The
- * tables are read as that user, so that they must be readable by it,
- * and reread on SIGHUP.  seccomp: SANDBOX_AUTHD.
+ * go to the background, write its pidfile (authd_pidfile.c: no
+ * writable descriptor of it is kept) and bind its socket, then becomes
+ * the `user auth` user (_sallyauth) with no chroot: the design lets
+ * authd use NSS.  The tables are read as that user, so that they must
+ * be readable by it, and reread on SIGHUP.  seccomp: SANDBOX_AUTHD.
  */
 #include <sys/types.h>
 
 #include <errno.h>
-#include <libutil.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,11 +33,11 @@
  * then connect without sharing a group with root.
  */
 #define AUTHD_SOCKET_MODE	0666
-#define AUTHD_PIDFILE_MODE	0644
 
 static struct {
 	struct config	*conf;
-	struct pidfh	*pfh;
+	int		 pidfd;		/* read-only, holds the lock */
+	char		 pidpath[PATH_MAX];
 	char		 sockpath[PATH_MAX];
 	/* The daemon users; root is added by authd_server_init(). */
 	uid_t		 peers[AUTHD_PEER_UIDS_MAX - 1];
@@ -127,21 +127,19 @@ authd_sigusr(evutil_socket_t sig, short ev, void *arg)
 	log_info("- authd log level=%s", sig == SIGUSR1 ? "verbose" : "brief");
 }
 
-/* As root: pidfile first, so that a second authd cannot take the socket. */
+/*
+ * As root: the pidfile first, so that a second authd cannot take the
+ * socket; its lock is kept through a read-only descriptor, and nothing
+ * writable on it outlives the drop (authd_pidfile.c).
+ */
 static int
 authd_bind(const struct config *conf)
 {
-	char	 pidpath[PATH_MAX];
-	pid_t	 other;
 	int	 fd;
 
-	config_runpath(conf, "authd.pid", pidpath, sizeof(pidpath));
-	if ((authd.pfh = pidfile_open(pidpath, AUTHD_PIDFILE_MODE,
-	    &other)) == NULL) {
-		if (errno == EEXIST)
-			fatalx("- authd already-running pid=%ld", (long)other);
-		fatal("- authd pidfile %s", pidpath);
-	}
+	config_runpath(conf, "authd.pid", authd.pidpath,
+	    sizeof(authd.pidpath));
+	authd.pidfd = authd_pidfile_lock(authd.pidpath);
 	config_runpath(conf, "authd.sock", authd.sockpath,
 	    sizeof(authd.sockpath));
 	if ((fd = ipc_listen(authd.sockpath, AUTHD_SOCKET_MODE)) == -1)
@@ -189,21 +187,20 @@ authd_run(int debug)
 	authd_peer_users(authd.conf);
 	authd_load(authd.conf, &t, "root");
 	authd_table_free(&t);
+	/* The parent waits, so that every start-up error reaches the tty. */
+	if (!debug)
+		authd_detach_start();
 	fd = authd_bind(authd.conf);
 	privsep_drop(uid, gid, NULL);
 	authd_load(authd.conf, &t, authd.conf->user_auth);
-	/* Detached only now, so that every start-up error reaches the tty. */
-	if (!debug) {
-		if (daemon(0, 0) == -1)
-			fatal("- authd daemon");
-		log_init("authd", 0);
-	}
-	if (pidfile_write(authd.pfh) == -1)
-		fatal("- authd pidfile_write");
 	authd_postmaster(&t);
 	base = authd_events();
 	authd_server_init(base, authd.conf, fd, authd.peers, authd.npeers,
 	    &t);
+	if (!debug) {
+		authd_detach_done();
+		log_init("authd", 0);
+	}
 	sandbox_init(SANDBOX_AUTHD);
 	log_info("- authd started user=%s socket=%s users=%zu aliases=%zu",
 	    authd.conf->user_auth, authd.sockpath,
@@ -212,8 +209,12 @@ authd_run(int debug)
 	if (event_base_dispatch(base) == -1)
 		fatalx("- authd event loop");
 	authd_server_shutdown();
-	/* Both fail when <rundir> is not ours; the next start copes. */
-	(void)pidfile_remove(authd.pfh);
+	/*
+	 * Both fail when <rundir> is not ours; the next start copes: the
+	 * pidfile's lock goes with us, which is what tells it apart.
+	 */
+	(void)unlink(authd.pidpath);
+	(void)close(authd.pidfd);
 	(void)unlink(authd.sockpath);
 }
 

@@ -243,6 +243,41 @@ int	authd_table_postmaster(const struct auth_tables *);
 /* config_is_local_domain, in the shape of auth_resolver.is_local. */
 int	authd_table_is_local(const char *domain, void *conf);
 
+/* authd_throttle.c: failed logins per client address (sp_limits.h). */
+
+/* A throttle key: an IPv4 address, or an IPv6 /64 with its suffix. */
+#define AUTHD_THROTTLE_KEY_MAX_BYTES	64
+
+/*
+ * The key client's failures count under: the address in its usual
+ * text form, an IPv6 address's /64 ("2001:db8::/64"), an IPv4-mapped
+ * address as IPv4, anything else itself.  -1 when it does not fit.
+ */
+int		authd_throttle_key(const char *client, char *key,
+		    size_t keylen);
+/* 1 when client is past AUTH_FAILURES_MAX in its window: refuse it. */
+int		authd_throttle_locked(const char *client, time_t now);
+/* Counts a failure of client; returns its failures in the window. */
+unsigned int	authd_throttle_fail(const char *client, time_t now);
+size_t		authd_throttle_count(void);
+void		authd_throttle_clear(void);
+
+/* authd_pidfile.c: the start as a daemon, the pidfile (as root). */
+
+/*
+ * Forks; the parent waits for authd_detach_done() in the child and
+ * exits 0, or, when the child dies first, with its status.
+ */
+void	authd_detach_start(void);
+/* In the child, once up: stdio to /dev/null, the parent told to go. */
+void	authd_detach_done(void);
+/*
+ * Locks path with flock(2) and writes our pid into it through a
+ * descriptor closed at once.  Returns the read-only descriptor that
+ * holds the lock, to keep.  Dies when another authd holds it.
+ */
+int	authd_pidfile_lock(const char *path);
+
 /* authd_server.c: the listener and the connections. */
 
 struct authd_conn;

@@ -144,17 +144,35 @@ authd_msg_login_parse(struct ipc_msg *m, struct authd_login *l)
 	return rv;
 }
 
+/* result: ok, fail or throttled; failures: the client's, 0 unsaid. */
 static void
-authd_msg_login_log(uint32_t peerid, const struct authd_login *l, int ok)
+authd_msg_login_log(uint32_t peerid, const struct authd_login *l,
+    const char *result, unsigned int failures)
 {
 	char	 u[AUTHD_LOG_FIELD_MAX_BYTES], s[AUTHD_LOG_FIELD_MAX_BYTES];
-	char	 cl[AUTHD_LOG_FIELD_MAX_BYTES];
+	char	 cl[AUTHD_LOG_FIELD_MAX_BYTES], f[32] = "";
 
-	log_info("%08x auth login user=%s service=%s client=%s result=%s",
+	if (failures > 0)
+		(void)snprintf(f, sizeof(f), " failures=%u", failures);
+	log_info("%08x auth login user=%s service=%s client=%s result=%s%s",
 	    peerid, log_vis(u, sizeof(u), l->user, strlen(l->user)),
 	    log_vis(s, sizeof(s), l->service, strlen(l->service)),
 	    log_vis(cl, sizeof(cl), l->client, strlen(l->client)),
-	    ok ? "ok" : "fail");
+	    result, f);
+}
+
+/*
+ * A client past AUTH_FAILURES_MAX (authd_throttle.c): refused at once
+ * and unchecked, so that guesses past the limit tell nothing.
+ */
+static void
+authd_msg_login_throttled(struct authd_conn *c, uint32_t peerid,
+    const struct authd_login *l)
+{
+	authd_msg_login_log(peerid, l, "throttled", AUTH_FAILURES_MAX);
+	ipc_out_init(&msg_out, MSG_AUTH_PASSWORD_RESULT, peerid);
+	ipc_put_u32(&msg_out, RESULT_THROTTLED);
+	(void)authd_msg_send(c);
 }
 
 /* A good password: RESULT_OK, and a token when one was asked for. */
@@ -187,6 +205,7 @@ authd_msg_password(struct authd_conn *c, struct ipc_msg *m,
 {
 	struct authd_login	 l;
 	char			 key[AUTH_USER_MAX_BYTES + 1];
+	time_t			 now = authd_msg_now();
 	int			 ok, rv = 0;
 
 	if (authd_msg_login_parse(m, &l) == -1) {
@@ -194,15 +213,23 @@ authd_msg_password(struct authd_conn *c, struct ipc_msg *m,
 		rv = -1;
 		goto done;
 	}
+	if (authd_throttle_locked(l.client, now)) {
+		authd_msg_login_throttled(c, m->hdr.peerid, &l);
+		goto done;
+	}
 	if (authd_resolve_login(authd_server_resolver(), l.user, key,
 	    sizeof(key)) == -1)
 		key[0] = '\0';
 	ok = authd_passwd_check(authd_server_users(), key, l.pass) == 0;
 	explicit_bzero(l.pass, sizeof(l.pass));
-	authd_msg_login_log(m->hdr.peerid, &l, ok);
-	if (ok)
+	if (ok) {
+		authd_msg_login_log(m->hdr.peerid, &l, "ok", 0);
 		authd_msg_login_ok(c, m->hdr.peerid, &l, key);
-	else if (authd_conn_fail_later(c, m->hdr.peerid) == -1) {
+		goto done;
+	}
+	authd_msg_login_log(m->hdr.peerid, &l, "fail",
+	    authd_throttle_fail(l.client, now));
+	if (authd_conn_fail_later(c, m->hdr.peerid) == -1) {
 		*why = "too many failed checks waiting";
 		rv = -1;
 	}

@@ -213,6 +213,7 @@ authd_server_shutdown(void)
 	(void)close(srv.fd);
 	authd_table_free(&srv.tables);
 	authd_token_clear();
+	authd_throttle_clear();
 }
 
 const struct auth_resolver *

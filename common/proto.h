@@ -42,6 +42,8 @@ enum result_code {
 	RESULT_OK = 0,
 	RESULT_TEMPFAIL,	/* try again later: 4xx */
 	RESULT_PERMFAIL,	/* will never work: 5xx */
+	RESULT_THROTTLED,	/* PASSWORD_RESULT: too many failures from
+				   this client, not checked */
 };
 
 enum msg_type {
@@ -65,7 +67,9 @@ enum msg_type {
 	 * PASSWORD_CHECK: str user, str password, str service, str client,
 	 *   u32 flags (AUTH_F_TOKEN).
 	 * Reply PASSWORD_RESULT: u32 result; data[AUTH_TOKEN_BYTES] token
-	 *   when result is RESULT_OK and AUTH_F_TOKEN was asked.
+	 *   when result is RESULT_OK and AUTH_F_TOKEN was asked.  client is
+	 *   the numeric address failures are counted by (AUTH_FAILURES_MAX):
+	 *   RESULT_THROTTLED past them, RESULT_PERMFAIL for a bad password.
 	 */
 	MSG_AUTH_PASSWORD_CHECK,
 	MSG_AUTH_PASSWORD_RESULT,

@@ -146,7 +146,19 @@
  * stays below its session count; twice the largest, SMTP_SESSIONS_MAX.
  */
 #define AUTHD_PENDING_MAX		(2 * SMTP_SESSIONS_MAX)
-/* PASSWORD_CHECK's service and client strings, which are only logged. */
+/*
+ * Failed logins per client address, counted by authd for every service
+ * (SMTP AUTH, POP3, IMAP) so that they share one count; an IPv6 address
+ * counts by its /64.  Past AUTH_FAILURES_MAX failures within
+ * AUTH_FAIL_WINDOW_SECS of the first, authd refuses the address's checks
+ * unchecked (RESULT_THROTTLED) until the window ends.  The same numbers
+ * as smtpd's own count, so that both agree.  authd remembers at most
+ * AUTHD_THROTTLE_ADDRS_MAX addresses; the oldest go first.
+ */
+#define AUTH_FAILURES_MAX		SMTP_AUTH_FAILURES_MAX
+#define AUTH_FAIL_WINDOW_SECS		SMTP_AUTH_FAIL_WINDOW_SECS
+#define AUTHD_THROTTLE_ADDRS_MAX	16384
+/* PASSWORD_CHECK's service (only logged) and client (the throttle's key). */
 #define AUTHD_SERVICE_MAX_BYTES		64
 #define AUTHD_CLIENT_MAX_BYTES		256
 /* Peers by uid: root and the five daemon users, with room to spare. */

@@ -83,7 +83,10 @@ write_file() {
 
 make_dirs() {
 	install -d -m 0755 -o root -g root "$RUN" "$RUN/etc" "$SOCK" \
-	    "$RUN/empty" "$RUN/mail" "$LOGDIR"
+	    "$RUN/empty" "$RUN/mail"
+	# The logs name addresses and client IPs: root's only.
+	install -d -m 0750 -o root -g root "$LOGDIR"
+	chmod 0750 "$LOGDIR"
 	# The chroot of the engines: empty, root's, not writable by them.
 	chown root:root "$RUN/empty"
 	chmod 0755 "$RUN/empty"
@@ -149,10 +152,14 @@ make_cert() {
 	say "created a self-signed certificate in run/etc/cert.pem"
 }
 
-# The pid of a running daemon, from its pidfile, or nothing.
+# The pid of a running daemon, from its pidfile, or nothing.  A live
+# daemon holds the pidfile's lock (flock): one nobody holds is stale.
 running_pid() {
 	pf=$SOCK/$1.pid
 	[ -f "$pf" ] || return 0
+	if command -v flock >/dev/null 2>&1 && flock -n "$pf" true; then
+		return 0
+	fi
 	pid=$(tr -dc 0-9 <"$pf")
 	[ -n "$pid" ] || return 0
 	# The pid may have been reused by another program since.
@@ -195,6 +202,10 @@ start_one() {
 		say "$d already runs (pid $(running_pid "$d"))"
 		return 0
 	fi
+	# Not readable by others (addresses, client IPs), also when an
+	# older demo made it 0644.
+	(umask 027 && : >>"$LOGDIR/$d.log")
+	chmod 0640 "$LOGDIR/$d.log"
 	echo "==== $(date '+%F %T') start" >>"$LOGDIR/$d.log"
 	# setsid: its own session, so that it outlives this shell.
 	nohup setsid "$bin" -d -f "$CONF" </dev/null \

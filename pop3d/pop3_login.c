@@ -52,12 +52,15 @@ static struct {
 	struct event		*ev_unpause;	/* accept again after EMFILE */
 	TAILQ_HEAD(, login_session) sessions;
 	size_t			 nsessions;
+	uint32_t		 per_client;	/* sessions-per-client */
 } engine;
 
 /* Big: kept off the stack.  The engine is one thread. */
 static struct ipc_out	 login_out;
 
 static void	login_session_free(struct login_session *);
+static const char *login_addr(const struct sockaddr_storage *, char *,
+		    size_t);
 static void	login_auth_answer(struct login_session *, uint32_t);
 static void	login_authd_schedule(void);
 
@@ -133,20 +136,50 @@ login_wait_timeout(evutil_socket_t fd, short ev, void *arg)
 static void
 login_client_name(struct login_session *s, const struct sockaddr_storage *ss)
 {
-	const void	*a;
 	in_port_t	 port;
 
-	if (ss->ss_family == AF_INET6) {
-		a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	if (ss->ss_family == AF_INET6)
 		port = ((const struct sockaddr_in6 *)ss)->sin6_port;
-	} else {
-		a = &((const struct sockaddr_in *)ss)->sin_addr;
+	else
 		port = ((const struct sockaddr_in *)ss)->sin_port;
-	}
-	if (inet_ntop(ss->ss_family, a, s->addr, sizeof(s->addr)) == NULL)
-		(void)strlcpy(s->addr, "unknown", sizeof(s->addr));
+	(void)login_addr(ss, s->addr, sizeof(s->addr));
 	(void)snprintf(s->conn.client, sizeof(s->conn.client), "%s:%u",
 	    s->addr, ntohs(port));
+}
+
+/* The numeric address of ss, "unknown" when it has none. */
+static const char *
+login_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	const void	*a;
+
+	if (ss->ss_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	else
+		a = &((const struct sockaddr_in *)ss)->sin_addr;
+	if (inet_ntop(ss->ss_family, a, buf, len) == NULL)
+		(void)strlcpy(buf, "unknown", len);
+	return buf;
+}
+
+/*
+ * Why a new client is refused, or NULL: POP3_SESSIONS_MAX in all, and
+ * "limit sessions-per-client" from one address, as smtpd counts them
+ * (the sessions waiting for their login here; a logged-in one holds
+ * its maildrop's lock, so one user cannot hold many).
+ */
+static const char *
+login_over_limit(const char *addr)
+{
+	struct login_session	*s;
+	size_t			 n = 0;
+
+	if (engine.nsessions >= POP3_SESSIONS_MAX)
+		return "sessions-max";
+	TAILQ_FOREACH(s, &engine.sessions, entry)
+		if (strcmp(s->addr, addr) == 0 && ++n >= engine.per_client)
+			return "sessions-per-client";
+	return NULL;
 }
 
 static void
@@ -229,6 +262,8 @@ login_accept(evutil_socket_t lfd, short ev, void *arg)
 	    "-ERR [SYS/TEMP] too many sessions\r\n";
 	struct sockaddr_storage	 ss;
 	socklen_t		 len = sizeof(ss);
+	const char		*reason;
+	char			 addr[INET6_ADDRSTRLEN];
 	int			 fd;
 
 	(void)ev;
@@ -244,8 +279,9 @@ login_accept(evutil_socket_t lfd, short ev, void *arg)
 			log_warn("- pop3 accept");
 		return;
 	}
-	if (engine.nsessions >= POP3_SESSIONS_MAX) {
-		log_warnx("- pop3 refused reason=sessions-max");
+	(void)login_addr(&ss, addr, sizeof(addr));
+	if ((reason = login_over_limit(addr)) != NULL) {
+		log_warnx("- pop3 refused client=%s reason=%s", addr, reason);
 		(void)send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL);
 		(void)close(fd);
 		return;
@@ -363,6 +399,22 @@ login_handoff(struct login_session *s)
 	login_session_free(s);
 }
 
+/*
+ * authd refuses this address for a while (too many failed logins, over
+ * any service): say so and close, as smtpd answers 421.  RFC 3206
+ * [SYS/TEMP]: waiting clears it, and the password may well be right.
+ */
+static void
+login_throttled(struct login_session *s)
+{
+	log_info("%08x pop3 login user=%s result=throttled client=%s",
+	    s->conn.id, s->user_vis, s->addr);
+	pop3_err_sys(&s->conn, "[SYS/TEMP] too many failed logins, "
+	    "try again later");
+	s->conn.closing = 1;
+	lineio_shutdown(s->conn.lio);
+}
+
 /* authd's answer to a password check, or a stand-in for it. */
 static void
 login_auth_answer(struct login_session *s, uint32_t result)
@@ -382,6 +434,9 @@ login_auth_answer(struct login_session *s, uint32_t result)
 		pop3_err_logged(&s->conn,
 		    "[AUTH] invalid user name or password");
 		break;
+	case RESULT_THROTTLED:
+		login_throttled(s);
+		return;
 	default:
 		login_tempfail(s, "authd");
 		break;
@@ -576,6 +631,7 @@ pop3_login_main(int parentfd, void *arg)
 	for (i = 0; i < n; i++)
 		fds[i] = a->listen_fds[i];
 	fds[n] = parentfd;
+	engine.per_client = a->per_client;
 	pop3_child_fds(fds, n + 1, "pop3d-login", a->foreground);
 	(void)signal(SIGPIPE, SIG_IGN);
 	privsep_drop(a->uid, a->gid, a->chroot);

@@ -229,6 +229,7 @@ pop3d_login_role(struct daemon_ctx *ctx)
 	memset(&a, 0, sizeof(a));
 	privsep_lookup(ctx->conf->user_pop3, &a.uid, &a.gid);
 	a.chroot = ctx->conf->emptydir;
+	a.per_client = ctx->conf->max_sessions_per_client;
 	a.foreground = ctx->debug;
 	a.listen_fds = ctx->fds + 1;
 	a.nlisten = ctx->nfds - 1;

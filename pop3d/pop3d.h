@@ -131,6 +131,7 @@ struct pop3_login_args {
 	gid_t		 gid;
 	const char	*chroot;
 	int		 foreground;
+	uint32_t	 per_client;	/* "limit sessions-per-client" */
 };
 /* proc_main_cb of the login engine; arg is a struct pop3_login_args. */
 void	pop3_login_main(int parentfd, void *arg);

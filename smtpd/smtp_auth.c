@@ -274,6 +274,13 @@ smtp_auth_result(struct smtp_session *s, uint32_t result)
 		smtp_auth_fail(s);
 		return;
 	}
+	if (result == RESULT_THROTTLED) {	/* authd's count, any service */
+		log_info("%08x smtp auth-throttled client=%s by=authd", s->id,
+		    s->client);
+		smtp_reply_close(s, "4.7.0", "Too many failed "
+		    "authentications", "auth-throttled");
+		return;
+	}
 	if (result != RESULT_OK) {
 		smtp_auth_failed(s);
 		return;

@@ -244,7 +244,7 @@ smtp_peer_password_result(struct ipc_msg *m)
 	uint32_t		 result;
 
 	if (m->fd != -1 || ipc_get_u32(m, &result) == -1 ||
-	    ipc_get_end(m) == -1 || result > RESULT_PERMFAIL)
+	    ipc_get_end(m) == -1 || result > RESULT_THROTTLED)
 		return -1;
 	if ((s = smtp_session_take(m->hdr.peerid, WAIT_AUTH, NULL)) == NULL) {
 		log_debug("- smtp stale reply type=password id=%08x",

@@ -39,6 +39,8 @@ HELO = "client.example.test"
 START_TIMEOUT = 15
 STOP_TIMEOUT = 10
 LOG_TAIL_LINES = 40
+# The daemons' log files: they name addresses and client IPs.
+LOG_MODE = 0o640
 # What ASan and UBSan write when they find something.
 SANITIZER_REPORT = re.compile(r"ERROR: AddressSanitizer|runtime error: ")
 
@@ -258,6 +260,39 @@ class SMTPLine:
             pass
 
 
+class POP3Line:
+    """A raw POP3 client: single-line replies only.  source: the
+    loopback address to connect from."""
+
+    def __init__(self, port, timeout=30, source=None):
+        self.sock = socket.create_connection(
+            ("127.0.0.1", port), timeout=timeout,
+            source_address=(source, 0) if source else None)
+        self.f = self.sock.makefile("rb")
+        self.greeting = self.line()
+
+    def line(self):
+        l = self.f.readline()
+        if not l:
+            raise EOFError("connection closed")
+        return l.rstrip(b"\r\n")
+
+    def cmd(self, line):
+        self.sock.sendall(line + b"\r\n")
+        return self.line()
+
+    def closed(self):
+        """True once the server has closed the connection."""
+        try:
+            return self.f.readline() == b""
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+
+    def close(self):
+        self.f.close()
+        self.sock.close()
+
+
 def connect_from(addr, port, timeout=30):
     """A socket from the loopback address addr that has read the 220."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -396,8 +431,10 @@ class Suite:
         os.chmod(p, mode)
 
     def _layout(self):
-        for d in ("etc", "sock", "empty", "mail", "log"):
+        for d in ("etc", "sock", "empty", "mail"):
             self._mkdir(self.path(d))
+        # The logs name addresses and client IPs: root's only.
+        self._mkdir(self.path("log"), 0o750)
         self._mkdir(self.spool, 0o700, DAEMON_USERS["queue"])
         for user, sysuser in MAIL_USERS.items():
             self._mkdir(self.home(user), 0o700, sysuser)
@@ -508,7 +545,10 @@ class Suite:
             raise
 
     def start_daemon(self, d, wait=True):
-        logf = open(self.path("log", "%s.log" % d), "ab")
+        fd = os.open(self.path("log", "%s.log" % d),
+                     os.O_WRONLY | os.O_CREAT | os.O_APPEND, LOG_MODE)
+        os.fchmod(fd, LOG_MODE)
+        logf = os.fdopen(fd, "ab")
         logf.write(b"==== start\n")
         logf.flush()
         p = subprocess.Popen([self.binary(d), "-d", "-f", self.conf],
