@@ -347,8 +347,8 @@ deliver(int msgfd, const char *sender, const char *rcpt, const char *host,
 	char	 maildir[512];
 
 	(void)snprintf(maildir, sizeof(maildir), "%s/Maildir", tdir);
-	return delivery_user_write(maildir, msgfd, sender, rcpt, host, out,
-	    outlen);
+	return delivery_user_write(maildir, msgfd, NULL, sender, rcpt, host,
+	    out, outlen);
 }
 
 Test(delivery, write_ok, .init = dir_setup, .fini = dir_teardown)
@@ -473,8 +473,8 @@ Test(delivery, write_no_home, .init = dir_setup, .fini = dir_teardown)
 	int	 fd = msg_open("Subject: s\n\nb\n");
 
 	(void)snprintf(maildir, sizeof(maildir), "%s/nohome/Maildir", tdir);
-	cr_assert_eq(delivery_user_write(maildir, fd, "a@x", "b@x", "h", out,
-	    sizeof(out)), DELIVERY_EXIT_TEMPFAIL);
+	cr_assert_eq(delivery_user_write(maildir, fd, NULL, "a@x", "b@x", "h",
+	    out, sizeof(out)), DELIVERY_EXIT_TEMPFAIL);
 	cr_assert(strstr(out, "Maildir") != NULL, "%s", out);
 	(void)close(fd);
 }
