@@ -110,8 +110,13 @@ delivery_index_build(const char *maildir, uint32_t check)
 	if (delivery_index_read(maildir, "new", 0) == -1 ||
 	    delivery_index_read(maildir, "cur", 0) == -1)
 		return -1;
-	qsort(delivery_index.ids, delivery_index.n, sizeof(uint64_t),
-	    delivery_index_cmp);
+	/*
+	 * heapsort(3) (libbsd) sorts in place; glibc's qsort(3) asks
+	 * sysinfo(2), which the filter refuses, before it allocates.
+	 */
+	if (delivery_index.n > 1 && heapsort(delivery_index.ids,
+	    delivery_index.n, sizeof(uint64_t), delivery_index_cmp) == -1)
+		return -1;
 	delivery_index.check = check;
 	return 0;
 }
