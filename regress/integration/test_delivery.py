@@ -158,6 +158,32 @@ class TestDelivery(SuiteTest):
         self.assertEqual(len(evpids), len(set(evpids)), evpids)
         self.assertIn("queue duplicate-dropped", log)
 
+    def test_duplicate_recipients_one_copy(self):
+        """A user named several times in one message, directly, through
+        an alias, in another case and with a +detail, gets one copy (as
+        with sendmail and Postfix's local(8)); each duplicate is logged
+        and leaves the queue."""
+        msg = make_message("duplicates", ["alice and team and BOB"])
+        code, text = self.suite.send(msg, rcpts=(
+            "alice@example.test", "team@example.test", "BOB@Example.Test",
+            "bob+x@example.test", "Alice@EXAMPLE.test"))
+        self.assertEqual(code, 250, text)
+        msgid = queue_id(text)
+        wait_for(lambda: msgid not in self.suite.spool_entries("queue"), 20,
+                 what="%s to leave the queue" % msgid)
+        time.sleep(0.5)
+        for user in ("alice", "bob"):
+            files = self.suite.mail_files(user)
+            self.assertEqual(len(files), 1, (user, files))
+            with open(files[0], "rb") as f:
+                self.assertEqual(split_delivered(f.read())[3],
+                                 msg.replace(b"\r\n", b"\n"))
+            os.unlink(files[0])
+        dropped = re.findall(r"%s\.\d+ queue duplicate-dropped" % msgid,
+                             self.suite.log("queued"))
+        # Of 5 recipients and team's 2 targets, 2 copies are delivered.
+        self.assertEqual(len(dropped), 4, dropped)
+
     def test_unknown_and_remote_rcpt_refused(self):
         s = self.suite.smtp()
         try:
