@@ -20,6 +20,8 @@
  *			privilege drop
  *   delivery_user.c	the worker as the mailbox owner: its loop and
  *			the Maildir
+ *   delivery_user_index.c	as the mailbox owner: is a recovered
+ *			envelope's message in the Maildir already?
  */
 #ifndef SALLYPORT_DELIVERY_H
 #define SALLYPORT_DELIVERY_H

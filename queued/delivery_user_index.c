@@ -20,8 +20,9 @@
  * check made on behalf of the same manager (the agent's "check" value
  * says which): a manager marks only what was on the disk when it
  * started, so a copy written since then is its own delivery, which it
- * knows of.  A Maildir with more than DELIVERY_INDEX_MAX_ENTRIES tagged
- * files is read again at each check.  A copy the user has deleted is
+ * knows of.  A Maildir with more tagged files than the index can hold
+ * (DELIVERY_INDEX_MAX_ENTRIES, or what memory allows) is read again at
+ * each check.  A copy the user has deleted is
  * not found, and is delivered again.
  */
 #include <sys/types.h>
@@ -42,8 +43,31 @@ static struct {
 	uint32_t	 check;		/* the check it was read for; 0: none */
 	int		 overflow;	/* more than the maximum: not kept */
 	size_t		 n;
+	size_t		 cap;
 	uint64_t	*ids;		/* sorted */
 } delivery_index;
+
+/* Room for one more id, up to the maximum.  0, or -1 when there is none. */
+static int
+delivery_index_grow(void)
+{
+	uint64_t	*ids;
+	size_t		 cap;
+
+	if (delivery_index.n < delivery_index.cap)
+		return 0;
+	if (delivery_index.cap == DELIVERY_INDEX_MAX_ENTRIES)
+		return -1;
+	cap = delivery_index.cap == 0 ? 1024 : delivery_index.cap * 2;
+	if (cap > DELIVERY_INDEX_MAX_ENTRIES)
+		cap = DELIVERY_INDEX_MAX_ENTRIES;
+	if ((ids = reallocarray(delivery_index.ids, cap, sizeof(*ids))) ==
+	    NULL)
+		return -1;
+	delivery_index.ids = ids;
+	delivery_index.cap = cap;
+	return 0;
+}
 
 /* The message id of a tagged file name, or 0. */
 static uint64_t
@@ -80,7 +104,7 @@ delivery_index_read(const char *maildir, const char *sub, uint64_t want)
 			continue;
 		if (want != 0)
 			found = id == want;
-		else if (delivery_index.n == DELIVERY_INDEX_MAX_ENTRIES)
+		else if (delivery_index_grow() == -1)
 			delivery_index.overflow = 1;
 		else
 			delivery_index.ids[delivery_index.n++] = id;
@@ -104,9 +128,6 @@ delivery_index_build(const char *maildir, uint32_t check)
 	delivery_index.check = 0;
 	delivery_index.n = 0;
 	delivery_index.overflow = 0;
-	if (delivery_index.ids == NULL && (delivery_index.ids = calloc(
-	    DELIVERY_INDEX_MAX_ENTRIES, sizeof(uint64_t))) == NULL)
-		return -1;
 	if (delivery_index_read(maildir, "new", 0) == -1 ||
 	    delivery_index_read(maildir, "cur", 0) == -1)
 		return -1;

@@ -10,10 +10,12 @@
  *   queue_envelope.c	the envelope file format, ids, backoff (pure)
  *   queue_bounce.c	the RFC 3464 bounce text (pure)
  *   queue_bounce_send.c	a bounce made and committed in a sync thread
+ *   queue_dsn_success.c	reports of success (NOTIFY=SUCCESS)
  *   queue_store.c	the spool's files: load, write, remove, fsync
  *   queue_recover.c	the schedule rebuilt from the disk at start
  *   queue_sched.c	the in-memory index and the scheduler
  *   queue_expand.c	recipients expanded through authd
+ *   queue_dedup.c	duplicate final recipients of a message
  *   queue_deliver.c	delivery, results, failures, bounces
  *   queue_remove.c	envelopes and messages leaving the spool
  *   queue_control.c	control.sock: sallyctl's requests
