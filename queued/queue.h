@@ -508,6 +508,8 @@ const char *queue_dedup_owner(struct qmsg *m, const char *key,
  */
 const char *queue_dedup_claim(struct qmsg *m, const char *key,
 	    const char *evpid);
+/* Frees what evpid took in m: it is expanded into others. */
+void	queue_dedup_release(struct qmsg *m, const char *evpid);
 /* Forgets m's final recipients, before m is freed. */
 void	queue_dedup_free(struct qmsg *m);
 

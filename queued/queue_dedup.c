@@ -67,6 +67,20 @@ queue_dedup_owner(struct qmsg *m, const char *key, const char *evpid)
 	return c->evpid;
 }
 
+void
+queue_dedup_release(struct qmsg *m, const char *evpid)
+{
+	struct qclaim	*c, *next;
+
+	for (c = SLIST_FIRST(&m->claims); c != NULL; c = next) {
+		next = SLIST_NEXT(c, entry);
+		if (strcmp(c->evpid, evpid) == 0) {
+			SLIST_REMOVE(&m->claims, c, qclaim, entry);
+			free(c);
+		}
+	}
+}
+
 const char *
 queue_dedup_claim(struct qmsg *m, const char *key, const char *evpid)
 {
@@ -75,6 +89,11 @@ queue_dedup_claim(struct qmsg *m, const char *key, const char *evpid)
 
 	if ((c = queue_dedup_find(m, key)) != NULL)
 		return strcmp(c->evpid, evpid) == 0 ? NULL : c->evpid;
+	/*
+	 * An envelope has one final recipient: one it took before (the
+	 * tables changed between two tries) is free again.
+	 */
+	queue_dedup_release(m, evpid);
 	if ((c = calloc(1, sizeof(*c) + len)) == NULL)
 		fatal("queue_dedup_claim");
 	(void)strlcpy(c->evpid, evpid, sizeof(c->evpid));

@@ -249,14 +249,19 @@ queue_env_add_children(struct qenv *q, const struct expand_job *ej)
 	char		 key[QUEUE_DEDUP_KEY_MAX_BYTES];
 	uint32_t	 i;
 
+	/*
+	 * What the parent took in an earlier try (one mailbox, before the
+	 * tables changed) passes to its children.
+	 */
+	queue_dedup_release(m, q->evpid);
 	queue_env_forget(q);
 	for (i = 0; i < ej->n; i++) {
 		if ((c = queue_env_add(m, &ne[i])) == NULL)
 			fatalx("%s queue duplicate envelope", ne[i].evpid);
 		/* The parent's delivery, if a crash brought it back. */
 		c->recovered = ej->recovered;
-		if (ne[i].remote && queue_dedup_key(key, sizeof(key), 1,
-		    ne[i].rcpt) == 0)
+		if (queue_dedup_key(key, sizeof(key), ne[i].remote,
+		    ne[i].remote ? ne[i].rcpt : ne[i].mailbox) == 0)
 			(void)queue_dedup_claim(m, key, ne[i].evpid);
 		log_info("%s queue expanded parent=%s %s=%s", ne[i].evpid,
 		    ne[i].parent, ne[i].remote ? "remote" : "mailbox",

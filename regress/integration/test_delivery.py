@@ -49,8 +49,10 @@ class TestDelivery(SuiteTest):
                         "no Received header after Delivered-To: %r"
                         % data[:300])
         self.assertEqual(rest, lf, "stored message differs from the sent")
-        self.assertEqual(self.suite.mail_files("bob", "tmp"), [],
-                         "a file was left in tmp/")
+        # The tmp/ name goes right after new/ is synced, a moment after
+        # the file shows in new/.
+        wait_for(lambda: self.suite.mail_files("bob", "tmp") == [], 10,
+                 what="the tmp/ name to go (a file was left in tmp/)")
 
         p = self.suite.pop3("bob")
         try:

@@ -74,6 +74,17 @@ Test(dedup, claims)
 	    "0123456789abcdef.3"));
 	cr_assert_null(queue_dedup_claim(&m, "remote:bob@example.test",
 	    "0123456789abcdef.2"));
+	/* One final recipient per envelope: a new one frees the old. */
+	cr_assert_null(queue_dedup_claim(&m, "mailbox:carol",
+	    "0123456789abcdef.3"));
+	cr_assert_null(queue_dedup_owner(&m, "mailbox:alice",
+	    "0123456789abcdef.4"));
+	/* An envelope expanded into others frees what it took. */
+	queue_dedup_release(&m, "0123456789abcdef.1");
+	cr_assert_null(queue_dedup_claim(&m, "mailbox:bob",
+	    "0123456789abcdef.5"));
+	cr_assert_str_eq(queue_dedup_owner(&m, "mailbox:carol",
+	    "0123456789abcdef.5"), "0123456789abcdef.3");
 	queue_dedup_free(&m);
 	cr_assert(SLIST_EMPTY(&m.claims));
 	/* Forgotten with the message: a fresh one starts empty. */
