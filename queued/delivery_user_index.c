@@ -156,8 +156,8 @@ delivery_user_found(const char *maildir, const char *evpid, uint32_t check)
 	if (delivery_index.check != check &&
 	    delivery_index_build(maildir, check) == -1)
 		return -1;
-	if (bsearch(&id, delivery_index.ids, delivery_index.n,
-	    sizeof(uint64_t), delivery_index_cmp) != NULL)
+	if (delivery_index.n > 0 && bsearch(&id, delivery_index.ids,
+	    delivery_index.n, sizeof(uint64_t), delivery_index_cmp) != NULL)
 		return 1;
 	if (!delivery_index.overflow)
 		return 0;
