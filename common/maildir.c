@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -52,24 +53,86 @@ maildir_escape_host(char *dst, size_t dstlen, const char *host)
 	return 0;
 }
 
+/*
+ * The length of an envelope id at s ("<16 hex>.<n>", or with '_' for the
+ * dot when sep says so) followed by the byte end; 0 when there is none.
+ */
+static size_t
+maildir_tag_len(const char *s, char sep, char end)
+{
+	size_t	 i, digits;
+
+	for (i = 0; i < MAILDIR_TAG_HEX_DIGITS; i++)
+		if (!isxdigit((unsigned char)s[i]) ||
+		    isupper((unsigned char)s[i]))
+			return 0;
+	if (s[i++] != sep)
+		return 0;
+	for (digits = 0; isdigit((unsigned char)s[i]); i++)
+		digits++;
+	if (digits == 0 || digits > MAILDIR_TAG_SEQ_MAX_DIGITS ||
+	    s[i] != end)
+		return 0;
+	return i;
+}
+
+/* "E<msgid>_<n>" for the evpid "<msgid>.<n>", or "" for none. */
+static int
+maildir_tag(char *dst, size_t dstlen, const char *evpid)
+{
+	size_t	 len;
+
+	dst[0] = '\0';
+	if (evpid == NULL || evpid[0] == '\0')
+		return 0;
+	if ((len = maildir_tag_len(evpid, '.', '\0')) == 0 || len + 2 > dstlen)
+		return -1;
+	(void)snprintf(dst, dstlen, "%c%.*s_%s", MAILDIR_TAG_MARK,
+	    MAILDIR_TAG_HEX_DIGITS, evpid, evpid + MAILDIR_TAG_HEX_DIGITS + 1);
+	return 0;
+}
+
 int
 maildir_unique_name(char *dst, size_t dstlen, const struct maildir_uniq *u,
     const char *host)
 {
 	char	 esc[MAILDIR_NAME_MAX_BYTES + 1];
+	char	 tag[MAILDIR_TAG_MAX_BYTES];
 	int	 n;
 
 	if (u->secs < 0 || u->usecs < 0 || u->usecs >= 1000000 || u->pid <= 0)
 		return -1;
+	if (maildir_tag(tag, sizeof(tag), u->evpid) == -1)
+		return -1;
 	if (maildir_escape_host(esc, sizeof(esc), host) == -1)
 		return -1;
-	n = snprintf(dst, dstlen, "%lld.M%ldP%ldQ%lu.%s", (long long)u->secs,
-	    u->usecs, (long)u->pid, u->counter, esc);
+	n = snprintf(dst, dstlen, "%lld.M%ldP%ldQ%lu%s.%s", (long long)u->secs,
+	    u->usecs, (long)u->pid, u->counter, tag, esc);
 	if (n < 0 || (size_t)n >= dstlen)
 		return -1;
 	if ((size_t)n > MAILDIR_NAME_MAX_BYTES - MAILDIR_SIZE_SUFFIX_MAX_BYTES)
 		return -1;
 	return 0;
+}
+
+int
+maildir_name_msgid(const char *name, char *msgid, size_t msgidlen)
+{
+	const char	*mid, *p;
+
+	/* The tag is in the middle part: after the first dot, to the next. */
+	if ((mid = strchr(name, '.')) == NULL)
+		return 0;
+	mid++;
+	for (p = mid; *p != '\0' && *p != '.' && *p != MAILDIR_TAG_MARK; p++)
+		;
+	if (*p != MAILDIR_TAG_MARK || maildir_tag_len(p + 1, '_', '.') == 0)
+		return 0;
+	if (msgidlen <= MAILDIR_TAG_HEX_DIGITS)
+		return 0;
+	memcpy(msgid, p + 1, MAILDIR_TAG_HEX_DIGITS);
+	msgid[MAILDIR_TAG_HEX_DIGITS] = '\0';
+	return 1;
 }
 
 int

@@ -27,12 +27,27 @@
 /* "Return-Path: <sender>\nDelivered-To: rcpt\n" */
 #define MAILDIR_HEADERS_MAX_BYTES	(2 * SMTP_PATH_MAX_BYTES + 64)
 
+/*
+ * The envelope a file was delivered for, in the middle part of its name:
+ * 'E', the queue's message id (16 lower-case hex digits), '_' and the
+ * recipient's number, so that a delivery can be found again after a
+ * crash (doc/INTERNALS.md, "Maildir delivery").  No dot, comma, colon or
+ * slash: every Maildir reader keeps the middle part opaque.
+ */
+#define MAILDIR_TAG_MARK		'E'
+#define MAILDIR_TAG_HEX_DIGITS		16
+#define MAILDIR_TAG_SEQ_MAX_DIGITS	10
+/* 'E', the digits, '_', the number and the NUL. */
+#define MAILDIR_TAG_MAX_BYTES		(MAILDIR_TAG_HEX_DIGITS + \
+					    MAILDIR_TAG_SEQ_MAX_DIGITS + 3)
+
 /* What makes a delivery's name unique on this host. */
 struct maildir_uniq {
 	time_t		 secs;
 	long		 usecs;
 	pid_t		 pid;
 	unsigned long	 counter;	/* deliveries by this process */
+	const char	*evpid;		/* "<msgid>.<n>", or NULL: no tag */
 };
 
 /*
@@ -43,11 +58,19 @@ struct maildir_uniq {
  */
 int	maildir_escape_host(char *dst, size_t dstlen, const char *host);
 /*
- * "<secs>.M<usecs>P<pid>Q<counter>.<escaped host>".  -1 when it does not
- * fit dst, or leaves no room in a file name for the size suffix.
+ * "<secs>.M<usecs>P<pid>Q<counter>[E<msgid>_<n>].<escaped host>", the
+ * tag when evpid is set.  -1 when evpid is not an envelope id, or the
+ * name does not fit dst or leaves no room in a file name for the size
+ * suffix.
  */
 int	maildir_unique_name(char *dst, size_t dstlen,
 	    const struct maildir_uniq *, const char *host);
+/*
+ * 1 when the file name carries a tag (maildir_unique_name), with its
+ * message id copied into msgid (at least MAILDIR_TAG_HEX_DIGITS + 1
+ * bytes); else 0.  Any suffix (",S=", ":2,flags") may follow.
+ */
+int	maildir_name_msgid(const char *name, char *msgid, size_t msgidlen);
 /* "<uniq>,S=<size>"; -1 when it does not fit dst or a file name. */
 int	maildir_final_name(char *dst, size_t dstlen, const char *uniq,
 	    uint64_t size);

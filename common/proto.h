@@ -126,8 +126,9 @@ enum msg_type {
 
 	/*
 	 * Queue manager to delivery agent; peerid is chosen by the manager.
-	 * DELIVERY_START: str evpid, str user, str sender, str rcpt; fd (the
-	 *   message, read-only, positioned at 0).
+	 * DELIVERY_START: str evpid, str user, str sender, str rcpt,
+	 *   u32 flags (DELIVERY_F_*); fd (the message, read-only,
+	 *   positioned at 0).
 	 * Reply DELIVERY_RESULT: str evpid, u32 result, str error.
 	 */
 	MSG_QUEUE_DELIVERY_START,
@@ -190,10 +191,14 @@ enum msg_type {
 	 * The delivery agent to one of its mailbox workers, on the
 	 * socketpair it forked the worker with (no HELLO: nobody else
 	 * holds either end), one delivery at a time.
-	 * DELIVERY_MAILBOX_WRITE: str sender, str rcpt; fd (the message,
-	 *   read-only).
+	 * DELIVERY_MAILBOX_WRITE: str evpid, str sender, str rcpt,
+	 *   u32 check (0, or the manager's generation in the agent, plus
+	 *   one, when the envelope may have been delivered already: a file
+	 *   of its message in new/ or cur/ then answers it); fd (the
+	 *   message, read-only).
 	 * Reply MAILBOX_DELIVERY_RESULT: u32 verdict (DELIVERY_EXIT_*),
-	 *   str report ("new/<name>", or the RFC 3463 status and reason).
+	 *   str report ("new/<name>", "found <name>" when the check found
+	 *   one, or the RFC 3463 status and reason).
 	 */
 	MSG_DELIVERY_MAILBOX_WRITE,
 	MSG_MAILBOX_DELIVERY_RESULT,
@@ -238,6 +243,14 @@ enum conf_part {
 	CONF_PART_CERT,
 	CONF_PART_KEY,
 };
+
+/*
+ * Flags of MSG_QUEUE_DELIVERY_START.  RECOVERED: the envelope was on
+ * the disk when the manager started, so a delivery whose removal was
+ * lost (a crash, a power loss) may already have written it.
+ */
+#define DELIVERY_F_RECOVERED	0x01
+#define DELIVERY_F_ALL		0x01
 
 /* Flags of MSG_AUTH_PASSWORD_CHECK. */
 #define AUTH_F_TOKEN		0x01

@@ -271,6 +271,13 @@
  */
 #define DELIVERY_SEEN_MAX		4096
 #define DELIVERY_SEEN_MAX_SECS		3600
+/*
+ * Messages a mailbox worker indexes from a Maildir's new/ and cur/ to
+ * find a delivery a crash made it forget (doc/INTERNALS.md, "Maildir
+ * delivery"): 8 bytes each.  Past this many, each check reads the
+ * directories again instead.
+ */
+#define DELIVERY_INDEX_MAX_ENTRIES	(1024 * 1024)
 /* Bytes copied per read from the message file into the Maildir. */
 #define DELIVERY_COPY_BUF_BYTES		(64 * 1024)
 /* Tries at a fresh tmp/ file name when one is taken (it never should be). */

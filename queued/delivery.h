@@ -20,6 +20,8 @@
  *			privilege drop
  *   delivery_user.c	the worker as the mailbox owner: its loop and
  *			the Maildir
+ *   delivery_user_index.c	as the mailbox owner: is a recovered
+ *			envelope's message in the Maildir already?
  */
 #ifndef SALLYPORT_DELIVERY_H
 #define SALLYPORT_DELIVERY_H
@@ -69,6 +71,7 @@ struct delivery {
 	int			 msgfd;
 	pid_t			 pid;		/* its worker's, once RUNNING */
 	int			 timedout;
+	uint32_t		 flags;		/* DELIVERY_F_* */
 	uid_t			 uid;
 	gid_t			 gid;
 	struct event		*ev_timer;
@@ -290,18 +293,30 @@ int	delivery_fork_home(const struct delivery *d, char *err, size_t errlen);
 int	delivery_fork_worker(struct delivery_worker *w, const char *hostname,
 	    char *err, size_t errlen);
 
+/* delivery_user_index.c: as the mailbox owner. */
+
+/*
+ * With check 0, 0.  Else 1 when new/ or cur/ of maildir holds a file
+ * delivered for evpid's message, 0 when not, -1 with errno when they
+ * cannot be read.  The directories are read once per check value.
+ */
+int	delivery_user_found(const char *maildir, const char *evpid,
+	    uint32_t check);
+
 /* delivery_user.c: as the mailbox owner. */
 
 /*
  * Writes the message read from msgfd (with pread, from offset 0) into
  * the Maildir at maildir, creating it when missing, with Return-Path
- * and Delivered-To lines first.  Returns a DELIVERY_EXIT_* code; out
+ * and Delivered-To lines first; the file's name carries evpid (NULL:
+ * none).  Returns a DELIVERY_EXIT_* code; out
  * gets "new/<name>" on success, else the reason.  Never leaves a file
  * in new/ unless it returns DELIVERY_EXIT_OK, nor one in tmp/ unless
  * it is killed.
  */
-int	delivery_user_write(const char *maildir, int msgfd, const char *sender,
-	    const char *rcpt, const char *hostname, char *out, size_t outlen);
+int	delivery_user_write(const char *maildir, int msgfd, const char *evpid,
+	    const char *sender, const char *rcpt, const char *hostname,
+	    char *out, size_t outlen);
 /*
  * The worker after its privilege drop: installs sandbox, then serves
  * DELIVERY_MAILBOX_WRITE requests on fd, one at a time, into

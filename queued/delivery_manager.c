@@ -2,8 +2,8 @@
  * The delivery agent's side of the queue manager (runs in the agent:
  * root, no chroot, no seccomp filter).  The manager's socket comes from
  * the parent (PARENT_PEER_FD).  On it the manager sends
- * QUEUE_DELIVERY_START (str evpid, str user, str sender, str rcpt, and
- * the message's read-only descriptor), each answered by one
+ * QUEUE_DELIVERY_START (str evpid, str user, str sender, str rcpt, u32
+ * flags, and the message's read-only descriptor), each answered by one
  * DELIVERY_RESULT.
  *
  * The manager is not trusted: a malformed or duplicate request ends its
@@ -48,7 +48,9 @@ delivery_manager_parse(struct ipc_msg *m)
 	    ipc_get_str(m, d->user, sizeof(d->user)) == -1 ||
 	    ipc_get_str(m, d->sender, sizeof(d->sender)) == -1 ||
 	    ipc_get_str(m, d->rcpt, sizeof(d->rcpt)) == -1 ||
-	    ipc_get_end(m) == -1 || delivery_check_evpid(d->evpid) == -1)
+	    ipc_get_u32(m, &d->flags) == -1 || ipc_get_end(m) == -1 ||
+	    (d->flags & ~DELIVERY_F_ALL) != 0 ||
+	    delivery_check_evpid(d->evpid) == -1)
 		goto bad;
 	/* A worker, as the user, gets this descriptor: read-only only. */
 	if (fstat(m->fd, &st) == -1 || !S_ISREG(st.st_mode) ||

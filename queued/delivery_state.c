@@ -137,7 +137,11 @@ delivery_state_user(const struct delivery *d)
 void
 delivery_state_end(struct delivery *d, int result, const char *text)
 {
-	if (result == RESULT_OK)
+	if (result == RESULT_OK && strncmp(text, "found ", 6) == 0)
+		/* A recovered envelope's copy, in the Maildir already. */
+		log_info("%s delivery duplicate-suppressed user=%s msgid=%s",
+		    d->evpid, delivery_state_user(d), text + 6);
+	else if (result == RESULT_OK)
 		log_info("%s delivery ok user=%s path=%s", d->evpid,
 		    delivery_state_user(d), text);
 	else

@@ -9,7 +9,9 @@
  * MAILBOX_DELIVERY_RESULT out) until the agent closes the socket.
  *
  * The Maildir protocol: write tmp/<name>, fsync, link it into
- * new/<name>,S=<size>, fsync new/, then unlink the tmp/ name.  A reader
+ * new/<name>,S=<size>, fsync new/, then unlink the tmp/ name.  The name
+ * carries the envelope id; a recovered envelope is looked for first
+ * (delivery_user_index.c).  A reader
  * sees a message in new/ whole or not at all, and a worker killed midway
  * leaves at most a file in tmp/, which Maildir readers clean up.
  */
@@ -70,8 +72,8 @@ delivery_fail(char *out, size_t outlen, const char *what)
 
 /* Creates tmp/<unique name>, never following a link nor reusing a file. */
 static int
-delivery_tmp_create(struct delivery_file *f, const char *hostname,
-    char *out, size_t outlen)
+delivery_tmp_create(struct delivery_file *f, const char *evpid,
+    const char *hostname, char *out, size_t outlen)
 {
 	struct maildir_uniq	 u;
 	struct timeval		 tv;
@@ -83,6 +85,7 @@ delivery_tmp_create(struct delivery_file *f, const char *hostname,
 		u.usecs = (long)tv.tv_usec;
 		u.pid = getpid();
 		u.counter = delivery_counter++;
+		u.evpid = evpid;
 		if (maildir_unique_name(f->uniq, sizeof(f->uniq), &u,
 		    hostname) == -1) {
 			(void)snprintf(out, outlen,
@@ -196,12 +199,12 @@ delivery_publish(struct delivery_file *f, char *out, size_t outlen)
 
 static int
 delivery_steps(struct delivery_file *f, int msgfd, const char *hdrs,
-    size_t hlen, const char *rcpt, const char *hostname, char *out,
-    size_t outlen)
+    size_t hlen, const char *evpid, const char *rcpt, const char *hostname,
+    char *out, size_t outlen)
 {
 	int	 r;
 
-	if ((r = delivery_tmp_create(f, hostname, out, outlen)) != 0)
+	if ((r = delivery_tmp_create(f, evpid, hostname, out, outlen)) != 0)
 		return r;
 	if (util_write_all(f->fd, hdrs, hlen) == -1)
 		return delivery_fail(out, outlen, "write tmp file");
@@ -213,8 +216,9 @@ delivery_steps(struct delivery_file *f, int msgfd, const char *hdrs,
 }
 
 int
-delivery_user_write(const char *maildir, int msgfd, const char *sender,
-    const char *rcpt, const char *hostname, char *out, size_t outlen)
+delivery_user_write(const char *maildir, int msgfd, const char *evpid,
+    const char *sender, const char *rcpt, const char *hostname, char *out,
+    size_t outlen)
 {
 	struct delivery_file	 f;
 	char			 hdrs[MAILDIR_HEADERS_MAX_BYTES];
@@ -230,8 +234,8 @@ delivery_user_write(const char *maildir, int msgfd, const char *sender,
 	}
 	if (maildir_open(&f.md, maildir, 1) == -1)
 		return delivery_fail(out, outlen, "open Maildir");
-	r = delivery_steps(&f, msgfd, hdrs, (size_t)hlen, rcpt, hostname,
-	    out, outlen);
+	r = delivery_steps(&f, msgfd, hdrs, (size_t)hlen, evpid, rcpt,
+	    hostname, out, outlen);
 	if (r != DELIVERY_EXIT_OK) {
 		if (f.fd != -1)
 			(void)close(f.fd);
@@ -248,9 +252,17 @@ delivery_user_write(const char *maildir, int msgfd, const char *sender,
  * (the agent closed the socket: idle, worn out, or stopping) ends the
  * worker; so does anything malformed, which only a broken agent sends.
  */
+/* One DELIVERY_MAILBOX_WRITE, as the worker reads it. */
+struct delivery_user_req {
+	int		 msgfd;
+	uint32_t	 check;
+	char		 evpid[DELIVERY_EVPID_MAX_BYTES];
+	char		 sender[SMTP_PATH_MAX_BYTES + 1];
+	char		 rcpt[SMTP_PATH_MAX_BYTES + 1];
+};
+
 static void
-delivery_user_recv(int fd, int *msgfd, char *sender, char *rcpt,
-    size_t addrlen)
+delivery_user_recv(int fd, struct delivery_user_req *r)
 {
 	static uint8_t	 buf[sizeof(struct ipc_hdr) + IPC_PAYLOAD_MAX_BYTES];
 	struct ipc_msg	 m;
@@ -259,10 +271,34 @@ delivery_user_recv(int fd, int *msgfd, char *sender, char *rcpt,
 		_exit(errno == ECONNRESET ? DELIVERY_EXIT_OK :
 		    DELIVERY_EXIT_TEMPFAIL);
 	if (m.hdr.type != MSG_DELIVERY_MAILBOX_WRITE || m.fd == -1 ||
-	    ipc_get_str(&m, sender, addrlen) == -1 ||
-	    ipc_get_str(&m, rcpt, addrlen) == -1 || ipc_get_end(&m) == -1)
+	    ipc_get_str(&m, r->evpid, sizeof(r->evpid)) == -1 ||
+	    ipc_get_str(&m, r->sender, sizeof(r->sender)) == -1 ||
+	    ipc_get_str(&m, r->rcpt, sizeof(r->rcpt)) == -1 ||
+	    ipc_get_u32(&m, &r->check) == -1 || ipc_get_end(&m) == -1 ||
+	    delivery_check_evpid(r->evpid) == -1)
 		_exit(DELIVERY_EXIT_TEMPFAIL);
-	*msgfd = m.fd;
+	r->msgfd = m.fd;
+}
+
+/*
+ * A delivery: found in the Maildir already (a recovered envelope's, see
+ * delivery_user_index.c), or written.
+ */
+static int
+delivery_user_one(const char *path, const struct delivery_user_req *r,
+    const char *hostname, char *out, size_t outlen)
+{
+	int	 found;
+
+	if ((found = delivery_user_found(path, r->evpid, r->check)) == 1) {
+		(void)snprintf(out, outlen, "found %.*s",
+		    DELIVERY_EVPID_HEX_DIGITS, r->evpid);
+		return DELIVERY_EXIT_OK;
+	}
+	if (found == -1)
+		return delivery_fail(out, outlen, "read Maildir");
+	return delivery_user_write(path, r->msgfd, r->evpid, r->sender,
+	    r->rcpt, hostname, out, outlen);
 }
 
 /* The verdict on one delivery; a worker that cannot answer ends. */
@@ -282,11 +318,10 @@ void
 delivery_user_worker(const struct sandbox_filter *sandbox, const char *home,
     int fd, const char *hostname)
 {
-	static char	 sender[SMTP_PATH_MAX_BYTES + 1];
-	static char	 rcpt[SMTP_PATH_MAX_BYTES + 1];
+	static struct delivery_user_req	 req;
 	char		 path[PATH_MAX], out[QUEUE_ERROR_MAX_BYTES];
 	char		 broken[QUEUE_ERROR_MAX_BYTES] = "";
-	int		 r, n, msgfd;
+	int		 r, n;
 
 	(void)umask(077);
 	n = snprintf(path, sizeof(path), "%s/Maildir", home);
@@ -301,15 +336,14 @@ delivery_user_worker(const struct sandbox_filter *sandbox, const char *home,
 		(void)snprintf(broken, sizeof(broken),
 		    "4.3.5 mail home path too long");
 	for (;;) {
-		delivery_user_recv(fd, &msgfd, sender, rcpt, sizeof(sender));
+		delivery_user_recv(fd, &req);
 		if (broken[0] != '\0') {
 			delivery_user_reply(fd, DELIVERY_EXIT_TEMPFAIL, broken);
 			_exit(DELIVERY_EXIT_TEMPFAIL);
 		}
-		r = delivery_user_write(path, msgfd, sender, rcpt, hostname,
-		    out, sizeof(out));
+		r = delivery_user_one(path, &req, hostname, out, sizeof(out));
 		/* One message descriptor at a time. */
-		(void)close(msgfd);
+		(void)close(req.msgfd);
 		delivery_user_reply(fd, r, out);
 	}
 }

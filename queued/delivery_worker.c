@@ -142,8 +142,15 @@ delivery_worker_send(struct delivery_worker *w, struct delivery *d)
 	int			 r;
 
 	ipc_out_init(&o, MSG_DELIVERY_MAILBOX_WRITE, 0);
+	ipc_put_str(&o, d->evpid);
 	ipc_put_str(&o, d->sender);
 	ipc_put_str(&o, d->rcpt);
+	/*
+	 * Which manager asks: a worker reads the Maildir once for each
+	 * (delivery_user_index.c).  Never 0, which asks for no check.
+	 */
+	ipc_put_u32(&o, (d->flags & DELIVERY_F_RECOVERED) ?
+	    d->gen % UINT32_MAX + 1 : 0);
 	r = ipc_send_sync(w->fd, &o, d->msgfd);
 	if (r == 0) {
 		(void)close(d->msgfd);

@@ -10,10 +10,12 @@
  *   queue_envelope.c	the envelope file format, ids, backoff (pure)
  *   queue_bounce.c	the RFC 3464 bounce text (pure)
  *   queue_bounce_send.c	a bounce made and committed in a sync thread
+ *   queue_dsn_success.c	reports of success (NOTIFY=SUCCESS)
  *   queue_store.c	the spool's files: load, write, remove, fsync
  *   queue_recover.c	the schedule rebuilt from the disk at start
  *   queue_sched.c	the in-memory index and the scheduler
  *   queue_expand.c	recipients expanded through authd
+ *   queue_dedup.c	duplicate final recipients of a message
  *   queue_deliver.c	delivery, results, failures, bounces
  *   queue_remove.c	envelopes and messages leaving the spool
  *   queue_control.c	control.sock: sallyctl's requests
@@ -130,7 +132,16 @@ int	queue_delivered_to(const char *rcpt, const char *mailbox, char *dst,
 	    size_t dstlen);
 
 /* queue_bounce.c: no I/O. */
+/* RFC 3464 2.3.3: what the report says was done for the recipient. */
+enum dsn_action {
+	DSN_ACTION_FAILED = 0,
+	DSN_ACTION_DELAYED,
+	DSN_ACTION_DELIVERED,
+	DSN_ACTION_RELAYED,
+	DSN_ACTION_EXPANDED,
+};
 struct bounce_info {
+	enum dsn_action	 action;
 	const char	*hostname;
 	const char	*msgid;		/* the bounce's own */
 	const char	*to;		/* the failed message's sender */
@@ -186,6 +197,20 @@ struct qenv {
 	enum qenv_kind		 kind;
 	uint32_t		 reqid;		/* of the request in flight */
 	int			 wait_authd;	/* delayed: authd was down */
+	/* On the disk at start (or expanded from such): maybe delivered. */
+	int			 recovered;
+	/* Its delivery is to be reported (RFC 3461 NOTIFY=SUCCESS). */
+	int			 notify_success;
+};
+
+/*
+ * A final recipient of a message, taken by one of its envelopes
+ * (queue_dedup.c): "mailbox:<user>" or "remote:<address>".
+ */
+struct qclaim {
+	SLIST_ENTRY(qclaim)	 entry;
+	char			 evpid[QUEUE_EVPID_MAX_BYTES];
+	char			 key[];
 };
 
 struct qmsg {
@@ -196,6 +221,7 @@ struct qmsg {
 	uint32_t		 next_n;	/* next expansion's first n */
 	int			 dirty;		/* an unlink not yet synced */
 	TAILQ_ENTRY(qmsg)	 dirty_entry;
+	SLIST_HEAD(, qclaim)	 claims;	/* its final recipients */
 };
 
 struct queue_stats {
@@ -215,6 +241,8 @@ struct queue_stats {
 	uint64_t	 expanded;
 	uint64_t	 corrupt;
 	uint64_t	 recovered;	/* envelopes found at start */
+	uint64_t	 duplicates;	/* final recipients dropped as such */
+	uint64_t	 dsn_success;	/* delivered, expanded reports sent */
 };
 
 /* A message being received over queue.sock (queue_commit.c). */
@@ -431,6 +459,22 @@ void	queue_fail_perm(struct qenv *, struct envelope *, const char *error,
 	    int expired);
 
 /* queue_bounce_send.c */
+/* What a report is about: the envelope, what was done, and why. */
+struct dsn_report {
+	enum dsn_action		 action;
+	const struct envelope	*e;
+	const char		*msgid;		/* the report's own, drawn */
+	const char		*error;		/* "" for a success */
+	int			 expired;
+};
+/*
+ * In a sync thread: makes the report r (claims its msgid, reads the
+ * message's headers, commits it as queue_commit_local_run does).  The
+ * message for queue_commit_local_end(), or NULL with errno and *step.
+ * *noheaders is set when the message could not be read.
+ */
+struct incoming	*queue_dsn_make(const struct dsn_report *r,
+		    const char **step, int *noheaders);
 /*
  * Sends the bounce of e (error already cleaned) from a sync thread; the
  * envelope is in flight meanwhile and removed once the bounce is
@@ -438,6 +482,13 @@ void	queue_fail_perm(struct qenv *, struct envelope *, const char *error,
  */
 void	queue_bounce_start(struct qenv *, const struct envelope *e,
 	    const char *error, int expired);
+
+/* queue_dsn_success.c */
+/*
+ * Reports the success of q (action: DSN_ACTION_DELIVERED, or RELAYED)
+ * to its sender, then removes q; q is in flight meanwhile.
+ */
+void	queue_dsn_success(struct qenv *q, enum dsn_action action);
 
 /* queue_remove.c */
 /* Drops an envelope from the index and its file from the disk, later. */
@@ -452,6 +503,29 @@ struct qenv *queue_flight_find(uint32_t reqid, enum qenv_state);
 void	queue_flight_end(struct qenv *);
 /* Every request to a peer that went away goes back to the schedule. */
 void	queue_flight_requeue(enum qenv_state, unsigned int delay);
+
+/* queue_dedup.c: no I/O. */
+/* "mailbox:" or "remote:" and the target, at most this long. */
+#define QUEUE_DEDUP_KEY_MAX_BYTES	(SMTP_PATH_MAX_BYTES + 16)
+/*
+ * The key of a final recipient: a mailbox (user name) or a remote
+ * address, its domain in lower case.  -1 when it does not fit.
+ */
+int	queue_dedup_key(char *dst, size_t dstlen, int remote,
+	    const char *value);
+/* The envelope of m other than evpid that took key, or NULL. */
+const char *queue_dedup_owner(struct qmsg *m, const char *key,
+	    const char *evpid);
+/*
+ * evpid takes key in m: NULL when it may deliver there (it took key now
+ * or had it), else the envelope that has it, which evpid duplicates.
+ */
+const char *queue_dedup_claim(struct qmsg *m, const char *key,
+	    const char *evpid);
+/* Frees what evpid took in m: it is expanded into others. */
+void	queue_dedup_release(struct qmsg *m, const char *evpid);
+/* Forgets m's final recipients, before m is freed. */
+void	queue_dedup_free(struct qmsg *m);
 
 /* queue_expand.c */
 void	queue_expand_start(struct qenv *, struct envelope *);

@@ -1,5 +1,7 @@
 /*
- * The text of a bounce: an RFC 3464 delivery status notification, a
+ * The text of a bounce, or of a report of success (RFC 3461 NOTIFY=
+ * SUCCESS: "delivered", "expanded", "relayed"): an RFC 3464 delivery
+ * status notification, a
  * multipart/report (RFC 6522) with a human-readable part, a
  * message/delivery-status part and the failed message's headers as
  * text/rfc822-headers, or the whole message as message/rfc822 when
@@ -140,18 +142,61 @@ queue_bounce_headers(const char *msg, size_t len, size_t max)
 	return (size_t)(p - msg);
 }
 
+/* The words of each report: RFC 3464 2.3.3's action, a subject, a text. */
+static const struct {
+	const char	*action;
+	const char	*subject;
+	const char	*idpart;
+	const char	*text;
+} queue_dsn_words[] = {
+	[DSN_ACTION_FAILED] = { "failed",
+	    "Undelivered Mail Returned to Sender", "bounce",
+	    "Your message could not be delivered to one of its recipients.\n"
+	    "This is a permanent error." },
+	[DSN_ACTION_DELAYED] = { "delayed",
+	    "Delayed Mail (still being retried)", "delay",
+	    "Your message could not be delivered yet to one of its\n"
+	    "recipients.  The mail system will go on trying." },
+	[DSN_ACTION_DELIVERED] = { "delivered",
+	    "Successful Mail Delivery Report", "dsn",
+	    "Your message was delivered to the mailbox of the recipient\n"
+	    "below, as you asked to be told." },
+	[DSN_ACTION_RELAYED] = { "relayed",
+	    "Successful Mail Delivery Report", "dsn",
+	    "Your message was passed on for the recipient below to a mail\n"
+	    "system that does not report deliveries: you may hear no more\n"
+	    "of it." },
+	[DSN_ACTION_EXPANDED] = { "expanded",
+	    "Successful Mail Delivery Report", "dsn",
+	    "Your message was delivered to the address below, which\n"
+	    "forwarded it to several recipients.  You may still hear of\n"
+	    "failures for some of them." },
+};
+
+/* The report's words; an action out of range reads as a failure. */
+static unsigned int
+queue_dsn_index(const struct bounce_info *bi)
+{
+	return (unsigned int)bi->action < sizeof(queue_dsn_words) /
+	    sizeof(queue_dsn_words[0]) ? (unsigned int)bi->action :
+	    DSN_ACTION_FAILED;
+}
+
 static void
 queue_bounce_head(struct bbuf *b, const struct bounce_info *bi,
     const char *date, const char *boundary)
 {
+	unsigned int	 w = queue_dsn_index(bi);
+
 	bb_printf(b, "Received: by %s (sallyport queued) id %s;\n\t%s\n",
 	    bi->hostname, bi->msgid, date);
 	bb_printf(b, "From: Mail Delivery System <MAILER-DAEMON@%s>\n",
 	    bi->hostname);
 	bb_printf(b, "To: <%s>\n", bi->to);
-	bb_printf(b, "Subject: Undelivered Mail Returned to Sender\n");
+	bb_printf(b, "Subject: %s\n", queue_dsn_words[w].subject);
 	bb_printf(b, "Date: %s\n", date);
-	bb_printf(b, "Message-ID: <%s.bounce@%s>\n", bi->msgid, bi->hostname);
+	bb_printf(b, "Message-ID: <%s.%s@%s>\n", bi->msgid,
+	    queue_dsn_words[w].idpart, bi->hostname);
 	/* RFC 3834 5: an automatic response, not to be answered. */
 	bb_printf(b, "Auto-Submitted: auto-replied\n");
 	bb_printf(b, "MIME-Version: 1.0\n");
@@ -167,14 +212,35 @@ queue_bounce_text(struct bbuf *b, const struct bounce_info *bi,
 	bb_printf(b, "--%s\n", boundary);
 	bb_printf(b, "Content-Type: text/plain; charset=utf-8\n\n");
 	bb_printf(b, "This is the mail system at host %s.\n\n", bi->hostname);
-	if (bi->expired)
+	if (bi->action == DSN_ACTION_FAILED && bi->expired)
 		bb_printf(b, "Your message could not be delivered in the "
 		    "time allowed, and\nthe mail system has given up.\n\n");
 	else
-		bb_printf(b, "Your message could not be delivered to one of "
-		    "its recipients.\nThis is a permanent error.\n\n");
-	bb_printf(b, "<%s>: %s\n\n", bi->rcpt,
-	    bi->error[0] != '\0' ? bi->error : "delivery failed");
+		bb_printf(b, "%s\n\n",
+		    queue_dsn_words[queue_dsn_index(bi)].text);
+	if (bi->error[0] != '\0')
+		bb_printf(b, "<%s>: %s\n\n", bi->rcpt, bi->error);
+	else
+		bb_printf(b, "<%s>: %s\n\n", bi->rcpt,
+		    bi->action == DSN_ACTION_FAILED ? "delivery failed" :
+		    queue_dsn_words[queue_dsn_index(bi)].action);
+}
+
+/* RFC 3463: a report of success is 2.0.0, a failure its own code. */
+static void
+queue_dsn_status(const struct bounce_info *bi, char *dst, size_t dstlen)
+{
+	switch (bi->action) {
+	case DSN_ACTION_DELIVERED:
+	case DSN_ACTION_RELAYED:
+	case DSN_ACTION_EXPANDED:
+		(void)strlcpy(dst, "2.0.0", dstlen);
+		break;
+	default:
+		queue_bounce_status(bi->error, bi->expired ||
+		    bi->action == DSN_ACTION_DELAYED, dst, dstlen);
+		break;
+	}
 }
 
 /* RFC 3464 2.2 and 2.3: the per-message and per-recipient fields. */
@@ -185,7 +251,7 @@ queue_bounce_dsn(struct bbuf *b, const struct bounce_info *bi,
 	char		 status[16];
 	const char	*semi;
 
-	queue_bounce_status(bi->error, bi->expired, status, sizeof(status));
+	queue_dsn_status(bi, status, sizeof(status));
 	bb_printf(b, "--%s\n", boundary);
 	bb_printf(b, "Content-Type: message/delivery-status\n\n");
 	/* RFC 3464 2.2.1, RFC 3461 6.3: the ENVID the sender gave. */
@@ -201,7 +267,8 @@ queue_bounce_dsn(struct bbuf *b, const struct bounce_info *bi,
 		bb_printf(b, "Original-Recipient: rfc822; %s\n",
 		    bi->orig_rcpt);
 	bb_printf(b, "Final-Recipient: rfc822; %s\n", bi->rcpt);
-	bb_printf(b, "Action: failed\n");
+	bb_printf(b, "Action: %s\n",
+	    queue_dsn_words[queue_dsn_index(bi)].action);
 	bb_printf(b, "Status: %s\n", status);
 	if (bi->error[0] != '\0')
 		bb_printf(b, "Diagnostic-Code: X-Sallyport; %s\n", bi->error);

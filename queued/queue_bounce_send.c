@@ -1,6 +1,7 @@
 /*
  * The bounce of a failed envelope (RFC 3464 text from queue_bounce.c),
- * made and committed in a sync thread (queue_sync.c): reading the failed
+ * made and committed in a sync thread (queue_dsn_make also serves the
+ * reports of success, queue_dsn_success.c) (queue_sync.c): reading the failed
  * message's headers, writing the bounce and its commit's fsyncs wait for
  * the disk, and an expiry can bounce many envelopes at once.  Runs in
  * the queue manager (user queue, chroot spool).
@@ -33,23 +34,24 @@ struct bounce_job {
 };
 
 /*
- * Reads the start of the failed message: its header block.  A message
- * that cannot be read gives none: the sender still hears of the failure.
- * Under RET=FULL (RFC 3461 4.3) a message smaller than len is returned
- * whole, with *full set; a larger one only by its headers, as Postfix
- * does past its bounce_size_limit.
+ * Reads the start of the message: its header block.  A message that
+ * cannot be read gives none: the sender still hears of the outcome.
+ * Under RET=FULL (RFC 3461 4.3) a failure's report returns a message
+ * smaller than len whole, with *full set; a larger one only by its
+ * headers, as Postfix does past its bounce_size_limit.  A report of
+ * success returns the headers only (RFC 3461 4.3).
  */
 static size_t
-queue_bounce_read_headers(struct bounce_job *bj, char *buf, size_t len,
-    int *full)
+queue_dsn_read_headers(const struct envelope *e, int allow_full, char *buf,
+    size_t len, int *full, int *noheaders)
 {
 	ssize_t	 n = -1;
 	size_t	 off = 0;
 	int	 fd;
 
 	*full = 0;
-	if ((fd = queue_store_open_message(bj->e.msgid)) == -1) {
-		bj->noheaders = 1;
+	if ((fd = queue_store_open_message(e->msgid)) == -1) {
+		*noheaders = 1;
 		return 0;
 	}
 	while (off < len) {
@@ -61,14 +63,14 @@ queue_bounce_read_headers(struct bounce_job *bj, char *buf, size_t len,
 		off += (size_t)n;
 	}
 	(void)close(fd);
-	if (bj->e.dsn_ret == DSN_RET_FULL && n == 0) {
+	if (allow_full && e->dsn_ret == DSN_RET_FULL && n == 0) {
 		*full = 1;
 		return off;
 	}
 	return queue_bounce_headers(buf, off, len);
 }
 
-/* The bounce's envelope: from <>, to the failed message's sender. */
+/* The report's envelope: from <>, to the message's sender. */
 static void
 queue_bounce_envelope(const struct envelope *e, int64_t now,
     struct envelope *tmpl)
@@ -85,56 +87,77 @@ queue_bounce_envelope(const struct envelope *e, int64_t now,
 
 /* Builds the text into text; its length, or -1. */
 static int
-queue_bounce_text(struct bounce_job *bj, char *hdrs, char *text)
+queue_dsn_text(const struct dsn_report *r, char *hdrs, char *text,
+    int *noheaders)
 {
 	struct bounce_info	 bi;
 
 	memset(&bi, 0, sizeof(bi));
+	bi.action = r->action;
 	bi.hostname = qm.conf->hostname;
-	bi.msgid = bj->msgid;
-	bi.to = bj->e.sender;
-	bi.rcpt = bj->e.rcpt;
-	bi.orig_rcpt = bj->e.orig_rcpt;
-	bi.envid = bj->e.dsn_envid;
-	bi.orcpt = bj->e.dsn_orcpt;
-	bi.error = bj->error;
-	bi.expired = bj->expired;
-	bi.arrival = bj->e.created;
+	bi.msgid = r->msgid;
+	bi.to = r->e->sender;
+	bi.rcpt = r->e->rcpt;
+	bi.orig_rcpt = r->e->orig_rcpt;
+	bi.envid = r->e->dsn_envid;
+	bi.orcpt = r->e->dsn_orcpt;
+	bi.error = r->error;
+	bi.expired = r->expired;
+	bi.arrival = r->e->created;
 	bi.now = time(NULL);
 	bi.headers = hdrs;
-	bi.headerslen = queue_bounce_read_headers(bj,
-	    hdrs, QUEUE_BOUNCE_HEADERS_MAX_BYTES, &bi.full);
+	bi.headerslen = queue_dsn_read_headers(r->e, r->action ==
+	    DSN_ACTION_FAILED, hdrs, QUEUE_BOUNCE_HEADERS_MAX_BYTES, &bi.full,
+	    noheaders);
 	return queue_bounce_build(&bi, text, QUEUE_BOUNCE_MAX_BYTES);
+}
+
+struct incoming *
+queue_dsn_make(const struct dsn_report *r, const char **step,
+    int *noheaders)
+{
+	struct envelope		 tmpl;
+	struct incoming		*in = NULL;
+	char			*hdrs, *text;
+	int			 len, saved;
+
+	*step = "mkdir";
+	if (queue_msgid_claim(r->msgid) == -1)
+		return NULL;
+	hdrs = malloc(QUEUE_BOUNCE_HEADERS_MAX_BYTES);
+	text = malloc(QUEUE_BOUNCE_MAX_BYTES);
+	*step = "build";
+	if (hdrs == NULL || text == NULL ||
+	    (len = queue_dsn_text(r, hdrs, text, noheaders)) == -1) {
+		saved = hdrs == NULL || text == NULL ? ENOMEM : EINVAL;
+		(void)queue_store_purge(qm.incoming_fd, r->msgid);
+		errno = saved;
+	} else {
+		queue_bounce_envelope(r->e, time(NULL), &tmpl);
+		in = queue_commit_local_run(r->msgid, text, (size_t)len, &tmpl,
+		    step);
+	}
+	saved = errno;
+	free(hdrs);
+	free(text);
+	errno = saved;
+	return in;
 }
 
 static void
 queue_bounce_run(struct qsync_job *job)
 {
 	struct bounce_job	*bj = job->arg;
-	struct envelope		 tmpl;
-	char			*hdrs, *text;
-	int			 len;
+	struct dsn_report	 r;
 
-	job->step = "mkdir";
-	if (queue_msgid_claim(bj->msgid) == -1) {
+	r.action = DSN_ACTION_FAILED;
+	r.e = &bj->e;
+	r.msgid = bj->msgid;
+	r.error = bj->error;
+	r.expired = bj->expired;
+	if ((bj->in = queue_dsn_make(&r, &job->step, &bj->noheaders)) ==
+	    NULL)
 		job->error = errno;
-		return;
-	}
-	hdrs = malloc(QUEUE_BOUNCE_HEADERS_MAX_BYTES);
-	text = malloc(QUEUE_BOUNCE_MAX_BYTES);
-	job->step = "build";
-	if (hdrs == NULL || text == NULL ||
-	    (len = queue_bounce_text(bj, hdrs, text)) == -1) {
-		job->error = hdrs == NULL || text == NULL ? ENOMEM : EINVAL;
-		(void)queue_store_purge(qm.incoming_fd, bj->msgid);
-	} else {
-		queue_bounce_envelope(&bj->e, time(NULL), &tmpl);
-		if ((bj->in = queue_commit_local_run(bj->msgid, text,
-		    (size_t)len, &tmpl, &job->step)) == NULL)
-			job->error = errno;
-	}
-	free(hdrs);
-	free(text);
 }
 
 static void

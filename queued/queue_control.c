@@ -185,6 +185,8 @@ ctl_stats(struct ctl_client *cl, struct ipc_msg *m)
 	ctl_stat(cl, "envelopes.expanded", s->expanded);
 	ctl_stat(cl, "envelopes.removed", s->removed);
 	ctl_stat(cl, "envelopes.recovered", s->recovered);
+	ctl_stat(cl, "envelopes.duplicates", s->duplicates);
+	ctl_stat(cl, "dsn.success", s->dsn_success);
 	ctl_stat(cl, "bounces", s->bounces);
 	ctl_stat(cl, "corrupt", s->corrupt);
 	ctl_stat(cl, "queue.messages", queue_msg_count());

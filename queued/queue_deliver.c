@@ -166,6 +166,28 @@ queue_fail_perm(struct qenv *q, struct envelope *e, const char *error,
 	queue_env_remove(q);
 }
 
+/*
+ * 1 when another envelope of the message has taken e's mailbox: e is a
+ * duplicate of it and leaves the queue undelivered (queue_dedup.c).
+ * XXX Its own NOTIFY is not honoured: it shares the other's fate.
+ */
+static int
+queue_deliver_duplicate(struct qenv *q, const struct envelope *e)
+{
+	char		 key[QUEUE_DEDUP_KEY_MAX_BYTES];
+	const char	*other;
+
+	if (queue_dedup_key(key, sizeof(key), 0, e->mailbox) == -1)
+		fatalx("%s queue dedup key too long", e->evpid);
+	if ((other = queue_dedup_claim(q->msg, key, e->evpid)) == NULL)
+		return 0;
+	log_info("%s queue duplicate-dropped mailbox=%s of=%s", e->evpid,
+	    e->mailbox, other);
+	qm.stats.duplicates++;
+	queue_env_remove(q);
+	return 1;
+}
+
 void
 queue_deliver_start(struct qenv *q, struct envelope *e)
 {
@@ -176,6 +198,8 @@ queue_deliver_start(struct qenv *q, struct envelope *e)
 		queue_sched_insert(q, time(NULL));
 		return;
 	}
+	if (queue_deliver_duplicate(q, e))
+		return;
 	if (queue_delivered_to(e->rcpt, e->mailbox, to, sizeof(to)) == -1)
 		fatalx("%s queue delivered-to too long", e->evpid);
 	if ((fd = queue_store_open_message(e->msgid)) == -1) {
@@ -184,12 +208,20 @@ queue_deliver_start(struct qenv *q, struct envelope *e)
 		    "4.3.0 cannot read the queued message");
 		return;
 	}
+	/*
+	 * RFC 3461 4.1, 5.2.3: a "delivered" report, if it was asked for;
+	 * never for a message from <>, which is itself a report (RFC 5321
+	 * 6.1: no loop of reports).
+	 */
+	q->notify_success = (e->dsn_notify & DSN_NOTIFY_SUCCESS) != 0 &&
+	    e->sender[0] != '\0';
 	queue_flight_add(q, QENV_DELIVERING);
 	ipc_out_init(&out, MSG_QUEUE_DELIVERY_START, q->reqid);
 	ipc_put_str(&out, e->evpid);
 	ipc_put_str(&out, e->mailbox);
 	ipc_put_str(&out, e->sender);
 	ipc_put_str(&out, to);
+	ipc_put_u32(&out, q->recovered ? DELIVERY_F_RECOVERED : 0);
 	if (ipc_conn_send(qm.delivery, &out, fd) == -1) {
 		log_warnx("%s queue deliver-send-failed", e->evpid);
 		queue_flight_end(q);
@@ -257,7 +289,10 @@ queue_deliver_result(struct ipc_conn *c, struct ipc_msg *m)
 	if (result == RESULT_OK) {
 		qm.stats.delivered++;
 		log_info("%s queue delivered", q->evpid);
-		queue_env_remove(q);
+		if (q->notify_success)
+			queue_dsn_success(q, DSN_ACTION_DELIVERED);
+		else
+			queue_env_remove(q);
 		return;
 	}
 	if (queue_store_load(q->msg->msgid, q->evpid, &e, &errstr) == -1) {

@@ -101,6 +101,29 @@ queue_expand_read(struct ipc_msg *m, uint32_t *result, struct target **tp,
 }
 
 /*
+ * A remote target another envelope of the message has: q is dropped as
+ * its duplicate (1).  A mailbox is checked when its delivery starts
+ * (queue_deliver.c).
+ */
+static int
+queue_expand_taken(struct qenv *q, const struct envelope *e, int remote,
+    const char *value)
+{
+	char		 key[QUEUE_DEDUP_KEY_MAX_BYTES];
+	const char	*other;
+
+	if (queue_dedup_key(key, sizeof(key), remote, value) == -1)
+		fatalx("%s queue dedup key too long", e->evpid);
+	if ((other = queue_dedup_claim(q->msg, key, e->evpid)) == NULL)
+		return 0;
+	log_info("%s queue duplicate-dropped remote=%s of=%s", e->evpid,
+	    value, other);
+	qm.stats.duplicates++;
+	queue_env_remove(q);
+	return 1;
+}
+
+/*
  * One target.  A mailbox is not written back: it serves this delivery,
  * and the envelope stays unexpanded on the disk and in the index, so
  * that a retry or a restart asks authd again (and follows a change of
@@ -122,6 +145,8 @@ queue_expand_one(struct qenv *q, struct envelope *e, const struct target *t)
 		queue_deliver_start(q, e);
 		return;
 	}
+	if (queue_expand_taken(q, e, 1, t->value))
+		return;
 	(void)strlcpy(e->rcpt, t->value, sizeof(e->rcpt));
 	e->remote = 1;
 	q->kind = QENV_REMOTE;
@@ -152,6 +177,15 @@ queue_expand_children(const struct envelope *e, uint32_t first,
 		ne[i].retries = 0;
 		ne[i].last_error[0] = '\0';
 		ne[i].next_try = time(NULL);
+		/*
+		 * RFC 3461 5.2.7.3: the alias's report of success is the
+		 * "expanded" one; its targets keep the rest of NOTIFY.
+		 */
+		if (e->dsn_notify & DSN_NOTIFY_SUCCESS) {
+			ne[i].dsn_notify &= ~DSN_NOTIFY_SUCCESS;
+			if (ne[i].dsn_notify == 0)
+				ne[i].dsn_notify = DSN_NOTIFY_NEVER;
+		}
 	}
 }
 
@@ -161,12 +195,20 @@ queue_expand_children(const struct envelope *e, uint32_t first,
  * them: not in the loop), the parent in flight as QENV_UPDATING; the
  * index changes when the disk has.  The children's numbers are taken at
  * once, so that another expansion of the message meanwhile draws others.
+ * When the parent's NOTIFY has SUCCESS, its "expanded" report is
+ * committed between the two (RFC 3461 5.2.7.3): a crash before the
+ * unlink expands it again, report included.
  */
 struct expand_job {
 	struct qsync_job	 job;
 	uint32_t		 reqid;
 	uint32_t		 n;
-	char			 parent[QUEUE_EVPID_MAX_BYTES];
+	int			 recovered;	/* the parent's */
+	int			 report;	/* an "expanded" report */
+	int			 noheaders;
+	struct incoming		*in;		/* the report, committed */
+	char			 msgid[QUEUE_MSGID_MAX_BYTES];
+	struct envelope		 pe;		/* the parent */
 	struct envelope		 ne[];
 };
 
@@ -174,14 +216,24 @@ static void
 queue_expand_many_run(struct qsync_job *job)
 {
 	struct expand_job	*ej = job->arg;
+	struct dsn_report	 r;
 	uint32_t		 i;
 
 	job->step = "write-children";
 	if (queue_store_add(ej->ne, ej->n) == 0) {
+		memset(&r, 0, sizeof(r));
+		r.action = DSN_ACTION_EXPANDED;
+		r.e = &ej->pe;
+		r.msgid = ej->msgid;
+		r.error = "";
+		if (ej->report && (ej->in = queue_dsn_make(&r, &job->step,
+		    &ej->noheaders)) == NULL)
+			goto fail;
 		job->step = "unlink-parent";
-		if (queue_store_remove(ej->ne[0].msgid, ej->parent) == 0)
+		if (queue_store_remove(ej->pe.msgid, ej->pe.evpid) == 0)
 			return;
 	}
+fail:
 	job->error = errno;
 	for (i = 0; i < ej->n; i++)
 		(void)queue_store_remove(ej->ne[i].msgid, ej->ne[i].evpid);
@@ -189,16 +241,28 @@ queue_expand_many_run(struct qsync_job *job)
 
 /* The parent leaves the index, its children enter it. */
 static void
-queue_env_add_children(struct qenv *q, const struct envelope *ne,
-    uint32_t n)
+queue_env_add_children(struct qenv *q, const struct expand_job *ej)
 {
 	struct qmsg	*m = q->msg;
+	struct qenv	*c;
+	const struct envelope *ne = ej->ne;
+	char		 key[QUEUE_DEDUP_KEY_MAX_BYTES];
 	uint32_t	 i;
 
+	/*
+	 * What the parent took in an earlier try (one mailbox, before the
+	 * tables changed) passes to its children.
+	 */
+	queue_dedup_release(m, q->evpid);
 	queue_env_forget(q);
-	for (i = 0; i < n; i++) {
-		if (queue_env_add(m, &ne[i]) == NULL)
+	for (i = 0; i < ej->n; i++) {
+		if ((c = queue_env_add(m, &ne[i])) == NULL)
 			fatalx("%s queue duplicate envelope", ne[i].evpid);
+		/* The parent's delivery, if a crash brought it back. */
+		c->recovered = ej->recovered;
+		if (queue_dedup_key(key, sizeof(key), ne[i].remote,
+		    ne[i].remote ? ne[i].rcpt : ne[i].mailbox) == 0)
+			(void)queue_dedup_claim(m, key, ne[i].evpid);
 		log_info("%s queue expanded parent=%s %s=%s", ne[i].evpid,
 		    ne[i].parent, ne[i].remote ? "remote" : "mailbox",
 		    ne[i].remote ? ne[i].rcpt : ne[i].mailbox);
@@ -213,28 +277,73 @@ queue_expand_many_done(struct qsync_job *job)
 	struct qenv		*q;
 
 	if ((q = queue_flight_find(ej->reqid, QENV_UPDATING)) == NULL)
-		fatalx("%s queue expansion of an envelope gone", ej->parent);
+		fatalx("%s queue expansion of an envelope gone", ej->pe.evpid);
+	if (ej->noheaders)
+		log_warnx("%s queue dsn-without-headers", ej->pe.evpid);
+	if (ej->in != NULL) {
+		queue_commit_local_end(ej->in);
+		qm.stats.dsn_success++;
+		log_info("%s queue dsn action=expanded msgid=%s to=<%s>",
+		    ej->pe.evpid, ej->msgid, ej->pe.sender);
+	}
 	if (job->error != 0) {
 		errno = job->error;
 		log_warn("%s queue expand-failed step=%s retry=+%us",
-		    ej->parent, job->step, qm.conf->retry_min_secs);
+		    ej->pe.evpid, job->step, qm.conf->retry_min_secs);
 		queue_flight_end(q);
 		queue_sched_insert(q, time(NULL) + qm.conf->retry_min_secs);
 		free(ej);
 		return;
 	}
-	log_info("%s queue expand targets=%u", ej->parent, ej->n);
-	queue_env_add_children(q, ej->ne, ej->n);
+	log_info("%s queue expand targets=%u", ej->pe.evpid, ej->n);
+	queue_env_add_children(q, ej);
 	free(ej);
 }
 
+/*
+ * Drops the targets that repeat one before them, or that another
+ * envelope of the message has (queue_dedup.c); the number left.
+ */
+static uint32_t
+queue_expand_unique(struct qenv *q, const struct envelope *e,
+    struct target *t, uint32_t n)
+{
+	char		 key[QUEUE_DEDUP_KEY_MAX_BYTES];
+	char		 prev[QUEUE_DEDUP_KEY_MAX_BYTES];
+	uint32_t	 i, j, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (queue_dedup_key(key, sizeof(key), t[i].kind ==
+		    TARGET_REMOTE, t[i].value) == -1)
+			fatalx("%s queue dedup key too long", e->evpid);
+		for (j = 0; j < k; j++)
+			if (queue_dedup_key(prev, sizeof(prev), t[j].kind ==
+			    TARGET_REMOTE, t[j].value) == 0 &&
+			    strcmp(prev, key) == 0)
+				break;
+		if (j < k || queue_dedup_owner(q->msg, key, e->evpid) != NULL) {
+			log_info("%s queue duplicate-dropped target=%s",
+			    e->evpid, key);
+			qm.stats.duplicates++;
+			continue;
+		}
+		t[k++] = t[i];
+	}
+	return k;
+}
+
 static void
-queue_expand_many(struct qenv *q, struct envelope *e, const struct target *t,
+queue_expand_many(struct qenv *q, struct envelope *e, struct target *t,
     uint32_t n)
 {
 	struct qmsg		*m = q->msg;
 	struct expand_job	*ej;
 
+	if ((n = queue_expand_unique(q, e, t, n)) == 0) {
+		/* Every target has its copy from another envelope. */
+		queue_env_remove(q);
+		return;
+	}
 	if ((uint64_t)m->next_n + n > UINT32_MAX) {
 		queue_fail_perm(q, e, "5.3.0 too many recipients", 0);
 		return;
@@ -244,7 +353,13 @@ queue_expand_many(struct qenv *q, struct envelope *e, const struct target *t,
 	queue_expand_children(e, m->next_n, t, n, ej->ne);
 	m->next_n += n;
 	ej->n = n;
-	(void)strlcpy(ej->parent, e->evpid, sizeof(ej->parent));
+	ej->pe = *e;
+	ej->recovered = q->recovered;
+	/* Never for a message from <> (RFC 3461 5.2.7.3, RFC 5321 6.1). */
+	ej->report = (e->dsn_notify & DSN_NOTIFY_SUCCESS) &&
+	    e->sender[0] != '\0';
+	if (ej->report)
+		queue_msgid_draw(ej->msgid);
 	queue_flight_add(q, QENV_UPDATING);
 	ej->reqid = q->reqid;
 	ej->job.run = queue_expand_many_run;

@@ -7,7 +7,9 @@
  *		that a crash interrupted) are removed; an envelope whose
  *		parent is still there is the child of an expansion that
  *		did not finish, and is removed (the parent is expanded
- *		again); a directory without envelopes is removed.  A
+ *		again); a directory without envelopes is removed.  Every
+ *		envelope left is marked recovered: it may have been
+ *		delivered before the crash, its removal lost.  A
  *		directory with an unreadable message, an envelope that
  *		does not parse, or any other file is moved to corrupt/.
  */
@@ -188,6 +190,7 @@ static void
 queue_recover_index(struct recover_msg *rm)
 {
 	struct qmsg	*m = NULL;
+	struct qenv	*q;
 	size_t		 i;
 
 	for (i = 0; i < rm->nenvs; i++) {
@@ -195,9 +198,15 @@ queue_recover_index(struct recover_msg *rm)
 			continue;
 		if (m == NULL)
 			m = queue_msg_add(rm->msgid);
-		if (queue_env_add(m, &rm->envs[i]) == NULL)
+		if ((q = queue_env_add(m, &rm->envs[i])) == NULL)
 			fatalx("%s queue duplicate envelope",
 			    rm->envs[i].evpid);
+		/*
+		 * Its removal after a delivery may be what the crash lost:
+		 * the delivery looks in the Maildir first (DELIVERY_F_
+		 * RECOVERED, queued/delivery_user_index.c).
+		 */
+		q->recovered = 1;
 		qm.stats.recovered++;
 	}
 	if (m != NULL)

@@ -98,6 +98,7 @@ queue_msg_forget(struct qmsg *m)
 {
 	RB_REMOVE(qmsg_tree, &msgs, m);
 	nmsgs--;
+	queue_dedup_free(m);
 	free(m);
 }
 

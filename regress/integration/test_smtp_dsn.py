@@ -102,14 +102,18 @@ class TestSmtpDsn(SuiteTest):
 
     def test_spool_keeps_dsn_and_smtputf8(self):
         tmp = self.s.make_maildir("bob")
-        os.chmod(tmp, 0o500)           # bob cannot write: temporary failure
+        atmp = self.s.make_maildir("alice")
+        # bob and alice cannot write: temporary failures.  (bob+y would
+        # be bob again, a duplicate the queue drops: issue 14.)
+        os.chmod(tmp, 0o500)
+        os.chmod(atmp, 0o500)
         try:
             dsn_id = self.transaction(
                 b"MAIL FROM:<alice@example.test> RET=HDRS "
                 b"ENVID=QQ+2B314159 SIZE=100",
                 [b"RCPT TO:<bob@example.test> NOTIFY=SUCCESS,FAILURE "
                  b"ORCPT=rfc822;Bob+2Bx@Example.test",
-                 b"RCPT TO:<bob+y@example.test> NOTIFY=NEVER"],
+                 b"RCPT TO:<alice+y@example.test> NOTIFY=NEVER"],
                 make_message("dsn spool", ["dsn"]))
             utf8_id = self.transaction(
                 b"MAIL FROM:<" + JORG + b"> SMTPUTF8",
@@ -122,7 +126,7 @@ class TestSmtpDsn(SuiteTest):
                               e["orcpt"], e["smtputf8"]),
                              ("HDRS", "QQ+314159", "SUCCESS,FAILURE",
                               "rfc822;Bob+x@Example.test", "0"))
-            e = envs["bob+y@example.test"]
+            e = envs["alice+y@example.test"]
             self.assertEqual((e["ret"], e["envid"], e["notify"],
                               e["orcpt"]),
                              ("HDRS", "QQ+314159", "NEVER", ""))
@@ -134,10 +138,11 @@ class TestSmtpDsn(SuiteTest):
             # The same envelopes, as sallyctl lists them.
             rows = self.show_queue(dsn_id)
             self.assertEqual(sorted(r[2] for r in rows),
-                             ["bob+y@example.test", "bob@example.test"])
+                             ["alice+y@example.test", "bob@example.test"])
             self.assertTrue(all(int(r[4]) >= 1 for r in rows), rows)
         finally:
             os.chmod(tmp, 0o700)
+            os.chmod(atmp, 0o700)
         # Once bob can write again, the UTF-8 sender is delivered as is.
         self.s.sallyctl("schedule", utf8_id)
         data = self.s.wait_marked("utf8 spool")
@@ -276,6 +281,106 @@ class TestSmtpDsn(SuiteTest):
                 self.assertNotIn(b"dsn loop never", fh.read())
         self.assertNotIn(never, self.s.spool_entries("queue"))
         self.assertTrue(failure)
+
+    # -- reports of success (issue 14)
+
+    def reports(self, user, marker):
+        """The files of user's new/ that hold marker."""
+        out = []
+        for f in self.s.mail_files(user):
+            with open(f, "rb") as fh:
+                data = fh.read()
+            if marker in data:
+                out.append(data)
+        return out
+
+    def dsn_lines(self, msgid, action):
+        return [l for l in self.s.log("queued").splitlines()
+                if " %s." % msgid in " " + l and
+                "queue dsn action=%s " % action in l]
+
+    def test_success_reported_once(self):
+        """NOTIFY=SUCCESS gives one "delivered" report per recipient
+        (RFC 3461 5.2.3), RFC 3464 fields, the headers only even under
+        RET=FULL; a single-target alias is reported by its delivery."""
+        self.s.make_maildir("bob")
+        self.s.make_maildir("alice")
+        msgid = self.transaction(
+            b"MAIL FROM:<alice@example.test> RET=FULL ENVID=S+2B1",
+            [b"RCPT TO:<bob@example.test> NOTIFY=SUCCESS,FAILURE "
+             b"ORCPT=rfc822;Bob@Example.test",
+             b"RCPT TO:<postmaster@example.test> NOTIFY=SUCCESS"],
+            make_message("dsn success", ["success-body-marker"]))
+        self.s.wait_marked("success-body-marker", user="bob")
+        wait_for(lambda: len(self.dsn_lines(msgid, "delivered")) == 2, 20,
+                 what="two delivered reports for %s" % msgid)
+        wait_for(lambda: len(self.reports(
+            "alice", b"Action: delivered\n")) == 2, 20,
+            what="two reports in alice's mailbox")
+        time.sleep(1)
+        # (alice also has the bounces of other tests for bob.)
+        for_bob = [r for r in self.reports(
+            "alice", b"Final-Recipient: rfc822; bob@example.test")
+            if b"Action: delivered\n" in r]
+        self.assertEqual(len(for_bob), 1)
+        r = for_bob[0]
+        for want in (b"Subject: Successful Mail Delivery Report\n",
+                     b"Content-Type: multipart/report; "
+                     b"report-type=delivery-status;",
+                     b"Original-Envelope-Id: S+1\n",
+                     b"Original-Recipient: rfc822; Bob@Example.test\n",
+                     b"Action: delivered\n", b"Status: 2.0.0\n",
+                     b"Content-Type: text/rfc822-headers\n",
+                     b"Subject: dsn success\n",
+                     b"Return-Path: <>\n"):
+            self.assertIn(want, r)
+        self.assertNotIn(b"success-body-marker", r)
+        self.assertNotIn(b"message/rfc822", r)
+        pm = self.reports(
+            "alice", b"Final-Recipient: rfc822; postmaster@example.test")
+        self.assertEqual(len(pm), 1)
+        self.assertEqual(len(self.dsn_lines(msgid, "delivered")), 2)
+        self.assertNotIn(msgid, self.s.spool_entries("queue"))
+
+    def test_expanded_reported_for_alias(self):
+        """An alias with several targets and NOTIFY=SUCCESS: one
+        "expanded" report for the alias (RFC 3461 5.2.7.3); its targets
+        lose SUCCESS, so no "delivered" report follows."""
+        self.s.make_maildir("bob")
+        self.s.make_maildir("alice")
+        msgid = self.transaction(
+            b"MAIL FROM:<alice@example.test> ENVID=team2",
+            [b"RCPT TO:<team@example.test> NOTIFY=SUCCESS"],
+            make_message("dsn expanded", ["expanded-body-marker"]))
+        self.s.wait_marked("expanded-body-marker", user="bob")
+        self.s.wait_marked("expanded-body-marker", user="alice")
+        wait_for(lambda: self.reports("alice", b"Action: expanded\n"), 20,
+                 what="the expanded report")
+        wait_for(lambda: msgid not in self.s.spool_entries("queue"), 20,
+                 what="%s to leave the queue" % msgid)
+        time.sleep(1)
+        r = self.reports("alice", b"Action: expanded\n")
+        self.assertEqual(len(r), 1)
+        self.assertIn(b"Final-Recipient: rfc822; team@example.test\n",
+                      r[0])
+        self.assertIn(b"Original-Envelope-Id: team2\n", r[0])
+        self.assertEqual(len(self.dsn_lines(msgid, "expanded")), 1)
+        self.assertEqual(self.dsn_lines(msgid, "delivered"), [])
+        self.assertEqual(self.reports("alice", b"Action: delivered\n"),
+                         [])
+
+    def test_no_success_report_for_null_sender(self):
+        """A message from <> is never reported on (RFC 3461 6.2, RFC
+        5321 6.1): the loop care of bounces."""
+        self.s.make_maildir("bob")
+        msgid = self.transaction(
+            b"MAIL FROM:<>",
+            [b"RCPT TO:<bob@example.test> NOTIFY=SUCCESS"],
+            make_message("dsn null sender", ["null-sender-marker"]))
+        self.s.wait_marked("null-sender-marker", user="bob")
+        wait_for(lambda: msgid not in self.s.spool_entries("queue"), 20,
+                 what="%s to leave the queue" % msgid)
+        self.assertEqual(self.dsn_lines(msgid, "delivered"), [])
 
     # -- recovery
 

@@ -20,7 +20,8 @@ DELIVERY_WORKER_MAX_DELIVERIES = 1000
 # Messages sent in one session (smtpd has no limit by default).
 MESSAGES_PER_SESSION = 100
 
-MAILDIR_NAME_RE = re.compile(r"P(\d+)Q(\d+)\.")
+# The worker's pid and count; the envelope's tag follows (issue 14).
+MAILDIR_NAME_RE = re.compile(r"P(\d+)Q(\d+)E[0-9a-f]{16}_\d+\.")
 
 
 class TestWorkers(SuiteTest):
@@ -49,7 +50,7 @@ class TestWorkers(SuiteTest):
         s.wait_marked(subject)
         new = set(s.mail_files("bob")) - before
         self.assertEqual(len(new), 1, new)
-        m = re.search(r"P(\d+)Q\d+\.", os.path.basename(new.pop()))
+        m = MAILDIR_NAME_RE.search(os.path.basename(new.pop()))
         self.assertIsNotNone(m, "no P<pid> in the Maildir name")
         return int(m.group(1))
 

@@ -3,6 +3,7 @@
  * (RFC 3463), the quoted headers and the RFC 5322 date.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -229,4 +230,62 @@ Test(bounce, build_full)
 	    "Subject: hello\n\nthe body\n\n--=_sallyport_0123456789abcdef_=--"
 	    "\n"));
 	cr_assert_null(strstr(buf, "text/rfc822-headers"));
+}
+
+/* Reports of success (RFC 3461 NOTIFY=SUCCESS): action, 2.0.0, words. */
+struct action_case {
+	int	 action;
+	char	 subject[48];
+	char	 field[24];
+	char	 idpart[12];
+};
+
+ParameterizedTestParameters(bounce, success_actions)
+{
+	static struct action_case cases[] = {
+		{ DSN_ACTION_DELIVERED, "Successful Mail Delivery Report",
+		    "Action: delivered\n", ".dsn@" },
+		{ DSN_ACTION_EXPANDED, "Successful Mail Delivery Report",
+		    "Action: expanded\n", ".dsn@" },
+		{ DSN_ACTION_RELAYED, "Successful Mail Delivery Report",
+		    "Action: relayed\n", ".dsn@" },
+	};
+
+	return cr_make_param_array(struct action_case, cases,
+	    sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct action_case *c, bounce, success_actions)
+{
+	struct bounce_info	 bi;
+	char			 buf[QUEUE_BOUNCE_MAX_BYTES], subj[80];
+	const char		*want[5];
+
+	info(&bi);
+	bi.action = (enum dsn_action)c->action;
+	bi.error = "";
+	(void)snprintf(subj, sizeof(subj), "Subject: %s\n", c->subject);
+	want[0] = subj;
+	want[1] = c->idpart;
+	want[2] = "Final-Recipient: rfc822; carol@example.org\n";
+	want[3] = c->field;
+	want[4] = "Status: 2.0.0\n";
+	cr_assert_gt(queue_bounce_build(&bi, buf, sizeof(buf)), 0);
+	assert_in_order(buf, want, sizeof(want) / sizeof(want[0]));
+	cr_assert_null(strstr(buf, "Diagnostic-Code"));
+	cr_assert_null(strstr(buf, "Undelivered"));
+	cr_assert_null(strstr(buf, "failed"));
+}
+
+/* An action out of range reads as a failure, never past the table. */
+Test(bounce, action_out_of_range)
+{
+	struct bounce_info	 bi;
+	char			 buf[QUEUE_BOUNCE_MAX_BYTES];
+
+	info(&bi);
+	bi.action = (enum dsn_action)77;
+	cr_assert_gt(queue_bounce_build(&bi, buf, sizeof(buf)), 0);
+	cr_assert_not_null(strstr(buf, "Action: failed\n"));
+	cr_assert_not_null(strstr(buf, "Status: 5.2.2\n"));
 }

@@ -347,8 +347,8 @@ deliver(int msgfd, const char *sender, const char *rcpt, const char *host,
 	char	 maildir[512];
 
 	(void)snprintf(maildir, sizeof(maildir), "%s/Maildir", tdir);
-	return delivery_user_write(maildir, msgfd, sender, rcpt, host, out,
-	    outlen);
+	return delivery_user_write(maildir, msgfd, NULL, sender, rcpt, host,
+	    out, outlen);
 }
 
 Test(delivery, write_ok, .init = dir_setup, .fini = dir_teardown)
@@ -381,6 +381,52 @@ Test(delivery, write_ok, .init = dir_setup, .fini = dir_teardown)
 	    strstr(name, "Q") != NULL);
 	free(content);
 	(void)close(fd);
+}
+
+/*
+ * The file's name carries the envelope id; a recovered envelope of the
+ * same message is then found in new/ and, once a reader moved it, in
+ * cur/ (delivery_user_index.c).
+ */
+Test(delivery, write_tagged_then_found, .init = dir_setup,
+    .fini = dir_teardown)
+{
+	char	 out[512], name[512], maildir[512], from[1200], to[1200];
+	int	 fd = msg_open("Subject: s\n\nb\n");
+
+	(void)snprintf(maildir, sizeof(maildir), "%s/Maildir", tdir);
+	cr_assert_eq(delivery_user_write(maildir, fd, "0123456789abcdef.3",
+	    "a@x", "b@x", "h", out, sizeof(out)), DELIVERY_EXIT_OK, "%s", out);
+	cr_assert_eq(dir_list("new", name, sizeof(name)), 1);
+	cr_assert(strstr(name, "Q0E0123456789abcdef_3.h,S=") != NULL, "%s",
+	    name);
+	/* No check asked: nothing is read. */
+	cr_assert_eq(delivery_user_found(maildir, "0123456789abcdef.3", 0),
+	    0);
+	/* Any recipient of that message: its copy is here. */
+	cr_assert_eq(delivery_user_found(maildir, "0123456789abcdef.9", 1),
+	    1);
+	cr_assert_eq(delivery_user_found(maildir, "0123456789abcdee.3", 1),
+	    0);
+	(void)snprintf(from, sizeof(from), "%s/new/%s", maildir, name);
+	(void)snprintf(to, sizeof(to), "%s/cur/%s:2,S", maildir, name);
+	cr_assert_eq(rename(from, to), 0);
+	/* Another manager's check reads the directories again. */
+	cr_assert_eq(delivery_user_found(maildir, "0123456789abcdef.3", 2),
+	    1);
+	(void)close(fd);
+}
+
+Test(delivery, found_edges, .init = dir_setup, .fini = dir_teardown)
+{
+	char	 maildir[512];
+
+	/* No Maildir yet: nothing was delivered. */
+	(void)snprintf(maildir, sizeof(maildir), "%s/Maildir", tdir);
+	cr_assert_eq(delivery_user_found(maildir, "0123456789abcdef.1", 1),
+	    0);
+	/* Not an envelope id: an error, never "found". */
+	cr_assert_eq(delivery_user_found(maildir, "0123", 1), -1);
 }
 
 Test(delivery, write_two_unique, .init = dir_setup, .fini = dir_teardown)
@@ -473,8 +519,8 @@ Test(delivery, write_no_home, .init = dir_setup, .fini = dir_teardown)
 	int	 fd = msg_open("Subject: s\n\nb\n");
 
 	(void)snprintf(maildir, sizeof(maildir), "%s/nohome/Maildir", tdir);
-	cr_assert_eq(delivery_user_write(maildir, fd, "a@x", "b@x", "h", out,
-	    sizeof(out)), DELIVERY_EXIT_TEMPFAIL);
+	cr_assert_eq(delivery_user_write(maildir, fd, NULL, "a@x", "b@x", "h",
+	    out, sizeof(out)), DELIVERY_EXIT_TEMPFAIL);
 	cr_assert(strstr(out, "Maildir") != NULL, "%s", out);
 	(void)close(fd);
 }

@@ -107,6 +107,7 @@ ParameterizedTest(struct uniq_case *c, maildir, unique_name)
 	u.usecs = c->usecs;
 	u.pid = (pid_t)c->pid;
 	u.counter = c->counter;
+	u.evpid = NULL;
 	r = maildir_unique_name(buf, sizeof(buf), &u, c->host);
 	if (!c->ok)
 		cr_assert_eq(r, -1);
@@ -118,7 +119,8 @@ ParameterizedTest(struct uniq_case *c, maildir, unique_name)
 
 Test(maildir, unique_name_leaves_room_for_size)
 {
-	struct maildir_uniq	 u = { 1700000000, 999999, 99999, 0 };
+	struct maildir_uniq	 u = { 1700000000, 999999, 99999, 0,
+				    "0123456789abcdef.4294967295" };
 	char			 host[300], buf[1024], final[1024];
 	size_t			 len;
 
@@ -137,11 +139,101 @@ Test(maildir, unique_name_leaves_room_for_size)
 
 Test(maildir, unique_name_small_buffer)
 {
-	struct maildir_uniq	 u = { 1700000000, 1, 2, 3 };
+	struct maildir_uniq	 u = { 1700000000, 1, 2, 3, NULL };
 	char			 buf[16];
 
 	cr_assert_eq(maildir_unique_name(buf, sizeof(buf), &u, "mx.test"),
 	    -1);
+}
+
+/* The envelope's tag in the middle part of the name, and read back. */
+struct tag_case {
+	char	 evpid[40];
+	int	 ok;
+	char	 want[80];
+};
+
+ParameterizedTestParameters(maildir, unique_name_tag)
+{
+	static struct tag_case cases[] = {
+		{ "0123456789abcdef.1", 1,
+		    "1700000000.M5P77Q3E0123456789abcdef_1.mx.test" },
+		{ "ffffffffffffffff.4294967295", 1,
+		    "1700000000.M5P77Q3Effffffffffffffff_4294967295.mx.test" },
+		{ "", 1, "1700000000.M5P77Q3.mx.test" },
+		{ "0123456789ABCDEF.1", 0, "" },
+		{ "0123456789abcdef", 0, "" },
+		{ "0123456789abcdef.", 0, "" },
+		{ "0123456789abcdef.12345678901", 0, "" },
+		{ "0123456789abcde.1", 0, "" },
+		{ "0123456789abcdef.1x", 0, "" },
+		{ "0123456789abcdef_1", 0, "" },
+		{ "../../etc/passwd.1", 0, "" },
+	};
+
+	return cr_make_param_array(struct tag_case, cases, NELEMS(cases));
+}
+
+ParameterizedTest(struct tag_case *c, maildir, unique_name_tag)
+{
+	struct maildir_uniq	 u = { 1700000000, 5, 77, 3, c->evpid };
+	char			 buf[MAILDIR_NAME_MAX_BYTES + 1];
+	char			 msgid[MAILDIR_TAG_HEX_DIGITS + 1];
+	int			 r;
+
+	r = maildir_unique_name(buf, sizeof(buf), &u, "mx.test");
+	if (!c->ok) {
+		cr_assert_eq(r, -1, "%s", c->evpid);
+		return;
+	}
+	cr_assert_eq(r, 0);
+	cr_assert_str_eq(buf, c->want);
+	cr_assert_eq(maildir_name_msgid(buf, msgid, sizeof(msgid)),
+	    c->evpid[0] != '\0');
+	if (c->evpid[0] != '\0')
+		cr_assert_eq(strncmp(msgid, c->evpid, 16), 0);
+}
+
+struct msgid_case {
+	char	 name[96];
+	int	 found;
+	char	 msgid[20];
+};
+
+ParameterizedTestParameters(maildir, name_msgid)
+{
+	static struct msgid_case cases[] = {
+		{ "1.M0P1Q2E0123456789abcdef_3.h,S=10", 1,
+		    "0123456789abcdef" },
+		/* Moved to cur/ by a reader, flags added. */
+		{ "1.M0P1Q2E0123456789abcdef_3.h,S=10:2,RS", 1,
+		    "0123456789abcdef" },
+		{ "1.M0P1Q2E0123456789abcdef_3.mx\\072x", 1,
+		    "0123456789abcdef" },
+		/* Other deliverers' names, and ours from before the tag. */
+		{ "1.M0P1Q2.h,S=10", 0, "" },
+		{ "1700000000.M123V801I9a3c.host,S=1:2,", 0, "" },
+		{ "1700000000.12345_1.host", 0, "" },
+		/* A tag in the host part is not ours. */
+		{ "1.M0P1.hE0123456789abcdef_3", 0, "" },
+		{ "1.M0P1Q2E0123456789abcdef_.h", 0, "" },
+		{ "1.M0P1Q2E0123456789abcde_1.h", 0, "" },
+		{ "1.M0P1Q2E0123456789abcdef_1", 0, "" },
+		{ "E0123456789abcdef_1.h", 0, "" },
+		{ "", 0, "" },
+	};
+
+	return cr_make_param_array(struct msgid_case, cases, NELEMS(cases));
+}
+
+ParameterizedTest(struct msgid_case *c, maildir, name_msgid)
+{
+	char	 msgid[MAILDIR_TAG_HEX_DIGITS + 1];
+
+	cr_assert_eq(maildir_name_msgid(c->name, msgid, sizeof(msgid)),
+	    c->found, "%s", c->name);
+	if (c->found)
+		cr_assert_str_eq(msgid, c->msgid);
 }
 
 struct final_case {

@@ -5,6 +5,7 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../queued/delivery.h"
 #include "ipc.h"
 #include "log.h"
 #include "proc.h"
@@ -97,6 +99,54 @@ case_worker_ipc(void)
 	return 0;
 }
 
+/*
+ * A worker looking for a recovered envelope's copy in a Maildir of a
+ * few thousand files (queued/delivery_user_index.c): directory reads
+ * and the sort of the ids, which glibc's qsort(3) would follow with
+ * sysinfo(2) past a small array.
+ */
+/* The name of test file i of case_maildir_index, under dir. */
+static void
+index_path(char *dst, size_t len, const char *dir, int i)
+{
+	(void)snprintf(dst, len, "%s/%s/1.M0P1Q%dE%016x_1.h,S=1", dir,
+	    i % 2 ? "new" : "cur", i, i + 1);
+}
+
+static int
+case_maildir_index(void)
+{
+	char	 dir[64], path[256];
+	int	 i, fd, r;
+
+	(void)snprintf(dir, sizeof(dir), "/tmp/sp-sandbox-index-%ld",
+	    (long)getpid());
+	if (mkdir(dir, 0700) == -1)
+		return 1;
+	(void)snprintf(path, sizeof(path), "%s/new", dir);
+	(void)mkdir(path, 0700);
+	(void)snprintf(path, sizeof(path), "%s/cur", dir);
+	(void)mkdir(path, 0700);
+	for (i = 0; i < 3000; i++) {
+		index_path(path, sizeof(path), dir, i);
+		if ((fd = open(path, O_WRONLY | O_CREAT, 0600)) == -1)
+			return 2;
+		(void)close(fd);
+	}
+	r = delivery_user_found(dir, "0000000000000bb8.1", 7) == 1 &&
+	    delivery_user_found(dir, "0000000000000bb9.1", 7) == 0 ? 0 : 3;
+	for (i = 0; i < 3000; i++) {
+		index_path(path, sizeof(path), dir, i);
+		(void)unlink(path);
+	}
+	(void)snprintf(path, sizeof(path), "%s/new", dir);
+	(void)rmdir(path);
+	(void)snprintf(path, sizeof(path), "%s/cur", dir);
+	(void)rmdir(path);
+	(void)rmdir(dir);
+	return r;
+}
+
 static int
 case_inet_socket(void)
 {
@@ -145,6 +195,7 @@ static const struct sandbox_case sandbox_cases[] = {
 	{ "allowed calls", case_allowed, 0 },
 	{ "AF_UNIX socket", case_unix_socket, 0 },
 	{ "worker IPC", case_worker_ipc, 0 },
+	{ "Maildir index", case_maildir_index, 0 },
 	{ "AF_INET socket", case_inet_socket, 1 },
 	{ "execve", case_execve, 1 },
 	{ "fork", case_fork, 1 },
