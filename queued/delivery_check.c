@@ -13,6 +13,7 @@
 
 #include "delivery.h"
 #include "maildir.h"
+#include "proc.h"
 #include "proto.h"
 
 int
@@ -126,7 +127,8 @@ delivery_check_death(int status, int timedout, char *text, size_t textlen)
 		    "seconds", DELIVERY_TIMEOUT_SECS);
 	else if (WIFSIGNALED(status))
 		(void)snprintf(text, textlen, "4.3.0 delivery process killed "
-		    "by a signal (signal %d)", WTERMSIG(status));
+		    "by a signal (signal %d, %s)", WTERMSIG(status),
+		    proc_death_reason(status));
 	else if (WIFEXITED(status))
 		(void)snprintf(text, textlen, "4.3.0 delivery process failed "
 		    "(exit %d)", WEXITSTATUS(status));

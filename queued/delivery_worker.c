@@ -32,6 +32,7 @@
 #include "delivery.h"
 #include "ipc.h"
 #include "log.h"
+#include "proc.h"
 #include "proto.h"
 
 static void	delivery_worker_readable(evutil_socket_t, short, void *);
@@ -292,8 +293,9 @@ delivery_worker_reaped(pid_t pid, int status)
 		delivery_state_done(w->d, RESULT_TEMPFAIL, text);
 	} else if (w->fd != -1 || !WIFEXITED(status) ||
 	    WEXITSTATUS(status) != DELIVERY_EXIT_OK)
-		log_warnx("- delivery worker-died pid=%ld uid=%ld status=%d",
-		    (long)pid, (long)w->uid, status);
+		log_warnx("- delivery worker-died pid=%ld uid=%ld status=%d "
+		    "reason=%s", (long)pid, (long)w->uid, status,
+		    proc_death_reason(status));
 	delivery_worker_close(w, "reaped");
 	TAILQ_REMOVE(&delivery_agent.workers, w, entry);
 	delivery_agent.nworkers--;

@@ -194,7 +194,7 @@ ParameterizedTest(struct verdict_case *c, delivery, verdict)
 struct death_case {
 	int	 status;
 	int	 timedout;
-	char	 want[64];
+	char	 want[80];
 };
 
 ParameterizedTestParameters(delivery, death)
@@ -205,9 +205,14 @@ ParameterizedTestParameters(delivery, death)
 		{ W_EXITCODE(DELIVERY_EXIT_TEMPFAIL, 0), 0,
 		    "4.3.0 delivery process failed (exit 75)" },
 		{ W_EXITCODE(0, SIGKILL), 0,
-		    "4.3.0 delivery process killed by a signal (signal 9)" },
+		    "4.3.0 delivery process killed by a signal (signal 9, "
+		    "killed)" },
 		{ W_EXITCODE(0, SIGSEGV), 0,
-		    "4.3.0 delivery process killed by a signal (signal 11)" },
+		    "4.3.0 delivery process killed by a signal (signal 11, "
+		    "crash)" },
+		{ W_EXITCODE(0, SIGSYS), 0,
+		    "4.3.0 delivery process killed by a signal (signal 31, "
+		    "sandbox-violation)" },
 		{ W_EXITCODE(0, SIGKILL), 1,
 		    "4.3.0 timed out after 300 seconds" },
 	};
