@@ -33,7 +33,8 @@ DESTDIR	?=
 CC	?= cc
 YACC	 = bison -y
 PKG_CONFIG ?= pkg-config
-PKGS	 = libbsd-overlay libtls libcrypto libevent libcrypt libseccomp
+PKGS	 = libbsd-overlay libtls libcrypto libevent libcrypt libseccomp \
+	   libunbound
 
 WARNINGS = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
 	   -Wpointer-arith -Wcast-qual -Wsign-compare -Werror

@@ -287,4 +287,17 @@
 #define CHILD_RESTART_MIN_MSECS		100
 #define CHILD_RESTART_MAX_SECS		30
 
+/*
+ * Relay DNS (queued/relay_dns.c).  MX hosts kept per domain and
+ * addresses kept per host (Postfix tries at most 5 addresses in all,
+ * smtp_mx_address_limit; more are never reached); a name as text, with
+ * its trailing dot and NUL (RFC 1035 section 2.3.4: 255 octets); the
+ * time one route (MX, then every host's AAAA and A) may take before it
+ * fails for now (libunbound retries the resolver within it).
+ */
+#define RELAY_DNS_MX_MAX		16
+#define RELAY_DNS_ADDRS_MAX		8
+#define RELAY_DNS_NAME_MAX		256
+#define RELAY_DNS_ROUTE_SECS		60
+
 #endif
