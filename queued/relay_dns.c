@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unbound.h>
 
+#include "config.h"
 #include "relay_dns.h"
 
 #define RDNS_T_A	1
@@ -283,6 +284,32 @@ rdns_addr_answer(void *arg, int err, struct ub_result *res)
 	if (q->route.status == RDNS_OK)
 		(void)rdns_drop_self(&q->route, q->domain, &q->d->conf);
 	rdns_done(q);
+}
+
+/*
+ * The relay's settings from the configuration; the caller adds this
+ * host's addresses (the names are the configured hostname's) and keeps
+ * conf alive while the context lives.
+ */
+void
+relay_dns_conf(const struct config *conf, struct rdns_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (conf->resolver_system)
+		c->mode = RDNS_MODE_SYSTEM;
+	else if (conf->resolver[0] != '\0')
+		c->mode = RDNS_MODE_ADDR;
+	(void)strlcpy(c->addr, conf->resolver, sizeof(c->addr));
+	c->port = conf->resolver_port;
+	if (conf->resolver_ta[0] != '\0')
+		c->trust_anchor = conf->resolver_ta;
+	if (strcmp(conf->relay_family, "ipv4") == 0)
+		c->family = RDNS_FAMILY_IPV4;
+	else if (strcmp(conf->relay_family, "ipv6") == 0)
+		c->family = RDNS_FAMILY_IPV6;
+	c->self_name = conf->hostname;
+	c->self_names = &c->self_name;
+	c->nself_names = 1;
 }
 
 static void

@@ -15,6 +15,7 @@
 
 #include "sp_limits.h"
 
+struct config;
 struct event_base;
 struct relay_dns;
 
@@ -51,6 +52,7 @@ struct rdns_conf {
 	const char		*trust_anchor;	/* file, or NULL */
 	enum rdns_family	 family;
 	/* This host, for "loops back to myself". */
+	const char		*self_name;	/* relay_dns_conf's */
 	const char * const	*self_names;
 	size_t			 nself_names;
 	const char * const	*self_addrs;	/* numeric */
@@ -84,6 +86,7 @@ struct rdns_route {
 typedef void (*rdns_cb)(const struct rdns_route *, void *);
 
 /* relay_dns.c: set up before chroot; NULL with err filled on failure. */
+void		 relay_dns_conf(const struct config *, struct rdns_conf *);
 struct relay_dns *relay_dns_new(struct event_base *,
 		    const struct rdns_conf *, char *, size_t);
 int		 relay_dns_route(struct relay_dns *, const char *,
