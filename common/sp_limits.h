@@ -299,5 +299,13 @@
 #define RELAY_DNS_ADDRS_MAX		8
 #define RELAY_DNS_NAME_MAX		256
 #define RELAY_DNS_ROUTE_SECS		60
+/*
+ * TLSA records kept per host, and the bytes of one's association data:
+ * a SHA2-512 digest (RFC 6698 section 2.1.3); a full certificate or key
+ * (matching type 0, which RFC 7672 section 3.1.3 advises against) is
+ * not kept.
+ */
+#define RELAY_DNS_TLSA_MAX		8
+#define RELAY_DNS_TLSA_DATA_MAX		64
 
 #endif

@@ -24,11 +24,11 @@
 
 #include "config.h"
 #include "relay_dns.h"
+#include "relay_dns_int.h"
 
 #define RDNS_T_A	1
 #define RDNS_T_MX	15
 #define RDNS_T_AAAA	28
-#define RDNS_C_IN	1
 /* A job: the MX query, then AAAA and A for each host. */
 #define RDNS_JOBS	(1 + 2 * RELAY_DNS_MX_MAX)
 
@@ -58,14 +58,6 @@ struct rdns_query {
 	struct rdns_route	 route;
 };
 
-struct relay_dns {
-	struct event_base	*base;
-	struct rdns_conf	 conf;
-	struct ub_ctx		*ub;
-	struct event		*ev;
-	TAILQ_HEAD(, rdns_query) queries;
-};
-
 static void	rdns_mx_answer(void *, int, struct ub_result *);
 static void	rdns_addr_answer(void *, int, struct ub_result *);
 
@@ -75,7 +67,7 @@ rdns_random(uint32_t n)
 	return arc4random_uniform(n);
 }
 
-static enum rdns_sec
+enum rdns_sec
 rdns_sec_of(const struct ub_result *res)
 {
 	if (res->bogus)
@@ -407,6 +399,7 @@ relay_dns_new(struct event_base *base, const struct rdns_conf *conf,
 	d->base = base;
 	d->conf = *conf;
 	TAILQ_INIT(&d->queries);
+	TAILQ_INIT(&d->tlsas);
 	if (conf->mode != RDNS_MODE_NONE && rdns_setup(d, err, errlen) == -1) {
 		relay_dns_free(d);
 		return NULL;
@@ -461,6 +454,7 @@ relay_dns_free(struct relay_dns *d)
 	struct rdns_query *q;
 	size_t		 i;
 
+	relay_dns_tlsa_free_all(d);
 	while ((q = TAILQ_FIRST(&d->queries)) != NULL) {
 		for (i = 0; i < RDNS_JOBS; i++)
 			if (q->job[i].id != -1)

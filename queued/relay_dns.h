@@ -85,6 +85,28 @@ struct rdns_route {
 
 typedef void (*rdns_cb)(const struct rdns_route *, void *);
 
+/* One TLSA record (RFC 6698); a longer association is not kept. */
+struct rdns_tlsa_rr {
+	uint8_t			 usage, selector, mtype;
+	size_t			 len;
+	uint8_t			 data[RELAY_DNS_TLSA_DATA_MAX];
+};
+
+/*
+ * A host's TLSA records for DANE (RFC 7672): ok with n == 0 when there
+ * are none (NXDOMAIN or no data); usable only when sec is secure.
+ */
+struct rdns_tlsa {
+	enum rdns_status	 status;
+	const char		*enhanced;
+	char			 text[256];
+	enum rdns_sec		 sec;
+	size_t			 n;
+	struct rdns_tlsa_rr	 rr[RELAY_DNS_TLSA_MAX];
+};
+
+typedef void (*rdns_tlsa_cb)(const struct rdns_tlsa *, void *);
+
 /* relay_dns.c: set up before chroot; NULL with err filled on failure. */
 void		 relay_dns_conf(const struct config *, struct rdns_conf *);
 struct relay_dns *relay_dns_new(struct event_base *,
@@ -92,6 +114,11 @@ struct relay_dns *relay_dns_new(struct event_base *,
 int		 relay_dns_route(struct relay_dns *, const char *,
 		    rdns_cb, void *);
 void		 relay_dns_free(struct relay_dns *);
+/* relay_dns_tlsa.c */
+int		 relay_dns_tlsa(struct relay_dns *, const char *, uint16_t,
+		    rdns_tlsa_cb, void *);
+int		 rdns_tlsa_parse(const uint8_t *, size_t,
+		    struct rdns_tlsa_rr *);
 
 /* relay_dns_route.c: the pure parts. */
 typedef uint32_t (*rdns_rand)(uint32_t);

@@ -205,22 +205,28 @@ rdns_drop_self(struct rdns_route *r, const char *domain,
 
 /*
  * Drops the hosts with no address; with none left the route fails, for
- * now if a lookup failed for now.
+ * now if a lookup failed for now (saying so when DNSSEC failed).
  */
 void
 rdns_finish(struct rdns_route *r, const char *domain)
 {
+	char	 bogus[RELAY_DNS_NAME_MAX] = "";
 	size_t	 i, n = 0;
 	int	 temp = 0;
 
 	for (i = 0; i < r->nmx; i++) {
 		temp |= r->mx[i].tempfail;
+		if (r->mx[i].sec == RDNS_SEC_BOGUS)
+			(void)strlcpy(bogus, r->mx[i].host, sizeof(bogus));
 		if (r->mx[i].naddr > 0)
 			r->mx[n++] = r->mx[i];
 	}
 	r->nmx = n;
 	if (n > 0)
 		r->status = RDNS_OK;
+	else if (bogus[0] != '\0')
+		rdns_fail(r, RDNS_TEMPFAIL, "4.4.3", "Name service error for "
+		    "%s: DNSSEC validation failed for host %s", domain, bogus);
 	else if (temp)
 		rdns_fail(r, RDNS_TEMPFAIL, "4.4.3", "Name service error for "
 		    "%s: no address of its %s found, try again", domain,

@@ -318,6 +318,28 @@ class RelayDNSTest(unittest.TestCase):
         r = self.route("secure.example")
         self.assertEqual((r["status"], r["sec"]), ("ok", "insecure"))
 
+    def tlsa(self, host, opts=()):
+        out = self.dnsq([host], opts=("-T", "25") + tuple(opts)).stdout
+        lines = out.splitlines()
+        w = lines[0].split()
+        self.assertEqual(w[:2], ["tlsa", host])
+        return w[2], w[3][4:], [l.split()[1:] for l in lines[1:]
+                                 if l.startswith("rr ")], out
+
+    def test_tlsa(self):
+        ta = ("-t", os.path.join(self.dir, "ta"))
+        status, sec, rrs, _ = self.tlsa("mx.secure.example", ta)
+        self.assertEqual((status, sec), ("ok", "secure"))
+        self.assertEqual(rrs, [["3", "1", "1", "ab" * 32]])
+        # Without the anchor: the same record, but not for DANE.
+        status, sec, rrs, _ = self.tlsa("mx.secure.example")
+        self.assertEqual((status, sec, len(rrs)), ("ok", "insecure", 1))
+        # None published (NXDOMAIN): fine, and no records.
+        status, sec, rrs, _ = self.tlsa("mx1.relay.example", ta)
+        self.assertEqual((status, sec, rrs), ("ok", "insecure", []))
+        status, _, _, out = self.tlsa("mx.elsewhere.org")
+        self.assertEqual(status, "temp", out)
+
     def test_zz_cache_outlives_server(self):
         """Answers are cached for their TTL (300 s): with the server
         stopped, the second routes come from the cache, positive and

@@ -4,13 +4,17 @@
  * (regress/integration/test_relay_dns.py).
  *
  *   dnsq [-n | -s | -r addr] [-p port] [-t trust-anchor] [-f family]
- *        [-N self-name] [-A self-addr] [-w] domain ...
+ *        [-N self-name] [-A self-addr] [-w] [-T port] domain ...
  *
  * -w waits for a line on standard input before each domain after the
  * first (the tests stop the DNS server meanwhile, to see the cache).
  * Output, one route after the other:
  *   route DOMAIN ok|temp|perm ENHANCED sec=S implicit=0|1
  *   mx PREF HOST sec=S ADDR ...
+ *   text TEXT
+ * With -T, each name is a host whose TLSA records at that port are asked:
+ *   tlsa NAME ok|temp|perm sec=S n=N
+ *   rr USAGE SELECTOR MTYPE HEX
  *   text TEXT
  */
 #include <sys/types.h>
@@ -19,6 +23,7 @@
 
 #include <err.h>
 #include <event2/event.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +60,43 @@ dnsq_print(const struct rdns_route *r, void *arg)
 	(void)event_base_loopexit(base, NULL);
 }
 
+static void
+dnsq_print_tlsa(const struct rdns_tlsa *t, void *arg)
+{
+	size_t	 i, j;
+
+	printf("tlsa %s %s sec=%s n=%zu\n", (const char *)arg,
+	    status_names[t->status], sec_names[t->sec], t->n);
+	for (i = 0; i < t->n; i++) {
+		printf("rr %u %u %u ", t->rr[i].usage, t->rr[i].selector,
+		    t->rr[i].mtype);
+		for (j = 0; j < t->rr[i].len; j++)
+			printf("%02x", t->rr[i].data[j]);
+		printf("\n");
+	}
+	if (t->status != RDNS_OK)
+		printf("text %s\n", t->text);
+	(void)fflush(stdout);
+	(void)event_base_loopexit(base, NULL);
+}
+
+/* Asks for a route, or with a TLSA port for that host's records. */
+static void
+dnsq_ask(struct relay_dns *d, const char *name, int tlsa_port)
+{
+	int	 r;
+
+	if (tlsa_port > 0)
+		r = relay_dns_tlsa(d, name, (uint16_t)tlsa_port,
+		    dnsq_print_tlsa, (void *)(uintptr_t)name);
+	else
+		r = relay_dns_route(d, name, dnsq_print,
+		    (void *)(uintptr_t)name);
+	if (r == -1)
+		errx(1, "out of memory");
+	(void)event_base_dispatch(base);
+}
+
 static enum rdns_family
 dnsq_family(const char *s)
 {
@@ -74,12 +116,12 @@ main(int argc, char *argv[])
 	struct rdns_conf	 c;
 	struct relay_dns	*d;
 	char			 errbuf[256], line[64];
-	int			 ch, i, wait = 0;
+	int			 ch, i, wait = 0, tlsa_port = 0;
 
 	memset(&c, 0, sizeof(c));
 	c.self_names = names;
 	c.self_addrs = addrs;
-	while ((ch = getopt(argc, argv, "A:f:N:np:r:st:w")) != -1) {
+	while ((ch = getopt(argc, argv, "A:f:N:np:r:sT:t:w")) != -1) {
 		switch (ch) {
 		case 'A':
 			if (c.nself_addrs == DNSQ_SELF_MAX)
@@ -107,6 +149,9 @@ main(int argc, char *argv[])
 		case 's':
 			c.mode = RDNS_MODE_SYSTEM;
 			break;
+		case 'T':
+			tlsa_port = atoi(optarg);
+			break;
 		case 't':
 			c.trust_anchor = optarg;
 			break;
@@ -115,7 +160,7 @@ main(int argc, char *argv[])
 			break;
 		default:
 			errx(2, "usage: dnsq [-n|-s|-r addr] [-p port] [-t ta] "
-			    "[-f family] [-N name] [-A addr] [-w] domain ...");
+			    "[-f family] [-N name] [-A addr] [-w] [-T port] name ...");
 		}
 	}
 	if ((base = event_base_new()) == NULL)
@@ -126,9 +171,7 @@ main(int argc, char *argv[])
 		if (wait && i > optind && fgets(line, sizeof(line), stdin) ==
 		    NULL)
 			break;
-		if (relay_dns_route(d, argv[i], dnsq_print, argv[i]) == -1)
-			errx(1, "relay_dns_route");
-		(void)event_base_dispatch(base);
+		dnsq_ask(d, argv[i], tlsa_port);
 	}
 	relay_dns_free(d);
 	event_base_free(base);

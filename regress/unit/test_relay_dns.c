@@ -288,4 +288,35 @@ Test(relay_dns, hosts_without_addresses)
 	cr_assert_eq(r.status, RDNS_TEMPFAIL);
 	cr_assert_str_eq(r.enhanced, "4.4.3");
 	cr_assert_eq(r.nmx, 0);
+	cr_assert(strstr(r.text, "try again") != NULL);
+
+	four_hosts(&r);
+	r.mx[0].naddr = r.mx[1].naddr = r.mx[2].naddr = r.mx[3].naddr = 0;
+	r.mx[1].tempfail = 1;
+	r.mx[1].sec = RDNS_SEC_BOGUS;
+	rdns_finish(&r, "d.example");
+	cr_assert_eq(r.status, RDNS_TEMPFAIL);
+	cr_assert_str_eq(r.text, "Name service error for d.example: DNSSEC "
+	    "validation failed for host b.example.");
+}
+
+Test(relay_dns, tlsa_rdata)
+{
+	struct rdns_tlsa_rr rr;
+	uint8_t		 p[3 + RELAY_DNS_TLSA_DATA_MAX + 1];
+
+	memset(p, 0xab, sizeof(p));
+	p[0] = 3;
+	p[1] = 1;
+	p[2] = 1;
+	cr_assert_eq(rdns_tlsa_parse(p, 3 + 32, &rr), 0);
+	cr_assert_eq(rr.usage, 3);
+	cr_assert_eq(rr.selector, 1);
+	cr_assert_eq(rr.mtype, 1);
+	cr_assert_eq(rr.len, 32);
+	cr_assert_eq(rr.data[31], 0xab);
+	cr_assert_eq(rdns_tlsa_parse(p, 3 + RELAY_DNS_TLSA_DATA_MAX, &rr), 0);
+	/* No association, or one longer than kept: refused. */
+	cr_assert_eq(rdns_tlsa_parse(p, 3, &rr), -1);
+	cr_assert_eq(rdns_tlsa_parse(p, sizeof(p), &rr), -1);
 }
