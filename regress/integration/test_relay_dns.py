@@ -296,6 +296,18 @@ class RelayDNSTest(unittest.TestCase):
                              [":" in a for a in addrs], fam)
             self.assertEqual(sorted(got), sorted(addrs), fam)
 
+    def test_resolver_down_temporary(self):
+        # Nothing listens there: libunbound gives up (SERVFAIL) after its
+        # retries, some seconds.
+        port = free_ports(1)[0]
+        r = subprocess.run([DNSQ, "-r", "127.0.0.54", "-p", str(port),
+                            "multi.relay.example"], capture_output=True,
+                           text=True, timeout=TIMEOUT)
+        route = parse(r.stdout)[0]
+        self.assertEqual((route["status"], route["enhanced"]),
+                         ("temp", "4.4.3"))
+        self.assertEqual(route["mx"], [])
+
     def test_resolver_none_sends_nothing(self):
         r = subprocess.run([DNSQ, "-n", "multi.relay.example"],
                            capture_output=True, text=True, timeout=TIMEOUT)
