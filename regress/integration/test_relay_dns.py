@@ -131,7 +131,12 @@ class RelayDNSTest(unittest.TestCase):
                 % (name, name)
         cls.write("nsd.conf", conf)
         cls.write("ta", "".join(ta))
-        cls.start_nsd()
+        # tearDownClass is not run when setUpClass fails: stop nsd here.
+        try:
+            cls.start_nsd()
+        except BaseException:
+            cls.tearDownClass()
+            raise
 
     @classmethod
     def write(cls, name, text):
