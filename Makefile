@@ -190,7 +190,7 @@ uninstall:
 clean:
 	rm -f $(BINS) $(LIBS) common/libcommon.a common/parse.c $(UNIT_BIN) \
 	    $(SCALE_BIN) $(DNSQ_BIN)
-	find . -name '*.o' -delete -o -name '*.d' -delete
+	find . -type f \( -name '*.o' -o -name '*.d' \) -delete
 
 include regress/fuzz/fuzz.mk
 
