@@ -33,7 +33,8 @@ DESTDIR	?=
 CC	?= cc
 YACC	 = bison -y
 PKG_CONFIG ?= pkg-config
-PKGS	 = libbsd-overlay libtls libcrypto libevent libcrypt libseccomp
+PKGS	 = libbsd-overlay libtls libcrypto libevent libcrypt libseccomp \
+	   libunbound
 
 WARNINGS = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
 	   -Wpointer-arith -Wcast-qual -Wsign-compare -Werror
@@ -104,6 +105,11 @@ SCALE_BIN = regress/scale/mkqueue
 $(SCALE_BIN): regress/scale/mkqueue.o queued/libqueued.a common/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -pthread
 
+# The relay's DNS test driver (regress/integration/test_relay_dns.py).
+DNSQ_BIN = regress/relay/dnsq
+$(DNSQ_BIN): regress/relay/dnsq.o queued/libqueued.a common/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -pthread
+
 check-scale: all $(SCALE_BIN)
 	/usr/bin/python3 regress/scale/run.py
 
@@ -112,7 +118,7 @@ deps:
 
 unit: $(UNIT_BIN)
 
-check: all $(UNIT_BIN) $(SCALE_BIN) fuzz-build
+check: all $(UNIT_BIN) $(SCALE_BIN) $(DNSQ_BIN) fuzz-build
 	sh regress/check.sh
 
 asan-check:
@@ -183,10 +189,10 @@ uninstall:
 
 clean:
 	rm -f $(BINS) $(LIBS) common/libcommon.a common/parse.c $(UNIT_BIN) \
-	    $(SCALE_BIN)
-	find . -name '*.o' -delete -o -name '*.d' -delete
+	    $(SCALE_BIN) $(DNSQ_BIN)
+	find . -type f \( -name '*.o' -o -name '*.d' \) -delete
 
 include regress/fuzz/fuzz.mk
 
 -include $(wildcard $(addsuffix /*.d,common $(PROGS)) regress/unit/*.d \
-	regress/scale/*.d)
+	regress/scale/*.d regress/relay/*.d)

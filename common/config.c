@@ -92,6 +92,7 @@ config_new(void)
 	for (i = 0; i < NITEMS(config_roles); i++)
 		(void)strlcpy(config_user_slot(conf, &config_roles[i]),
 		    config_roles[i].def, CONFIG_USER_MAX);
+	(void)strlcpy(conf->relay_family, "both", sizeof(conf->relay_family));
 	conf->retry_min_secs = QUEUE_RETRY_MIN_SECS;
 	conf->retry_max_secs = QUEUE_RETRY_MAX_SECS;
 	conf->expire_secs = QUEUE_EXPIRE_SECS;
@@ -225,6 +226,33 @@ config_set_resolver(struct config *conf, const char *addr, char *err,
 		    "resolver \"%s\" is not a numeric address", addr);
 		return -1;
 	}
+	return 0;
+}
+
+/* The resolver's DNSSEC trust anchor, for DANE; NULL: none. */
+int
+config_set_resolver_ta(struct config *conf, const char *path, char *err,
+    size_t errlen)
+{
+	if (path == NULL) {
+		conf->resolver_ta[0] = '\0';
+		return 0;
+	}
+	return config_set_path(conf->resolver_ta, sizeof(conf->resolver_ta),
+	    path, err, errlen);
+}
+
+int
+config_set_relay_family(struct config *conf, const char *fam, char *err,
+    size_t errlen)
+{
+	if (strcmp(fam, "both") != 0 && strcmp(fam, "ipv4") != 0 &&
+	    strcmp(fam, "ipv6") != 0) {
+		(void)snprintf(err, errlen, "relay family \"%s\" is not "
+		    "ipv4, ipv6 or both", fam);
+		return -1;
+	}
+	(void)strlcpy(conf->relay_family, fam, sizeof(conf->relay_family));
 	return 0;
 }
 
@@ -588,6 +616,24 @@ config_print_lists(FILE *fp, const struct config *conf)
 	}
 }
 
+static void
+config_print_resolver(FILE *fp, const struct config *conf)
+{
+	if (conf->resolver_system)
+		(void)fprintf(fp, "resolver system");
+	else if (conf->resolver[0] == '\0')
+		(void)fprintf(fp, "resolver none");
+	else
+		(void)fprintf(fp, "resolver \"%s\"", conf->resolver);
+	if (conf->resolver_port != 0)
+		(void)fprintf(fp, " port %u", conf->resolver_port);
+	if (conf->resolver_ta[0] != '\0') {
+		(void)fprintf(fp, " trust-anchor ");
+		config_print_str(fp, conf->resolver_ta);
+	}
+	(void)fprintf(fp, "\nrelay family %s\n", conf->relay_family);
+}
+
 void
 config_print(FILE *fp, const struct config *conf)
 {
@@ -596,10 +642,7 @@ config_print(FILE *fp, const struct config *conf)
 
 	(void)fprintf(fp, "hostname \"%s\"\n", conf->hostname);
 	config_print_paths(fp, conf);
-	if (conf->resolver[0] == '\0')
-		(void)fprintf(fp, "resolver none\n");
-	else
-		(void)fprintf(fp, "resolver \"%s\"\n", conf->resolver);
+	config_print_resolver(fp, conf);
 	TAILQ_FOREACH(d, &conf->domains, entry)
 		(void)fprintf(fp, "domain \"%s\"\n", d->name);
 	for (i = 0; i < NITEMS(config_roles); i++)

@@ -60,8 +60,13 @@ struct config {
 	char			 emptydir[PATH_MAX];	/* engines' chroot */
 	char			 users_file[PATH_MAX];
 	char			 aliases_file[PATH_MAX];
-	/* "" when lookups are off; else a numeric address. */
+	/* "" when lookups are off or the system's; else a numeric address. */
 	char			 resolver[64];
+	uint16_t		 resolver_port;		/* 0: 53 */
+	int			 resolver_system;	/* /etc/resolv.conf */
+	char			 resolver_ta[PATH_MAX];	/* "": none */
+	/* Address family tried first: "both" (interleaved), "ipv4", "ipv6". */
+	char			 relay_family[8];
 
 	/* The system users each role runs as. */
 	char			 user_auth[CONFIG_USER_MAX];

@@ -24,6 +24,10 @@ int		 config_set_path(char *dst, size_t dstlen, const char *path,
 int		 config_set_hostname(struct config *, const char *,
 		    char *err, size_t errlen);
 /* NULL turns lookups off. */
+int		 config_set_resolver_ta(struct config *, const char *,
+		    char *, size_t);
+int		 config_set_relay_family(struct config *, const char *,
+		    char *, size_t);
 int		 config_set_resolver(struct config *, const char *,
 		    char *err, size_t errlen);
 int		 config_add_domain(struct config *, const char *,

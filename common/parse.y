@@ -102,9 +102,10 @@ static int	 parse_qopt(unsigned int, const char *);
 %token	RECIPIENTS RELAY RESOLVER RETRY RUNDIR SPOOL SUBMISSION TIMEOUT
 %token	USER USERS ERROR
 %token	ADDRLITERAL
+%token	FAMILY SYSTEM TRUSTANCHOR
 %token	<string>	STRING
 %token	<number>	NUMBER
-%type	<string>	role proto
+%type	<string>	role proto tanchor
 %type	<number>	time size count
 %type	<port>		port
 
@@ -148,9 +149,16 @@ main		: HOSTNAME STRING {
 			ONCE("resolver", NULL);
 			CHECK(config_set_resolver(ps->conf, NULL, ERRBUF));
 		}
-		| RESOLVER STRING {
+		| RESOLVER SYSTEM tanchor {
+			ONCE("resolver", NULL);
+			ps->conf->resolver_system = 1;
+			CHECK(config_set_resolver_ta(ps->conf, $3, ERRBUF));
+		}
+		| RESOLVER STRING port tanchor {
 			ONCE("resolver", NULL);
 			CHECK(config_set_resolver(ps->conf, $2, ERRBUF));
+			ps->conf->resolver_port = $3 == -1 ? 0 : (uint16_t)$3;
+			CHECK(config_set_resolver_ta(ps->conf, $4, ERRBUF));
 		}
 		| DOMAIN STRING {
 			CHECK(config_add_domain(ps->conf, $2, ERRBUF));
@@ -208,6 +216,10 @@ policy		: LIMIT STRING NUMBER {
 		| RELAY FROM STRING {
 			CHECK(config_add_relay(ps->conf, $3, ERRBUF));
 		}
+		| RELAY FAMILY STRING {
+			ONCE("relay family", NULL);
+			CHECK(config_set_relay_family(ps->conf, $3, ERRBUF));
+		}
 		| AUTH STRING {
 			CHECK(config_set_switch(ps->conf, "auth", $2, NULL,
 			    ERRBUF));
@@ -244,6 +256,10 @@ role		: STRING	{ $$ = $1; }
 
 proto		: STRING	{ $$ = $1; }
 		| SUBMISSION	{ $$ = "submission"; }
+		;
+
+tanchor		: /* empty */		{ $$ = NULL; }
+		| TRUSTANCHOR STRING	{ $$ = $2; }
 		;
 
 port		: /* empty */	{ $$ = -1; }
@@ -424,6 +440,7 @@ static const struct keyword {
 	{ "domain",		DOMAIN },
 	{ "errors",		ERRORS },
 	{ "expire",		EXPIRE },
+	{ "family",		FAMILY },
 	{ "from",		FROM },
 	{ "hostname",		HOSTNAME },
 	{ "key",		KEY },
@@ -445,7 +462,9 @@ static const struct keyword {
 	{ "rundir",		RUNDIR },
 	{ "spool",		SPOOL },
 	{ "submission",		SUBMISSION },
+	{ "system",		SYSTEM },
 	{ "timeout",		TIMEOUT },
+	{ "trust-anchor",	TRUSTANCHOR },
 	{ "user",		USER },
 	{ "users",		USERS },
 };

@@ -294,4 +294,25 @@
 #define CHILD_RESTART_MIN_MSECS		100
 #define CHILD_RESTART_MAX_SECS		30
 
+/*
+ * Relay DNS (queued/relay_dns.c).  MX hosts kept per domain and
+ * addresses kept per host (Postfix tries at most 5 addresses in all,
+ * smtp_mx_address_limit; more are never reached); a name as text, with
+ * its trailing dot and NUL (RFC 1035 section 2.3.4: 255 octets); the
+ * time one route (MX, then every host's AAAA and A) may take before it
+ * fails for now (libunbound retries the resolver within it).
+ */
+#define RELAY_DNS_MX_MAX		16
+#define RELAY_DNS_ADDRS_MAX		8
+#define RELAY_DNS_NAME_MAX		256
+#define RELAY_DNS_ROUTE_SECS		60
+/*
+ * TLSA records kept per host, and the bytes of one's association data:
+ * a SHA2-512 digest (RFC 6698 section 2.1.3); a full certificate or key
+ * (matching type 0, which RFC 7672 section 3.1.3 advises against) is
+ * not kept.
+ */
+#define RELAY_DNS_TLSA_MAX		8
+#define RELAY_DNS_TLSA_DATA_MAX		64
+
 #endif

@@ -5,7 +5,7 @@
 set -eu
 
 BUILD="gcc make pkg-config bison libbsd-dev libtls-dev libssl-dev \
-libevent-dev libcriterion-dev libcrypt-dev libseccomp-dev \
+libevent-dev libcriterion-dev libcrypt-dev libseccomp-dev libunbound-dev \
 clang-14 libclang-rt-14-dev"
 TESTS="python3 swaks msmtp curl openssl iproute2 procps"
 
@@ -34,6 +34,20 @@ if ! command -v postfix >/dev/null 2>&1 && [ ! -e /usr/sbin/sendmail ]; then
 	missing="$missing postfix"
 fi
 
+# nsd and ldnsutils, for the relay's DNS tests
+# (regress/integration/test_relay_dns.py runs an nsd of its own).  nsd's
+# postinst starts the system's nsd: a policy-rc.d that refuses every
+# start (Debian's invoke-rc.d policy, exit 101) keeps it stopped while
+# it is installed.
+NSD_PKGS="nsd ldnsutils"
+for p in $NSD_PKGS; do
+	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+	case "$st" in
+	ii*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+
 if [ -z "$missing" ]; then
 	echo "deps: all packages are installed"
 	exit 0
@@ -49,6 +63,13 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 echo "$POSTFIX_NOCONF" | debconf-set-selections
 apt-get update -qq
+policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	policy=/usr/sbin/policy-rc.d
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 0755 "$policy"
+fi
 # shellcheck disable=SC2086
-apt-get install -y -qq $missing
+apt-get install -y -qq $missing || { [ -z "$policy" ] || rm -f "$policy"; exit 1; }
+[ -z "$policy" ] || rm -f "$policy"
 echo "deps: installed:$missing"

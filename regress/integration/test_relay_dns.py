@@ -1,0 +1,388 @@
+"""The relay's MX routing (queued/relay_dns.c) against a real DNS server:
+nsd, Debian's authoritative server, run in the foreground from a temp
+dir on 127.0.0.53 and a free port, serving test zones; the driver
+regress/relay/dnsq runs relay_dns_route() through libunbound forwarding
+to it.  Every lookup goes to that server or nowhere.  The signed zones
+(ldns-signzone) check that DNSSEC status reaches the route."""
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import unittest
+
+from suite import REPO, free_ports, need_root, wait_for
+
+DNSQ = os.path.join(REPO, "regress", "relay", "dnsq")
+NSD = "/usr/sbin/nsd"
+ADDR = "127.0.0.53"
+TIMEOUT = 120
+
+ZONE = """$ORIGIN relay.example.
+$TTL 300
+@ SOA ns.relay.example. admin.relay.example. 1 3600 600 86400 60
+@ NS ns
+ns A 127.0.0.53
+multi MX 20 mx2
+multi MX 10 mx1
+multi MX 30 mx3
+mx1 A 127.0.0.11
+mx2 A 127.0.0.12
+mx3 AAAA ::1
+equal MX 10 e1
+equal MX 10 e2
+equal MX 10 e3
+equal MX 5 best
+best A 127.0.0.20
+e1 A 127.0.0.21
+e2 A 127.0.0.22
+e3 A 127.0.0.23
+implicit A 127.0.0.2
+implicit AAAA ::1
+nullmx MX 0 .
+alias CNAME alias2
+alias2 CNAME multi
+loop MX 10 self
+loopbk MX 10 self
+loopbk MX 20 mx1
+loopok MX 5 mx2
+loopok MX 10 self
+self A 127.0.0.1
+noaddr MX 10 nowhere
+dual MX 10 dualhost
+dualhost A 127.0.0.3
+dualhost A 127.0.0.4
+dualhost AAAA ::1
+dualhost AAAA ::2
+"""
+
+SIGNED = """$ORIGIN {name}.
+$TTL 300
+@ SOA ns.{name}. admin.{name}. 1 3600 600 86400 60
+@ NS ns
+ns A 127.0.0.53
+@ MX 10 mx
+mx A 127.0.0.30
+_25._tcp.mx TLSA 3 1 1 {tlsa}
+"""
+
+NSD_CONF = """server:
+    ip-address: {addr}@{port}
+    port: {port}
+    username: ""
+    chroot: ""
+    zonesdir: "{dir}"
+    database: ""
+    pidfile: "{dir}/nsd.pid"
+    xfrdfile: "{dir}/xfrd.state"
+    zonelistfile: "{dir}/zone.list"
+    logfile: "{dir}/nsd.log"
+    server-count: 1
+    verbosity: 1
+remote-control:
+    control-enable: no
+"""
+
+
+def have(path):
+    return os.path.exists(path) and os.access(path, os.X_OK)
+
+
+def parse(out):
+    """dnsq's output as a list of routes: dicts with status, enhanced,
+    sec, implicit, mx (list of (pref, host, sec, addrs)) and text."""
+    routes = []
+    for line in out.splitlines():
+        w = line.split()
+        if w[0] == "route":
+            routes.append({"domain": w[1], "status": w[2],
+                           "enhanced": w[3], "sec": w[4][4:],
+                           "implicit": w[5] == "implicit=1", "mx": [],
+                           "text": ""})
+        elif w[0] == "mx":
+            routes[-1]["mx"].append((int(w[1]), w[2], w[3][4:], w[4:]))
+        elif w[0] == "text":
+            routes[-1]["text"] = line[5:]
+    return routes
+
+
+class RelayDNSTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        need_root()
+        if not have(NSD) or not have("/usr/bin/ldns-signzone"):
+            raise unittest.SkipTest("nsd or ldnsutils not installed "
+                                    "(etc/deps.sh)")
+        if not have(DNSQ):
+            raise unittest.SkipTest("regress/relay/dnsq not built")
+        cls.dir = tempfile.mkdtemp(prefix="relaydns.")
+        cls.port = free_ports(1)[0]
+        cls.proc = None
+        conf = NSD_CONF.format(addr=ADDR, port=cls.port, dir=cls.dir)
+        cls.write("relay.example.zone", ZONE)
+        conf += "zone:\n    name: relay.example\n" \
+                "    zonefile: relay.example.zone\n"
+        ta = []
+        for name in ("secure.example", "bogus.example"):
+            ta.append(cls.sign(name))
+            conf += "zone:\n    name: %s\n    zonefile: %s.zone.signed\n" \
+                % (name, name)
+        cls.write("nsd.conf", conf)
+        cls.write("ta", "".join(ta))
+        # tearDownClass is not run when setUpClass fails: stop nsd here.
+        try:
+            cls.start_nsd()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def write(cls, name, text):
+        with open(os.path.join(cls.dir, name), "w") as f:
+            f.write(text)
+
+    @classmethod
+    def sign(cls, name):
+        """Signs the zone with a key of its own; bogus.example is then
+        tampered with (an address changed under its signature).
+        Returns the DS record for the trust anchor."""
+        cls.write(name + ".zone", SIGNED.format(name=name, tlsa="ab" * 32))
+        r = subprocess.run(["ldns-keygen", "-a", "ECDSAP256SHA256", "-k",
+                            name], cwd=cls.dir, capture_output=True,
+                           text=True, check=True)
+        key = r.stdout.strip()
+        subprocess.run(["ldns-signzone", name + ".zone", key], cwd=cls.dir,
+                       check=True, capture_output=True)
+        signed = os.path.join(cls.dir, name + ".zone.signed")
+        if name == "bogus.example":
+            with open(signed) as f:
+                text = f.read()
+            assert "127.0.0.30" in text
+            with open(signed, "w") as f:
+                f.write(text.replace("127.0.0.30", "127.0.0.31"))
+        with open(os.path.join(cls.dir, key + ".ds")) as f:
+            return f.read()
+
+    @classmethod
+    def start_nsd(cls):
+        cls.proc = subprocess.Popen([NSD, "-d", "-c",
+                                     os.path.join(cls.dir, "nsd.conf")],
+                                    stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+        # Ready when it answers: a query for the zone's SOA.
+        def up():
+            if cls.proc.poll() is not None:
+                raise AssertionError("nsd exited: %s" % cls.nsd_log())
+            r = cls.dnsq(["relay.example"], check=False)
+            return "route relay.example ok" in r.stdout or \
+                "implicit=1" in r.stdout
+        wait_for(up, 60, interval=0.5, what="nsd to answer")
+
+    @classmethod
+    def stop_nsd(cls):
+        if cls.proc is not None and cls.proc.poll() is None:
+            cls.proc.send_signal(signal.SIGTERM)
+            try:
+                cls.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                cls.proc.kill()
+                cls.proc.wait()
+        cls.proc = None
+
+    @classmethod
+    def nsd_log(cls):
+        try:
+            with open(os.path.join(cls.dir, "nsd.log")) as f:
+                return f.read()[-2000:]
+        except OSError:
+            return ""
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stop_nsd()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    @classmethod
+    def dnsq(cls, args, check=True, opts=(), stdin=None):
+        argv = [DNSQ, "-r", ADDR, "-p", str(cls.port)] + list(opts) + args
+        r = subprocess.run(argv, capture_output=True, text=True,
+                           timeout=TIMEOUT, input=stdin)
+        if check and r.returncode != 0:
+            raise AssertionError("dnsq failed: %s" % r.stderr)
+        return r
+
+    def route(self, domain, opts=()):
+        routes = parse(self.dnsq([domain], opts=opts).stdout)
+        self.assertEqual(len(routes), 1)
+        return routes[0]
+
+    def test_mx_sorted_by_preference(self):
+        r = self.route("multi.relay.example")
+        self.assertEqual(r["status"], "ok")
+        self.assertEqual([(m[0], m[1], m[3]) for m in r["mx"]],
+                         [(10, "mx1.relay.example.", ["127.0.0.11"]),
+                          (20, "mx2.relay.example.", ["127.0.0.12"]),
+                          (30, "mx3.relay.example.", ["::1"])])
+        self.assertFalse(r["implicit"])
+        self.assertEqual(r["sec"], "insecure")
+
+    def test_equal_preferences_shuffled(self):
+        orders = set()
+        for _ in range(12):
+            r = self.route("equal.relay.example")
+            self.assertEqual(r["mx"][0][1], "best.relay.example.")
+            rest = tuple(m[1] for m in r["mx"][1:])
+            self.assertEqual(sorted(rest), ["e1.relay.example.",
+                                            "e2.relay.example.",
+                                            "e3.relay.example."])
+            orders.add(rest)
+        # 12 draws of 6 orders all alike has odds 6^-11.
+        self.assertGreater(len(orders), 1)
+
+    def test_implicit_mx(self):
+        r = self.route("implicit.relay.example")
+        self.assertEqual(r["status"], "ok")
+        self.assertTrue(r["implicit"])
+        self.assertEqual(r["mx"], [(0, "implicit.relay.example", "insecure",
+                                    ["::1", "127.0.0.2"])])
+
+    def test_null_mx(self):
+        r = self.route("nullmx.relay.example")
+        self.assertEqual((r["status"], r["enhanced"]), ("perm", "5.1.10"))
+        self.assertIn("nullMX", r["text"])
+
+    def test_cname_chain(self):
+        r = self.route("alias.relay.example")
+        self.assertEqual(r["status"], "ok")
+        self.assertEqual([m[1] for m in r["mx"]],
+                         ["mx1.relay.example.", "mx2.relay.example.",
+                          "mx3.relay.example."])
+
+    def test_nxdomain_permanent(self):
+        r = self.route("nosuch.relay.example")
+        self.assertEqual((r["status"], r["enhanced"]), ("perm", "5.4.4"))
+        self.assertIn("name=nosuch.relay.example type=MX", r["text"])
+
+    def test_mx_without_address_permanent(self):
+        r = self.route("noaddr.relay.example")
+        self.assertEqual((r["status"], r["enhanced"]), ("perm", "5.4.4"))
+
+    def test_refused_temporary(self):
+        # Not a zone the server has: it refuses; unbound says SERVFAIL.
+        r = self.route("elsewhere.org")
+        self.assertEqual((r["status"], r["enhanced"]), ("temp", "4.4.3"))
+
+    def test_loops_back_to_myself(self):
+        self_ = ("-A", "127.0.0.1")
+        for d in ("loop.relay.example", "loopbk.relay.example"):
+            r = self.route(d, opts=self_)
+            self.assertEqual((r["status"], r["enhanced"]),
+                             ("perm", "5.4.6"), d)
+            self.assertIn("loops back to myself", r["text"])
+        r = self.route("loopok.relay.example", opts=self_)
+        self.assertEqual([m[1] for m in r["mx"]], ["mx2.relay.example."])
+        # By name too; and not this host: the MX is used.
+        r = self.route("loop.relay.example", opts=("-N", "SELF.relay.example"))
+        self.assertEqual(r["status"], "perm")
+        r = self.route("loop.relay.example", opts=("-A", "127.0.0.9"))
+        self.assertEqual(r["mx"][0][3], ["127.0.0.1"])
+
+    def test_family_order(self):
+        want = {"both": ["::1", "127.0.0.3", "::2", "127.0.0.4"],
+                "ipv4": ["127.0.0.3", "127.0.0.4", "::1", "::2"],
+                "ipv6": ["::1", "::2", "127.0.0.3", "127.0.0.4"]}
+        for fam, addrs in want.items():
+            r = self.route("dual.relay.example", opts=("-f", fam))
+            got = r["mx"][0][3]
+            # The server's order within a family is its own.
+            self.assertEqual([":" in a for a in got],
+                             [":" in a for a in addrs], fam)
+            self.assertEqual(sorted(got), sorted(addrs), fam)
+
+    def test_resolver_down_temporary(self):
+        # Nothing listens there: libunbound gives up (SERVFAIL) after its
+        # retries, some seconds.
+        port = free_ports(1)[0]
+        r = subprocess.run([DNSQ, "-r", "127.0.0.54", "-p", str(port),
+                            "multi.relay.example"], capture_output=True,
+                           text=True, timeout=TIMEOUT)
+        route = parse(r.stdout)[0]
+        self.assertEqual((route["status"], route["enhanced"]),
+                         ("temp", "4.4.3"))
+        self.assertEqual(route["mx"], [])
+
+    def test_resolver_none_sends_nothing(self):
+        r = subprocess.run([DNSQ, "-n", "multi.relay.example"],
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        route = parse(r.stdout)[0]
+        self.assertEqual((route["status"], route["enhanced"]),
+                         ("temp", "4.4.3"))
+        self.assertIn("resolver none", route["text"])
+
+    def test_dnssec_secure_and_bogus(self):
+        ta = ("-t", os.path.join(self.dir, "ta"))
+        r = self.route("secure.example", opts=ta)
+        self.assertEqual((r["status"], r["sec"]), ("ok", "secure"))
+        self.assertEqual(r["mx"], [(10, "mx.secure.example.", "secure",
+                                    ["127.0.0.30"])])
+        r = self.route("bogus.example", opts=ta)
+        self.assertEqual(r["status"], "temp")
+        self.assertIn("DNSSEC validation failed", r["text"])
+        self.assertEqual(r["mx"], [])
+        # Without the anchor the same answers are merely insecure.
+        r = self.route("secure.example")
+        self.assertEqual((r["status"], r["sec"]), ("ok", "insecure"))
+
+    def tlsa(self, host, opts=()):
+        out = self.dnsq([host], opts=("-T", "25") + tuple(opts)).stdout
+        lines = out.splitlines()
+        w = lines[0].split()
+        self.assertEqual(w[:2], ["tlsa", host])
+        return w[2], w[3][4:], [l.split()[1:] for l in lines[1:]
+                                 if l.startswith("rr ")], out
+
+    def test_tlsa(self):
+        ta = ("-t", os.path.join(self.dir, "ta"))
+        status, sec, rrs, _ = self.tlsa("mx.secure.example", ta)
+        self.assertEqual((status, sec), ("ok", "secure"))
+        self.assertEqual(rrs, [["3", "1", "1", "ab" * 32]])
+        # Without the anchor: the same record, but not for DANE.
+        status, sec, rrs, _ = self.tlsa("mx.secure.example")
+        self.assertEqual((status, sec, len(rrs)), ("ok", "insecure", 1))
+        # None published (NXDOMAIN): fine, and no records.
+        status, sec, rrs, _ = self.tlsa("mx1.relay.example", ta)
+        self.assertEqual((status, sec, rrs), ("ok", "insecure", []))
+        status, _, _, out = self.tlsa("mx.elsewhere.org")
+        self.assertEqual(status, "temp", out)
+
+    def test_zz_cache_outlives_server(self):
+        """Answers are cached for their TTL (300 s): with the server
+        stopped, the second routes come from the cache, positive and
+        negative alike.  Runs last (zz): it stops nsd."""
+        p = subprocess.Popen([DNSQ, "-r", ADDR, "-p", str(self.port), "-w",
+                              "multi.relay.example", "nosuch.relay.example",
+                              "multi.relay.example", "nosuch.relay.example"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True)
+        try:
+            first = p.stdout.readline()
+            first += p.stdout.readline()
+            p.stdin.write("\n")
+            p.stdin.flush()
+            while "route nosuch" not in first:
+                first += p.stdout.readline()
+            first += p.stdout.readline()
+            self.stop_nsd()
+            p.stdin.write("\n\n")
+            p.stdin.flush()
+            out, _ = p.communicate(timeout=TIMEOUT)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        routes = parse(first + out)
+        self.assertEqual([r["status"] for r in routes],
+                         ["ok", "perm", "ok", "perm"])
+        self.assertEqual(routes[0]["mx"], routes[2]["mx"])
