@@ -100,6 +100,9 @@ void	pop3_err(struct pop3_conn *, const char *, ...)
 /* The same, for a caller that has logged the event itself. */
 void	pop3_err_logged(struct pop3_conn *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* A valid request answered "no" (no such message): logged, not counted. */
+void	pop3_err_answer(struct pop3_conn *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
 /* Not the client's fault (the caller logs): not counted. */
 void	pop3_err_sys(struct pop3_conn *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
