@@ -219,6 +219,7 @@ struct maildrop_msg {
 	uint64_t	 usecs;
 	uint64_t	 lfsize;	/* bytes on disk */
 	uint64_t	 size;		/* octets with CRLF line ends */
+	int		 sized;		/* size from the name's ",W=" */
 	int		 deleted;	/* DELE: removed at QUIT */
 	int		 drop;		/* not served: a duplicate, or gone */
 };
