@@ -2,7 +2,8 @@
  * Maildir helpers shared by the mailbox worker (which writes) and the
  * mailbox processes (which read).  Names follow the Maildir specification
  * (cr.yp.to/proto/maildir.html) with the ",S=<size>" extension that
- * Courier and Dovecot read to skip a stat(2) per message.
+ * Courier and Dovecot read to skip a stat(2) per message, and Dovecot's
+ * ",W=<size>": the size with CRLF line ends, which POP3 reports.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -136,16 +137,62 @@ maildir_name_msgid(const char *name, char *msgid, size_t msgidlen)
 }
 
 int
-maildir_final_name(char *dst, size_t dstlen, const char *uniq, uint64_t size)
+maildir_final_name(char *dst, size_t dstlen, const char *uniq, uint64_t size,
+    uint64_t wsize)
 {
 	int	 n;
 
 	if (*uniq == '\0' || strchr(uniq, '/') != NULL)
 		return -1;
-	n = snprintf(dst, dstlen, "%s,S=%" PRIu64, uniq, size);
+	n = snprintf(dst, dstlen, "%s,S=%" PRIu64 ",W=%" PRIu64, uniq, size,
+	    wsize);
 	if (n < 0 || (size_t)n >= dstlen || n > MAILDIR_NAME_MAX_BYTES)
 		return -1;
 	return 0;
+}
+
+void
+maildir_wsize_feed(struct maildir_wsize *w, const char *buf, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++) {
+		if (buf[i] == '\n' && w->last != '\r')
+			w->size++;
+		w->last = buf[i];
+	}
+	w->size += len;
+}
+
+uint64_t
+maildir_wsize_end(const struct maildir_wsize *w)
+{
+	if (w->size == 0 || w->last == '\n')
+		return w->size;
+	return w->size + (w->last == '\r' ? 1 : 2);
+}
+
+/* The decimal value of ",<key>=" in the base name (before ':'). */
+int
+maildir_name_size(const char *name, char key, uint64_t *v)
+{
+	const char	*p;
+	size_t		 base = strcspn(name, ":");
+	char		 tag[4] = { ',', key, '=', '\0' };
+
+	for (p = name; (p = strstr(p, tag)) != NULL && p < name + base;
+	    p += 3) {
+		if (!isdigit((unsigned char)p[3]))
+			continue;
+		*v = 0;
+		for (p += 3; isdigit((unsigned char)*p); p++) {
+			if (*v > (UINT64_MAX - 9) / 10)
+				return -1;
+			*v = *v * 10 + (uint64_t)(*p - '0');
+		}
+		return *p == ',' || *p == ':' || *p == '\0' ? 0 : -1;
+	}
+	return -1;
 }
 
 int

@@ -22,8 +22,8 @@
  */
 /* A file name in tmp/, new/ or cur/: one path component. */
 #define MAILDIR_NAME_MAX_BYTES		NAME_MAX
-/* ",S=" and a 64-bit size in decimal. */
-#define MAILDIR_SIZE_SUFFIX_MAX_BYTES	23
+/* ",S=" and ",W=", each with a 64-bit size in decimal. */
+#define MAILDIR_SIZE_SUFFIX_MAX_BYTES	46
 /* "Return-Path: <sender>\nDelivered-To: rcpt\n" */
 #define MAILDIR_HEADERS_MAX_BYTES	(2 * SMTP_PATH_MAX_BYTES + 64)
 
@@ -71,9 +71,27 @@ int	maildir_unique_name(char *dst, size_t dstlen,
  * bytes); else 0.  Any suffix (",S=", ":2,flags") may follow.
  */
 int	maildir_name_msgid(const char *name, char *msgid, size_t msgidlen);
-/* "<uniq>,S=<size>"; -1 when it does not fit dst or a file name. */
+/*
+ * "<uniq>,S=<size>,W=<wsize>"; -1 when it does not fit dst or a file
+ * name.  wsize: the size with CRLF line ends, as POP3 counts it.
+ */
 int	maildir_final_name(char *dst, size_t dstlen, const char *uniq,
-	    uint64_t size);
+	    uint64_t size, uint64_t wsize);
+/* 0 and *v when the base name holds ",<key>=<digits>"; else -1. */
+int	maildir_name_size(const char *name, char key, uint64_t *v);
+
+/*
+ * Counts the octets of a message with every lone LF made CRLF and a
+ * last line end added (pop3d/pop3_xform.c, RFC 1939 5 LIST).  Start
+ * zeroed.
+ */
+struct maildir_wsize {
+	uint64_t	 size;
+	char		 last;
+};
+void	maildir_wsize_feed(struct maildir_wsize *, const char *buf,
+	    size_t len);
+uint64_t maildir_wsize_end(const struct maildir_wsize *);
 
 /*
  * 0 when addr may go into a header line: at most SMTP_PATH_MAX_BYTES, no

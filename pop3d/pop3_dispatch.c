@@ -207,6 +207,8 @@ pop3_verr(struct pop3_conn *c, int count, int log, const char *fmt,
 		return;
 	log_info("%08x pop3 close reason=too-many-errors errors=%d", c->id,
 	    c->errors);
+	/* RFC 1939 3: the session does not end without a word. */
+	pop3_line(c, "-ERR too many errors, closing connection");
 	c->closing = 1;
 	lineio_shutdown(c->lio);
 }
@@ -228,6 +230,16 @@ pop3_err_logged(struct pop3_conn *c, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	pop3_verr(c, 1, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+pop3_err_answer(struct pop3_conn *c, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	pop3_verr(c, 0, 1, fmt, ap);
 	va_end(ap);
 }
 

@@ -174,8 +174,27 @@ maildrop_move_new(struct maildrop *md)
 	return 0;
 }
 
+/*
+ * The sizes a delivery put in the name (",S=" on disk, ",W=" with
+ * CRLF; common/maildir.c), if they agree with each other: the CRLF
+ * form is at least as long, and at most a CRLF for each octet.
+ */
 static int
-maildrop_add(struct maildrop *md, const char *name, off_t size)
+maildrop_name_sizes(const char *name, uint64_t *lfsize, uint64_t *size)
+{
+	if (maildir_name_size(name, 'S', lfsize) == -1 ||
+	    maildir_name_size(name, 'W', size) == -1)
+		return -1;
+	if (*size < *lfsize || *lfsize > UINT64_MAX / 4 ||
+	    *size > *lfsize * 2 + 2)
+		return -1;
+	return 0;
+}
+
+/* size: the size with CRLF from the name, or NULL to count it later. */
+static int
+maildrop_add(struct maildrop *md, const char *name, uint64_t lfsize,
+    const uint64_t *size)
 {
 	struct maildrop_msg	*m;
 	size_t			 n;
@@ -197,9 +216,41 @@ maildrop_add(struct maildrop *md, const char *name, off_t size)
 	m->baselen = strcspn(name, ":");
 	maildrop_uidl(name, m->baselen, m->uidl);
 	maildrop_name_time(name, &m->secs, &m->usecs);
-	m->lfsize = (uint64_t)size;
+	m->lfsize = lfsize;
+	if (size != NULL) {
+		m->size = *size;
+		m->sized = 1;
+	}
 	md->nmsgs++;
 	return 0;
+}
+
+/*
+ * One entry of cur/.  A name with both sizes, of a regular file, needs
+ * no stat(2) and no read: the cost of a large mailbox is the readdir.
+ */
+static int
+maildrop_scan_one(struct maildrop *md, const struct dirent *de)
+{
+	struct stat	 st;
+	uint64_t	 lfsize, size;
+	int		 named;
+
+	named = maildrop_name_sizes(de->d_name, &lfsize, &size) == 0;
+	if (!named || de->d_type != DT_REG) {
+		if (fstatat(md->md.curfd, de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode))
+			return 0;
+		if (lfsize != (uint64_t)st.st_size)
+			named = 0;
+		lfsize = (uint64_t)st.st_size;
+	}
+	/* XXX the first found are served, not the oldest. */
+	if (md->nmsgs == POP3_MESSAGES_MAX) {
+		md->skipped++;
+		return 0;
+	}
+	return maildrop_add(md, de->d_name, lfsize, named ? &size : NULL);
 }
 
 static int
@@ -207,7 +258,6 @@ maildrop_scan(struct maildrop *md)
 {
 	DIR		*d;
 	struct dirent	*de;
-	struct stat	 st;
 	int		 r = 0;
 
 	if ((d = maildrop_opendir(md->md.curfd)) == NULL)
@@ -215,16 +265,10 @@ maildrop_scan(struct maildrop *md)
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (fstatat(md->md.curfd, de->d_name, &st,
-		    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode))
-			continue;
-		/* XXX the first found are served, not the oldest. */
-		if (md->nmsgs == POP3_MESSAGES_MAX) {
-			md->skipped++;
-			continue;
-		}
-		if ((r = maildrop_add(md, de->d_name, st.st_size)) == -1)
+		if (maildrop_scan_one(md, de) == -1) {
+			r = -1;
 			break;
+		}
 	}
 	(void)closedir(d);
 	if (r == 0 && md->nmsgs > 1)

@@ -14,7 +14,9 @@
  * its size on disk both match.  A file that does not parse is ignored
  * as a whole; the cache is rewritten whenever it was missing, stale or
  * incomplete.  Only the user can write it, and a wrong entry would only
- * misreport sizes to the user's own client.
+ * misreport sizes to the user's own client.  A message whose name
+ * carries its size with CRLF (",W=", pop3_maildrop.c) is not read and
+ * not in the cache.
  *
  * A cache must never lock its owner out: a session that died reading it
  * (glibc's qsort(3) once asked sysinfo(2), which the sandbox refused,
@@ -197,7 +199,8 @@ sizecache_write(FILE *fp, const struct maildrop *md)
 		return -1;
 	for (i = 0; i < md->nmsgs; i++) {
 		m = &md->msgs[i];
-		if (m->drop || !sizecache_name_ok(m->name, m->baselen))
+		if (m->drop || m->sized ||
+		    !sizecache_name_ok(m->name, m->baselen))
 			continue;
 		if (fprintf(fp, "%llu %llu %.*s\n",
 		    (unsigned long long)m->lfsize,
@@ -269,7 +272,7 @@ pop3_sizecache_fill(struct maildrop *md)
 	key.base = base;
 	for (i = 0; i < md->nmsgs; i++) {
 		m = &md->msgs[i];
-		if (m->drop)
+		if (m->drop || m->sized)
 			continue;
 		(void)snprintf(base, sizeof(base), "%.*s", (int)m->baselen,
 		    m->name);

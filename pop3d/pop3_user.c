@@ -102,12 +102,12 @@ user_msg(struct pop3_conn *c, const char *arg, long long *n)
 		return NULL;
 	}
 	if ((m = maildrop_get(&us.drop, *n)) == NULL) {
-		pop3_err(c, "no such message, only %zu messages in maildrop",
+		pop3_err_answer(c, "no such message, only %zu messages in maildrop",
 		    us.drop.nmsgs);
 		return NULL;
 	}
 	if (m->deleted) {
-		pop3_err(c, "message %lld already deleted", *n);
+		pop3_err_answer(c, "message %lld already deleted", *n);
 		return NULL;
 	}
 	return m;

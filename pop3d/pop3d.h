@@ -100,6 +100,9 @@ void	pop3_err(struct pop3_conn *, const char *, ...)
 /* The same, for a caller that has logged the event itself. */
 void	pop3_err_logged(struct pop3_conn *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* A valid request answered "no" (no such message): logged, not counted. */
+void	pop3_err_answer(struct pop3_conn *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
 /* Not the client's fault (the caller logs): not counted. */
 void	pop3_err_sys(struct pop3_conn *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
@@ -216,6 +219,7 @@ struct maildrop_msg {
 	uint64_t	 usecs;
 	uint64_t	 lfsize;	/* bytes on disk */
 	uint64_t	 size;		/* octets with CRLF line ends */
+	int		 sized;		/* size from the name's ",W=" */
 	int		 deleted;	/* DELE: removed at QUIT */
 	int		 drop;		/* not served: a duplicate, or gone */
 };

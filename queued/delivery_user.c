@@ -9,7 +9,8 @@
  * MAILBOX_DELIVERY_RESULT out) until the agent closes the socket.
  *
  * The Maildir protocol: write tmp/<name>, fsync, link it into
- * new/<name>,S=<size>, fsync new/, then unlink the tmp/ name.  The name
+ * new/<name>,S=<size>,W=<size with CRLF>, fsync new/, then unlink the
+ * tmp/ name.  The name
  * carries the envelope id; a recovered envelope is looked for first
  * (delivery_user_index.c).  A reader
  * sees a message in new/ whole or not at all, and a worker killed midway
@@ -39,6 +40,7 @@ struct delivery_file {
 	int		 fd;			/* tmp/<uniq>, or -1 */
 	int		 created;		/* tmp/<uniq> is ours */
 	uint64_t	 size;
+	struct maildir_wsize ws;		/* the size with CRLF */
 	char		 uniq[MAILDIR_NAME_MAX_BYTES + 1];
 	char		 final[MAILDIR_NAME_MAX_BYTES + 1];
 };
@@ -133,6 +135,7 @@ delivery_copy(struct delivery_file *f, int msgfd, const char *rcpt,
 			break;
 		if (util_write_all(f->fd, buf, (size_t)n) == -1)
 			return delivery_fail(out, outlen, "write tmp file");
+		maildir_wsize_feed(&f->ws, buf, (size_t)n);
 		off += n;
 	}
 	if (maildir_loop_end(&loop)) {
@@ -162,7 +165,7 @@ delivery_tmp_finish(struct delivery_file *f, char *out, size_t outlen)
 		return delivery_fail(out, outlen, "close tmp file");
 	f->size = (uint64_t)st.st_size;
 	if (maildir_final_name(f->final, sizeof(f->final), f->uniq,
-	    f->size) == -1) {
+	    f->size, maildir_wsize_end(&f->ws)) == -1) {
 		(void)snprintf(out, outlen, "4.3.5 cannot build a file name");
 		return DELIVERY_EXIT_TEMPFAIL;
 	}
@@ -208,6 +211,7 @@ delivery_steps(struct delivery_file *f, int msgfd, const char *hdrs,
 		return r;
 	if (util_write_all(f->fd, hdrs, hlen) == -1)
 		return delivery_fail(out, outlen, "write tmp file");
+	maildir_wsize_feed(&f->ws, hdrs, hlen);
 	if ((r = delivery_copy(f, msgfd, rcpt, out, outlen)) != 0)
 		return r;
 	if ((r = delivery_tmp_finish(f, out, outlen)) != 0)

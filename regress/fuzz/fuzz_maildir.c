@@ -26,7 +26,8 @@ fuzz_names(const char *s, unsigned int sel)
 	if (maildir_unique_name(uniq, sizeof(uniq), &u, s) == -1)
 		return;
 	FUZZ_ASSERT(strchr(uniq, '/') == NULL && strchr(uniq, ':') == NULL);
-	if (maildir_final_name(final, sizeof(final), uniq, UINT64_MAX) == 0)
+	if (maildir_final_name(final, sizeof(final), uniq, UINT64_MAX,
+	    UINT64_MAX) == 0)
 		FUZZ_ASSERT(strncmp(final, uniq, strlen(uniq)) == 0);
 }
 

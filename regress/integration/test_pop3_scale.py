@@ -12,9 +12,11 @@ import suite
 from suite import SuiteTest
 
 
-def fill_maildir(s, user, n, sub="new", first=0, body=b""):
+def fill_maildir(s, user, n, sub="new", first=0, body=b"", wsize=False):
     """n messages in user's Maildir/sub, owned by the user, numbered from
-    first; returns the list of (name, content) in delivery order."""
+    first; returns the list of (name, content) in delivery order.
+    wsize: the names carry ,W= (the size with CRLF) as deliveries write
+    them; else only ,S=, as other tools do."""
     uid, gid = suite.user_ids(suite.MAIL_USERS[user])
     s.make_maildir(user)
     d = s.maildir(user, sub)
@@ -23,6 +25,8 @@ def fill_maildir(s, user, n, sub="new", first=0, body=b""):
         data = (b"Subject: scale %d\n\nmessage %d\n" % (i, i)) + body
         name = "%d.M%06dP%dQ%d.scale,S=%d" % (1700000000 + i, i % 1000000,
                                                4242, i, len(data))
+        if wsize:
+            name += ",W=%d" % (len(data) + data.count(b"\n"))
         if sub == "cur":
             name += ":2,"
         fd = os.open(os.path.join(d, name),

@@ -54,16 +54,24 @@ class TestScalePOP3(SuiteTest):
         self.assertNotIn("sandbox violation", log)
         return msgs[1:-1]
 
-    def test_mailboxes(self):
+    def mailboxes(self, wsize):
         n1, n2 = scale.size(10000), scale.size(100000)
         msgs = scale.measure("write %d messages" % n1, fill_maildir,
-                             self.suite, "bob", n1)
+                             self.suite, "bob", n1, wsize=wsize)
         msgs = self.check_mailbox(n1, msgs)
         msgs += scale.measure("write %d messages" % (n2 - len(msgs)),
                               fill_maildir, self.suite, "bob",
-                              n2 - len(msgs), first=n1)
+                              n2 - len(msgs), first=n1, wsize=wsize)
         self.check_mailbox(n2, msgs)
         empty_maildir(self.suite, "bob")
+
+    def test_mailboxes(self):
+        """Names with ,S= only (other tools): every message is read."""
+        self.mailboxes(False)
+
+    def test_mailboxes_named(self):
+        """Names with ,W= as deliveries write them: none is read."""
+        self.mailboxes(True)
 
 
 if __name__ == "__main__":

@@ -131,7 +131,7 @@ Test(maildir, unique_name_leaves_room_for_size)
 		if (maildir_unique_name(buf, sizeof(buf), &u, host) == -1)
 			break;
 		cr_assert_eq(maildir_final_name(final, sizeof(final), buf,
-		    UINT64_MAX), 0);
+		    UINT64_MAX, UINT64_MAX), 0);
 		cr_assert_leq(strlen(final), MAILDIR_NAME_MAX_BYTES);
 	}
 	cr_assert_lt(len, sizeof(host), "a long host was never refused");
@@ -246,9 +246,10 @@ struct final_case {
 ParameterizedTestParameters(maildir, final_name)
 {
 	static struct final_case cases[] = {
-		{ "1.M2P3Q4.h", 1234, 1, "1.M2P3Q4.h,S=1234" },
-		{ "1.M2P3Q4.h", 0, 1, "1.M2P3Q4.h,S=0" },
-		{ "x", UINT64_MAX, 1, "x,S=18446744073709551615" },
+		{ "1.M2P3Q4.h", 1234, 1, "1.M2P3Q4.h,S=1234,W=1234" },
+		{ "1.M2P3Q4.h", 0, 1, "1.M2P3Q4.h,S=0,W=0" },
+		{ "x", UINT64_MAX, 1,
+		    "x,S=18446744073709551615,W=18446744073709551615" },
 		{ "", 1, 0, "" },
 		{ "a/b", 1, 0, "" },
 	};
@@ -259,7 +260,8 @@ ParameterizedTestParameters(maildir, final_name)
 ParameterizedTest(struct final_case *c, maildir, final_name)
 {
 	char	 buf[MAILDIR_NAME_MAX_BYTES + 1];
-	int	 r = maildir_final_name(buf, sizeof(buf), c->uniq, c->size);
+	int	 r = maildir_final_name(buf, sizeof(buf), c->uniq, c->size,
+		    c->size);
 
 	if (!c->ok)
 		cr_assert_eq(r, -1);
@@ -275,8 +277,8 @@ Test(maildir, final_name_too_long)
 
 	memset(uniq, 'u', sizeof(uniq) - 1);
 	uniq[sizeof(uniq) - 1] = '\0';
-	cr_assert_eq(maildir_final_name(buf, sizeof(buf), uniq, 1), -1);
-	cr_assert_eq(maildir_final_name(buf, 8, "abc", 12345), -1);
+	cr_assert_eq(maildir_final_name(buf, sizeof(buf), uniq, 1, 1), -1);
+	cr_assert_eq(maildir_final_name(buf, 8, "abc", 12345, 12345), -1);
 }
 
 struct header_case {
@@ -504,4 +506,45 @@ Test(maildir, open_refuses_a_file)
 	cr_assert_eq(md.tmpfd, -1);
 	maildir_test_rm(dir);
 	free(dir);
+}
+
+Test(maildir, name_size)
+{
+	uint64_t	 v = 7;
+
+	cr_assert_eq(maildir_name_size("1.M2P3Q4.h,S=12,W=15:2,S", 'W', &v),
+	    0);
+	cr_assert_eq(v, 15);
+	cr_assert_eq(maildir_name_size("1.M2P3Q4.h,S=12,W=15", 'S', &v), 0);
+	cr_assert_eq(v, 12);
+	cr_assert_eq(maildir_name_size("1.M2P3Q4.h,S=12", 'W', &v), -1);
+	/* Only the base name counts, not the flags after ':'. */
+	cr_assert_eq(maildir_name_size("1.M2P3Q4.h:2,W=3", 'W', &v), -1);
+	cr_assert_eq(maildir_name_size("x,W=12x", 'W', &v), -1);
+	cr_assert_eq(maildir_name_size("x,W=", 'W', &v), -1);
+	cr_assert_eq(maildir_name_size("x,W=99999999999999999999", 'W', &v),
+	    -1);
+}
+
+/* The counter agrees with the text pop3d sends (pop3_xform_size). */
+Test(maildir, wsize)
+{
+	static const struct {
+		const char	*in;
+		uint64_t	 want;
+	} c[] = {
+		{ "", 0 }, { "a", 3 }, { "a\n", 3 }, { "a\r\n", 3 },
+		{ "a\r", 3 }, { "a\n\nb", 8 }, { "\r\r\n\n", 5 },
+		{ ".\n", 3 },
+	};
+	struct maildir_wsize	 w;
+	size_t			 i, j;
+
+	for (i = 0; i < NELEMS(c); i++) {
+		/* Fed one byte at a time: the state crosses buffers. */
+		memset(&w, 0, sizeof(w));
+		for (j = 0; c[i].in[j] != '\0'; j++)
+			maildir_wsize_feed(&w, c[i].in + j, 1);
+		cr_assert_eq(maildir_wsize_end(&w), c[i].want, "case %zu", i);
+	}
 }
