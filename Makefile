@@ -104,6 +104,11 @@ SCALE_BIN = regress/scale/mkqueue
 $(SCALE_BIN): regress/scale/mkqueue.o queued/libqueued.a common/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -pthread
 
+# The relay's SMTP client as a command, for the integration tests.
+SMTPC_BIN = regress/relay/smtpc
+$(SMTPC_BIN): regress/relay/smtpc.o queued/libqueued.a common/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -pthread
+
 check-scale: all $(SCALE_BIN)
 	/usr/bin/python3 regress/scale/run.py
 
@@ -112,7 +117,7 @@ deps:
 
 unit: $(UNIT_BIN)
 
-check: all $(UNIT_BIN) $(SCALE_BIN) fuzz-build
+check: all $(UNIT_BIN) $(SCALE_BIN) $(SMTPC_BIN) fuzz-build
 	sh regress/check.sh
 
 asan-check:
@@ -183,10 +188,10 @@ uninstall:
 
 clean:
 	rm -f $(BINS) $(LIBS) common/libcommon.a common/parse.c $(UNIT_BIN) \
-	    $(SCALE_BIN)
+	    $(SCALE_BIN) $(SMTPC_BIN)
 	find . -name '*.o' -delete -o -name '*.d' -delete
 
 include regress/fuzz/fuzz.mk
 
 -include $(wildcard $(addsuffix /*.d,common $(PROGS)) regress/unit/*.d \
-	regress/scale/*.d)
+	regress/scale/*.d regress/relay/*.d)
