@@ -12,6 +12,7 @@ import os
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -21,6 +22,7 @@ import suite
 from suite import SuiteTest
 
 SMTPC = os.path.join(suite.REPO, "regress", "relay", "smtpc")
+SMTP_SINK = "/usr/sbin/smtp-sink"
 CAPS = (b"PIPELINING", b"8BITMIME", b"SIZE 10000000", b"DSN",
         b"SMTPUTF8", b"ENHANCEDSTATUSCODES")
 MESSAGE = (b"From: <sender@example.test>\nTo: <a@example.test>\n"
@@ -186,14 +188,15 @@ class FakeServer:
         return c
 
 
-def smtpc(port, rcpts, message=MESSAGE, args=(), timeout=120):
-    """Runs the client: {rcpt: (result, reply)}, [other lines], stderr."""
+def smtpc(port, rcpts, message=MESSAGE, args=(), timeout=120, path=None):
+    """Runs the client on message (or the file at path): {rcpt: [(result,
+    reply)]}, [other lines], stderr."""
     with tempfile.NamedTemporaryFile() as f:
-        f.write(message)
+        f.write(message if path is None else b"")
         f.flush()
         r = subprocess.run([SMTPC, "-p", str(port)] + list(args) +
-                           [f.name] + list(rcpts), capture_output=True,
-                           timeout=timeout)
+                           [path or f.name] + list(rcpts),
+                           capture_output=True, timeout=timeout)
     results, other = {}, []
     for line in r.stdout.decode().splitlines():
         if line.startswith("rcpt "):
@@ -203,6 +206,11 @@ def smtpc(port, rcpts, message=MESSAGE, args=(), timeout=120):
             other.append(line)
     assert r.returncode == 0, r.stderr
     return results, other, r.stderr.decode()
+
+
+def conn(other):
+    """The connection's outcome line."""
+    return [l for l in other if l.startswith("conn ")][-1]
 
 
 class RelayTest(unittest.TestCase):
@@ -319,7 +327,7 @@ class TestRelayScripted(RelayTest):
         for a in ("a@x.test", "b@x.test"):
             self.assertEqual(self.one(res, a)[0], "retry")
         self.assertIn("421 4.3.2 go away", res["a@x.test"][0][1])
-        self.assertTrue(other[-1].startswith("conn fail"), other)
+        self.assertTrue(conn(other).startswith("conn fail"), other)
 
     def test_helo_fallback(self):
         s = self.serve(ehlo=b"502 5.5.1 no ehlo\r\n")
@@ -334,7 +342,7 @@ class TestRelayScripted(RelayTest):
         for a in ("a@x.test", "b@x.test"):
             self.assertEqual(self.one(res, a)[0], "retry")
         self.assertEqual(s.messages, [])
-        self.assertTrue(other[-1].startswith("conn fail"), other)
+        self.assertTrue(conn(other).startswith("conn fail"), other)
 
     def test_stall_past_timeout(self):
         s = self.serve(caps=(), stall=b"DATA", stall_secs=15)
@@ -400,7 +408,7 @@ class TestRelayScripted(RelayTest):
         self.assertEqual(s.conns, 1)
         self.assertEqual(len(s.messages), 3)
         self.assertEqual(self.verbs(s).count(b"RSET"), 2)
-        self.assertEqual(other[-1], "conn ok quit")
+        self.assertEqual(conn(other), "conn ok quit")
 
     def test_messages_per_connection(self):
         s = self.serve()
@@ -463,6 +471,57 @@ class TestRelayTls(RelayTest):
         self.assertIn("verified=yes", err)
 
 
+class TestRelayToSmtpSink(unittest.TestCase):
+    """Postfix's smtp-sink as a real peer: a 50 MB message in bounded
+    memory, and reuse."""
+
+    def setUp(self):
+        if not os.path.exists(SMTP_SINK):
+            self.skipTest("no %s (package postfix)" % SMTP_SINK)
+        self.port = suite.free_ports(1)[0]
+        self.sink = subprocess.Popen(
+            [SMTP_SINK, "-u", "nobody", "127.0.0.1:%d" % self.port, "10"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(self.stop_sink)
+
+        def up():
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 1).close()
+                return True
+            except OSError:
+                return None
+        suite.wait_for(up, 30, what="smtp-sink listening")
+
+    def stop_sink(self):
+        self.sink.terminate()
+        self.sink.wait(30)
+
+    def test_50mb_message_bounded_memory(self):
+        """The body is streamed: the client's peak RSS stays far below
+        the message's size."""
+        with tempfile.NamedTemporaryFile() as f:
+            line = b"y" * 77 + b"\n"
+            long_line = b".z" * 1500 + b"\n"
+            block = MESSAGE + (line * 1000 + long_line) * 16
+            while f.tell() < 50 * 1024 * 1024:
+                f.write(block)
+            f.flush()
+            big, other, err = smtpc(self.port, ["a@x.test"], path=f.name,
+                                    timeout=600)
+        self.assertEqual(big["a@x.test"][0][0], "done", err)
+        peak = [int(l.split()[1]) for l in other
+                if l.startswith("peak-rss ")][0]
+        sys.stderr.write(" [smtpc peak RSS %d kB for 50 MB] " % peak)
+        self.assertLess(peak, 16 * 1024)
+
+    def test_reuse(self):
+        res, other, err = smtpc(self.port, ["a@x.test", "b@x.test"],
+                                args=["-c", "2"])
+        for a in ("a@x.test", "b@x.test"):
+            self.assertEqual([r for r, _ in res[a]], ["done", "done"], err)
+        self.assertEqual(conn(other), "conn ok quit")
+
+
 class TestRelayToSmtpd(SuiteTest):
     """sallyport's own smtpd as the receiving server."""
 
@@ -487,7 +546,7 @@ class TestRelayToSmtpd(SuiteTest):
         body, res, other, err = self.relay("relay-reuse", 2)
         self.assertEqual([r for r, _ in res["bob@example.test"]],
                          ["done", "done"], err)
-        self.assertEqual(other[-1], "conn ok quit")
+        self.assertEqual(conn(other), "conn ok quit")
         self.suite.wait_mail("bob", before + 2)
         self.assertEqual(err.count("relay tls proto="), 1)
 

@@ -8,6 +8,7 @@
  *	rcpt <addr> done|retry|failed <reply>
  *	msg <n>
  *	conn ok|fail <reason>
+ *	peak-rss <n> kB
  *
  * smtpc -p port [-c count] [-C cafile] [-E envid] [-f sender] [-h helo]
  *	 [-i idle] [-m msgs-max] [-n tlsname] [-N notify] [-O orcpt]
@@ -75,6 +76,21 @@ smtpc_conn(struct relay_smtp *c, int ok, const char *reason, void *arg)
 	fflush(stdout);
 	relay_smtp_free(c);
 	(void)event_base_loopexit(s->base, NULL);
+}
+
+/* This program's peak RSS (VmHWM: since exec, not the parent's). */
+static void
+smtpc_peak(void)
+{
+	FILE	*f;
+	char	 line[128];
+
+	if ((f = fopen("/proc/self/status", "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "VmHWM:", 6) == 0)
+			printf("peak-rss %s", line + 6 + strspn(line + 6, " \t"));
+	fclose(f);
 }
 
 static int
@@ -194,5 +210,6 @@ main(int argc, char *argv[])
 	if (relay_smtp_send(c, &s.msg) == -1)
 		errx(1, "relay_smtp_send refused the message");
 	(void)event_base_dispatch(s.base);
+	smtpc_peak();
 	return 0;
 }
