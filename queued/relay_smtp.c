@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <tls.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "relay_smtp_int.h"
@@ -377,8 +378,10 @@ relay_smtp_new(struct event_base *base, int fd,
 {
 	struct relay_smtp	*c;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		(void)close(fd);
 		return NULL;
+	}
 	c->base = base;
 	c->p = *p;
 	c->cb = *cb;
@@ -387,6 +390,8 @@ relay_smtp_new(struct event_base *base, int fd,
 	    (c->ev_end = event_new(base, -1, 0, relay_endcb, c)) == NULL ||
 	    (c->io = lineio_new(base, fd, RELAY_REPLY_LINE_MAX_BYTES + 1,
 	    relay_linecb, relay_eventcb, c)) == NULL) {
+		if (c->io == NULL)
+			(void)close(fd);
 		relay_smtp_free(c);
 		return NULL;
 	}

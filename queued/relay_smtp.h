@@ -89,16 +89,23 @@ struct relay_callbacks {
 /* Fills t with the RFC 5321 defaults. */
 void		 relay_smtp_timeouts_default(struct relay_timeouts *);
 /*
- * Starts a session over fd (connected; owned from now on): greeting,
- * EHLO, STARTTLS per p.  The strings of p must outlive the session.
+ * Starts a session over fd (connected; owned from now on, closed on
+ * failure): greeting, EHLO, STARTTLS per p.  The strings of p must
+ * outlive the session.  The rcpt and msg callbacks may run from within
+ * relay_smtp_send() (a message refused before MAIL) or with the
+ * session's reader on the stack: they must not free the session.  The
+ * conn callback runs from the event loop alone, and may.
  */
 struct relay_smtp *relay_smtp_new(struct event_base *, int fd,
 		    const struct relay_params *, const struct relay_callbacks *,
 		    void *arg);
 /*
  * Hands over the next message (one at a time, its recipients all for
- * this destination); -1 when the session cannot take it (busy, closed,
- * its message limit reached).
+ * this destination, at most SMTP_RCPT_MAX: RFC 5321 4.5.3.1.8 has a
+ * server take 100, the caller splits more and may take fewer); -1 when
+ * the session cannot take it (busy, closed, its message limit reached,
+ * a string with CR, LF, '<' or '>').  May be called from the msg
+ * callback.
  */
 int		 relay_smtp_send(struct relay_smtp *, struct relay_msg *);
 /* Sends QUIT when idle; the conn callback follows. */

@@ -265,6 +265,7 @@ relay_smtp_send(struct relay_smtp *c, struct relay_msg *m)
 
 	if (c->msg != NULL || c->state == RS_DEAD || c->quit_wanted ||
 	    (c->state >= RS_RSET && !c->reporting) || m->nrcpts == 0 ||
+	    m->nrcpts > SMTP_RCPT_MAX ||
 	    !relay_txn_safe(m->sender) || !relay_txn_safe(m->ret) ||
 	    !relay_txn_safe(m->envid))
 		return -1;
