@@ -53,7 +53,7 @@ struct relay_params {
 	const char		*tls_name;	/* SNI, and checked by verify */
 	struct relay_timeouts	 timeouts;
 	int			 idle_secs;	/* before QUIT on an idle one */
-	int			 msgs_max;	/* per connection, 0: no limit */
+	int			 msgs_max;	/* a connection; 0: no limit */
 };
 
 struct relay_rcpt {

@@ -21,7 +21,9 @@ import unittest
 import suite
 from suite import SuiteTest
 
-SMTPC = os.path.join(suite.REPO, "regress", "relay", "smtpc")
+# SALLYPORT_SMTPC: another command to run instead (valgrind around it).
+SMTPC = os.environ.get("SALLYPORT_SMTPC",
+                       os.path.join(suite.REPO, "regress", "relay", "smtpc"))
 SMTP_SINK = "/usr/sbin/smtp-sink"
 CAPS = (b"PIPELINING", b"8BITMIME", b"SIZE 10000000", b"DSN",
         b"SMTPUTF8", b"ENHANCEDSTATUSCODES")

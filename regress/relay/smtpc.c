@@ -89,7 +89,8 @@ smtpc_peak(void)
 		return;
 	while (fgets(line, sizeof(line), f) != NULL)
 		if (strncmp(line, "VmHWM:", 6) == 0)
-			printf("peak-rss %s", line + 6 + strspn(line + 6, " \t"));
+			printf("peak-rss %s",
+			    line + 6 + strspn(line + 6, " \t"));
 	fclose(f);
 }
 
@@ -210,6 +211,9 @@ main(int argc, char *argv[])
 	if (relay_smtp_send(c, &s.msg) == -1)
 		errx(1, "relay_smtp_send refused the message");
 	(void)event_base_dispatch(s.base);
+	event_base_free(s.base);
+	free(s.msg.rcpts);
+	(void)close(s.msg.fd);
 	smtpc_peak();
 	return 0;
 }
