@@ -412,6 +412,13 @@ class TestRelayScripted(RelayTest):
         self.assertEqual(self.verbs(s).count(b"RSET"), 2)
         self.assertEqual(conn(other), "conn ok quit")
 
+    def test_idle_connection_quits(self):
+        s = self.serve()
+        res, other, _ = smtpc(s.port, ["a@x.test"], args=["-k", "-i", "1"])
+        self.assertEqual(self.one(res, "a@x.test")[0], "done")
+        self.assertEqual(conn(other), "conn ok quit")
+        self.assertEqual(self.verbs(s)[-1], b"QUIT")
+
     def test_messages_per_connection(self):
         s = self.serve()
         res, other, _ = smtpc(s.port, ["a@x.test"],

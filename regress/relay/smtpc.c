@@ -11,12 +11,13 @@
  *	peak-rss <n> kB
  *
  * smtpc -p port [-c count] [-C cafile] [-E envid] [-f sender] [-h helo]
- *	 [-i idle] [-m msgs-max] [-n tlsname] [-N notify] [-O orcpt]
+ *	 [-i idle] [-k] [-m msgs-max] [-n tlsname] [-N notify] [-O orcpt]
  *	 [-R ret] [-t none|opportunistic|require|verify] [-T secs] [-8]
  *	 [-U] [-v] file rcpt ...
  *
- * -c sends the message count times over the one connection; -T sets
- * every timeout.  Exits 0 once the connection has ended.
+ * -c sends the message count times over the one connection; -k leaves
+ * the connection idle after the last, for the idle time (-i) to end
+ * it; -T sets every timeout.  Exits 0 once the connection has ended.
  */
 #include <sys/socket.h>
 
@@ -38,6 +39,7 @@ struct smtpc {
 	struct relay_msg	 msg;
 	int			 count;
 	int			 sent;
+	int			 keep;		/* -k: wait for the idle QUIT */
 };
 
 static const char *smtpc_results[] = { "pending", "done", "retry",
@@ -63,7 +65,7 @@ smtpc_msg(struct relay_smtp *c, struct relay_msg *m, void *arg)
 	fflush(stdout);
 	if (s->sent < s->count && relay_smtp_send(c, m) == -1)
 		printf("send refused\n");
-	else if (s->sent >= s->count)
+	else if (s->sent >= s->count && !s->keep)
 		relay_smtp_quit(c);
 }
 
@@ -171,7 +173,7 @@ main(int argc, char *argv[])
 	relay_smtp_timeouts_default(&p.timeouts);
 	s.count = 1;
 	s.msg.sender = "sender@example.test";
-	while ((ch = getopt(argc, argv, "8c:C:E:f:h:i:m:n:N:O:p:R:t:T:Uv"))
+	while ((ch = getopt(argc, argv, "8c:C:E:f:h:i:km:n:N:O:p:R:t:T:Uv"))
 	    != -1) {
 		switch (ch) {
 		case '8': s.msg.flags |= RELAY_MSG_8BIT; break;
@@ -181,6 +183,7 @@ main(int argc, char *argv[])
 		case 'f': s.msg.sender = optarg; break;
 		case 'h': p.helo = optarg; break;
 		case 'i': p.idle_secs = atoi(optarg); break;
+		case 'k': s.keep = 1; break;
 		case 'm': p.msgs_max = atoi(optarg); break;
 		case 'n': p.tls_name = optarg; break;
 		case 'N': notify = optarg; break;
