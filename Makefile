@@ -105,9 +105,13 @@ SCALE_BIN = regress/scale/mkqueue
 $(SCALE_BIN): regress/scale/mkqueue.o queued/libqueued.a common/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -pthread
 
-# The relay's DNS test driver (regress/integration/test_relay_dns.py).
+# The relay's test drivers: MX routing (regress/integration/
+# test_relay_dns.py) and the SMTP client (test_relay_smtp.py).
 DNSQ_BIN = regress/relay/dnsq
 $(DNSQ_BIN): regress/relay/dnsq.o queued/libqueued.a common/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -pthread
+SMTPC_BIN = regress/relay/smtpc
+$(SMTPC_BIN): regress/relay/smtpc.o queued/libqueued.a common/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -pthread
 
 check-scale: all $(SCALE_BIN)
@@ -118,7 +122,7 @@ deps:
 
 unit: $(UNIT_BIN)
 
-check: all $(UNIT_BIN) $(SCALE_BIN) $(DNSQ_BIN) fuzz-build
+check: all $(UNIT_BIN) $(SCALE_BIN) $(DNSQ_BIN) $(SMTPC_BIN) fuzz-build
 	sh regress/check.sh
 
 asan-check:
@@ -189,7 +193,7 @@ uninstall:
 
 clean:
 	rm -f $(BINS) $(LIBS) common/libcommon.a common/parse.c $(UNIT_BIN) \
-	    $(SCALE_BIN) $(DNSQ_BIN)
+	    $(SCALE_BIN) $(DNSQ_BIN) $(SMTPC_BIN)
 	find . -type f \( -name '*.o' -o -name '*.d' \) -delete
 
 include regress/fuzz/fuzz.mk

@@ -669,6 +669,26 @@ lineio_accept_tls(struct lineio *l, struct tls *ctx)
 }
 
 int
+lineio_connect_tls(struct lineio *l, struct tls *client,
+    const char *servername)
+{
+	if (l->dead || l->tls_state != TLS_NONE)
+		return -1;
+	lineio_discard_input(l);
+	l->tls = client;
+	if (tls_connect_socket(client, l->fd, servername) == -1) {
+		log_warnx("lineio tls-connect-failed error=%s",
+		    tls_error(client) ? tls_error(client) : "unknown");
+		lineio_report(l, LINEIO_TLS_ERROR);
+		return -1;
+	}
+	l->tls_state = TLS_HANDSHAKE;
+	(void)event_add(l->ev_read, NULL);
+	lineio_handshake(l);
+	return 0;
+}
+
+int
 lineio_is_tls(const struct lineio *l)
 {
 	return l->tls_state == TLS_ON;

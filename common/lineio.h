@@ -93,6 +93,15 @@ void		 lineio_shutdown(struct lineio *);
 int		 lineio_starttls(struct lineio *, struct tls *ctx);
 /* Implicit TLS: the handshake starts at once. */
 int		 lineio_accept_tls(struct lineio *, struct tls *ctx);
+/*
+ * The client side: a handshake over the connection with client, a
+ * libtls client context the lineio owns from now on (freed with it),
+ * sending servername as SNI and checking it when client verifies.
+ * Input buffered before it is discarded (RFC 3207 4.2).  Reports
+ * LINEIO_TLS_DONE or LINEIO_TLS_ERROR.
+ */
+int		 lineio_connect_tls(struct lineio *, struct tls *client,
+		    const char *servername);
 int		 lineio_is_tls(const struct lineio *);
 /* "TLSv1.3" and the cipher name, or NULL without TLS. */
 const char	*lineio_tls_version(const struct lineio *);

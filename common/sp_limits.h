@@ -70,6 +70,28 @@
  * for queued's commit before it asks queued to drop the message.
  */
 #define SMTP_COMMIT_TIMEOUT_SECS	600
+/*
+ * The relay's SMTP client (queued/relay_smtp*.c).  A reply line, CRLF
+ * excluded: RFC 5321 4.5.3.1.5 says 512 octets, but real servers send
+ * longer ones, so the client takes up to a text line's length
+ * (4.5.3.1.6).  Lines of one multi-line reply: no RFC bound; a server's
+ * EHLO lists a few dozen.  Past either, the connection ends with a
+ * temporary failure.  The reply text kept for a result and the log.
+ */
+#define RELAY_REPLY_LINE_MAX_BYTES	(SMTP_LINE_MAX_BYTES - 2)
+#define RELAY_REPLY_LINES_MAX		100
+#define RELAY_REPLY_TEXT_MAX_BYTES	512
+/* RFC 5321 4.5.3.2.1-6: the client's timeouts, per state. */
+#define RELAY_GREETING_TIMEOUT_SECS	300
+#define RELAY_MAIL_TIMEOUT_SECS		300
+#define RELAY_RCPT_TIMEOUT_SECS		300
+#define RELAY_DATA_INIT_TIMEOUT_SECS	120
+#define RELAY_DATA_BLOCK_TIMEOUT_SECS	180
+#define RELAY_DATA_END_TIMEOUT_SECS	600
+/* RFC 5321 4.5.3.1.6: a data line sent, CRLF excluded; longer is folded. */
+#define RELAY_DATA_LINE_MAX_BYTES	(SMTP_LINE_MAX_BYTES - 2)
+/* Output queued while streaming a message: the memory bound of DATA. */
+#define RELAY_DATA_BUF_BYTES		(64 * 1024)
 /* The longest "timeout" a configuration may set. */
 #define SMTP_TIMEOUT_MAX_SECS		3600
 /* Time the engine waits for queued or authd before answering 4xx. */

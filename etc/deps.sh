@@ -8,15 +8,17 @@ BUILD="gcc make pkg-config bison libbsd-dev libtls-dev libssl-dev \
 libevent-dev libcriterion-dev libcrypt-dev libseccomp-dev libunbound-dev \
 clang-14 libclang-rt-14-dev"
 TESTS="python3 swaks msmtp curl openssl iproute2 procps"
+# The relay's default CA bundle for "tls verify" (queued/relay_smtp.c).
+RUN="ca-certificates"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "deps: dpkg-query not found: this script knows Debian only;" \
-	    "install by hand: $BUILD $TESTS" >&2
+	    "install by hand: $BUILD $TESTS $RUN" >&2
 	exit 1
 fi
 
 missing=""
-for p in $BUILD $TESTS; do
+for p in $BUILD $TESTS $RUN; do
 	# "ii" is the only state in which a package is really installed.
 	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
 	case "$st" in
