@@ -138,6 +138,12 @@
 #define IPC_PEERS_MAX			64
 /* A peer that is down is retried after 1 s, doubling up to this cap. */
 #define IPC_RETRY_MAX_SECS		30
+/*
+ * How long a starting smtpd engine waits for authd and queued before
+ * it accepts clients anyway (and answers them 4xx until they come):
+ * a client of a just-started server is not refused for a race.
+ */
+#define SMTP_START_PEERS_WAIT_SECS	5
 /* Out of descriptors (EMFILE, ENFILE), a listener pauses this long. */
 #define IPC_ACCEPT_PAUSE_SECS		1
 

@@ -32,6 +32,8 @@
 
 static struct smtpd	*smtp_env;
 static struct event	*smtp_ev_unpause;
+static struct event	*smtp_ev_ready;
+static int		 smtp_engine_open;
 
 static void
 smtp_engine_listen(int on)
@@ -233,9 +235,35 @@ smtp_engine_prepare(struct smtpd *env)
 		fatalx("- smtp engine %s", err);
 }
 
+/*
+ * Accepts clients from now on: once both peers are connected at start,
+ * or when SMTP_START_PEERS_WAIT_SECS have passed without them.
+ */
+void
+smtp_engine_ready(void)
+{
+	if (smtp_engine_open)
+		return;
+	smtp_engine_open = 1;
+	(void)evtimer_del(smtp_ev_ready);
+	smtp_engine_listen(1);
+	log_info("- smtp engine accepting peers=%s",
+	    smtp_peer_all_connected() ? "all" : "missing");
+}
+
+static void
+smtp_engine_readycb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	smtp_engine_ready();
+}
+
 static void
 smtp_engine_setup_listeners(struct smtpd *env)
 {
+	struct timeval		 ready = { SMTP_START_PEERS_WAIT_SECS, 0 };
 	struct smtp_listener	*l;
 	size_t			 i;
 
@@ -247,9 +275,11 @@ smtp_engine_setup_listeners(struct smtpd *env)
 			fatalx("- smtp engine listener event");
 	}
 	smtp_ev_unpause = evtimer_new(env->base, smtp_engine_unpausecb, NULL);
-	if (smtp_ev_unpause == NULL)
+	smtp_ev_ready = evtimer_new(env->base, smtp_engine_readycb, NULL);
+	if (smtp_ev_unpause == NULL || smtp_ev_ready == NULL)
 		fatalx("- smtp engine timer");
-	smtp_engine_listen(1);
+	/* Clients wait in the backlog until authd and queued answer. */
+	(void)evtimer_add(smtp_ev_ready, &ready);
 }
 
 void

@@ -213,7 +213,20 @@ smtp_peer_connect_reply(struct ipc_msg *m)
 	m->fd = -1;
 	p->connected = time(NULL);
 	log_info("- smtp peer-connected service=%s", p->name);
+	if (smtp_peer_all_connected())
+		smtp_engine_ready();
 	return 0;
+}
+
+int
+smtp_peer_all_connected(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < NPEERS; i++)
+		if (smtp_peers[i].conn == NULL)
+			return 0;
+	return 1;
 }
 
 /* authd: RCPT_RESULT: u32 rcpt_status. */

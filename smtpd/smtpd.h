@@ -218,6 +218,8 @@ struct smtp_session {
  */
 struct daemon_ctx;
 void	smtp_engine_main(struct daemon_ctx *);
+/* Starts accepting clients (once; at start, when the peers are there). */
+void	smtp_engine_ready(void);
 
 /* smtp_conf.c */
 /* Start-up: the configuration and TLS context the engine was forked with. */
@@ -248,6 +250,8 @@ void	smtpd_reload_engine_started(struct smtpd *);
 void	smtp_peer_init(struct event_base *, struct ipc_conn *parent);
 /* Handles MSG_PARENT_CONNECT_REPLY; -1 when it is malformed. */
 int	smtp_peer_connect_reply(struct ipc_msg *);
+/* 1 when authd and queued are both connected. */
+int	smtp_peer_all_connected(void);
 /* A message builder for one request; valid until the next call. */
 struct ipc_out	*smtp_peer_out(uint32_t type);
 /* Sends to a peer (PEER_*); -1 when it is not connected. */
