@@ -40,7 +40,7 @@ static void
 cmd_capa(struct pop3_conn *c, struct pop3_req *req)
 {
 	(void)req;
-	pop3_capa(c, 0);
+	pop3_capa(c, 1);
 }
 
 /*
@@ -58,21 +58,13 @@ cmd_user(struct pop3_conn *c, struct pop3_req *req)
 
 /*
  * The password goes to authd, and the answer comes back later: input
- * is paused meanwhile.  Commands already sent after PASS would be read
- * by the wrong process once the connection moves to the mailbox
- * process, so they are refused (PIPELINING is not offered here).
+ * is paused meanwhile, so that commands sent after PASS (RFC 2449
+ * PIPELINING) wait; after a login they go to the mailbox process
+ * (pop3_proxy.c), after a failure they are answered here.
  */
 static void
 cmd_pass(struct pop3_conn *c, struct pop3_req *req)
 {
-	if (lineio_pending(c->lio) > 0) {
-		log_info("%08x pop3 login user=%s result=refused "
-		    "reason=pipelined", c->id, pop3_login_user(c));
-		pop3_set_state(c, POP3_S_AUTH);
-		pop3_err_logged(c,
-		    "no commands may follow PASS before its answer");
-		return;
-	}
 	pop3_login_check(c, req->rest);
 }
 

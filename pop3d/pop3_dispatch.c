@@ -268,8 +268,8 @@ pop3_set_state(struct pop3_conn *c, int state)
 
 /*
  * RFC 2449 5.  PIPELINING only where commands are truly read ahead and
- * answered in order: not before login, where a command sent after PASS
- * would reach the login engine instead of the mailbox process.
+ * answered in order: the login engine relays what follows PASS to the
+ * mailbox process (pop3_proxy.c).
  */
 void
 pop3_capa(struct pop3_conn *c, int pipelining)

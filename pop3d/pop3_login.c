@@ -346,23 +346,28 @@ pop3_login_check(struct pop3_conn *c, const char *password)
 	(void)evtimer_add(s->ev_wait, &tv);
 }
 
-/* Refuses a login whose client sent more after PASS. */
-static void
-login_refuse_pipelined(struct login_session *s)
+/*
+ * The descriptor the mailbox process gets: the client's own, or, when
+ * the client sent commands after PASS that sit read in our buffer, a
+ * socketpair that the engine relays to it, those commands first.
+ */
+static int
+login_client_fd(struct login_session *s)
 {
-	log_info("%08x pop3 login user=%s result=refused reason=pipelined",
-	    s->conn.id, s->user_vis);
-	pop3_set_state(&s->conn, POP3_S_AUTH);
-	pop3_err_logged(&s->conn,
-	    "no commands may follow PASS before its answer");
-	if (!s->conn.closing)
-		lineio_resume(s->conn.lio);
+	int	 fd;
+
+	if (lineio_pending(s->conn.lio) > 0)
+		fd = pop3_proxy_start(engine.base, s->conn.lio, s->conn.id);
+	else
+		fd = lineio_detach(s->conn.lio);
+	if (fd != -1)
+		s->conn.lio = NULL;
+	return fd;
 }
 
 /*
  * Gives the client to the parent.  Every reply must have left first
- * (lineio_detach drops what is queued), and nothing the client sent
- * after PASS may sit unread in our buffer.
+ * (lineio_detach drops what is queued).
  */
 static void
 login_handoff(struct login_session *s)
@@ -371,18 +376,12 @@ login_handoff(struct login_session *s)
 	int		 fd;
 
 	s->handing = 0;
-	if (lineio_pending(s->conn.lio) > 0) {
-		login_refuse_pipelined(s);
-		return;
-	}
 	if (lineio_output_pending(s->conn.lio) > 0) {
 		s->handing = 1;
 		lineio_want_drain(s->conn.lio);
 		return;
 	}
-	fd = lineio_detach(s->conn.lio);
-	s->conn.lio = NULL;
-	if (fd == -1) {
+	if ((fd = login_client_fd(s)) == -1) {
 		log_warnx("%08x pop3 handoff-failed reason=detach", s->conn.id);
 		login_session_free(s);
 		return;

@@ -141,6 +141,15 @@ const char	*pop3_login_user(struct pop3_conn *);
 /* Sends the password check (or answers that authd is down). */
 void	pop3_login_check(struct pop3_conn *, const char *password);
 
+/* pop3_proxy.c: the login engine relays a client that read ahead. */
+/*
+ * Takes the client (paused, its read-ahead input kept) and relays it to
+ * a new socketpair; returns the other end, for the mailbox process, or
+ * -1 (the client is still the caller's).
+ */
+int	pop3_proxy_start(struct event_base *, struct lineio *client,
+	    uint32_t id);
+
 /* pop3_handoff.c: the parent's side of a login (root). */
 /* Connects to authd (retrying with backoff while it is down). */
 void	pop3_handoff_init(struct event_base *, const char *authd_path);
