@@ -18,6 +18,7 @@ static void	cmd_capa(struct pop3_conn *, struct pop3_req *);
 static void	cmd_user(struct pop3_conn *, struct pop3_req *);
 static void	cmd_pass(struct pop3_conn *, struct pop3_req *);
 static void	cmd_quit(struct pop3_conn *, struct pop3_req *);
+static void	cmd_stls(struct pop3_conn *, struct pop3_req *);
 
 const struct pop3_cmd pop3_auth_cmds[] = {
 	/* verb		states		args		handler */
@@ -25,6 +26,7 @@ const struct pop3_cmd pop3_auth_cmds[] = {
 	{ "USER",	POP3_S_LOGIN,	ARG_ONE,	cmd_user },
 	{ "PASS",	POP3_S_USER,	ARG_REST,	cmd_pass },
 	{ "QUIT",	POP3_S_LOGIN,	ARG_NONE,	cmd_quit },
+	{ "STLS",	POP3_S_AUTH,	ARG_NONE,	cmd_stls },
 	{ "STAT",	POP3_S_TRANS,	ARG_NONE,	NULL },
 	{ "LIST",	POP3_S_TRANS,	ARG_OPT,	NULL },
 	{ "UIDL",	POP3_S_TRANS,	ARG_OPT,	NULL },
@@ -40,7 +42,33 @@ static void
 cmd_capa(struct pop3_conn *c, struct pop3_req *req)
 {
 	(void)req;
-	pop3_capa(c, 1);
+	pop3_capa_extra(c, 1, pop3_login_tls() != NULL &&
+	    !lineio_is_tls(c->lio) ? "STLS" : NULL);
+}
+
+/*
+ * RFC 2595 4: TLS in the AUTHORIZATION state, before USER, once.  What
+ * the client sent after STLS is dropped by lineio_starttls (it could
+ * be injected by someone in the middle).
+ */
+static void
+cmd_stls(struct pop3_conn *c, struct pop3_req *req)
+{
+	(void)req;
+	if (pop3_login_tls() == NULL) {
+		pop3_err(c, "TLS not available");
+		return;
+	}
+	if (lineio_is_tls(c->lio)) {
+		pop3_err(c, "TLS already active");
+		return;
+	}
+	pop3_ok(c, "begin TLS negotiation");
+	if (lineio_starttls(c->lio, pop3_login_tls()) == -1) {
+		log_warnx("%08x pop3 starttls-failed", c->id);
+		c->closing = 1;
+		lineio_shutdown(c->lio);
+	}
 }
 
 /*

@@ -274,6 +274,12 @@ pop3_set_state(struct pop3_conn *c, int state)
 void
 pop3_capa(struct pop3_conn *c, int pipelining)
 {
+	pop3_capa_extra(c, pipelining, NULL);
+}
+
+void
+pop3_capa_extra(struct pop3_conn *c, int pipelining, const char *extra)
+{
 	static const char *const capa[] = {
 		"USER", "UIDL", "TOP", "RESP-CODES", "AUTH-RESP-CODE",
 		"IMPLEMENTATION sallyport",
@@ -285,6 +291,8 @@ pop3_capa(struct pop3_conn *c, int pipelining)
 		pop3_line(c, "%s", capa[i]);
 	if (pipelining)
 		pop3_line(c, "PIPELINING");
+	if (extra != NULL)
+		pop3_line(c, "%s", extra);
 	pop3_line(c, ".");
 }
 

@@ -17,6 +17,7 @@
 struct config;
 struct event_base;
 struct lineio;
+struct tls;
 
 /* RFC 1939 7: a unique-id is 1 to 70 characters in 0x21-0x7E. */
 #define POP3_UIDL_MAX_BYTES		70
@@ -110,6 +111,9 @@ void	pop3_set_state(struct pop3_conn *, int);
 const char	*pop3_state_name(int);
 /* The RFC 2449 CAPA answer; PIPELINING only where it is true. */
 void	pop3_capa(struct pop3_conn *, int pipelining);
+/* The same with one more line (the login engine's STLS), or NULL. */
+void	pop3_capa_extra(struct pop3_conn *, int pipelining,
+	    const char *extra);
 /* A fresh non-zero session id. */
 uint32_t	 pop3_session_id(void);
 /*
@@ -127,6 +131,8 @@ extern const struct pop3_cmd	pop3_auth_cmds[];
 struct pop3_login_args {
 	int		*listen_fds;
 	int		 nlisten;
+	int		 listen_tls[CONFIG_LISTENERS_MAX];	/* pop3s */
+	struct tls	*tls;		/* NULL without a pki */
 	uid_t		 uid;
 	gid_t		 gid;
 	const char	*chroot;
@@ -138,6 +144,8 @@ void	pop3_login_main(int parentfd, void *arg);
 /* For the AUTHORIZATION handlers. */
 void	pop3_login_set_user(struct pop3_conn *, const char *);
 const char	*pop3_login_user(struct pop3_conn *);
+/* The TLS server context, or NULL without a pki. */
+struct tls	*pop3_login_tls(void);
 /* Sends the password check (or answers that authd is down). */
 void	pop3_login_check(struct pop3_conn *, const char *password);
 

@@ -1,15 +1,22 @@
 """POP3 before login, the TLS/SASL/pipelining part of issue 10.
 
+TLS: STLS (RFC 2595) and implicit TLS on a pop3s listener, with the
+certificate of the suite's pki verified by each client; the login
+engine keeps the TLS session and relays the mailbox process.
+
 Pipelining (RFC 2449 6.6): commands sent after PASS in the same write
 are read ahead by the login engine; after the login they reach the
 mailbox process through the engine's relay (pop3d/pop3_proxy.c), in
 order, and are answered as if sent one by one."""
 
-import os
+import poplib
+import socket
+import ssl
+import subprocess
 import unittest
 
 import suite
-from suite import SuiteTest, POP3Line
+from suite import SuiteTest, POP3Line, free_ports
 from test_pop3_scale import fill_maildir, empty_maildir
 
 PASS = suite.PASSWORD.encode()
@@ -104,6 +111,105 @@ class TestPOP3Pipelining(SuiteTest):
             self.assertTrue(c.line().startswith(b"+OK"))
         finally:
             c.close()
+
+
+HOST = "mail.example.test"
+POP3S_PORT = free_ports(1)[0]
+
+
+def verified_ctx(s):
+    """A client context that trusts only the suite's certificate and
+    checks the host name."""
+    ctx = ssl.create_default_context(cafile=s.cert)
+    ctx.check_hostname = True
+    return ctx
+
+
+class POP3SVerified(poplib.POP3_SSL):
+    """poplib's POP3S to 127.0.0.1, checking the name mail.example.test
+    (no resolver is asked)."""
+
+    def _create_socket(self, timeout):
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout)
+        return self.context.wrap_socket(sock, server_hostname=HOST)
+
+
+class TestPOP3TLS(SuiteTest):
+    suite_args = {"extra_config": [
+        "listen pop3s on 127.0.0.1 port %d" % POP3S_PORT]}
+
+    def setUp(self):
+        self.msgs = fill_maildir(self.suite, "bob", 2)
+
+    def tearDown(self):
+        empty_maildir(self.suite, "bob")
+
+    def check_session(self, p):
+        self.assertEqual(p.stat()[0], 2)
+        lines = p.retr(1)[1]
+        self.assertEqual(b"\n".join(lines) + b"\n", self.msgs[0][1])
+        self.assertTrue(p.quit().startswith(b"+OK"))
+
+    def test_capa_offers_stls_before_tls_only(self):
+        p = poplib.POP3("127.0.0.1", self.suite.pop3_port, timeout=60)
+        try:
+            self.assertIn("STLS", p.capa())
+            p.host = HOST
+            p.stls(context=verified_ctx(self.suite))
+            self.assertNotIn("STLS", p.capa())
+            self.assertTrue(p._shortcmd("STLS").startswith(b"-ERR"))
+        except poplib.error_proto as e:
+            self.assertIn(b"already", e.args[0])
+        finally:
+            p.close()
+
+    def test_poplib_stls_verified(self):
+        p = poplib.POP3("127.0.0.1", self.suite.pop3_port, timeout=60)
+        try:
+            p.host = HOST
+            p.stls(context=verified_ctx(self.suite))
+            p.user("bob")
+            p.pass_(suite.PASSWORD)
+            self.check_session(p)
+        finally:
+            p.close()
+        log = self.suite.log("pop3d")
+        self.assertIn(" pop3 tls version=TLSv1.", log)
+
+    def test_poplib_pop3s_verified(self):
+        p = POP3SVerified("127.0.0.1", POP3S_PORT, timeout=60,
+                          context=verified_ctx(self.suite))
+        try:
+            p.user("bob")
+            p.pass_(suite.PASSWORD)
+            self.check_session(p)
+        finally:
+            p.close()
+
+    def test_pop3s_pipelined_login(self):
+        ctx = verified_ctx(self.suite)
+        raw = socket.create_connection(("127.0.0.1", POP3S_PORT), 60)
+        with ctx.wrap_socket(raw, server_hostname=HOST) as s:
+            f = s.makefile("rb")
+            self.assertTrue(f.readline().startswith(b"+OK"))
+            s.sendall(b"USER bob\r\nPASS %s\r\nSTAT\r\nQUIT\r\n" % PASS)
+            r = [f.readline() for _ in range(4)]
+            self.assertTrue(all(l.startswith(b"+OK") for l in r), r)
+            self.assertTrue(r[2].startswith(b"+OK 2 "), r)
+
+    def test_curl_pop3s_and_stls_verified(self):
+        for url, extra in (("pop3s://%s:%d/1" % (HOST, POP3S_PORT), []),
+                           ("pop3://%s:%d/1" % (HOST, self.suite.pop3_port),
+                            ["--ssl-reqd"])):
+            port = url.rsplit(":", 1)[1].split("/")[0]
+            r = subprocess.run(
+                ["curl", "-sS", "--max-time", "60", "--cacert",
+                 self.suite.cert, "--resolve", "%s:%s:127.0.0.1" % (HOST, port),
+                 "-u", "bob:" + suite.PASSWORD] + extra + [url],
+                capture_output=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout.replace(b"\r\n", b"\n"),
+                             self.msgs[0][1])
 
 
 if __name__ == "__main__":
