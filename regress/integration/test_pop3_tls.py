@@ -9,10 +9,13 @@ are read ahead by the login engine; after the login they reach the
 mailbox process through the engine's relay (pop3d/pop3_proxy.c), in
 order, and are answered as if sent one by one."""
 
+import os
 import poplib
+import shutil
 import socket
 import ssl
 import subprocess
+import tempfile
 import unittest
 
 import suite
@@ -210,6 +213,31 @@ class TestPOP3TLS(SuiteTest):
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertEqual(r.stdout.replace(b"\r\n", b"\n"),
                              self.msgs[0][1])
+
+    def test_mpop_stls_and_pop3s_verified(self):
+        """mpop with its default TLS checks, trusting the suite's
+        certificate, over STLS and then pop3s: each delivers both
+        messages to an mbox (kept on the server)."""
+        for port, starttls in ((self.suite.pop3_port, "on"),
+                               (POP3S_PORT, "off")):
+            d = tempfile.mkdtemp(prefix="mpop-")
+            self.addCleanup(shutil.rmtree, d, True)
+            mbox = os.path.join(d, "mbox")
+            open(mbox, "w").close()
+            r = subprocess.run(
+                ["mpop", "--host=127.0.0.1", "--port=%d" % port,
+                 "--tls=on", "--tls-starttls=" + starttls,
+                 "--tls-trust-file=" + self.suite.cert,
+                 "--tls-host-override=" + HOST, "--user=bob",
+                 "--passwordeval=echo " + suite.PASSWORD, "--keep=on",
+                 "--uidls-file=" + os.path.join(d, "uidls"),
+                 "--delivery=mbox," + mbox],
+                capture_output=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(mbox, "rb") as f:
+                text = f.read()
+            for _, data in self.msgs:
+                self.assertIn(data.split(b"\n\n", 1)[1], text)
 
 
 if __name__ == "__main__":
