@@ -7,7 +7,7 @@ set -eu
 BUILD="gcc make pkg-config bison libbsd-dev libtls-dev libssl-dev \
 libevent-dev libcriterion-dev libcrypt-dev libseccomp-dev \
 clang-14 libclang-rt-14-dev"
-TESTS="python3 swaks msmtp curl openssl iproute2 procps mpop"
+TESTS="python3 swaks msmtp curl openssl iproute2 procps mpop fetchmail"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "deps: dpkg-query not found: this script knows Debian only;" \

@@ -239,6 +239,31 @@ class TestPOP3TLS(SuiteTest):
             for _, data in self.msgs:
                 self.assertIn(data.split(b"\n\n", 1)[1], text)
 
+    def test_fetchmail_sslcertck(self):
+        """fetchmail with sslcertck, over pop3s (ssl) and STLS
+        (sslproto without ssl), each fetching both messages, kept."""
+        for port, ssl_opt in ((POP3S_PORT, "ssl"),
+                              (self.suite.pop3_port, "sslproto tls1.2+")):
+            d = tempfile.mkdtemp(prefix="fetchmail-")
+            self.addCleanup(shutil.rmtree, d, True)
+            rc, out = os.path.join(d, "rc"), os.path.join(d, "out")
+            fd = os.open(rc, os.O_WRONLY | os.O_CREAT, 0o600)
+            os.write(fd, (
+                'poll 127.0.0.1 protocol pop3 port %d user "bob" '
+                'password "%s" options keep %s sslcertck sslcertfile "%s" '
+                'sslcommonname "%s"\n' % (port, suite.PASSWORD, ssl_opt,
+                                         self.suite.cert, HOST)).encode())
+            os.close(fd)
+            r = subprocess.run(
+                ["fetchmail", "-f", rc, "--nosyslog", "--bsmtp", out],
+                capture_output=True, timeout=120,
+                env=dict(os.environ, FETCHMAILHOME=d))
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            with open(out, "rb") as f:
+                text = f.read()
+            for _, data in self.msgs:
+                self.assertIn(data.split(b"\n\n", 1)[1].rstrip(), text)
+
 
 if __name__ == "__main__":
     unittest.main()
