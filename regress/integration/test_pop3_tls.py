@@ -166,6 +166,21 @@ class TestPOP3TLS(SuiteTest):
         finally:
             p.close()
 
+    def test_stls_discards_injected_commands(self):
+        """RFC 2595 / RFC 3207 4.2: a USER sent with STLS in one write
+        is dropped, so PASS after the handshake is out of state."""
+        raw = socket.create_connection(("127.0.0.1", self.suite.pop3_port),
+                                       60)
+        f = raw.makefile("rb")
+        self.assertTrue(f.readline().startswith(b"+OK"))
+        raw.sendall(b"STLS\r\nUSER bob\r\n")
+        self.assertTrue(f.readline().startswith(b"+OK"))
+        with verified_ctx(self.suite).wrap_socket(
+                raw, server_hostname=HOST) as s:
+            s.sendall(b"PASS %s\r\n" % PASS)
+            r = s.makefile("rb").readline()
+            self.assertTrue(r.startswith(b"-ERR command not valid"), r)
+
     def test_poplib_stls_verified(self):
         p = poplib.POP3("127.0.0.1", self.suite.pop3_port, timeout=60)
         try:
