@@ -202,6 +202,15 @@ lineio_detach(struct lineio *l)
 }
 
 void
+lineio_set_owner(struct lineio *l, lineio_line_cb line_cb,
+    lineio_event_cb event_cb, void *arg)
+{
+	l->line_cb = line_cb;
+	l->event_cb = event_cb;
+	l->arg = arg;
+}
+
+void
 lineio_set_maxline(struct lineio *l, size_t maxline)
 {
 	char	*p;

@@ -56,6 +56,9 @@ void		 lineio_free(struct lineio *);
 /* Frees everything but the descriptor, which is returned.  -1 with TLS. */
 int		 lineio_detach(struct lineio *);
 
+/* Gives the lineio to another owner (a proxy, after a login). */
+void		 lineio_set_owner(struct lineio *, lineio_line_cb,
+		    lineio_event_cb, void *);
 void		 lineio_set_maxline(struct lineio *, size_t);
 /* Idle time allowed waiting for input; 0 for none. */
 void		 lineio_set_timeout(struct lineio *, int secs);

@@ -169,6 +169,10 @@ sandbox_add_role(scmp_filter_ctx ctx, enum sandbox_role role)
 	switch (role) {
 	case SANDBOX_ENGINE:
 		ADD(sandbox_engine);
+		/* pop3d's engine relays a client to its mailbox process. */
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair),
+		    1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) < 0)
+			fatalx("sandbox rule socketpair refused");
 		break;
 	case SANDBOX_QUEUE:
 		/*

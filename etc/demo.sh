@@ -22,6 +22,7 @@ SMTP_PORT=2525
 SUBMISSION_PORT=2587
 SMTPS_PORT=2465
 POP3_PORT=2110
+POP3S_PORT=2995
 DAEMONS="authd queued smtpd pop3d"
 # Seconds to wait for a daemon to come up, and for one to exit.
 START_TIMEOUT=15
@@ -108,6 +109,7 @@ resolver none
 domain "example.test"
 listen smtp on 127.0.0.1 port $SMTP_PORT
 listen pop3 on 127.0.0.1 port $POP3_PORT
+listen pop3s on 127.0.0.1 port $POP3S_PORT
 listen submission on 127.0.0.1 port $SUBMISSION_PORT
 listen smtps on 127.0.0.1 port $SMTPS_PORT
 pki "mail.example.test" cert "$RUN/etc/cert.pem" key "$RUN/etc/key.pem"
@@ -140,7 +142,7 @@ team: alice, bob
 EOF
 }
 
-# A self-signed certificate for STARTTLS and the SMTPS listener.
+# A self-signed certificate for STARTTLS, SMTPS, STLS and POP3S.
 make_cert() {
 	[ -f "$RUN/etc/cert.pem" ] && [ -f "$RUN/etc/key.pem" ] && return 0
 	openssl req -x509 -newkey rsa:2048 -nodes -days 365 \
@@ -232,7 +234,7 @@ usage_text() {
 	cat <<EOF
 
 The demo runs on 127.0.0.1: SMTP port $SMTP_PORT (STARTTLS), submission
-$SUBMISSION_PORT (STARTTLS, then AUTH), SMTPS $SMTPS_PORT, POP3 port $POP3_PORT,
+$SUBMISSION_PORT (STARTTLS, then AUTH), SMTPS $SMTPS_PORT, POP3 port $POP3_PORT (STLS), POP3S $POP3S_PORT,
 domain example.test, users alice and bob (password "demo"),
 aliases postmaster, abuse (alice) and team (alice, bob).
 
@@ -250,6 +252,11 @@ aliases postmaster, abuse (alice) and team (alice, bob).
     curl -s pop3://127.0.0.1:$POP3_PORT/ -u bob:demo        (list)
     curl -s pop3://127.0.0.1:$POP3_PORT/1 -u bob:demo       (message 1)
     python3 -c 'import poplib; p = poplib.POP3("127.0.0.1", $POP3_PORT); p.user("bob"); p.pass_("demo"); print(b"\n".join(p.retr(1)[1]).decode()); p.quit()'
+  The same over TLS, the certificate checked (POP3S, then STLS):
+    curl -s --cacert run/etc/cert.pem --resolve mail.example.test:$POP3S_PORT:127.0.0.1 \\
+        pop3s://mail.example.test:$POP3S_PORT/1 -u bob:demo
+    curl -s --ssl-reqd --cacert run/etc/cert.pem --resolve mail.example.test:$POP3_PORT:127.0.0.1 \\
+        pop3://mail.example.test:$POP3_PORT/1 -u bob:demo
   It is stored in run/mail/bob/Maildir/new/.
   The queue and the daemons:
     sallyctl/sallyctl -f run/etc/sallyport.conf show queue

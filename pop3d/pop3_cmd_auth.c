@@ -18,6 +18,7 @@ static void	cmd_capa(struct pop3_conn *, struct pop3_req *);
 static void	cmd_user(struct pop3_conn *, struct pop3_req *);
 static void	cmd_pass(struct pop3_conn *, struct pop3_req *);
 static void	cmd_quit(struct pop3_conn *, struct pop3_req *);
+static void	cmd_stls(struct pop3_conn *, struct pop3_req *);
 
 const struct pop3_cmd pop3_auth_cmds[] = {
 	/* verb		states		args		handler */
@@ -25,6 +26,7 @@ const struct pop3_cmd pop3_auth_cmds[] = {
 	{ "USER",	POP3_S_LOGIN,	ARG_ONE,	cmd_user },
 	{ "PASS",	POP3_S_USER,	ARG_REST,	cmd_pass },
 	{ "QUIT",	POP3_S_LOGIN,	ARG_NONE,	cmd_quit },
+	{ "STLS",	POP3_S_AUTH,	ARG_NONE,	cmd_stls },
 	{ "STAT",	POP3_S_TRANS,	ARG_NONE,	NULL },
 	{ "LIST",	POP3_S_TRANS,	ARG_OPT,	NULL },
 	{ "UIDL",	POP3_S_TRANS,	ARG_OPT,	NULL },
@@ -40,7 +42,33 @@ static void
 cmd_capa(struct pop3_conn *c, struct pop3_req *req)
 {
 	(void)req;
-	pop3_capa(c, 0);
+	pop3_capa_extra(c, 1, pop3_login_tls() != NULL &&
+	    !lineio_is_tls(c->lio) ? "STLS" : NULL);
+}
+
+/*
+ * RFC 2595 4: TLS in the AUTHORIZATION state, before USER, once.  What
+ * the client sent after STLS is dropped by lineio_starttls (it could
+ * be injected by someone in the middle).
+ */
+static void
+cmd_stls(struct pop3_conn *c, struct pop3_req *req)
+{
+	(void)req;
+	if (pop3_login_tls() == NULL) {
+		pop3_err(c, "TLS not available");
+		return;
+	}
+	if (lineio_is_tls(c->lio)) {
+		pop3_err(c, "TLS already active");
+		return;
+	}
+	pop3_ok(c, "begin TLS negotiation");
+	if (lineio_starttls(c->lio, pop3_login_tls()) == -1) {
+		log_warnx("%08x pop3 starttls-failed", c->id);
+		c->closing = 1;
+		lineio_shutdown(c->lio);
+	}
 }
 
 /*
@@ -58,21 +86,13 @@ cmd_user(struct pop3_conn *c, struct pop3_req *req)
 
 /*
  * The password goes to authd, and the answer comes back later: input
- * is paused meanwhile.  Commands already sent after PASS would be read
- * by the wrong process once the connection moves to the mailbox
- * process, so they are refused (PIPELINING is not offered here).
+ * is paused meanwhile, so that commands sent after PASS (RFC 2449
+ * PIPELINING) wait; after a login they go to the mailbox process
+ * (pop3_proxy.c), after a failure they are answered here.
  */
 static void
 cmd_pass(struct pop3_conn *c, struct pop3_req *req)
 {
-	if (lineio_pending(c->lio) > 0) {
-		log_info("%08x pop3 login user=%s result=refused "
-		    "reason=pipelined", c->id, pop3_login_user(c));
-		pop3_set_state(c, POP3_S_AUTH);
-		pop3_err_logged(c,
-		    "no commands may follow PASS before its answer");
-		return;
-	}
 	pop3_login_check(c, req->rest);
 }
 

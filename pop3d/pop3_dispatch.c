@@ -280,11 +280,17 @@ pop3_set_state(struct pop3_conn *c, int state)
 
 /*
  * RFC 2449 5.  PIPELINING only where commands are truly read ahead and
- * answered in order: not before login, where a command sent after PASS
- * would reach the login engine instead of the mailbox process.
+ * answered in order: the login engine relays what follows PASS to the
+ * mailbox process (pop3_proxy.c).
  */
 void
 pop3_capa(struct pop3_conn *c, int pipelining)
+{
+	pop3_capa_extra(c, pipelining, NULL);
+}
+
+void
+pop3_capa_extra(struct pop3_conn *c, int pipelining, const char *extra)
 {
 	static const char *const capa[] = {
 		"USER", "UIDL", "TOP", "RESP-CODES", "AUTH-RESP-CODE",
@@ -297,6 +303,8 @@ pop3_capa(struct pop3_conn *c, int pipelining)
 		pop3_line(c, "%s", capa[i]);
 	if (pipelining)
 		pop3_line(c, "PIPELINING");
+	if (extra != NULL)
+		pop3_line(c, "%s", extra);
 	pop3_line(c, ".");
 }
 

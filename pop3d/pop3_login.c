@@ -36,6 +36,7 @@ struct login_session {
 	int			 waiting;	/* a password check is out */
 	int			 handing;	/* hand off once drained */
 	int			 listed;	/* in engine.sessions */
+	int			 greeted;	/* pop3s: after the handshake */
 	uint8_t			 token[AUTH_TOKEN_BYTES];
 	struct event		*ev_wait;	/* authd is late */
 };
@@ -48,7 +49,9 @@ static struct {
 	int			 authd_delay;	/* secs before asking again */
 	struct event		*ev_authd;
 	struct event		*ev_listen[CONFIG_LISTENERS_MAX];
+	int			 listen_tls[CONFIG_LISTENERS_MAX];
 	int			 nlisten;
+	struct tls		*tls;		/* NULL without a pki */
 	struct event		*ev_unpause;	/* accept again after EMFILE */
 	TAILQ_HEAD(, login_session) sessions;
 	size_t			 nsessions;
@@ -95,12 +98,32 @@ login_event_name(int event)
 		return "timeout";
 	case LINEIO_CLOSED:
 		return "closed";
+	case LINEIO_TLS_ERROR:
+		return "tls-error";
 	default:
 		return "error";
 	}
 }
 
 static void login_handoff(struct login_session *);
+
+/*
+ * The handshake is over: pop3s greets now; after STLS (RFC 2595 4)
+ * the client starts again from the AUTHORIZATION state.
+ */
+static void
+login_tls_done(struct login_session *s)
+{
+	log_info("%08x pop3 tls version=%s cipher=%s", s->conn.id,
+	    lineio_tls_version(s->conn.lio), lineio_tls_cipher(s->conn.lio));
+	if (!s->greeted) {
+		s->greeted = 1;
+		pop3_ok(&s->conn, "sallyport POP3 ready");
+		return;
+	}
+	s->user[0] = s->user_vis[0] = '\0';
+	pop3_set_state(&s->conn, POP3_S_AUTH);
+}
 
 static void
 login_event(struct lineio *lio, int event, void *arg)
@@ -111,6 +134,10 @@ login_event(struct lineio *lio, int event, void *arg)
 	if (event == LINEIO_DRAINED) {
 		if (s->handing)
 			login_handoff(s);
+		return;
+	}
+	if (event == LINEIO_TLS_DONE) {
+		login_tls_done(s);
 		return;
 	}
 	log_info("%08x pop3 disconnect state=%s reason=%s", s->conn.id,
@@ -183,7 +210,7 @@ login_over_limit(const char *addr)
 }
 
 static void
-login_session_new(int fd, const struct sockaddr_storage *ss)
+login_session_new(int fd, const struct sockaddr_storage *ss, int implicit)
 {
 	struct login_session	*s;
 
@@ -212,8 +239,15 @@ login_session_new(int fd, const struct sockaddr_storage *ss)
 	engine.nsessions++;
 	s->listed = 1;
 	lineio_set_timeout(s->conn.lio, POP3_IDLE_TIMEOUT_SECS);
-	log_info("%08x pop3 connect client=%s", s->conn.id, s->conn.client);
-	pop3_ok(&s->conn, "sallyport POP3 ready");
+	log_info("%08x pop3 connect client=%s tls=%s", s->conn.id,
+	    s->conn.client, implicit ? "implicit" : "no");
+	if (!implicit) {
+		s->greeted = 1;
+		pop3_ok(&s->conn, "sallyport POP3 ready");
+	} else if (lineio_accept_tls(s->conn.lio, engine.tls) == -1) {
+		log_warnx("%08x pop3 tls-accept-failed", s->conn.id);
+		login_session_free(s);
+	}
 }
 
 static void
@@ -264,10 +298,9 @@ login_accept(evutil_socket_t lfd, short ev, void *arg)
 	socklen_t		 len = sizeof(ss);
 	const char		*reason;
 	char			 addr[INET6_ADDRSTRLEN];
-	int			 fd;
+	int			 fd, implicit = *(const int *)arg;
 
 	(void)ev;
-	(void)arg;
 	fd = accept4(lfd, (struct sockaddr *)&ss, &len,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd == -1) {
@@ -286,7 +319,7 @@ login_accept(evutil_socket_t lfd, short ev, void *arg)
 		(void)close(fd);
 		return;
 	}
-	login_session_new(fd, &ss);
+	login_session_new(fd, &ss, implicit);
 }
 
 void
@@ -296,6 +329,12 @@ pop3_login_set_user(struct pop3_conn *c, const char *user)
 
 	(void)strlcpy(s->user, user, sizeof(s->user));
 	(void)log_vis(s->user_vis, sizeof(s->user_vis), user, strlen(user));
+}
+
+struct tls *
+pop3_login_tls(void)
+{
+	return engine.tls;
 }
 
 const char *
@@ -346,23 +385,29 @@ pop3_login_check(struct pop3_conn *c, const char *password)
 	(void)evtimer_add(s->ev_wait, &tv);
 }
 
-/* Refuses a login whose client sent more after PASS. */
-static void
-login_refuse_pipelined(struct login_session *s)
+/*
+ * The descriptor the mailbox process gets: the client's own, or, under
+ * TLS (whose state and key stay here) or when the client sent commands
+ * after PASS that sit read in our buffer, a socketpair that the engine
+ * relays to it, those commands first.
+ */
+static int
+login_client_fd(struct login_session *s)
 {
-	log_info("%08x pop3 login user=%s result=refused reason=pipelined",
-	    s->conn.id, s->user_vis);
-	pop3_set_state(&s->conn, POP3_S_AUTH);
-	pop3_err_logged(&s->conn,
-	    "no commands may follow PASS before its answer");
-	if (!s->conn.closing)
-		lineio_resume(s->conn.lio);
+	int	 fd;
+
+	if (lineio_pending(s->conn.lio) > 0 || lineio_is_tls(s->conn.lio))
+		fd = pop3_proxy_start(engine.base, s->conn.lio, s->conn.id);
+	else
+		fd = lineio_detach(s->conn.lio);
+	if (fd != -1)
+		s->conn.lio = NULL;
+	return fd;
 }
 
 /*
  * Gives the client to the parent.  Every reply must have left first
- * (lineio_detach drops what is queued), and nothing the client sent
- * after PASS may sit unread in our buffer.
+ * (lineio_detach drops what is queued).
  */
 static void
 login_handoff(struct login_session *s)
@@ -371,18 +416,12 @@ login_handoff(struct login_session *s)
 	int		 fd;
 
 	s->handing = 0;
-	if (lineio_pending(s->conn.lio) > 0) {
-		login_refuse_pipelined(s);
-		return;
-	}
 	if (lineio_output_pending(s->conn.lio) > 0) {
 		s->handing = 1;
 		lineio_want_drain(s->conn.lio);
 		return;
 	}
-	fd = lineio_detach(s->conn.lio);
-	s->conn.lio = NULL;
-	if (fd == -1) {
+	if ((fd = login_client_fd(s)) == -1) {
 		log_warnx("%08x pop3 handoff-failed reason=detach", s->conn.id);
 		login_session_free(s);
 		return;
@@ -613,7 +652,7 @@ login_setup_events(int parentfd, int *fds, int nfds)
 		fatalx("- pop3 engine setup");
 	for (i = 0; i < nfds; i++) {
 		engine.ev_listen[i] = event_new(engine.base, fds[i],
-		    EV_READ | EV_PERSIST, login_accept, NULL);
+		    EV_READ | EV_PERSIST, login_accept, &engine.listen_tls[i]);
 		if (engine.ev_listen[i] == NULL ||
 		    event_add(engine.ev_listen[i], NULL) == -1)
 			fatalx("- pop3 listen event");
@@ -628,8 +667,11 @@ pop3_login_main(int parentfd, void *arg)
 	int			 fds[CONFIG_LISTENERS_MAX + 1];
 	int			 i, n = a->nlisten;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		fds[i] = a->listen_fds[i];
+		engine.listen_tls[i] = a->listen_tls[i];
+	}
+	engine.tls = a->tls;
 	fds[n] = parentfd;
 	engine.per_client = a->per_client;
 	pop3_child_fds(fds, n + 1, "pop3d-login", a->foreground);

@@ -74,6 +74,7 @@ const struct pop3_cmd pop3_user_cmds[] = {
 	{ "QUIT",	POP3_S_TRANS,	ARG_NONE,	cmd_quit },
 	{ "USER",	POP3_S_LOGIN,	ARG_ONE,	NULL },
 	{ "PASS",	POP3_S_USER,	ARG_REST,	NULL },
+	{ "STLS",	POP3_S_AUTH,	ARG_NONE,	NULL },
 	{ NULL,		0,		ARG_NONE,	NULL },
 };
 

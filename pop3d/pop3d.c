@@ -28,6 +28,7 @@
 #include "privsep.h"
 #include "proc.h"
 #include "proto.h"
+#include "tlsctx.h"
 
 static struct {
 	struct config		*conf;
@@ -49,17 +50,14 @@ pop3d_listen_all(void)
 	int		 n = 0;
 
 	TAILQ_FOREACH(l, &pd.conf->listeners, entry) {
-		if (l->proto == LISTEN_POP3S) {
-			/* XXX implicit TLS is not written yet. */
-			log_warnx("- pop3 listener-skipped proto=pop3s "
-			    "addr=%s port=%u reason=tls-not-supported",
-			    l->addr, l->port);
+		if (l->proto != LISTEN_POP3 && l->proto != LISTEN_POP3S)
 			continue;
-		}
-		if (l->proto != LISTEN_POP3)
-			continue;
+		if (l->proto == LISTEN_POP3S && TAILQ_EMPTY(&pd.conf->pkis))
+			fatalx("- pop3 start-refused reason=\"listen pop3s "
+			    "needs a pki\"");
 		pd.listen_fds[n++] = listen_open(l, "pop3");
-		log_info("- pop3 listening addr=%s port=%u", l->addr, l->port);
+		log_info("- pop3 listening addr=%s port=%u proto=%s", l->addr,
+		    l->port, config_proto_name(l->proto));
 	}
 	if (n == 0)
 		fatalx("- pop3 no-listener: the configuration has no "
@@ -214,13 +212,37 @@ pop3d_signals(void)
 }
 
 /*
+ * Which of the engine's listeners are pop3s: the parent opened them in
+ * the order of the configuration (pop3d_listen_all).
+ */
+static void
+pop3d_login_listeners(struct daemon_ctx *ctx, struct pop3_login_args *a)
+{
+	struct listener	*l;
+	int		 n = 0;
+
+	TAILQ_FOREACH(l, &ctx->conf->listeners, entry) {
+		if (l->proto != LISTEN_POP3 && l->proto != LISTEN_POP3S)
+			continue;
+		if (n == a->nlisten)
+			fatalx("- pop3 engine start-refused reason=listeners");
+		a->listen_tls[n++] = l->proto == LISTEN_POP3S;
+	}
+	if (n != a->nlisten)
+		fatalx("- pop3 engine start-refused reason=listeners");
+}
+
+/*
  * The role pop3d-login (daemon.h): the channel to the parent, then the
- * listeners.  Its user and chroot come from the parent's configuration.
+ * listeners.  Its user and chroot come from the parent's configuration;
+ * the TLS context is built from the pki files here, as root before the
+ * chroot: the key stays in this process, never in a mailbox process.
  */
 static void __attribute__((noreturn))
 pop3d_login_role(struct daemon_ctx *ctx)
 {
 	struct pop3_login_args	 a;
+	char			 err[1024];
 	int			 i;
 
 	daemon_check_parent(ctx->fds[0]);
@@ -233,6 +255,10 @@ pop3d_login_role(struct daemon_ctx *ctx)
 	a.foreground = ctx->debug;
 	a.listen_fds = ctx->fds + 1;
 	a.nlisten = ctx->nfds - 1;
+	pop3d_login_listeners(ctx, &a);
+	if (!TAILQ_EMPTY(&ctx->conf->pkis) && (a.tls =
+	    tlsctx_server_new(ctx->conf, err, sizeof(err))) == NULL)
+		fatalx("- pop3 engine %s", err);
 	pop3_login_main(ctx->fds[0], &a);
 	fatalx("- pop3 login engine returned");
 }

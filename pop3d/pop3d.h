@@ -17,6 +17,7 @@
 struct config;
 struct event_base;
 struct lineio;
+struct tls;
 
 /* RFC 1939 7: a unique-id is 1 to 70 characters in 0x21-0x7E. */
 #define POP3_UIDL_MAX_BYTES		70
@@ -113,6 +114,9 @@ void	pop3_set_state(struct pop3_conn *, int);
 const char	*pop3_state_name(int);
 /* The RFC 2449 CAPA answer; PIPELINING only where it is true. */
 void	pop3_capa(struct pop3_conn *, int pipelining);
+/* The same with one more line (the login engine's STLS), or NULL. */
+void	pop3_capa_extra(struct pop3_conn *, int pipelining,
+	    const char *extra);
 /* A fresh non-zero session id. */
 uint32_t	 pop3_session_id(void);
 /*
@@ -130,6 +134,8 @@ extern const struct pop3_cmd	pop3_auth_cmds[];
 struct pop3_login_args {
 	int		*listen_fds;
 	int		 nlisten;
+	int		 listen_tls[CONFIG_LISTENERS_MAX];	/* pop3s */
+	struct tls	*tls;		/* NULL without a pki */
 	uid_t		 uid;
 	gid_t		 gid;
 	const char	*chroot;
@@ -141,8 +147,19 @@ void	pop3_login_main(int parentfd, void *arg);
 /* For the AUTHORIZATION handlers. */
 void	pop3_login_set_user(struct pop3_conn *, const char *);
 const char	*pop3_login_user(struct pop3_conn *);
+/* The TLS server context, or NULL without a pki. */
+struct tls	*pop3_login_tls(void);
 /* Sends the password check (or answers that authd is down). */
 void	pop3_login_check(struct pop3_conn *, const char *password);
+
+/* pop3_proxy.c: the login engine relays a client that read ahead. */
+/*
+ * Takes the client (paused, its read-ahead input kept) and relays it to
+ * a new socketpair; returns the other end, for the mailbox process, or
+ * -1 (the client is still the caller's).
+ */
+int	pop3_proxy_start(struct event_base *, struct lineio *client,
+	    uint32_t id);
 
 /* pop3_handoff.c: the parent's side of a login (root). */
 /* Connects to authd (retrying with backoff while it is down). */

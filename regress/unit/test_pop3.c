@@ -55,6 +55,12 @@ static struct parse_case parse_cases[] = {
 	{ T_AUTH, POP3_S_AUTH, "capa x", 0, "", "syntax error", 0, "", "",
 	    "" },
 	{ T_AUTH, POP3_S_AUTH, "QUIT", 0, "QUIT", "", 0, "", "", "" },
+	/* RFC 2595 4: STLS before USER only, with no argument. */
+	{ T_AUTH, POP3_S_AUTH, "stls", 0, "STLS", "", 0, "", "", "" },
+	{ T_AUTH, POP3_S_AUTH, "STLS x", 0, "", "syntax error", 0, "", "",
+	    "" },
+	{ T_AUTH, POP3_S_USER, "STLS", 0, "",
+	    "command not valid in this state", 0, "", "", "" },
 	{ T_AUTH, POP3_S_AUTH, "PASS secret", 0, "",
 	    "command not valid in this state", 0, "", "", "" },
 	{ T_AUTH, POP3_S_AUTH, "STAT", 0, "",
@@ -128,8 +134,8 @@ static struct parse_case parse_cases[] = {
 	    "command not valid in this state", 0, "", "", "" },
 	{ T_USER, POP3_S_TRANS, "RETRX 1", 0, "", "unknown command", 0, "",
 	    "", "" },
-	{ T_USER, POP3_S_TRANS, "STLS", 0, "", "unknown command", 0, "", "",
-	    "" },
+	{ T_USER, POP3_S_TRANS, "STLS", 0, "",
+	    "command not valid in this state", 0, "", "", "" },
 	{ T_USER, POP3_S_TRANS, "DELE " A41, 0, "", "argument too long", 0,
 	    "", "", "" },
 	/* RFC 2449 4: 255 octets with CRLF is the longest line. */
@@ -174,7 +180,9 @@ ParameterizedTest(struct parse_case *c, pop3, parse)
 		cr_assert_str_eq(req.rest, c->rest);
 }
 
-/* Every verb of one table is known to the other, with no handler. */
+/*
+ * Every verb of one table is known to the other, with no handler.
+ */
 Test(pop3, tables_agree)
 {
 	const struct pop3_cmd	*a, *u;
