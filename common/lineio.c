@@ -503,6 +503,15 @@ lineio_readcb(evutil_socket_t fd, short ev, void *arg)
 		lineio_flush(l);
 }
 
+/* Server or client alike: the handshake runs from the read event on. */
+static void
+lineio_handshake_begin(struct lineio *l)
+{
+	l->tls_state = TLS_HANDSHAKE;
+	(void)event_add(l->ev_read, NULL);
+	lineio_handshake(l);
+}
+
 static int
 lineio_start_handshake(struct lineio *l)
 {
@@ -512,9 +521,7 @@ lineio_start_handshake(struct lineio *l)
 		lineio_report(l, LINEIO_TLS_ERROR);
 		return -1;
 	}
-	l->tls_state = TLS_HANDSHAKE;
-	(void)event_add(l->ev_read, NULL);
-	lineio_handshake(l);
+	lineio_handshake_begin(l);
 	return 0;
 }
 
@@ -691,9 +698,7 @@ lineio_connect_tls(struct lineio *l, struct tls *client,
 		lineio_report(l, LINEIO_TLS_ERROR);
 		return -1;
 	}
-	l->tls_state = TLS_HANDSHAKE;
-	(void)event_add(l->ev_read, NULL);
-	lineio_handshake(l);
+	lineio_handshake_begin(l);
 	return 0;
 }
 

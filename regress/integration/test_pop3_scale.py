@@ -41,8 +41,13 @@ def fill_maildir(s, user, n, sub="new", first=0, body=b"", wsize=False):
 
 
 def empty_maildir(s, user):
+    """Empties the user's Maildir; one never delivered to has nothing."""
     base = os.path.join(s.home(user), "Maildir")
+    if not os.path.isdir(base):
+        return
     for sub in ("new", "cur", "tmp"):
+        if not os.path.isdir(os.path.join(base, sub)):
+            continue
         for f in os.listdir(os.path.join(base, sub)):
             os.unlink(os.path.join(base, sub, f))
     for f in os.listdir(base):
