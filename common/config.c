@@ -79,6 +79,7 @@ config_new(void)
 	TAILQ_INIT(&conf->listeners);
 	TAILQ_INIT(&conf->domains);
 	TAILQ_INIT(&conf->pkis);
+	TAILQ_INIT(&conf->relay_routes);
 	(void)strlcpy(conf->rundir, CONFIG_DEFAULT_RUNDIR,
 	    sizeof(conf->rundir));
 	(void)strlcpy(conf->spooldir, CONFIG_DEFAULT_SPOOL,
@@ -96,6 +97,21 @@ config_new(void)
 	conf->retry_min_secs = QUEUE_RETRY_MIN_SECS;
 	conf->retry_max_secs = QUEUE_RETRY_MAX_SECS;
 	conf->expire_secs = QUEUE_EXPIRE_SECS;
+	conf->delay_notice_secs = QUEUE_DELAY_NOTICE_SECS;
+	conf->relay_conns_max = RELAY_CONNS_MAX;
+	conf->relay_conns_per_domain = RELAY_CONNS_PER_DOMAIN;
+	conf->relay_msgs_per_conn = RELAY_MSGS_PER_CONN;
+	conf->relay_rcpts_per_txn = RELAY_RCPTS_PER_TXN;
+	conf->relay_backoff_secs = RELAY_BACKOFF_SECS;
+	conf->relay_backoff_max_secs = RELAY_BACKOFF_MAX_SECS;
+	conf->relay_connect_timeout_secs = RELAY_CONNECT_TIMEOUT_SECS;
+	conf->relay_greeting_timeout_secs = RELAY_GREETING_TIMEOUT_SECS;
+	conf->relay_mail_timeout_secs = RELAY_MAIL_TIMEOUT_SECS;
+	conf->relay_rcpt_timeout_secs = RELAY_RCPT_TIMEOUT_SECS;
+	conf->relay_data_init_timeout_secs = RELAY_DATA_INIT_TIMEOUT_SECS;
+	conf->relay_data_block_timeout_secs = RELAY_DATA_BLOCK_TIMEOUT_SECS;
+	conf->relay_data_end_timeout_secs = RELAY_DATA_END_TIMEOUT_SECS;
+	conf->relay_idle_secs = RELAY_IDLE_SECS;
 	conf->max_message_bytes = SMTP_MESSAGE_MAX_BYTES;
 	conf->queue_min_free_bytes = QUEUE_MIN_FREE_BYTES;
 	conf->max_rcpts = SMTP_RCPT_MAX;
@@ -511,9 +527,14 @@ config_free(struct config *conf)
 	struct listener	*l;
 	struct domain	*d;
 	struct pki	*k;
+	struct relay_route *r;
 
 	if (conf == NULL)
 		return;
+	while ((r = TAILQ_FIRST(&conf->relay_routes)) != NULL) {
+		TAILQ_REMOVE(&conf->relay_routes, r, entry);
+		free(r);
+	}
 	while ((l = TAILQ_FIRST(&conf->listeners)) != NULL) {
 		TAILQ_REMOVE(&conf->listeners, l, entry);
 		free(l);
@@ -528,6 +549,21 @@ config_free(struct config *conf)
 	}
 	config_policy_free(conf);
 	free(conf);
+}
+
+const struct relay_route *
+config_relay_route(const struct config *conf, const char *domain)
+{
+	const struct relay_route *r, *def = NULL;
+
+	TAILQ_FOREACH(r, &conf->relay_routes, entry) {
+		if (r->domain[0] == '\0') {
+			if (def == NULL)
+				def = r;
+		} else if (strcasecmp(r->domain, domain) == 0)
+			return r;
+	}
+	return def;
 }
 
 /* A quoted string as the lexer reads it back: '"' and '\' escaped. */

@@ -53,6 +53,34 @@ struct relay_net {
 	struct netaddr		 net;
 };
 
+/*
+ * "relay to": how mail for one destination domain ("" is the default
+ * route, "relay to default") leaves.  Chosen by the relay: the rule of
+ * the recipient's domain, else the default one, else via MX with
+ * opportunistic TLS.  See sallyport.conf(5).
+ */
+enum route_tls {
+	ROUTE_TLS_OPPORTUNISTIC = 0,	/* STARTTLS when offered (DANE when
+					   the MX has secure TLSA records) */
+	ROUTE_TLS_NONE,			/* never */
+	ROUTE_TLS_REQUIRE,		/* encrypted, or a temporary failure */
+	ROUTE_TLS_VERIFY,		/* and verified (DANE, else the CAs) */
+};
+
+struct relay_route {
+	TAILQ_ENTRY(relay_route) entry;
+	char			 domain[CONFIG_NAME_MAX]; /* lower case; "" */
+	int			 via_host;	/* 0: by MX */
+	char			 host[CONFIG_NAME_MAX];	/* smarthost */
+	uint16_t		 port;		/* 0: 25 */
+	int			 smtps;		/* implicit TLS */
+	enum route_tls		 tls;
+	char			 ca_file[PATH_MAX];	/* "": the system's */
+	char			 auth[CONFIG_NAME_MAX];	/* secrets label, "" */
+	char			 helo[CONFIG_NAME_MAX];	/* "": hostname */
+	char			 source[64];	/* numeric address, "" */
+};
+
 struct config {
 	char			 hostname[CONFIG_NAME_MAX];
 	char			 rundir[PATH_MAX];	/* sockets, pidfiles */
@@ -80,6 +108,25 @@ struct config {
 	uint32_t		 retry_min_secs;
 	uint32_t		 retry_max_secs;
 	uint32_t		 expire_secs;
+	uint32_t		 delay_notice_secs;	/* 0: none sent */
+
+	/* The relay (issue 9): "secrets" holds smarthost credentials. */
+	char			 secrets_file[PATH_MAX];	/* "": none */
+	uint32_t		 relay_conns_max;	/* in all */
+	uint32_t		 relay_conns_per_domain;
+	uint32_t		 relay_msgs_per_conn;	/* 0: no limit */
+	uint32_t		 relay_rcpts_per_txn;
+	uint32_t		 relay_backoff_secs;	/* a failed host, first */
+	uint32_t		 relay_backoff_max_secs;
+	/* Relay timeouts, seconds (RFC 5321 4.5.3.2 by default). */
+	uint32_t		 relay_connect_timeout_secs;
+	uint32_t		 relay_greeting_timeout_secs;
+	uint32_t		 relay_mail_timeout_secs;
+	uint32_t		 relay_rcpt_timeout_secs;
+	uint32_t		 relay_data_init_timeout_secs;
+	uint32_t		 relay_data_block_timeout_secs;
+	uint32_t		 relay_data_end_timeout_secs;
+	uint32_t		 relay_idle_secs;	/* a reusable connection */
 
 	/* SMTP limits. */
 	uint64_t		 max_message_bytes;
@@ -107,6 +154,7 @@ struct config {
 	TAILQ_HEAD(, domain)	 domains;
 	TAILQ_HEAD(, pki)	 pkis;
 	TAILQ_HEAD(, relay_net)	 relay_nets;
+	TAILQ_HEAD(, relay_route) relay_routes;	/* in the file's order */
 };
 
 /*
@@ -127,6 +175,9 @@ int		 config_is_local_domain(const struct config *,
 int		 config_relay_allowed(const struct config *,
 		    const struct sockaddr *);
 const char	*config_proto_name(enum listen_proto);
+/* The route for a destination domain: its rule, the default, or NULL. */
+const struct relay_route *config_relay_route(const struct config *,
+		    const char *domain);
 /* Joins rundir and a socket or pidfile name; fatal if it does not fit. */
 void		 config_runpath(const struct config *, const char *name,
 		    char *dst, size_t dstlen);

@@ -12,7 +12,7 @@
 #ifndef SALLYPORT_PROTO_H
 #define SALLYPORT_PROTO_H
 
-#define PROTO_VERSION	7
+#define PROTO_VERSION	8
 
 /* Who is speaking; sent in MSG_HELLO and checked by the listener. */
 enum proc_role {
@@ -234,6 +234,59 @@ enum msg_type {
 	 */
 	MSG_PARENT_QUEUE_LIMITS,
 
+	/*
+	 * Queue manager and relay (issue 9), on the socketpair queued's
+	 * parent hands both (MSG_PARENT_PEER_FD, peers ROLE_RELAY and
+	 * ROLE_QUEUED) at every (re)start of either; peerid is the
+	 * manager's request id of the batch.
+	 * RELAY_START: one message to one destination domain:
+	 *   str msgid, str domain (lower case, of every rcpt below),
+	 *   str sender ("" for <>), u32 flags (RELAY_START_F_*),
+	 *   u32 ret (enum dsn_ret), str envid (decoded, "" none),
+	 *   u64 size (the stored file's bytes), u32 nrcpt (1 to
+	 *   relay_rcpts_per_txn), nrcpt times { str evpid, str rcpt,
+	 *   u32 notify (DSN_NOTIFY_*, 0 when not given), str orcpt
+	 *   (decoded "type;addr", or "") }; fd (the message file,
+	 *   read-only, at 0, LF line ends as stored).
+	 * Reply RELAY_RESULT, once per RELAY_START, when every rcpt has a
+	 *   final result for this try: u32 nrcpt, nrcpt times { str evpid,
+	 *   u32 result (RESULT_OK delivered, RESULT_TEMPFAIL retry,
+	 *   RESULT_PERMFAIL bounce), u32 flags (RELAY_RCPT_F_*),
+	 *   str status (RFC 3463 "x.y.z"), str remote_mta (the host
+	 *   that answered, "" when none did), str diag (the remote
+	 *   reply "550 5.1.1 no such user", or our own reason when no
+	 *   host answered) }, in any order, each evpid of the START once.
+	 *   A connection that dropped or timed out mid-transaction makes
+	 *   every rcpt of it RESULT_TEMPFAIL, never OK.
+	 * The relay keeps no state the manager needs: when it dies, every
+	 *   batch it held is retried (queue_flight_requeue).
+	 * RELAY_HOSTS: empty (sallyctl show hosts; peerid is the control
+	 *   request's id).  Replies RELAY_HOST for each destination the
+	 *   relay knows (str destination ("domain" or "host:port"), u32
+	 *   conns, u32 queued (batches waiting), u32 active (batches
+	 *   sending), u64 backoff_until (0 none), str last_error), then
+	 *   RELAY_HOSTS_END: empty.
+	 * RELAY_STATS: empty.  Replies RELAY_STAT for each counter (str
+	 *   name, u64 value: connections, tls, tls_verified, dane,
+	 *   reused, ...), then RELAY_STATS_END.
+	 */
+	MSG_QUEUE_RELAY_START,
+	MSG_RELAY_RESULT,
+	MSG_QUEUE_RELAY_HOSTS,
+	MSG_RELAY_HOST,
+	MSG_RELAY_HOSTS_END,
+	MSG_QUEUE_RELAY_STATS,
+	MSG_RELAY_STAT,
+	MSG_RELAY_STATS_END,
+	/*
+	 * sallyctl to queue manager: CTL_HOSTS: empty.  The manager asks
+	 *   the relay (RELAY_HOSTS) and replies CTL_HOST for each entry,
+	 *   the same layout as RELAY_HOST, then CTL_END; CTL_RESULT
+	 *   RESULT_TEMPFAIL "relay not running" when it is down.
+	 */
+	MSG_CTL_HOSTS,
+	MSG_CTL_HOST,
+
 	MSG_MAX
 };
 
@@ -251,6 +304,24 @@ enum conf_part {
  */
 #define DELIVERY_F_RECOVERED	0x01
 #define DELIVERY_F_ALL		0x01
+
+/*
+ * Flags of MSG_QUEUE_RELAY_START.  SMTPUTF8: MAIL had SMTPUTF8 (5.6.7
+ * to a server without it); RECOVERED: some envelope was on the disk at
+ * start (may have been sent before a crash: logged as such).  Whether
+ * the body has 8-bit bytes the relay finds out from the file itself.
+ */
+#define RELAY_START_F_SMTPUTF8	0x01
+#define RELAY_START_F_RECOVERED	0x02
+#define RELAY_START_F_ALL	0x03
+/*
+ * Flags of a rcpt in MSG_RELAY_RESULT.  DSN_PASSED: the next hop
+ * offered DSN and took NOTIFY, so a NOTIFY=SUCCESS is its to report
+ * (RFC 3461 4.1); otherwise the manager reports Action: relayed.
+ * TLS: sent over TLS.
+ */
+#define RELAY_RCPT_F_DSN_PASSED	0x01
+#define RELAY_RCPT_F_TLS	0x02
 
 /* Flags of MSG_AUTH_PASSWORD_CHECK. */
 #define AUTH_F_TOKEN		0x01

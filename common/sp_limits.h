@@ -88,6 +88,27 @@
 #define RELAY_DATA_INIT_TIMEOUT_SECS	120
 #define RELAY_DATA_BLOCK_TIMEOUT_SECS	180
 #define RELAY_DATA_END_TIMEOUT_SECS	600
+/* Connecting to one address of a host (Postfix: smtp_connect_timeout). */
+#define RELAY_CONNECT_TIMEOUT_SECS	30
+/* A reusable connection kept open with nothing to send. */
+#define RELAY_IDLE_SECS			10
+/* Outbound connections in all, and to one destination domain. */
+#define RELAY_CONNS_MAX			100
+#define RELAY_CONNS_PER_DOMAIN		10
+/* Messages over one connection before QUIT. */
+#define RELAY_MSGS_PER_CONN		100
+/* Recipients in one transaction (RFC 5321 4.5.3.1.8: 100 at least). */
+#define RELAY_RCPTS_PER_TXN		100
+/* A host that failed is left alone this long, doubling up to the max. */
+#define RELAY_BACKOFF_SECS		60
+#define RELAY_BACKOFF_MAX_SECS		1800
+/* The delay notice (RFC 3464 Action: delayed), once per recipient. */
+#define QUEUE_DELAY_NOTICE_SECS		(4 * 3600)
+/* Envelopes of one message handed to the relay in one RELAY_START. */
+#define QUEUE_RELAY_BATCH_MAX		RELAY_RCPTS_PER_TXN
+/* Relay batches in flight at once (the relay queues what it cannot
+   start yet; past this the manager keeps envelopes in the schedule). */
+#define QUEUE_RELAY_INFLIGHT_MAX	4096
 /* RFC 5321 4.5.3.1.6: a data line sent, CRLF excluded; longer is folded. */
 #define RELAY_DATA_LINE_MAX_BYTES	(SMTP_LINE_MAX_BYTES - 2)
 /* Output queued while streaming a message: the memory bound of DATA. */
