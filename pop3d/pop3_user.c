@@ -288,6 +288,7 @@ cmd_retr(struct pop3_conn *c, struct pop3_req *req)
 	log_info("%08x pop3 retr n=%lld octets=%llu uidl=%s", c->id, n,
 	    (unsigned long long)m->size, m->uidl);
 	us.retr++;
+	maildrop_seen(&us.drop, m);
 	pop3_ok(c, "%llu octets", (unsigned long long)m->size);
 	user_stream_start(STREAM_MSG, fd, -1);
 }

@@ -229,7 +229,7 @@ int	pop3_xform_size(int fd, uint64_t *size);
 
 /* pop3_maildrop.c: the Maildir as a POP3 maildrop. */
 struct maildrop_msg {
-	char		*name;		/* the file name in cur/ */
+	char		*name;		/* the file name in new/ or cur/ */
 	size_t		 baselen;	/* of the name before ':' */
 	char		 uidl[POP3_UIDL_MAX_BYTES + 1];
 	uint64_t	 secs;		/* delivery time, from the name */
@@ -239,6 +239,7 @@ struct maildrop_msg {
 	int		 sized;		/* size from the name's ",W=" */
 	int		 deleted;	/* DELE: removed at QUIT */
 	int		 drop;		/* not served: a duplicate, or gone */
+	int		 innew;		/* in new/: moved to cur/ by RETR */
 };
 
 struct maildrop {
@@ -262,8 +263,8 @@ enum maildrop_result {
 };
 
 /*
- * Locks the Maildir at path (created when missing), moves new/ into
- * cur/, and lists cur/ in delivery order with sizes and unique-ids.
+ * Locks the Maildir at path (created when missing) and lists new/ and
+ * cur/ in delivery order with sizes and unique-ids (nothing is moved).
  * On MAILDROP_FAIL *err says why (for the log).
  */
 enum maildrop_result	 maildrop_open(struct maildrop *, const char *path,
@@ -274,6 +275,8 @@ void	maildrop_close(struct maildrop *);
 struct maildrop_msg	*maildrop_get(struct maildrop *, int64_t n);
 /* Opens a message for reading; -1 with errno set (ENOENT: gone). */
 int	maildrop_msg_open(struct maildrop *, struct maildrop_msg *);
+/* A message retrieved: from new/ to cur/ (renameat2 RENAME_NOREPLACE). */
+void	maildrop_seen(struct maildrop *, struct maildrop_msg *);
 /* Name of the lock file in the Maildir (RFC 1939 8: exclusive access). */
 #define POP3_LOCK_NAME			"sallyport-pop3.lock"
 void	maildrop_mark(struct maildrop *, struct maildrop_msg *);
