@@ -130,7 +130,7 @@ user_stream_end(void)
 static int
 user_pump_msg(void)
 {
-	static char	 in[POP3_READ_CHUNK_BYTES];
+	static char	 in[POP3_RETR_CHUNK_BYTES];
 	static char	 out[POP3_XFORM_OUT_MAX(sizeof(in))];
 	ssize_t		 n;
 	size_t		 len, used;
@@ -180,9 +180,12 @@ static void
 user_stream_pump(void)
 {
 	struct timeval	 tv = { POP3_IDLE_TIMEOUT_SECS, 0 };
+	size_t		 high;
 	int		 r;
 
-	while (lineio_output_pending(us.conn.lio) < POP3_OUTPUT_HIGH_BYTES) {
+	high = us.stream == STREAM_MSG ? POP3_RETR_HIGH_BYTES :
+	    POP3_OUTPUT_HIGH_BYTES;
+	while (lineio_output_pending(us.conn.lio) < high) {
 		r = us.stream == STREAM_MSG ? user_pump_msg() :
 		    user_pump_list();
 		if (r == -1) {
