@@ -10,13 +10,13 @@ Messages are moved from new/ to cur/ only once retrieved: across
 sessions each message is listed once with one unique-id, whichever
 directory it is in, and deletions work from both."""
 
-import os
 import poplib
 
 import suite
 from suite import SuiteTest
 from test_pop3_scale import fill_maildir, empty_maildir
-from test_pop3_tls import HOST, verified_ctx
+from test_pop3_mailbox import put
+from test_pop3_tls import stls_login
 from test_relay_smtp import sanitizer_build
 
 BIG_BYTES = 50 * 1024 * 1024
@@ -55,15 +55,6 @@ def on_the_wire(data):
     return b"\n".join(out) + b"\n.\r\n"
 
 
-def put_new(s, user, name, data):
-    uid, gid = suite.user_ids(suite.MAIL_USERS[user])
-    s.make_maildir(user)
-    path = os.path.join(s.maildir(user, "new"), name)
-    with open(path, "wb") as f:
-        f.write(data)
-    os.chown(path, uid, gid)
-
-
 def read_answer(sock):
     """The +OK line of a RETR, then its text through the terminator."""
     buf = bytearray()
@@ -88,8 +79,8 @@ class TestPOP3Large(SuiteTest):
         cls.wire = on_the_wire(cls.data)
 
     def setUp(self):
-        put_new(self.suite, "bob", "1700000000.M1P1Q1.big,S=%d"
-                % len(self.data), self.data)
+        put(self.suite, "bob", "1700000000.M1P1Q1.big,S=%d"
+            % len(self.data), self.data, "new")
 
     def tearDown(self):
         empty_maildir(self.suite, "bob")
@@ -131,10 +122,7 @@ class TestPOP3Large(SuiteTest):
     def test_stls(self):
         p = poplib.POP3("127.0.0.1", self.suite.pop3_port, timeout=120)
         try:
-            p.host = HOST
-            p.stls(context=verified_ctx(self.suite))
-            p.user("bob")
-            p.pass_(suite.PASSWORD)
+            stls_login(self.suite, p)
             pid = self.retr_checked(p)
             self.check_hwm(pid)
             self.assertTrue(p.quit().startswith(b"+OK"))
