@@ -304,3 +304,27 @@ ParameterizedTest(struct bad_line *b, config_relay, bad)
 {
 	parse_bad(b->in, b->err);
 }
+
+/* CONFIG_RELAY_ROUTES_MAX routes load, one more is refused at its line. */
+Test(config_relay, max_routes)
+{
+	struct config	*conf;
+	char		 err[ERRBUF_BYTES];
+	char		*in;
+	size_t		 i, off = 0, size = 64 * (CONFIG_RELAY_ROUTES_MAX + 2);
+
+	cr_assert_not_null(in = malloc(size));
+	off += (size_t)snprintf(in + off, size - off, "hostname h.test\n");
+	for (i = 0; i < CONFIG_RELAY_ROUTES_MAX; i++)
+		off += (size_t)snprintf(in + off, size - off,
+		    "relay to d%zu.test tls none\n", i);
+	conf = config_parse("t.conf", in, off, err, sizeof(err));
+	cr_assert_not_null(conf, "%s", err);
+	cr_assert_not_null(config_relay_route(conf, "d1023.test"));
+	config_free(conf);
+	off += (size_t)snprintf(in + off, size - off, "relay to default\n");
+	cr_assert_null(config_parse("t.conf", in, off, err, sizeof(err)));
+	cr_assert_str_eq(err, "t.conf:1026: too many relay routes (at most "
+	    "1024)");
+	free(in);
+}
