@@ -7,6 +7,7 @@
 #define SALLYPORT_RELAY_SMTP_INT_H
 
 #include "lineio.h"
+#include "relay_dane.h"
 #include "relay_smtp.h"
 
 enum relay_state {
@@ -42,6 +43,8 @@ struct relay_smtp {
 	struct relay_reply	 reply;
 	struct relay_caps	 caps;
 	int			 tls_on;
+	enum relay_dane_level	 dane;		/* of p.tlsa */
+	const char		*verified;	/* no, pkix, dane-ee, dane-ta */
 	int			 quit_wanted;
 	int			 reporting;	/* in the rcpt/msg callbacks */
 	int			 end_ok;
@@ -71,6 +74,13 @@ void	relay_txn_settle(struct relay_smtp *, enum relay_result,
 	    const char *reason);
 /* Reports every recipient and the message to the caller. */
 void	relay_txn_report(struct relay_smtp *);
+
+/* relay_smtp_tls.c */
+int	relay_tls_wanted(const struct relay_smtp *);
+int	relay_tls_required(const struct relay_smtp *);
+int	relay_tls_pkix(const struct relay_smtp *);
+void	relay_tls_fail(struct relay_smtp *, const char *);
+int	relay_tls_check(struct relay_smtp *);
 
 /* relay_smtp_data.c */
 /*
