@@ -414,6 +414,8 @@ mime_delimiter_line(struct relay_mime *m, size_t i, const char *s,
 	    s[3 + f->blen] == '-';
 	m->encoding = 0;
 	m->raw_line = !eol;
+	if (mime_8bit(s, n))
+		mime_fail(m, RELAY_MIME_COMPOSITE);
 	mime_emit_line(m, s, n, eol);
 	if (close) {
 		m->depth = i - 1;
@@ -464,6 +466,8 @@ mime_piece(struct relay_mime *m, const char *s, size_t n, int eol)
 	m->mid_line = !eol;
 	if (!first && m->raw_line) {
 		m->raw_line = !eol;
+		if (mime_8bit(s, n))
+			mime_fail(m, RELAY_MIME_COMPOSITE);
 		mime_emit_line(m, s, n, eol);
 	} else if (m->in_header)
 		mime_header_piece(m, s, n, first, eol);
