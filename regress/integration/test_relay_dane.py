@@ -159,6 +159,15 @@ class TestRelayDane(RelayTest):
                                       "not offered"))
         self.assertNotIn(b"MAIL", self.verbs(s))
 
+    def test_handshake_failure_defers(self):
+        """STARTTLS offered and answered 220, then no TLS at all."""
+        s = self.serve(caps=(b"PIPELINING", b"STARTTLS"))
+        res, _, _ = smtpc(s.port, ["a@x.test"], args=[
+            "-n", NAME, "-D", tlsa(3, 1, 1, self.cert[0])])
+        self.assertEqual(self.one(res, "a@x.test"),
+                         ("retry", "4.7.5 DANE: tls handshake failed"))
+        self.assertNotIn(b"MAIL", self.verbs(s))
+
     def test_dane_raises_require(self):
         s, r, err = self.dane(self.cert, [tlsa(3, 1, 1, self.other[0])],
                               extra=["-t", "require"])

@@ -193,6 +193,9 @@ class FakeServer:
                 c = self.starttls(c)
 
     def starttls(self, c):
+        if "tls" not in self.opts:
+            # STARTTLS offered by caps alone: 220, then no handshake.
+            raise ValueError("no certificate")
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(*self.opts["tls"])
         c = ctx.wrap_socket(c, server_side=True)
