@@ -8,6 +8,9 @@
 # for each scenario a fresh sallyport suite, then a fresh Postfix instance,
 # under temporary directories on free loopback ports, and prints a table.
 # The figures are also written to bench/out/results.txt and results.json.
+# Then bench/pop3.py: POP3 against a fresh suite and a Dovecot instance
+# of its own (installed like Postfix), into bench/out/pop3.txt and
+# pop3.json.
 #
 # Environment:
 #   BENCH_POSTFIX=no        do not run Postfix
