@@ -75,6 +75,7 @@ const struct pop3_cmd pop3_user_cmds[] = {
 	{ "USER",	POP3_S_LOGIN,	ARG_ONE,	NULL },
 	{ "PASS",	POP3_S_USER,	ARG_REST,	NULL },
 	{ "STLS",	POP3_S_AUTH,	ARG_NONE,	NULL },
+	{ "AUTH",	POP3_S_LOGIN,	ARG_SASL,	NULL },
 	{ NULL,		0,		ARG_NONE,	NULL },
 };
 

@@ -252,6 +252,7 @@ pop3d_login_role(struct daemon_ctx *ctx)
 	privsep_lookup(ctx->conf->user_pop3, &a.uid, &a.gid);
 	a.chroot = ctx->conf->emptydir;
 	a.per_client = ctx->conf->max_sessions_per_client;
+	a.plaintext_loopback = ctx->conf->auth_plaintext_loopback;
 	a.foreground = ctx->debug;
 	a.listen_fds = ctx->fds + 1;
 	a.nlisten = ctx->nfds - 1;

@@ -49,6 +49,7 @@ enum pop3_argspec {
 	ARG_OPT,		/* no word or one */
 	ARG_TWO,		/* two words */
 	ARG_REST,		/* the rest of the line, spaces kept (PASS) */
+	ARG_SASL,		/* AUTH: raw, and past the 255 octets */
 };
 
 /* A parsed command line. */
@@ -57,6 +58,8 @@ struct pop3_req {
 	int	 argc;
 	char	 argv[POP3_ARGS_MAX][POP3_ARG_MAX_BYTES + 1];
 	char	 rest[POP3_CMD_LINE_MAX_BYTES];	/* ARG_REST only */
+	const char *raw;		/* ARG_SASL: in the line, or NULL */
+	size_t	 rawlen;
 };
 
 /* What both the login engine and the mailbox process know of a client. */
@@ -114,9 +117,17 @@ void	pop3_set_state(struct pop3_conn *, int);
 const char	*pop3_state_name(int);
 /* The RFC 2449 CAPA answer; PIPELINING only where it is true. */
 void	pop3_capa(struct pop3_conn *, int pipelining);
-/* The same with one more line (the login engine's STLS), or NULL. */
-void	pop3_capa_extra(struct pop3_conn *, int pipelining,
-	    const char *extra);
+/* The same with the lines of flags (the login engine's). */
+#define POP3_CAPA_USER		0x01
+#define POP3_CAPA_PIPELINING	0x02
+#define POP3_CAPA_STLS		0x04
+#define POP3_CAPA_SASL		0x08
+void	pop3_capa_lines(struct pop3_conn *, unsigned int flags);
+/*
+ * The LOGIN-DELAY and EXPIRE lines of CAPA (RFC 2449 6.5, 6.7): no
+ * LOGIN-DELAY for 0, "EXPIRE NEVER" for -1.  Before any call: neither.
+ */
+void	pop3_capa_policy(uint32_t login_delay_secs, int64_t expire_days);
 /* A fresh non-zero session id. */
 uint32_t	 pop3_session_id(void);
 /*
@@ -141,6 +152,7 @@ struct pop3_login_args {
 	const char	*chroot;
 	int		 foreground;
 	uint32_t	 per_client;	/* "limit sessions-per-client" */
+	int		 plaintext_loopback; /* "auth plaintext-on-loopback" */
 };
 /* proc_main_cb of the login engine; arg is a struct pop3_login_args. */
 void	pop3_login_main(int parentfd, void *arg);
@@ -151,6 +163,11 @@ const char	*pop3_login_user(struct pop3_conn *);
 struct tls	*pop3_login_tls(void);
 /* Sends the password check (or answers that authd is down). */
 void	pop3_login_check(struct pop3_conn *, const char *password);
+/*
+ * 1 when a password may be sent on c: under TLS, or on loopback with
+ * "auth plaintext-on-loopback yes".
+ */
+int	pop3_login_plaintext_ok(struct pop3_conn *);
 
 /* pop3_proxy.c: the login engine relays a client that read ahead. */
 /*
