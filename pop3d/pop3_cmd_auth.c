@@ -55,7 +55,7 @@ cmd_capa(struct pop3_conn *c, struct pop3_req *req)
 	unsigned int	 flags = POP3_CAPA_PIPELINING;
 
 	(void)req;
-	if (pop3_login_tls() != NULL && !lineio_is_tls(c->lio))
+	if (pop3_login_tls_offered() && !lineio_is_tls(c->lio))
 		flags |= POP3_CAPA_STLS;
 	if (pop3_login_plaintext_ok(c))
 		flags |= POP3_CAPA_USER | POP3_CAPA_SASL;
@@ -81,7 +81,7 @@ static void
 cmd_stls(struct pop3_conn *c, struct pop3_req *req)
 {
 	(void)req;
-	if (pop3_login_tls() == NULL) {
+	if (pop3_login_tls(c) == NULL) {
 		pop3_err(c, "TLS not available");
 		return;
 	}
@@ -90,7 +90,7 @@ cmd_stls(struct pop3_conn *c, struct pop3_req *req)
 		return;
 	}
 	pop3_ok(c, "begin TLS negotiation");
-	if (lineio_starttls(c->lio, pop3_login_tls()) == -1) {
+	if (lineio_starttls(c->lio, pop3_login_tls(c)) == -1) {
 		log_warnx("%08x pop3 starttls-failed", c->id);
 		c->closing = 1;
 		lineio_shutdown(c->lio);

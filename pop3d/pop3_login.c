@@ -34,12 +34,9 @@ static struct {
 	struct event		*ev_listen[CONFIG_LISTENERS_MAX];
 	int			 listen_tls[CONFIG_LISTENERS_MAX];
 	int			 nlisten;
-	struct tls		*tls;		/* NULL without a pki */
 	struct event		*ev_unpause;	/* accept again after EMFILE */
 	struct login_sessions	 sessions;
 	size_t			 nsessions;
-	uint32_t		 per_client;	/* sessions-per-client */
-	int			 plaintext_loopback;
 } engine;
 
 static const char *login_addr(const struct sockaddr_storage *, char *,
@@ -169,7 +166,7 @@ login_over_limit(const char *addr)
 	if (engine.nsessions >= POP3_SESSIONS_MAX)
 		return "sessions-max";
 	TAILQ_FOREACH(s, &engine.sessions, entry)
-		if (strcmp(s->addr, addr) == 0 && ++n >= engine.per_client)
+		if (strcmp(s->addr, addr) == 0 && ++n >= login_conf_per_client())
 			return "sessions-per-client";
 	return NULL;
 }
@@ -223,7 +220,8 @@ login_session_new(int fd, const struct sockaddr_storage *ss, int implicit)
 	if (!implicit) {
 		s->greeted = 1;
 		pop3_ok(&s->conn, "sallyport POP3 ready");
-	} else if (lineio_accept_tls(s->conn.lio, engine.tls) == -1) {
+	} else if ((s->tls = login_tls_hold()) == NULL ||
+	    lineio_accept_tls(s->conn.lio, login_tls_ctx(s->tls)) == -1) {
 		log_warnx("%08x pop3 tls-accept-failed", s->conn.id);
 		login_session_free(s);
 	}
@@ -242,6 +240,7 @@ login_session_free(struct login_session *s)
 		lineio_free(s->conn.lio);
 	explicit_bzero(s->token, sizeof(s->token));
 	sasl_end(&s->sasl);
+	login_tls_drop(s->tls);
 	free(s);
 }
 
@@ -323,13 +322,23 @@ pop3_login_plaintext_ok(struct pop3_conn *c)
 	struct login_session	*s = c->owner;
 
 	return lineio_is_tls(c->lio) ||
-	    (s->loopback && engine.plaintext_loopback);
+	    (s->loopback && login_conf_plaintext_loopback());
+}
+
+int
+pop3_login_tls_offered(void)
+{
+	return login_tls_offered();
 }
 
 struct tls *
-pop3_login_tls(void)
+pop3_login_tls(struct pop3_conn *c)
 {
-	return engine.tls;
+	struct login_session	*s = c->owner;
+
+	if (s->tls == NULL)
+		s->tls = login_tls_hold();
+	return login_tls_ctx(s->tls);
 }
 
 const char *
@@ -338,6 +347,23 @@ pop3_login_user(struct pop3_conn *c)
 	struct login_session	*s = c->owner;
 
 	return s->user_vis;
+}
+
+/* A reload: anything wrong in it ends the engine (fail closed). */
+static void
+login_parent_conf(struct ipc_conn *ic, struct ipc_msg *m)
+{
+	switch (login_conf_recv(m)) {
+	case 0:
+		break;
+	case 1:
+		if (ipc_conn_send_empty(ic, MSG_CHILD_CONF_APPLIED, 0) == -1)
+			fatalx("- pop3 cannot answer the parent's reload");
+		break;
+	default:
+		fatalx("- pop3 bad reload from parent type=%s",
+		    ipc_type_name(m->hdr.type));
+	}
 }
 
 /* The parent is trusted to be well-formed: anything else is fatal. */
@@ -351,6 +377,10 @@ login_parent_dispatch(struct ipc_conn *ic, struct ipc_msg *m, void *arg)
 	switch (m->hdr.type) {
 	case MSG_PARENT_CONNECT_REPLY:
 		login_connect_reply(m);
+		break;
+	case MSG_PARENT_CONF_DATA:
+	case MSG_PARENT_CONF_COMMIT:
+		login_parent_conf(ic, m);
 		break;
 	case MSG_PARENT_LOG_VERBOSE:
 		if (ipc_get_u32(m, &verbose) == -1 || ipc_get_end(m) == -1 ||
@@ -410,10 +440,8 @@ pop3_login_main(int parentfd, void *arg)
 		fds[i] = a->listen_fds[i];
 		engine.listen_tls[i] = a->listen_tls[i];
 	}
-	engine.tls = a->tls;
+	login_conf_init(a->conf, a->tls);
 	fds[n] = parentfd;
-	engine.per_client = a->per_client;
-	engine.plaintext_loopback = a->plaintext_loopback;
 	pop3_child_fds(fds, n + 1, "pop3d-login", a->foreground);
 	(void)signal(SIGPIPE, SIG_IGN);
 	privsep_drop(a->uid, a->gid, a->chroot);

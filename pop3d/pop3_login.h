@@ -22,9 +22,12 @@
  */
 #define POP3_SASL_LINE_MAX_BYTES	(SASL_RESPONSE_MAX_BYTES + 16)
 
+struct config;
 struct event;
 struct ipc_conn;
 struct ipc_msg;
+struct login_tls;
+struct tls;
 
 struct login_session {
 	TAILQ_ENTRY(login_session) entry;
@@ -38,6 +41,7 @@ struct login_session {
 	int			 listed;	/* in the engine's sessions */
 	int			 greeted;	/* pop3s: after the handshake */
 	struct sasl		 sasl;		/* AUTH under way */
+	struct login_tls	*tls;		/* held from the handshake on */
 	uint8_t			 token[AUTH_TOKEN_BYTES];
 	struct event		*ev_wait;	/* authd is late */
 };
@@ -58,6 +62,20 @@ void	pop3_sasl_line(struct login_session *, const char *line, size_t len,
 struct login_session	*login_session_find(uint32_t id);
 void	login_session_free(struct login_session *);
 struct login_sessions	*login_sessions(void);
+
+/* pop3_login_conf.c: what new sessions use, replaced by a reload. */
+/* At start: the configuration (not kept) and the TLS context, or NULL. */
+void	login_conf_init(const struct config *, struct tls *);
+/* A reload's message: 0 more to come, 1 in force, -1 refused. */
+int	login_conf_recv(struct ipc_msg *);
+int	login_conf_plaintext_loopback(void);
+uint32_t	 login_conf_per_client(void);
+/* 1 when there is a TLS context (a pki) for new sessions. */
+int	login_tls_offered(void);
+/* The current TLS context, counted for a session; NULL without one. */
+struct login_tls	*login_tls_hold(void);
+struct tls	*login_tls_ctx(const struct login_tls *);
+void	login_tls_drop(struct login_tls *);
 
 /* pop3_login_authd.c */
 void	login_authd_init(struct event_base *, struct ipc_conn *parent);

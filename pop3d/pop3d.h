@@ -147,20 +147,24 @@ struct pop3_login_args {
 	int		 nlisten;
 	int		 listen_tls[CONFIG_LISTENERS_MAX];	/* pop3s */
 	struct tls	*tls;		/* NULL without a pki */
+	const struct config *conf;	/* the rest of the settings */
 	uid_t		 uid;
 	gid_t		 gid;
 	const char	*chroot;
 	int		 foreground;
-	uint32_t	 per_client;	/* "limit sessions-per-client" */
-	int		 plaintext_loopback; /* "auth plaintext-on-loopback" */
 };
 /* proc_main_cb of the login engine; arg is a struct pop3_login_args. */
 void	pop3_login_main(int parentfd, void *arg);
 /* For the AUTHORIZATION handlers. */
 void	pop3_login_set_user(struct pop3_conn *, const char *);
 const char	*pop3_login_user(struct pop3_conn *);
-/* The TLS server context, or NULL without a pki. */
-struct tls	*pop3_login_tls(void);
+/* 1 when STLS can be offered (there is a pki). */
+int	pop3_login_tls_offered(void);
+/*
+ * The TLS server context for c, or NULL without a pki: the one in force
+ * when first asked, kept for c across reloads.
+ */
+struct tls	*pop3_login_tls(struct pop3_conn *);
 /* Sends the password check (or answers that authd is down). */
 void	pop3_login_check(struct pop3_conn *, const char *password);
 /*
@@ -168,6 +172,16 @@ void	pop3_login_check(struct pop3_conn *, const char *password);
  * "auth plaintext-on-loopback yes".
  */
 int	pop3_login_plaintext_ok(struct pop3_conn *);
+
+/* pop3d_reload.c: the parent's reload on SIGHUP. */
+struct ipc_conn;
+/*
+ * Reads file again; on success *confp is replaced (and published) and
+ * the engine is sent the new one: returns 1, or 0 when it could not be
+ * sent; -1 when the file or its pki is refused (nothing changes).
+ */
+int	pop3d_reload(const char *file, struct config **confp,
+	    struct ipc_conn *engine);
 
 /* pop3_proxy.c: the login engine relays a client that read ahead. */
 /*
