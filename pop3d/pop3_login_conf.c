@@ -51,6 +51,7 @@ login_conf_set(const struct config *conf, struct tls *tls)
 	login_tls_drop(old);
 	lc.plaintext_loopback = conf->auth_plaintext_loopback;
 	lc.per_client = conf->max_sessions_per_client;
+	pop3_capa_policy(conf->pop3_login_delay_secs, conf->pop3_expire_days);
 }
 
 void

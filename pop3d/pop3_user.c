@@ -289,6 +289,7 @@ cmd_retr(struct pop3_conn *c, struct pop3_req *req)
 	log_info("%08x pop3 retr n=%lld octets=%llu uidl=%s", c->id, n,
 	    (unsigned long long)m->size, m->uidl);
 	us.retr++;
+	m->retrieved = 1;
 	pop3_ok(c, "%llu octets", (unsigned long long)m->size);
 	user_stream_start(STREAM_MSG, fd, -1);
 }
@@ -354,6 +355,7 @@ cmd_quit(struct pop3_conn *c, struct pop3_req *req)
 
 	(void)req;
 	pop3_set_state(c, POP3_S_UPDATE);
+	(void)pop3_expire_mark(&us.drop, time(NULL));
 	removed = maildrop_update(&us.drop, &failed);
 	log_info("%08x pop3 quit user=%s deleted=%zu failed=%zu retr=%llu",
 	    c->id, us.user, removed, failed, (unsigned long long)us.retr);

@@ -186,6 +186,9 @@ pop3d_sighup(evutil_socket_t sig, short ev, void *arg)
 	(void)ev;
 	(void)arg;
 	r = pop3d_reload(pd.conf_file, &pd.conf, pd.engine_conn);
+	if (r >= 0)
+		pop3_handoff_policy(pd.conf->pop3_login_delay_secs,
+		    pd.conf->pop3_expire_days);
 	if (r == 1)
 		pd.reloads_pending++;
 	else if (r == 0 && proc_pid(pd.engine) > 0) {
@@ -315,6 +318,8 @@ pop3d_parent(struct daemon_ctx *ctx)
 	pop3d_signals();
 	proc_init(pd.base, pop3_handoff_reaped, NULL);
 	pop3_handoff_init(pd.base, pd.authd_path);
+	pop3_handoff_policy(pd.conf->pop3_login_delay_secs,
+	    pd.conf->pop3_expire_days);
 	pd.engine = proc_new(pd.base, "pop3d-login", pop3d_engine_started,
 	    NULL);
 	proc_set_fds(pd.engine, pd.listen_fds, pd.nlisten);

@@ -10,6 +10,7 @@
 #include <sys/queue.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "sp_limits.h"
 #include "maildir.h"
@@ -203,6 +204,8 @@ int	pop3_handoff_recv(uint32_t id, const uint8_t *token,
 	    const char *user, const char *client, int fd);
 /* A child exited (proc_init orphan callback). */
 void	pop3_handoff_reaped(pid_t, int status, void *arg);
+/* LOGIN-DELAY and EXPIRE from the configuration (start, reload). */
+void	pop3_handoff_policy(uint32_t login_delay_secs, int64_t expire_days);
 /* Signals every mailbox process (at shutdown). */
 void	pop3_handoff_kill_all(int sig);
 struct daemon_ctx;
@@ -269,6 +272,7 @@ struct maildrop_msg {
 	uint64_t	 size;		/* octets with CRLF line ends */
 	int		 sized;		/* size from the name's ",W=" */
 	int		 deleted;	/* DELE: removed at QUIT */
+	int		 retrieved;	/* RETR in this session (EXPIRE) */
 	int		 drop;		/* not served: a duplicate, or gone */
 };
 
@@ -334,5 +338,21 @@ int	maildrop_msg_cmp(const void *, const void *);
  * -1 when a message cannot be read.
  */
 int	pop3_sizecache_fill(struct maildrop *);
+
+/* pop3_expire.c: "pop3 expire", in the mailbox process. */
+/* The days from the configuration; -1 (the default) for never. */
+void	pop3_expire_set(int64_t days);
+/* At QUIT: marks the retrieved messages that are old enough. */
+size_t	pop3_expire_mark(struct maildrop *, time_t now);
+
+/* pop3_logindelay.c: "pop3 login-delay", in the parent. */
+/*
+ * 0 when user may log in at now (monotonic seconds), which is then
+ * noted; else the seconds left.  delay 0: always 0, nothing noted.
+ */
+uint32_t	 pop3_logindelay_check(const char *user, time_t now,
+		    uint32_t delay);
+/* The users remembered. */
+size_t	pop3_logindelay_count(void);
 
 #endif
