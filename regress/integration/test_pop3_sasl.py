@@ -11,9 +11,12 @@ neither USER nor SASL; after STLS both are offered and work.  UIDL is
 the same over clear text, after STLS and after a restart of pop3d."""
 
 import base64
+import os
 import poplib
+import shutil
 import socket
 import subprocess
+import tempfile
 import unittest
 
 import suite
@@ -189,6 +192,30 @@ class TestPop3Sasl(SuiteTest):
             self.assertNotIn(b"> USER", r.stderr)
             self.assertEqual(r.stdout.replace(b"\r\n", b"\n"),
                              self.msgs[0][1])
+
+    def test_mpop_auth_plain_and_login(self):
+        """mpop with its default TLS checks over pop3s, made to use
+        SASL PLAIN, then LOGIN: each fetches both messages (kept)."""
+        for mech in ("plain", "login"):
+            d = tempfile.mkdtemp(prefix="mpop-")
+            self.addCleanup(shutil.rmtree, d, True)
+            mbox = os.path.join(d, "mbox")
+            open(mbox, "w").close()
+            r = subprocess.run(
+                ["mpop", "--debug", "--host=127.0.0.1",
+                 "--port=%d" % POP3S_PORT, "--tls=on",
+                 "--tls-starttls=off", "--tls-trust-file=" + self.suite.cert,
+                 "--tls-host-override=" + HOST, "--auth=" + mech,
+                 "--user=bob", "--passwordeval=echo " + suite.PASSWORD,
+                 "--keep=on", "--uidls-file=" + os.path.join(d, "uidls"),
+                 "--delivery=mbox," + mbox],
+                capture_output=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(b"AUTH " + mech.upper().encode(), r.stdout)
+            with open(mbox, "rb") as f:
+                text = f.read()
+            for _, data in self.msgs:
+                self.assertIn(data.split(b"\n\n", 1)[1], text)
 
 
 class TestPop3ClearTextRefused(SuiteTest):
