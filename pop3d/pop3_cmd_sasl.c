@@ -101,6 +101,8 @@ pop3_sasl_line(struct login_session *s, const char *line, size_t len,
 	const char		*text;
 	enum sasl_result	 r;
 
+	if (s->conn.closing)
+		return;
 	if (flags != 0) {
 		sasl_end(&s->sasl);
 		pop3_err(&s->conn, "bad response line");
