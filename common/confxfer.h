@@ -45,7 +45,7 @@ int	confxfer_send(struct ipc_conn *, const char *text, size_t textlen,
 
 /* The engine's side: what has come of a reload so far. */
 struct confxfer_rx {
-	const char		*who;		/* "smtp", "pop3": for the log */
+	const char		*who;		/* "smtp", "pop3": the log's */
 	enum conf_part		 expect;	/* 0: only a COMMIT */
 	uint8_t			*text;
 	size_t			 textlen;

@@ -4,9 +4,10 @@
  * SANDBOX_ENGINE.  This is the only command table the login engine
  * uses; AUTH's exchange is in pop3_cmd_sasl.c.  No password is taken
  * in clear text (USER, AUTH) but on loopback with "auth
- * plaintext-on-loopback yes": elsewhere STLS or pop3s comes first.  The verbs of the TRANSACTION state are listed without a
- * handler, so that they are answered "not valid in this state" rather
- * than "unknown".
+ * plaintext-on-loopback yes": elsewhere STLS or pop3s comes first.
+ * The verbs of the TRANSACTION state are listed without a handler, so
+ * that they are answered "not valid in this state" rather than
+ * "unknown".
  */
 #include <sys/types.h>
 

@@ -166,7 +166,8 @@ login_over_limit(const char *addr)
 	if (engine.nsessions >= POP3_SESSIONS_MAX)
 		return "sessions-max";
 	TAILQ_FOREACH(s, &engine.sessions, entry)
-		if (strcmp(s->addr, addr) == 0 && ++n >= login_conf_per_client())
+		if (strcmp(s->addr, addr) == 0 &&
+		    ++n >= login_conf_per_client())
 			return "sessions-per-client";
 	return NULL;
 }

@@ -2,8 +2,10 @@
  * smtpd engine (user smtp, chroot emptydir, seccomp SANDBOX_ENGINE): AUTH
  * PLAIN and LOGIN (RFC 4954, RFC 4616), offered and accepted only under
  * TLS, or with "auth plaintext-on-loopback" on a connection whose both
- * ends are loopback addresses (nothing to eavesdrop on but the host).  The password goes to authd (MSG_AUTH_PASSWORD_CHECK, service
- * "smtp", no token) and is wiped here at once.  Failed attempts are
+ * ends are loopback addresses (nothing to eavesdrop on but the host).
+ * The exchange is common/sasl.c's, shared with pop3d.  The password
+ * goes to authd (MSG_AUTH_PASSWORD_CHECK, service "smtp", no token)
+ * and is wiped here at once.  Failed attempts are
  * counted per client address: past SMTP_AUTH_FAILURES_MAX within
  * SMTP_AUTH_FAIL_WINDOW_SECS the client gets 421 and is closed.
  */

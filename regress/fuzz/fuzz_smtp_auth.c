@@ -1,8 +1,8 @@
 /*
  * common/sasl.c's decoders, for smtpd and pop3d: SASL base64 (RFC
- * 4954 4) and the PLAIN message it carries (RFC 4616 2).  Anything that decodes must be
- * re-encodable to the same bytes' length, and a PLAIN split must give
- * NUL-terminated, non-empty user and password.
+ * 4954 4) and the PLAIN message it carries (RFC 4616 2).  Anything that
+ * decodes must be re-encodable to the same bytes' length, and a PLAIN
+ * split must give NUL-terminated, non-empty user and password.
  */
 #include "fuzz.h"
 

@@ -228,7 +228,8 @@ Test(sasl, plain_limits)
 		cr_assert_eq(sasl_start(&sa, "PLAIN", 5, b64, &text),
 		    extra ? SASL_BAD_MESSAGE : SASL_DONE);
 		if (!extra)
-			cr_assert_eq(strlen(sa.pass), AUTH_PASSWORD_MAX_BYTES - 1);
+			cr_assert_eq(strlen(sa.pass),
+			    AUTH_PASSWORD_MAX_BYTES - 1);
 		sasl_end(&sa);
 	}
 }
