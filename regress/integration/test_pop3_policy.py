@@ -13,6 +13,7 @@ import unittest
 import suite
 from suite import SuiteTest, POP3Line
 from test_pop3_scale import fill_maildir, empty_maildir
+from test_pop3_tls import HOST, verified_ctx
 
 PASS = suite.PASSWORD.encode()
 
@@ -93,6 +94,18 @@ class TestPop3Policy(SuiteTest):
             self.assertTrue(r.startswith(b"-ERR [LOGIN-DELAY] "), r)
         finally:
             c.close()
+        # Under TLS the parent's line goes through the engine's relay.
+        p = poplib.POP3("127.0.0.1", self.suite.pop3_port, timeout=60)
+        try:
+            p.host = HOST
+            p.stls(context=verified_ctx(self.suite))
+            p.user("alice")
+            with self.assertRaises(poplib.error_proto) as e:
+                p.pass_(suite.PASSWORD)
+            self.assertTrue(e.exception.args[0].startswith(
+                b"-ERR [LOGIN-DELAY] "), e.exception.args)
+        finally:
+            p.close()
         log = self.suite.log("pop3d")
         self.assertIn("pop3 login-refused user=alice reason=login-delay",
                       log)
