@@ -234,6 +234,27 @@
 #define CONFIG_DOMAINS_MAX		1024
 /* "relay from" networks. */
 #define CONFIG_RELAY_NETS_MAX		1024
+/* "relay to" routes: one per destination domain and a default. */
+#define CONFIG_RELAY_ROUTES_MAX		1024
+/*
+ * Bounds of the relay's "limit" statements.  relay-recipients only
+ * lowers RELAY_RCPTS_PER_TXN: RFC 5321 4.5.3.1.8 has every server take
+ * 100, and the manager hands the relay at most QUEUE_RELAY_BATCH_MAX.
+ */
+#define RELAY_CONNS_LIMIT		10000
+#define RELAY_MSGS_PER_CONN_LIMIT	100000
+
+/*
+ * The smarthost credentials ("secrets FILE", common/secrets.c): read
+ * whole by a root parent.  One "LABEL USER PASSWORD" per line.
+ */
+#define SECRETS_FILE_MAX_BYTES		(256 * 1024)
+#define SECRETS_LINE_MAX_BYTES		1024
+#define SECRETS_ENTRIES_MAX		1024
+#define SECRETS_LABEL_MAX_BYTES		64	/* NUL included */
+/* RFC 4616 2: authcid and passwd are at most 255 octets each. */
+#define SECRETS_USER_MAX_BYTES		256	/* NUL included */
+#define SECRETS_PASSWORD_MAX_BYTES	256	/* NUL included */
 
 /*
  * A pki's certificate chain or key file (PEM), read whole by a root
@@ -370,5 +391,27 @@
  */
 #define RELAY_DNS_TLSA_MAX		8
 #define RELAY_DNS_TLSA_DATA_MAX		64
+/*
+ * Certificates of a server's chain that DANE looks at (RFC 7672 3.2:
+ * the chain as sent, leaf first); more is refused, not truncated.
+ */
+#define RELAY_DANE_CHAIN_MAX		16
+/*
+ * Converting an 8-bit message to quoted-printable for a server without
+ * 8BITMIME (queued/relay_smtp_qp.c): multipart and message/rfc822
+ * nesting (as Postfix's mime_nesting_limit), a boundary (RFC 2046 5.1.1),
+ * a Content-Type or Content-Transfer-Encoding field unfolded, the leaf
+ * parts of one message whose 8-bit content is remembered between the
+ * scan and the conversion, and the piece of a line read at once (a
+ * longer line is read in pieces).  Past any of them the message is not
+ * converted but bounced, 5.6.3.
+ */
+#define RELAY_MIME_DEPTH_MAX		100
+#define RELAY_MIME_BOUNDARY_MAX_BYTES	70
+#define RELAY_MIME_FIELD_MAX_BYTES	4096
+#define RELAY_MIME_PARTS_MAX		4096
+#define RELAY_MIME_PIECE_BYTES		1024
+/* Quoted-printable lines, soft breaks included (RFC 2045 6.7 (5)). */
+#define RELAY_QP_LINE_MAX_BYTES		76
 
 #endif

@@ -7,7 +7,9 @@
 #define SALLYPORT_RELAY_SMTP_INT_H
 
 #include "lineio.h"
+#include "relay_dane.h"
 #include "relay_smtp.h"
+#include "relay_smtp_qp.h"
 
 enum relay_state {
 	RS_GREETING,
@@ -42,6 +44,8 @@ struct relay_smtp {
 	struct relay_reply	 reply;
 	struct relay_caps	 caps;
 	int			 tls_on;
+	enum relay_dane_level	 dane;		/* of p.tlsa */
+	const char		*verified;	/* no, pkix, dane-ee, dane-ta */
 	int			 quit_wanted;
 	int			 reporting;	/* in the rcpt/msg callbacks */
 	int			 end_ok;
@@ -52,6 +56,8 @@ struct relay_smtp {
 	int			 mail_failed;
 	size_t			 accepted;
 	struct relay_data	 data;
+	int			 convert;	/* 8-bit to quoted-printable */
+	struct relay_mime	*mime;		/* its walker, kept */
 };
 
 /* relay_smtp.c */
@@ -72,6 +78,14 @@ void	relay_txn_settle(struct relay_smtp *, enum relay_result,
 /* Reports every recipient and the message to the caller. */
 void	relay_txn_report(struct relay_smtp *);
 
+/* relay_smtp_tls.c */
+enum relay_dane_level relay_tls_dane(const struct relay_params *);
+int	relay_tls_wanted(const struct relay_smtp *);
+int	relay_tls_required(const struct relay_smtp *);
+int	relay_tls_pkix(const struct relay_smtp *);
+void	relay_tls_fail(struct relay_smtp *, const char *);
+int	relay_tls_check(struct relay_smtp *);
+
 /* relay_smtp_data.c */
 /*
  * Encodes len stored bytes (LF line ends, unstuffed) for DATA into out,
@@ -83,6 +97,12 @@ size_t	relay_data_encode(struct relay_data *, const char *, size_t,
 	    char *out);
 /* The end: a CRLF if the last line had none, then ".\r\n"; 5 at most. */
 size_t	relay_data_finish(struct relay_data *, char *out);
+/*
+ * Before MAIL, for an 8-bit message and a server without 8BITMIME:
+ * reads the message through the quoted-printable walker.  NULL when it
+ * can be converted (c->convert set), else the reply to fail it with.
+ */
+const char *relay_data_scan(struct relay_smtp *);
 /* Starts or goes on streaming the body; the dot when it is all out. */
 void	relay_data_send(struct relay_smtp *);
 
