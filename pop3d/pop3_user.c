@@ -75,6 +75,7 @@ const struct pop3_cmd pop3_user_cmds[] = {
 	{ "USER",	POP3_S_LOGIN,	ARG_ONE,	NULL },
 	{ "PASS",	POP3_S_USER,	ARG_REST,	NULL },
 	{ "STLS",	POP3_S_AUTH,	ARG_NONE,	NULL },
+	{ "AUTH",	POP3_S_LOGIN,	ARG_SASL,	NULL },
 	{ NULL,		0,		ARG_NONE,	NULL },
 };
 
@@ -292,6 +293,7 @@ cmd_retr(struct pop3_conn *c, struct pop3_req *req)
 	    (unsigned long long)m->size, m->uidl);
 	us.retr++;
 	maildrop_seen(&us.drop, m);
+	m->retrieved = 1;
 	pop3_ok(c, "%llu octets", (unsigned long long)m->size);
 	user_stream_start(STREAM_MSG, fd, -1);
 }
@@ -357,6 +359,7 @@ cmd_quit(struct pop3_conn *c, struct pop3_req *req)
 
 	(void)req;
 	pop3_set_state(c, POP3_S_UPDATE);
+	(void)pop3_expire_mark(&us.drop, time(NULL));
 	removed = maildrop_update(&us.drop, &failed);
 	log_info("%08x pop3 quit user=%s deleted=%zu failed=%zu retr=%llu",
 	    c->id, us.user, removed, failed, (unsigned long long)us.retr);
