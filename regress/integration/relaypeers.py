@@ -165,9 +165,9 @@ class Nsd:
         except OSError:
             return ""
 
-    def resolver_line(self, validate=True):
-        """The config's resolver statement for this server."""
-        line = "resolver %s port %d" % (self.addr, self.port)
+    def resolver_args(self, validate=True):
+        """What follows "resolver" in the config for this server."""
+        line = "%s port %d" % (self.addr, self.port)
         if validate:
             line += ' trust-anchor "%s"' % self.ta
         return line
@@ -629,3 +629,93 @@ def postfix_peer_class():
 
 def have_postfix():
     return shutil.which("postfix") is not None
+
+
+# ---------------------------------------------------------------- checks
+
+def _sources_mention(pattern, exclude=()):
+    import glob
+    import re
+    rx = re.compile(pattern)
+    for path in glob.glob(os.path.join(REPO, "queued", "*.c")):
+        if os.path.basename(path).startswith(tuple(exclude)):
+            continue
+        with open(path, errors="replace") as f:
+            if rx.search(f.read()):
+                return True
+    return False
+
+
+def relay_missing():
+    """Why the relay cannot be tested end to end here, or None: the
+    queue manager must hand envelopes to a relay process
+    (MSG_QUEUE_RELAY_START sent by a file of queued/) and the
+    configuration must know "relay to" (parse.y)."""
+    if not _sources_mention(r"MSG_QUEUE_RELAY_START"):
+        return "no relay yet: nothing in queued/ sends MSG_QUEUE_RELAY_START"
+    with open(os.path.join(REPO, "common", "parse.y")) as f:
+        if '"secrets"' not in f.read():
+            return "no relay yet: the configuration has no \"secrets\""
+    return None
+
+
+def dane_missing():
+    """Why DANE cannot be tested, or None: a relay file other than the
+    resolver's must use TLSA records."""
+    if relay_missing():
+        return relay_missing()
+    if not _sources_mention(r"(?i)dane", exclude=("relay_dns",)):
+        return "no DANE in the relay yet"
+    return None
+
+
+def check_config(s):
+    """Fails when the suite's configuration does not parse (queued -n):
+    with the relay built, its statements must be known."""
+    r = subprocess.run([s.binary("queued"), "-n", "-f", s.conf],
+                       capture_output=True, text=True, timeout=30)
+    if r.returncode != 0:
+        raise AssertionError("queued -n -f %s: %s%s"
+                             % (s.conf, r.stdout, r.stderr))
+
+
+# ---------------------------------------------------------------- mail
+
+TRACE = (b"return-path:", b"delivered-to:", b"received:",
+         b"x-original-to:")
+
+
+def strip_trace(data):
+    """A delivered file without the trace headers on its top (the
+    Return-Path, Delivered-To and Received lines the hops added), LF
+    line ends."""
+    data = data.replace(b"\r\n", b"\n")
+    lines = data.split(b"\n")
+    i = 0
+    while i < len(lines) and lines[i].lower().startswith(TRACE):
+        i += 1
+        while i < len(lines) and lines[i][:1] in (b" ", b"\t"):
+            i += 1
+    return b"\n".join(lines[i:])
+
+
+def maildir_files(new_dir):
+    try:
+        return sorted(os.path.join(new_dir, f) for f in os.listdir(new_dir))
+    except FileNotFoundError:
+        return []
+
+
+def mails_with(new_dir, *needles):
+    """The contents of the files in a Maildir's new/ holding every
+    needle (bytes)."""
+    out = []
+    for p in maildir_files(new_dir):
+        try:
+            with open(p, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            continue
+        if all(n in data for n in needles):
+            out.append(data)
+    return out
