@@ -222,8 +222,16 @@ queue_parent_peer_fd(struct ipc_conn *c, struct ipc_msg *m)
 
 	(void)c;
 	if (m->fd == -1 || ipc_get_u32(m, &role) == -1 ||
-	    ipc_get_end(m) == -1 || role != ROLE_DELIVERY)
+	    ipc_get_end(m) == -1 ||
+	    (role != ROLE_DELIVERY && role != ROLE_RELAY))
 		fatalx("- queue malformed PARENT_PEER_FD");
+	if (role == ROLE_RELAY) {
+		/* XXX: queue_relay.c (the manager's side) takes it. */
+		log_debug("- queue relay-peer-unused");
+		(void)close(m->fd);
+		m->fd = -1;
+		return;
+	}
 	if (qm.delivery != NULL) {
 		log_info("- queue delivery-replaced inflight=%u", qm.inflight);
 		ipc_conn_free(qm.delivery);
