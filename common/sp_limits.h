@@ -363,5 +363,10 @@
  */
 #define RELAY_DNS_TLSA_MAX		8
 #define RELAY_DNS_TLSA_DATA_MAX		64
+/*
+ * Certificates of a server's chain that DANE looks at (RFC 7672 3.2:
+ * the chain as sent, leaf first); more is refused, not truncated.
+ */
+#define RELAY_DANE_CHAIN_MAX		16
 
 #endif

@@ -7,6 +7,7 @@
 #define SALLYPORT_RELAY_SMTP_INT_H
 
 #include "lineio.h"
+#include "relay_dane.h"
 #include "relay_smtp.h"
 
 enum relay_state {
@@ -44,6 +45,8 @@ struct relay_smtp {
 	int			 tls_on;
 	int			 greeted;	/* the greeting came */
 	int			 was_ready;	/* the ready callback ran */
+	enum relay_dane_level	 dane;		/* of p.tlsa */
+	const char		*verified;	/* no, pkix, dane-ee, dane-ta */
 	int			 quit_wanted;
 	int			 reporting;	/* in the rcpt/msg callbacks */
 	int			 end_ok;
@@ -73,6 +76,13 @@ void	relay_txn_settle(struct relay_smtp *, enum relay_result,
 	    const char *reason);
 /* Reports every recipient and the message to the caller. */
 void	relay_txn_report(struct relay_smtp *);
+
+/* relay_smtp_tls.c */
+int	relay_tls_wanted(const struct relay_smtp *);
+int	relay_tls_required(const struct relay_smtp *);
+int	relay_tls_pkix(const struct relay_smtp *);
+void	relay_tls_fail(struct relay_smtp *, const char *);
+int	relay_tls_check(struct relay_smtp *);
 
 /* relay_smtp_data.c */
 /*
