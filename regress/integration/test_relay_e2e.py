@@ -48,7 +48,7 @@ HELO = "client.example.test"
 SCRIPTED = {
     "ok": 10, "temp": 11, "perm": 12, "mix": 13, "greet": 14, "drop": 15,
     "stall": 16, "notls": 17, "badcert": 18, "longreply": 19,
-    "garbage": 20, "cont": 21, "expire": 34,
+    "garbage": 20, "cont": 21, "expire": 34, "sink": 40,
 }
 
 ZONE = """$ORIGIN e2e.example.
