@@ -539,6 +539,95 @@ class Session:
         self.f = self.c.makefile("rb")
 
 
+class CountingSink:
+    """A fast receiving server for volume (asyncio, in a thread of its
+    own): 250 to everything, PIPELINING, nothing kept; counts
+    connections, messages and recipients (by domain) and notes the
+    time.monotonic() of the last 250 to a message."""
+
+    EHLO = (b"250-sink.example\r\n250-PIPELINING\r\n250-8BITMIME\r\n"
+            b"250 SIZE 100000000\r\n")
+
+    def __init__(self, addr="127.0.0.1", port=0):
+        import asyncio
+        self.asyncio = asyncio
+        self.conns = self.messages = self.rcpts = 0
+        self.by_domain = {}
+        self.t_last = None
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.addr, self.port = addr, port
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        if not self.ready.wait(30):
+            raise RuntimeError("the sink did not start")
+
+    def _run(self):
+        a = self.asyncio
+        a.set_event_loop(self.loop)
+        self.server = self.loop.run_until_complete(a.start_server(
+            self._session, self.addr, self.port, backlog=256,
+            reuse_address=True))
+        self.port = self.server.sockets[0].getsockname()[1]
+        self.ready.set()
+        self.loop.run_forever()
+
+    async def _session(self, r, w):
+        self.conns += 1
+        w.write(b"220 sink.example ESMTP\r\n")
+        rcpts = []
+        try:
+            while True:
+                line = await r.readline()
+                if not line:
+                    break
+                verb = line[:4].upper()
+                if verb == b"EHLO":
+                    w.write(self.EHLO)
+                elif verb == b"RCPT":
+                    rcpts.append(line[line.find(b"@") + 1:
+                                      line.rfind(b">")].lower())
+                    w.write(b"250 2.1.5 ok\r\n")
+                elif verb == b"DATA":
+                    w.write(b"354 go\r\n")
+                    while True:
+                        d = await r.readline()
+                        if not d or d == b".\r\n":
+                            break
+                    if not d:
+                        break
+                    self._count(rcpts)
+                    rcpts = []
+                    w.write(b"250 2.0.0 ok\r\n")
+                elif verb == b"QUIT":
+                    w.write(b"221 bye\r\n")
+                    break
+                else:           # MAIL, RSET, NOOP, HELO
+                    if verb in (b"MAIL", b"RSET"):
+                        rcpts = []
+                    w.write(b"250 ok\r\n")
+                await w.drain()
+            await w.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            w.close()
+
+    def _count(self, rcpts):
+        self.messages += 1
+        self.rcpts += len(rcpts)
+        for d in rcpts:
+            self.by_domain[d] = self.by_domain.get(d, 0) + 1
+        self.t_last = time.monotonic()
+
+    def close(self):
+        def stop():
+            self.server.close()
+            self.loop.stop()
+        self.loop.call_soon_threadsafe(stop)
+        self.thread.join(10)
+
+
 # ---------------------------------------------------------------- Postfix
 
 def bench_module():
