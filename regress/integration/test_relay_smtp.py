@@ -58,7 +58,8 @@ class FakeServer:
     reply, bytes) or caps, helo, mail, data, dot (replies), rcpt (a dict
     address -> reply), stall (a verb after which it goes silent), drop
     (closes after this many body lines), tls (a cert, key pair for
-    STARTTLS, which it then offers)."""
+    STARTTLS, which it then offers), addr and port (where it listens:
+    127.0.0.1 and a free port by default)."""
 
     def __init__(self, **opts):
         self.opts = opts
@@ -67,7 +68,8 @@ class FakeServer:
         self.conns = 0
         self.batches = []       # pipelined groups of commands
         self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((opts.get("addr", "127.0.0.1"), opts.get("port", 0)))
         self.sock.listen(5)
         self.sock.settimeout(120)
         self.port = self.sock.getsockname()[1]
