@@ -112,6 +112,7 @@ static const int sandbox_relay[] = {
 	SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(set_robust_list),
 	SCMP_SYS(rseq), SCMP_SYS(sched_getaffinity), SCMP_SYS(pipe2),
 	SCMP_SYS(eventfd2), SCMP_SYS(sendmmsg), SCMP_SYS(recvmmsg),
+	SCMP_SYS(epoll_create1), SCMP_SYS(epoll_create),
 	SCMP_SYS(pread64),
 };
 

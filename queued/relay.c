@@ -108,7 +108,7 @@ relay_ca_add(const char *path)
 }
 
 /* Every CA file the routes name, and the bundle, read as root. */
-static void
+void
 relay_ca_load(const struct config *conf)
 {
 	const struct relay_route	*r;

@@ -145,6 +145,8 @@ void	relay_pool_hosts(relay_host_cb, void *);
 void	relay_pool_stop(void);
 uint32_t relay_pool_nconns(void);
 
+/* relay.c: reads the bundle and the routes' CA files (as root). */
+void	relay_ca_load(const struct config *);
 /* relay.c: the CA memory for a route's CA file (NULL: the bundle). */
 void	relay_ca_get(const char *path, const uint8_t **mem, size_t *len);
 

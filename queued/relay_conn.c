@@ -72,12 +72,19 @@ static void
 relay_conn_routed(const struct rdns_route *r, void *arg)
 {
 	struct relay_conn	*c = arg;
+	size_t			 i, len;
 
 	if (r->status != RDNS_OK || r->nmx == 0) {
 		relay_pool_route_failed(c, r);
 		return;
 	}
 	*c->route = *r;
+	/* "mx.example." as DNS writes it: the name for SNI and the log. */
+	for (i = 0; i < c->route->nmx; i++) {
+		len = strlen(c->route->mx[i].host);
+		if (len > 1 && c->route->mx[i].host[len - 1] == '.')
+			c->route->mx[i].host[len - 1] = '\0';
+	}
 	c->mx = c->ai = 0;
 	c->state = RCS_CONNECTING;
 	relay_conn_try(c);
@@ -217,6 +224,10 @@ relay_conn_try(struct relay_conn *c)
 
 	if (c->mx >= c->route->nmx) {
 		relay_pool_unreachable(c);
+		return;
+	}
+	if (c->route->mx[c->mx].naddr == 0) {
+		relay_conn_next(c, 1);
 		return;
 	}
 	a = &c->route->mx[c->mx].addr[c->ai];

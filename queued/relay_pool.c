@@ -138,7 +138,9 @@ relay_pool_kick(struct relay_dest *d)
 		if (c->batch == NULL && !c->quitting && d->nqueued > 0)
 			(void)relay_pool_send(c);
 	}
+	/* A destination not reached yet gets one connection at a time. */
 	while (!stopping && d->nqueued > opening &&
+	    (d->reached || opening == 0) &&
 	    d->nconns < conf->relay_conns_per_domain &&
 	    nconns_total < conf->relay_conns_max &&
 	    d->backoff_until <= relay_now()) {
@@ -216,6 +218,9 @@ relay_pool_unreachable(struct relay_conn *c)
 	TAILQ_FOREACH(o, &d->conns, entry)
 		if (o->state == RCS_READY)
 			return;
+	d->reached = 0;
+	if (d->backoff_until > relay_now())
+		return;		/* backed off by a connection before it */
 	d->backoff_secs = relay_backoff_next(d->backoff_secs,
 	    conf->relay_backoff_secs, conf->relay_backoff_max_secs);
 	d->backoff_until = relay_now() + d->backoff_secs;
@@ -280,6 +285,7 @@ relay_pool_ready(struct relay_smtp *s, void *arg)
 	int			 tls, verified;
 
 	c->state = RCS_READY;
+	d->reached = 1;
 	d->backoff_secs = 0;
 	d->backoff_until = 0;
 	relay_smtp_info(s, &tls, &verified, NULL);

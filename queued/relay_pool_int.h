@@ -13,6 +13,8 @@ struct relay_dest {
 	TAILQ_HEAD(, relay_conn) conns;
 	uint32_t		 nconns;
 	uint32_t		 nactive;	/* batches being sent */
+	int			 reached;	/* a session was ready, and
+						   none failed to connect since */
 	time_t			 backoff_until;	/* 0: none */
 	uint32_t		 backoff_secs;	/* the last one */
 	char			 last_error[RELAY_DIAG_MAX_BYTES];
