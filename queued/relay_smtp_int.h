@@ -42,6 +42,8 @@ struct relay_smtp {
 	struct relay_reply	 reply;
 	struct relay_caps	 caps;
 	int			 tls_on;
+	int			 greeted;	/* the greeting came */
+	int			 was_ready;	/* the ready callback ran */
 	int			 quit_wanted;
 	int			 reporting;	/* in the rcpt/msg callbacks */
 	int			 end_ok;

@@ -693,6 +693,10 @@ class Suite:
     def manager(self):
         return self.wait_child_as("queued", DAEMON_USERS["queue"])
 
+    def relay(self):
+        """queued's relay process (queued/relay.c), as _sallyrelay."""
+        return self.wait_child_as("queued", DAEMON_USERS["relay"])
+
     def delivery_agent(self):
         def look():
             r = self.root_children("queued")
