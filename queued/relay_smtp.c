@@ -467,5 +467,6 @@ relay_smtp_free(struct relay_smtp *c)
 	if (c->ev_end != NULL)
 		event_free(c->ev_end);
 	lineio_free(c->io);
+	relay_mime_free(c->mime);
 	free(c);
 }

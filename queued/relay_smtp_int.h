@@ -9,6 +9,7 @@
 #include "lineio.h"
 #include "relay_dane.h"
 #include "relay_smtp.h"
+#include "relay_smtp_qp.h"
 
 enum relay_state {
 	RS_GREETING,
@@ -57,6 +58,8 @@ struct relay_smtp {
 	int			 mail_failed;
 	size_t			 accepted;
 	struct relay_data	 data;
+	int			 convert;	/* 8-bit to quoted-printable */
+	struct relay_mime	*mime;		/* its walker, kept */
 };
 
 /* relay_smtp.c */
@@ -95,6 +98,12 @@ size_t	relay_data_encode(struct relay_data *, const char *, size_t,
 	    char *out);
 /* The end: a CRLF if the last line had none, then ".\r\n"; 5 at most. */
 size_t	relay_data_finish(struct relay_data *, char *out);
+/*
+ * Before MAIL, for an 8-bit message and a server without 8BITMIME:
+ * reads the message through the quoted-printable walker.  NULL when it
+ * can be converted (c->convert set), else the reply to fail it with.
+ */
+const char *relay_data_scan(struct relay_smtp *);
 /* Starts or goes on streaming the body; the dot when it is all out. */
 void	relay_data_send(struct relay_smtp *);
 
