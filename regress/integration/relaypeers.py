@@ -191,13 +191,15 @@ class TestCA:
                        check=True, capture_output=True)
 
     def issue(self, names, stem=None):
-        """A key and a certificate for the DNS names; (cert, key)."""
+        """A key and a certificate for the names (DNS names, or "IP:"
+        and an address); (cert, key)."""
         stem = os.path.join(self.dir, stem or names[0])
         key, csr, cert = stem + ".key", stem + ".csr", stem + ".pem"
         ext = stem + ".ext"
         with open(ext, "w") as f:
             f.write("subjectAltName=%s\n"
-                    % ",".join("DNS:" + n for n in names))
+                    % ",".join(n if n.startswith("IP:") else "DNS:" + n
+                               for n in names))
         subprocess.run(["openssl", "req", "-new", "-newkey", "ec",
                         "-pkeyopt", "ec_paramgen_curve:prime256v1",
                         "-nodes", "-subj", "/CN=" + names[0], "-keyout",
@@ -457,6 +459,11 @@ class Session:
                 self.txn.rcpts.append((addr, r))
             return r
         if verb == b"DATA":
+            if "data" not in srv.scripts and \
+                    (self.txn is None or not self.txn.accepted()):
+                # As real servers do (RFC 2920 3.1): no DATA without a
+                # recipient.
+                return b"554 5.5.1 no valid recipients\r\n"
             return srv.opt("data", b"354 go\r\n")
         if verb == b"RSET":
             self.txn = None

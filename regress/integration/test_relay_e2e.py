@@ -99,7 +99,8 @@ def setUpModule():
     TMP = tempfile.mkdtemp(prefix="sallyport-e2e-")
     os.chmod(TMP, 0o755)
     CA = TestCA(TMP)
-    CA.mx = CA.issue(["mx.b.e2e.example", "mail.example.test"], "mx-b")
+    CA.mx = CA.issue(["mx.b.e2e.example", "mail.example.test",
+                      "IP:" + B_ADDR], "mx-b")
     CA.dane = CA.issue(["mx.dane.example"], "mx-dane")
     for p in (CA.cert, CA.mx[0], CA.dane[0]):
         os.chmod(p, 0o644)
@@ -224,6 +225,11 @@ class RelayCase(unittest.TestCase):
             self.assertRegex(text, r"(?i)Remote-MTA: *dns; *%s"
                              % re.escape(mta))
 
+    def assert_logged(self, pattern):
+        """A line of A's queued.log (the relay's) matches pattern."""
+        if not re.search(pattern, self.a.log("queued")):
+            self.fail("no line of queued.log matches %r" % pattern)
+
     def show_queue(self):
         r = self.a.sallyctl("show", "queue")
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -320,7 +326,7 @@ class TestRelayScripted(RelayCase):
         # Delivered by the second connection, long before the stall ends.
         self.assertGreaterEqual(s.conns, 2)
         self.assertLess(time.monotonic() - t0, 60)
-        self.assertIn("timeout", self.a.log("queued").lower())
+        self.assert_logged(r"(?i)timeout|timed out")
 
     def test_no_starttls_with_tls_require_deferred(self):
         rcpt = addr("x", "notls")
@@ -402,6 +408,7 @@ class TestRelayScripted(RelayCase):
         self.send(marker("dane"), ["x@dane.example"])
         t = self.wait_delivered(good, "x@dane.example")
         self.assertTrue(t[0].tls)
+        self.assert_logged(r"verified=dane-ee name=mx\.dane\.example")
         mark = marker("danebad")
         self.send(mark, ["x@danebad.example"])
         self.assert_deferred(bad, "x@danebad.example", mark)
@@ -458,7 +465,9 @@ class TestRelayToPeers(RelayCase):
 
     extra = (
         'relay to b.e2e.example tls verify ca "{ca}"',
-        'relay to smart.e2e.example via mx.b.e2e.example port 587 '
+        'relay to smart.e2e.example via %s port 587 '
+        'tls verify ca "{ca}" auth bsub' % B_ADDR,
+        'relay to smartname.e2e.example via mx.b.e2e.example port 587 '
         'tls verify ca "{ca}" auth bsub',
         'secrets "{tmp}/secrets"',
     )
@@ -472,6 +481,7 @@ class TestRelayToPeers(RelayCase):
         os.chmod(os.path.join(TMP, "secrets"), 0o600)
         cls.b = Suite("relaypeer-b", extra_config=[
             'domain "b.e2e.example"', 'domain "smart.e2e.example"',
+            'domain "smartname.e2e.example"',
             "listen smtp on %s port 25" % B_ADDR,
             "listen submission on %s port 587" % B_ADDR])
         # B's certificate from the test CA, for its MX's name.
@@ -509,11 +519,19 @@ class TestRelayToPeers(RelayCase):
         got = self.b.wait_marked(mark, "bob", timeout=WAIT)
         self.assertEqual(strip_trace(got), msg.replace(b"\r\n", b"\n"))
         self.assertIn(b" with ESMTPS ", first_received(got))
-        self.assertIn("verified=yes", self.a.log("queued"))
+        self.assert_logged(r"verified=(yes|pkix) name=mx\.b\.e2e\.example")
 
     def test_smarthost_with_starttls_and_auth(self):
-        mark = marker("smarthost")
-        msg = self.send(mark, [addr("bob", "smart")])
+        self.smarthost("smart")
+
+    def test_smarthost_by_name(self):
+        """The smarthost named, not numeric: resolved (nsd) and its
+        certificate checked against the name."""
+        self.smarthost("smartname")
+
+    def smarthost(self, domain):
+        mark = marker(domain)
+        msg = self.send(mark, [addr("bob", domain)])
         got = self.b.wait_marked(mark, "bob", timeout=WAIT)
         self.assertEqual(strip_trace(got), msg.replace(b"\r\n", b"\n"))
         # B's Received line: TLS and AUTH (ESMTPSA).
