@@ -361,9 +361,12 @@ class Suite:
     """One whole suite under a temporary root."""
 
     def __init__(self, name, retry="1s", max_retry="2s", expire="1h",
-                 max_errors=None, max_message_bytes=None, extra_config=()):
+                 max_errors=None, max_message_bytes=None, extra_config=(),
+                 resolver="none", delay_notice=None):
         """extra_config: lines appended to the configuration, for a test
-        class that needs a limit or a policy of its own (suite_args)."""
+        class that needs a limit or a policy of its own (suite_args).
+        resolver: what follows "resolver" (the relay's tests name their
+        nsd); delay_notice: the queue's delay-notice time, if any."""
         need_root()
         ensure_users()
         self.name = name
@@ -384,6 +387,7 @@ class Suite:
         self.max_errors = max_errors
         self.max_message_bytes = max_message_bytes
         self.extra_config = list(extra_config)
+        self.resolver, self.delay_notice = resolver, delay_notice
         self._layout()
 
     # -- paths
@@ -476,7 +480,7 @@ class Suite:
             'chroot "%s"' % self.chroot,
             'users "%s"' % self.path("etc", "users"),
             'aliases "%s"' % self.path("etc", "aliases"),
-            "resolver none",
+            "resolver %s" % self.resolver,
             'domain "%s"' % DOMAIN,
             "listen smtp on 127.0.0.1 port %d" % self.smtp_port,
             "listen pop3 on 127.0.0.1 port %d" % self.pop3_port,
@@ -484,8 +488,10 @@ class Suite:
             "listen smtps on 127.0.0.1 port %d" % self.smtps_port,
             'pki "mail.example.test" cert "%s" key "%s"'
             % (self.cert, self.path("etc", "key.pem")),
-            "queue retry %s max-retry %s expire %s"
-            % (self.retry, self.max_retry, self.expire),
+            "queue retry %s max-retry %s expire %s%s"
+            % (self.retry, self.max_retry, self.expire,
+               " delay-notice %s" % self.delay_notice
+               if self.delay_notice else ""),
         ]
         if self.max_errors is not None:
             lines.append("limit errors %d" % self.max_errors)

@@ -16,9 +16,8 @@ import tempfile
 import unittest
 
 import suite
+from relaypeers import FakeServer, Nsd, have_nsd, make_cert
 from suite import REPO, SuiteTest, free_ports, need_root, wait_for
-from test_relay_dns import NSD, NSD_CONF, have
-from test_relay_smtp import FakeServer
 
 RELAYQ = os.path.join(REPO, "regress", "relay", "relayq")
 DNS_ADDR = "127.0.0.54"
@@ -225,42 +224,18 @@ class RelayMXTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         need_root()
-        if not have(NSD) or not os.access(RELAYQ, os.X_OK):
+        if not have_nsd() or not os.access(RELAYQ, os.X_OK):
             raise unittest.SkipTest("nsd or regress/relay/relayq missing")
         cls.dir = tempfile.mkdtemp(prefix="relaymx.")
-        port = free_ports(1)[0]
-        conf = NSD_CONF.format(addr=DNS_ADDR, port=port, dir=cls.dir)
-        conf += "zone:\n    name: proc.example\n" \
-                "    zonefile: proc.example.zone\n"
-        with open(os.path.join(cls.dir, "nsd.conf"), "w") as f:
-            f.write(conf)
-        with open(os.path.join(cls.dir, "proc.example.zone"), "w") as f:
-            f.write(ZONE.format(dns=DNS_ADDR, down=MX_DOWN, up=MX_UP,
-                                busy=MX_421))
+        cls.nsd = Nsd(DNS_ADDR, {"proc.example": ZONE.format(
+            dns=DNS_ADDR, down=MX_DOWN, up=MX_UP, busy=MX_421)}).start()
         cls.conf = os.path.join(cls.dir, "relay.conf")
         with open(cls.conf, "w") as f:
-            f.write(CONF + "resolver %s port %d\n" % (DNS_ADDR, port))
-        cls.nsd = subprocess.Popen([NSD, "-d", "-c",
-                                    os.path.join(cls.dir, "nsd.conf")],
-                                   stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
-
-        def up():
-            r = subprocess.run(["drill", "-p", str(port), "@" + DNS_ADDR,
-                                "mxup.proc.example", "A"],
-                               capture_output=True, text=True)
-            return MX_UP in r.stdout
-        try:
-            wait_for(up, 60, interval=0.5, what="nsd to answer")
-        except BaseException:
-            cls.tearDownClass()
-            raise
+            f.write(CONF + cls.nsd.resolver_line(validate=False) + "\n")
 
     @classmethod
     def tearDownClass(cls):
-        if cls.nsd.poll() is None:
-            cls.nsd.terminate()
-            cls.nsd.wait(30)
+        cls.nsd.close()
 
     def serve(self, addr, **opts):
         srv = FakeServer(addr=addr, port=25, **opts)

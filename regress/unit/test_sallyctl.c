@@ -157,7 +157,7 @@ Test(sallyctl, table_is_complete)
 			cr_assert_eq(ctl_parse(i, argv, &arg, &err), cmd);
 		}
 	}
-	cr_assert_eq(n, 9);
+	cr_assert_eq(n, 10);
 }
 
 Test(sallyctl, usage_line)
