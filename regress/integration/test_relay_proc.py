@@ -269,5 +269,60 @@ class RelayMXTest(unittest.TestCase):
         self.assertEqual(stats["connections"], 0)
 
 
+class RelayEndToEndTest(SuiteTest):
+    """The whole path: smtpd takes a message for a remote domain from a
+    trusted client, the manager hands it to the relay process (chrooted,
+    _sallyrelay, under its filter), which finds the MX through nsd and
+    delivers it to the second MX (the first is down); a 550 from the
+    remote side comes back to the sender as a bounce naming the reply."""
+
+    @classmethod
+    def setUpClass(cls):
+        need_root()
+        if not have_nsd():
+            raise unittest.SkipTest("nsd missing")
+        cls.nsd = Nsd(DNS_ADDR, {"proc.example": ZONE.format(
+            dns=DNS_ADDR, down=MX_DOWN, up=MX_UP, busy=MX_421)}).start()
+        cls.suite_args = {
+            "resolver": cls.nsd.resolver_line(validate=False)
+            [len("resolver "):],
+            "extra_config": ['relay from "127.0.0.1/32"']}
+        try:
+            super().setUpClass()
+        except BaseException:
+            cls.nsd.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.nsd.close()
+
+    def test_relayed_by_mx_and_bounced(self):
+        s = self.suite
+        srv = FakeServer(addr=MX_UP, port=25, rcpt={
+            "nobody@two.proc.example": b"550 5.1.1 nobody here\r\n"})
+        self.addCleanup(srv.close)
+        code, text = s.send(suite.make_message("to-remote", ["far away"]),
+                            rcpts=("carol@two.proc.example",
+                                   "nobody@two.proc.example"))
+        self.assertEqual(code, 250, text)
+        wait_for(lambda: srv.delivered("carol@two.proc.example"), 60,
+                 what="the message at the second MX")
+        self.assertIn(b"Subject: to-remote", srv.messages[0])
+        bounce = s.wait_marked("nobody@two.proc.example", user="alice",
+                               timeout=60)
+        self.assertIn(b"550 5.1.1 nobody here", bounce)
+        log = wait_for(lambda: (lambda l: l if "relay bounced" in l
+                                else None)(s.log("queued")), 30,
+                       what="the relay's log lines")
+        self.assertIn("relay sent to=<carol@two.proc.example> "
+                      "relay=mxup.proc.example[%s]:25" % MX_UP, log)
+        self.assertIn("relay connect-failed host=mxdown.proc.example", log)
+        self.assertIn("relay connect dest=two.proc.example", log)
+        out = s.sallyctl("show", "hosts").stdout
+        self.assertIn("two.proc.example", out)
+
+
 if __name__ == "__main__":
     unittest.main()
