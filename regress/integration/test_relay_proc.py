@@ -37,6 +37,8 @@ mxdown A {down}
 mxup A {up}
 mx421 A {busy}
 nullmx MX 0 .
+smart A {up}
+smart MX 10 mxdown
 """
 CONF = 'hostname "relay.example.test"\n'
 
@@ -259,6 +261,23 @@ class RelayMXTest(unittest.TestCase):
         self.assertEqual(r, "ok", err)
         self.assertEqual(busy.conns, 1)
         self.assertEqual(len(srv.messages), 1)
+
+    def test_smarthost_by_name(self):
+        """Its A record, not its MX (which points at a host that is
+        down); a smarthost name that does not exist is retried, not
+        bounced."""
+        srv = self.serve(MX_UP)
+        res, _, stats, err = relayq(self.conf, ["a@x.example"],
+                                    ["-S", "smart.proc.example:25"])
+        (r, flags, status, remote, diag), = res.values()
+        self.assertEqual(r, "ok", err)
+        self.assertEqual(remote, "smart.proc.example[%s]:25" % MX_UP)
+        self.assertEqual(stats["connect_failed"], 0)
+        self.assertEqual(len(srv.messages), 1)
+        res, _, _, _ = relayq(self.conf, ["a@x.example"],
+                              ["-S", "nosuch.proc.example:25"])
+        (r, flags, status, remote, diag), = res.values()
+        self.assertEqual((r, status), ("tempfail", "4.4.3"), diag)
 
     def test_null_mx_and_nxdomain_bounce_at_once(self):
         res, _, stats, _ = relayq(self.conf, ["a@nullmx.proc.example",
