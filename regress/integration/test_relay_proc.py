@@ -95,6 +95,70 @@ class RelayProcessTest(SuiteTest):
         self.assertIsNotNone(s.manager())
 
 
+class RelaySmarthostTest(SuiteTest):
+    """relayq through sallyport's own submission port (STARTTLS, AUTH
+    PLAIN with credentials from a secrets file) and smtps port."""
+
+    def secrets(self, password):
+        path = self.suite.path("etc", "relay-secrets")
+        with open(path, "w") as f:
+            f.write("# label user password\nsmart alice %s\n" % password)
+        os.chmod(path, 0o600)
+        return path
+
+    def relay(self, port, marker, extra):
+        conf = self.suite.path("etc", "relayq.conf")
+        with open(conf, "w") as f:
+            f.write(CONF + "resolver none\n")
+        msg = MESSAGE.replace(b"relayed", marker.encode())
+        res, _, stats, err = relayq(conf, ["bob@%s" % suite.DOMAIN],
+                                    ["-S", "127.0.0.1:%d" % port, "-F",
+                                     "alice@%s" % suite.DOMAIN] + extra,
+                                    message=msg)
+        (r, flags, status, remote, diag), = res.values()
+        return r, flags, diag, stats, err
+
+    def test_submission_starttls_auth(self):
+        s = self.suite
+        r, flags, diag, stats, err = self.relay(
+            s.submission_port, "smarthost-auth",
+            ["-t", "require", "-a", "smart", "-P", self.secrets("demo")])
+        self.assertEqual(r, "ok", err)
+        self.assertEqual(flags & 2, 2, "not over TLS")
+        self.assertIn(b"smarthost-auth", s.wait_marked("smarthost-auth"))
+        self.assertIn("relay auth ok user=alice", err)
+
+    def test_wrong_password_retried(self):
+        r, flags, diag, stats, err = self.relay(
+            self.suite.submission_port, "smarthost-badpw",
+            ["-t", "require", "-a", "smart", "-P", self.secrets("wrong")])
+        self.assertEqual(r, "tempfail", err)
+        self.assertIn("auth: 535", diag)
+
+    def test_auth_never_in_plaintext(self):
+        r, flags, diag, stats, err = self.relay(
+            self.suite.submission_port, "smarthost-plain",
+            ["-t", "none", "-a", "smart", "-P", self.secrets("demo")])
+        self.assertEqual(r, "tempfail", err)
+        self.assertIn("AUTH needs TLS", diag)
+
+    def test_label_without_secret_retried(self):
+        r, flags, diag, stats, err = self.relay(
+            self.suite.submission_port, "smarthost-nolabel",
+            ["-t", "require", "-a", "other", "-P", self.secrets("demo")])
+        self.assertEqual(r, "tempfail", err)
+        self.assertIn("no credentials for auth label other", diag)
+
+    def test_smtps_implicit_tls(self):
+        s = self.suite
+        r, flags, diag, stats, err = self.relay(
+            s.smtps_port, "smarthost-smtps",
+            ["-s", "-a", "smart", "-P", self.secrets("demo")])
+        self.assertEqual(r, "ok", err)
+        self.assertEqual(flags & 2, 2, "not over TLS")
+        self.assertIn(b"smarthost-smtps", s.wait_marked("smarthost-smtps"))
+
+
 class RelayInsideTest(unittest.TestCase):
     """relayq against scripted servers on loopback."""
 
