@@ -1,11 +1,14 @@
 /*
  * The relay's smarthost credentials, read as root before the chroot
  * from the file "secrets" names: one entry a line, "label user
- * password" separated by blanks, '#' comments and empty lines skipped.
+ * password" separated by blanks, '#' comments and empty lines skipped;
+ * a file that others than its owner may read is refused.
  * Kept in memory for the process's life (and never logged).  A
  * stand-in until common/secrets.c (the shared parser) lands: the
  * relay only calls relay_secrets_load and relay_secrets_find.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,13 +55,22 @@ relay_secrets_line(char *line, struct relay_secret *s)
 int
 relay_secrets_load(const char *path, char *err, size_t errlen)
 {
-	FILE	*fp;
-	char	 line[CONFIG_NAME_MAX * 3 + 8];
-	size_t	 lineno = 0, len;
-	int	 rc = 0;
+	FILE		*fp;
+	struct stat	 st;
+	char		 line[CONFIG_NAME_MAX * 3 + 8];
+	size_t		 lineno = 0, len;
+	int		 rc = 0;
 
 	if ((fp = fopen(path, "re")) == NULL) {
 		(void)snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* Passwords: a file others may read is refused, not used. */
+	if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & 077) != 0) {
+		(void)snprintf(err, errlen, "%s: not a regular file of mode "
+		    "0600 or 0400: refused", path);
+		(void)fclose(fp);
 		return -1;
 	}
 	if (secrets == NULL &&

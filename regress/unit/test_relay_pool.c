@@ -5,6 +5,8 @@
  * destination; a result's RFC 3463 status; xtext; settling a batch;
  * the secrets file.
  */
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,5 +240,9 @@ Test(relay_pool, secrets_file)
 	cr_assert_str_eq(user, "alice@example.test");
 	cr_assert_str_eq(pass, "s3cret");
 	cr_assert_eq(relay_secrets_find("none", &user, &pass), -1);
+	/* Readable by its group: refused. */
+	cr_assert_eq(chmod(path, 0640), 0);
+	cr_assert_eq(relay_secrets_load(path, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "refused") != NULL, "%s", err);
 	(void)unlink(path);
 }
