@@ -279,8 +279,9 @@ relay_pool_connected(struct relay_conn *c)
 	p->timeouts.data_end = (int)conf->relay_data_end_timeout_secs;
 	p->idle_secs = (int)conf->relay_idle_secs;
 	p->msgs_max = (int)conf->relay_msgs_per_conn;
-	if (c->d->t.auth[0] != '\0' && relay_secrets_find(c->d->t.auth,
-	    &p->auth_user, &p->auth_pass) == -1) {
+	if (c->d->t.auth[0] != '\0' && (relay_env.secrets == NULL ||
+	    secrets_lookup(relay_env.secrets, c->d->t.auth, &p->auth_user,
+	    &p->auth_pass) == -1)) {
 		relay_pool_no_secret(c);
 		return;
 	}

@@ -95,6 +95,55 @@ class RelayProcessTest(SuiteTest):
         self.assertIsNotNone(s.manager())
 
 
+class RelayConfiguredSmarthostTest(SuiteTest):
+    """From the configuration: "relay to DOMAIN via ADDRESS port N" sends
+    that domain's mail to a scripted server with the route's HELO;
+    another domain (by MX, "resolver none") is retried with
+    the reason; show hosts and show stats carry the relay's view."""
+
+    @classmethod
+    def setUpClass(cls):
+        need_root()
+        cls.srv = FakeServer()
+        cls.suite_args = {"extra_config": [
+            'relay from "127.0.0.1/32"',
+            'relay to "smart.example" via "127.0.0.1" port %d tls none '
+            'helo "out.example.test"' % cls.srv.port]}
+        try:
+            super().setUpClass()
+        except BaseException:
+            cls.srv.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.srv.close()
+
+    def test_route_from_config(self):
+        s = self.suite
+        for i in range(3):
+            code, text = s.send(suite.make_message("smart-%d" % i, ["x"]),
+                                rcpts=("u%d@smart.example" % i,))
+            self.assertEqual(code, 250, text)
+        wait_for(lambda: len(self.srv.delivered()) >= 3 or None, 60,
+                 what="three messages at the smarthost")
+        self.assertIn(b"EHLO out.example.test", self.srv.cmds)
+        code, text = s.send(suite.make_message("by-mx", ["x"]),
+                            rcpts=("v@mx.example",))
+        self.assertEqual(code, 250, text)
+        log = wait_for(lambda: (lambda l: l if "to=<v@mx.example>" in l
+                                else None)(s.log("queued")), 60,
+                       what="the MX route's result")
+        self.assertIn("relay deferred to=<v@mx.example> relay=none "
+                      "status=4.4.3", log)
+        self.assertEqual(log.count("relay sent to=<u"), 3)
+        out = s.sallyctl("show", "hosts").stdout
+        self.assertIn("127.0.0.1:%d" % self.srv.port, out)
+        self.assertIn("mx.example", out)
+        self.assertIn("resolver none", out)
+
+
 class RelaySmarthostTest(SuiteTest):
     """relayq through sallyport's own submission port (STARTTLS, AUTH
     PLAIN with credentials from a secrets file) and smtps port."""

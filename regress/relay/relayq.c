@@ -306,8 +306,8 @@ main(int argc, char *argv[])
 		err(1, "%s", file);
 	if (smarthost != NULL)
 		relayq_smarthost(conf, smarthost, tls, ca, auth);
-	if (secrets != NULL && relay_secrets_load(secrets, errbuf,
-	    sizeof(errbuf)) == -1)
+	if (secrets != NULL && (relay_env.secrets = secrets_load_owner(secrets,
+	    geteuid(), errbuf, sizeof(errbuf))) == NULL)
 		errx(1, "%s", errbuf);
 	relayq_plan(argv + 1, argc - 1, count);
 
