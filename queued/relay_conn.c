@@ -72,10 +72,18 @@ static void
 relay_conn_routed(const struct rdns_route *r, void *arg)
 {
 	struct relay_conn	*c = arg;
+	struct rdns_route	 tmp;
 	size_t			 i, len;
 
 	if (r->status != RDNS_OK || r->nmx == 0) {
-		relay_pool_route_failed(c, r);
+		if (c->d->t.via_host && r->status == RDNS_PERMFAIL) {
+			/* A smarthost not found is the admin's to fix. */
+			tmp = *r;
+			tmp.status = RDNS_TEMPFAIL;
+			tmp.enhanced = "4.4.3";
+			relay_pool_route_failed(c, &tmp);
+		} else
+			relay_pool_route_failed(c, r);
 		return;
 	}
 	*c->route = *r;
@@ -109,15 +117,9 @@ relay_conn_resolve(struct relay_conn *c)
 		}
 	}
 	name = c->d->t.via_host ? c->d->t.host : c->d->t.domain;
-	if (c->d->t.via_host) {
-		/* XXX: a smarthost by name needs an A/AAAA-only lookup. */
-		memset(&fail, 0, sizeof(fail));
-		rdns_fail(&fail, RDNS_TEMPFAIL, "4.4.3", "smarthost %s: only "
-		    "a numeric address is supported", name);
-		relay_pool_route_failed(c, &fail);
-		return;
-	}
-	if (relay_dns_route(relay_env.dns, name, relay_conn_routed, c) == -1) {
+	if ((c->d->t.via_host ? relay_dns_host(relay_env.dns, name,
+	    relay_conn_routed, c) : relay_dns_route(relay_env.dns, name,
+	    relay_conn_routed, c)) == -1) {
 		memset(&fail, 0, sizeof(fail));
 		rdns_fail(&fail, RDNS_TEMPFAIL, "4.4.3", "%s: lookup failed",
 		    name);

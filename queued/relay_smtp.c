@@ -39,6 +39,7 @@ static const struct {
 	[RS_HELO] =	{ "helo",	relay_helo },
 	[RS_STARTTLS] =	{ "starttls",	relay_starttls },
 	[RS_TLS] =	{ "tls",	relay_unexpected },
+	[RS_AUTH] =	{ "auth",	relay_auth_reply },
 	[RS_IDLE] =	{ "idle",	relay_unexpected },
 	[RS_RSET] =	{ "rset",	relay_rset },
 	[RS_TXN] =	{ "mail-rcpt-data", relay_txn_reply },
@@ -196,7 +197,7 @@ relay_ehlo(struct relay_smtp *c)
 		relay_tls_fail(c, "tls required, STARTTLS not offered");
 		return;
 	}
-	relay_smtp_ready(c);
+	relay_auth_start(c);
 }
 
 static void
@@ -207,7 +208,7 @@ relay_helo(struct relay_smtp *c)
 		return;
 	}
 	memset(&c->caps, 0, sizeof(c->caps));
-	relay_smtp_ready(c);
+	relay_auth_start(c);
 }
 
 static struct tls *
@@ -257,7 +258,7 @@ relay_starttls(struct relay_smtp *c)
 			relay_fail_reply(c, c->dane != RELAY_DANE_OFF ?
 			    "4.7.5 DANE: starttls" : "starttls");
 		else
-			relay_smtp_ready(c);
+			relay_auth_start(c);
 		return;
 	}
 	if ((t = relay_tls_client(c, err, sizeof(err))) == NULL) {

@@ -56,6 +56,9 @@ struct relay_params {
 	const uint8_t		*tls_ca_mem;
 	size_t			 tls_ca_len;
 	int			 implicit_tls;	/* TLS at connect (smtps) */
+	/* AUTH PLAIN after EHLO, over TLS only; NULL: none. */
+	const char		*auth_user;
+	const char		*auth_pass;
 	const char		*tls_name;	/* SNI, and checked by verify */
 	/*
 	 * The MX host's TLSA records (relay_dns_tlsa), or NULL: DANE when

@@ -16,9 +16,8 @@ import tempfile
 import unittest
 
 import suite
+from relaypeers import FakeServer, Nsd, have_nsd, make_cert
 from suite import REPO, SuiteTest, free_ports, need_root, wait_for
-from test_relay_dns import NSD, NSD_CONF, have
-from test_relay_smtp import FakeServer
 
 RELAYQ = os.path.join(REPO, "regress", "relay", "relayq")
 DNS_ADDR = "127.0.0.54"
@@ -38,6 +37,8 @@ mxdown A {down}
 mxup A {up}
 mx421 A {busy}
 nullmx MX 0 .
+smart A {up}
+smart MX 10 mxdown
 """
 CONF = 'hostname "relay.example.test"\n'
 
@@ -92,6 +93,119 @@ class RelayProcessTest(SuiteTest):
         self.assertIn("relay started", s.log("queued"))
         # The manager and the delivery agent carry on.
         self.assertIsNotNone(s.manager())
+
+
+class RelayConfiguredSmarthostTest(SuiteTest):
+    """From the configuration: "relay to DOMAIN via ADDRESS port N" sends
+    that domain's mail to a scripted server with the route's HELO;
+    another domain (by MX, "resolver none") is retried with
+    the reason; show hosts and show stats carry the relay's view."""
+
+    @classmethod
+    def setUpClass(cls):
+        need_root()
+        cls.srv = FakeServer()
+        cls.suite_args = {"extra_config": [
+            'relay from "127.0.0.1/32"',
+            'relay to "smart.example" via "127.0.0.1" port %d tls none '
+            'helo "out.example.test"' % cls.srv.port]}
+        try:
+            super().setUpClass()
+        except BaseException:
+            cls.srv.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.srv.close()
+
+    def test_route_from_config(self):
+        s = self.suite
+        for i in range(3):
+            code, text = s.send(suite.make_message("smart-%d" % i, ["x"]),
+                                rcpts=("u%d@smart.example" % i,))
+            self.assertEqual(code, 250, text)
+        wait_for(lambda: len(self.srv.delivered()) >= 3 or None, 60,
+                 what="three messages at the smarthost")
+        self.assertIn(b"EHLO out.example.test", self.srv.cmds)
+        code, text = s.send(suite.make_message("by-mx", ["x"]),
+                            rcpts=("v@mx.example",))
+        self.assertEqual(code, 250, text)
+        log = wait_for(lambda: (lambda l: l if "to=<v@mx.example>" in l
+                                else None)(s.log("queued")), 60,
+                       what="the MX route's result")
+        self.assertIn("relay deferred to=<v@mx.example> relay=none "
+                      "status=4.4.3", log)
+        self.assertEqual(log.count("relay sent to=<u"), 3)
+        out = s.sallyctl("show", "hosts").stdout
+        self.assertIn("127.0.0.1:%d" % self.srv.port, out)
+        self.assertIn("mx.example", out)
+        self.assertIn("resolver none", out)
+
+
+class RelaySmarthostTest(SuiteTest):
+    """relayq through sallyport's own submission port (STARTTLS, AUTH
+    PLAIN with credentials from a secrets file) and smtps port."""
+
+    def secrets(self, password):
+        path = self.suite.path("etc", "relay-secrets")
+        with open(path, "w") as f:
+            f.write("# label user password\nsmart alice %s\n" % password)
+        os.chmod(path, 0o600)
+        return path
+
+    def relay(self, port, marker, extra):
+        conf = self.suite.path("etc", "relayq.conf")
+        with open(conf, "w") as f:
+            f.write(CONF + "resolver none\n")
+        msg = MESSAGE.replace(b"relayed", marker.encode())
+        res, _, stats, err = relayq(conf, ["bob@%s" % suite.DOMAIN],
+                                    ["-S", "127.0.0.1:%d" % port, "-F",
+                                     "alice@%s" % suite.DOMAIN] + extra,
+                                    message=msg)
+        (r, flags, status, remote, diag), = res.values()
+        return r, flags, diag, stats, err
+
+    def test_submission_starttls_auth(self):
+        s = self.suite
+        r, flags, diag, stats, err = self.relay(
+            s.submission_port, "smarthost-auth",
+            ["-t", "require", "-a", "smart", "-P", self.secrets("demo")])
+        self.assertEqual(r, "ok", err)
+        self.assertEqual(flags & 2, 2, "not over TLS")
+        self.assertIn(b"smarthost-auth", s.wait_marked("smarthost-auth"))
+        self.assertIn("relay auth ok user=alice", err)
+
+    def test_wrong_password_retried(self):
+        r, flags, diag, stats, err = self.relay(
+            self.suite.submission_port, "smarthost-badpw",
+            ["-t", "require", "-a", "smart", "-P", self.secrets("wrong")])
+        self.assertEqual(r, "tempfail", err)
+        self.assertIn("auth: 535", diag)
+
+    def test_auth_never_in_plaintext(self):
+        r, flags, diag, stats, err = self.relay(
+            self.suite.submission_port, "smarthost-plain",
+            ["-t", "none", "-a", "smart", "-P", self.secrets("demo")])
+        self.assertEqual(r, "tempfail", err)
+        self.assertIn("AUTH needs TLS", diag)
+
+    def test_label_without_secret_retried(self):
+        r, flags, diag, stats, err = self.relay(
+            self.suite.submission_port, "smarthost-nolabel",
+            ["-t", "require", "-a", "other", "-P", self.secrets("demo")])
+        self.assertEqual(r, "tempfail", err)
+        self.assertIn("no credentials for auth label other", diag)
+
+    def test_smtps_implicit_tls(self):
+        s = self.suite
+        r, flags, diag, stats, err = self.relay(
+            s.smtps_port, "smarthost-smtps",
+            ["-s", "-a", "smart", "-P", self.secrets("demo")])
+        self.assertEqual(r, "ok", err)
+        self.assertEqual(flags & 2, 2, "not over TLS")
+        self.assertIn(b"smarthost-smtps", s.wait_marked("smarthost-smtps"))
 
 
 class RelayInsideTest(unittest.TestCase):
@@ -225,42 +339,18 @@ class RelayMXTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         need_root()
-        if not have(NSD) or not os.access(RELAYQ, os.X_OK):
+        if not have_nsd() or not os.access(RELAYQ, os.X_OK):
             raise unittest.SkipTest("nsd or regress/relay/relayq missing")
         cls.dir = tempfile.mkdtemp(prefix="relaymx.")
-        port = free_ports(1)[0]
-        conf = NSD_CONF.format(addr=DNS_ADDR, port=port, dir=cls.dir)
-        conf += "zone:\n    name: proc.example\n" \
-                "    zonefile: proc.example.zone\n"
-        with open(os.path.join(cls.dir, "nsd.conf"), "w") as f:
-            f.write(conf)
-        with open(os.path.join(cls.dir, "proc.example.zone"), "w") as f:
-            f.write(ZONE.format(dns=DNS_ADDR, down=MX_DOWN, up=MX_UP,
-                                busy=MX_421))
+        cls.nsd = Nsd(DNS_ADDR, {"proc.example": ZONE.format(
+            dns=DNS_ADDR, down=MX_DOWN, up=MX_UP, busy=MX_421)}).start()
         cls.conf = os.path.join(cls.dir, "relay.conf")
         with open(cls.conf, "w") as f:
-            f.write(CONF + "resolver %s port %d\n" % (DNS_ADDR, port))
-        cls.nsd = subprocess.Popen([NSD, "-d", "-c",
-                                    os.path.join(cls.dir, "nsd.conf")],
-                                   stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
-
-        def up():
-            r = subprocess.run(["drill", "-p", str(port), "@" + DNS_ADDR,
-                                "mxup.proc.example", "A"],
-                               capture_output=True, text=True)
-            return MX_UP in r.stdout
-        try:
-            wait_for(up, 60, interval=0.5, what="nsd to answer")
-        except BaseException:
-            cls.tearDownClass()
-            raise
+            f.write(CONF + cls.nsd.resolver_line(validate=False) + "\n")
 
     @classmethod
     def tearDownClass(cls):
-        if cls.nsd.poll() is None:
-            cls.nsd.terminate()
-            cls.nsd.wait(30)
+        cls.nsd.close()
 
     def serve(self, addr, **opts):
         srv = FakeServer(addr=addr, port=25, **opts)
@@ -285,6 +375,23 @@ class RelayMXTest(unittest.TestCase):
         self.assertEqual(busy.conns, 1)
         self.assertEqual(len(srv.messages), 1)
 
+    def test_smarthost_by_name(self):
+        """Its A record, not its MX (which points at a host that is
+        down); a smarthost name that does not exist is retried, not
+        bounced."""
+        srv = self.serve(MX_UP)
+        res, _, stats, err = relayq(self.conf, ["a@x.example"],
+                                    ["-S", "smart.proc.example:25"])
+        (r, flags, status, remote, diag), = res.values()
+        self.assertEqual(r, "ok", err)
+        self.assertEqual(remote, "smart.proc.example[%s]:25" % MX_UP)
+        self.assertEqual(stats["connect_failed"], 0)
+        self.assertEqual(len(srv.messages), 1)
+        res, _, _, _ = relayq(self.conf, ["a@x.example"],
+                              ["-S", "nosuch.proc.example:25"])
+        (r, flags, status, remote, diag), = res.values()
+        self.assertEqual((r, status), ("tempfail", "4.4.3"), diag)
+
     def test_null_mx_and_nxdomain_bounce_at_once(self):
         res, _, stats, _ = relayq(self.conf, ["a@nullmx.proc.example",
                                               "b@nosuch.proc.example"])
@@ -292,6 +399,61 @@ class RelayMXTest(unittest.TestCase):
         self.assertEqual(by["5.1.10"][0], "permfail", res)
         self.assertEqual(by["5.4.4"][0], "permfail", res)
         self.assertEqual(stats["connections"], 0)
+
+
+class RelayEndToEndTest(SuiteTest):
+    """The whole path: smtpd takes a message for a remote domain from a
+    trusted client, the manager hands it to the relay process (chrooted,
+    _sallyrelay, under its filter), which finds the MX through nsd and
+    delivers it to the second MX (the first is down); a 550 from the
+    remote side comes back to the sender as a bounce naming the reply."""
+
+    @classmethod
+    def setUpClass(cls):
+        need_root()
+        if not have_nsd():
+            raise unittest.SkipTest("nsd missing")
+        cls.nsd = Nsd(DNS_ADDR, {"proc.example": ZONE.format(
+            dns=DNS_ADDR, down=MX_DOWN, up=MX_UP, busy=MX_421)}).start()
+        cls.suite_args = {
+            "resolver": cls.nsd.resolver_line(validate=False)
+            [len("resolver "):],
+            "extra_config": ['relay from "127.0.0.1/32"']}
+        try:
+            super().setUpClass()
+        except BaseException:
+            cls.nsd.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.nsd.close()
+
+    def test_relayed_by_mx_and_bounced(self):
+        s = self.suite
+        srv = FakeServer(addr=MX_UP, port=25, rcpt={
+            "nobody@two.proc.example": b"550 5.1.1 nobody here\r\n"})
+        self.addCleanup(srv.close)
+        code, text = s.send(suite.make_message("to-remote", ["far away"]),
+                            rcpts=("carol@two.proc.example",
+                                   "nobody@two.proc.example"))
+        self.assertEqual(code, 250, text)
+        wait_for(lambda: srv.delivered("carol@two.proc.example"), 60,
+                 what="the message at the second MX")
+        self.assertIn(b"Subject: to-remote", srv.messages[0])
+        bounce = s.wait_marked("nobody@two.proc.example", user="alice",
+                               timeout=60)
+        self.assertIn(b"550 5.1.1 nobody here", bounce)
+        log = wait_for(lambda: (lambda l: l if "relay bounced" in l
+                                else None)(s.log("queued")), 30,
+                       what="the relay's log lines")
+        self.assertIn("relay sent to=<carol@two.proc.example> "
+                      "relay=mxup.proc.example[%s]:25" % MX_UP, log)
+        self.assertIn("relay connect-failed host=mxdown.proc.example", log)
+        self.assertIn("relay connect dest=two.proc.example", log)
+        out = s.sallyctl("show", "hosts").stdout
+        self.assertIn("two.proc.example", out)
 
 
 if __name__ == "__main__":
