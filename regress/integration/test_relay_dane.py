@@ -156,11 +156,23 @@ class TestRelayDane(RelayTest):
                                       "not offered"))
         self.assertNotIn(b"MAIL", self.verbs(s))
 
-    def test_dane_overrides_policy_none(self):
+    def test_dane_raises_require(self):
+        s, r, err = self.dane(self.cert, [tlsa(3, 1, 1, self.other[0])],
+                              extra=["-t", "require"])
+        self.assertEqual(r[0], "retry")
+        self.assertIn("4.7.5", r[1])
+
+    def test_policy_none_and_verify_kept(self):
+        """An explicit "none" (no TLS) or "verify" (the CA bundle) is
+        not changed by TLSA records."""
         s, r, err = self.dane(self.cert, [tlsa(3, 1, 1, self.other[0])],
                               extra=["-t", "none"])
-        self.assertEqual(r[0], "retry")
-        self.assertIn(b"STARTTLS", self.verbs(s))
+        self.assertEqual(r[0], "done", err)
+        self.assertNotIn(b"STARTTLS", self.verbs(s))
+        s, r, err = self.dane(self.cert, [tlsa(3, 1, 1, self.other[0])],
+                              extra=["-t", "verify", "-C", self.cert[0]])
+        self.assertEqual(r[0], "done", err)
+        self.assertIn("verified=pkix", err)
 
     def test_insecure_records_not_used(self):
         s, r, err = self.dane(self.cert, [tlsa(3, 1, 1, self.other[0])],
