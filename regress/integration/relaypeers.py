@@ -172,6 +172,10 @@ class Nsd:
             line += ' trust-anchor "%s"' % self.ta
         return line
 
+    def resolver_line(self, validate=True):
+        """The config's resolver statement for this server."""
+        return "resolver " + self.resolver_args(validate)
+
 
 # ---------------------------------------------------------------- TLS
 
