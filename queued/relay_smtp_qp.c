@@ -50,7 +50,7 @@ struct relay_mime {
 	struct mime_frame	 stack[RELAY_MIME_DEPTH_MAX];
 	int			 in_header;
 	/* The entity whose header is read. */
-	int			 primary;
+	int			 primary;	/* a message's, not a part's */
 	int			 in_digest;	/* default message/rfc822 */
 	int			 has_ctype, has_version;
 	struct relay_mime_ctype	 ct;
@@ -280,8 +280,9 @@ mime_header_end(struct relay_mime *m)
 		f->blen = m->ct.blen;
 		memcpy(f->boundary, m->ct.boundary, sizeof(f->boundary));
 	}
+	/* RFC 2045 4: an enclosed message has MIME-Version of its own. */
 	if (kind == RELAY_MIME_RFC822)
-		mime_entity(m, 0, 0);
+		mime_entity(m, 1, 0);
 	else
 		m->in_header = 0;
 }
