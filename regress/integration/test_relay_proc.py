@@ -346,7 +346,8 @@ class RelayMXTest(unittest.TestCase):
             dns=DNS_ADDR, down=MX_DOWN, up=MX_UP, busy=MX_421)}).start()
         cls.conf = os.path.join(cls.dir, "relay.conf")
         with open(cls.conf, "w") as f:
-            f.write(CONF + cls.nsd.resolver_line(validate=False) + "\n")
+            f.write(CONF + "resolver %s\n"
+                    % cls.nsd.resolver_args(validate=False))
 
     @classmethod
     def tearDownClass(cls):
@@ -416,8 +417,7 @@ class RelayEndToEndTest(SuiteTest):
         cls.nsd = Nsd(DNS_ADDR, {"proc.example": ZONE.format(
             dns=DNS_ADDR, down=MX_DOWN, up=MX_UP, busy=MX_421)}).start()
         cls.suite_args = {
-            "resolver": cls.nsd.resolver_line(validate=False)
-            [len("resolver "):],
+            "resolver": cls.nsd.resolver_args(validate=False),
             "extra_config": ['relay from "127.0.0.1/32"']}
         try:
             super().setUpClass()
