@@ -94,15 +94,23 @@ relay_pool_send(struct relay_conn *c)
 		return -1;
 	TAILQ_REMOVE(&d->queue, b, entry);
 	d->nqueued--;
+	/*
+	 * Before the call: a message refused before MAIL (SMTPUTF8, SIZE)
+	 * is reported from inside it, and the callbacks look for it here.
+	 */
+	c->batch = b;
+	d->nactive++;
+	if (c->nmsgs > 0)
+		relay_env.counters[RC_REUSED]++;
 	if (relay_smtp_send(c->smtp, &b->msg) == -1) {
+		if (c->nmsgs > 0)
+			relay_env.counters[RC_REUSED]--;
+		c->batch = NULL;
+		d->nactive--;
 		TAILQ_INSERT_HEAD(&d->queue, b, entry);
 		d->nqueued++;
 		return -1;
 	}
-	if (c->nmsgs > 0)
-		relay_env.counters[RC_REUSED]++;
-	c->batch = b;
-	d->nactive++;
 	return 0;
 }
 
