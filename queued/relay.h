@@ -91,7 +91,8 @@ enum relay_counter {
 	RC_CONNECT_FAILED,	/* connect(2) to an address failed */
 	RC_REUSED,		/* messages over an already used one */
 	RC_TLS,
-	RC_TLS_VERIFIED,
+	RC_TLS_VERIFIED,	/* pkix or DANE */
+	RC_DANE,
 	RC_MESSAGES,		/* RELAY_STARTs answered */
 	RC_RELAYED,		/* rcpts: 2xx */
 	RC_DEFERRED,		/* rcpts: 4xx or ours */

@@ -94,15 +94,23 @@ relay_pool_send(struct relay_conn *c)
 		return -1;
 	TAILQ_REMOVE(&d->queue, b, entry);
 	d->nqueued--;
+	/*
+	 * Before the call: a message refused before MAIL (SMTPUTF8, SIZE)
+	 * is reported from inside it, and the callbacks look for it here.
+	 */
+	c->batch = b;
+	d->nactive++;
+	if (c->nmsgs > 0)
+		relay_env.counters[RC_REUSED]++;
 	if (relay_smtp_send(c->smtp, &b->msg) == -1) {
+		if (c->nmsgs > 0)
+			relay_env.counters[RC_REUSED]--;
+		c->batch = NULL;
+		d->nactive--;
 		TAILQ_INSERT_HEAD(&d->queue, b, entry);
 		d->nqueued++;
 		return -1;
 	}
-	if (c->nmsgs > 0)
-		relay_env.counters[RC_REUSED]++;
-	c->batch = b;
-	d->nactive++;
 	return 0;
 }
 
@@ -270,6 +278,7 @@ relay_pool_connected(struct relay_conn *c)
 	p->tls = c->d->t.tls;
 	p->tls_name = relay_conn_host(c);
 	p->implicit_tls = c->d->t.smtps;
+	p->tlsa = relay_conn_dane(c);
 	relay_ca_get(c->d->t.ca_file, &p->tls_ca_mem, &p->tls_ca_len);
 	p->timeouts.greeting = (int)conf->relay_greeting_timeout_secs;
 	p->timeouts.mail = (int)conf->relay_mail_timeout_secs;
@@ -302,21 +311,24 @@ relay_pool_ready(struct relay_smtp *s, void *arg)
 {
 	struct relay_conn	*c = arg;
 	struct relay_dest	*d = c->d;
-	int			 tls, verified;
+	const char		*verified;
+	int			 tls;
 
 	c->state = RCS_READY;
 	d->reached = 1;
 	d->backoff_secs = 0;
 	d->backoff_until = 0;
-	relay_smtp_info(s, &tls, &verified, NULL);
+	relay_smtp_info(s, &tls, NULL, NULL);
+	verified = relay_smtp_verified(s);
 	relay_env.counters[RC_CONNECTIONS]++;
 	if (tls)
 		relay_env.counters[RC_TLS]++;
-	if (verified)
+	if (strcmp(verified, "no") != 0)
 		relay_env.counters[RC_TLS_VERIFIED]++;
-	log_info("%s relay connect dest=%s relay=%s tls=%s", c->id,
-	    d->t.key, c->relay, !tls ? "no" : verified ? "verified" :
-	    "unverified");
+	if (strncmp(verified, "dane", 4) == 0)
+		relay_env.counters[RC_DANE]++;
+	log_info("%s relay connect dest=%s relay=%s tls=%s verified=%s",
+	    c->id, d->t.key, c->relay, tls ? "yes" : "no", verified);
 	if (d->nqueued > 0 && !stopping)
 		(void)relay_pool_send(c);
 }
@@ -379,9 +391,11 @@ relay_pool_end(struct relay_smtp *s, int ok, const char *reason, void *arg)
 {
 	struct relay_conn	*c = arg;
 	struct relay_dest	*d = c->d;
-	int			 tls, verified;
+	char			 verified[16];
+	int			 tls;
 
-	relay_smtp_info(s, &tls, &verified, NULL);
+	relay_smtp_info(s, &tls, NULL, NULL);
+	(void)strlcpy(verified, relay_smtp_verified(s), sizeof(verified));
 	relay_smtp_free(s);
 	c->smtp = NULL;
 	if (c->state != RCS_READY) {
@@ -394,9 +408,9 @@ relay_pool_end(struct relay_smtp *s, int ok, const char *reason, void *arg)
 		relay_conn_next(c, 1);
 		return;
 	}
-	log_info("%s relay close dest=%s relay=%s tls=%s messages=%d ok=%s "
-	    "reason=\"%s\"", c->id, d->t.key, c->relay, !tls ? "no" :
-	    verified ? "verified" : "unverified", c->nmsgs, ok ? "yes" : "no",
+	log_info("%s relay close dest=%s relay=%s tls=%s verified=%s "
+	    "messages=%d ok=%s reason=\"%s\"", c->id, d->t.key, c->relay,
+	    tls ? "yes" : "no", verified, c->nmsgs, ok ? "yes" : "no",
 	    reason);
 	if (!ok)
 		(void)snprintf(d->last_error, sizeof(d->last_error), "%s: %s",

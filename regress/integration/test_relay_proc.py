@@ -278,6 +278,19 @@ class RelayInsideTest(unittest.TestCase):
         self.assertEqual(stats["backoff"], 1)
         self.assertEqual(hosts["127.0.0.1:%d" % port][3], 1)
 
+    def test_smtputf8_to_a_server_without_it(self):
+        """RFC 6531 3.4: bounced 5.6.7, nothing sent; the connection
+        carries the next message all the same."""
+        srv = self.serve(caps=(b"PIPELINING", b"8BITMIME", b"DSN"))
+        res, _, stats, err = relayq(self.conf, ["a@x.example"],
+                                    ["-S", "127.0.0.1:%d" % srv.port, "-U",
+                                     "-c", "2", "-q"])
+        self.assertEqual(len(res), 2)
+        for r, flags, status, remote, diag in res.values():
+            self.assertEqual((r, status), ("permfail", "5.6.7"), err)
+        self.assertEqual(srv.messages, [])
+        self.assertEqual(stats["connections"], 1)
+
     def test_drop_in_data_is_retried(self):
         srv = self.serve(drop=2)
         res, _, _, _ = relayq(self.conf, ["a@x.example", "b@x.example"],
@@ -346,7 +359,8 @@ class RelayMXTest(unittest.TestCase):
             dns=DNS_ADDR, down=MX_DOWN, up=MX_UP, busy=MX_421)}).start()
         cls.conf = os.path.join(cls.dir, "relay.conf")
         with open(cls.conf, "w") as f:
-            f.write(CONF + cls.nsd.resolver_line(validate=False) + "\n")
+            f.write(CONF + "resolver %s\n"
+                    % cls.nsd.resolver_args(validate=False))
 
     @classmethod
     def tearDownClass(cls):
@@ -416,8 +430,7 @@ class RelayEndToEndTest(SuiteTest):
         cls.nsd = Nsd(DNS_ADDR, {"proc.example": ZONE.format(
             dns=DNS_ADDR, down=MX_DOWN, up=MX_UP, busy=MX_421)}).start()
         cls.suite_args = {
-            "resolver": cls.nsd.resolver_line(validate=False)
-            [len("resolver "):],
+            "resolver": cls.nsd.resolver_args(validate=False),
             "extra_config": ['relay from "127.0.0.1/32"']}
         try:
             super().setUpClass()

@@ -12,13 +12,14 @@
  *
  * relayq -f conf [-a label] [-c count] [-C cafile] [-F sender] [-H helo]
  *	  [-L conns] [-M msgs] [-N notify] [-P secrets] [-q] [-s] [-S host:port]
- *	  [-t tls] [-T secs] [-W secs] [-Z] file rcpt ...
+ *	  [-t tls] [-T secs] [-U] [-W secs] [-Z] file rcpt ...
  *
  * -S routes every domain to the smarthost host:port with TLS policy -t,
  * CA file -C and AUTH label -a (its credentials in the file -P), over
  * implicit TLS with -s; -c sends the message count times; -q sends
  * one RELAY_START after the other's result (reuse); -L and -M set
  * relay_conns_per_domain and relay_msgs_per_conn, -T every timeout;
+ * -U flags the messages SMTPUTF8;
  * -W waits before asking RELAY_HOSTS and RELAY_STATS; -Z loads the
  * relay's seccomp filter (SANDBOX_RELAY) before the first message.
  */
@@ -55,6 +56,7 @@ static int			 msgfd = -1;
 static const char		*file, *sender = "sender@example.test";
 static uint32_t			 notify;
 static int			 sequential, wait_secs;
+static uint32_t			 start_flags;
 static struct event		*ev_wait;
 
 static void
@@ -73,7 +75,7 @@ relayq_send(size_t i)
 	ipc_put_str(&o, "0123456789abcdef");
 	ipc_put_str(&o, s->domain);
 	ipc_put_str(&o, sender);
-	ipc_put_u32(&o, 0);
+	ipc_put_u32(&o, start_flags);
 	ipc_put_u32(&o, 0);
 	ipc_put_str(&o, "");
 	ipc_put_u64(&o, 0);
@@ -260,7 +262,7 @@ main(int argc, char *argv[])
 	size_t			 i;
 
 	log_init("relayq", 1);
-	while ((ch = getopt(argc, argv, "a:c:C:f:F:H:L:M:N:P:qsS:t:T:vW:Z"))
+	while ((ch = getopt(argc, argv, "a:c:C:f:F:H:L:M:N:P:qsS:t:T:UvW:Z"))
 	    != -1) {
 		switch (ch) {
 		case 'a': auth = optarg; break;
@@ -291,6 +293,7 @@ main(int argc, char *argv[])
 				errx(1, "bad -t");
 			break;
 		case 'T': relayq_timeouts(conf, (uint32_t)atoi(optarg)); break;
+		case 'U': start_flags |= RELAY_START_F_SMTPUTF8; break;
 		case 'v': log_setverbose(1); break;
 		case 'W': wait_secs = atoi(optarg); break;
 		case 'Z': sandbox = 1; break;
