@@ -98,20 +98,9 @@ config_new(void)
 	conf->retry_max_secs = QUEUE_RETRY_MAX_SECS;
 	conf->expire_secs = QUEUE_EXPIRE_SECS;
 	conf->delay_notice_secs = QUEUE_DELAY_NOTICE_SECS;
-	conf->relay_conns_max = RELAY_CONNS_MAX;
-	conf->relay_conns_per_domain = RELAY_CONNS_PER_DOMAIN;
-	conf->relay_msgs_per_conn = RELAY_MSGS_PER_CONN;
-	conf->relay_rcpts_per_txn = RELAY_RCPTS_PER_TXN;
+	/* The relay's limits and timeouts: config_policy_init(). */
 	conf->relay_backoff_secs = RELAY_BACKOFF_SECS;
 	conf->relay_backoff_max_secs = RELAY_BACKOFF_MAX_SECS;
-	conf->relay_connect_timeout_secs = RELAY_CONNECT_TIMEOUT_SECS;
-	conf->relay_greeting_timeout_secs = RELAY_GREETING_TIMEOUT_SECS;
-	conf->relay_mail_timeout_secs = RELAY_MAIL_TIMEOUT_SECS;
-	conf->relay_rcpt_timeout_secs = RELAY_RCPT_TIMEOUT_SECS;
-	conf->relay_data_init_timeout_secs = RELAY_DATA_INIT_TIMEOUT_SECS;
-	conf->relay_data_block_timeout_secs = RELAY_DATA_BLOCK_TIMEOUT_SECS;
-	conf->relay_data_end_timeout_secs = RELAY_DATA_END_TIMEOUT_SECS;
-	conf->relay_idle_secs = RELAY_IDLE_SECS;
 	conf->max_message_bytes = SMTP_MESSAGE_MAX_BYTES;
 	conf->queue_min_free_bytes = QUEUE_MIN_FREE_BYTES;
 	conf->max_rcpts = SMTP_RCPT_MAX;
@@ -124,7 +113,7 @@ config_new(void)
  * RFC 1035 2.3.1 host names: dot-separated labels of letters, digits
  * and inner hyphens.  No trailing dot, no address literals.
  */
-static int
+int
 config_valid_domain(const char *s)
 {
 	size_t	 i, label = 0, len = strlen(s);
@@ -154,8 +143,7 @@ config_lower(char *s)
 		*s = tolower((unsigned char)*s);
 }
 
-/* Checks and lower-cases a domain into dst (CONFIG_NAME_MAX bytes). */
-static int
+int
 config_domain_copy(char *dst, const char *s, const char *what, char *err,
     size_t errlen)
 {
@@ -173,6 +161,8 @@ config_finish(struct config *conf, char *err, size_t errlen)
 {
 	char	 name[CONFIG_NAME_MAX];
 
+	if (config_relay_finish(conf, err, errlen) == -1)
+		return -1;
 	if (conf->hostname[0] != '\0')
 		return 0;
 	if (gethostname(name, sizeof(name)) == -1) {
@@ -195,6 +185,10 @@ int
 config_set_path(char *dst, size_t dstlen, const char *path, char *err,
     size_t errlen)
 {
+	if (path == NULL) {
+		dst[0] = '\0';
+		return 0;
+	}
 	if (path[0] != '/') {
 		(void)snprintf(err, errlen, "path \"%s\" is not absolute",
 		    path);
@@ -215,8 +209,7 @@ config_set_hostname(struct config *conf, const char *name, char *err,
 	    errlen);
 }
 
-/* Parses a numeric IPv4 or IPv6 address into its canonical text. */
-static int
+int
 config_addr(const char *s, char *dst, size_t dstlen)
 {
 	struct in6_addr	 in6;
@@ -250,10 +243,6 @@ int
 config_set_resolver_ta(struct config *conf, const char *path, char *err,
     size_t errlen)
 {
-	if (path == NULL) {
-		conf->resolver_ta[0] = '\0';
-		return 0;
-	}
 	return config_set_path(conf->resolver_ta, sizeof(conf->resolver_ta),
 	    path, err, errlen);
 }
@@ -447,7 +436,7 @@ fail:
 
 int
 config_set_queue(struct config *conf, uint32_t retry, uint32_t max_retry,
-    uint32_t expire, char *err, size_t errlen)
+    uint32_t expire, int64_t delay_notice, char *err, size_t errlen)
 {
 	if (retry == 0 || max_retry == 0 || expire == 0) {
 		(void)snprintf(err, errlen, "queue times must be above zero");
@@ -463,9 +452,23 @@ config_set_queue(struct config *conf, uint32_t retry, uint32_t max_retry,
 		    "queue max-retry %u is above expire %u", max_retry, expire);
 		return -1;
 	}
+	/*
+	 * A notice after the message expired is never sent: the default
+	 * is dropped for a short expire, a delay-notice given is refused.
+	 */
+	if (delay_notice == -1)
+		delay_notice = QUEUE_DELAY_NOTICE_SECS < expire ?
+		    QUEUE_DELAY_NOTICE_SECS : 0;
+	else if (delay_notice >= expire) {
+		(void)snprintf(err, errlen, "queue delay-notice %lld is not "
+		    "below expire %u (0 sends none)", (long long)delay_notice,
+		    expire);
+		return -1;
+	}
 	conf->retry_min_secs = retry;
 	conf->retry_max_secs = max_retry;
 	conf->expire_secs = expire;
+	conf->delay_notice_secs = (uint32_t)delay_notice;
 	return 0;
 }
 
@@ -527,14 +530,10 @@ config_free(struct config *conf)
 	struct listener	*l;
 	struct domain	*d;
 	struct pki	*k;
-	struct relay_route *r;
 
 	if (conf == NULL)
 		return;
-	while ((r = TAILQ_FIRST(&conf->relay_routes)) != NULL) {
-		TAILQ_REMOVE(&conf->relay_routes, r, entry);
-		free(r);
-	}
+	config_relay_free(conf);
 	while ((l = TAILQ_FIRST(&conf->listeners)) != NULL) {
 		TAILQ_REMOVE(&conf->listeners, l, entry);
 		free(l);
@@ -551,23 +550,7 @@ config_free(struct config *conf)
 	free(conf);
 }
 
-const struct relay_route *
-config_relay_route(const struct config *conf, const char *domain)
-{
-	const struct relay_route *r, *def = NULL;
-
-	TAILQ_FOREACH(r, &conf->relay_routes, entry) {
-		if (r->domain[0] == '\0') {
-			if (def == NULL)
-				def = r;
-		} else if (strcasecmp(r->domain, domain) == 0)
-			return r;
-	}
-	return def;
-}
-
-/* A quoted string as the lexer reads it back: '"' and '\' escaped. */
-static void
+void
 config_print_str(FILE *fp, const char *s)
 {
 	(void)putc('"', fp);
@@ -668,6 +651,7 @@ config_print_resolver(FILE *fp, const struct config *conf)
 		config_print_str(fp, conf->resolver_ta);
 	}
 	(void)fprintf(fp, "\nrelay family %s\n", conf->relay_family);
+	config_relay_print(fp, conf);
 }
 
 void
@@ -691,6 +675,11 @@ config_print(FILE *fp, const struct config *conf)
 	config_print_time(fp, conf->retry_max_secs);
 	(void)fprintf(fp, " expire ");
 	config_print_time(fp, conf->expire_secs);
+	(void)fprintf(fp, " delay-notice ");
+	if (conf->delay_notice_secs == 0)
+		(void)putc('0', fp);
+	else
+		config_print_time(fp, conf->delay_notice_secs);
 	(void)fprintf(fp, "\nlimit message-size ");
 	config_print_size(fp, conf->max_message_bytes);
 	(void)fprintf(fp, "\nlimit queue-min-free ");

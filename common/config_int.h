@@ -19,6 +19,7 @@ struct config	*config_new(void);
 /* Fills the defaults that depend on the host: the hostname. */
 int		 config_finish(struct config *, char *err, size_t errlen);
 
+/* An absolute path into dst; NULL empties it ("secrets none"). */
 int		 config_set_path(char *dst, size_t dstlen, const char *path,
 		    char *err, size_t errlen);
 int		 config_set_hostname(struct config *, const char *,
@@ -40,10 +41,50 @@ int		 config_add_listener(struct config *, const char *proto,
 int		 config_add_pki(struct config *, const char *name,
 		    const char *cert, const char *key, char *err,
 		    size_t errlen);
-/* retry <= max-retry <= expire, all above zero. */
+/*
+ * retry <= max-retry <= expire, all above zero; delay_notice below
+ * expire, 0 for none, -1 when not given (the default, or none when
+ * expire is shorter).
+ */
 int		 config_set_queue(struct config *, uint32_t retry,
-		    uint32_t max_retry, uint32_t expire, char *err,
+		    uint32_t max_retry, uint32_t expire, int64_t delay_notice,
+		    char *err, size_t errlen);
+
+/* RFC 1035 2.3.1 host names, without a trailing dot: 1 or 0. */
+int		 config_valid_domain(const char *);
+/* Checks and lower-cases a domain into dst (CONFIG_NAME_MAX bytes). */
+int		 config_domain_copy(char *dst, const char *s, const char *what,
+		    char *err, size_t errlen);
+/* A numeric IPv4 or IPv6 address into its canonical text: 0 or -1. */
+int		 config_addr(const char *s, char *dst, size_t dstlen);
+/* A quoted string as the lexer reads it back: '"' and '\' escaped. */
+void		 config_print_str(FILE *, const char *);
+
+/*
+ * common/config_relay.c: "relay to" routes, "relay backoff" and
+ * "secrets".  The route being read is checked whole by
+ * config_add_route(); config_relay_finish() checks what spans
+ * statements (auth needs secrets, limits against each other).
+ */
+/* "relay to DOMAIN|default ...": r->domain "" for default. */
+int		 config_add_route(struct config *, const struct relay_route *r,
+		    char *err, size_t errlen);
+/* "via mx" or "via HOST" into r. */
+int		 config_route_via(struct relay_route *r, const char *via,
+		    char *err, size_t errlen);
+/* "tls none|opportunistic|require|verify" into r. */
+int		 config_route_tls(struct relay_route *r, const char *tls,
+		    char *err, size_t errlen);
+/* "helo NAME", "source ADDRESS", "auth LABEL", "ca FILE" into r. */
+int		 config_route_opt(struct relay_route *r, const char *opt,
+		    const char *value, char *err, size_t errlen);
+/* "relay backoff FIRST [max MAX]": max 0 when not given. */
+int		 config_set_backoff(struct config *, uint32_t first,
+		    uint32_t max, char *err, size_t errlen);
+int		 config_relay_finish(struct config *, char *err,
 		    size_t errlen);
+void		 config_relay_free(struct config *);
+void		 config_relay_print(FILE *, const struct config *);
 
 /*
  * common/config_policy.c: the SMTP session limits, timeouts, relay

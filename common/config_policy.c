@@ -1,7 +1,8 @@
 /*
- * The SMTP part of the configuration that smtpd alone reads: the
- * session limits, the per-state timeouts (RFC 5321 4.5.3.2), the relay
- * networks and the policy switches.  Each is table-driven, so that the
+ * The SMTP part of the configuration: smtpd's session limits, the
+ * per-state timeouts (RFC 5321 4.5.3.2) of smtpd and of the relay's
+ * client, the relay's connection limits, the relay networks and the
+ * policy switches.  Each is table-driven, so that the
  * grammar, the checks and the printout name the same things.  Defaults
  * and upper bounds come from sp_limits.h.  No I/O but the printout.
  */
@@ -45,6 +46,17 @@ static const struct config_limit {
 	{ "line-length", offsetof(struct config, max_line_bytes),
 	    SMTP_LINE_LIMIT_MAX_BYTES, SMTP_LINE_MAX_BYTES,
 	    SMTP_LINE_LIMIT_MAX_BYTES },
+	/* The relay (queued/relay*.c): outbound connections and batches. */
+	{ "relay-connections", offsetof(struct config, relay_conns_max),
+	    RELAY_CONNS_MAX, 1, RELAY_CONNS_LIMIT },
+	{ "relay-connections-per-domain",
+	    offsetof(struct config, relay_conns_per_domain),
+	    RELAY_CONNS_PER_DOMAIN, 1, RELAY_CONNS_LIMIT },
+	{ "relay-messages-per-connection",
+	    offsetof(struct config, relay_msgs_per_conn),
+	    RELAY_MSGS_PER_CONN, 0, RELAY_MSGS_PER_CONN_LIMIT },
+	{ "relay-recipients", offsetof(struct config, relay_rcpts_per_txn),
+	    RELAY_RCPTS_PER_TXN, 1, RELAY_RCPTS_PER_TXN },
 };
 
 /* "timeout NAME DURATION", 1 s to SMTP_TIMEOUT_MAX_SECS. */
@@ -61,6 +73,27 @@ static const struct config_timeout {
 	    SMTP_DATA_TIMEOUT_SECS },
 	{ "commit", offsetof(struct config, commit_timeout_secs),
 	    SMTP_COMMIT_TIMEOUT_SECS },
+	/* The relay's SMTP client, per state (RFC 5321 4.5.3.2.1-6). */
+	{ "relay-connect", offsetof(struct config, relay_connect_timeout_secs),
+	    RELAY_CONNECT_TIMEOUT_SECS },
+	{ "relay-greeting",
+	    offsetof(struct config, relay_greeting_timeout_secs),
+	    RELAY_GREETING_TIMEOUT_SECS },
+	{ "relay-mail", offsetof(struct config, relay_mail_timeout_secs),
+	    RELAY_MAIL_TIMEOUT_SECS },
+	{ "relay-rcpt", offsetof(struct config, relay_rcpt_timeout_secs),
+	    RELAY_RCPT_TIMEOUT_SECS },
+	{ "relay-data-init",
+	    offsetof(struct config, relay_data_init_timeout_secs),
+	    RELAY_DATA_INIT_TIMEOUT_SECS },
+	{ "relay-data-block",
+	    offsetof(struct config, relay_data_block_timeout_secs),
+	    RELAY_DATA_BLOCK_TIMEOUT_SECS },
+	{ "relay-data-end",
+	    offsetof(struct config, relay_data_end_timeout_secs),
+	    RELAY_DATA_END_TIMEOUT_SECS },
+	{ "relay-idle", offsetof(struct config, relay_idle_secs),
+	    RELAY_IDLE_SECS },
 };
 
 /* Two-valued switches: off (the default) and on. */

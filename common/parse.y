@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 #include "config_int.h"
@@ -27,8 +28,8 @@
 /* A word or string longer than this is refused, so that a path fits. */
 #define PARSE_TOKEN_MAX_BYTES	(PATH_MAX - 1)
 /* Distinct statements that may appear once ("hostname", "user auth"). */
-#define PARSE_ONCE_MAX		48
-#define PARSE_ONCE_KEY_BYTES	32
+#define PARSE_ONCE_MAX		96
+#define PARSE_ONCE_KEY_BYTES	48
 #define PARSE_MSG_BYTES		512
 
 struct parse_state {
@@ -60,12 +61,29 @@ struct parse_state {
 	uint32_t	 q_retry;
 	uint32_t	 q_max;
 	uint32_t	 q_expire;
+	int64_t		 q_delay;	/* -1: not given */
 	unsigned int	 q_seen;
+
+	/* The "relay to" statement being read. */
+	struct relay_route route;
+	unsigned int	 r_seen;
+	int		 auth_line;	/* of the first "auth LABEL" */
+	char		 auth_label[CONFIG_NAME_MAX];
 };
 
 #define Q_RETRY		0x1
 #define Q_MAXRETRY	0x2
 #define Q_EXPIRE	0x4
+#define Q_DELAY		0x8
+
+#define R_VIA		0x01
+#define R_PORT		0x02
+#define R_SMTPS		0x04
+#define R_TLS		0x08
+#define R_CA		0x10
+#define R_AUTH		0x20
+#define R_HELO		0x40
+#define R_SOURCE	0x80
 
 static struct parse_state	*ps;
 
@@ -75,6 +93,7 @@ static void	 parse_fail(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
 static int	 parse_once(const char *, const char *);
 static int	 parse_qopt(unsigned int, const char *);
+static int	 parse_ropt(unsigned int, const char *);
 
 /* The setters of config_int.h report into ps->msg. */
 #define ERRBUF		ps->msg, sizeof(ps->msg)
@@ -86,6 +105,10 @@ static int	 parse_qopt(unsigned int, const char *);
 } while (0)
 #define ONCE(a, b)	do {						\
 	if (parse_once((a), (b)) == -1)					\
+		YYABORT;						\
+} while (0)
+#define ROPT(bit, name)	do {						\
+	if (parse_ropt((bit), (name)) == -1)				\
 		YYABORT;						\
 } while (0)
 %}
@@ -103,11 +126,12 @@ static int	 parse_qopt(unsigned int, const char *);
 %token	USER USERS ERROR
 %token	ADDRLITERAL
 %token	FAMILY SYSTEM TRUSTANCHOR
+%token	TO VIA TLS CA HELO SOURCE SMTPS SECRETS BACKOFF UPTO DELAYNOTICE
 %token	<string>	STRING
 %token	<number>	NUMBER
 %type	<string>	role proto tanchor
-%type	<number>	time size count
-%type	<port>		port
+%type	<number>	time size count notice backoffmax
+%type	<port>		port portnum
 
 %%
 
@@ -179,10 +203,11 @@ main		: HOSTNAME STRING {
 			ps->q_retry = ps->conf->retry_min_secs;
 			ps->q_max = ps->conf->retry_max_secs;
 			ps->q_expire = ps->conf->expire_secs;
+			ps->q_delay = -1;
 			ps->q_seen = 0;
 		} queueopts {
 			CHECK(config_set_queue(ps->conf, ps->q_retry,
-			    ps->q_max, ps->q_expire, ERRBUF));
+			    ps->q_max, ps->q_expire, ps->q_delay, ERRBUF));
 		}
 		| LIMIT MESSAGESIZE size {
 			ONCE("limit message-size", NULL);
@@ -201,6 +226,88 @@ main		: HOSTNAME STRING {
 			ps->conf->max_errors = (uint32_t)$3;
 		}
 		| policy
+		| relay
+		;
+
+/* The relay's routes, backoff and credentials: common/config_relay.c. */
+relay		: RELAY TO STRING {
+			memset(&ps->route, 0, sizeof(ps->route));
+			ps->r_seen = 0;
+			if (strcasecmp($3, "default") != 0)
+				CHECK(config_domain_copy(ps->route.domain, $3,
+				    "relay domain", ERRBUF));
+		} routeopts {
+			CHECK(config_add_route(ps->conf, &ps->route, ERRBUF));
+		}
+		| RELAY BACKOFF time backoffmax {
+			ONCE("relay backoff", NULL);
+			CHECK(config_set_backoff(ps->conf, (uint32_t)$3,
+			    (uint32_t)$4, ERRBUF));
+		}
+		| SECRETS STRING {
+			ONCE("secrets", NULL);
+			CHECK(config_set_path(ps->conf->secrets_file,
+			    sizeof(ps->conf->secrets_file), $2, ERRBUF));
+		}
+		| SECRETS NONE {
+			ONCE("secrets", NULL);
+			CHECK(config_set_path(ps->conf->secrets_file,
+			    sizeof(ps->conf->secrets_file), NULL, ERRBUF));
+		}
+		;
+
+backoffmax	: /* empty */	{ $$ = 0; }
+		| UPTO time	{ $$ = $2; }
+		;
+
+routeopts	: /* empty */
+		| routeopts routeopt
+		;
+
+routeopt	: VIA STRING {
+			ROPT(R_VIA, "via");
+			CHECK(config_route_via(&ps->route, $2, ERRBUF));
+		}
+		| portnum {
+			ROPT(R_PORT, "port");
+			ps->route.port = (uint16_t)$1;
+		}
+		| SMTPS {
+			ROPT(R_SMTPS, "smtps");
+			ps->route.smtps = 1;
+		}
+		| TLS NONE {
+			ROPT(R_TLS, "tls");
+			ps->route.tls = ROUTE_TLS_NONE;
+		}
+		| TLS STRING {
+			ROPT(R_TLS, "tls");
+			CHECK(config_route_tls(&ps->route, $2, ERRBUF));
+		}
+		| CA STRING {
+			ROPT(R_CA, "ca");
+			CHECK(config_route_opt(&ps->route, "ca", $2, ERRBUF));
+		}
+		| AUTH STRING {
+			ROPT(R_AUTH, "auth");
+			CHECK(config_route_opt(&ps->route, "auth", $2,
+			    ERRBUF));
+			if (ps->auth_line == 0) {
+				ps->auth_line = ps->toklineno;
+				(void)strlcpy(ps->auth_label, ps->route.auth,
+				    sizeof(ps->auth_label));
+			}
+		}
+		| HELO STRING {
+			ROPT(R_HELO, "helo");
+			CHECK(config_route_opt(&ps->route, "helo", $2,
+			    ERRBUF));
+		}
+		| SOURCE STRING {
+			ROPT(R_SOURCE, "source");
+			CHECK(config_route_opt(&ps->route, "source", $2,
+			    ERRBUF));
+		}
 		;
 
 /* The SMTP session limits and policy: common/config_policy.c. */
@@ -256,6 +363,7 @@ role		: STRING	{ $$ = $1; }
 
 proto		: STRING	{ $$ = $1; }
 		| SUBMISSION	{ $$ = "submission"; }
+		| SMTPS		{ $$ = "smtps"; }
 		;
 
 tanchor		: /* empty */		{ $$ = NULL; }
@@ -263,7 +371,10 @@ tanchor		: /* empty */		{ $$ = NULL; }
 		;
 
 port		: /* empty */	{ $$ = -1; }
-		| PORT NUMBER {
+		| portnum	{ $$ = $1; }
+		;
+
+portnum		: PORT NUMBER {
 			if ($2 < 1 || $2 > UINT16_MAX) {
 				parse_fail("port %llu out of range",
 				    (unsigned long long)$2);
@@ -291,6 +402,31 @@ queueopt	: RETRY time {
 			if (parse_qopt(Q_EXPIRE, "expire") == -1)
 				YYABORT;
 			ps->q_expire = (uint32_t)$2;
+		}
+		| DELAYNOTICE notice {
+			if (parse_qopt(Q_DELAY, "delay-notice") == -1)
+				YYABORT;
+			ps->q_delay = (int64_t)$2;
+		}
+		;
+
+/* A time, or 0 for none. */
+notice		: NUMBER {
+			if ($1 > UINT32_MAX) {
+				parse_fail("invalid time \"%llu\"",
+				    (unsigned long long)$1);
+				YYABORT;
+			}
+			$$ = $1;
+		}
+		| STRING {
+			uint32_t	 secs;
+
+			if (config_parse_time($1, &secs) == -1) {
+				parse_fail("invalid time \"%s\"", $1);
+				YYABORT;
+			}
+			$$ = secs;
 		}
 		;
 
@@ -427,6 +563,19 @@ parse_qopt(unsigned int bit, const char *what)
 	return 0;
 }
 
+static int
+parse_ropt(unsigned int bit, const char *what)
+{
+	if (ps->r_seen & bit) {
+		parse_fail("relay to %s: %s given twice",
+		    ps->route.domain[0] != '\0' ? ps->route.domain : "default",
+		    what);
+		return -1;
+	}
+	ps->r_seen |= bit;
+	return 0;
+}
+
 static const struct keyword {
 	const char	*name;
 	int		 token;
@@ -435,17 +584,22 @@ static const struct keyword {
 	{ "address-literal",	ADDRLITERAL },
 	{ "aliases",		ALIASES },
 	{ "auth",		AUTH },
+	{ "backoff",		BACKOFF },
+	{ "ca",			CA },
 	{ "cert",		CERT },
 	{ "chroot",		CHROOT },
+	{ "delay-notice",	DELAYNOTICE },
 	{ "domain",		DOMAIN },
 	{ "errors",		ERRORS },
 	{ "expire",		EXPIRE },
 	{ "family",		FAMILY },
 	{ "from",		FROM },
+	{ "helo",		HELO },
 	{ "hostname",		HOSTNAME },
 	{ "key",		KEY },
 	{ "limit",		LIMIT },
 	{ "listen",		LISTEN },
+	{ "max",		UPTO },
 	{ "max-retry",		MAXRETRY },
 	{ "message-size",	MESSAGESIZE },
 	{ "none",		NONE },
@@ -460,13 +614,19 @@ static const struct keyword {
 	{ "resolver",		RESOLVER },
 	{ "retry",		RETRY },
 	{ "rundir",		RUNDIR },
+	{ "secrets",		SECRETS },
+	{ "smtps",		SMTPS },
+	{ "source",		SOURCE },
 	{ "spool",		SPOOL },
 	{ "submission",		SUBMISSION },
 	{ "system",		SYSTEM },
 	{ "timeout",		TIMEOUT },
+	{ "tls",		TLS },
+	{ "to",			TO },
 	{ "trust-anchor",	TRUSTANCHOR },
 	{ "user",		USER },
 	{ "users",		USERS },
+	{ "via",		VIA },
 };
 
 static int
@@ -668,6 +828,11 @@ config_parse(const char *name, const char *buf, size_t len, char *err,
 	}
 	if (yyparse() != 0 || st.failed)
 		goto done;
+	if (st.auth_line != 0 && st.conf->secrets_file[0] == '\0') {
+		parse_fail_at(st.auth_line, "auth \"%s\" needs a \"secrets\" "
+		    "file", st.auth_label);
+		goto done;
+	}
 	if (config_finish(st.conf, ERRBUF) == -1) {
 		parse_fail("%s", st.msg);
 		goto done;

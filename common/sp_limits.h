@@ -227,6 +227,27 @@
 #define CONFIG_DOMAINS_MAX		1024
 /* "relay from" networks. */
 #define CONFIG_RELAY_NETS_MAX		1024
+/* "relay to" routes: one per destination domain and a default. */
+#define CONFIG_RELAY_ROUTES_MAX		1024
+/*
+ * Bounds of the relay's "limit" statements.  relay-recipients only
+ * lowers RELAY_RCPTS_PER_TXN: RFC 5321 4.5.3.1.8 has every server take
+ * 100, and the manager hands the relay at most QUEUE_RELAY_BATCH_MAX.
+ */
+#define RELAY_CONNS_LIMIT		10000
+#define RELAY_MSGS_PER_CONN_LIMIT	100000
+
+/*
+ * The smarthost credentials ("secrets FILE", common/secrets.c): read
+ * whole by a root parent.  One "LABEL USER PASSWORD" per line.
+ */
+#define SECRETS_FILE_MAX_BYTES		(256 * 1024)
+#define SECRETS_LINE_MAX_BYTES		1024
+#define SECRETS_ENTRIES_MAX		1024
+#define SECRETS_LABEL_MAX_BYTES		64	/* NUL included */
+/* RFC 4616 2: authcid and passwd are at most 255 octets each. */
+#define SECRETS_USER_MAX_BYTES		256	/* NUL included */
+#define SECRETS_PASSWORD_MAX_BYTES	256	/* NUL included */
 
 /*
  * A pki's certificate chain or key file (PEM), read whole by a root

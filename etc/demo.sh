@@ -113,6 +113,10 @@ listen pop3s on 127.0.0.1 port $POP3S_PORT
 listen submission on 127.0.0.1 port $SUBMISSION_PORT
 listen smtps on 127.0.0.1 port $SMTPS_PORT
 pki "mail.example.test" cert "$RUN/etc/cert.pem" key "$RUN/etc/key.pem"
+# Outbound mail: with "resolver none" it waits in the queue.  To send it
+# all through a smarthost instead (see sallyport.conf(5)):
+#secrets "$RUN/etc/secrets"
+#relay to default via "smtp.provider.example" port 587 tls verify auth "provider"
 EOF
 }
 
