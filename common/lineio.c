@@ -720,6 +720,14 @@ lineio_tls_cipher(const struct lineio *l)
 	return l->tls_state == TLS_ON ? tls_conn_cipher(l->tls) : NULL;
 }
 
+const uint8_t *
+lineio_tls_peer_chain(const struct lineio *l, size_t *len)
+{
+	*len = 0;
+	return l->tls_state == TLS_ON ? tls_peer_cert_chain_pem(l->tls, len) :
+	    NULL;
+}
+
 int
 lineio_fd(const struct lineio *l)
 {

@@ -18,6 +18,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <event2/event.h>
 
 struct lineio;
@@ -109,6 +110,8 @@ int		 lineio_is_tls(const struct lineio *);
 /* "TLSv1.3" and the cipher name, or NULL without TLS. */
 const char	*lineio_tls_version(const struct lineio *);
 const char	*lineio_tls_cipher(const struct lineio *);
+/* The peer's chain as it sent it (PEM, leaf first), or NULL. */
+const uint8_t	*lineio_tls_peer_chain(const struct lineio *, size_t *);
 int		 lineio_fd(const struct lineio *);
 
 #endif

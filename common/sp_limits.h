@@ -384,5 +384,27 @@
  */
 #define RELAY_DNS_TLSA_MAX		8
 #define RELAY_DNS_TLSA_DATA_MAX		64
+/*
+ * Certificates of a server's chain that DANE looks at (RFC 7672 3.2:
+ * the chain as sent, leaf first); more is refused, not truncated.
+ */
+#define RELAY_DANE_CHAIN_MAX		16
+/*
+ * Converting an 8-bit message to quoted-printable for a server without
+ * 8BITMIME (queued/relay_smtp_qp.c): multipart and message/rfc822
+ * nesting (as Postfix's mime_nesting_limit), a boundary (RFC 2046 5.1.1),
+ * a Content-Type or Content-Transfer-Encoding field unfolded, the leaf
+ * parts of one message whose 8-bit content is remembered between the
+ * scan and the conversion, and the piece of a line read at once (a
+ * longer line is read in pieces).  Past any of them the message is not
+ * converted but bounced, 5.6.3.
+ */
+#define RELAY_MIME_DEPTH_MAX		100
+#define RELAY_MIME_BOUNDARY_MAX_BYTES	70
+#define RELAY_MIME_FIELD_MAX_BYTES	4096
+#define RELAY_MIME_PARTS_MAX		4096
+#define RELAY_MIME_PIECE_BYTES		1024
+/* Quoted-printable lines, soft breaks included (RFC 2045 6.7 (5)). */
+#define RELAY_QP_LINE_MAX_BYTES		76
 
 #endif

@@ -262,9 +262,9 @@ relay_main(int parentfd, const struct config *conf)
 	if (tls_init() == -1)
 		fatalx("- relay tls_init");
 	relay_ca_load(conf);
-	if (conf->secrets_file[0] != '\0' &&
-	    relay_secrets_load(conf->secrets_file, err, sizeof(err)) == -1)
-		log_warnx("- relay secrets-unreadable error=\"%s\"", err);
+	if (conf->secrets_file[0] != '\0' && (relay_env.secrets =
+	    secrets_load(conf->secrets_file, err, sizeof(err))) == NULL)
+		log_warnx("- relay secrets-refused error=\"%s\"", err);
 	relay_dns_setup(conf);
 	privsep_lookup(conf->user_relay, &uid, &gid);
 	privsep_drop(uid, gid, conf->emptydir);

@@ -21,6 +21,7 @@
 #include "dsn.h"
 #include "relay_dns.h"
 #include "relay_smtp.h"
+#include "secrets.h"
 #include "sp_limits.h"
 
 struct event_base;
@@ -103,8 +104,7 @@ struct relay_env {
 	struct event_base	*base;
 	const struct config	*conf;
 	struct relay_dns	*dns;
-	const uint8_t		*ca_mem;	/* the system's CA bundle */
-	size_t			 ca_len;
+	struct secrets		*secrets;	/* smarthost AUTH, or NULL */
 	uint64_t		 counters[RC_MAX];
 };
 
@@ -127,10 +127,6 @@ int	relay_xtext(const char *in, char *dst, size_t dstlen);
 void	relay_batch_settle(struct relay_batch *, uint32_t result,
 	    const char *status, const char *remote, const char *diag);
 const char *relay_counter_name(enum relay_counter);
-/* The secrets: relay_secrets.c. */
-int	relay_secrets_load(const char *path, char *err, size_t errlen);
-int	relay_secrets_find(const char *label, const char **user,
-	    const char **pass);
 
 /* relay_pool.c */
 void	relay_pool_init(void);

@@ -242,6 +242,20 @@ static const struct relay_callbacks relay_pool_cbs = {
 	relay_pool_rcpt, relay_pool_msg, relay_pool_end, relay_pool_ready,
 };
 
+/* A route's AUTH label with no entry in the secrets: retried. */
+static void
+relay_pool_no_secret(struct relay_conn *c)
+{
+	struct rdns_route	*r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		fatal("- relay calloc");
+	rdns_fail(r, RDNS_TEMPFAIL, "4.3.5", "no credentials for auth "
+	    "label %s in the secrets file", c->d->t.auth);
+	relay_pool_route_failed(c, r);
+	free(r);
+}
+
 /* Connected: the SMTP session starts on the socket. */
 void
 relay_pool_connected(struct relay_conn *c)
@@ -265,6 +279,12 @@ relay_pool_connected(struct relay_conn *c)
 	p->timeouts.data_end = (int)conf->relay_data_end_timeout_secs;
 	p->idle_secs = (int)conf->relay_idle_secs;
 	p->msgs_max = (int)conf->relay_msgs_per_conn;
+	if (c->d->t.auth[0] != '\0' && (relay_env.secrets == NULL ||
+	    secrets_lookup(relay_env.secrets, c->d->t.auth, &p->auth_user,
+	    &p->auth_pass) == -1)) {
+		relay_pool_no_secret(c);
+		return;
+	}
 	c->fd = -1;
 	c->state = RCS_SESSION;
 	c->nmsgs = 0;

@@ -39,6 +39,7 @@ static const struct {
 	[RS_HELO] =	{ "helo",	relay_helo },
 	[RS_STARTTLS] =	{ "starttls",	relay_starttls },
 	[RS_TLS] =	{ "tls",	relay_unexpected },
+	[RS_AUTH] =	{ "auth",	relay_auth_reply },
 	[RS_IDLE] =	{ "idle",	relay_unexpected },
 	[RS_RSET] =	{ "rset",	relay_rset },
 	[RS_TXN] =	{ "mail-rcpt-data", relay_txn_reply },
@@ -174,8 +175,7 @@ relay_ehlo(struct relay_smtp *c)
 {
 	int	 code = c->reply.code;
 
-	if (code / 100 == 5 && !c->tls_on &&
-	    c->p.tls < RELAY_TLS_REQUIRE) {
+	if (code / 100 == 5 && !c->tls_on && !relay_tls_required(c)) {
 		/* RFC 5321 3.2: an old server; HELO, no extensions. */
 		if (relay_smtp_cmd(c, "HELO %s", c->p.helo) == 0)
 			relay_smtp_state(c, RS_HELO, c->p.timeouts.greeting);
@@ -185,19 +185,19 @@ relay_ehlo(struct relay_smtp *c)
 		relay_fail_reply(c, "ehlo");
 		return;
 	}
-	if (!c->tls_on && c->p.tls != RELAY_TLS_NONE &&
+	if (!c->tls_on && relay_tls_wanted(c) &&
 	    (c->caps.flags & RELAY_CAP_STARTTLS)) {
 		if (relay_smtp_cmd(c, "STARTTLS") == 0)
 			relay_smtp_state(c, RS_STARTTLS,
 			    c->p.timeouts.greeting);
 		return;
 	}
-	if (!c->tls_on && c->p.tls >= RELAY_TLS_REQUIRE) {
+	if (!c->tls_on && relay_tls_required(c)) {
 		/* A required TLS is never given up for plaintext. */
-		relay_smtp_end(c, 0, "tls required, STARTTLS not offered");
+		relay_tls_fail(c, "tls required, STARTTLS not offered");
 		return;
 	}
-	relay_smtp_ready(c);
+	relay_auth_start(c);
 }
 
 static void
@@ -208,7 +208,7 @@ relay_helo(struct relay_smtp *c)
 		return;
 	}
 	memset(&c->caps, 0, sizeof(c->caps));
-	relay_smtp_ready(c);
+	relay_auth_start(c);
 }
 
 static struct tls *
@@ -223,7 +223,7 @@ relay_tls_client(struct relay_smtp *c, char *err, size_t errlen)
 	}
 	(void)tls_config_set_protocols(cfg, TLS_PROTOCOL_TLSv1_2 |
 	    TLS_PROTOCOL_TLSv1_3);
-	if (c->p.tls == RELAY_TLS_VERIFY) {
+	if (relay_tls_pkix(c)) {
 		if (c->p.tls_ca_mem != NULL) {
 			if (tls_config_set_ca_mem(cfg, c->p.tls_ca_mem,
 			    c->p.tls_ca_len) == -1)
@@ -254,10 +254,11 @@ relay_starttls(struct relay_smtp *c)
 	char		 err[256] = "";
 
 	if (c->reply.code != 220) {
-		if (c->p.tls >= RELAY_TLS_REQUIRE)
-			relay_fail_reply(c, "starttls");
+		if (relay_tls_required(c))
+			relay_fail_reply(c, c->dane != RELAY_DANE_OFF ?
+			    "4.7.5 DANE: starttls" : "starttls");
 		else
-			relay_smtp_ready(c);
+			relay_auth_start(c);
 		return;
 	}
 	if ((t = relay_tls_client(c, err, sizeof(err))) == NULL) {
@@ -272,9 +273,11 @@ static void
 relay_tls_done(struct relay_smtp *c)
 {
 	c->tls_on = 1;
+	if (relay_tls_check(c) == -1)
+		return;
 	log_info("%s relay tls proto=%s cipher=%s verified=%s name=%s",
 	    c->p.id, lineio_tls_version(c->io), lineio_tls_cipher(c->io),
-	    c->p.tls == RELAY_TLS_VERIFY ? "yes" : "no",
+	    c->verified,
 	    c->p.tls_name != NULL ? c->p.tls_name : "-");
 	if (!c->greeted) {
 		/* Implicit TLS: the greeting comes over it. */
@@ -375,7 +378,7 @@ relay_eventcb(struct lineio *l, int event, void *arg)
 		relay_tls_done(c);
 		break;
 	case LINEIO_TLS_ERROR:
-		relay_smtp_end(c, 0, "tls handshake failed");
+		relay_tls_fail(c, "tls handshake failed");
 		break;
 	case LINEIO_DRAINED:
 		if (c->state == RS_BODY)
@@ -405,6 +408,7 @@ relay_smtp_new(struct event_base *base, int fd,
 	c->p = *p;
 	c->cb = *cb;
 	c->arg = arg;
+	c->dane = relay_dane_level(p->tlsa);
 	if ((c->ev_timer = evtimer_new(base, relay_timercb, c)) == NULL ||
 	    (c->ev_end = event_new(base, -1, 0, relay_endcb, c)) == NULL ||
 	    (c->io = lineio_new(base, fd, RELAY_REPLY_LINE_MAX_BYTES + 1,
@@ -464,5 +468,6 @@ relay_smtp_free(struct relay_smtp *c)
 	if (c->ev_end != NULL)
 		event_free(c->ev_end);
 	lineio_free(c->io);
+	relay_mime_free(c->mime);
 	free(c);
 }

@@ -17,6 +17,7 @@
 #include "relay_smtp_reply.h"
 
 struct relay_smtp;
+struct rdns_tlsa;
 
 enum relay_tls_policy {
 	RELAY_TLS_NONE,
@@ -55,7 +56,16 @@ struct relay_params {
 	const uint8_t		*tls_ca_mem;
 	size_t			 tls_ca_len;
 	int			 implicit_tls;	/* TLS at connect (smtps) */
+	/* AUTH PLAIN after EHLO, over TLS only; NULL: none. */
+	const char		*auth_user;
+	const char		*auth_pass;
 	const char		*tls_name;	/* SNI, and checked by verify */
+	/*
+	 * The MX host's TLSA records (relay_dns_tlsa), or NULL: DANE when
+	 * they are DNSSEC-secure (relay_smtp_tls.c); must outlive the
+	 * session.
+	 */
+	const struct rdns_tlsa	*tlsa;
 	struct relay_timeouts	 timeouts;
 	int			 idle_secs;	/* before QUIT on an idle one */
 	int			 msgs_max;	/* a connection; 0: no limit */

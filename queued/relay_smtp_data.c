@@ -6,7 +6,9 @@
  * the wire wants CRLF, dot-stuffing (RFC 5321 4.5.2) and lines of at
  * most 998 octets (4.5.3.1.6): a longer line (sallyport takes them in,
  * see "line-length" in doc/INTERNALS.md) is folded with CRLF SP, as
- * Postfix's smtp_line_length_limit does.
+ * Postfix's smtp_line_length_limit does.  An 8-bit message for a server
+ * without 8BITMIME goes through the quoted-printable walker
+ * (relay_smtp_qp.c) first: scanned before MAIL, converted here.
  */
 #include <errno.h>
 #include <string.h>
@@ -15,6 +17,9 @@
 #include "relay_smtp_int.h"
 
 #define RELAY_DATA_READ_BYTES	(RELAY_DATA_BUF_BYTES / 4)
+#define RELAY_DATA_SINK_BYTES	1024
+
+static int	relay_data_sink(void *, const char *, size_t);
 
 size_t
 relay_data_encode(struct relay_data *d, const char *in, size_t len,
@@ -59,6 +64,51 @@ relay_data_finish(struct relay_data *d, char *out)
 	return n + 3;
 }
 
+const char *
+relay_data_scan(struct relay_smtp *c)
+{
+	char	 in[RELAY_DATA_READ_BYTES];
+	off_t	 off = 0;
+	ssize_t	 r;
+
+	if (c->mime == NULL && (c->mime = relay_mime_new()) == NULL)
+		return "451 4.3.0 out of memory";
+	relay_mime_start(c->mime, NULL, NULL);
+	while ((r = pread(c->msg->fd, in, sizeof(in), off)) != 0) {
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return "451 4.3.0 message read failed";
+		(void)relay_mime_feed(c->mime, in, (size_t)r);
+		off += r;
+	}
+	(void)relay_mime_end(c->mime);
+	if (relay_mime_error(c->mime) != RELAY_MIME_OK)
+		return relay_mime_reply(relay_mime_error(c->mime));
+	c->convert = 1;
+	relay_mime_start(c->mime, relay_data_sink, c);
+	return NULL;
+}
+
+/* The converted message's way out: as any body, CRLF and dots. */
+static int
+relay_data_sink(void *arg, const char *s, size_t len)
+{
+	struct relay_smtp	*c = arg;
+	char			 out[4 * RELAY_DATA_SINK_BYTES];
+	size_t			 k;
+
+	while (len > 0) {
+		k = len < RELAY_DATA_SINK_BYTES ? len : RELAY_DATA_SINK_BYTES;
+		if (lineio_write(c->io, out, relay_data_encode(&c->data, s, k,
+		    out)) == -1)
+			return -1;
+		s += k;
+		len -= k;
+	}
+	return 0;
+}
+
 /* The last block is out: the dot, and the end-of-data timeout. */
 static void
 relay_data_dot(struct relay_smtp *c)
@@ -66,6 +116,10 @@ relay_data_dot(struct relay_smtp *c)
 	char	 out[8];
 	size_t	 n;
 
+	if (c->convert && relay_mime_end(c->mime) == -1) {
+		relay_smtp_end(c, 0, "write failed");
+		return;
+	}
 	n = relay_data_finish(&c->data, out);
 	if (lineio_write(c->io, out, n) == -1) {
 		relay_smtp_end(c, 0, "write failed");
@@ -95,6 +149,13 @@ relay_data_send(struct relay_smtp *c)
 			return;
 		}
 		c->data.off += r;
+		if (c->convert) {
+			if (relay_mime_feed(c->mime, in, (size_t)r) == -1) {
+				relay_smtp_end(c, 0, "write failed");
+				return;
+			}
+			continue;
+		}
 		n = relay_data_encode(&c->data, in, (size_t)r, out);
 		if (lineio_write(c->io, out, n) == -1) {
 			relay_smtp_end(c, 0, "write failed");

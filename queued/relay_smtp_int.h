@@ -7,7 +7,9 @@
 #define SALLYPORT_RELAY_SMTP_INT_H
 
 #include "lineio.h"
+#include "relay_dane.h"
 #include "relay_smtp.h"
+#include "relay_smtp_qp.h"
 
 enum relay_state {
 	RS_GREETING,
@@ -15,6 +17,7 @@ enum relay_state {
 	RS_HELO,
 	RS_STARTTLS,
 	RS_TLS,
+	RS_AUTH,
 	RS_IDLE,
 	RS_RSET,
 	RS_TXN,		/* MAIL, RCPT, DATA replies, pipelined or not */
@@ -44,6 +47,9 @@ struct relay_smtp {
 	int			 tls_on;
 	int			 greeted;	/* the greeting came */
 	int			 was_ready;	/* the ready callback ran */
+	enum relay_dane_level	 dane;		/* of p.tlsa */
+	const char		*verified;	/* no, pkix, dane-ee, dane-ta */
+	int			 authed;	/* AUTH took */
 	int			 quit_wanted;
 	int			 reporting;	/* in the rcpt/msg callbacks */
 	int			 end_ok;
@@ -54,6 +60,8 @@ struct relay_smtp {
 	int			 mail_failed;
 	size_t			 accepted;
 	struct relay_data	 data;
+	int			 convert;	/* 8-bit to quoted-printable */
+	struct relay_mime	*mime;		/* its walker, kept */
 };
 
 /* relay_smtp.c */
@@ -62,6 +70,10 @@ void	relay_smtp_end(struct relay_smtp *, int ok, const char *reason);
 void	relay_smtp_ready(struct relay_smtp *);
 int	relay_smtp_cmd(struct relay_smtp *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+
+/* relay_smtp_auth.c */
+void	relay_auth_start(struct relay_smtp *);
+void	relay_auth_reply(struct relay_smtp *);
 
 /* relay_smtp_txn.c */
 void	relay_txn_begin(struct relay_smtp *);
@@ -74,6 +86,13 @@ void	relay_txn_settle(struct relay_smtp *, enum relay_result,
 /* Reports every recipient and the message to the caller. */
 void	relay_txn_report(struct relay_smtp *);
 
+/* relay_smtp_tls.c */
+int	relay_tls_wanted(const struct relay_smtp *);
+int	relay_tls_required(const struct relay_smtp *);
+int	relay_tls_pkix(const struct relay_smtp *);
+void	relay_tls_fail(struct relay_smtp *, const char *);
+int	relay_tls_check(struct relay_smtp *);
+
 /* relay_smtp_data.c */
 /*
  * Encodes len stored bytes (LF line ends, unstuffed) for DATA into out,
@@ -85,6 +104,12 @@ size_t	relay_data_encode(struct relay_data *, const char *, size_t,
 	    char *out);
 /* The end: a CRLF if the last line had none, then ".\r\n"; 5 at most. */
 size_t	relay_data_finish(struct relay_data *, char *out);
+/*
+ * Before MAIL, for an 8-bit message and a server without 8BITMIME:
+ * reads the message through the quoted-printable walker.  NULL when it
+ * can be converted (c->convert set), else the reply to fail it with.
+ */
+const char *relay_data_scan(struct relay_smtp *);
 /* Starts or goes on streaming the body; the dot when it is all out. */
 void	relay_data_send(struct relay_smtp *);
 

@@ -6,13 +6,14 @@
  *
  * What a server lacks is decided before MAIL: a message that needs
  * SMTPUTF8 fails 5.6.7 (RFC 6531 3.4), an 8-bit message to a server
- * without 8BITMIME fails 5.6.3 (it is never sent as is, and not
- * converted: see doc/INTERNALS.md), a message over the server's SIZE
- * fails 5.3.4 (RFC 1870 6).
+ * without 8BITMIME is converted to quoted-printable (relay_smtp_qp.c)
+ * or, when it cannot be, fails 5.6.3 (it is never sent as is), a
+ * message over the server's SIZE fails 5.3.4 (RFC 1870 6).
  */
 #include <sys/stat.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -94,13 +95,14 @@ relay_txn_refuse(struct relay_smtp *c)
 		why = "550 5.6.7 server does not offer SMTPUTF8";
 	else if ((m->flags & RELAY_MSG_8BIT) &&
 	    !(c->caps.flags & RELAY_CAP_8BITMIME))
-		why = "554 5.6.3 8-bit message, server lacks 8BITMIME";
-	else if ((c->caps.flags & RELAY_CAP_SIZE) && c->caps.size_max > 0 &&
+		why = relay_data_scan(c);
+	if (why == NULL && (c->caps.flags & RELAY_CAP_SIZE) &&
+	    c->caps.size_max > 0 &&
 	    (unsigned long long)m->size > c->caps.size_max)
 		why = "552 5.3.4 message larger than the server's SIZE";
 	if (why == NULL)
 		return 0;
-	relay_txn_settle(c, RELAY_FAILED, why);
+	relay_txn_settle(c, relay_txn_class(atoi(why)), why);
 	return 1;
 }
 
@@ -120,7 +122,7 @@ relay_txn_mail(struct relay_smtp *c)
 		    m->envid != NULL ? " ENVID=" : "",
 		    m->envid != NULL ? m->envid : "");
 	return relay_smtp_cmd(c, "MAIL FROM:<%s>%s%s%s%s", m->sender, size,
-	    (m->flags & RELAY_MSG_8BIT) ? " BODY=8BITMIME" : "",
+	    (m->flags & RELAY_MSG_8BIT) && !c->convert ? " BODY=8BITMIME" : "",
 	    (m->flags & RELAY_MSG_SMTPUTF8) ? " SMTPUTF8" : "", dsn);
 }
 
@@ -157,6 +159,7 @@ relay_txn_start(struct relay_smtp *c)
 	c->reply_idx = 0;
 	c->accepted = 0;
 	c->mail_failed = 0;
+	c->convert = 0;
 	if (relay_txn_refuse(c)) {
 		relay_txn_end(c);
 		return;

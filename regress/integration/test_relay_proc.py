@@ -95,6 +95,119 @@ class RelayProcessTest(SuiteTest):
         self.assertIsNotNone(s.manager())
 
 
+class RelayConfiguredSmarthostTest(SuiteTest):
+    """From the configuration: "relay to DOMAIN via ADDRESS port N" sends
+    that domain's mail to a scripted server with the route's HELO;
+    another domain (by MX, "resolver none") is retried with
+    the reason; show hosts and show stats carry the relay's view."""
+
+    @classmethod
+    def setUpClass(cls):
+        need_root()
+        cls.srv = FakeServer()
+        cls.suite_args = {"extra_config": [
+            'relay from "127.0.0.1/32"',
+            'relay to "smart.example" via "127.0.0.1" port %d tls none '
+            'helo "out.example.test"' % cls.srv.port]}
+        try:
+            super().setUpClass()
+        except BaseException:
+            cls.srv.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.srv.close()
+
+    def test_route_from_config(self):
+        s = self.suite
+        for i in range(3):
+            code, text = s.send(suite.make_message("smart-%d" % i, ["x"]),
+                                rcpts=("u%d@smart.example" % i,))
+            self.assertEqual(code, 250, text)
+        wait_for(lambda: len(self.srv.delivered()) >= 3 or None, 60,
+                 what="three messages at the smarthost")
+        self.assertIn(b"EHLO out.example.test", self.srv.cmds)
+        code, text = s.send(suite.make_message("by-mx", ["x"]),
+                            rcpts=("v@mx.example",))
+        self.assertEqual(code, 250, text)
+        log = wait_for(lambda: (lambda l: l if "to=<v@mx.example>" in l
+                                else None)(s.log("queued")), 60,
+                       what="the MX route's result")
+        self.assertIn("relay deferred to=<v@mx.example> relay=none "
+                      "status=4.4.3", log)
+        self.assertEqual(log.count("relay sent to=<u"), 3)
+        out = s.sallyctl("show", "hosts").stdout
+        self.assertIn("127.0.0.1:%d" % self.srv.port, out)
+        self.assertIn("mx.example", out)
+        self.assertIn("resolver none", out)
+
+
+class RelaySmarthostTest(SuiteTest):
+    """relayq through sallyport's own submission port (STARTTLS, AUTH
+    PLAIN with credentials from a secrets file) and smtps port."""
+
+    def secrets(self, password):
+        path = self.suite.path("etc", "relay-secrets")
+        with open(path, "w") as f:
+            f.write("# label user password\nsmart alice %s\n" % password)
+        os.chmod(path, 0o600)
+        return path
+
+    def relay(self, port, marker, extra):
+        conf = self.suite.path("etc", "relayq.conf")
+        with open(conf, "w") as f:
+            f.write(CONF + "resolver none\n")
+        msg = MESSAGE.replace(b"relayed", marker.encode())
+        res, _, stats, err = relayq(conf, ["bob@%s" % suite.DOMAIN],
+                                    ["-S", "127.0.0.1:%d" % port, "-F",
+                                     "alice@%s" % suite.DOMAIN] + extra,
+                                    message=msg)
+        (r, flags, status, remote, diag), = res.values()
+        return r, flags, diag, stats, err
+
+    def test_submission_starttls_auth(self):
+        s = self.suite
+        r, flags, diag, stats, err = self.relay(
+            s.submission_port, "smarthost-auth",
+            ["-t", "require", "-a", "smart", "-P", self.secrets("demo")])
+        self.assertEqual(r, "ok", err)
+        self.assertEqual(flags & 2, 2, "not over TLS")
+        self.assertIn(b"smarthost-auth", s.wait_marked("smarthost-auth"))
+        self.assertIn("relay auth ok user=alice", err)
+
+    def test_wrong_password_retried(self):
+        r, flags, diag, stats, err = self.relay(
+            self.suite.submission_port, "smarthost-badpw",
+            ["-t", "require", "-a", "smart", "-P", self.secrets("wrong")])
+        self.assertEqual(r, "tempfail", err)
+        self.assertIn("auth: 535", diag)
+
+    def test_auth_never_in_plaintext(self):
+        r, flags, diag, stats, err = self.relay(
+            self.suite.submission_port, "smarthost-plain",
+            ["-t", "none", "-a", "smart", "-P", self.secrets("demo")])
+        self.assertEqual(r, "tempfail", err)
+        self.assertIn("AUTH needs TLS", diag)
+
+    def test_label_without_secret_retried(self):
+        r, flags, diag, stats, err = self.relay(
+            self.suite.submission_port, "smarthost-nolabel",
+            ["-t", "require", "-a", "other", "-P", self.secrets("demo")])
+        self.assertEqual(r, "tempfail", err)
+        self.assertIn("no credentials for auth label other", diag)
+
+    def test_smtps_implicit_tls(self):
+        s = self.suite
+        r, flags, diag, stats, err = self.relay(
+            s.smtps_port, "smarthost-smtps",
+            ["-s", "-a", "smart", "-P", self.secrets("demo")])
+        self.assertEqual(r, "ok", err)
+        self.assertEqual(flags & 2, 2, "not over TLS")
+        self.assertIn(b"smarthost-smtps", s.wait_marked("smarthost-smtps"))
+
+
 class RelayInsideTest(unittest.TestCase):
     """relayq against scripted servers on loopback."""
 

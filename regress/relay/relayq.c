@@ -10,12 +10,13 @@
  *	host <dest> <conns> <queued> <active> <backoff 0|1> <last error>
  *	stat <name> <value>
  *
- * relayq -f conf [-c count] [-C cafile] [-F sender] [-H helo] [-L conns]
- *	  [-M msgs] [-N notify] [-q] [-S addr:port] [-t tls] [-T secs]
- *	  [-W secs] [-Z] file rcpt ...
+ * relayq -f conf [-a label] [-c count] [-C cafile] [-F sender] [-H helo]
+ *	  [-L conns] [-M msgs] [-N notify] [-P secrets] [-q] [-s] [-S host:port]
+ *	  [-t tls] [-T secs] [-W secs] [-Z] file rcpt ...
  *
- * -S routes every domain to the smarthost addr:port (numeric) with TLS
- * policy -t and CA file -C; -c sends the message count times; -q sends
+ * -S routes every domain to the smarthost host:port with TLS policy -t,
+ * CA file -C and AUTH label -a (its credentials in the file -P), over
+ * implicit TLS with -s; -c sends the message count times; -q sends
  * one RELAY_START after the other's result (reuse); -L and -M set
  * relay_conns_per_domain and relay_msgs_per_conn, -T every timeout;
  * -W waits before asking RELAY_HOSTS and RELAY_STATS; -Z loads the
@@ -212,9 +213,11 @@ relayq_plan(char **rcpts, int n, int count)
 		}
 }
 
+static int	 smtps;
+
 static void
 relayq_smarthost(struct config *conf, const char *hp, int tls,
-    const char *ca)
+    const char *ca, const char *auth)
 {
 	struct relay_route	*r;
 	const char		*colon = strrchr(hp, ':');
@@ -228,6 +231,9 @@ relayq_smarthost(struct config *conf, const char *hp, int tls,
 	r->tls = (enum route_tls)tls;
 	if (ca != NULL)
 		(void)strlcpy(r->ca_file, ca, sizeof(r->ca_file));
+	if (auth != NULL)
+		(void)strlcpy(r->auth, auth, sizeof(r->auth));
+	r->smtps = smtps;
 	TAILQ_INSERT_TAIL(&conf->relay_routes, r, entry);
 }
 
@@ -248,14 +254,17 @@ main(int argc, char *argv[])
 	struct config		*conf = NULL;
 	struct rdns_conf	 rc;
 	char			 errbuf[1024];
-	const char		*smarthost = NULL, *ca = NULL;
+	const char		*smarthost = NULL, *ca = NULL, *auth = NULL;
+	const char		*secrets = NULL;
 	int			 ch, count = 1, tls = 0, sv[2], sandbox = 0;
 	size_t			 i;
 
 	log_init("relayq", 1);
-	while ((ch = getopt(argc, argv, "c:C:f:F:H:L:M:N:qS:t:T:vW:Z")) !=
-	    -1) {
+	while ((ch = getopt(argc, argv, "a:c:C:f:F:H:L:M:N:P:qsS:t:T:vW:Z"))
+	    != -1) {
 		switch (ch) {
+		case 'a': auth = optarg; break;
+		case 'P': secrets = optarg; break;
 		case 'c': count = atoi(optarg); break;
 		case 'C': ca = optarg; break;
 		case 'f':
@@ -272,6 +281,7 @@ main(int argc, char *argv[])
 			break;
 		case 'N': notify = (uint32_t)atoi(optarg); break;
 		case 'q': sequential = 1; break;
+		case 's': smtps = 1; break;
 		case 'S': smarthost = optarg; break;
 		case 't':
 			for (tls = 0; tls < 4; tls++)
@@ -295,7 +305,10 @@ main(int argc, char *argv[])
 	if ((msgfd = open(file, O_RDONLY | O_CLOEXEC)) == -1)
 		err(1, "%s", file);
 	if (smarthost != NULL)
-		relayq_smarthost(conf, smarthost, tls, ca);
+		relayq_smarthost(conf, smarthost, tls, ca, auth);
+	if (secrets != NULL && (relay_env.secrets = secrets_load_owner(secrets,
+	    geteuid(), errbuf, sizeof(errbuf))) == NULL)
+		errx(1, "%s", errbuf);
 	relayq_plan(argv + 1, argc - 1, count);
 
 	relay_env.conf = conf;

@@ -13,11 +13,12 @@
  * smtpc -p port [-c count] [-C cafile] [-E envid] [-f sender] [-h helo]
  *	 [-i idle] [-k] [-m msgs-max] [-n tlsname] [-N notify] [-O orcpt]
  *	 [-R ret] [-t none|opportunistic|require|verify] [-T secs] [-8]
- *	 [-U] [-v] file rcpt ...
+ *	 [-D "usage selector mtype hex"] [-I] [-U] [-v] file rcpt ...
  *
  * -c sends the message count times over the one connection; -k leaves
  * the connection idle after the last, for the idle time (-i) to end
- * it; -T sets every timeout.  Exits 0 once the connection has ended.
+ * it; -T sets every timeout.  -D adds a TLSA record for DANE (up to
+ * RELAY_DNS_TLSA_MAX), taken as DNSSEC-secure unless -I says insecure.  Exits 0 once the connection has ended.
  */
 #include <sys/socket.h>
 
@@ -25,12 +26,14 @@
 #include <arpa/inet.h>
 
 #include <err.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../../queued/relay_dns.h"
 #include "../../queued/relay_smtp.h"
 #include "log.h"
 
@@ -154,6 +157,32 @@ smtpc_rcpts(struct relay_msg *m, char **argv, int argc,
 	}
 }
 
+/* -D "3 1 1 abcd...": one TLSA record, as a secure answer. */
+static void
+smtpc_tlsa(struct rdns_tlsa *t, const char *s)
+{
+	struct rdns_tlsa_rr	*rr;
+	unsigned int		 u, sel, mt, byte;
+	int			 n;
+
+	if (t->n == RELAY_DNS_TLSA_MAX)
+		errx(1, "too many TLSA records");
+	rr = &t->rr[t->n++];
+	if (sscanf(s, "%u %u %u %n", &u, &sel, &mt, &n) != 3 || u > 255 ||
+	    sel > 255 || mt > 255)
+		errx(1, "bad TLSA record: %s", s);
+	rr->usage = (uint8_t)u;
+	rr->selector = (uint8_t)sel;
+	rr->mtype = (uint8_t)mt;
+	for (s += n; *s != '\0'; s += 2) {
+		if (rr->len == sizeof(rr->data) || sscanf(s, "%2x", &byte) != 1)
+			errx(1, "bad TLSA data");
+		rr->data[rr->len++] = (uint8_t)byte;
+	}
+	t->status = RDNS_OK;
+	t->sec = RDNS_SEC_SECURE;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -162,11 +191,14 @@ main(int argc, char *argv[])
 	    NULL };
 	struct relay_smtp	*c;
 	struct smtpc		 s;
+	struct rdns_tlsa	 tlsa;
+	int			 insecure = 0;
 	const char		*notify = NULL, *orcpt = NULL;
 	int			 ch, port = 0, verbose = 0;
 
 	memset(&p, 0, sizeof(p));
 	memset(&s, 0, sizeof(s));
+	memset(&tlsa, 0, sizeof(tlsa));
 	p.id = "smtpc";
 	p.helo = "relay.example.test";
 	p.tls = RELAY_TLS_OPPORTUNISTIC;
@@ -174,12 +206,14 @@ main(int argc, char *argv[])
 	relay_smtp_timeouts_default(&p.timeouts);
 	s.count = 1;
 	s.msg.sender = "sender@example.test";
-	while ((ch = getopt(argc, argv, "8c:C:E:f:h:i:km:n:N:O:p:R:t:T:Uv"))
+	while ((ch = getopt(argc, argv, "8c:C:D:E:f:h:Ii:km:n:N:O:p:R:t:T:Uv"))
 	    != -1) {
 		switch (ch) {
 		case '8': s.msg.flags |= RELAY_MSG_8BIT; break;
 		case 'c': s.count = atoi(optarg); break;
 		case 'C': p.tls_ca_file = optarg; break;
+		case 'D': smtpc_tlsa(&tlsa, optarg); break;
+		case 'I': insecure = 1; break;
 		case 'E': s.msg.envid = optarg; break;
 		case 'f': s.msg.sender = optarg; break;
 		case 'h': p.helo = optarg; break;
@@ -202,6 +236,13 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (port <= 0 || argc < 2)
 		errx(1, "usage: smtpc -p port [options] file rcpt...");
+	if (tlsa.n > 0) {
+		if (insecure)
+			tlsa.sec = RDNS_SEC_INSECURE;
+		p.tlsa = &tlsa;
+	}
+	/* A server that closes first is an error to report, not a signal. */
+	(void)signal(SIGPIPE, SIG_IGN);
 	log_init("smtpc", 1);
 	log_setverbose(verbose);
 	if ((s.msg.fd = open(argv[0], O_RDONLY)) == -1)

@@ -1,5 +1,5 @@
 /*
- * queued/relay_route.c and relay_secrets.c: the relay's pure choices.
+ * queued/relay_route.c: the relay's pure choices.
  * The route of a domain (its rule, the default one, or by MX) and the
  * destination key that pools connections; the backoff of a failed
  * destination; a result's RFC 3463 status; xtext; settling a batch;
@@ -209,34 +209,4 @@ Test(relay_pool, settle_leaves_results_given)
 	cr_assert_str_eq(r[1].status, "2.0.0");
 	relay_batch_settle(&b, RESULT_PERMFAIL, "5.1.10", "", "null MX");
 	cr_assert_eq(r[0].result, RESULT_TEMPFAIL, "settled twice");
-}
-
-Test(relay_pool, secrets_file)
-{
-	char		 path[] = "/tmp/relay-secrets.XXXXXX", err[256];
-	const char	*user, *pass;
-	FILE		*fp;
-	int		 fd;
-
-	cr_assert((fd = mkstemp(path)) != -1);
-	cr_assert_not_null(fp = fdopen(fd, "w"));
-	fprintf(fp, "# label user password\n\nsmart  alice@example.test "
-	    "s3cret\n\tother bob pw # not a comment\n");
-	fclose(fp);
-	/* "pw # not a comment": four fields, refused with its line. */
-	cr_assert_eq(relay_secrets_load(path, err, sizeof(err)), -1);
-	cr_assert(strstr(err, ":4:") != NULL, "%s", err);
-	cr_assert_not_null(fp = fopen(path, "w"));
-	fprintf(fp, "smart alice@example.test s3cret\nother bob pw\n");
-	fclose(fp);
-	cr_assert_eq(relay_secrets_load(path, err, sizeof(err)), 0, "%s",
-	    err);
-	cr_assert_eq(relay_secrets_find("other", &user, &pass), 0);
-	cr_assert_str_eq(user, "bob");
-	cr_assert_str_eq(pass, "pw");
-	cr_assert_eq(relay_secrets_find("smart", &user, &pass), 0);
-	cr_assert_str_eq(user, "alice@example.test");
-	cr_assert_str_eq(pass, "s3cret");
-	cr_assert_eq(relay_secrets_find("none", &user, &pass), -1);
-	(void)unlink(path);
 }
