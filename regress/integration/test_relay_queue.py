@@ -14,9 +14,11 @@ that gives each test domain an MX on 127.0.19.x, where a scripted server
   - the relay killed (-9) with a batch out: the batch is requeued,
     logged maybe-sent, and delivered by the new relay.
 
-Delay notices need "queue ... delay-notice" (the grammar comes with the
-relay's configuration); their text and when they are owed are unit-
-tested (test_bounce.c, test_queue_relay.c)."""
+  - a recipient deferred past "queue ... delay-notice" gets its sender
+    one delay notice (Action: delayed, the remote reply, Will-Retry-
+    Until) however many retries follow, and stays queued.
+
+When a notice is owed (NOTIFY) is unit-tested (test_queue_relay.c)."""
 
 import os
 import signal
@@ -33,7 +35,7 @@ ZONE_NAME = "rq.example"
 WAIT = 90
 
 # domain -> last octet of its MX's address
-MX = {"ok": 10, "other": 11, "mix": 12, "kill": 13}
+MX = {"ok": 10, "other": 11, "mix": 12, "kill": 13, "slow": 14}
 
 ZONE = """$ORIGIN rq.example.
 $TTL 300
@@ -63,16 +65,13 @@ def addr(user, domain):
     return "%s@%s.%s" % (user, domain, ZONE_NAME)
 
 
-class TestRelayQueue(SuiteTest):
-    # Retries an hour away: a second try is "sallyctl schedule"'s doing.
-    suite_args = {"retry": "1h", "max_retry": "4h", "expire": "4d",
-                  "extra_config": ["relay from 127.0.0.1/32"]}
+class RelayQueueCase(SuiteTest):
+    """A suite whose resolver is the module's nsd."""
 
     @classmethod
     def setUpClass(cls):
         cls.suite_args = dict(cls.suite_args,
-                              resolver=NSD.resolver_line(validate=False)
-                              [len("resolver "):])
+                              resolver=NSD.resolver_args(validate=False))
         super().setUpClass()
 
     def serve(self, domain, **opts):
@@ -97,11 +96,8 @@ class TestRelayQueue(SuiteTest):
         return [l for l in self.ctl("show", "queue").splitlines()
                 if l.startswith(msgid + ".")]
 
-    def stats(self):
-        return dict(l.split() for l in self.ctl("show", "stats")
-                    .splitlines())
-
-    def bounces(self, mark):
+    def dsns(self, mark, action):
+        """The notifications in alice's Maildir about mark."""
         found = []
         if not os.path.isdir(self.suite.maildir("alice")):
             return found
@@ -109,9 +105,23 @@ class TestRelayQueue(SuiteTest):
             with open(os.path.join(self.suite.maildir("alice"), name),
                       "rb") as f:
                 data = f.read()
-            if mark.encode() in data and b"Action: failed" in data:
+            if mark.encode() in data and \
+                    b"Action: %s" % action.encode() in data:
                 found.append(data.decode("latin-1"))
         return found
+
+
+class TestRelayQueue(RelayQueueCase):
+    # Retries an hour away: a second try is "sallyctl schedule"'s doing.
+    suite_args = {"retry": "1h", "max_retry": "4h", "expire": "4d",
+                  "extra_config": ["relay from 127.0.0.1/32"]}
+
+    def stats(self):
+        return dict(l.split() for l in self.ctl("show", "stats")
+                    .splitlines())
+
+    def bounces(self, mark):
+        return self.dsns(mark, "failed")
 
     def test_batch_per_domain(self):
         ok = self.serve("ok")
@@ -200,6 +210,41 @@ class TestRelayQueue(SuiteTest):
         self.assertRegex(self.suite.log("queued"),
                          r"%s\.1 queue relay-start id=\d+ domain=kill\."
                          r"rq\.example rcpts=1 recovered=1" % msgid)
+
+
+class TestDelayNotice(RelayQueueCase):
+    suite_args = {"retry": "1s", "max_retry": "2s", "expire": "1h",
+                  "delay_notice": "3s",
+                  "extra_config": ["relay from 127.0.0.1/32",
+                                   "relay backoff 1s max 2s"]}
+
+    def test_delay_notice_once(self):
+        rcpt = addr("slow", "slow")
+        mx = self.serve("slow", rcpt={
+            rcpt: b"452 4.2.2 mailbox over quota, later\r\n"})
+        mark = "delayed-%d" % time.monotonic_ns()
+        msgid = self.send(mark, [rcpt])
+        notice = wait_for(lambda: self.dsns(mark, "delayed"), WAIT,
+                          interval=0.2, what="the delay notice")[0]
+        self.assertIn("Subject: Delayed Mail (still being retried)",
+                      notice)
+        self.assertIn("Final-Recipient: rfc822; %s\nAction: delayed\n"
+                      "Status: 4.2.2\nRemote-MTA: dns; mx.slow.rq.example\n"
+                      "Diagnostic-Code: smtp; 452 4.2.2 mailbox over quota, "
+                      "later\n" % rcpt, notice)
+        self.assertIn("Will-Retry-Until: ", notice)
+        # Retried on, and no second notice.
+        tries = mx.rcpt_tries(rcpt)
+        wait_for(lambda: mx.rcpt_tries(rcpt) >= tries + 3, WAIT,
+                 interval=0.2, what="three more tries")
+        self.assertEqual(len(self.dsns(mark, "delayed")), 1)
+        self.assertEqual(self.dsns(mark, "failed"), [])
+        self.assertEqual(len(self.queue_lines(msgid)), 1)
+        self.assertEqual(self.suite.log("queued").count(
+            "%s.1 queue dsn action=delayed" % msgid), 1)
+        path = os.path.join(self.suite.spool, "queue", msgid, msgid + ".1")
+        with open(path) as f:
+            self.assertIn("\ndelay-notified=1\n", f.read())
 
 
 if __name__ == "__main__":
