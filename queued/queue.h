@@ -22,6 +22,7 @@
  *   queue_relay.c	the relay: batches out, results back
  *   queue_relay_text.c	batches chosen, remote errors written (pure)
  *   queue_control.c	control.sock: sallyctl's requests
+ *   queue_control_stats.c	show stats, show hosts (asked of the relay)
  */
 #ifndef SALLYPORT_QUEUE_H
 #define SALLYPORT_QUEUE_H
@@ -668,6 +669,7 @@ int	queue_relay_error_split(const char *error, char *mta, size_t mtalen,
 /* queue_control.c */
 void	queue_control_init(int listenfd);
 void	queue_control_proc_status(struct ipc_msg *);
+/* queue_control_stats.c */
 /* The relay's answers to a sallyctl request (RELAY_HOST, ...). */
 void	queue_control_relay_reply(struct ipc_conn *, struct ipc_msg *);
 /* The relay went away: the requests waiting for it end. */
