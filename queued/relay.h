@@ -83,6 +83,13 @@ struct relay_batch {
 	struct relay_brcpt	*rcpts;
 	struct relay_rcpt	*mrcpts;	/* relay_smtp's view */
 	struct relay_msg	 msg;
+	/*
+	 * Batches of the same message and domain sent in this one's
+	 * transaction (relay_batch_merge): their rcpts follow this one's
+	 * own in rcpts[], their results go back to them.
+	 */
+	size_t			 own;
+	TAILQ_HEAD(, relay_batch) merged;
 };
 TAILQ_HEAD(relay_batches, relay_batch);
 
@@ -115,7 +122,17 @@ extern struct relay_env	 relay_env;
 void	relay_ipc_manager(int fd);
 /* Answers b with its results (every rcpt), then frees it. */
 void	relay_ipc_result(struct relay_batch *);
+
+/* relay_batch.c */
 void	relay_batch_free(struct relay_batch *);
+/* 1 when x may go in b's transaction, 0 if not (message, params, size). */
+int	relay_batch_mergeable(const struct relay_batch *,
+	    const struct relay_batch *, size_t max);
+/* Appends x's rcpts to b's transaction; x is b's from now on. */
+void	relay_batch_merge(struct relay_batch *, struct relay_batch *);
+/* Gives each merged batch its results back and passes it to done. */
+void	relay_batch_split(struct relay_batch *,
+	    void (*done)(struct relay_batch *));
 
 /* relay_route.c: pure. */
 int	relay_target_pick(const struct config *, const char *domain,
