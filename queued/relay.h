@@ -1,11 +1,12 @@
 /*
- * The relay process (issue 9; doc/INTERNALS.md "The relay"): what its
- * files share.  relay.c is the role (start, privileges, parent),
+ * The relay process (issue 9; doc/INTERNALS.md "The relay process"):
+ * what its files share.  relay.c is the role (start, privileges, parent),
  * relay_ipc.c its side of the queue manager (RELAY_START, RELAY_RESULT,
  * RELAY_HOSTS, RELAY_STATS), relay_route.c the pure choices (the route
  * of a domain, the backoff, a result's status), relay_pool.c the
- * destinations and their connections, relay_conn.c the connect(2) of
- * one connection through the route's addresses.
+ * destinations and their connections, relay_batch.c batches of one
+ * message put in one transaction, relay_conn.c the route, TLSA and
+ * connect(2) of one connection.
  */
 #ifndef SALLYPORT_RELAY_H
 #define SALLYPORT_RELAY_H
