@@ -32,6 +32,8 @@
 #define __unused	__attribute__((__unused__))
 #endif
 
+/* Waiting batches looked at for one of the same message. */
+#define RELAY_POOL_MERGE_SCAN	64
 /* How often destinations with nothing left are freed. */
 #define RELAY_POOL_GC_SECS	60
 
@@ -83,6 +85,56 @@ relay_pool_conn_remove(struct relay_conn *c)
 	relay_conn_free(c);
 }
 
+/* Envelope ids of one message in their order: ".9" before ".10". */
+static int
+relay_pool_evpid_cmp(const void *pa, const void *pb)
+{
+	const struct relay_batch *a = *(struct relay_batch * const *)pa;
+	const struct relay_batch *b = *(struct relay_batch * const *)pb;
+	size_t			  la = strlen(a->rcpts[0].evpid);
+	size_t			  lb = strlen(b->rcpts[0].evpid);
+
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return strcmp(a->rcpts[0].evpid, b->rcpts[0].evpid);
+}
+
+/*
+ * Other batches of b's message waiting for d go in one transaction
+ * with it (relay_batch.c), their rcpts in envelope order, so in the
+ * order the client gave them; the first RELAY_POOL_MERGE_SCAN waiting
+ * are looked at, no more, so that a long queue costs no more per
+ * message.  Returns the batch that carries them all.
+ */
+static struct relay_batch *
+relay_pool_merge(struct relay_dest *d, struct relay_batch *b)
+{
+	struct relay_batch	*x, *next, *set[RELAY_POOL_MERGE_SCAN + 1];
+	size_t			 max, seen = 0, n = 1, total = b->nrcpt, i;
+
+	max = relay_env.conf->relay_rcpts_per_txn;
+	if (max > SMTP_RCPT_MAX)
+		max = SMTP_RCPT_MAX;
+	set[0] = b;
+	for (x = TAILQ_FIRST(&d->queue); x != NULL &&
+	    seen++ < RELAY_POOL_MERGE_SCAN; x = next) {
+		next = TAILQ_NEXT(x, entry);
+		if (!relay_batch_mergeable(b, x, max - (total - b->nrcpt)) ||
+		    !TAILQ_EMPTY(&b->merged))
+			continue;
+		TAILQ_REMOVE(&d->queue, x, entry);
+		d->nqueued--;
+		total += x->nrcpt;
+		set[n++] = x;
+	}
+	if (n == 1)
+		return b;
+	qsort(set, n, sizeof(set[0]), relay_pool_evpid_cmp);
+	for (i = 1; i < n; i++)
+		relay_batch_merge(set[0], set[i]);
+	return set[0];
+}
+
 /* Hands c the next waiting batch; -1 (the batch back) when refused. */
 static int
 relay_pool_send(struct relay_conn *c)
@@ -94,6 +146,7 @@ relay_pool_send(struct relay_conn *c)
 		return -1;
 	TAILQ_REMOVE(&d->queue, b, entry);
 	d->nqueued--;
+	b = relay_pool_merge(d, b);
 	/*
 	 * Before the call: a message refused before MAIL (SMTPUTF8, SIZE)
 	 * is reported from inside it, and the callbacks look for it here.

@@ -248,6 +248,21 @@ class RelayInsideTest(unittest.TestCase):
         self.assertEqual(stats["relayed"], 9)
         self.assertEqual(hosts["127.0.0.1:%d" % srv.port][3], 0)
 
+    def test_batches_of_one_message_in_one_transaction(self):
+        """Three RELAY_STARTs of one message for one domain, sent at
+        once: one transaction, rcpts in envelope order, a result each."""
+        srv = self.serve()
+        rcpts = ["a@x.example", "b@x.example", "c@x.example"]
+        res, _, stats, err = relayq(self.conf, rcpts[::-1],
+                                    ["-S", "127.0.0.1:%d" % srv.port, "-1"])
+        self.assertEqual(sorted(res), ["%016x.%d" % (0, i)
+                                       for i in (1, 2, 3)], res)
+        self.assertTrue(all(v[0] == "ok" for v in res.values()), res)
+        self.assertEqual(len(srv.transactions), 1, err)
+        self.assertEqual([a for a, _ in srv.transactions[0].rcpts],
+                         rcpts[::-1])
+        self.assertEqual(stats["messages"], 3)
+
     def test_per_recipient_results(self):
         srv = self.serve(rcpt={"no@x.example": b"550 5.1.1 no such user\r\n",
                                "later@x.example": b"450 4.2.0 busy\r\n"})
