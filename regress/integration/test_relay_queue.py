@@ -22,6 +22,7 @@ When a notice is owed (NOTIFY) is unit-tested (test_queue_relay.c)."""
 
 import os
 import signal
+import sys
 import time
 import unittest
 
@@ -144,6 +145,24 @@ class TestRelayQueue(RelayQueueCase):
                          r"domain=ok\.rq\.example rcpts=3" % msgid)
         self.assertEqual(log.count("queue relayed relay="), 4, log)
         self.assertGreaterEqual(int(self.stats()["envelopes.relayed"]), 4)
+
+    def test_hundred_recipients_few_transactions(self):
+        """100 recipients of one message for one domain: the expansions
+        gather (QUEUE_RELAY_GATHER_SECS) and go in one transaction, or a
+        few on a machine too busy to expand them all within it."""
+        ok = self.serve("ok")
+        rcpts = [addr("r%03d" % i, "ok") for i in range(100)]
+        msgid = self.send("hundred", rcpts)
+        wait_for(lambda: sum(len(t.delivered()) for t in ok.delivered())
+                 >= 100, WAIT, interval=0.2, what="100 recipients relayed")
+        txns = ok.delivered()
+        sys.stderr.write("\n100 recipients: %d transaction(s), %s\n"
+                         % (len(txns), [len(t.delivered()) for t in txns]))
+        self.assertLessEqual(len(txns), 5)
+        self.assertEqual(sorted(a for t in txns for a in t.delivered()),
+                         sorted(rcpts))
+        wait_for(lambda: not self.queue_lines(msgid), WAIT, interval=0.2,
+                 what="the queue empty")
 
     def test_mixed_results(self):
         good, later, bad = addr("good", "mix"), addr("later", "mix"), \
