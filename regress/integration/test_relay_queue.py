@@ -16,7 +16,8 @@ that gives each test domain an MX on 127.0.19.x, where a scripted server
 
   - a recipient deferred past "queue ... delay-notice" gets its sender
     one delay notice (Action: delayed, the remote reply, Will-Retry-
-    Until) however many retries follow, and stays queued.
+    Until) however many retries follow, and stays queued; a local
+    mailbox that defers, the same.
 
 When a notice is owed (NOTIFY) is unit-tested (test_queue_relay.c)."""
 
@@ -264,6 +265,28 @@ class TestDelayNotice(RelayQueueCase):
         path = os.path.join(self.suite.spool, "queue", msgid, msgid + ".1")
         with open(path) as f:
             self.assertIn("\ndelay-notified=1\n", f.read())
+
+    def test_delay_notice_mailbox(self):
+        """A local mailbox that defers gets the same notice, once."""
+        tmp = self.suite.make_maildir("bob")
+        os.chmod(tmp, 0o500)        # bob cannot write: temporary failure
+        self.addCleanup(os.chmod, tmp, 0o700)
+        mark = "mbox-delayed-%d" % time.monotonic_ns()
+        msgid = self.send(mark, ["bob@example.test"])
+        notice = wait_for(lambda: self.dsns(mark, "delayed"), WAIT,
+                          interval=0.2, what="the delay notice")[0]
+        self.assertIn("Final-Recipient: rfc822; bob@example.test\n"
+                      "Action: delayed\nStatus: 4.", notice)
+        self.assertNotIn("Remote-MTA", notice)
+        log = self.suite.log("queued")
+        tries = log.count("%s.1 queue tempfail" % msgid)
+        wait_for(lambda: self.suite.log("queued").count(
+            "%s.1 queue tempfail" % msgid) >= tries + 3, WAIT, interval=0.2,
+            what="three more tries")
+        self.assertEqual(len(self.dsns(mark, "delayed")), 1)
+        os.chmod(tmp, 0o700)
+        wait_for(lambda: not self.queue_lines(msgid), WAIT, interval=0.2,
+                 what="delivered once bob can be written to")
 
 
 if __name__ == "__main__":
