@@ -1,11 +1,12 @@
 /*
- * The relay process (issue 9; doc/INTERNALS.md "The relay"): what its
- * files share.  relay.c is the role (start, privileges, parent),
+ * The relay process (issue 9; doc/INTERNALS.md "The relay process"):
+ * what its files share.  relay.c is the role (start, privileges, parent),
  * relay_ipc.c its side of the queue manager (RELAY_START, RELAY_RESULT,
  * RELAY_HOSTS, RELAY_STATS), relay_route.c the pure choices (the route
  * of a domain, the backoff, a result's status), relay_pool.c the
- * destinations and their connections, relay_conn.c the connect(2) of
- * one connection through the route's addresses.
+ * destinations and their connections, relay_batch.c batches of one
+ * message put in one transaction, relay_conn.c the route, TLSA and
+ * connect(2) of one connection.
  */
 #ifndef SALLYPORT_RELAY_H
 #define SALLYPORT_RELAY_H
@@ -83,6 +84,13 @@ struct relay_batch {
 	struct relay_brcpt	*rcpts;
 	struct relay_rcpt	*mrcpts;	/* relay_smtp's view */
 	struct relay_msg	 msg;
+	/*
+	 * Batches of the same message and domain sent in this one's
+	 * transaction (relay_batch_merge): their rcpts follow this one's
+	 * own in rcpts[], their results go back to them.
+	 */
+	size_t			 own;
+	TAILQ_HEAD(, relay_batch) merged;
 };
 TAILQ_HEAD(relay_batches, relay_batch);
 
@@ -91,7 +99,8 @@ enum relay_counter {
 	RC_CONNECT_FAILED,	/* connect(2) to an address failed */
 	RC_REUSED,		/* messages over an already used one */
 	RC_TLS,
-	RC_TLS_VERIFIED,
+	RC_TLS_VERIFIED,	/* pkix or DANE */
+	RC_DANE,
 	RC_MESSAGES,		/* RELAY_STARTs answered */
 	RC_RELAYED,		/* rcpts: 2xx */
 	RC_DEFERRED,		/* rcpts: 4xx or ours */
@@ -114,7 +123,17 @@ extern struct relay_env	 relay_env;
 void	relay_ipc_manager(int fd);
 /* Answers b with its results (every rcpt), then frees it. */
 void	relay_ipc_result(struct relay_batch *);
+
+/* relay_batch.c */
 void	relay_batch_free(struct relay_batch *);
+/* 1 when x may go in b's transaction, 0 if not (message, params, size). */
+int	relay_batch_mergeable(const struct relay_batch *,
+	    const struct relay_batch *, size_t max);
+/* Appends x's rcpts to b's transaction; x is b's from now on. */
+void	relay_batch_merge(struct relay_batch *, struct relay_batch *);
+/* Gives each merged batch its results back and passes it to done. */
+void	relay_batch_split(struct relay_batch *,
+	    void (*done)(struct relay_batch *));
 
 /* relay_route.c: pure. */
 int	relay_target_pick(const struct config *, const char *domain,

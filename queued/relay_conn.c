@@ -6,6 +6,13 @@
  * address when it names one.  The first that connects goes to the pool
  * (relay_pool_connected); when none does, the pool hears it
  * (relay_pool_unreachable) and backs the destination off.
+ *
+ * DANE (RFC 7672 2.2): before the first address of a host whose MX
+ * answer and address records DNSSEC proved secure, its TLSA records
+ * are asked (relay_dns_tlsa); secure ones go to the SMTP client, which
+ * then requires TLS and matches the certificate against them.  A TLSA
+ * lookup that fails (SERVFAIL, bogus, a timeout) for such a host skips
+ * the host: it is not used without them.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -25,6 +32,63 @@
 #include "relay_pool_int.h"
 
 static void	relay_conn_try(struct relay_conn *);
+
+/* 1 when host i of c's route is DNSSEC-secure all the way to it. */
+static int
+relay_conn_secure(const struct relay_conn *c, size_t i)
+{
+	return c->route->sec == RDNS_SEC_SECURE &&
+	    c->route->mx[i].sec == RDNS_SEC_SECURE;
+}
+
+static void
+relay_conn_tlsa(const struct rdns_tlsa *t, void *arg)
+{
+	struct relay_conn	*c = arg;
+
+	if (t->status != RDNS_OK || t->sec == RDNS_SEC_BOGUS) {
+		(void)snprintf(c->last_error, sizeof(c->last_error),
+		    "%.255s: 4.7.5 DANE: TLSA lookup for a secure host "
+		    "failed: %.255s", relay_conn_host(c), t->text);
+		log_info("%s relay tlsa-failed host=%s error=\"%s\"", c->id,
+		    relay_conn_host(c), t->text);
+		relay_conn_next(c, 1);
+		return;
+	}
+	c->tlsa = *t;
+	c->tlsa_ok = t->sec == RDNS_SEC_SECURE && t->n > 0;
+	log_debug("%s relay tlsa host=%s records=%zu secure=%s", c->id,
+	    relay_conn_host(c), t->n, c->tlsa_ok ? "yes" : "no");
+	c->state = RCS_CONNECTING;
+	relay_conn_try(c);
+}
+
+/*
+ * The TLSA records of the host about to be tried, when it is secure:
+ * 1 when asked (relay_conn_tlsa follows), else 0.
+ */
+static int
+relay_conn_want_tlsa(struct relay_conn *c)
+{
+	if (c->tlsa_mx == c->mx)
+		return 0;
+	c->tlsa_mx = c->mx;
+	c->tlsa_ok = 0;
+	if (!relay_conn_secure(c, c->mx))
+		return 0;
+	c->state = RCS_TLSA;
+	if (relay_dns_tlsa(relay_env.dns, relay_conn_host(c), c->d->t.port,
+	    relay_conn_tlsa, c) == -1)
+		fatal("- relay relay_dns_tlsa");
+	return 1;
+}
+
+/* The TLSA records for the host connected to, or NULL: no DANE. */
+const struct rdns_tlsa *
+relay_conn_dane(const struct relay_conn *c)
+{
+	return c->tlsa_ok && c->tlsa_mx == c->mx ? &c->tlsa : NULL;
+}
 
 const char *
 relay_conn_host(const struct relay_conn *c)
@@ -108,6 +172,7 @@ relay_conn_resolve(struct relay_conn *c)
 	if ((c->route = calloc(1, sizeof(*c->route))) == NULL)
 		fatal("- relay calloc");
 	c->fd = -1;
+	c->tlsa_mx = (size_t)-1;
 	c->state = RCS_RESOLVING;
 	if (c->d->t.via_host && c->d->t.numeric) {
 		if (relay_conn_numeric(c) == 0) {
@@ -232,6 +297,8 @@ relay_conn_try(struct relay_conn *c)
 		relay_conn_next(c, 1);
 		return;
 	}
+	if (relay_conn_want_tlsa(c))
+		return;
 	a = &c->route->mx[c->mx].addr[c->ai];
 	(void)inet_ntop(a->af, a->a, c->addr, sizeof(c->addr));
 	(void)snprintf(c->relay, sizeof(c->relay), "%s[%s]:%u",

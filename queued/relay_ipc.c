@@ -44,18 +44,6 @@ static const struct {
 	{ MSG_QUEUE_RELAY_STATS,	0,	relay_ipc_stats },
 };
 
-void
-relay_batch_free(struct relay_batch *b)
-{
-	if (b == NULL)
-		return;
-	if (b->fd != -1)
-		(void)close(b->fd);
-	free(b->rcpts);
-	free(b->mrcpts);
-	free(b);
-}
-
 /*
  * 1 when the stored message has a byte past 127 (BODY=8BITMIME), 0
  * when not, -1 on a read error.  Read in blocks with pread: the
@@ -144,6 +132,7 @@ relay_ipc_parse(struct ipc_msg *m)
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		fatal("- relay calloc");
 	b->fd = -1;
+	TAILQ_INIT(&b->merged);
 	if (ipc_get_str(m, b->msgid, sizeof(b->msgid)) == -1 ||
 	    ipc_get_str(m, b->domain, sizeof(b->domain)) == -1 ||
 	    ipc_get_str(m, b->sender, sizeof(b->sender)) == -1 ||
@@ -160,7 +149,7 @@ relay_ipc_parse(struct ipc_msg *m)
 	if ((b->rcpts = calloc(n, sizeof(*b->rcpts))) == NULL ||
 	    (b->mrcpts = calloc(n, sizeof(*b->mrcpts))) == NULL)
 		fatal("- relay calloc");
-	b->nrcpt = n;
+	b->nrcpt = b->own = n;
 	for (i = 0; i < n; i++)
 		if (relay_ipc_parse_rcpt(m, b, i) == -1)
 			goto bad;
@@ -222,6 +211,7 @@ relay_ipc_result(struct relay_batch *b)
 	char			 vis[RELAY_DIAG_MAX_BYTES * 4];
 	size_t			 i;
 
+	relay_batch_split(b, relay_ipc_result);
 	relay_env.counters[RC_MESSAGES]++;
 	ipc_out_init(&out, MSG_RELAY_RESULT, b->peerid);
 	ipc_put_u32(&out, (uint32_t)b->nrcpt);

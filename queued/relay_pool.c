@@ -32,6 +32,8 @@
 #define __unused	__attribute__((__unused__))
 #endif
 
+/* Waiting batches looked at for one of the same message. */
+#define RELAY_POOL_MERGE_SCAN	64
 /* How often destinations with nothing left are freed. */
 #define RELAY_POOL_GC_SECS	60
 
@@ -83,6 +85,56 @@ relay_pool_conn_remove(struct relay_conn *c)
 	relay_conn_free(c);
 }
 
+/* Envelope ids of one message in their order: ".9" before ".10". */
+static int
+relay_pool_evpid_cmp(const void *pa, const void *pb)
+{
+	const struct relay_batch *a = *(struct relay_batch * const *)pa;
+	const struct relay_batch *b = *(struct relay_batch * const *)pb;
+	size_t			  la = strlen(a->rcpts[0].evpid);
+	size_t			  lb = strlen(b->rcpts[0].evpid);
+
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return strcmp(a->rcpts[0].evpid, b->rcpts[0].evpid);
+}
+
+/*
+ * Other batches of b's message waiting for d go in one transaction
+ * with it (relay_batch.c), their rcpts in envelope order, so in the
+ * order the client gave them; the first RELAY_POOL_MERGE_SCAN waiting
+ * are looked at, no more, so that a long queue costs no more per
+ * message.  Returns the batch that carries them all.
+ */
+static struct relay_batch *
+relay_pool_merge(struct relay_dest *d, struct relay_batch *b)
+{
+	struct relay_batch	*x, *next, *set[RELAY_POOL_MERGE_SCAN + 1];
+	size_t			 max, seen = 0, n = 1, total = b->nrcpt, i;
+
+	max = relay_env.conf->relay_rcpts_per_txn;
+	if (max > SMTP_RCPT_MAX)
+		max = SMTP_RCPT_MAX;
+	set[0] = b;
+	for (x = TAILQ_FIRST(&d->queue); x != NULL &&
+	    seen++ < RELAY_POOL_MERGE_SCAN; x = next) {
+		next = TAILQ_NEXT(x, entry);
+		if (!relay_batch_mergeable(b, x, max - (total - b->nrcpt)) ||
+		    !TAILQ_EMPTY(&b->merged))
+			continue;
+		TAILQ_REMOVE(&d->queue, x, entry);
+		d->nqueued--;
+		total += x->nrcpt;
+		set[n++] = x;
+	}
+	if (n == 1)
+		return b;
+	qsort(set, n, sizeof(set[0]), relay_pool_evpid_cmp);
+	for (i = 1; i < n; i++)
+		relay_batch_merge(set[0], set[i]);
+	return set[0];
+}
+
 /* Hands c the next waiting batch; -1 (the batch back) when refused. */
 static int
 relay_pool_send(struct relay_conn *c)
@@ -94,15 +146,24 @@ relay_pool_send(struct relay_conn *c)
 		return -1;
 	TAILQ_REMOVE(&d->queue, b, entry);
 	d->nqueued--;
+	b = relay_pool_merge(d, b);
+	/*
+	 * Before the call: a message refused before MAIL (SMTPUTF8, SIZE)
+	 * is reported from inside it, and the callbacks look for it here.
+	 */
+	c->batch = b;
+	d->nactive++;
+	if (c->nmsgs > 0)
+		relay_env.counters[RC_REUSED]++;
 	if (relay_smtp_send(c->smtp, &b->msg) == -1) {
+		if (c->nmsgs > 0)
+			relay_env.counters[RC_REUSED]--;
+		c->batch = NULL;
+		d->nactive--;
 		TAILQ_INSERT_HEAD(&d->queue, b, entry);
 		d->nqueued++;
 		return -1;
 	}
-	if (c->nmsgs > 0)
-		relay_env.counters[RC_REUSED]++;
-	c->batch = b;
-	d->nactive++;
 	return 0;
 }
 
@@ -270,6 +331,7 @@ relay_pool_connected(struct relay_conn *c)
 	p->tls = c->d->t.tls;
 	p->tls_name = relay_conn_host(c);
 	p->implicit_tls = c->d->t.smtps;
+	p->tlsa = relay_conn_dane(c);
 	relay_ca_get(c->d->t.ca_file, &p->tls_ca_mem, &p->tls_ca_len);
 	p->timeouts.greeting = (int)conf->relay_greeting_timeout_secs;
 	p->timeouts.mail = (int)conf->relay_mail_timeout_secs;
@@ -302,21 +364,24 @@ relay_pool_ready(struct relay_smtp *s, void *arg)
 {
 	struct relay_conn	*c = arg;
 	struct relay_dest	*d = c->d;
-	int			 tls, verified;
+	const char		*verified;
+	int			 tls;
 
 	c->state = RCS_READY;
 	d->reached = 1;
 	d->backoff_secs = 0;
 	d->backoff_until = 0;
-	relay_smtp_info(s, &tls, &verified, NULL);
+	relay_smtp_info(s, &tls, NULL, NULL);
+	verified = relay_smtp_verified(s);
 	relay_env.counters[RC_CONNECTIONS]++;
 	if (tls)
 		relay_env.counters[RC_TLS]++;
-	if (verified)
+	if (strcmp(verified, "no") != 0)
 		relay_env.counters[RC_TLS_VERIFIED]++;
-	log_info("%s relay connect dest=%s relay=%s tls=%s", c->id,
-	    d->t.key, c->relay, !tls ? "no" : verified ? "verified" :
-	    "unverified");
+	if (strncmp(verified, "dane", 4) == 0)
+		relay_env.counters[RC_DANE]++;
+	log_info("%s relay connect dest=%s relay=%s tls=%s verified=%s",
+	    c->id, d->t.key, c->relay, tls ? "yes" : "no", verified);
 	if (d->nqueued > 0 && !stopping)
 		(void)relay_pool_send(c);
 }
@@ -379,9 +444,11 @@ relay_pool_end(struct relay_smtp *s, int ok, const char *reason, void *arg)
 {
 	struct relay_conn	*c = arg;
 	struct relay_dest	*d = c->d;
-	int			 tls, verified;
+	char			 verified[16];
+	int			 tls;
 
-	relay_smtp_info(s, &tls, &verified, NULL);
+	relay_smtp_info(s, &tls, NULL, NULL);
+	(void)strlcpy(verified, relay_smtp_verified(s), sizeof(verified));
 	relay_smtp_free(s);
 	c->smtp = NULL;
 	if (c->state != RCS_READY) {
@@ -394,9 +461,9 @@ relay_pool_end(struct relay_smtp *s, int ok, const char *reason, void *arg)
 		relay_conn_next(c, 1);
 		return;
 	}
-	log_info("%s relay close dest=%s relay=%s tls=%s messages=%d ok=%s "
-	    "reason=\"%s\"", c->id, d->t.key, c->relay, !tls ? "no" :
-	    verified ? "verified" : "unverified", c->nmsgs, ok ? "yes" : "no",
+	log_info("%s relay close dest=%s relay=%s tls=%s verified=%s "
+	    "messages=%d ok=%s reason=\"%s\"", c->id, d->t.key, c->relay,
+	    tls ? "yes" : "no", verified, c->nmsgs, ok ? "yes" : "no",
 	    reason);
 	if (!ok)
 		(void)snprintf(d->last_error, sizeof(d->last_error), "%s: %s",

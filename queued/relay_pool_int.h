@@ -22,6 +22,7 @@ struct relay_dest {
 
 enum relay_conn_state {
 	RCS_RESOLVING,		/* waiting for relay_dns_route */
+	RCS_TLSA,		/* waiting for a host's TLSA records */
 	RCS_CONNECTING,		/* connect(2) to one address */
 	RCS_SESSION,		/* greeting, EHLO, STARTTLS */
 	RCS_READY,		/* idle, or carrying batch */
@@ -33,6 +34,10 @@ struct relay_conn {
 	enum relay_conn_state	 state;
 	struct rdns_route	*route;
 	size_t			 mx, ai;	/* the address being tried */
+	/* DANE: the TLSA records of host tlsa_mx, when it is secure. */
+	size_t			 tlsa_mx;	/* (size_t)-1: none asked */
+	int			 tlsa_ok;	/* tlsa usable for DANE */
+	struct rdns_tlsa	 tlsa;
 	int			 fd;
 	struct event		*ev;
 	struct relay_smtp	*smtp;
@@ -53,6 +58,8 @@ void	relay_conn_next(struct relay_conn *, int skip_host);
 void	relay_conn_free(struct relay_conn *);
 /* The host being tried: its name. */
 const char *relay_conn_host(const struct relay_conn *);
+/* Its TLSA records when DANE applies, else NULL. */
+const struct rdns_tlsa *relay_conn_dane(const struct relay_conn *);
 
 /* relay_pool.c: what relay_conn.c reports. */
 void	relay_pool_route_failed(struct relay_conn *,

@@ -21,6 +21,7 @@ static const char *const relay_counter_names[RC_MAX] = {
 	[RC_REUSED] = "reused",
 	[RC_TLS] = "tls",
 	[RC_TLS_VERIFIED] = "tls_verified",
+	[RC_DANE] = "dane",
 	[RC_MESSAGES] = "messages",
 	[RC_RELAYED] = "relayed",
 	[RC_DEFERRED] = "deferred",

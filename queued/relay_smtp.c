@@ -442,9 +442,16 @@ relay_smtp_info(const struct relay_smtp *c, int *tls, int *verified,
 	if (tls != NULL)
 		*tls = c->tls_on;
 	if (verified != NULL)
-		*verified = c->tls_on && c->p.tls == RELAY_TLS_VERIFY;
+		*verified = c->tls_on && c->verified != NULL &&
+		    strcmp(c->verified, "no") != 0;
 	if (caps != NULL)
 		*caps = c->caps.flags;
+}
+
+const char *
+relay_smtp_verified(const struct relay_smtp *c)
+{
+	return c->tls_on && c->verified != NULL ? c->verified : "no";
 }
 
 void

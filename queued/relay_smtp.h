@@ -136,6 +136,8 @@ int		 relay_smtp_send(struct relay_smtp *, struct relay_msg *);
  */
 void		 relay_smtp_info(const struct relay_smtp *, int *tls,
 		    int *verified, int *caps);
+/* How the certificate was checked: "no", "pkix", "dane-ee", "dane-ta". */
+const char	*relay_smtp_verified(const struct relay_smtp *);
 /* Sends QUIT when idle; the conn callback follows. */
 void		 relay_smtp_quit(struct relay_smtp *);
 /* Frees the session (from the conn callback or after it). */

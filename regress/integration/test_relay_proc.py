@@ -248,6 +248,21 @@ class RelayInsideTest(unittest.TestCase):
         self.assertEqual(stats["relayed"], 9)
         self.assertEqual(hosts["127.0.0.1:%d" % srv.port][3], 0)
 
+    def test_batches_of_one_message_in_one_transaction(self):
+        """Three RELAY_STARTs of one message for one domain, sent at
+        once: one transaction, rcpts in envelope order, a result each."""
+        srv = self.serve()
+        rcpts = ["a@x.example", "b@x.example", "c@x.example"]
+        res, _, stats, err = relayq(self.conf, rcpts[::-1],
+                                    ["-S", "127.0.0.1:%d" % srv.port, "-1"])
+        self.assertEqual(sorted(res), ["%016x.%d" % (0, i)
+                                       for i in (1, 2, 3)], res)
+        self.assertTrue(all(v[0] == "ok" for v in res.values()), res)
+        self.assertEqual(len(srv.transactions), 1, err)
+        self.assertEqual([a for a, _ in srv.transactions[0].rcpts],
+                         rcpts[::-1])
+        self.assertEqual(stats["messages"], 3)
+
     def test_per_recipient_results(self):
         srv = self.serve(rcpt={"no@x.example": b"550 5.1.1 no such user\r\n",
                                "later@x.example": b"450 4.2.0 busy\r\n"})
@@ -277,6 +292,19 @@ class RelayInsideTest(unittest.TestCase):
         self.assertEqual(stats["connect_failed"], 1, err)
         self.assertEqual(stats["backoff"], 1)
         self.assertEqual(hosts["127.0.0.1:%d" % port][3], 1)
+
+    def test_smtputf8_to_a_server_without_it(self):
+        """RFC 6531 3.4: bounced 5.6.7, nothing sent; the connection
+        carries the next message all the same."""
+        srv = self.serve(caps=(b"PIPELINING", b"8BITMIME", b"DSN"))
+        res, _, stats, err = relayq(self.conf, ["a@x.example"],
+                                    ["-S", "127.0.0.1:%d" % srv.port, "-U",
+                                     "-c", "2", "-q"])
+        self.assertEqual(len(res), 2)
+        for r, flags, status, remote, diag in res.values():
+            self.assertEqual((r, status), ("permfail", "5.6.7"), err)
+        self.assertEqual(srv.messages, [])
+        self.assertEqual(stats["connections"], 1)
 
     def test_drop_in_data_is_retried(self):
         srv = self.serve(drop=2)
@@ -346,7 +374,8 @@ class RelayMXTest(unittest.TestCase):
             dns=DNS_ADDR, down=MX_DOWN, up=MX_UP, busy=MX_421)}).start()
         cls.conf = os.path.join(cls.dir, "relay.conf")
         with open(cls.conf, "w") as f:
-            f.write(CONF + cls.nsd.resolver_line(validate=False) + "\n")
+            f.write(CONF + "resolver %s\n"
+                    % cls.nsd.resolver_args(validate=False))
 
     @classmethod
     def tearDownClass(cls):
@@ -416,8 +445,7 @@ class RelayEndToEndTest(SuiteTest):
         cls.nsd = Nsd(DNS_ADDR, {"proc.example": ZONE.format(
             dns=DNS_ADDR, down=MX_DOWN, up=MX_UP, busy=MX_421)}).start()
         cls.suite_args = {
-            "resolver": cls.nsd.resolver_line(validate=False)
-            [len("resolver "):],
+            "resolver": cls.nsd.resolver_args(validate=False),
             "extra_config": ['relay from "127.0.0.1/32"']}
         try:
             super().setUpClass()

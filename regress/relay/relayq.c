@@ -10,15 +10,17 @@
  *	host <dest> <conns> <queued> <active> <backoff 0|1> <last error>
  *	stat <name> <value>
  *
- * relayq -f conf [-a label] [-c count] [-C cafile] [-F sender] [-H helo]
+ * relayq -f conf [-1] [-a label] [-c count] [-C cafile] [-F sender] [-H helo]
  *	  [-L conns] [-M msgs] [-N notify] [-P secrets] [-q] [-s] [-S host:port]
- *	  [-t tls] [-T secs] [-W secs] [-Z] file rcpt ...
+ *	  [-t tls] [-T secs] [-U] [-W secs] [-Z] file rcpt ...
  *
  * -S routes every domain to the smarthost host:port with TLS policy -t,
  * CA file -C and AUTH label -a (its credentials in the file -P), over
  * implicit TLS with -s; -c sends the message count times; -q sends
  * one RELAY_START after the other's result (reuse); -L and -M set
  * relay_conns_per_domain and relay_msgs_per_conn, -T every timeout;
+ * -U flags the messages SMTPUTF8; -1 sends a RELAY_START per rcpt (as a
+ * manager whose envelopes came due apart);
  * -W waits before asking RELAY_HOSTS and RELAY_STATS; -Z loads the
  * relay's seccomp filter (SANDBOX_RELAY) before the first message.
  */
@@ -45,7 +47,8 @@ struct relayq_start {
 	char		 domain[CONFIG_NAME_MAX];
 	char		**rcpts;
 	size_t		 nrcpts;
-	int		 n;		/* which copy */
+	size_t		 first;		/* its first rcpt's number */
+	int		 n;		/* which copy: its msgid */
 };
 
 static struct ipc_conn		*mgr;
@@ -55,6 +58,8 @@ static int			 msgfd = -1;
 static const char		*file, *sender = "sender@example.test";
 static uint32_t			 notify;
 static int			 sequential, wait_secs;
+static uint32_t			 start_flags;
+static int			 split_rcpts;
 static struct event		*ev_wait;
 
 static void
@@ -62,7 +67,7 @@ relayq_send(size_t i)
 {
 	struct relayq_start	*s = &starts[i];
 	struct ipc_out		 o;
-	char			 evpid[64];
+	char			 evpid[64], msgid[32];
 	size_t			 k;
 	int			 fd;
 
@@ -70,16 +75,18 @@ relayq_send(size_t i)
 	if ((fd = fcntl(msgfd, F_DUPFD_CLOEXEC, 0)) == -1)
 		err(1, "%s", file);
 	ipc_out_init(&o, MSG_QUEUE_RELAY_START, (uint32_t)i + 1);
-	ipc_put_str(&o, "0123456789abcdef");
+	(void)snprintf(msgid, sizeof(msgid), "%016x", s->n);
+	ipc_put_str(&o, msgid);
 	ipc_put_str(&o, s->domain);
 	ipc_put_str(&o, sender);
-	ipc_put_u32(&o, 0);
+	ipc_put_u32(&o, start_flags);
 	ipc_put_u32(&o, 0);
 	ipc_put_str(&o, "");
 	ipc_put_u64(&o, 0);
 	ipc_put_u32(&o, (uint32_t)s->nrcpts);
 	for (k = 0; k < s->nrcpts; k++) {
-		(void)snprintf(evpid, sizeof(evpid), "%zu.%d.%zu", i, s->n, k);
+		(void)snprintf(evpid, sizeof(evpid), "%s.%zu", msgid,
+		    s->first + k + 1);
 		ipc_put_str(&o, evpid);
 		ipc_put_str(&o, s->rcpts[k]);
 		ipc_put_u32(&o, notify);
@@ -193,7 +200,7 @@ relayq_plan(char **rcpts, int n, int count)
 				errx(1, "%s: no domain", rcpts[i]);
 			for (k = nstarts - (nstarts > 0 ? 1 : 0); k < nstarts;
 			    k++)
-				if (starts[k].n == c &&
+				if (starts[k].n == c && !split_rcpts &&
 				    strcmp(starts[k].domain, at + 1) == 0)
 					break;
 			if (k == nstarts) {
@@ -203,6 +210,7 @@ relayq_plan(char **rcpts, int n, int count)
 				(void)strlcpy(starts[k].domain, at + 1,
 				    sizeof(starts[k].domain));
 				starts[k].n = c;
+				starts[k].first = i;
 				starts[k].rcpts = calloc((size_t)n,
 				    sizeof(char *));
 				if (starts[k].rcpts == NULL)
@@ -260,9 +268,10 @@ main(int argc, char *argv[])
 	size_t			 i;
 
 	log_init("relayq", 1);
-	while ((ch = getopt(argc, argv, "a:c:C:f:F:H:L:M:N:P:qsS:t:T:vW:Z"))
+	while ((ch = getopt(argc, argv, "1a:c:C:f:F:H:L:M:N:P:qsS:t:T:UvW:Z"))
 	    != -1) {
 		switch (ch) {
+		case '1': split_rcpts = 1; break;
 		case 'a': auth = optarg; break;
 		case 'P': secrets = optarg; break;
 		case 'c': count = atoi(optarg); break;
@@ -291,6 +300,7 @@ main(int argc, char *argv[])
 				errx(1, "bad -t");
 			break;
 		case 'T': relayq_timeouts(conf, (uint32_t)atoi(optarg)); break;
+		case 'U': start_flags |= RELAY_START_F_SMTPUTF8; break;
 		case 'v': log_setverbose(1); break;
 		case 'W': wait_secs = atoi(optarg); break;
 		case 'Z': sandbox = 1; break;

@@ -210,3 +210,78 @@ Test(relay_pool, settle_leaves_results_given)
 	relay_batch_settle(&b, RESULT_PERMFAIL, "5.1.10", "", "null MX");
 	cr_assert_eq(r[0].result, RESULT_TEMPFAIL, "settled twice");
 }
+
+static struct relay_batch *
+batch_new(const char *msgid, uint32_t peerid, size_t n, const char *first)
+{
+	struct relay_batch	*b = calloc(1, sizeof(*b));
+	size_t			 i;
+
+	cr_assert_not_null(b);
+	b->fd = -1;
+	TAILQ_INIT(&b->merged);
+	(void)strlcpy(b->msgid, msgid, sizeof(b->msgid));
+	(void)strlcpy(b->domain, "x.example", sizeof(b->domain));
+	b->peerid = peerid;
+	b->rcpts = calloc(n, sizeof(*b->rcpts));
+	b->mrcpts = calloc(n, sizeof(*b->mrcpts));
+	cr_assert(b->rcpts != NULL && b->mrcpts != NULL);
+	b->nrcpt = b->own = n;
+	for (i = 0; i < n; i++) {
+		(void)snprintf(b->rcpts[i].rcpt, sizeof(b->rcpts[i].rcpt),
+		    "%c%zu@x.example", first[0], i);
+		(void)snprintf(b->rcpts[i].evpid, sizeof(b->rcpts[i].evpid),
+		    "%s.%c%zu", msgid, first[0], i);
+		b->mrcpts[i].addr = b->rcpts[i].rcpt;
+	}
+	b->msg.rcpts = b->mrcpts;
+	b->msg.nrcpts = n;
+	return b;
+}
+
+static struct relay_batch *split_seen[4];
+static size_t nsplit_seen;
+
+static void
+split_done(struct relay_batch *x)
+{
+	split_seen[nsplit_seen++] = x;
+}
+
+Test(relay_pool, merge_and_split)
+{
+	struct relay_batch	*b = batch_new("m1", 1, 2, "a");
+	struct relay_batch	*x = batch_new("m1", 2, 1, "b");
+	struct relay_batch	*y = batch_new("m1", 3, 2, "c");
+	struct relay_batch	*other = batch_new("m2", 4, 1, "d");
+
+	cr_assert(relay_batch_mergeable(b, x, 100));
+	cr_assert_not(relay_batch_mergeable(b, other, 100), "another msg");
+	cr_assert_not(relay_batch_mergeable(b, y, 3), "past the limit");
+	relay_batch_merge(b, x);
+	cr_assert(relay_batch_mergeable(b, y, 5));
+	relay_batch_merge(b, y);
+	cr_assert_eq(b->msg.nrcpts, 5);
+	/* relay_smtp's view points into the moved array. */
+	cr_assert_str_eq(b->mrcpts[0].addr, "a0@x.example");
+	cr_assert_str_eq(b->mrcpts[2].addr, "b0@x.example");
+	cr_assert_str_eq(b->mrcpts[4].addr, "c1@x.example");
+	cr_assert_eq(b->mrcpts[4].addr, b->rcpts[4].rcpt);
+	/* Results, then each batch gets its own back. */
+	relay_batch_settle(b, RESULT_OK, "2.0.0", "mx", "250 ok");
+	b->rcpts[3].result = RESULT_PERMFAIL;
+	relay_batch_split(b, split_done);
+	cr_assert_eq(nsplit_seen, 2);
+	cr_assert_eq(split_seen[0], x);
+	cr_assert_eq(split_seen[1], y);
+	cr_assert_eq(b->nrcpt, 2);
+	cr_assert_eq(x->rcpts[0].result, RESULT_OK);
+	cr_assert_str_eq(x->rcpts[0].evpid, "m1.b0");
+	cr_assert_eq(y->rcpts[0].result, RESULT_PERMFAIL);
+	cr_assert_str_eq(y->rcpts[1].evpid, "m1.c1");
+	cr_assert(TAILQ_EMPTY(&b->merged));
+	relay_batch_free(b);
+	relay_batch_free(x);
+	relay_batch_free(y);
+	relay_batch_free(other);
+}
