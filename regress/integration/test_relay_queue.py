@@ -16,12 +16,14 @@ that gives each test domain an MX on 127.0.19.x, where a scripted server
 
   - a recipient deferred past "queue ... delay-notice" gets its sender
     one delay notice (Action: delayed, the remote reply, Will-Retry-
-    Until) however many retries follow, and stays queued.
+    Until) however many retries follow, and stays queued; a local
+    mailbox that defers, the same.
 
 When a notice is owed (NOTIFY) is unit-tested (test_queue_relay.c)."""
 
 import os
 import signal
+import sys
 import time
 import unittest
 
@@ -145,6 +147,24 @@ class TestRelayQueue(RelayQueueCase):
         self.assertEqual(log.count("queue relayed relay="), 4, log)
         self.assertGreaterEqual(int(self.stats()["envelopes.relayed"]), 4)
 
+    def test_hundred_recipients_few_transactions(self):
+        """100 recipients of one message for one domain: the expansions
+        gather (QUEUE_RELAY_GATHER_SECS) and go in one transaction, or a
+        few on a machine too busy to expand them all within it."""
+        ok = self.serve("ok")
+        rcpts = [addr("r%03d" % i, "ok") for i in range(100)]
+        msgid = self.send("hundred", rcpts)
+        wait_for(lambda: sum(len(t.delivered()) for t in ok.delivered())
+                 >= 100, WAIT, interval=0.2, what="100 recipients relayed")
+        txns = ok.delivered()
+        sys.stderr.write("\n100 recipients: %d transaction(s), %s\n"
+                         % (len(txns), [len(t.delivered()) for t in txns]))
+        self.assertLessEqual(len(txns), 5)
+        self.assertEqual(sorted(a for t in txns for a in t.delivered()),
+                         sorted(rcpts))
+        wait_for(lambda: not self.queue_lines(msgid), WAIT, interval=0.2,
+                 what="the queue empty")
+
     def test_mixed_results(self):
         good, later, bad = addr("good", "mix"), addr("later", "mix"), \
             addr("bad", "mix")
@@ -245,6 +265,28 @@ class TestDelayNotice(RelayQueueCase):
         path = os.path.join(self.suite.spool, "queue", msgid, msgid + ".1")
         with open(path) as f:
             self.assertIn("\ndelay-notified=1\n", f.read())
+
+    def test_delay_notice_mailbox(self):
+        """A local mailbox that defers gets the same notice, once."""
+        tmp = self.suite.make_maildir("bob")
+        os.chmod(tmp, 0o500)        # bob cannot write: temporary failure
+        self.addCleanup(os.chmod, tmp, 0o700)
+        mark = "mbox-delayed-%d" % time.monotonic_ns()
+        msgid = self.send(mark, ["bob@example.test"])
+        notice = wait_for(lambda: self.dsns(mark, "delayed"), WAIT,
+                          interval=0.2, what="the delay notice")[0]
+        self.assertIn("Final-Recipient: rfc822; bob@example.test\n"
+                      "Action: delayed\nStatus: 4.", notice)
+        self.assertNotIn("Remote-MTA", notice)
+        log = self.suite.log("queued")
+        tries = log.count("%s.1 queue tempfail" % msgid)
+        wait_for(lambda: self.suite.log("queued").count(
+            "%s.1 queue tempfail" % msgid) >= tries + 3, WAIT, interval=0.2,
+            what="three more tries")
+        self.assertEqual(len(self.dsns(mark, "delayed")), 1)
+        os.chmod(tmp, 0o700)
+        wait_for(lambda: not self.queue_lines(msgid), WAIT, interval=0.2,
+                 what="delivered once bob can be written to")
 
 
 if __name__ == "__main__":
