@@ -152,6 +152,10 @@ $(DNSQ_BIN): regress/relay/dnsq.o queued/libqueued.a common/libcommon.a
 SMTPC_BIN = regress/relay/smtpc
 $(SMTPC_BIN): regress/relay/smtpc.o queued/libqueued.a common/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -pthread
+# The relay process's insides (test_relay_proc.py).
+RELAYQ_BIN = regress/relay/relayq
+$(RELAYQ_BIN): regress/relay/relayq.o queued/libqueued.a common/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -pthread
 
 check-scale: all $(SCALE_BIN)
 	/usr/bin/python3 regress/scale/run.py
@@ -161,7 +165,8 @@ deps:
 
 unit: $(UNIT_BIN)
 
-check: all $(UNIT_BIN) $(SCALE_BIN) $(DNSQ_BIN) $(SMTPC_BIN) fuzz-build
+check: all $(UNIT_BIN) $(SCALE_BIN) $(DNSQ_BIN) $(SMTPC_BIN) $(RELAYQ_BIN) \
+	fuzz-build
 	sh regress/check.sh
 
 asan-check:
@@ -239,7 +244,7 @@ uninstall:
 
 clean:
 	rm -f $(BINS) $(LIBS) common/libcommon.a common/parse.c $(UNIT_BIN) \
-	    $(SCALE_BIN) $(DNSQ_BIN) $(SMTPC_BIN)
+	    $(SCALE_BIN) $(DNSQ_BIN) $(SMTPC_BIN) $(RELAYQ_BIN)
 	find . -type f \( -name '*.o' -o -name '*.d' \) -delete
 
 include regress/fuzz/fuzz.mk
