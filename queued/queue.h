@@ -22,6 +22,7 @@
  *   queue_relay.c	the relay: batches out, results back
  *   queue_relay_text.c	batches chosen, remote errors written (pure)
  *   queue_control.c	control.sock: sallyctl's requests
+ *   queue_control_stats.c	show stats, show hosts (asked of the relay)
  */
 #ifndef SALLYPORT_QUEUE_H
 #define SALLYPORT_QUEUE_H
@@ -72,6 +73,12 @@ struct ipc_out;
  */
 #define QUEUE_RELAY_DOWN_SECS		IPC_RETRY_MAX_SECS
 #define QUEUE_RELAY_REQUEUE_SECS	IPC_RETRY_MAX_SECS
+/*
+ * A remote recipient just expanded waits this long for the others of
+ * its message, which authd answers for one by one, so that they go to
+ * the relay in one batch rather than the first alone.
+ */
+#define QUEUE_RELAY_GATHER_SECS		1
 /* Attempts at drawing a msgid that is not in use. */
 #define QUEUE_MSGID_TRIES_MAX		16
 
@@ -517,8 +524,9 @@ void	queue_deliver_process(struct qenv *);
 /* Hands an expanded envelope to the delivery agent. */
 void	queue_deliver_start(struct qenv *, struct envelope *);
 void	queue_deliver_result(struct ipc_conn *, struct ipc_msg *);
-/* Writes e back durably (changed), then schedules it due now. */
-void	queue_env_rewrite(struct qenv *, struct envelope *);
+/* Writes e back durably (changed), then schedules it, due after delay. */
+void	queue_env_rewrite(struct qenv *, struct envelope *,
+	    unsigned int delay);
 /* A temporary failure: retry later, durably; a delay notice if owed. */
 void	queue_fail_temp(struct qenv *, struct envelope *, const char *error);
 /* A permanent failure or an expiry: bounce, then remove. */
@@ -651,8 +659,9 @@ int	queue_relay_domain(const char *rcpt, char *dst, size_t dstlen);
 void	queue_relay_error(char *dst, size_t dstlen, const char *status,
 	    const char *remote_mta, const char *diag);
 /*
- * Reads such an error back: the host into mta and the reply into diag
- * (1), or 0 when error is not a remote host's answer.
+ * Reads such an error back: the host's name into mta (its "[address]:port"
+ * cut) and the reply into diag (1), or 0 when error is not a remote
+ * host's answer.
  */
 int	queue_relay_error_split(const char *error, char *mta, size_t mtalen,
 	    char *diag, size_t diaglen);
@@ -660,6 +669,7 @@ int	queue_relay_error_split(const char *error, char *mta, size_t mtalen,
 /* queue_control.c */
 void	queue_control_init(int listenfd);
 void	queue_control_proc_status(struct ipc_msg *);
+/* queue_control_stats.c */
 /* The relay's answers to a sallyctl request (RELAY_HOST, ...). */
 void	queue_control_relay_reply(struct ipc_conn *, struct ipc_msg *);
 /* The relay went away: the requests waiting for it end. */

@@ -116,9 +116,9 @@ queue_update_submit(struct qenv *q, const struct envelope *e, int notice)
 }
 
 void
-queue_env_rewrite(struct qenv *q, struct envelope *e)
+queue_env_rewrite(struct qenv *q, struct envelope *e, unsigned int delay)
 {
-	e->next_try = time(NULL);
+	e->next_try = time(NULL) + delay;
 	queue_update_submit(q, e, 0);
 }
 

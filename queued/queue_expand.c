@@ -129,7 +129,8 @@ queue_expand_taken(struct qenv *q, const struct envelope *e, int remote,
  * that a retry or a restart asks authd again (and follows a change of
  * the tables) at the cost of a lookup rather than of two fsyncs in the
  * event loop for every recipient.  A remote address is written back
- * (off the loop), then relayed in its next turn, at once.
+ * (off the loop), then relayed in its next turn, QUEUE_RELAY_GATHER_SECS
+ * later, with the other remote recipients of its message.
  */
 static void
 queue_expand_one(struct qenv *q, struct envelope *e, const struct target *t)
@@ -151,7 +152,7 @@ queue_expand_one(struct qenv *q, struct envelope *e, const struct target *t)
 	e->remote = 1;
 	q->kind = QENV_REMOTE;
 	queue_sched_set_domain(q, e->rcpt);
-	queue_env_rewrite(q, e);
+	queue_env_rewrite(q, e, QUEUE_RELAY_GATHER_SECS);
 }
 
 static void

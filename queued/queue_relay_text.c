@@ -75,7 +75,7 @@ int
 queue_relay_error_split(const char *error, char *mta, size_t mtalen,
     char *diag, size_t diaglen)
 {
-	const char	*host, *said;
+	const char	*host, *said, *b;
 	size_t		 i, hlen;
 
 	/* "x.y.z " first: the status, digits and dots. */
@@ -92,6 +92,14 @@ queue_relay_error_split(const char *error, char *mta, size_t mtalen,
 	for (i = 0; i < hlen; i++)
 		if (!queue_relay_host_char((unsigned char)host[i]))
 			return 0;
+	/*
+	 * The relay names a host "name[address]:port": Remote-MTA is its
+	 * name (RFC 3464 2.3.5, type dns), or "[address]" without one.
+	 */
+	if ((b = memchr(host, '[', hlen)) != NULL && b > host)
+		hlen = (size_t)(b - host);
+	else if (b != NULL && (b = memchr(host, ']', hlen)) != NULL)
+		hlen = (size_t)(b - host) + 1;
 	memcpy(mta, host, hlen);
 	mta[hlen] = '\0';
 	(void)strlcpy(diag, said + strlen(RELAY_SAID), diaglen);

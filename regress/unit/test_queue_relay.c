@@ -86,6 +86,20 @@ Test(queue_relay, error_round_trip)
 	cr_assert_eq(queue_relay_error_split(err, mta, sizeof(mta), diag,
 	    sizeof(diag)), 1);
 	cr_expect_str_eq(mta, "[192.0.2.7]");
+	/* The relay's "name[address]:port": the name, for Remote-MTA. */
+	queue_relay_error(err, sizeof(err), "5.7.1", "mx.example.net"
+	    "[192.0.2.1]:25", "554 5.7.1 rejected");
+	cr_assert_str_eq(err, "5.7.1 mx.example.net[192.0.2.1]:25 said: "
+	    "554 5.7.1 rejected");
+	cr_assert_eq(queue_relay_error_split(err, mta, sizeof(mta), diag,
+	    sizeof(diag)), 1);
+	cr_expect_str_eq(mta, "mx.example.net");
+	cr_expect_str_eq(diag, "554 5.7.1 rejected");
+	queue_relay_error(err, sizeof(err), "5.7.1", "[192.0.2.1]:2525",
+	    "554 no");
+	cr_assert_eq(queue_relay_error_split(err, mta, sizeof(mta), diag,
+	    sizeof(diag)), 1);
+	cr_expect_str_eq(mta, "[192.0.2.1]");
 	/* No host answered: our own reason, not a remote reply. */
 	queue_relay_error(err, sizeof(err), "4.4.1", "", "connection refused");
 	cr_assert_str_eq(err, "4.4.1 connection refused");
