@@ -408,7 +408,7 @@ relay_smtp_new(struct event_base *base, int fd,
 	c->p = *p;
 	c->cb = *cb;
 	c->arg = arg;
-	c->dane = relay_dane_level(p->tlsa);
+	c->dane = relay_tls_dane(p);
 	if ((c->ev_timer = evtimer_new(base, relay_timercb, c)) == NULL ||
 	    (c->ev_end = event_new(base, -1, 0, relay_endcb, c)) == NULL ||
 	    (c->io = lineio_new(base, fd, RELAY_REPLY_LINE_MAX_BYTES + 1,

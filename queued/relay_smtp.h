@@ -62,8 +62,8 @@ struct relay_params {
 	const char		*tls_name;	/* SNI, and checked by verify */
 	/*
 	 * The MX host's TLSA records (relay_dns_tlsa), or NULL: DANE when
-	 * they are DNSSEC-secure (relay_smtp_tls.c); must outlive the
-	 * session.
+	 * they are DNSSEC-secure and the policy opportunistic or require
+	 * (relay_smtp_tls.c); must outlive the session.
 	 */
 	const struct rdns_tlsa	*tlsa;
 	struct relay_timeouts	 timeouts;

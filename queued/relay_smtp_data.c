@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "relay_smtp_int.h"
 
 #define RELAY_DATA_READ_BYTES	(RELAY_DATA_BUF_BYTES / 4)
@@ -86,6 +87,8 @@ relay_data_scan(struct relay_smtp *c)
 	if (relay_mime_error(c->mime) != RELAY_MIME_OK)
 		return relay_mime_reply(relay_mime_error(c->mime));
 	c->convert = 1;
+	log_info("%s relay convert 8bit to quoted-printable size=%lld",
+	    c->p.id, (long long)off);
 	relay_mime_start(c->mime, relay_data_sink, c);
 	return NULL;
 }

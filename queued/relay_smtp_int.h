@@ -87,6 +87,7 @@ void	relay_txn_settle(struct relay_smtp *, enum relay_result,
 void	relay_txn_report(struct relay_smtp *);
 
 /* relay_smtp_tls.c */
+enum relay_dane_level relay_tls_dane(const struct relay_params *);
 int	relay_tls_wanted(const struct relay_smtp *);
 int	relay_tls_required(const struct relay_smtp *);
 int	relay_tls_pkix(const struct relay_smtp *);

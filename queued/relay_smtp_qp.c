@@ -2,7 +2,7 @@
  * The relay's SMTP client: an 8-bit message for a server without
  * 8BITMIME re-encoded as quoted-printable (RFC 2045 6.7), as Postfix's
  * smtp client does, in the relay process.  A one-pass walker over the
- * MIME structure, streamed: lines are read in pieces of at most
+ * MIME structure (the encoder itself is relay_smtp_qpenc.c), streamed: lines are read in pieces of at most
  * RELAY_MIME_PIECE_BYTES, only Content-* fields are held (up to
  * RELAY_MIME_FIELD_MAX_BYTES) and the open multiparts' boundaries kept
  * (up to RELAY_MIME_DEPTH_MAX).
@@ -27,76 +27,6 @@
 
 #define RELAY_MIME_OUT_BYTES	4096
 
-static const char qp_hex[] = "0123456789ABCDEF";
-
-/* One encoded token, with a soft break first if it would not fit. */
-static size_t
-qp_put(struct relay_qp *q, const char *tok, size_t n, char *out)
-{
-	size_t	 o = 0;
-
-	if (q->col + n > RELAY_QP_LINE_MAX_BYTES - 1) {
-		out[o++] = '=';
-		out[o++] = '\n';
-		q->col = 0;
-	}
-	memcpy(out + o, tok, n);
-	q->col += n;
-	return o + n;
-}
-
-static size_t
-qp_byte(struct relay_qp *q, unsigned char ch, int literal, char *out)
-{
-	char	 tok[3] = { '=', qp_hex[ch >> 4], qp_hex[ch & 0xf] };
-
-	if (literal) {
-		tok[0] = (char)ch;
-		return qp_put(q, tok, 1, out);
-	}
-	return qp_put(q, tok, 3, out);
-}
-
-size_t
-relay_qp_encode(struct relay_qp *q, const char *in, size_t len, int eol,
-    char *out)
-{
-	unsigned char	 ch;
-	size_t		 i, o = 0;
-
-	for (i = 0; i < len; i++) {
-		ch = (unsigned char)in[i];
-		if (q->ws != '\0') {
-			/* Not at a line end: it may stay as it is. */
-			o += qp_byte(q, (unsigned char)q->ws, 1, out + o);
-			q->ws = '\0';
-		}
-		if (ch == ' ' || ch == '\t')
-			q->ws = (char)ch;
-		else
-			o += qp_byte(q, ch, ch > 0x20 && ch < 0x7f &&
-			    ch != '=', out + o);
-	}
-	if (eol) {
-		o += relay_qp_finish(q, out + o);
-		out[o++] = '\n';
-		q->col = 0;
-	}
-	return o;
-}
-
-size_t
-relay_qp_finish(struct relay_qp *q, char *out)
-{
-	size_t	 o = 0;
-
-	/* RFC 2045 6.7 (3): no white space left before a line end. */
-	if (q->ws != '\0')
-		o = qp_byte(q, (unsigned char)q->ws, 0, out);
-	q->ws = '\0';
-	return o;
-}
-
 /* An open multipart (with its boundary) or message/rfc822. */
 struct mime_frame {
 	enum relay_mime_kind	 kind;
@@ -120,7 +50,7 @@ struct relay_mime {
 	struct mime_frame	 stack[RELAY_MIME_DEPTH_MAX];
 	int			 in_header;
 	/* The entity whose header is read. */
-	int			 primary;
+	int			 primary;	/* a message's, not a part's */
 	int			 in_digest;	/* default message/rfc822 */
 	int			 has_ctype, has_version;
 	struct relay_mime_ctype	 ct;
@@ -350,8 +280,9 @@ mime_header_end(struct relay_mime *m)
 		f->blen = m->ct.blen;
 		memcpy(f->boundary, m->ct.boundary, sizeof(f->boundary));
 	}
+	/* RFC 2045 4: an enclosed message has MIME-Version of its own. */
 	if (kind == RELAY_MIME_RFC822)
-		mime_entity(m, 0, 0);
+		mime_entity(m, 1, 0);
 	else
 		m->in_header = 0;
 }
@@ -414,6 +345,8 @@ mime_delimiter_line(struct relay_mime *m, size_t i, const char *s,
 	    s[3 + f->blen] == '-';
 	m->encoding = 0;
 	m->raw_line = !eol;
+	if (mime_8bit(s, n))
+		mime_fail(m, RELAY_MIME_COMPOSITE);
 	mime_emit_line(m, s, n, eol);
 	if (close) {
 		m->depth = i - 1;
@@ -464,6 +397,8 @@ mime_piece(struct relay_mime *m, const char *s, size_t n, int eol)
 	m->mid_line = !eol;
 	if (!first && m->raw_line) {
 		m->raw_line = !eol;
+		if (mime_8bit(s, n))
+			mime_fail(m, RELAY_MIME_COMPOSITE);
 		mime_emit_line(m, s, n, eol);
 	} else if (m->in_header)
 		mime_header_piece(m, s, n, first, eol);

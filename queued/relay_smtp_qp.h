@@ -19,7 +19,7 @@
 
 #include "sp_limits.h"
 
-/* The encoder's state: the output column and a held space or tab. */
+/* relay_smtp_qpenc.c: the encoder's state, column and held space/tab. */
 struct relay_qp {
 	size_t		 col;
 	char		 ws;
@@ -50,6 +50,7 @@ enum relay_mime_err {
 	RELAY_MIME_FIELD,	/* a Content-* field past its limits */
 };
 
+/* relay_smtp_qp.c: the walker. */
 struct relay_mime;
 typedef int	(*relay_mime_sink)(void *, const char *, size_t);
 

@@ -5,11 +5,12 @@
  * the relay process, as relay_smtp.c.
  *
  * DANE (RFC 7672) applies when the caller passes TLSA records that
- * DNSSEC proved (relay_params.tlsa): it overrides the policy, whatever
- * it says ("none" included, as Postfix's "dane" level does for a
- * destination with secure TLSA records): STARTTLS is mandatory, the
- * libtls handshake checks nothing, and the chain is then matched
- * against the records.  Any failure of it is temporary, 4.7.5.
+ * DNSSEC proved (relay_params.tlsa) and the policy is opportunistic or
+ * require: it raises them, as Postfix's "dane" level raises "may":
+ * STARTTLS is mandatory, the libtls handshake checks nothing, and the
+ * chain is then matched against the records.  Any failure of it is
+ * temporary, 4.7.5.  "none" and "verify" are a configuration's explicit
+ * choices (no TLS; the CA bundle) and stay as they are.
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,14 @@
 #include "log.h"
 #include "relay_dane.h"
 #include "relay_smtp_int.h"
+
+enum relay_dane_level
+relay_tls_dane(const struct relay_params *p)
+{
+	if (p->tls != RELAY_TLS_OPPORTUNISTIC && p->tls != RELAY_TLS_REQUIRE)
+		return RELAY_DANE_OFF;
+	return relay_dane_level(p->tlsa);
+}
 
 int
 relay_tls_wanted(const struct relay_smtp *c)

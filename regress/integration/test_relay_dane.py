@@ -5,7 +5,8 @@ openssl command, TLSA records computed from them, and the client's
 verdict: DANE-EE and DANE-TA matches deliver, a wrong digest, a name
 that does not match a DANE-TA chain, or no STARTTLS defer with 4.7.5;
 insecure records are not used; records none usable still make TLS
-mandatory."""
+mandatory.  And sallyport's own smtpd as the server, over DANE-EE and
+DANE-TA."""
 
 import hashlib
 import os
@@ -13,6 +14,8 @@ import subprocess
 import tempfile
 import unittest
 
+import suite
+from suite import SuiteTest
 from test_relay_smtp import RelayTest, make_cert, smtpc
 
 NAME = "mx.example.test"
@@ -156,11 +159,32 @@ class TestRelayDane(RelayTest):
                                       "not offered"))
         self.assertNotIn(b"MAIL", self.verbs(s))
 
-    def test_dane_overrides_policy_none(self):
+    def test_handshake_failure_defers(self):
+        """STARTTLS offered and answered 220, then no TLS at all."""
+        s = self.serve(caps=(b"PIPELINING", b"STARTTLS"))
+        res, _, _ = smtpc(s.port, ["a@x.test"], args=[
+            "-n", NAME, "-D", tlsa(3, 1, 1, self.cert[0])])
+        self.assertEqual(self.one(res, "a@x.test"),
+                         ("retry", "4.7.5 DANE: tls handshake failed"))
+        self.assertNotIn(b"MAIL", self.verbs(s))
+
+    def test_dane_raises_require(self):
+        s, r, err = self.dane(self.cert, [tlsa(3, 1, 1, self.other[0])],
+                              extra=["-t", "require"])
+        self.assertEqual(r[0], "retry")
+        self.assertIn("4.7.5", r[1])
+
+    def test_policy_none_and_verify_kept(self):
+        """An explicit "none" (no TLS) or "verify" (the CA bundle) is
+        not changed by TLSA records."""
         s, r, err = self.dane(self.cert, [tlsa(3, 1, 1, self.other[0])],
                               extra=["-t", "none"])
-        self.assertEqual(r[0], "retry")
-        self.assertIn(b"STARTTLS", self.verbs(s))
+        self.assertEqual(r[0], "done", err)
+        self.assertNotIn(b"STARTTLS", self.verbs(s))
+        s, r, err = self.dane(self.cert, [tlsa(3, 1, 1, self.other[0])],
+                              extra=["-t", "verify", "-C", self.cert[0]])
+        self.assertEqual(r[0], "done", err)
+        self.assertIn("verified=pkix", err)
 
     def test_insecure_records_not_used(self):
         s, r, err = self.dane(self.cert, [tlsa(3, 1, 1, self.other[0])],
@@ -177,6 +201,25 @@ class TestRelayDane(RelayTest):
         s = self.serve()
         res, _, _ = smtpc(s.port, ["a@x.test"], args=["-D", rec[0]])
         self.assertEqual(self.one(res, "a@x.test")[0], "retry")
+
+
+class TestDaneToSmtpd(SuiteTest):
+    """sallyport's own smtpd (its pki certificate) as the server: a
+    DANE-EE record for its key, and a DANE-TA record for its self-signed
+    certificate, deliver the message byte for byte."""
+
+    def test_dane_ee_and_ta(self):
+        for usage, sel, verified in ((3, 1, "dane-ee"), (2, 0, "dane-ta")):
+            marker = "relay-" + verified
+            body = suite.make_message(marker, ["over DANE"])
+            body = body.replace(b"\r\n", b"\n")
+            rec = tlsa(usage, sel, 1, self.suite.cert)
+            res, _, err = smtpc(self.suite.smtp_port, ["bob@example.test"],
+                                body, ["-n", "mail.example.test", "-D",
+                                       rec])
+            self.assertEqual(res["bob@example.test"][0][0], "done", err)
+            self.assertIn("verified=%s " % verified, err)
+            self.assertEqual(self.suite.delivered_body(marker), body)
 
 
 if __name__ == "__main__":

@@ -3,14 +3,21 @@ nsd, Debian's authoritative server, run in the foreground from a temp
 dir on 127.0.0.53 and a free port, serving test zones; the driver
 regress/relay/dnsq runs relay_dns_route() through libunbound forwarding
 to it.  Every lookup goes to that server or nowhere.  The signed zones
-(ldns-signzone) check that DNSSEC status reaches the route."""
+(ldns-signzone) check that DNSSEC status reaches the route, and carry a
+TLSA record for a certificate made here, which the SMTP client
+(regress/relay/smtpc -D) then matches: DANE from the zone to the
+handshake."""
 
 import os
+import shutil
 import subprocess
+import tempfile
 import unittest
 
-from relaypeers import Nsd, have, have_nsd
+from relaypeers import FakeServer, Nsd, have, have_nsd, make_cert
 from suite import REPO, free_ports, need_root
+from test_relay_dane import tlsa
+from test_relay_smtp import smtpc
 
 DNSQ = os.path.join(REPO, "regress", "relay", "dnsq")
 ADDR = "127.0.0.53"
@@ -62,6 +69,8 @@ ns A 127.0.0.53
 @ MX 10 mx
 mx A 127.0.0.30
 _25._tcp.mx TLSA 3 1 1 {tlsa}
+dane A 127.0.0.30
+_25._tcp.dane TLSA 3 1 1 {dane}
 """
 
 def parse(out):
@@ -98,10 +107,19 @@ class RelayDNSTest(unittest.TestCase):
                                     "(etc/deps.sh)")
         if not have(DNSQ):
             raise unittest.SkipTest("regress/relay/dnsq not built")
-        signed = {name: (SIGNED.format(name=name, tlsa="ab" * 32),
+        # A server certificate whose key the signed zones publish.
+        cls.certdir = tempfile.mkdtemp(prefix="relaydns-cert.")
+        cls.cert = make_cert(cls.certdir, "dane.secure.example")
+        dane = tlsa(3, 1, 1, cls.cert[0])[6:]
+        signed = {name: (SIGNED.format(name=name, tlsa="ab" * 32,
+                                       dane=dane),
                          tamper if name == "bogus.example" else None)
                   for name in ("secure.example", "bogus.example")}
-        cls.nsd = Nsd(ADDR, {"relay.example": ZONE}, signed).start()
+        try:
+            cls.nsd = Nsd(ADDR, {"relay.example": ZONE}, signed).start()
+        except BaseException:
+            shutil.rmtree(cls.certdir, ignore_errors=True)
+            raise
         cls.dir, cls.port = cls.nsd.dir, cls.nsd.port
 
     @classmethod
@@ -111,6 +129,7 @@ class RelayDNSTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.nsd.close()
+        shutil.rmtree(cls.certdir, ignore_errors=True)
 
     @classmethod
     def dnsq(cls, args, check=True, opts=(), stdin=None):
@@ -264,6 +283,32 @@ class RelayDNSTest(unittest.TestCase):
         self.assertEqual((status, sec, rrs), ("ok", "insecure", []))
         status, _, _, out = self.tlsa("mx.elsewhere.org")
         self.assertEqual(status, "temp", out)
+
+    def test_dane_end_to_end(self):
+        """The TLSA record of a signed zone, validated by libunbound
+        through nsd, passed to the SMTP client: the server whose key it
+        names is delivered to, verified=dane-ee; without the trust
+        anchor the record is insecure and not used."""
+        ta = ("-t", os.path.join(self.dir, "ta"))
+        for opts, sec, verified in ((ta, "secure", "dane-ee"),
+                                    ((), "insecure", "no")):
+            status, got, rrs, out = self.tlsa("dane.secure.example", opts)
+            self.assertEqual((status, got, len(rrs)), ("ok", sec, 1), out)
+            s = FakeServer(tls=self.cert)
+            self.addCleanup(s.close)
+            args = ["-n", "dane.secure.example", "-D", " ".join(rrs[0])]
+            res, _, err = smtpc(s.port, ["a@x.test"], args=args +
+                                (["-I"] if sec != "secure" else []))
+            self.assertEqual(res["a@x.test"][0][0], "done", err)
+            self.assertIn("verified=%s " % verified, err)
+        # A record for another key, secure: the delivery is deferred.
+        status, _, rrs, _ = self.tlsa("mx.secure.example", ta)
+        s = FakeServer(tls=self.cert)
+        self.addCleanup(s.close)
+        res, _, _ = smtpc(s.port, ["a@x.test"], args=[
+            "-n", "mx.secure.example", "-D", " ".join(rrs[0])])
+        self.assertEqual(res["a@x.test"][0][0], "retry")
+        self.assertIn("4.7.5", res["a@x.test"][0][1])
 
     def test_zz_cache_outlives_server(self):
         """Answers are cached for their TTL (300 s): with the server

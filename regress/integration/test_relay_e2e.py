@@ -17,7 +17,8 @@ two DNSSEC-signed zones with TLSA records:
     with "tls require", a bad certificate with "tls verify", over-long
     replies, garbage, 10,000 continuation lines, the first MX down, all
     down then back with "sallyctl schedule all", expiry and a delay
-    notice sent once, a null MX, CNAME and implicit MX, DANE.
+    notice sent once, a null MX, CNAME and implicit MX, an MX with
+    only an AAAA record (::1), DANE.
 
 Every test waits for conditions (generous timeouts); the relay's retry,
 backoff and timeouts are configured short.  Without the relay built
@@ -64,6 +65,8 @@ null MX 0 .
 alias CNAME alias2
 alias2 CNAME ok
 implicit A {net}22
+v6 MX 10 mx.v6
+mx.v6 AAAA ::1
 firstdown MX 10 mx1.firstdown
 firstdown MX 20 mx2.firstdown
 mx1.firstdown A {net}30
@@ -395,6 +398,13 @@ class TestRelayScripted(RelayCase):
         self.send(marker("implicit"), [addr("x", "implicit")])
         self.wait_delivered(s, addr("x", "alias"))
         self.wait_delivered(imp, addr("x", "implicit"))
+
+    def test_mx_with_an_ipv6_address(self):
+        """An MX with only an AAAA record (::1): reached over IPv6."""
+        s = FakeServer("::1", 25)
+        self.addCleanup(s.close)
+        self.send(marker("v6"), [addr("x", "v6")])
+        self.wait_delivered(s, addr("x", "v6"))
 
     @unittest.skipIf(relaypeers.dane_missing(), relaypeers.dane_missing())
     def test_dane_secure_tlsa(self):

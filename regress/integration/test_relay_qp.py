@@ -59,6 +59,7 @@ class TestRelayQp(RelayTest):
         self.assertEqual(r[0], "done", err)
         self.assertNotIn(b"BODY=8BITMIME", s.cmds[1])
         self.assertTrue(s.cmds[1].startswith(b"MAIL FROM:"))
+        self.assertIn("relay convert 8bit to quoted-printable", err)
         self.assert_7bit(s.messages[0])
         m = parse(s.messages[0])
         self.assertEqual(m["MIME-Version"], "1.0")

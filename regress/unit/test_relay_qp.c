@@ -236,6 +236,14 @@ Test(relay_mime, multipart)
 	    "--b (x)\n\nascii=\n--b (x)--\npost\n");
 }
 
+Test(relay_mime, enclosed_message)
+{
+	convert_eq("Content-Type: message/rfc822\n\nSubject: in\n\n\xe9\n",
+	    "Content-Type: message/rfc822\n\nSubject: in\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=unknown-8bit\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\n=E9\n");
+}
+
 Test(relay_mime, refused)
 {
 	cr_assert_eq(convert("Subject: \xe9\n\n\xe9\n", 4096, &cbuf),
