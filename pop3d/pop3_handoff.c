@@ -3,8 +3,9 @@
  * engine hands over a client with the token authd issued for it; the
  * parent does not take the engine's word for who the client is, but
  * redeems the token with authd itself (its own connection, role pop3d)
- * and execs the mailbox process (role pop3d-user, daemon.h) for the
- * uid, gid and mail home authd names.  It reaps those processes and,
+ * and execs the mailbox process (role pop3d-user of the program
+ * pop3d-mailbox, mailbox/pop3d_mailbox.c) for the uid, gid and mail
+ * home authd names.  It reaps those processes and,
  * at shutdown, stops them.
  */
 #include <sys/types.h>
@@ -53,7 +54,10 @@ static struct {
 	size_t			 npending;
 	TAILQ_HEAD(, mailbox_child) children;
 	size_t			 nchildren;
-} ho;
+	uint32_t		 login_delay;	/* "pop3 login-delay" */
+	int64_t			 expire_days;	/* "pop3 expire", -1 never */
+	int			 mailbox_exe;	/* POP3_MAILBOX_PROG */
+} ho = { .expire_days = -1, .mailbox_exe = -1 };
 
 static struct ipc_out	 ho_out;
 
@@ -138,7 +142,7 @@ pop3_handoff_recv(uint32_t id, const uint8_t *token, const char *user,
 }
 
 /*
- * The mailbox process's arguments (pop3_handoff_user_main): u32 id,
+ * The mailbox process's arguments (mailbox/pop3d_mailbox.c): u32 id,
  * str user, str client, u32 uid, u32 gid, str home.
  */
 static int
@@ -152,6 +156,8 @@ handoff_args(const struct handoff *h, const char *user, uid_t uid,
 	ipc_put_u32(&ho_out, (uint32_t)uid);
 	ipc_put_u32(&ho_out, (uint32_t)gid);
 	ipc_put_str(&ho_out, home);
+	ipc_put_u32(&ho_out, ho.login_delay);
+	ipc_put_u64(&ho_out, (uint64_t)ho.expire_days);
 	return daemon_args_fd(&ho_out);
 }
 
@@ -175,7 +181,8 @@ handoff_spawn(struct handoff *h, const char *user, uid_t uid, gid_t gid,
 		return;
 	}
 	fds[1] = h->fd;
-	pid = daemon_spawn("pop3d-user", fds, 2);
+	pid = daemon_spawn_prog(ho.mailbox_exe, POP3_MAILBOX_PROG,
+	    "pop3d-user", fds, 2);
 	(void)close(fds[0]);
 	if (pid == -1) {
 		log_warn("%08x pop3 fork", h->id);
@@ -192,35 +199,42 @@ handoff_spawn(struct handoff *h, const char *user, uid_t uid, gid_t gid,
 	    mc->user, (unsigned long)uid, (long)pid);
 }
 
-void
-pop3_handoff_user_main(struct daemon_ctx *ctx)
+/*
+ * LOGIN-DELAY (RFC 2449 6.5, pop3_logindelay.c): a user who logged in
+ * less than "pop3 login-delay" ago is told so and let go; authd has
+ * counted nothing against the client, the password was right.
+ */
+static void
+handoff_login(struct handoff *h, const char *user, uid_t uid, gid_t gid,
+    const char *home)
 {
-	struct pop3_user_args	 a;
-	struct ipc_msg		 m;
-	char			 user[AUTH_USER_MAX_BYTES + 1];
-	char			 client[POP3_CLIENT_MAX_BYTES];
-	char			 home[PATH_MAX];
-	uint32_t		 id, uid, gid;
+	struct timespec	 ts;
+	uint32_t	 left;
+	char		 vis[4 * AUTH_USER_MAX_BYTES + 8];
+	char		 text[128];
+	int		 n;
 
-	(void)daemon_args_read(ctx->fds[0], &m);
-	(void)close(ctx->fds[0]);
-	if (ipc_get_u32(&m, &id) == -1 ||
-	    ipc_get_str(&m, user, sizeof(user)) == -1 ||
-	    ipc_get_str(&m, client, sizeof(client)) == -1 ||
-	    ipc_get_u32(&m, &uid) == -1 || ipc_get_u32(&m, &gid) == -1 ||
-	    ipc_get_str(&m, home, sizeof(home)) == -1 ||
-	    ipc_get_end(&m) == -1 || uid == 0 || gid == 0 || home[0] != '/')
-		fatalx("- pop3 mailbox start-refused reason=arguments");
-	daemon_check_stream(ctx->fds[1]);
-	memset(&a, 0, sizeof(a));
-	a.id = id;
-	a.user = user;
-	a.client = client;
-	a.uid = (uid_t)uid;
-	a.gid = (gid_t)gid;
-	a.home = home;
-	a.fd = ctx->fds[1];
-	pop3_user_main(&a);
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	if ((left = pop3_logindelay_check(user, ts.tv_sec,
+	    ho.login_delay)) == 0) {
+		handoff_spawn(h, user, uid, gid, home);
+		return;
+	}
+	log_info("%08x pop3 login-refused user=%s reason=login-delay left=%u",
+	    h->id, log_vis(vis, sizeof(vis), user, strlen(user)), left);
+	n = snprintf(text, sizeof(text), "-ERR [LOGIN-DELAY] minimum time "
+	    "between logins is %u seconds, %u left\r\n", ho.login_delay,
+	    left);
+	(void)send(h->fd, text, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)close(h->fd);
+	h->fd = -1;
+}
+
+void
+pop3_handoff_policy(uint32_t login_delay_secs, int64_t expire_days)
+{
+	ho.login_delay = login_delay_secs;
+	ho.expire_days = expire_days;
 }
 
 /* authd's word on a token: the only source of the user's identity. */
@@ -259,7 +273,7 @@ handoff_user_result(struct ipc_conn *ic, struct ipc_msg *m)
 			    h->id, log_vis(v1, sizeof(v1), h->user,
 			    strlen(h->user)), log_vis(v2, sizeof(v2), user,
 			    strlen(user)));
-		handoff_spawn(h, user, (uid_t)uid, (gid_t)gid, home);
+		handoff_login(h, user, (uid_t)uid, (gid_t)gid, home);
 	}
 	handoff_free(h);
 }
@@ -332,9 +346,11 @@ handoff_connect(evutil_socket_t fd, short ev, void *arg)
 }
 
 void
-pop3_handoff_init(struct event_base *base, const char *authd_path)
+pop3_handoff_init(struct event_base *base, const char *authd_path,
+    int mailbox_exe)
 {
 	ho.base = base;
+	ho.mailbox_exe = mailbox_exe;
 	ho.delay = 1;
 	TAILQ_INIT(&ho.pending);
 	TAILQ_INIT(&ho.children);

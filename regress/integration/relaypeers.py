@@ -21,6 +21,7 @@ Nothing here touches a non-loopback address or asks the system's
 resolver.
 """
 
+import atexit
 import hashlib
 import os
 import shutil
@@ -132,6 +133,9 @@ class Nsd:
                                       os.path.join(self.dir, "nsd.conf")],
                                      stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
+        # A test class whose setup fails after this would leave nsd
+        # running: it is stopped when the tests end, whatever happens.
+        atexit.register(self.close)
 
         def up():
             if self.proc.poll() is not None:
@@ -544,6 +548,10 @@ class Session:
                 self.starttls()
 
     def starttls(self):
+        if "tls" not in self.o:
+            # Offered by a script without a certificate: the handshake
+            # fails as the client starts it.
+            raise ValueError("no certificate for STARTTLS")
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(*self.o["tls"])
         self.c = ctx.wrap_socket(self.c, server_side=True)

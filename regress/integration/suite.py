@@ -43,6 +43,9 @@ LOG_TAIL_LINES = 40
 LOG_MODE = 0o640
 # What ASan and UBSan write when they find something.
 SANITIZER_REPORT = re.compile(r"ERROR: AddressSanitizer|runtime error: ")
+# The programs a daemon execs, built in (and installed beside) its
+# directory: pop3d's mailbox processes run pop3d-mailbox.
+HELPER_DIRS = {"pop3d-mailbox": "pop3d"}
 
 
 def need_root():
@@ -362,9 +365,13 @@ class Suite:
 
     def __init__(self, name, retry="1s", max_retry="2s", expire="1h",
                  max_errors=None, max_message_bytes=None, extra_config=(),
-                 resolver="none", delay_notice=None):
+                 plaintext_loopback=True, resolver="none",
+                 delay_notice=None):
         """extra_config: lines appended to the configuration, for a test
         class that needs a limit or a policy of its own (suite_args).
+        plaintext_loopback: "auth plaintext-on-loopback yes", which the
+        clear-text logins of most tests need (pop3d refuses USER and
+        AUTH without TLS otherwise), unless extra_config says it.
         resolver: what follows "resolver" (the relay's tests name their
         nsd); delay_notice: the queue's delay-notice time, if any."""
         need_root()
@@ -387,6 +394,7 @@ class Suite:
         self.max_errors = max_errors
         self.max_message_bytes = max_message_bytes
         self.extra_config = list(extra_config)
+        self.plaintext_loopback = plaintext_loopback
         self.resolver, self.delay_notice = resolver, delay_notice
         self._layout()
 
@@ -418,7 +426,7 @@ class Suite:
         return os.path.join(self.home(user), "Maildir", sub)
 
     def binary(self, prog):
-        return os.path.join(REPO, prog, prog)
+        return os.path.join(REPO, HELPER_DIRS.get(prog, prog), prog)
 
     # -- layout
 
@@ -497,6 +505,9 @@ class Suite:
             lines.append("limit errors %d" % self.max_errors)
         if self.max_message_bytes is not None:
             lines.append("limit message-size %d" % self.max_message_bytes)
+        if self.plaintext_loopback and not any(
+                "plaintext-on-loopback" in l for l in self.extra_config):
+            lines.append("auth plaintext-on-loopback yes")
         lines.extend(self.extra_config)
         return "\n".join(lines) + "\n"
 
