@@ -242,6 +242,7 @@ struct qenv {
 	enum qenv_kind		 kind;
 	uint32_t		 reqid;		/* of the request in flight */
 	enum qenv_wait		 wait;		/* delayed: a peer was down */
+	int			 lane;		/* its schedule (queue_sched.c) */
 	/* On the disk at start (or expanded from such): maybe delivered. */
 	int			 recovered;
 	/* Its delivery is to be reported (RFC 3461 NOTIFY=SUCCESS). */

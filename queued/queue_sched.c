@@ -4,6 +4,10 @@
  * kind, state), and an envelope's file is read again when its turn
  * comes.  Envelopes that are due are handed to queue_deliver_process()
  * in order of their next try, at most QUEUE_DELIVERIES_MAX in flight.
+ * Remote envelopes are scheduled apart from the others (two lanes, each
+ * in order): when the relay has its most batches out, the local ones
+ * behind 100,000 remote ones still go, and the other way round when the
+ * delivery agent is down.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -39,7 +43,13 @@ RB_PROTOTYPE_STATIC(qenv_sched, qenv, sched_entry, qenv_sched_cmp)
 
 static struct qmsg_tree		 msgs = RB_INITIALIZER(&msgs);
 static struct qenv_ids		 envs = RB_INITIALIZER(&envs);
-static struct qenv_sched	 sched = RB_INITIALIZER(&sched);
+/* The schedule's lanes: every kind but remote, remote (qenv.lane). */
+#define QLANE_LOCAL	0
+#define QLANE_REMOTE	1
+#define QLANES		2
+static struct qenv_sched	 sched[QLANES] = {
+	RB_INITIALIZER(&sched[0]), RB_INITIALIZER(&sched[1])
+};
 static uint64_t			 nmsgs, nenvs;
 
 static int
@@ -177,7 +187,7 @@ queue_env_forget(struct qenv *q)
 
 	switch (q->state) {
 	case QENV_WAITING:
-		RB_REMOVE(qenv_sched, &sched, q);
+		RB_REMOVE(qenv_sched, &sched[q->lane], q);
 		break;
 	case QENV_IDLE:
 		break;
@@ -201,14 +211,16 @@ queue_sched_insert(struct qenv *q, int64_t when)
 {
 	q->next_try = when;
 	q->state = QENV_WAITING;
-	RB_INSERT(qenv_sched, &sched, q);
+	/* Kept: the kind may change while it waits (an expansion). */
+	q->lane = q->kind == QENV_REMOTE ? QLANE_REMOTE : QLANE_LOCAL;
+	RB_INSERT(qenv_sched, &sched[q->lane], q);
 	queue_sched_kick();
 }
 
 void
 queue_sched_remove(struct qenv *q)
 {
-	RB_REMOVE(qenv_sched, &sched, q);
+	RB_REMOVE(qenv_sched, &sched[q->lane], q);
 	q->state = QENV_IDLE;
 }
 
@@ -237,23 +249,43 @@ queue_sched_kick(void)
 	(void)evtimer_add(qm.ev_sched, &tv);
 }
 
-/* Sets the timer for the first envelope that is not yet due. */
-static void
-queue_sched_arm(int64_t now)
+/*
+ * The first envelope of a lane, unless the lane waits for a peer (a
+ * result or the peer's connection kicks the schedule): mailboxes, in
+ * order, for the delivery agent, and every local kind for a free
+ * delivery slot; remote ones for a batch to end.
+ */
+static struct qenv *
+queue_sched_head(int lane)
 {
-	struct timeval	 tv = { 0, 0 };
 	struct qenv	*q;
 
-	if ((q = RB_MIN(qenv_sched, &sched)) == NULL)
-		return;
-	if (q->next_try > now)
-		tv.tv_sec = (time_t)(q->next_try - now);
-	(void)evtimer_add(qm.ev_sched, &tv);
+	if ((q = RB_MIN(qenv_sched, &sched[lane])) == NULL)
+		return NULL;
+	if (lane == QLANE_REMOTE)
+		return queue_relay_full() ? NULL : q;
+	if (qm.inflight >= QUEUE_DELIVERIES_MAX ||
+	    (q->kind == QENV_MAILBOX && qm.delivery == NULL))
+		return NULL;
+	return q;
+}
+
+/* The first envelope of the lanes that may go (NULL: none). */
+static struct qenv *
+queue_sched_first(void)
+{
+	struct qenv	*l = queue_sched_head(QLANE_LOCAL);
+	struct qenv	*r = queue_sched_head(QLANE_REMOTE);
+
+	if (l == NULL || r == NULL)
+		return l != NULL ? l : r;
+	return qenv_sched_cmp(l, r) <= 0 ? l : r;
 }
 
 static void
 queue_sched_run(evutil_socket_t fd, short ev, void *arg)
 {
+	struct timeval	 tv = { 0, 0 };
 	struct qenv	*q;
 	int64_t		 now = time(NULL);
 	int		 n;
@@ -262,18 +294,16 @@ queue_sched_run(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	(void)arg;
 	for (n = 0; n < QUEUE_SCHED_RUN_MAX; n++) {
-		if (qm.inflight >= QUEUE_DELIVERIES_MAX || qm.stopping)
-			return;		/* a result will kick again */
-		if ((q = RB_MIN(qenv_sched, &sched)) == NULL)
+		if (qm.stopping)
 			return;
-		if (q->next_try > now)
-			break;
-		/* Mailboxes wait, in order, for the delivery agent. */
-		if (q->kind == QENV_MAILBOX && qm.delivery == NULL)
+		if ((q = queue_sched_first()) == NULL)
+			return;		/* a result or a peer will kick */
+		if (q->next_try > now) {
+			/* The first of the lanes that may go is not due. */
+			tv.tv_sec = (time_t)(q->next_try - now);
+			(void)evtimer_add(qm.ev_sched, &tv);
 			return;
-		/* Remote ones for a batch to end (a result kicks). */
-		if (q->kind == QENV_REMOTE && queue_relay_full())
-			return;
+		}
 		queue_sched_remove(q);
 		/* Or, aside without reading the file, for the relay. */
 		if (q->kind == QENV_REMOTE && qm.relay == NULL) {
@@ -284,7 +314,7 @@ queue_sched_run(evutil_socket_t fd, short ev, void *arg)
 		q->wait = QWAIT_NONE;
 		queue_deliver_process(q);
 	}
-	queue_sched_arm(now);
+	(void)evtimer_add(qm.ev_sched, &tv);	/* the rest next turn */
 }
 
 void

@@ -563,16 +563,23 @@ class CountingSink:
     """A fast receiving server for volume (asyncio, in a thread of its
     own): 250 to everything, PIPELINING, nothing kept; counts
     connections, messages and recipients (by domain) and notes the
-    time.monotonic() of the last 250 to a message."""
+    time.monotonic() of the last 250 to a message.  track: also counts
+    each (Message-ID, recipient) taken and keeps each Message-ID's body
+    digest and size (regress/scale/test_scale_relay.py).  hold, when
+    cleared, makes every end of data wait until it is set."""
 
     EHLO = (b"250-sink.example\r\n250-PIPELINING\r\n250-8BITMIME\r\n"
             b"250 SIZE 100000000\r\n")
 
-    def __init__(self, addr="127.0.0.1", port=0):
+    def __init__(self, addr="127.0.0.1", port=0, track=False):
         import asyncio
         self.asyncio = asyncio
         self.conns = self.messages = self.rcpts = 0
         self.by_domain = {}
+        self.track = track
+        self.seen = {}          # (Message-ID, rcpt) -> times taken
+        self.bodies = {}        # Message-ID -> (sha256, bytes)
+        self.hold = None        # an asyncio.Event once held
         self.t_last = None
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
@@ -605,17 +612,31 @@ class CountingSink:
                 if verb == b"EHLO":
                     w.write(self.EHLO)
                 elif verb == b"RCPT":
-                    rcpts.append(line[line.find(b"@") + 1:
+                    rcpts.append(line[line.find(b"<") + 1:
                                       line.rfind(b">")].lower())
                     w.write(b"250 2.1.5 ok\r\n")
                 elif verb == b"DATA":
                     w.write(b"354 go\r\n")
+                    h = hashlib.sha256() if self.track else None
+                    size, mid = 0, None
                     while True:
                         d = await r.readline()
                         if not d or d == b".\r\n":
                             break
+                        if h is not None:
+                            if d.startswith(b"."):
+                                d = d[1:]
+                            if mid is None and \
+                                    d.lower().startswith(b"message-id:"):
+                                mid = d[11:].strip().decode("latin-1")
+                            h.update(d)
+                            size += len(d)
                     if not d:
                         break
+                    if self.hold is not None:
+                        await self.hold.wait()
+                    if h is not None:
+                        self._track(mid, rcpts, h.hexdigest(), size)
                     self._count(rcpts)
                     rcpts = []
                     w.write(b"250 2.0.0 ok\r\n")
@@ -628,22 +649,42 @@ class CountingSink:
                     w.write(b"250 ok\r\n")
                 await w.drain()
             await w.drain()
-        except (ConnectionError, OSError):
-            pass
+        except (ConnectionError, OSError, self.asyncio.CancelledError):
+            pass        # cancelled: the sink closes (close())
         finally:
             w.close()
+
+    def _track(self, mid, rcpts, digest, size):
+        for rcpt in rcpts:
+            self.seen[(mid, rcpt)] = self.seen.get((mid, rcpt), 0) + 1
+        self.bodies[mid] = (digest, size)
+
+    def set_hold(self, held):
+        """held: ends of data wait (the relay's batches pile up)."""
+        def do():
+            if self.hold is None:
+                self.hold = self.asyncio.Event()
+            if held:
+                self.hold.clear()
+            else:
+                self.hold.set()
+        self.loop.call_soon_threadsafe(do)
 
     def _count(self, rcpts):
         self.messages += 1
         self.rcpts += len(rcpts)
-        for d in rcpts:
+        for rcpt in rcpts:
+            d = rcpt[rcpt.rfind(b"@") + 1:]
             self.by_domain[d] = self.by_domain.get(d, 0) + 1
         self.t_last = time.monotonic()
 
     def close(self):
         def stop():
             self.server.close()
-            self.loop.stop()
+            # Sessions still open end here, not in a loop gone away.
+            for t in self.asyncio.all_tasks(self.loop):
+                t.cancel()
+            self.loop.call_later(0.2, self.loop.stop)
         self.loop.call_soon_threadsafe(stop)
         self.thread.join(10)
 

@@ -3,6 +3,7 @@ them), a timer that reports what it measured, and the path of the
 queue writer (regress/scale/mkqueue, built by make check-scale)."""
 
 import os
+import subprocess
 import sys
 import time
 
@@ -25,3 +26,16 @@ def measure(what, fn, *args, **kw):
     sys.stderr.write("measure: %s %.2fs\n" % (what, time.monotonic() - t0))
     sys.stderr.flush()
     return v
+
+
+def ctl_slowly(suite, *args):
+    """sallyctl args read by a reader that stops for a while: sallyctl
+    blocks on its full stdout pipe and stops reading the manager, whose
+    list once filled its write queue and was cut off.  (returncode,
+    stdout, stderr)."""
+    p = subprocess.Popen([suite.binary("sallyctl"), "-f", suite.conf]
+                         + list(args), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    time.sleep(5)
+    out, err = p.communicate(timeout=SLOW_SECS)
+    return p.returncode, out, err

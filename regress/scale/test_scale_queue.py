@@ -54,16 +54,8 @@ class TestScaleQueue(SuiteTest):
                 if re.match(r"[0-9a-f]{16}\.\d+ ", l)]
 
     def listed_slowly(self):
-        """show queue read by a reader that stops for a while: sallyctl
-        blocks on its full stdout pipe and stops reading the manager,
-        whose list once filled its write queue and was cut off."""
-        p = subprocess.Popen([self.suite.binary("sallyctl"), "-f",
-                              self.suite.conf, "show", "queue"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
-        time.sleep(5)
-        out, err = p.communicate(timeout=scale.SLOW_SECS)
-        self.assertEqual(p.returncode, 0, err)
+        rc, out, err = scale.ctl_slowly(self.suite, "show", "queue")
+        self.assertEqual(rc, 0, err)
         return [l for l in out.splitlines()
                 if re.match(r"[0-9a-f]{16}\.\d+ ", l)]
 
