@@ -14,6 +14,14 @@
  * temporary failure at once with the last error.  DNS answers come from
  * libunbound's cache, which honours their TTLs.  Idle destinations are
  * dropped by a timer (RELAY_POOL_GC_SECS).
+ *
+ * A destination that wants a connection while all relay_conns_max are
+ * taken waits in line (slot_wait, first come first served); each
+ * connection that ends gives its slot to the first in line, from a
+ * timer of its own rather than from inside the callback that ended it.
+ * Without the line, only the ended connection's own destination was
+ * looked at, and with more destinations than slots the others waited
+ * for ever (1,000 destinations, 100 slots: test_scale_relay.py).
  */
 #include <sys/types.h>
 
@@ -42,6 +50,8 @@ static uint32_t			 nconns_total;
 static uint32_t			 conn_seq;
 static int			 stopping;
 static struct event		*ev_gc;
+static struct event		*ev_slot;
+static TAILQ_HEAD(, relay_dest)	 slot_wait = TAILQ_HEAD_INITIALIZER(slot_wait);
 
 static void	relay_pool_kick(struct relay_dest *);
 
@@ -77,10 +87,31 @@ relay_pool_fail_queue(struct relay_dest *d, uint32_t result,
 static void
 relay_pool_conn_remove(struct relay_conn *c)
 {
+	struct timeval	 tv = { 0, 0 };
+
 	TAILQ_REMOVE(&c->d->conns, c, entry);
 	c->d->nconns--;
 	nconns_total--;
 	relay_conn_free(c);
+	if (!TAILQ_EMPTY(&slot_wait))
+		(void)evtimer_add(ev_slot, &tv);
+}
+
+/* Slots are free: the destinations in line get them, in turn. */
+static void
+relay_pool_slot(evutil_socket_t fd, short ev, void *arg)
+{
+	struct relay_dest	*d;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	while (nconns_total < relay_env.conf->relay_conns_max &&
+	    (d = TAILQ_FIRST(&slot_wait)) != NULL) {
+		TAILQ_REMOVE(&slot_wait, d, slot_entry);
+		d->slot_waiting = 0;
+		relay_pool_kick(d);	/* back in line if still short */
+	}
 }
 
 /*
@@ -167,8 +198,14 @@ relay_pool_kick(struct relay_dest *d)
 	while (!stopping && d->nqueued > opening &&
 	    (d->reached || opening == 0) &&
 	    d->nconns < conf->relay_conns_per_domain &&
-	    nconns_total < conf->relay_conns_max &&
 	    d->backoff_until <= relay_now()) {
+		if (nconns_total >= conf->relay_conns_max) {
+			if (!d->slot_waiting) {
+				TAILQ_INSERT_TAIL(&slot_wait, d, slot_entry);
+				d->slot_waiting = 1;
+			}
+			break;
+		}
 		opening++;
 		relay_pool_open(d);
 	}
@@ -456,6 +493,8 @@ relay_pool_gc(evutil_socket_t fd, short ev, void *arg)
 	RB_FOREACH_SAFE(d, relay_dests, &dests, next)
 		if (d->nconns == 0 && d->nqueued == 0 &&
 		    d->backoff_until <= now) {
+			if (d->slot_waiting)
+				TAILQ_REMOVE(&slot_wait, d, slot_entry);
 			RB_REMOVE(relay_dests, &dests, d);
 			free(d);
 		}
@@ -468,7 +507,9 @@ relay_pool_init(void)
 	struct timeval	 tv = { RELAY_POOL_GC_SECS, 0 };
 
 	if ((ev_gc = evtimer_new(relay_env.base, relay_pool_gc, NULL)) ==
-	    NULL || evtimer_add(ev_gc, &tv) == -1)
+	    NULL || evtimer_add(ev_gc, &tv) == -1 ||
+	    (ev_slot = evtimer_new(relay_env.base, relay_pool_slot, NULL)) ==
+	    NULL)
 		fatalx("- relay evtimer_new");
 }
 

@@ -18,6 +18,9 @@ struct relay_dest {
 	time_t			 backoff_until;	/* 0: none */
 	uint32_t		 backoff_secs;	/* the last one */
 	char			 last_error[RELAY_DIAG_MAX_BYTES];
+	/* Waits for one of the relay_conns_max slots (relay_pool.c). */
+	TAILQ_ENTRY(relay_dest)	 slot_entry;
+	int			 slot_waiting;
 };
 
 enum relay_conn_state {
