@@ -13,15 +13,8 @@
  * batches, and those that come during the backoff, are answered
  * temporary failure at once with the last error.  DNS answers come from
  * libunbound's cache, which honours their TTLs.  Idle destinations are
- * dropped by a timer (RELAY_POOL_GC_SECS).
- *
- * A destination that wants a connection while all relay_conns_max are
- * taken waits in line (slot_wait, first come first served); each
- * connection that ends gives its slot to the first in line, from a
- * timer of its own rather than from inside the callback that ended it.
- * Without the line, only the ended connection's own destination was
- * looked at, and with more destinations than slots the others waited
- * for ever (1,000 destinations, 100 slots: test_scale_relay.py).
+ * dropped by a timer (RELAY_POOL_GC_SECS).  Past relay_conns_max, a
+ * destination waits in line for a slot (relay_slot.c).
  */
 #include <sys/types.h>
 
@@ -50,10 +43,6 @@ static uint32_t			 nconns_total;
 static uint32_t			 conn_seq;
 static int			 stopping;
 static struct event		*ev_gc;
-static struct event		*ev_slot;
-static TAILQ_HEAD(, relay_dest)	 slot_wait = TAILQ_HEAD_INITIALIZER(slot_wait);
-
-static void	relay_pool_kick(struct relay_dest *);
 
 static int
 relay_dest_cmp(const struct relay_dest *a, const struct relay_dest *b)
@@ -87,31 +76,12 @@ relay_pool_fail_queue(struct relay_dest *d, uint32_t result,
 static void
 relay_pool_conn_remove(struct relay_conn *c)
 {
-	struct timeval	 tv = { 0, 0 };
-
+	relay_slot_idle(c, 0);
 	TAILQ_REMOVE(&c->d->conns, c, entry);
 	c->d->nconns--;
 	nconns_total--;
 	relay_conn_free(c);
-	if (!TAILQ_EMPTY(&slot_wait))
-		(void)evtimer_add(ev_slot, &tv);
-}
-
-/* Slots are free: the destinations in line get them, in turn. */
-static void
-relay_pool_slot(evutil_socket_t fd, short ev, void *arg)
-{
-	struct relay_dest	*d;
-
-	(void)fd;
-	(void)ev;
-	(void)arg;
-	while (nconns_total < relay_env.conf->relay_conns_max &&
-	    (d = TAILQ_FIRST(&slot_wait)) != NULL) {
-		TAILQ_REMOVE(&slot_wait, d, slot_entry);
-		d->slot_waiting = 0;
-		relay_pool_kick(d);	/* back in line if still short */
-	}
+	relay_slot_freed();
 }
 
 /*
@@ -147,6 +117,7 @@ relay_pool_send(struct relay_conn *c)
 	 * is reported from inside it, and the callbacks look for it here.
 	 */
 	c->batch = b;
+	relay_slot_idle(c, 0);
 	d->nactive++;
 	if (c->nmsgs > 0)
 		relay_env.counters[RC_REUSED]++;
@@ -154,6 +125,7 @@ relay_pool_send(struct relay_conn *c)
 		if (c->nmsgs > 0)
 			relay_env.counters[RC_REUSED]--;
 		c->batch = NULL;
+		relay_slot_idle(c, 1);
 		d->nactive--;
 		TAILQ_INSERT_HEAD(&d->queue, b, entry);
 		d->nqueued++;
@@ -179,7 +151,7 @@ relay_pool_open(struct relay_dest *d)
 }
 
 /* Gives waiting batches to idle connections, opens more when allowed. */
-static void
+void
 relay_pool_kick(struct relay_dest *d)
 {
 	const struct config	*conf = relay_env.conf;
@@ -200,10 +172,7 @@ relay_pool_kick(struct relay_dest *d)
 	    d->nconns < conf->relay_conns_per_domain &&
 	    d->backoff_until <= relay_now()) {
 		if (nconns_total >= conf->relay_conns_max) {
-			if (!d->slot_waiting) {
-				TAILQ_INSERT_TAIL(&slot_wait, d, slot_entry);
-				d->slot_waiting = 1;
-			}
+			relay_slot_wait(d);
 			break;
 		}
 		opening++;
@@ -357,8 +326,8 @@ relay_pool_ready(struct relay_smtp *s, void *arg)
 		relay_env.counters[RC_DANE]++;
 	log_info("%s relay connect dest=%s relay=%s tls=%s verified=%s",
 	    c->id, d->t.key, c->relay, tls ? "yes" : "no", verified);
-	if (d->nqueued > 0 && !stopping)
-		(void)relay_pool_send(c);
+	if (d->nqueued == 0 || stopping || relay_pool_send(c) == -1)
+		relay_slot_idle(c, 1);
 }
 
 static void
@@ -408,8 +377,8 @@ relay_pool_msg(struct relay_smtp *s, struct relay_msg *m, void *arg)
 		c->quitting = 1;
 		return;		/* relay_smtp quits at its msgs_max */
 	}
-	if (d->nqueued > 0 && !stopping)
-		(void)relay_pool_send(c);
+	if (d->nqueued == 0 || stopping || relay_pool_send(c) == -1)
+		relay_slot_idle(c, 1);
 	(void)s;
 }
 
@@ -493,8 +462,7 @@ relay_pool_gc(evutil_socket_t fd, short ev, void *arg)
 	RB_FOREACH_SAFE(d, relay_dests, &dests, next)
 		if (d->nconns == 0 && d->nqueued == 0 &&
 		    d->backoff_until <= now) {
-			if (d->slot_waiting)
-				TAILQ_REMOVE(&slot_wait, d, slot_entry);
+			relay_slot_forget(d);
 			RB_REMOVE(relay_dests, &dests, d);
 			free(d);
 		}
@@ -507,10 +475,9 @@ relay_pool_init(void)
 	struct timeval	 tv = { RELAY_POOL_GC_SECS, 0 };
 
 	if ((ev_gc = evtimer_new(relay_env.base, relay_pool_gc, NULL)) ==
-	    NULL || evtimer_add(ev_gc, &tv) == -1 ||
-	    (ev_slot = evtimer_new(relay_env.base, relay_pool_slot, NULL)) ==
-	    NULL)
+	    NULL || evtimer_add(ev_gc, &tv) == -1)
 		fatalx("- relay evtimer_new");
+	relay_slot_init();
 }
 
 /* Stopping: waiting batches answered, idle sessions sent QUIT. */

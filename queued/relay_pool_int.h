@@ -52,6 +52,9 @@ struct relay_conn {
 	struct relay_batch	*batch;
 	int			 nmsgs;
 	int			 quitting;
+	/* Ready with nothing to carry: a slot to give (relay_slot.c). */
+	TAILQ_ENTRY(relay_conn)	 idle_entry;
+	int			 idle;
 };
 
 /* relay_conn.c */
@@ -72,5 +75,18 @@ void	relay_pool_route_failed(struct relay_conn *,
 	    const struct rdns_route *);
 void	relay_pool_connected(struct relay_conn *);
 void	relay_pool_unreachable(struct relay_conn *);
+/* Gives d's waiting batches to its sessions, opens more when allowed. */
+void	relay_pool_kick(struct relay_dest *);
+
+/* relay_slot.c: the line for relay_conns_max's slots. */
+void	relay_slot_init(void);
+/* d wants a connection and every slot is taken: in line. */
+void	relay_slot_wait(struct relay_dest *);
+/* d is freed: out of the line. */
+void	relay_slot_forget(struct relay_dest *);
+/* A connection ended: its slot goes to the first in line. */
+void	relay_slot_freed(void);
+/* c is idle (ready, nothing to carry), or no longer. */
+void	relay_slot_idle(struct relay_conn *, int);
 
 #endif

@@ -255,7 +255,7 @@ class TestScaleRelay(RelayScaleCase):
 
 class TestScaleRelayDown(RelayScaleCase):
     suite_args = {"retry": "30m", "max_retry": "1h", "expire": "1d"}
-    extra = ["relay backoff 20s max 20s"]
+    extra = ["relay backoff 5s max 5s"]
 
     def test_all_down(self):
         s = self.suite
@@ -266,16 +266,24 @@ class TestScaleRelayDown(RelayScaleCase):
         t0 = time.monotonic()
         manager, relay = self.start_queued()
         # Deferrals being written: smtpd and the manager still answer.
-        worst, n = 0.0, 0
-        while self.stats().get("envelopes.relay_deferred", 0) < total:
+        # The manager's loop alone (show stats), and a commit (which
+        # also waits for the sync threads, behind the rewrites).
+        worst, worst_ctl, n = 0.0, 0.0, 0
+        while True:
+            t = time.monotonic()
+            deferred = self.stats().get("envelopes.relay_deferred", 0)
+            worst_ctl = max(worst_ctl, time.monotonic() - t)
+            if deferred >= total:
+                break
             worst = max(worst, self.try_send("during %d" % n))
             n += 1
             if time.monotonic() - t0 > scale.SLOW_SECS:
                 self.fail("not all deferred: %s" % self.stats())
             time.sleep(0.5)
-        note("%d envelopes deferred in %.1fs; %d messages taken "
-             "meanwhile, the slowest in %.2fs"
-             % (total, time.monotonic() - t0, n, worst))
+        note("%d envelopes deferred in %.1fs; meanwhile show stats "
+             "answered within %.2fs at worst, %d messages taken, the "
+             "slowest in %.2fs" % (total, time.monotonic() - t0,
+                                   worst_ctl, n, worst))
         st = self.stats()
         note("relay connection attempts while down: %d for %d "
              "destinations, %d batches"
