@@ -5,8 +5,9 @@
  * that ends gives its slot to the first in line, from a timer of its
  * own rather than from inside the callback that ended it.  An idle
  * session (ready, nothing to carry) of another destination is asked to
- * QUIT when a destination joins the line, rather than hold its slot
- * for relay_idle_secs.
+ * QUIT when a destination joins the line, and a session that becomes
+ * idle while others wait quits at once, rather than hold its slot for
+ * relay_idle_secs.
  *
  * Before the line, a session that ended kicked only its own
  * destination: with more destinations than slots, the others waited
@@ -24,6 +25,8 @@
 static TAILQ_HEAD(, relay_dest)	 line = TAILQ_HEAD_INITIALIZER(line);
 static TAILQ_HEAD(, relay_conn)	 idle = TAILQ_HEAD_INITIALIZER(idle);
 static struct event		*ev_slot;
+
+static void	relay_slot_reclaim(struct relay_conn *);
 
 /* Slots are free: the destinations in line get them, in turn. */
 static void
@@ -63,11 +66,8 @@ relay_slot_wait(struct relay_dest *d)
 	TAILQ_FOREACH(c, &idle, idle_entry)
 		if (c->d != d)
 			break;
-	if (c == NULL)
-		return;
-	relay_slot_idle(c, 0);
-	c->quitting = 1;
-	relay_smtp_quit(c->smtp);
+	if (c != NULL)
+		relay_slot_reclaim(c);
 }
 
 void
@@ -87,9 +87,25 @@ relay_slot_freed(void)
 		(void)evtimer_add(ev_slot, &tv);
 }
 
+/* Asks idle c to QUIT: its slot goes to the line when it has ended. */
+static void
+relay_slot_reclaim(struct relay_conn *c)
+{
+	relay_slot_idle(c, 0);
+	c->quitting = 1;
+	relay_smtp_quit(c->smtp);
+}
+
 void
 relay_slot_idle(struct relay_conn *c, int on)
 {
+	struct relay_dest	*first = TAILQ_FIRST(&line);
+
+	/* Others wait for a slot: not kept idle. */
+	if (on && !c->quitting && first != NULL && first != c->d) {
+		relay_slot_reclaim(c);
+		return;
+	}
 	if (on && !c->idle && !c->quitting)
 		TAILQ_INSERT_TAIL(&idle, c, idle_entry);
 	else if (!on && c->idle)

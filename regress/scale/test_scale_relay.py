@@ -57,6 +57,12 @@ BIG_RCPTS = 100
 BIG_DOMAINS = 10
 KILL_MESSAGES = scale.size(4000)
 
+# Ten times more destinations than connection slots, as at full size
+# with the defaults (100, 10 a domain): the smoke's too wait in line.
+SLOTS = ["limit relay-connections %d" % max(1, DOMAINS // 10),
+         "limit relay-connections-per-domain %d"
+         % min(10, max(1, DOMAINS // 10))]
+
 NSD = None
 
 
@@ -129,7 +135,7 @@ class RelayScaleCase(SuiteTest):
                               resolver=NSD.resolver_args(validate=False),
                               extra_config=["relay from 127.0.0.1/32",
                                             "timeout relay-idle 2s"]
-                              + cls.extra)
+                              + SLOTS + cls.extra)
         super().setUpClass()
 
     def sink(self, **kw):
