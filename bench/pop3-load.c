@@ -22,7 +22,6 @@
  * name lookup: the address is parsed with inet_pton.
  */
 #include <sys/types.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -42,6 +41,8 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+
+#include "load-common.h"
 
 #define LOAD_CLIENTS_MAX	1000
 #define LOAD_SESSIONS_MAX	10000000
@@ -113,9 +114,7 @@ static const struct load_step load_steps[] = {
 
 static struct {
 	/* Options. */
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
-	char			 addrstr[INET6_ADDRSTRLEN + 8];
+	struct load_addr	 addr;
 	enum load_mode		 mode;
 	int			 clients;
 	long			 sessions;
@@ -142,12 +141,6 @@ static struct {
 
 static void	client_open(int);
 static void	client_end(struct load_client *);
-
-static double
-ts_diff_ms(const struct timespec *a, const struct timespec *b)
-{
-	return (b->tv_sec - a->tv_sec) * 1e3 + (b->tv_nsec - a->tv_nsec) / 1e6;
-}
 
 static void
 client_printf(struct load_client *c, const char *fmt, ...)
@@ -262,7 +255,7 @@ step_quit(struct load_client *c, const char *line)
 
 	(void)line;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	L.sess_ms[L.done++] = ts_diff_ms(&c->t_open, &now);
+	L.sess_ms[L.done++] = load_ts_diff_ms(&c->t_open, &now);
 	L.t_last = now;
 	c->in_session = 0;
 	client_end(c);
@@ -438,61 +431,25 @@ client_open(int slot)
 		errx(1, "bufferevent_enable");
 	L.active++;
 	L.connections++;
-	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&L.ss,
-	    L.sslen) == -1)
+	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&L.addr.ss,
+	    L.addr.sslen) == -1)
 		(void)client_fail(c, "connect failed");
 }
 
-static void
-load_deadline(evutil_socket_t fd, short ev, void *arg)
-{
-	(void)fd;
-	(void)ev;
-	(void)arg;
-	warnx("deadline of %d s reached: stopping", L.deadline_secs);
-	L.timed_out = 1;
-	event_base_loopbreak(L.base);
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of the sorted session times. */
-static double
-percentile(double p)
-{
-	long i;
-
-	if (L.done == 0)
-		return 0;
-	i = (long)(p / 100.0 * L.done + 0.999999) - 1;
-	if (i < 0)
-		i = 0;
-	if (i >= L.done)
-		i = L.done - 1;
-	return L.sess_ms[i];
-}
+/* A percentile of the sorted session times. */
+#define P(p)	load_percentile(L.sess_ms, L.done, (p))
 
 static void
 load_report(void)
 {
-	struct rusage ru;
 	double secs, rate, msg_rate, cpu_ms;
 
-	qsort(L.sess_ms, L.done, sizeof(double), cmp_double);
-	secs = L.done > 0 ? ts_diff_ms(&L.t_start, &L.t_last) / 1e3 : 0;
+	load_sort(L.sess_ms, L.done);
+	secs = L.done > 0 ? load_ts_diff_ms(&L.t_start, &L.t_last) / 1e3 : 0;
 	rate = secs > 0 ? L.done / secs : 0;
 	msg_rate = secs > 0 ? L.msgs / secs : 0;
-	if (getrusage(RUSAGE_SELF, &ru) == -1)
-		err(1, "getrusage");
-	cpu_ms = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
-	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
-	printf("pop3-load: %s mode %s clients %d sessions %ld\n", L.addrstr,
+	cpu_ms = load_cpu_ms();
+	printf("pop3-load: %s mode %s clients %d sessions %ld\n", L.addr.str,
 	    load_modes[L.mode], L.clients, L.sessions);
 	printf("done %ld failed %ld connections %ld in %.3f s%s\n", L.done,
 	    L.failed, L.connections, secs,
@@ -502,45 +459,15 @@ load_report(void)
 		printf("messages retrieved %ld (%" PRIu64 " bytes), %.1f/s\n",
 		    L.msgs, L.bytes, msg_rate);
 	printf("session ms: p50 %.3f p90 %.3f p99 %.3f max %.3f\n",
-	    percentile(50), percentile(90), percentile(99), percentile(100));
+	    P(50), P(90), P(99), P(100));
 	printf("client cpu ms %.0f\n", cpu_ms);
 	printf("RESULT mode=%s done=%ld failed=%ld connections=%ld "
 	    "seconds=%.6f rate=%.2f msgs=%ld msg_rate=%.2f bytes=%" PRIu64
 	    " p50_ms=%.4f p90_ms=%.4f p99_ms=%.4f max_ms=%.4f "
 	    "client_cpu_ms=%.1f timed_out=%d\n", load_modes[L.mode], L.done,
 	    L.failed, L.connections, secs, rate, L.msgs, msg_rate, L.bytes,
-	    percentile(50), percentile(90), percentile(99), percentile(100),
+	    P(50), P(90), P(99), P(100),
 	    cpu_ms, L.timed_out);
-}
-
-/* A numeric loopback address; anything else is refused. */
-static void
-parse_addr(const char *addr, const char *port)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)&L.ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&L.ss;
-	const char *errstr;
-	int p;
-
-	p = strtonum(port, 1, 65535, &errstr);
-	if (errstr != NULL)
-		errx(1, "port %s is %s", port, errstr);
-	memset(&L.ss, 0, sizeof(L.ss));
-	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
-		if ((ntohl(sin->sin_addr.s_addr) >> 24) != 127)
-			errx(1, "%s is not a loopback address", addr);
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(p);
-		L.sslen = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
-		if (!IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))
-			errx(1, "%s is not a loopback address", addr);
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(p);
-		L.sslen = sizeof(*sin6);
-	} else
-		errx(1, "%s is not a numeric address", addr);
-	snprintf(L.addrstr, sizeof(L.addrstr), "%s:%d", addr, p);
 }
 
 /* Names go on the wire after USER: no space, no control character. */
@@ -568,18 +495,6 @@ parse_users(char *list)
 	}
 	if (L.nusers == 0)
 		errx(1, "no user");
-}
-
-static long
-num_arg(const char *s, long min, long max, const char *what)
-{
-	const char *errstr;
-	long n;
-
-	n = strtonum(s, min, max, &errstr);
-	if (errstr != NULL)
-		errx(1, "%s %s is %s (%ld-%ld)", what, s, errstr, min, max);
-	return n;
 }
 
 static __attribute__((__noreturn__)) void
@@ -610,21 +525,21 @@ parse_args(int argc, char *argv[])
 			addr = optarg;
 			break;
 		case 'c':
-			L.clients = num_arg(optarg, 1, LOAD_CLIENTS_MAX,
+			L.clients = load_num_arg(optarg, 1, LOAD_CLIENTS_MAX,
 			    "clients");
 			break;
 		case 'm':
 			mode = optarg;
 			break;
 		case 'n':
-			L.sessions = num_arg(optarg, 1, LOAD_SESSIONS_MAX,
+			L.sessions = load_num_arg(optarg, 1, LOAD_SESSIONS_MAX,
 			    "sessions");
 			break;
 		case 'p':
 			port = optarg;
 			break;
 		case 'T':
-			L.deadline_secs = num_arg(optarg, 1, 86400,
+			L.deadline_secs = load_num_arg(optarg, 1, 86400,
 			    "deadline");
 			break;
 		case 'u':
@@ -650,7 +565,7 @@ parse_args(int argc, char *argv[])
 	L.mode = m;
 	if (bad_word(L.pass, LOAD_PASS_MAX_BYTES))
 		errx(1, "bad password");
-	parse_addr(addr, port);
+	load_parse_addr(&L.addr, addr, port);
 	if ((users = strdup(users)) == NULL)
 		err(1, "strdup");
 	parse_users(users);
@@ -665,8 +580,6 @@ parse_args(int argc, char *argv[])
 int
 main(int argc, char *argv[])
 {
-	struct timeval tv;
-	struct event *deadline;
 	int i;
 
 	parse_args(argc, argv);
@@ -674,11 +587,7 @@ main(int argc, char *argv[])
 		err(1, "calloc");
 	if ((L.base = event_base_new()) == NULL)
 		errx(1, "event_base_new");
-	tv.tv_sec = L.deadline_secs;
-	tv.tv_usec = 0;
-	deadline = evtimer_new(L.base, load_deadline, NULL);
-	if (deadline == NULL || evtimer_add(deadline, &tv) == -1)
-		errx(1, "evtimer");
+	load_deadline_start(L.base, L.deadline_secs, &L.timed_out);
 	clock_gettime(CLOCK_MONOTONIC, &L.t_start);
 	for (i = 0; i < L.clients && L.started < L.sessions; i++)
 		client_open(i);

@@ -51,12 +51,15 @@ die() { echo "bench: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "must be run as root: the suite starts as root" \
     "and drops to its own users and chroots (sudo make bench)"
 
-# build_load NAME: bench/out/NAME from bench/NAME.c, unless up to date.
+# build_load NAME: bench/out/NAME from bench/NAME.c and what the load
+# generators share (bench/load-common.c), unless up to date.
 build_load() {
 	mkdir -p "$OUT"
 	src=$TOP/bench/$1.c
+	common=$TOP/bench/load-common
 	bin=$OUT/$1
-	[ -x "$bin" ] && [ -z "$(find "$src" -newer "$bin")" ] && return 0
+	[ -x "$bin" ] && [ -z "$(find "$src" "$common.c" "$common.h" \
+	    -newer "$bin")" ] && return 0
 	flags=$(pkg-config --cflags --libs libbsd-overlay libevent) ||
 	    die "pkg-config does not know libbsd-overlay or libevent" \
 	    "(make deps installs them)"
@@ -64,7 +67,7 @@ build_load() {
 	${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra \
 	    -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
 	    -Wpointer-arith -Wcast-qual -Wsign-compare -Werror \
-	    -o "$bin" "$src" $flags || die "cannot build $bin"
+	    -o "$bin" "$src" "$common.c" $flags || die "cannot build $bin"
 	say "built $bin"
 }
 
