@@ -534,11 +534,14 @@ def main():
         finally:
             target.stop()
     text = table(results, args)
+    after = loadavg()
+    text += "load average before %s, after %s\n" % (load, after)
     print(text, end="")
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
     with open(args.json, "w") as f:
         json.dump({"machine": bench.machine(), "loadavg_before": load,
-                   "results": results}, f, indent=1)
+                   "loadavg_after": after, "results": results}, f,
+                  indent=1)
     with open(os.path.splitext(args.json)[0] + ".txt", "w") as f:
         f.write("%s, load average %s\n%s" % (bench.machine(), load, text))
     return 0 if ok and results else 1

@@ -247,7 +247,6 @@ sandbox_build(enum sandbox_role role, enum sandbox_mode mode)
 
 	if (mode == SANDBOX_MODE_OFF)
 		return NULL;
-	sandbox_trap_names();
 	ctx = seccomp_init(mode == SANDBOX_MODE_LOG ? SCMP_ACT_LOG :
 	    SCMP_ACT_TRAP);
 	if (ctx == NULL)

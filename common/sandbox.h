@@ -47,7 +47,6 @@ void	sandbox_filter_free(struct sandbox_filter *f);
  * once, before a filter is loaded (it allocates); installs the SIGSYS
  * handler that reports a violation (no allocation): 0, or -1.
  */
-void	sandbox_trap_names(void);
 int	sandbox_trap_install(const char *role);
 
 #endif

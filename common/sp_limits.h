@@ -151,13 +151,9 @@
 #define POP3_LOGIN_DELAY_USERS_MAX	65536
 
 /*
- * The sandbox's violation report: system call numbers it can name (the
- * kernel's tables end below 512 on x86-64 and arm64), the longest name
- * (23 bytes today, "landlock_create_ruleset"), and the descriptors
- * searched for syslog's connected socket.
+ * The sandbox's violation report: the descriptors searched for syslog's
+ * connected socket.
  */
-#define SANDBOX_SYSCALLS_MAX		512
-#define SANDBOX_SYSCALL_NAME_MAX_BYTES	32
 #define SANDBOX_LOGFD_SCAN_MAX		256
 
 /* Inter-process messages: header plus payload. */
