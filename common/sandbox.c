@@ -251,6 +251,15 @@ sandbox_build(enum sandbox_role role, enum sandbox_mode mode)
 	    SCMP_ACT_TRAP);
 	if (ctx == NULL)
 		fatalx("sandbox seccomp_init");
+	/*
+	 * A binary tree of the system call numbers (libseccomp 2.5), not a
+	 * chain of comparisons: the same rules, fewer instructions run per
+	 * call, and less for the kernel to walk when it loads the filter
+	 * (it runs the program for every call number to fill its cache of
+	 * constant answers).  doc/INTERNALS.md, "POP3 performance".
+	 */
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0)
+		fatalx("sandbox seccomp_attr_set optimize");
 	sandbox_add_role(ctx, role);
 	if (mode == SANDBOX_MODE_TRAP && seccomp_rule_add(ctx,
 	    SCMP_ACT_KILL_PROCESS, SCMP_SYS(kill), 1,

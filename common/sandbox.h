@@ -43,9 +43,9 @@ int	sandbox_apply(const struct sandbox_filter *f);
 void	sandbox_filter_free(struct sandbox_filter *f);
 
 /*
- * Inside common/ (sandbox_trap.c): resolves every system call's name
- * once, before a filter is loaded (it allocates); installs the SIGSYS
- * handler that reports a violation (no allocation): 0, or -1.
+ * Inside common/ (sandbox_trap.c): installs the SIGSYS handler that
+ * reports a violation (no allocation; the system calls' names are a
+ * constant table): 0, or -1.
  */
 int	sandbox_trap_install(const char *role);
 
