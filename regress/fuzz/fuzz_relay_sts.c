@@ -1,0 +1,77 @@
+/*
+ * queued/relay_sts.c: the MTA-STS policy file and TXT record parsers,
+ * fed what a hostile web server or DNS answer may hold.  The first byte
+ * picks the parser.  Whatever the input, a parsed policy has its
+ * required fields, at most its limits of mx patterns, patterns in lower
+ * case that match themselves, and a max_age of at most a year; a
+ * parsed id is 1 to 32 letters and digits; an error is named.
+ */
+#include <ctype.h>
+
+#include "fuzz.h"
+
+#include "../../queued/relay_sts.h"
+
+static void
+fuzz_policy(const char *s, size_t size)
+{
+	struct relay_sts_policy	 p;
+	const char		*err = NULL, *mx;
+	size_t			 i, j;
+
+	if (relay_sts_policy_parse(s, size, &p, &err) == -1) {
+		FUZZ_ASSERT(err != NULL);
+		return;
+	}
+	FUZZ_ASSERT(size <= RELAY_STS_POLICY_MAX_BYTES);
+	FUZZ_ASSERT(p.max_age <= RELAY_STS_MAX_AGE_SECS);
+	FUZZ_ASSERT(p.nmx <= RELAY_STS_MX_MAX);
+	FUZZ_ASSERT(p.nmx > 0 || p.mode == RELAY_STS_NONE);
+	for (i = 0; i < p.nmx; i++) {
+		mx = relay_sts_policy_mx(&p, i);
+		FUZZ_ASSERT(mx != NULL);
+		for (j = 0; mx[j] != '\0'; j++)
+			FUZZ_ASSERT(!isupper((unsigned char)mx[j]));
+		if (mx[0] != '*')
+			FUZZ_ASSERT(relay_sts_mx_match(&p, mx) == 1);
+	}
+	FUZZ_ASSERT(relay_sts_policy_mx(&p, p.nmx) == NULL);
+}
+
+static void
+fuzz_txt(const char *s, size_t size)
+{
+	char		 id[RELAY_STS_ID_MAX + 1];
+	const char	*err = NULL;
+	size_t		 i, len;
+	int		 r;
+
+	r = relay_sts_txt_parse(s, size, id, &err);
+	FUZZ_ASSERT(r >= -1 && r <= 1);
+	if (r == -1)
+		FUZZ_ASSERT(err != NULL);
+	if (r != 0)
+		return;
+	len = strnlen(id, sizeof(id));
+	FUZZ_ASSERT(len >= 1 && len <= RELAY_STS_ID_MAX);
+	for (i = 0; i < len; i++)
+		FUZZ_ASSERT(isalnum((unsigned char)id[i]));
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	unsigned int	 sel = fuzz_byte(&data, &size);
+	char		*s;
+
+	/* An exact-size copy, so that ASan sees a read past the end. */
+	if ((s = malloc(size + 1)) == NULL)
+		abort();
+	memcpy(s, data, size);
+	if (sel & 1)
+		fuzz_txt(s, size);
+	else
+		fuzz_policy(s, size);
+	free(s);
+	return 0;
+}
