@@ -406,6 +406,16 @@
 #define RELAY_STS_LINE_MAX_BYTES	1024
 #define RELAY_STS_CACHE_MAX		1024
 /*
+ * The relay-sts helper's HTTPS fetch of a policy (RFC 8461 3.3): the
+ * response's header section and its fields, the whole fetch (connect,
+ * handshake, request, response to the end), and the requests the relay
+ * keeps waiting for the helper.
+ */
+#define RELAY_STS_HTTP_HEADER_MAX_BYTES	(8 * 1024)
+#define RELAY_STS_HTTP_FIELDS_MAX	64
+#define RELAY_STS_FETCH_SECS		30
+#define RELAY_STS_FETCH_QUEUE_MAX	256
+/*
  * Converting an 8-bit message to quoted-printable for a server without
  * 8BITMIME (queued/relay_smtp_qp.c): multipart and message/rfc822
  * nesting (as Postfix's mime_nesting_limit), a boundary (RFC 2046 5.1.1),

@@ -1,7 +1,8 @@
 /*
- * queued/relay_sts.c: the MTA-STS policy file and TXT record parsers,
- * fed what a hostile web server or DNS answer may hold.  The first byte
- * picks the parser.  Whatever the input, a parsed policy has its
+ * queued/relay_sts.c, relay_sts_http.c: the MTA-STS policy file, TXT
+ * record and HTTP response parsers, fed what a hostile web server or
+ * DNS answer may hold.  The first byte picks the parser (an HTTP
+ * response's body goes on to the policy parser).  Whatever the input, a parsed policy has its
  * required fields, at most its limits of mx patterns, patterns in lower
  * case that match themselves, and a max_age of at most a year; a
  * parsed id is 1 to 32 letters and digits; an error is named.
@@ -11,6 +12,7 @@
 #include "fuzz.h"
 
 #include "../../queued/relay_sts.h"
+#include "../../queued/relay_sts_http.h"
 
 static void
 fuzz_policy(const char *s, size_t size)
@@ -58,6 +60,21 @@ fuzz_txt(const char *s, size_t size)
 		FUZZ_ASSERT(isalnum((unsigned char)id[i]));
 }
 
+static void
+fuzz_http(const char *s, size_t size)
+{
+	const char	*body, *err = NULL;
+	size_t		 len;
+
+	if (relay_sts_http_parse(s, size, &body, &len, &err) == -1) {
+		FUZZ_ASSERT(err != NULL);
+		return;
+	}
+	FUZZ_ASSERT(body >= s && body + len <= s + size);
+	FUZZ_ASSERT(len <= RELAY_STS_POLICY_MAX_BYTES);
+	fuzz_policy(body, len);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -68,7 +85,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((s = malloc(size + 1)) == NULL)
 		abort();
 	memcpy(s, data, size);
-	if (sel & 1)
+	if (sel & 2)
+		fuzz_http(s, size);
+	else if (sel & 1)
 		fuzz_txt(s, size);
 	else
 		fuzz_policy(s, size);
