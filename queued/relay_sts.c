@@ -383,3 +383,29 @@ relay_sts_txt_parse(const char *txt, size_t len, char *id,
 	}
 	return 0;
 }
+
+/*
+ * The policy in canonical form, which relay_sts_policy_parse reads back
+ * the same: what the helper sends the relay.  -1 when it does not fit.
+ */
+int
+relay_sts_policy_print(const struct relay_sts_policy *p, char *buf,
+    size_t len)
+{
+	size_t	 i, off;
+	int	 n;
+
+	n = snprintf(buf, len, "version: STSv1\nmode: %s\nmax_age: %u\n",
+	    relay_sts_mode_name(p->mode), p->max_age);
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	off = (size_t)n;
+	for (i = 0; i < p->nmx; i++) {
+		n = snprintf(buf + off, len - off, "mx: %s\n",
+		    relay_sts_policy_mx(p, i));
+		if (n < 0 || (size_t)n >= len - off)
+			return -1;
+		off += (size_t)n;
+	}
+	return (int)off;
+}

@@ -14,6 +14,10 @@
 
 #include "sp_limits.h"
 
+/* A printed policy: its fixed lines and every pattern on a line. */
+#define RELAY_STS_PRINT_MAX_BYTES	(64 + RELAY_STS_MX_BUF_BYTES + \
+					    5 * RELAY_STS_MX_MAX)
+
 enum relay_sts_mode {
 	RELAY_STS_NONE,		/* "none": no policy */
 	RELAY_STS_TESTING,	/* "testing": failures logged, not acted on */
@@ -36,6 +40,9 @@ struct relay_sts_policy {
 int	relay_sts_policy_parse(const char *, size_t,
 	    struct relay_sts_policy *, const char **errstr);
 const char *relay_sts_policy_mx(const struct relay_sts_policy *, size_t);
+/* Canonical text, at most RELAY_STS_PRINT_MAX_BYTES; -1: no room. */
+int	relay_sts_policy_print(const struct relay_sts_policy *, char *,
+	    size_t);
 const char *relay_sts_mode_name(enum relay_sts_mode);
 
 /*

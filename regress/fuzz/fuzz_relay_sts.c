@@ -17,9 +17,11 @@
 static void
 fuzz_policy(const char *s, size_t size)
 {
-	struct relay_sts_policy	 p;
+	struct relay_sts_policy	 p, q;
+	char			 buf[RELAY_STS_PRINT_MAX_BYTES];
 	const char		*err = NULL, *mx;
 	size_t			 i, j;
+	int			 n;
 
 	if (relay_sts_policy_parse(s, size, &p, &err) == -1) {
 		FUZZ_ASSERT(err != NULL);
@@ -38,6 +40,15 @@ fuzz_policy(const char *s, size_t size)
 			FUZZ_ASSERT(relay_sts_mx_match(&p, mx) == 1);
 	}
 	FUZZ_ASSERT(relay_sts_policy_mx(&p, p.nmx) == NULL);
+	/* What the helper sends is read back the same by the relay. */
+	n = relay_sts_policy_print(&p, buf, sizeof(buf));
+	FUZZ_ASSERT(n > 0);
+	FUZZ_ASSERT(relay_sts_policy_parse(buf, (size_t)n, &q, &err) == 0);
+	FUZZ_ASSERT(q.mode == p.mode && q.max_age == p.max_age &&
+	    q.nmx == p.nmx);
+	for (i = 0; i < p.nmx; i++)
+		FUZZ_ASSERT(strcmp(relay_sts_policy_mx(&q, i),
+		    relay_sts_policy_mx(&p, i)) == 0);
 }
 
 static void

@@ -137,6 +137,29 @@ Test(relay_sts, policy_bounds)
 	cr_assert_str_eq(err, "too many mx patterns");
 }
 
+Test(relay_sts, policy_print_round_trip)
+{
+	struct relay_sts_policy	 p, q;
+	char			 buf[RELAY_STS_PRINT_MAX_BYTES];
+	const char		*err;
+	size_t			 i;
+	int			 n;
+
+	cr_assert_eq(parse("max_age: 7\nmode: testing\nversion: STSv1\n"
+	    "mx: *.A.example\nmx: b.example\nx: y\n", &p, &err), 0);
+	n = relay_sts_policy_print(&p, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "version: STSv1\nmode: testing\nmax_age: 7\n"
+	    "mx: *.a.example\nmx: b.example\n");
+	cr_assert_eq(relay_sts_policy_parse(buf, (size_t)n, &q, &err), 0);
+	cr_assert_eq(q.mode, p.mode);
+	cr_assert_eq(q.max_age, p.max_age);
+	cr_assert_eq(q.nmx, p.nmx);
+	for (i = 0; i < p.nmx; i++)
+		cr_assert_str_eq(relay_sts_policy_mx(&q, i),
+		    relay_sts_policy_mx(&p, i));
+	cr_assert_eq(relay_sts_policy_print(&p, buf, 50), -1);
+}
+
 static struct relay_sts_policy
 policy(const char *mx)
 {

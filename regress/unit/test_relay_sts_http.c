@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 
 #include "../../queued/relay_dns.h"
+#include "../../queued/relay_sts_helper.h"
 #include "../../queued/relay_sts_http.h"
 
 static int
@@ -132,4 +133,58 @@ Test(relay_sts_http, txt_join)
 	    17, out, sizeof(out)), -1);
 	cr_assert_eq(rdns_txt_join((const uint8_t *)"\x0f" "0123456789abcde",
 	    16, out, sizeof(out)), 15);
+}
+
+static struct rdns_route
+route3(void)
+{
+	struct rdns_route	 r;
+
+	memset(&r, 0, sizeof(r));
+	r.nmx = 3;
+	(void)strlcpy(r.mx[0].host, "mx1.a.example", sizeof(r.mx[0].host));
+	(void)strlcpy(r.mx[1].host, "evil.example.", sizeof(r.mx[1].host));
+	(void)strlcpy(r.mx[2].host, "x.backup.example", sizeof(r.mx[2].host));
+	r.mx[2].pref = 30;
+	return r;
+}
+
+Test(relay_sts_http, route_filter)
+{
+	struct relay_sts_policy	 p;
+	struct rdns_route	 r;
+	const char		*pol = "version: STSv1\nmode: enforce\n"
+				    "max_age: 9\nmx: mx1.a.example\n"
+				    "mx: *.backup.example\n", *err;
+
+	cr_assert_eq(relay_sts_policy_parse(pol, strlen(pol), &p, &err), 0);
+	r = route3();
+	cr_assert_eq(relay_sts_route_filter(&p, &r, "a.example"), 1);
+	cr_assert_eq(r.status, RDNS_OK);
+	cr_assert_eq(r.nmx, 2);
+	cr_assert_str_eq(r.mx[0].host, "mx1.a.example");
+	cr_assert_str_eq(r.mx[1].host, "x.backup.example");
+	cr_assert_eq(r.mx[1].pref, 30);
+	/* testing: counted, kept. */
+	p.mode = RELAY_STS_TESTING;
+	r = route3();
+	cr_assert_eq(relay_sts_route_filter(&p, &r, "a.example"), 1);
+	cr_assert_eq(r.nmx, 3);
+	cr_assert_str_eq(r.mx[1].host, "evil.example.");
+	/* none, or no policy: nothing. */
+	p.mode = RELAY_STS_NONE;
+	cr_assert_eq(relay_sts_route_filter(&p, &r, "a.example"), 0);
+	cr_assert_eq(relay_sts_route_filter(NULL, &r, "a.example"), 0);
+	cr_assert_eq(r.nmx, 3);
+	/* enforce, nothing matches: 4.7.5. */
+	p.mode = RELAY_STS_ENFORCE;
+	r = route3();
+	(void)strlcpy(r.mx[0].host, "mx2.a.example", sizeof(r.mx[0].host));
+	(void)strlcpy(r.mx[2].host, "backup.example", sizeof(r.mx[2].host));
+	cr_assert_eq(relay_sts_route_filter(&p, &r, "a.example"), 3);
+	cr_assert_eq(r.nmx, 0);
+	cr_assert_eq(r.status, RDNS_TEMPFAIL);
+	cr_assert_str_eq(r.enhanced, "4.7.5");
+	cr_assert_str_eq(r.text, "MTA-STS: no MX host of a.example matches "
+	    "its policy");
 }
