@@ -48,6 +48,19 @@ _mta-sts.invalid TXT "v=STSv1; id=not-alnum"
 _mta-sts.down TXT "v=STSv1; id=d1"
 mta-sts.down A 127.0.0.89
 none MX 10 mx1.none
+good MX 20 other.good
+mx1.good A 127.0.0.90
+other.good A 127.0.0.91
+_mta-sts.strict TXT "v=STSv1; id=s1"
+mta-sts.strict A 127.0.0.88
+strict MX 10 mx.strict
+mx.strict A 127.0.0.90
+testing MX 10 mx.testing
+testing MX 20 rogue.testing
+mx.testing A 127.0.0.90
+rogue.testing A 127.0.0.91
+badcert MX 10 mx.badcert
+mx.badcert A 127.0.0.90
 """
 
 POLICIES = {
@@ -55,6 +68,8 @@ POLICIES = {
             "\r\nmx: *.backup.sts.example\r\nmax_age: 604800\r\n",
     "testing": "version: STSv1\nmode: testing\nmx: mx.testing.sts.example\n"
                "max_age: 86400\n",
+    "strict": "version: STSv1\nmode: enforce\nmx: allowed.sts.example\n"
+              "max_age: 86400\n",
     "badcert": "version: STSv1\nmode: enforce\nmx: x.sts.example\n"
                "max_age: 86400\n",
 }
@@ -100,7 +115,8 @@ class TestRelaySts(unittest.TestCase):
         cls.dir = tempfile.mkdtemp(prefix="sallyport-sts-")
         cls.ca = TestCA(cls.dir)
         names = ["mta-sts.%s.sts.example" % n
-                 for n in ("good", "testing", "redirect", "html")]
+                 for n in ("good", "testing", "redirect", "html",
+                           "strict")]
         good = cls.ca.issue(names, stem="web")
         wrong = cls.ca.issue(["wrong.sts.example"], stem="wrong")
         cls.ctx = cls.context(good)
@@ -204,6 +220,84 @@ class TestRelaySts(unittest.TestCase):
         self.assertEqual(out[0], "sts down.sts.example ok found=1 id=d1 "
                          "naddr=1")
         self.assertTrue(out[1].startswith("fetch fail connect:"), out)
+
+
+    def helper(self, domain, rounds=1, between=None):
+        """stsq -H: the relay's side and the helper's loop in a child;
+        between(i) runs before round i > 0."""
+        p = subprocess.Popen([STSQ, "-H", "-n", str(rounds), "-r",
+                              DNS_ADDR, "-p", str(self.nsd.port), "-C",
+                              self.ca.cert, domain + ".sts.example"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        out = []
+        try:
+            for i in range(rounds):
+                if i > 0:
+                    if between:
+                        between(i)
+                    p.stdin.write("\n")
+                    p.stdin.flush()
+                out.append(p.stdout.readline().rstrip("\n"))
+                out.append(p.stdout.readline().rstrip("\n"))
+            p.stdin.close()
+            p.wait(timeout=TIMEOUT)
+            rest, err = p.stdout.read(), p.stderr.read()
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.assertEqual(p.returncode, 0, err)
+        self.assertEqual(rest, "")
+        return out, err
+
+    def requests(self, label):
+        return sum(1 for h, _ in self.web.requests
+                   if h == "mta-sts.%s.sts.example" % label)
+
+    def test_enforce_through_helper_then_cache(self):
+        """Fetched once by the helper; the same id later is the cached
+        policy, with no new request; the MX host the policy does not
+        name is dropped from the route."""
+        before = self.requests("good")
+        out, err = self.helper("good", rounds=2)
+        self.assertEqual(out[0], "lookup good.sts.example source=fetch "
+                         "id=20261202T1500 mode=enforce note=-")
+        self.assertEqual(out[1], "route ok 2.0.0 mx=mx1.good.sts.example. "
+                         "nomatch=1 text=-")
+        self.assertEqual(out[2], "lookup good.sts.example source=cache "
+                         "id=20261202T1500 mode=enforce note=-")
+        self.assertEqual(out[3], out[1])
+        self.assertEqual(self.requests("good"), before + 1)
+        self.assertIn("relay-sts fetched domain=good.sts.example "
+                      "mode=enforce max_age=604800 mx=2", err)
+
+    def test_enforce_no_mx_allowed_defers_475(self):
+        out, _ = self.helper("strict")
+        self.assertEqual(out[0], "lookup strict.sts.example source=fetch "
+                         "id=s1 mode=enforce note=-")
+        self.assertEqual(out[1], "route temp 4.7.5 mx= nomatch=1 "
+                         "text=MTA-STS: no MX host of strict.sts.example "
+                         "matches its policy")
+
+    def test_testing_mode_keeps_every_mx(self):
+        out, _ = self.helper("testing")
+        self.assertEqual(out[0], "lookup testing.sts.example source=fetch "
+                         "id=t1 mode=testing note=-")
+        self.assertEqual(out[1], "route ok 2.0.0 mx=mx.testing.sts.example.,"
+                         "rogue.testing.sts.example. nomatch=1 text=-")
+
+    def test_failed_fetch_without_cache_is_no_policy(self):
+        """RFC 8461 5.1: a policy that cannot be fetched, none cached:
+        delivery as without MTA-STS."""
+        out, err = self.helper("badcert")
+        self.assertTrue(out[0].startswith(
+            "lookup badcert.sts.example source=none id=- mode=- "
+            "note=TLS handshake:"), out)
+        self.assertEqual(out[1], "route ok 2.0.0 mx=mx.badcert.sts.example. "
+                         "nomatch=0 text=-")
+        self.assertIn("relay-sts fetch-failed domain=badcert.sts.example",
+                      err)
 
 
 if __name__ == "__main__":

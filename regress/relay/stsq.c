@@ -6,6 +6,15 @@
  * decision for each MX host named.
  *
  *   stsq -r addr [-p port] -C cafile [-P https-port] domain [mx ...]
+ *   stsq -H [-n rounds] -r addr [-p port] -C cafile [-P https-port] domain
+ *
+ * With -H, a forked child runs the relay-sts helper's loop
+ * (relay_sts_serve) on a socketpair, and the relay's side
+ * (relay_sts_lookup, then relay_dns_route and relay_sts_route_filter)
+ * asks it, rounds times, waiting for a line on standard input between
+ * rounds (the tests change the web server meanwhile).  Output per round:
+ *   lookup DOMAIN source=fetch|cache|none id=ID mode=M note=TEXT
+ *   route ok|temp|perm ENHANCED mx=HOST,HOST nomatch=N text=TEXT
  *
  * Output:
  *   sts DOMAIN ok|temp found=0|1 id=ID naddr=N
@@ -15,6 +24,7 @@
  *   match HOST 0|1
  */
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <err.h>
 #include <event2/event.h>
@@ -25,9 +35,13 @@
 #include <tls.h>
 #include <unistd.h>
 
+#include "ipc.h"
+#include "log.h"
+#include "proto.h"
 #include "../../queued/relay_dns.h"
 #include "../../queued/relay_sts.h"
 #include "../../queued/relay_sts_fetch.h"
+#include "../../queued/relay_sts_helper.h"
 #include "../../queued/relay_sts_http.h"
 
 static struct event_base *base;
@@ -62,6 +76,92 @@ stsq_policy(const char *body, size_t len, char **mx, int nmx)
 		printf("match %s %d\n", mx[j], relay_sts_mx_match(&p, mx[j]));
 }
 
+static struct relay_dns	*dns;
+static struct relay_sts_policy	 applied;
+static int			 have_policy;
+static const char *const status_names[] = { "ok", "temp", "perm" };
+
+static void
+stsq_lookup_done(const struct relay_sts_result *r, void *arg)
+{
+	printf("lookup %s source=%s id=%s mode=%s note=%s\n",
+	    (const char *)arg, r->source, r->id[0] ? r->id : "-",
+	    r->policy ? relay_sts_mode_name(r->policy->mode) : "-",
+	    r->note[0] ? r->note : "-");
+	if ((have_policy = r->policy != NULL))
+		applied = *r->policy;
+	(void)event_base_loopexit(base, NULL);
+}
+
+static void
+stsq_route_done(const struct rdns_route *cr, void *arg)
+{
+	struct rdns_route	 r = *cr;
+	size_t			 i, nomatch;
+
+	nomatch = relay_sts_route_filter(have_policy ? &applied : NULL, &r,
+	    (const char *)arg);
+	printf("route %s %s mx=", status_names[r.status],
+	    r.enhanced ? r.enhanced : "2.0.0");
+	for (i = 0; i < r.nmx; i++)
+		printf("%s%s", i ? "," : "", r.mx[i].host);
+	printf(" nomatch=%zu text=%s\n", nomatch, r.status == RDNS_OK ? "-" :
+	    r.text);
+	(void)event_base_loopexit(base, NULL);
+}
+
+/* The helper in a child, as the relay-sts role runs it. */
+static int
+stsq_helper(struct tls_config *cfg, int port, pid_t *pid)
+{
+	int	 sv[2];
+
+	if (ipc_socketpair(sv) == -1)
+		err(1, "socketpair");
+	if ((*pid = fork()) == -1)
+		err(1, "fork");
+	if (*pid == 0) {
+		(void)close(sv[0]);
+		if (ipc_hello_sync(sv[1], ROLE_RELAY_STS,
+		    ROLE_BIT(ROLE_RELAY)) == -1)
+			_exit(3);
+		_exit(relay_sts_serve(sv[1], cfg, (uint16_t)port) == 0 ?
+		    0 : 4);
+	}
+	(void)close(sv[1]);
+	return sv[0];
+}
+
+static void
+stsq_rounds(struct tls_config *cfg, int port, const char *domain,
+    int rounds)
+{
+	struct relay_sts	*s;
+	char			 line[64];
+	pid_t			 pid;
+	int			 i, status;
+
+	if ((s = relay_sts_new(base, dns, stsq_helper(cfg, port, &pid))) ==
+	    NULL)
+		errx(1, "relay_sts_new");
+	for (i = 0; i < rounds; i++) {
+		if (i > 0 && fgets(line, sizeof(line), stdin) == NULL)
+			break;
+		if (relay_sts_lookup(s, domain, stsq_lookup_done,
+		    (void *)(uintptr_t)domain) == -1 ||
+		    event_base_dispatch(base) == -1 ||
+		    relay_dns_route(dns, domain, stsq_route_done,
+		    (void *)(uintptr_t)domain) == -1 ||
+		    event_base_dispatch(base) == -1)
+			errx(1, "lookup");
+		(void)fflush(stdout);
+	}
+	relay_sts_free(s);
+	if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		errx(1, "helper: status %d", status);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -73,11 +173,18 @@ main(int argc, char *argv[])
 	const char		*cafile = NULL, *body;
 	char			 errbuf[256];
 	size_t			 len;
-	int			 ch, port = 443;
+	int			 ch, port = 443, helper = 0, rounds = 1;
 
+	log_init("stsq", 1);
 	memset(&c, 0, sizeof(c));
-	while ((ch = getopt(argc, argv, "C:P:p:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "C:Hn:P:p:r:")) != -1) {
 		switch (ch) {
+		case 'H':
+			helper = 1;
+			break;
+		case 'n':
+			rounds = atoi(optarg);
+			break;
 		case 'C':
 			cafile = optarg;
 			break;
@@ -92,8 +199,8 @@ main(int argc, char *argv[])
 			(void)strlcpy(c.addr, optarg, sizeof(c.addr));
 			break;
 		default:
-			errx(2, "usage: stsq -r addr [-p port] -C cafile "
-			    "[-P https-port] domain [mx ...]");
+			errx(2, "usage: stsq [-H [-n rounds]] -r addr [-p port] "
+			    "-C cafile [-P https-port] domain [mx ...]");
 		}
 	}
 	if (optind >= argc || cafile == NULL)
@@ -105,6 +212,14 @@ main(int argc, char *argv[])
 		errx(1, "event_base_new");
 	if ((d = relay_dns_new(base, &c, errbuf, sizeof(errbuf))) == NULL)
 		errx(1, "%s", errbuf);
+	if (helper) {
+		dns = d;
+		stsq_rounds(cfg, port, argv[optind], rounds);
+		relay_dns_free(d);
+		event_base_free(base);
+		tls_config_free(cfg);
+		return 0;
+	}
 	if (relay_dns_sts(d, argv[optind], stsq_answer, NULL) == -1)
 		errx(1, "out of memory");
 	(void)event_base_dispatch(base);
