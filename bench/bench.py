@@ -711,6 +711,23 @@ def scenarios(args):
     return out
 
 
+def bench_servers(spec, other):
+    """The servers of spec ("sallyport,NAME") that can run here: as
+    root (the suite starts as root and drops to its users), with the
+    suite's users, and the other server only when its program is
+    installed (it has the server's name)."""
+    if os.geteuid() != 0:
+        sys.exit("bench: must run as root (the suite starts as root and "
+                 "drops to its users)")
+    suite.ensure_users()
+    servers = spec.split(",")
+    if other in servers and shutil.which(other) is None:
+        sys.stderr.write("bench: %s is not installed: sallyport alone\n"
+                         % other)
+        servers.remove(other)
+    return servers
+
+
 def on_signal(signum, frame):
     raise SystemExit("bench: signal %d: stopping" % signum)
 
@@ -740,15 +757,7 @@ def main():
     ap.add_argument("--json", default=os.path.join(HERE, "out",
                                                    "results.json"))
     args = ap.parse_args()
-    if os.geteuid() != 0:
-        sys.exit("bench: must run as root (the suite starts as root and "
-                 "drops to its users)")
-    suite.ensure_users()
-    servers = args.servers.split(",")
-    if "postfix" in servers and shutil.which("postfix") is None:
-        sys.stderr.write("bench: postfix is not installed: sallyport "
-                         "alone\n")
-        servers.remove("postfix")
+    servers = bench_servers(args.servers, "postfix")
     results = []
     print("bench: %s" % machine())
     for sc in scenarios(args):

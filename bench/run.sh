@@ -8,12 +8,22 @@
 # for each scenario a fresh sallyport suite, then a fresh Postfix instance,
 # under temporary directories on free loopback ports, and prints a table.
 # The figures are also written to bench/out/results.txt and results.json.
+# Then bench/pop3.py: POP3 against a fresh suite and a Dovecot instance
+# of its own (installed like Postfix), into bench/out/pop3.txt and
+# pop3.json.
 #
 # Environment:
 #   BENCH_POSTFIX=no        do not run Postfix
 #   BENCH_INSTALL=no        do not install Postfix when it is missing
 #   BENCH_OPTS="..."        more options for bench.py (same as the
 #                           arguments), e.g. "--messages 500 --per-conn 1"
+#   BENCH_SMTP=no           skip the SMTP benchmark (bench/bench.py)
+#   BENCH_POP3=no           skip the POP3 benchmark (bench/pop3.py)
+#   BENCH_DOVECOT=no        do not run Dovecot in the POP3 benchmark
+#   BENCH_QUICK=1           a short POP3 run (fewer clients and sessions)
+#
+# The POP3 benchmark (bench/pop3.py) runs after the SMTP one, side by
+# side with a Dovecot instance of its own, installed here like Postfix.
 #
 # Postfix is installed only with apt-get, only when no other mail server
 # provides /usr/sbin/sendmail (installing it would remove that one), with
@@ -27,6 +37,7 @@ OUT=$TOP/bench/out
 # The whole benchmark ends by itself: each scenario is bounded in
 # bench.py; this is the last resort.
 BENCH_TIMEOUT_SECS=1200
+BENCH_POP3_TIMEOUT_SECS=600
 
 say() { echo "bench: $*"; }
 die() { echo "bench: $*" >&2; exit 1; }
@@ -83,6 +94,48 @@ want_postfix() {
 	command -v postfix >/dev/null 2>&1
 }
 
+# Dovecot (dovecot-core, dovecot-pop3d) for the POP3 comparison, when it
+# is missing and may be installed.  Its postinst starts the system's
+# Dovecot: a policy-rc.d that refuses every start (Debian's invoke-rc.d
+# policy, exit 101, as etc/deps.sh does for nsd) keeps it stopped; the
+# benchmark runs its own instance (dovecot -c FILE) from a temporary
+# directory.
+want_dovecot() {
+	[ "${BENCH_DOVECOT:-yes}" != no ] || return 1
+	command -v dovecot >/dev/null 2>&1 &&
+	    [ -x /usr/lib/dovecot/pop3 ] && return 0
+	if [ "${BENCH_INSTALL:-yes}" = no ]; then
+		say "Dovecot is not installed (BENCH_INSTALL=no): sallyport alone"
+		return 1
+	fi
+	command -v apt-get >/dev/null 2>&1 || {
+		say "no apt-get to install Dovecot with: sallyport alone"
+		return 1
+	}
+	say "installing Dovecot (no service started) for the POP3 comparison"
+	policy=""
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		policy=/usr/sbin/policy-rc.d
+		printf '#!/bin/sh\nexit 101\n' >"$policy"
+		chmod 0755 "$policy"
+	fi
+	st=0
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-core \
+	    dovecot-pop3d >>"$OUT/apt.log" 2>&1 || {
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+		    >>"$OUT/apt.log" 2>&1 || true
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		    dovecot-core dovecot-pop3d >>"$OUT/apt.log" 2>&1 || st=1
+	}
+	[ -z "$policy" ] || rm -f "$policy"
+	if [ "$st" != 0 ]; then
+		say "apt-get install dovecot-pop3d failed (see $OUT/apt.log):" \
+		    "sallyport alone"
+		return 1
+	fi
+	command -v dovecot >/dev/null 2>&1
+}
+
 for p in authd smtpd queued pop3d; do
 	[ -x "$TOP/$p/$p" ] || die "$p/$p is not built (make bench builds it)"
 done
@@ -91,7 +144,19 @@ servers=sallyport
 if want_postfix; then
 	servers=sallyport,postfix
 fi
+pop3_servers=sallyport
+if [ "${BENCH_POP3:-yes}" != no ] && want_dovecot; then
+	pop3_servers=sallyport,dovecot
+fi
 cd "$TOP"
-# shellcheck disable=SC2086
-exec timeout -k 30 "$BENCH_TIMEOUT_SECS" python3 bench/bench.py \
-    --servers "$servers" ${BENCH_OPTS:-} "$@"
+st=0
+if [ "${BENCH_SMTP:-yes}" != no ]; then
+	# shellcheck disable=SC2086
+	timeout -k 30 "$BENCH_TIMEOUT_SECS" python3 bench/bench.py \
+	    --servers "$servers" ${BENCH_OPTS:-} "$@" || st=$?
+fi
+if [ "${BENCH_POP3:-yes}" != no ]; then
+	timeout -k 30 "$BENCH_POP3_TIMEOUT_SECS" python3 bench/pop3.py \
+	    --servers "$pop3_servers" || st=$?
+fi
+exit "$st"

@@ -106,6 +106,7 @@ config_new(void)
 	conf->max_rcpts = SMTP_RCPT_MAX;
 	conf->max_errors = SMTP_ERRORS_MAX;
 	config_policy_init(conf);
+	config_pop3_init(conf);
 	return conf;
 }
 
@@ -687,6 +688,7 @@ config_print(FILE *fp, const struct config *conf)
 	(void)fprintf(fp, "\nlimit recipients %u\n", conf->max_rcpts);
 	(void)fprintf(fp, "limit errors %u\n", conf->max_errors);
 	config_policy_print(fp, conf);
+	config_pop3_print(fp, conf);
 }
 
 int

@@ -150,6 +150,10 @@ struct config {
 	int			 received_auth_user;
 	int			 literal_local_users;
 
+	/* pop3d (RFC 2449 LOGIN-DELAY, EXPIRE): config_pop3.c. */
+	uint32_t		 pop3_login_delay_secs;	/* 0: none */
+	int64_t			 pop3_expire_days;	/* -1: never */
+
 	TAILQ_HEAD(, listener)	 listeners;
 	TAILQ_HEAD(, domain)	 domains;
 	TAILQ_HEAD(, pki)	 pkis;

@@ -112,6 +112,20 @@ int		 config_set_switch(struct config *, const char *stmt,
 		    const char *name, const char *value, char *err,
 		    size_t errlen);
 
+/*
+ * common/config_pop3.c: the pop3 statement.  config_pop3_init() sets
+ * the defaults (no login delay, expire never), config_pop3_print()
+ * prints what is set.
+ */
+void		 config_pop3_init(struct config *);
+void		 config_pop3_print(FILE *, const struct config *);
+/* "pop3 login-delay DURATION": name must be "login-delay". */
+int		 config_set_pop3_delay(struct config *, const char *name,
+		    uint32_t secs, char *err, size_t errlen);
+/* "pop3 expire": word "never" or "30d", or (word NULL) days. */
+int		 config_set_pop3_expire(struct config *, const char *word,
+		    uint64_t days, char *err, size_t errlen);
+
 /* "300", "5m", "4h", "4d": seconds, 1 to UINT32_MAX. */
 int		 config_parse_time(const char *, uint32_t *);
 /* "1048576", "512K", "35M", "1G": bytes, above zero. */

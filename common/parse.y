@@ -127,6 +127,7 @@ static int	 parse_ropt(unsigned int, const char *);
 %token	ADDRLITERAL
 %token	FAMILY SYSTEM TRUSTANCHOR
 %token	TO VIA TLS CA HELO SOURCE SMTPS SECRETS BACKOFF UPTO DELAYNOTICE
+%token	POP3
 %token	<string>	STRING
 %token	<number>	NUMBER
 %type	<string>	role proto tanchor
@@ -226,6 +227,7 @@ main		: HOSTNAME STRING {
 			ps->conf->max_errors = (uint32_t)$3;
 		}
 		| policy
+		| pop3
 		| relay
 		;
 
@@ -354,16 +356,36 @@ policy		: LIMIT STRING NUMBER {
 		}
 		;
 
+/* pop3d's settings (RFC 2449 LOGIN-DELAY, EXPIRE): config_pop3.c. */
+pop3		: POP3 STRING time {
+			ONCE("pop3", $2);
+			CHECK(config_set_pop3_delay(ps->conf, $2,
+			    (uint32_t)$3, ERRBUF));
+		}
+		| POP3 EXPIRE NUMBER {
+			ONCE("pop3", "expire");
+			CHECK(config_set_pop3_expire(ps->conf, NULL, $3,
+			    ERRBUF));
+		}
+		| POP3 EXPIRE STRING {
+			ONCE("pop3", "expire");
+			CHECK(config_set_pop3_expire(ps->conf, $3, 0,
+			    ERRBUF));
+		}
+		;
+
 /* Role and protocol names that are also keywords of their own. */
 role		: STRING	{ $$ = $1; }
 		| QUEUE		{ $$ = "queue"; }
 		| AUTH		{ $$ = "auth"; }
 		| RELAY		{ $$ = "relay"; }
+		| POP3		{ $$ = "pop3"; }
 		;
 
 proto		: STRING	{ $$ = $1; }
 		| SUBMISSION	{ $$ = "submission"; }
 		| SMTPS		{ $$ = "smtps"; }
+		| POP3		{ $$ = "pop3"; }
 		;
 
 tanchor		: /* empty */		{ $$ = NULL; }
@@ -605,6 +627,7 @@ static const struct keyword {
 	{ "none",		NONE },
 	{ "on",			ON },
 	{ "pki",		PKI },
+	{ "pop3",		POP3 },
 	{ "port",		PORT },
 	{ "queue",		QUEUE },
 	{ "queue-min-free",	QUEUEMINFREE },

@@ -142,6 +142,13 @@
 #define POP3_IDLE_TIMEOUT_SECS		600
 #define POP3_SESSIONS_MAX		1024
 #define POP3_MESSAGES_MAX		100000
+/* "pop3 expire": at most this many days (RFC 2449 6.7 has no bound). */
+#define POP3_EXPIRE_DAYS_MAX		36500
+/*
+ * LOGIN-DELAY (RFC 2449 6.5): the users whose last login pop3d's
+ * parent remembers; past it the oldest is forgotten first.
+ */
+#define POP3_LOGIN_DELAY_USERS_MAX	65536
 
 /*
  * The sandbox's violation report: system call numbers it can name (the

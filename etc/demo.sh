@@ -113,6 +113,9 @@ listen pop3s on 127.0.0.1 port $POP3S_PORT
 listen submission on 127.0.0.1 port $SUBMISSION_PORT
 listen smtps on 127.0.0.1 port $SMTPS_PORT
 pki "mail.example.test" cert "$RUN/etc/cert.pem" key "$RUN/etc/key.pem"
+# The demo is on 127.0.0.1: passwords may go in clear text there (POP3
+# USER/PASS and AUTH, SMTP AUTH); elsewhere only under TLS.
+auth plaintext-on-loopback yes
 # Outbound mail: with "resolver none" it waits in the queue.  To send it
 # all through a smarthost instead (see sallyport.conf(5)):
 #secrets "$RUN/etc/secrets"

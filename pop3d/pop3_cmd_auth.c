@@ -2,9 +2,12 @@
  * The AUTHORIZATION state (RFC 1939 4 and 7), run by the login engine:
  * user pop3 (_sallypop), chrooted to the empty dir, seccomp set
  * SANDBOX_ENGINE.  This is the only command table the login engine
- * uses.  The verbs of the TRANSACTION state are listed without a
- * handler, so that they are answered "not valid in this state" rather
- * than "unknown".
+ * uses; AUTH's exchange is in pop3_cmd_sasl.c.  No password is taken
+ * in clear text (USER, AUTH) but on loopback with "auth
+ * plaintext-on-loopback yes": elsewhere STLS or pop3s comes first.
+ * The verbs of the TRANSACTION state are listed without a handler, so
+ * that they are answered "not valid in this state" rather than
+ * "unknown".
  */
 #include <sys/types.h>
 
@@ -12,13 +15,17 @@
 
 #include "lineio.h"
 #include "log.h"
-#include "pop3d.h"
+#include "pop3_login.h"
 
 static void	cmd_capa(struct pop3_conn *, struct pop3_req *);
 static void	cmd_user(struct pop3_conn *, struct pop3_req *);
 static void	cmd_pass(struct pop3_conn *, struct pop3_req *);
 static void	cmd_quit(struct pop3_conn *, struct pop3_req *);
 static void	cmd_stls(struct pop3_conn *, struct pop3_req *);
+
+/* Dovecot's words, which clients may know (RFC 3206 [AUTH]). */
+#define POP3_PLAINTEXT_REFUSED	"[AUTH] Plaintext authentication " \
+	"disallowed on non-secure (SSL/TLS) connections."
 
 const struct pop3_cmd pop3_auth_cmds[] = {
 	/* verb		states		args		handler */
@@ -27,6 +34,7 @@ const struct pop3_cmd pop3_auth_cmds[] = {
 	{ "PASS",	POP3_S_USER,	ARG_REST,	cmd_pass },
 	{ "QUIT",	POP3_S_LOGIN,	ARG_NONE,	cmd_quit },
 	{ "STLS",	POP3_S_AUTH,	ARG_NONE,	cmd_stls },
+	{ "AUTH",	POP3_S_LOGIN,	ARG_SASL,	pop3_cmd_sasl },
 	{ "STAT",	POP3_S_TRANS,	ARG_NONE,	NULL },
 	{ "LIST",	POP3_S_TRANS,	ARG_OPT,	NULL },
 	{ "UIDL",	POP3_S_TRANS,	ARG_OPT,	NULL },
@@ -38,12 +46,31 @@ const struct pop3_cmd pop3_auth_cmds[] = {
 	{ NULL,		0,		ARG_NONE,	NULL },
 };
 
+/*
+ * RFC 2449 5, RFC 2595 4, RFC 5034 5: STLS while there is none, USER
+ * and the SASL mechanisms only where a password would be accepted.
+ */
 static void
 cmd_capa(struct pop3_conn *c, struct pop3_req *req)
 {
+	unsigned int	 flags = POP3_CAPA_PIPELINING;
+
 	(void)req;
-	pop3_capa_extra(c, 1, pop3_login_tls() != NULL &&
-	    !lineio_is_tls(c->lio) ? "STLS" : NULL);
+	if (pop3_login_tls_offered() && !lineio_is_tls(c->lio))
+		flags |= POP3_CAPA_STLS;
+	if (pop3_login_plaintext_ok(c))
+		flags |= POP3_CAPA_USER | POP3_CAPA_SASL;
+	pop3_capa_lines(c, flags);
+}
+
+int
+pop3_plaintext_refused(struct pop3_conn *c)
+{
+	if (pop3_login_plaintext_ok(c))
+		return 0;
+	log_info("%08x pop3 plaintext-refused verb=%s", c->id, c->verb);
+	pop3_err_logged(c, "%s", POP3_PLAINTEXT_REFUSED);
+	return 1;
 }
 
 /*
@@ -55,7 +82,7 @@ static void
 cmd_stls(struct pop3_conn *c, struct pop3_req *req)
 {
 	(void)req;
-	if (pop3_login_tls() == NULL) {
+	if (pop3_login_tls(c) == NULL) {
 		pop3_err(c, "TLS not available");
 		return;
 	}
@@ -64,7 +91,7 @@ cmd_stls(struct pop3_conn *c, struct pop3_req *req)
 		return;
 	}
 	pop3_ok(c, "begin TLS negotiation");
-	if (lineio_starttls(c->lio, pop3_login_tls()) == -1) {
+	if (lineio_starttls(c->lio, pop3_login_tls(c)) == -1) {
 		log_warnx("%08x pop3 starttls-failed", c->id);
 		c->closing = 1;
 		lineio_shutdown(c->lio);
@@ -79,6 +106,8 @@ cmd_stls(struct pop3_conn *c, struct pop3_req *req)
 static void
 cmd_user(struct pop3_conn *c, struct pop3_req *req)
 {
+	if (pop3_plaintext_refused(c))
+		return;
 	pop3_login_set_user(c, req->argv[0]);
 	pop3_set_state(c, POP3_S_USER);
 	pop3_ok(c, "send PASS");

@@ -21,6 +21,7 @@
 #include "lineio.h"
 #include "log.h"
 #include "pop3d.h"
+#include "sasl.h"
 
 static const char	*pop3_split(const struct pop3_cmd *, const char *,
 			    size_t, struct pop3_req *);
@@ -59,8 +60,7 @@ pop3_parse(const struct pop3_cmd *tab, int state, const char *line,
 	size_t			 vlen;
 
 	memset(req, 0, sizeof(*req));
-	/* RFC 2449 4: a command line is at most 255 octets with its CRLF. */
-	if ((flags & LINE_F_TOOLONG) || len + 2 > POP3_CMD_LINE_MAX_BYTES) {
+	if (flags & LINE_F_TOOLONG) {
 		*err = "line too long";
 		return NULL;
 	}
@@ -72,7 +72,17 @@ pop3_parse(const struct pop3_cmd *tab, int state, const char *line,
 	    (cmd = pop3_lookup(tab, req->verb)) == NULL) {
 		/* Not a verb of ours: it could be a mistyped password. */
 		memset(req->verb, 0, sizeof(req->verb));
-		*err = "unknown command";
+		*err = len + 2 > POP3_CMD_LINE_MAX_BYTES ? "line too long" :
+		    "unknown command";
+		return NULL;
+	}
+	/*
+	 * RFC 2449 4: a command line is at most 255 octets with its CRLF;
+	 * RFC 5034 4 lets AUTH's initial response go past it.
+	 */
+	if (len + 2 > POP3_CMD_LINE_MAX_BYTES && cmd->args != ARG_SASL) {
+		memset(req->verb, 0, sizeof(req->verb));
+		*err = "line too long";
 		return NULL;
 	}
 	if ((cmd->states & state) == 0 || cmd->handler == NULL) {
@@ -91,6 +101,14 @@ pop3_split(const struct pop3_cmd *cmd, const char *p, size_t len,
 {
 	size_t	 i = 0, start;
 
+	if (cmd->args == ARG_SASL) {
+		/* Kept in the line, not copied: it may hold a password. */
+		if (len > 0 && (len < 2 || p[0] != ' '))
+			return "syntax error";
+		req->raw = len > 0 ? p + 1 : NULL;
+		req->rawlen = len > 0 ? len - 1 : 0;
+		return NULL;
+	}
 	if (cmd->args == ARG_REST) {
 		/* RFC 1939 7, PASS: spaces may be part of the argument. */
 		if (len < 2)
@@ -283,28 +301,59 @@ pop3_set_state(struct pop3_conn *c, int state)
  * answered in order: the login engine relays what follows PASS to the
  * mailbox process (pop3_proxy.c).
  */
+/* RFC 2449 6.5 and 6.7: "LOGIN-DELAY secs", "EXPIRE days|NEVER". */
+static char	 pop3_capa_delay[32];
+static char	 pop3_capa_expire[32];
+
 void
-pop3_capa(struct pop3_conn *c, int pipelining)
+pop3_capa_policy(uint32_t login_delay_secs, int64_t expire_days)
 {
-	pop3_capa_extra(c, pipelining, NULL);
+	pop3_capa_delay[0] = pop3_capa_expire[0] = '\0';
+	if (login_delay_secs > 0)
+		(void)snprintf(pop3_capa_delay, sizeof(pop3_capa_delay),
+		    "LOGIN-DELAY %u", login_delay_secs);
+	if (expire_days >= 0)
+		(void)snprintf(pop3_capa_expire, sizeof(pop3_capa_expire),
+		    "EXPIRE %lld", (long long)expire_days);
+	else
+		(void)strlcpy(pop3_capa_expire, "EXPIRE NEVER",
+		    sizeof(pop3_capa_expire));
 }
 
 void
-pop3_capa_extra(struct pop3_conn *c, int pipelining, const char *extra)
+pop3_capa(struct pop3_conn *c, int pipelining)
 {
-	static const char *const capa[] = {
-		"USER", "UIDL", "TOP", "RESP-CODES", "AUTH-RESP-CODE",
-		"IMPLEMENTATION sallyport",
+	pop3_capa_lines(c, POP3_CAPA_USER |
+	    (pipelining ? POP3_CAPA_PIPELINING : 0));
+}
+
+void
+pop3_capa_lines(struct pop3_conn *c, unsigned int flags)
+{
+	static const struct {
+		unsigned int	 flag;	/* 0: always */
+		const char	*line;
+	} capa[] = {
+		{ POP3_CAPA_USER,	"USER" },
+		{ 0,			"UIDL" },
+		{ 0,			"TOP" },
+		{ 0,			"RESP-CODES" },
+		{ 0,			"AUTH-RESP-CODE" },
+		{ 0,			"IMPLEMENTATION sallyport" },
+		{ POP3_CAPA_PIPELINING,	"PIPELINING" },
+		{ POP3_CAPA_STLS,	"STLS" },
+		{ POP3_CAPA_SASL,	"SASL " SASL_MECHANISMS },
 	};
 	size_t	 i;
 
 	pop3_ok(c, "capability list follows");
 	for (i = 0; i < sizeof(capa) / sizeof(capa[0]); i++)
-		pop3_line(c, "%s", capa[i]);
-	if (pipelining)
-		pop3_line(c, "PIPELINING");
-	if (extra != NULL)
-		pop3_line(c, "%s", extra);
+		if (capa[i].flag == 0 || (flags & capa[i].flag))
+			pop3_line(c, "%s", capa[i].line);
+	if (pop3_capa_delay[0] != '\0')
+		pop3_line(c, "%s", pop3_capa_delay);
+	if (pop3_capa_expire[0] != '\0')
+		pop3_line(c, "%s", pop3_capa_expire);
 	pop3_line(c, ".");
 }
 

@@ -53,7 +53,9 @@ static struct {
 	size_t			 npending;
 	TAILQ_HEAD(, mailbox_child) children;
 	size_t			 nchildren;
-} ho;
+	uint32_t		 login_delay;	/* "pop3 login-delay" */
+	int64_t			 expire_days;	/* "pop3 expire", -1 never */
+} ho = { .expire_days = -1 };
 
 static struct ipc_out	 ho_out;
 
@@ -152,6 +154,8 @@ handoff_args(const struct handoff *h, const char *user, uid_t uid,
 	ipc_put_u32(&ho_out, (uint32_t)uid);
 	ipc_put_u32(&ho_out, (uint32_t)gid);
 	ipc_put_str(&ho_out, home);
+	ipc_put_u32(&ho_out, ho.login_delay);
+	ipc_put_u64(&ho_out, (uint64_t)ho.expire_days);
 	return daemon_args_fd(&ho_out);
 }
 
@@ -192,6 +196,44 @@ handoff_spawn(struct handoff *h, const char *user, uid_t uid, gid_t gid,
 	    mc->user, (unsigned long)uid, (long)pid);
 }
 
+/*
+ * LOGIN-DELAY (RFC 2449 6.5, pop3_logindelay.c): a user who logged in
+ * less than "pop3 login-delay" ago is told so and let go; authd has
+ * counted nothing against the client, the password was right.
+ */
+static void
+handoff_login(struct handoff *h, const char *user, uid_t uid, gid_t gid,
+    const char *home)
+{
+	struct timespec	 ts;
+	uint32_t	 left;
+	char		 vis[4 * AUTH_USER_MAX_BYTES + 8];
+	char		 text[128];
+	int		 n;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	if ((left = pop3_logindelay_check(user, ts.tv_sec,
+	    ho.login_delay)) == 0) {
+		handoff_spawn(h, user, uid, gid, home);
+		return;
+	}
+	log_info("%08x pop3 login-refused user=%s reason=login-delay left=%u",
+	    h->id, log_vis(vis, sizeof(vis), user, strlen(user)), left);
+	n = snprintf(text, sizeof(text), "-ERR [LOGIN-DELAY] minimum time "
+	    "between logins is %u seconds, %u left\r\n", ho.login_delay,
+	    left);
+	(void)send(h->fd, text, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)close(h->fd);
+	h->fd = -1;
+}
+
+void
+pop3_handoff_policy(uint32_t login_delay_secs, int64_t expire_days)
+{
+	ho.login_delay = login_delay_secs;
+	ho.expire_days = expire_days;
+}
+
 void
 pop3_handoff_user_main(struct daemon_ctx *ctx)
 {
@@ -200,7 +242,8 @@ pop3_handoff_user_main(struct daemon_ctx *ctx)
 	char			 user[AUTH_USER_MAX_BYTES + 1];
 	char			 client[POP3_CLIENT_MAX_BYTES];
 	char			 home[PATH_MAX];
-	uint32_t		 id, uid, gid;
+	uint32_t		 id, uid, gid, delay;
+	uint64_t		 expire;
 
 	(void)daemon_args_read(ctx->fds[0], &m);
 	(void)close(ctx->fds[0]);
@@ -209,8 +252,13 @@ pop3_handoff_user_main(struct daemon_ctx *ctx)
 	    ipc_get_str(&m, client, sizeof(client)) == -1 ||
 	    ipc_get_u32(&m, &uid) == -1 || ipc_get_u32(&m, &gid) == -1 ||
 	    ipc_get_str(&m, home, sizeof(home)) == -1 ||
-	    ipc_get_end(&m) == -1 || uid == 0 || gid == 0 || home[0] != '/')
+	    ipc_get_u32(&m, &delay) == -1 || ipc_get_u64(&m, &expire) == -1 ||
+	    ipc_get_end(&m) == -1 || uid == 0 || gid == 0 || home[0] != '/' ||
+	    ((int64_t)expire < -1 || (int64_t)expire > POP3_EXPIRE_DAYS_MAX))
 		fatalx("- pop3 mailbox start-refused reason=arguments");
+	/* CAPA after login says the same as before it (RFC 2449 6.5). */
+	pop3_capa_policy(delay, (int64_t)expire);
+	pop3_expire_set((int64_t)expire);
 	daemon_check_stream(ctx->fds[1]);
 	memset(&a, 0, sizeof(a));
 	a.id = id;
@@ -259,7 +307,7 @@ handoff_user_result(struct ipc_conn *ic, struct ipc_msg *m)
 			    h->id, log_vis(v1, sizeof(v1), h->user,
 			    strlen(h->user)), log_vis(v2, sizeof(v2), user,
 			    strlen(user)));
-		handoff_spawn(h, user, (uid_t)uid, (gid_t)gid, home);
+		handoff_login(h, user, (uid_t)uid, (gid_t)gid, home);
 	}
 	handoff_free(h);
 }

@@ -7,9 +7,14 @@
  *   Maildir.  It keeps out a second POP3 session only; an IMAP session
  *   may change the Maildir meanwhile, which is why a message whose file
  *   was renamed (new flags) is looked up again by its base name.
- * - At login, every message in new/ is moved to cur/ with the info
- *   ":2," added, the name kept otherwise, as a Maildir reader does for
- *   messages it has seen; the maildrop is then cur/ alone.
+ * - The maildrop is new/ and cur/ together.  Nothing is moved at login
+ *   (moving 10,000 files was most of a first login's time); a message
+ *   retrieved (RETR) is renamed from new/ to cur/ with the info ":2,"
+ *   added, the name kept otherwise, as a Maildir reader does for
+ *   messages it has seen, by renameat2(RENAME_NOREPLACE), so that it
+ *   never replaces another file.  One file in both (a move by link and
+ *   unlink cut short, as older versions did) is served once, from
+ *   cur/, and its new/ link removed.
  * - Order: delivery time, from the name ("<secs>.M<usecs>P..."), then
  *   the name; at most POP3_MESSAGES_MAX messages are served.
  * - Unique-id (RFC 1939 7, UIDL): the base name (before ':'), which never
@@ -121,57 +126,38 @@ maildrop_opendir(int fd)
 	return d;
 }
 
-/* Moves new/name to cur/name:2, (RFC-less, cr.yp.to/proto/maildir). */
 static int
-maildrop_move_one(struct maildrop *md, const char *name)
+maildrop_dirfd(const struct maildrop *md, const struct maildrop_msg *m)
 {
-	char		 dst[NAME_MAX + 1];
-	struct stat	 sn, sc;
-	int		 n;
-
-	if (strchr(name, ':') != NULL)
-		n = snprintf(dst, sizeof(dst), "%s", name);
-	else
-		n = snprintf(dst, sizeof(dst), "%s:2,", name);
-	if (n < 0 || (size_t)n >= sizeof(dst))
-		return -1;
-	if (fstatat(md->md.newfd, name, &sn, AT_SYMLINK_NOFOLLOW) == -1 ||
-	    !S_ISREG(sn.st_mode))
-		return -1;
-	if (linkat(md->md.newfd, name, md->md.curfd, dst, 0) == -1) {
-		/* Already there: a move cut short.  Else two messages clash. */
-		if (errno != EEXIST || fstatat(md->md.curfd, dst, &sc,
-		    AT_SYMLINK_NOFOLLOW) == -1 || sc.st_dev != sn.st_dev ||
-		    sc.st_ino != sn.st_ino) {
-			log_warn("%08x pop3 maildrop-move-failed", md->id);
-			return -1;
-		}
-	}
-	if (unlinkat(md->md.newfd, name, 0) == -1)
-		log_warn("%08x pop3 maildrop-unlink-new", md->id);
-	return 0;
+	return m->innew ? md->md.newfd : md->md.curfd;
 }
 
-static int
-maildrop_move_new(struct maildrop *md)
+/* new/name to cur/name:2, (cr.yp.to/proto/maildir), never over a file. */
+void
+maildrop_seen(struct maildrop *md, struct maildrop_msg *m)
 {
-	DIR		*d;
-	struct dirent	*de;
-	size_t		 moved = 0;
+	char	 dst[NAME_MAX + 1], *name;
+	int	 n;
 
-	if ((d = maildrop_opendir(md->md.newfd)) == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL && moved < POP3_MESSAGES_MAX) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (maildrop_move_one(md, de->d_name) == 0)
-			moved++;
+	if (!m->innew)
+		return;
+	if (strchr(m->name, ':') != NULL)
+		n = snprintf(dst, sizeof(dst), "%s", m->name);
+	else
+		n = snprintf(dst, sizeof(dst), "%s:2,", m->name);
+	if (n < 0 || (size_t)n >= sizeof(dst) || (name = strdup(dst)) == NULL)
+		return;
+	/* Not synced: a move lost in a crash leaves the message in new/. */
+	if (renameat2(md->md.newfd, m->name, md->md.curfd, dst,
+	    RENAME_NOREPLACE) == -1) {
+		log_warn("%08x pop3 maildrop-move-failed uidl=%s", md->id,
+		    m->uidl);
+		free(name);
+		return;
 	}
-	(void)closedir(d);
-	if (moved > 0 && (fsync(md->md.curfd) == -1 ||
-	    fsync(md->md.newfd) == -1))
-		log_warn("%08x pop3 maildrop-fsync", md->id);
-	return 0;
+	free(m->name);
+	m->name = name;
+	m->innew = 0;
 }
 
 /*
@@ -193,8 +179,8 @@ maildrop_name_sizes(const char *name, uint64_t *lfsize, uint64_t *size)
 
 /* size: the size with CRLF from the name, or NULL to count it later. */
 static int
-maildrop_add(struct maildrop *md, const char *name, uint64_t lfsize,
-    const uint64_t *size)
+maildrop_add(struct maildrop *md, const char *name, int innew,
+    uint64_t lfsize, const uint64_t *size)
 {
 	struct maildrop_msg	*m;
 	size_t			 n;
@@ -217,6 +203,7 @@ maildrop_add(struct maildrop *md, const char *name, uint64_t lfsize,
 	maildrop_uidl(name, m->baselen, m->uidl);
 	maildrop_name_time(name, &m->secs, &m->usecs);
 	m->lfsize = lfsize;
+	m->innew = innew;
 	if (size != NULL) {
 		m->size = *size;
 		m->sized = 1;
@@ -226,11 +213,12 @@ maildrop_add(struct maildrop *md, const char *name, uint64_t lfsize,
 }
 
 /*
- * One entry of cur/.  A name with both sizes, of a regular file, needs
- * no stat(2) and no read: the cost of a large mailbox is the readdir.
+ * One entry of new/ or cur/.  A name with both sizes, of a regular file,
+ * needs no stat(2) and no read: the cost of a large mailbox is the
+ * readdir.
  */
 static int
-maildrop_scan_one(struct maildrop *md, const struct dirent *de)
+maildrop_scan_one(struct maildrop *md, int innew, const struct dirent *de)
 {
 	struct stat	 st;
 	uint64_t	 lfsize, size;
@@ -238,7 +226,8 @@ maildrop_scan_one(struct maildrop *md, const struct dirent *de)
 
 	named = maildrop_name_sizes(de->d_name, &lfsize, &size) == 0;
 	if (!named || de->d_type != DT_REG) {
-		if (fstatat(md->md.curfd, de->d_name, &st,
+		if (fstatat(innew ? md->md.newfd : md->md.curfd, de->d_name,
+		    &st,
 		    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode))
 			return 0;
 		if (lfsize != (uint64_t)st.st_size)
@@ -250,31 +239,41 @@ maildrop_scan_one(struct maildrop *md, const struct dirent *de)
 		md->skipped++;
 		return 0;
 	}
-	return maildrop_add(md, de->d_name, lfsize, named ? &size : NULL);
+	return maildrop_add(md, de->d_name, innew, lfsize,
+	    named ? &size : NULL);
 }
 
 static int
-maildrop_scan(struct maildrop *md)
+maildrop_scan_dir(struct maildrop *md, int innew)
 {
 	DIR		*d;
 	struct dirent	*de;
 	int		 r = 0;
 
-	if ((d = maildrop_opendir(md->md.curfd)) == NULL)
+	d = maildrop_opendir(innew ? md->md.newfd : md->md.curfd);
+	if (d == NULL)
 		return -1;
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (maildrop_scan_one(md, de) == -1) {
+		if (maildrop_scan_one(md, innew, de) == -1) {
 			r = -1;
 			break;
 		}
 	}
 	(void)closedir(d);
-	if (r == 0 && md->nmsgs > 1)
+	return r;
+}
+
+static int
+maildrop_scan(struct maildrop *md)
+{
+	if (maildrop_scan_dir(md, 0) == -1 || maildrop_scan_dir(md, 1) == -1)
+		return -1;
+	if (md->nmsgs > 1)
 		qsort(md->msgs, md->nmsgs, sizeof(md->msgs[0]),
 		    maildrop_msg_cmp);
-	return r;
+	return 0;
 }
 
 static int
@@ -289,13 +288,40 @@ maildrop_uidl_cmp(const void *a, const void *b)
 }
 
 /*
+ * a and b share a base name.  When they are one file as new/X and
+ * cur/X:2, (a move by link and unlink cut short), the new/ link is
+ * removed and its entry dropped: 1.  Else 0.
+ */
+static int
+maildrop_half_moved(struct maildrop *md, struct maildrop_msg *a,
+    struct maildrop_msg *b)
+{
+	struct maildrop_msg	*n, *c;
+	struct stat		 sn, sc;
+
+	if (a->innew == b->innew)
+		return 0;
+	n = a->innew ? a : b;
+	c = a->innew ? b : a;
+	if (fstatat(md->md.newfd, n->name, &sn, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    fstatat(md->md.curfd, c->name, &sc, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    sn.st_dev != sc.st_dev || sn.st_ino != sc.st_ino)
+		return 0;
+	if (unlinkat(md->md.newfd, n->name, 0) == -1)
+		log_warn("%08x pop3 maildrop-unlink-new", md->id);
+	n->drop = 1;
+	return 1;
+}
+
+/*
  * Two files with one base name (a message in cur/ with two sets of
- * flags) would share a unique-id: only the first is served.
+ * flags, or in new/ and in cur/) would share a unique-id: only one is
+ * served.
  */
 static int
 maildrop_dedupe(struct maildrop *md)
 {
-	struct maildrop_msg	**v;
+	struct maildrop_msg	**v, *keep;
 	size_t			 i;
 
 	if (md->nmsgs < 2)
@@ -305,12 +331,21 @@ maildrop_dedupe(struct maildrop *md)
 	for (i = 0; i < md->nmsgs; i++)
 		v[i] = &md->msgs[i];
 	qsort(v, md->nmsgs, sizeof(*v), maildrop_uidl_cmp);
-	for (i = 1; i < md->nmsgs; i++)
-		if (strcmp(v[i - 1]->uidl, v[i]->uidl) == 0) {
-			log_warnx("%08x pop3 maildrop-duplicate uidl=%s",
-			    md->id, v[i]->uidl);
-			v[i]->drop = 1;
+	keep = v[0];
+	for (i = 1; i < md->nmsgs; i++) {
+		if (strcmp(keep->uidl, v[i]->uidl) != 0) {
+			keep = v[i];
+			continue;
 		}
+		if (maildrop_half_moved(md, keep, v[i])) {
+			if (keep->drop)
+				keep = v[i];
+			continue;
+		}
+		log_warnx("%08x pop3 maildrop-duplicate uidl=%s", md->id,
+		    v[i]->uidl);
+		v[i]->drop = 1;
+	}
 	free(v);
 	return 0;
 }
@@ -363,7 +398,7 @@ maildrop_open(struct maildrop *md, const char *path, uint32_t id,
 		maildrop_close(md);
 		return r;
 	}
-	if (maildrop_move_new(md) == -1 || maildrop_scan(md) == -1 ||
+	if (maildrop_scan(md) == -1 ||
 	    maildrop_dedupe(md) == -1 || pop3_sizecache_fill(md) == -1) {
 		*err = "cannot read the Maildir";
 		maildrop_close(md);
@@ -402,19 +437,16 @@ maildrop_get(struct maildrop *md, int64_t n)
 	return &md->msgs[n - 1];
 }
 
-/*
- * The file of m has gone from cur/: find it again by its base name (an
- * IMAP session may have changed its flags).  0 when found.
- */
-static int
-maildrop_refind(struct maildrop *md, struct maildrop_msg *m)
+/* The name in dir fd with m's base name, allocated; NULL if none. */
+static char *
+maildrop_find_base(int fd, const struct maildrop_msg *m)
 {
 	DIR		*d;
 	struct dirent	*de;
 	char		*name = NULL;
 
-	if ((d = maildrop_opendir(md->md.curfd)) == NULL)
-		return -1;
+	if ((d = maildrop_opendir(fd)) == NULL)
+		return NULL;
 	while ((de = readdir(d)) != NULL)
 		if (strncmp(de->d_name, m->name, m->baselen) == 0 &&
 		    (de->d_name[m->baselen] == ':' ||
@@ -423,9 +455,27 @@ maildrop_refind(struct maildrop *md, struct maildrop_msg *m)
 			break;
 		}
 	(void)closedir(d);
-	if (name == NULL) {
-		errno = ENOENT;
-		return -1;
+	return name;
+}
+
+/*
+ * The file of m has gone: find it again by its base name, in its
+ * directory, then in the other one (an IMAP session may have changed its
+ * flags, or moved it from new/ to cur/).  0 when found.
+ */
+static int
+maildrop_refind(struct maildrop *md, struct maildrop_msg *m)
+{
+	char	*name;
+
+	if ((name = maildrop_find_base(maildrop_dirfd(md, m), m)) == NULL) {
+		m->innew = !m->innew;
+		if ((name = maildrop_find_base(maildrop_dirfd(md, m),
+		    m)) == NULL) {
+			m->innew = !m->innew;
+			errno = ENOENT;
+			return -1;
+		}
 	}
 	free(m->name);
 	m->name = name;
@@ -437,9 +487,9 @@ maildrop_msg_open(struct maildrop *md, struct maildrop_msg *m)
 {
 	int	 fd, flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC;
 
-	fd = openat(md->md.curfd, m->name, flags);
+	fd = openat(maildrop_dirfd(md, m), m->name, flags);
 	if (fd == -1 && errno == ENOENT && maildrop_refind(md, m) == 0)
-		fd = openat(md->md.curfd, m->name, flags);
+		fd = openat(maildrop_dirfd(md, m), m->name, flags);
 	return fd;
 }
 
@@ -469,13 +519,14 @@ maildrop_unmark_all(struct maildrop *md)
 static int
 maildrop_unlink(struct maildrop *md, struct maildrop_msg *m)
 {
-	if (unlinkat(md->md.curfd, m->name, 0) == 0)
+	if (unlinkat(maildrop_dirfd(md, m), m->name, 0) == 0)
 		return 0;
 	if (errno != ENOENT)
 		return -1;
 	if (maildrop_refind(md, m) == -1)
 		return errno == ENOENT ? 0 : -1;
-	if (unlinkat(md->md.curfd, m->name, 0) == 0 || errno == ENOENT)
+	if (unlinkat(maildrop_dirfd(md, m), m->name, 0) == 0 ||
+	    errno == ENOENT)
 		return 0;
 	return -1;
 }
@@ -483,22 +534,24 @@ maildrop_unlink(struct maildrop *md, struct maildrop_msg *m)
 size_t
 maildrop_update(struct maildrop *md, size_t *failed)
 {
-	size_t	 i, removed = 0;
+	size_t	 i, removed = 0, innew = 0;
 
 	*failed = 0;
 	for (i = 0; i < md->nmsgs; i++) {
 		if (!md->msgs[i].deleted)
 			continue;
-		if (maildrop_unlink(md, &md->msgs[i]) == 0)
+		if (maildrop_unlink(md, &md->msgs[i]) == 0) {
 			removed++;
-		else {
+			innew += md->msgs[i].innew;
+		} else {
 			log_warn("%08x pop3 dele-failed uidl=%s", md->id,
 			    md->msgs[i].uidl);
 			(*failed)++;
 		}
 	}
 	/* The removal must survive a crash once QUIT is answered. */
-	if (removed > 0 && fsync(md->md.curfd) == -1) {
+	if ((removed > innew && fsync(md->md.curfd) == -1) ||
+	    (innew > 0 && fsync(md->md.newfd) == -1)) {
 		log_warn("%08x pop3 maildrop-fsync", md->id);
 		*failed += removed;
 		removed = 0;

@@ -75,6 +75,7 @@ const struct pop3_cmd pop3_user_cmds[] = {
 	{ "USER",	POP3_S_LOGIN,	ARG_ONE,	NULL },
 	{ "PASS",	POP3_S_USER,	ARG_REST,	NULL },
 	{ "STLS",	POP3_S_AUTH,	ARG_NONE,	NULL },
+	{ "AUTH",	POP3_S_LOGIN,	ARG_SASL,	NULL },
 	{ NULL,		0,		ARG_NONE,	NULL },
 };
 
@@ -130,7 +131,7 @@ user_stream_end(void)
 static int
 user_pump_msg(void)
 {
-	static char	 in[POP3_READ_CHUNK_BYTES];
+	static char	 in[POP3_RETR_CHUNK_BYTES];
 	static char	 out[POP3_XFORM_OUT_MAX(sizeof(in))];
 	ssize_t		 n;
 	size_t		 len, used;
@@ -180,9 +181,12 @@ static void
 user_stream_pump(void)
 {
 	struct timeval	 tv = { POP3_IDLE_TIMEOUT_SECS, 0 };
+	size_t		 high;
 	int		 r;
 
-	while (lineio_output_pending(us.conn.lio) < POP3_OUTPUT_HIGH_BYTES) {
+	high = us.stream == STREAM_MSG ? POP3_RETR_HIGH_BYTES :
+	    POP3_OUTPUT_HIGH_BYTES;
+	while (lineio_output_pending(us.conn.lio) < high) {
 		r = us.stream == STREAM_MSG ? user_pump_msg() :
 		    user_pump_list();
 		if (r == -1) {
@@ -288,6 +292,8 @@ cmd_retr(struct pop3_conn *c, struct pop3_req *req)
 	log_info("%08x pop3 retr n=%lld octets=%llu uidl=%s", c->id, n,
 	    (unsigned long long)m->size, m->uidl);
 	us.retr++;
+	maildrop_seen(&us.drop, m);
+	m->retrieved = 1;
 	pop3_ok(c, "%llu octets", (unsigned long long)m->size);
 	user_stream_start(STREAM_MSG, fd, -1);
 }
@@ -353,6 +359,7 @@ cmd_quit(struct pop3_conn *c, struct pop3_req *req)
 
 	(void)req;
 	pop3_set_state(c, POP3_S_UPDATE);
+	(void)pop3_expire_mark(&us.drop, time(NULL));
 	removed = maildrop_update(&us.drop, &failed);
 	log_info("%08x pop3 quit user=%s deleted=%zu failed=%zu retr=%llu",
 	    c->id, us.user, removed, failed, (unsigned long long)us.retr);

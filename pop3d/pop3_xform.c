@@ -54,28 +54,38 @@ pop3_xform_eol(struct pop3_xform *x)
 		x->done = 1;
 }
 
+/*
+ * A line at a time: memchr(3) finds its end and memcpy(3) copies it,
+ * which made a large RETR several times cheaper than a loop over each
+ * octet.
+ */
 size_t
 pop3_xform_run(struct pop3_xform *x, const char *in, size_t inlen,
     char *out, size_t *used)
 {
-	size_t	 i, o = 0;
-	char	 c;
+	const char	*nl;
+	size_t		 i = 0, o = 0, run;
 
-	for (i = 0; i < inlen && !x->done; i++) {
-		c = in[i];
-		if (c == '\n') {
-			if (!x->cr)
-				out[o++] = '\r';
-			out[o++] = '\n';
-			pop3_xform_eol(x);
-			continue;
-		}
-		if (x->bol && c == '.' && x->wire)
+	while (i < inlen && !x->done) {
+		if (x->bol && in[i] == '.' && x->wire)
 			out[o++] = '.';
-		out[o++] = c;
-		x->bol = 0;
-		x->cr = c == '\r';
-		x->linelen++;
+		nl = memchr(in + i, '\n', inlen - i);
+		run = (nl != NULL ? (size_t)(nl - in) : inlen) - i;
+		if (run > 0) {
+			memcpy(out + o, in + i, run);
+			o += run;
+			i += run;
+			x->bol = 0;
+			x->cr = in[i - 1] == '\r';
+			x->linelen += run;
+		}
+		if (nl == NULL)
+			break;
+		if (!x->cr)
+			out[o++] = '\r';
+		out[o++] = '\n';
+		i++;
+		pop3_xform_eol(x);
 	}
 	*used = i;
 	return o;

@@ -39,6 +39,8 @@ static struct {
 	struct ipc_conn		*engine_conn;
 	char			 authd_path[PATH_MAX];
 	struct pidfh		*pfh;
+	const char		*conf_file;
+	unsigned int		 reloads_pending;
 } pd;
 
 static struct ipc_out	 pd_out;
@@ -119,6 +121,15 @@ pop3d_engine_dispatch(struct ipc_conn *ic, struct ipc_msg *m, void *arg)
 	case MSG_POP3_LOGIN_HANDOFF:
 		pop3d_handoff(ic, m);
 		break;
+	case MSG_CHILD_CONF_APPLIED:
+		if (m->fd != -1 || ipc_get_end(m) == -1 ||
+		    pd.reloads_pending == 0) {
+			ipc_conn_close(ic, "malformed CHILD_CONF_APPLIED");
+			break;
+		}
+		pd.reloads_pending--;
+		log_info("- pop3 reloaded");
+		break;
 	default:
 		log_warnx("- pop3 engine-unexpected type=%s",
 		    ipc_type_name(m->hdr.type));
@@ -132,8 +143,12 @@ static void
 pop3d_engine_closed(struct ipc_conn *ic, void *arg)
 {
 	(void)arg;
-	if (ic == pd.engine_conn)
+	if (ic == pd.engine_conn) {
 		pd.engine_conn = NULL;
+		if (pd.reloads_pending > 0)
+			log_info("- pop3 reloaded engine=restarted");
+		pd.reloads_pending = 0;
+	}
 	ipc_conn_free(ic);
 }
 
@@ -165,11 +180,23 @@ pop3d_shutdown(evutil_socket_t sig, short ev, void *arg)
 static void
 pop3d_sighup(evutil_socket_t sig, short ev, void *arg)
 {
+	int	 r;
+
 	(void)sig;
 	(void)ev;
 	(void)arg;
-	/* Listeners, users and paths are all fixed at start. */
-	log_info("- pop3 sighup ignored: restart pop3d to apply changes");
+	r = pop3d_reload(pd.conf_file, &pd.conf, pd.engine_conn);
+	if (r >= 0)
+		pop3_handoff_policy(pd.conf->pop3_login_delay_secs,
+		    pd.conf->pop3_expire_days);
+	if (r == 1)
+		pd.reloads_pending++;
+	else if (r == 0 && proc_pid(pd.engine) > 0) {
+		/* It cannot be told: restarted, it starts with the new one. */
+		log_warnx("- pop3 reload cannot reach the engine, restarting "
+		    "it");
+		(void)kill(proc_pid(pd.engine), SIGKILL);
+	}
 }
 
 /* sallyctl log verbose|brief: SIGUSR1 / SIGUSR2, passed to the engine. */
@@ -251,7 +278,7 @@ pop3d_login_role(struct daemon_ctx *ctx)
 	memset(&a, 0, sizeof(a));
 	privsep_lookup(ctx->conf->user_pop3, &a.uid, &a.gid);
 	a.chroot = ctx->conf->emptydir;
-	a.per_client = ctx->conf->max_sessions_per_client;
+	a.conf = ctx->conf;
 	a.foreground = ctx->debug;
 	a.listen_fds = ctx->fds + 1;
 	a.nlisten = ctx->nfds - 1;
@@ -284,12 +311,15 @@ static void __attribute__((noreturn))
 pop3d_parent(struct daemon_ctx *ctx)
 {
 	pd.conf = ctx->conf;
+	pd.conf_file = ctx->conf_file;
 	pop3d_setup(ctx);
 	if ((pd.base = event_base_new()) == NULL)
 		fatalx("- pop3 event_base_new");
 	pop3d_signals();
 	proc_init(pd.base, pop3_handoff_reaped, NULL);
 	pop3_handoff_init(pd.base, pd.authd_path);
+	pop3_handoff_policy(pd.conf->pop3_login_delay_secs,
+	    pd.conf->pop3_expire_days);
 	pd.engine = proc_new(pd.base, "pop3d-login", pop3d_engine_started,
 	    NULL);
 	proc_set_fds(pd.engine, pd.listen_fds, pd.nlisten);

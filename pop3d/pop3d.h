@@ -10,6 +10,7 @@
 #include <sys/queue.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "sp_limits.h"
 #include "maildir.h"
@@ -32,6 +33,13 @@ struct tls;
  */
 #define POP3_OUTPUT_HIGH_BYTES		(32 * 1024)
 #define POP3_READ_CHUNK_BYTES		(16 * 1024)
+/*
+ * RETR and TOP read a message this much at a time and queue its text
+ * while less than POP3_RETR_HIGH_BYTES waits: a 20 MB RETR went from
+ * 16 and 32 KiB to these, with fewer reads and wake-ups.
+ */
+#define POP3_RETR_CHUNK_BYTES		(64 * 1024)
+#define POP3_RETR_HIGH_BYTES		(256 * 1024)
 /* The login engine gives authd this long to answer a password check. */
 #define POP3_AUTHD_TIMEOUT_SECS		30
 
@@ -49,6 +57,7 @@ enum pop3_argspec {
 	ARG_OPT,		/* no word or one */
 	ARG_TWO,		/* two words */
 	ARG_REST,		/* the rest of the line, spaces kept (PASS) */
+	ARG_SASL,		/* AUTH: raw, and past the 255 octets */
 };
 
 /* A parsed command line. */
@@ -57,6 +66,8 @@ struct pop3_req {
 	int	 argc;
 	char	 argv[POP3_ARGS_MAX][POP3_ARG_MAX_BYTES + 1];
 	char	 rest[POP3_CMD_LINE_MAX_BYTES];	/* ARG_REST only */
+	const char *raw;		/* ARG_SASL: in the line, or NULL */
+	size_t	 rawlen;
 };
 
 /* What both the login engine and the mailbox process know of a client. */
@@ -114,9 +125,17 @@ void	pop3_set_state(struct pop3_conn *, int);
 const char	*pop3_state_name(int);
 /* The RFC 2449 CAPA answer; PIPELINING only where it is true. */
 void	pop3_capa(struct pop3_conn *, int pipelining);
-/* The same with one more line (the login engine's STLS), or NULL. */
-void	pop3_capa_extra(struct pop3_conn *, int pipelining,
-	    const char *extra);
+/* The same with the lines of flags (the login engine's). */
+#define POP3_CAPA_USER		0x01
+#define POP3_CAPA_PIPELINING	0x02
+#define POP3_CAPA_STLS		0x04
+#define POP3_CAPA_SASL		0x08
+void	pop3_capa_lines(struct pop3_conn *, unsigned int flags);
+/*
+ * The LOGIN-DELAY and EXPIRE lines of CAPA (RFC 2449 6.5, 6.7): no
+ * LOGIN-DELAY for 0, "EXPIRE NEVER" for -1.  Before any call: neither.
+ */
+void	pop3_capa_policy(uint32_t login_delay_secs, int64_t expire_days);
 /* A fresh non-zero session id. */
 uint32_t	 pop3_session_id(void);
 /*
@@ -136,21 +155,41 @@ struct pop3_login_args {
 	int		 nlisten;
 	int		 listen_tls[CONFIG_LISTENERS_MAX];	/* pop3s */
 	struct tls	*tls;		/* NULL without a pki */
+	const struct config *conf;	/* the rest of the settings */
 	uid_t		 uid;
 	gid_t		 gid;
 	const char	*chroot;
 	int		 foreground;
-	uint32_t	 per_client;	/* "limit sessions-per-client" */
 };
 /* proc_main_cb of the login engine; arg is a struct pop3_login_args. */
 void	pop3_login_main(int parentfd, void *arg);
 /* For the AUTHORIZATION handlers. */
 void	pop3_login_set_user(struct pop3_conn *, const char *);
 const char	*pop3_login_user(struct pop3_conn *);
-/* The TLS server context, or NULL without a pki. */
-struct tls	*pop3_login_tls(void);
+/* 1 when STLS can be offered (there is a pki). */
+int	pop3_login_tls_offered(void);
+/*
+ * The TLS server context for c, or NULL without a pki: the one in force
+ * when first asked, kept for c across reloads.
+ */
+struct tls	*pop3_login_tls(struct pop3_conn *);
 /* Sends the password check (or answers that authd is down). */
 void	pop3_login_check(struct pop3_conn *, const char *password);
+/*
+ * 1 when a password may be sent on c: under TLS, or on loopback with
+ * "auth plaintext-on-loopback yes".
+ */
+int	pop3_login_plaintext_ok(struct pop3_conn *);
+
+/* pop3d_reload.c: the parent's reload on SIGHUP. */
+struct ipc_conn;
+/*
+ * Reads file again; on success *confp is replaced (and published) and
+ * the engine is sent the new one: returns 1, or 0 when it could not be
+ * sent; -1 when the file or its pki is refused (nothing changes).
+ */
+int	pop3d_reload(const char *file, struct config **confp,
+	    struct ipc_conn *engine);
 
 /* pop3_proxy.c: the login engine relays a client that read ahead. */
 /*
@@ -172,6 +211,8 @@ int	pop3_handoff_recv(uint32_t id, const uint8_t *token,
 	    const char *user, const char *client, int fd);
 /* A child exited (proc_init orphan callback). */
 void	pop3_handoff_reaped(pid_t, int status, void *arg);
+/* LOGIN-DELAY and EXPIRE from the configuration (start, reload). */
+void	pop3_handoff_policy(uint32_t login_delay_secs, int64_t expire_days);
 /* Signals every mailbox process (at shutdown). */
 void	pop3_handoff_kill_all(int sig);
 struct daemon_ctx;
@@ -229,7 +270,7 @@ int	pop3_xform_size(int fd, uint64_t *size);
 
 /* pop3_maildrop.c: the Maildir as a POP3 maildrop. */
 struct maildrop_msg {
-	char		*name;		/* the file name in cur/ */
+	char		*name;		/* the file name in new/ or cur/ */
 	size_t		 baselen;	/* of the name before ':' */
 	char		 uidl[POP3_UIDL_MAX_BYTES + 1];
 	uint64_t	 secs;		/* delivery time, from the name */
@@ -238,7 +279,9 @@ struct maildrop_msg {
 	uint64_t	 size;		/* octets with CRLF line ends */
 	int		 sized;		/* size from the name's ",W=" */
 	int		 deleted;	/* DELE: removed at QUIT */
+	int		 retrieved;	/* RETR in this session (EXPIRE) */
 	int		 drop;		/* not served: a duplicate, or gone */
+	int		 innew;		/* in new/: moved to cur/ by RETR */
 };
 
 struct maildrop {
@@ -262,8 +305,8 @@ enum maildrop_result {
 };
 
 /*
- * Locks the Maildir at path (created when missing), moves new/ into
- * cur/, and lists cur/ in delivery order with sizes and unique-ids.
+ * Locks the Maildir at path (created when missing) and lists new/ and
+ * cur/ in delivery order with sizes and unique-ids (nothing is moved).
  * On MAILDROP_FAIL *err says why (for the log).
  */
 enum maildrop_result	 maildrop_open(struct maildrop *, const char *path,
@@ -274,6 +317,8 @@ void	maildrop_close(struct maildrop *);
 struct maildrop_msg	*maildrop_get(struct maildrop *, int64_t n);
 /* Opens a message for reading; -1 with errno set (ENOENT: gone). */
 int	maildrop_msg_open(struct maildrop *, struct maildrop_msg *);
+/* A message retrieved: from new/ to cur/ (renameat2 RENAME_NOREPLACE). */
+void	maildrop_seen(struct maildrop *, struct maildrop_msg *);
 /* Name of the lock file in the Maildir (RFC 1939 8: exclusive access). */
 #define POP3_LOCK_NAME			"sallyport-pop3.lock"
 void	maildrop_mark(struct maildrop *, struct maildrop_msg *);
@@ -303,5 +348,21 @@ int	maildrop_msg_cmp(const void *, const void *);
  * -1 when a message cannot be read.
  */
 int	pop3_sizecache_fill(struct maildrop *);
+
+/* pop3_expire.c: "pop3 expire", in the mailbox process. */
+/* The days from the configuration; -1 (the default) for never. */
+void	pop3_expire_set(int64_t days);
+/* At QUIT: marks the retrieved messages that are old enough. */
+size_t	pop3_expire_mark(struct maildrop *, time_t now);
+
+/* pop3_logindelay.c: "pop3 login-delay", in the parent. */
+/*
+ * 0 when user may log in at now (monotonic seconds), which is then
+ * noted; else the seconds left.  delay 0: always 0, nothing noted.
+ */
+uint32_t	 pop3_logindelay_check(const char *user, time_t now,
+		    uint32_t delay);
+/* The users remembered. */
+size_t	pop3_logindelay_count(void);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * The verbs sallyctl carries out on the daemons' parents themselves:
  * status from their pidfiles and /proc, and signals (SIGUSR1/SIGUSR2 for
- * the log level, SIGTERM to stop, SIGHUP to reload queued, authd and smtpd).
+ * the log level, SIGTERM to stop, SIGHUP to reload queued, authd, smtpd
+ * and pop3d).
  *
  * A pidfile can outlive its daemon (kill -9, a crash) and its pid can be
  * reused, so a pid is believed only when the process exists and, where
@@ -276,10 +277,10 @@ ctl_stop(struct ctl_env *env, const char *arg)
 /*
  * The daemons that reload on SIGHUP: queued the limits it checks for
  * smtpd (first, so that they are raised before smtpd announces them),
- * authd its tables, smtpd its config.
+ * authd its tables, smtpd and pop3d their config and certificates.
  */
 static const char *const ctl_reload_daemons[] = { "queued", "authd",
-    "smtpd" };
+    "smtpd", "pop3d" };
 
 int
 ctl_reload(struct ctl_env *env, const char *arg)
@@ -304,7 +305,7 @@ ctl_reload(struct ctl_env *env, const char *arg)
 		printf("%s: reloading (pid %ld)\n", d.name, (long)d.pid);
 	}
 	if (sent == 0 && status == 0) {
-		warnx("none of queued, authd and smtpd is running");
+		warnx("none of queued, authd, smtpd and pop3d is running");
 		status = 1;
 	}
 	return status;

@@ -27,7 +27,8 @@ static const struct ctl_cmd ctl_cmd_table[] = {
 	{ { "stop" }, CTL_ARG_NONE, NULL, 1, ctl_stop,
 	    "stop smtpd, pop3d, queued and authd, in that order" },
 	{ { "reload" }, CTL_ARG_NONE, NULL, 1, ctl_reload,
-	    "make authd reload its tables and smtpd its configuration" },
+	    "make authd reload its tables, smtpd and pop3d their "
+	    "configuration and certificates" },
 	{ { "help" }, CTL_ARG_NONE, NULL, 0, ctl_help,
 	    "this list" },
 	{ { NULL }, CTL_ARG_NONE, NULL, 0, NULL, NULL },

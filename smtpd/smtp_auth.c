@@ -2,8 +2,10 @@
  * smtpd engine (user smtp, chroot emptydir, seccomp SANDBOX_ENGINE): AUTH
  * PLAIN and LOGIN (RFC 4954, RFC 4616), offered and accepted only under
  * TLS, or with "auth plaintext-on-loopback" on a connection whose both
- * ends are loopback addresses (nothing to eavesdrop on but the host).  The password goes to authd (MSG_AUTH_PASSWORD_CHECK, service
- * "smtp", no token) and is wiped here at once.  Failed attempts are
+ * ends are loopback addresses (nothing to eavesdrop on but the host).
+ * The exchange is common/sasl.c's, shared with pop3d.  The password
+ * goes to authd (MSG_AUTH_PASSWORD_CHECK, service "smtp", no token)
+ * and is wiped here at once.  Failed attempts are
  * counted per client address: past SMTP_AUTH_FAILURES_MAX within
  * SMTP_AUTH_FAIL_WINDOW_SECS the client gets 421 and is closed.
  */
@@ -16,10 +18,6 @@
 #include "log.h"
 #include "proto.h"
 #include "smtpd.h"
-
-/* A decoded PLAIN message: authzid, authcid and password, two NULs. */
-#define SMTP_AUTH_DECODED_MAX_BYTES \
-	(2 * AUTH_USER_MAX_BYTES + AUTH_PASSWORD_MAX_BYTES + 2)
 
 struct smtp_auth_fails {
 	char	 addr[INET6_ADDRSTRLEN];
@@ -70,124 +68,76 @@ smtp_auth_allowed(struct smtp_session *s)
 }
 
 static void
-smtp_auth_wipe(char *pass, unsigned char *buf, size_t buflen)
-{
-	explicit_bzero(pass, AUTH_PASSWORD_MAX_BYTES);
-	explicit_bzero(buf, buflen);
-}
-
-static void
 smtp_auth_end(struct smtp_session *s)
 {
-	s->auth_step = AUTH_STEP_NONE;
+	sasl_end(&s->sasl);
 	lineio_set_maxline(s->io, SMTP_CMD_LINE_MAX_BYTES - 1);
 }
 
 /* Asks authd; the answer comes to smtp_auth_result(). */
 static void
-smtp_auth_check(struct smtp_session *s, const char *pass)
+smtp_auth_check(struct smtp_session *s)
 {
 	struct ipc_out	*o;
 
-	smtp_auth_end(s);
+	(void)strlcpy(s->auth_user, s->sasl.user, sizeof(s->auth_user));
 	o = smtp_peer_out(MSG_AUTH_PASSWORD_CHECK);
 	ipc_put_str(o, s->auth_user);
-	ipc_put_str(o, pass);
+	ipc_put_str(o, s->sasl.pass);
 	ipc_put_str(o, "smtp");
 	ipc_put_str(o, s->client);
 	ipc_put_u32(o, 0);
+	smtp_auth_end(s);
 	if (ipc_out_error(o) ||
 	    smtp_session_request(s, WAIT_AUTH, PEER_AUTHD, o) == -1)
 		smtp_auth_fail(s);
 	explicit_bzero(o->buf, sizeof(o->buf));
 }
 
-/* The reply to a response that is not base64, or "*" (RFC 4954 4). */
-static int
-smtp_auth_decode(struct smtp_session *s, const char *in, size_t len,
-    unsigned char *out, size_t outmax, size_t *outlen)
+/* What sasl_start() or sasl_step() said, answered. */
+static void
+smtp_auth_next(struct smtp_session *s, enum sasl_result r, const char *text)
 {
-	if (len == 1 && in[0] == '*') {
-		smtp_auth_end(s);
+	switch (r) {
+	case SASL_CONTINUE:
+		smtp_reply(s, "334 %s", text);
+		return;
+	case SASL_DONE:
+		smtp_auth_check(s);
+		return;
+	default:
+		break;
+	}
+	smtp_auth_end(s);
+	s->auth_user[0] = '\0';
+	if (r == SASL_CANCELLED)
 		smtp_error(s, "auth-cancelled",
 		    "501 5.0.0 Authentication cancelled");
-		return -1;
-	}
-	if (smtp_base64_decode(in, len, out, outmax, outlen) == -1) {
-		smtp_auth_end(s);
+	else if (r == SASL_BAD_BASE64)
 		smtp_error(s, "auth-bad-base64",
 		    "501 5.5.2 Cannot decode response");
-		return -1;
-	}
-	return 0;
-}
-
-static void
-smtp_auth_plain(struct smtp_session *s, const char *resp, size_t len)
-{
-	unsigned char	 buf[SMTP_AUTH_DECODED_MAX_BYTES];
-	char		 pass[AUTH_PASSWORD_MAX_BYTES];
-	const char	*errstr;
-	size_t		 n;
-
-	if (smtp_auth_decode(s, resp, len, buf, sizeof(buf), &n) == -1)
-		return;
-	if (smtp_auth_plain_split(buf, n, s->auth_user, sizeof(s->auth_user),
-	    pass, sizeof(pass), &errstr) == -1) {
-		smtp_auth_wipe(pass, buf, sizeof(buf));
-		smtp_auth_end(s);
-		s->auth_user[0] = '\0';
-		smtp_error(s, "auth-bad-plain", "501 5.5.2 Bad PLAIN "
-		    "message (%s)", errstr);
-		return;
-	}
-	smtp_auth_check(s, pass);
-	smtp_auth_wipe(pass, buf, sizeof(buf));
-}
-
-/* LOGIN: a user name, then a password, each base64 after a 334. */
-static void
-smtp_auth_login(struct smtp_session *s, const char *resp, size_t len)
-{
-	unsigned char	 buf[AUTH_PASSWORD_MAX_BYTES];
-	char		 pass[AUTH_PASSWORD_MAX_BYTES];
-	size_t		 n;
-
-	if (smtp_auth_decode(s, resp, len, buf, sizeof(buf) - 1, &n) == -1)
-		return;
-	if (n == 0 || memchr(buf, '\0', n) != NULL ||
-	    (s->auth_step == AUTH_STEP_LOGIN_USER &&
-	    n >= sizeof(s->auth_user))) {
-		smtp_auth_end(s);
-		smtp_error(s, "auth-bad-login", "501 5.5.2 Bad LOGIN response");
-		explicit_bzero(buf, sizeof(buf));
-		return;
-	}
-	buf[n] = '\0';
-	if (s->auth_step == AUTH_STEP_LOGIN_USER) {
-		(void)strlcpy(s->auth_user, (char *)buf, sizeof(s->auth_user));
-		s->auth_step = AUTH_STEP_LOGIN_PASS;
-		smtp_reply(s, "334 UGFzc3dvcmQ6");	/* "Password:" */
-		return;
-	}
-	(void)strlcpy(pass, (char *)buf, sizeof(pass));
-	smtp_auth_check(s, pass);
-	smtp_auth_wipe(pass, buf, sizeof(buf));
+	else if (r == SASL_BAD_MESSAGE)
+		smtp_error(s, "auth-bad-message",
+		    "501 5.5.2 Bad response (%s)", text);
+	else
+		smtp_error(s, "auth-mechanism",
+		    "504 5.5.4 Unrecognized authentication type");
 }
 
 void
 smtp_auth_line(struct smtp_session *s, const char *line, size_t len,
     int lflags)
 {
+	const char		*text;
+	enum sasl_result	 r;
+
 	if (lflags != 0) {
 		smtp_auth_end(s);
 		smtp_error(s, "auth-bad-line", "501 5.5.2 Bad response line");
 		return;
 	}
-	if (s->auth_step == AUTH_STEP_PLAIN)
-		smtp_auth_plain(s, line, len);
-	else
-		smtp_auth_login(s, line, len);
+	r = sasl_step(&s->sasl, line, len, &text);
+	smtp_auth_next(s, r, text);
 }
 
 /* Checks that may refuse AUTH before the mechanism is looked at. */
@@ -216,35 +166,17 @@ smtp_auth_precheck(struct smtp_session *s)
 void
 smtp_auth_cmd(struct smtp_session *s, const char *arg)
 {
-	const char	*sp, *resp = NULL;
-	size_t		 mlen;
+	const char		*sp, *text;
+	enum sasl_result	 r;
 
 	if (smtp_auth_precheck(s) == -1)
 		return;
 	sp = strchr(arg, ' ');
-	mlen = sp != NULL ? (size_t)(sp - arg) : strlen(arg);
-	if (sp != NULL)
-		resp = sp + 1;
 	s->auth_user[0] = '\0';
 	lineio_set_maxline(s->io, SMTP_AUTH_LINE_MAX_BYTES - 1);
-	if (mlen == 5 && strncasecmp(arg, "PLAIN", 5) == 0) {
-		s->auth_step = AUTH_STEP_PLAIN;
-		if (resp == NULL)
-			smtp_reply(s, "334 ");
-		else	/* RFC 4954 4: "=" is an empty initial response. */
-			smtp_auth_plain(s, resp, strcmp(resp, "=") == 0 ? 0 :
-			    strlen(resp));
-	} else if (mlen == 5 && strncasecmp(arg, "LOGIN", 5) == 0) {
-		s->auth_step = AUTH_STEP_LOGIN_USER;
-		if (resp == NULL)
-			smtp_reply(s, "334 VXNlcm5hbWU6"); /* Username: */
-		else
-			smtp_auth_login(s, resp, strlen(resp));
-	} else {
-		smtp_auth_end(s);
-		smtp_error(s, "auth-mechanism",
-		    "504 5.5.4 Unrecognized authentication type");
-	}
+	r = sasl_start(&s->sasl, arg, sp != NULL ? (size_t)(sp - arg) :
+	    strlen(arg), sp != NULL ? sp + 1 : NULL, &text);
+	smtp_auth_next(s, r, text);
 }
 
 static void

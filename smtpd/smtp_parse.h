@@ -174,23 +174,4 @@ void	smtp_bdat_split(struct smtp_bdat_lines *, const char *p, size_t n,
 void	smtp_bdat_finish(struct smtp_bdat_lines *, smtp_bdat_line_cb,
 	    void *arg);
 
-/*
- * Strict base64 (RFC 4648 4) as SASL uses it (RFC 4954 4): no
- * whitespace, length a multiple of 4, '=' only as the final padding.
- * Decodes into out (at most outmax bytes); returns 0 with *outlen set,
- * or -1.  "" decodes to nothing.
- */
-int	smtp_base64_decode(const char *in, size_t inlen, unsigned char *out,
-	    size_t outmax, size_t *outlen);
-
-/*
- * Splits a decoded SASL PLAIN message (RFC 4616 2): authzid NUL authcid
- * NUL passwd.  The authzid must be empty or equal to the authcid; the
- * authcid and the password must not be empty.  Returns 0, or -1 with
- * *errstr set.
- */
-int	smtp_auth_plain_split(const unsigned char *msg, size_t len,
-	    char *user, size_t userlen, char *pass, size_t passlen,
-	    const char **errstr);
-
 #endif

@@ -433,7 +433,7 @@ smtp_session_linecb(struct lineio *io, const char *line, size_t len,
 		return;
 	if (s->state == S_DATA)
 		smtp_data_line(s, line, len, lflags);
-	else if (s->auth_step != AUTH_STEP_NONE)
+	else if (s->sasl.step != SASL_STEP_NONE)
 		smtp_auth_line(s, line, len, lflags);
 	else
 		smtp_dispatch(s, line, len, lflags);
@@ -509,7 +509,7 @@ smtp_session_tls_done(struct smtp_session *s)
 	s->esmtp = 0;
 	s->authenticated = 0;
 	s->auth_user[0] = '\0';
-	s->auth_step = AUTH_STEP_NONE;
+	sasl_end(&s->sasl);
 	smtp_session_reset(s);
 	if (!s->greeted)
 		smtp_session_greet(s);

@@ -28,6 +28,7 @@
 
 #include "config.h"
 #include "ipc.h"
+#include "sasl.h"
 #include "sp_limits.h"
 #include "smtp_parse.h"
 
@@ -117,14 +118,6 @@ enum smtp_wait {
 	WAIT_AUTH,		/* MSG_AUTH_PASSWORD_RESULT */
 };
 
-/* Where an AUTH exchange (RFC 4954) stands. */
-enum smtp_auth_step {
-	AUTH_STEP_NONE = 0,
-	AUTH_STEP_PLAIN,	/* 334 sent, waiting for the PLAIN message */
-	AUTH_STEP_LOGIN_USER,	/* 334 Username: sent */
-	AUTH_STEP_LOGIN_PASS,	/* 334 Password: sent */
-};
-
 struct smtp_rcpt {
 	TAILQ_ENTRY(smtp_rcpt)	 entry;
 	char			 addr[SMTP_PATH_MAX_BYTES];
@@ -164,7 +157,7 @@ struct smtp_session {
 	struct sockaddr_storage	 local;
 
 	/* AUTH (RFC 4954): the user once authenticated, else pending. */
-	enum smtp_auth_step	 auth_step;
+	struct sasl		 sasl;		/* the exchange under way */
 	int			 authenticated;
 	char			 auth_user[AUTH_USER_MAX_BYTES];
 

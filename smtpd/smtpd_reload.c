@@ -26,6 +26,7 @@
 #include <string.h>
 #include <tls.h>
 
+#include "confxfer.h"
 #include "daemon.h"
 #include "ipc.h"
 #include "log.h"
@@ -34,22 +35,13 @@
 #include "smtpd.h"
 #include "tlsctx.h"
 
-/* The largest piece of a part that fits one MSG_PARENT_CONF_DATA. */
-#define SMTPD_CONF_PIECE_BYTES	(IPC_PAYLOAD_MAX_BYTES - 3 * sizeof(uint32_t))
 #define SMTPD_RELOAD_ERR_BYTES	1024
 
-#define CONF_FIELD(f)	offsetof(struct config, f), \
-			    sizeof(((struct config *)NULL)->f)
-
-/* What a reload keeps; the name is the log line's "<name>-changed". */
-static const struct smtpd_kept {
-	const char	*name;
-	size_t		 off;
-	size_t		 len;
-} smtpd_kept[] = {
-	{ "rundir",	CONF_FIELD(rundir) },
-	{ "chroot",	CONF_FIELD(emptydir) },
-	{ "user",	CONF_FIELD(user_smtp) },
+/* What a reload keeps. */
+static const struct confxfer_kept smtpd_kept[] = {
+	{ "rundir",	CONFXFER_FIELD(rundir) },
+	{ "chroot",	CONFXFER_FIELD(emptydir) },
+	{ "user",	CONFXFER_FIELD(user_smtp) },
 };
 
 /* A reload being prepared. */
@@ -112,19 +104,9 @@ smtpd_reload_same_listeners(const struct smtpd *env,
 static void
 smtpd_reload_keep(const struct smtpd *env, struct smtpd_reload *r)
 {
-	char		*now;
-	const char	*was;
-	size_t		 i;
-
 	r->listeners_changed = !smtpd_reload_same_listeners(env, r->conf);
-	for (i = 0; i < sizeof(smtpd_kept) / sizeof(smtpd_kept[0]); i++) {
-		now = (char *)r->conf + smtpd_kept[i].off;
-		was = (const char *)env->conf + smtpd_kept[i].off;
-		if (strcmp(now, was) == 0)
-			continue;
-		r->kept_changed |= 1U << i;
-		(void)strlcpy(now, was, smtpd_kept[i].len);
-	}
+	r->kept_changed = confxfer_keep(env->conf, r->conf, smtpd_kept,
+	    sizeof(smtpd_kept) / sizeof(smtpd_kept[0]));
 }
 
 /* The bound listeners stay: an smtps one still needs a certificate. */
@@ -146,29 +128,6 @@ smtpd_reload_check(const struct smtpd *env, const struct config *conf,
 	return 0;
 }
 
-/* The configuration as the engine will parse it. */
-static int
-smtpd_reload_text(struct smtpd_reload *r, char *err, size_t errlen)
-{
-	FILE	*fp;
-
-	if ((fp = open_memstream(&r->text, &r->textlen)) == NULL) {
-		(void)snprintf(err, errlen, "open_memstream failed");
-		return -1;
-	}
-	config_print(fp, r->conf);
-	if (fclose(fp) != 0 || r->text == NULL) {
-		(void)snprintf(err, errlen, "cannot print the configuration");
-		return -1;
-	}
-	if (r->textlen > CONFIG_FILE_MAX_BYTES) {
-		(void)snprintf(err, errlen, "the configuration printed is "
-		    "longer than %d bytes", CONFIG_FILE_MAX_BYTES);
-		return -1;
-	}
-	return 0;
-}
-
 /* Everything the engine will get, checked as at start. */
 static int
 smtpd_reload_prepare(const struct smtpd *env, struct smtpd_reload *r,
@@ -183,50 +142,7 @@ smtpd_reload_prepare(const struct smtpd *env, struct smtpd_reload *r,
 	if (r->npem > 0 && (r->tls = tlsctx_server_mem(r->pems, r->npem,
 	    err, errlen)) == NULL)
 		return -1;
-	return smtpd_reload_text(r, err, errlen);
-}
-
-/* One part, in as many pieces as it takes (at least one). */
-static int
-smtpd_reload_send_part(struct ipc_conn *c, enum conf_part part,
-    const uint8_t *p, size_t len)
-{
-	struct ipc_out	 o;
-	size_t		 n;
-	int		 r = 0;
-
-	do {
-		n = len < SMTPD_CONF_PIECE_BYTES ? len :
-		    SMTPD_CONF_PIECE_BYTES;
-		ipc_out_init(&o, MSG_PARENT_CONF_DATA, 0);
-		ipc_put_u32(&o, part);
-		ipc_put_u32(&o, n == len);
-		ipc_put_bytes(&o, p, n);
-		if ((r = ipc_conn_send(c, &o, -1)) == -1)
-			break;
-		p += n;
-		len -= n;
-	} while (len > 0);
-	/* It may have held a private key. */
-	explicit_bzero(o.buf, sizeof(o.buf));
-	return r;
-}
-
-static int
-smtpd_reload_send(struct ipc_conn *c, const struct smtpd_reload *r)
-{
-	size_t	 i;
-
-	if (smtpd_reload_send_part(c, CONF_PART_TEXT,
-	    (const uint8_t *)r->text, r->textlen) == -1)
-		return -1;
-	for (i = 0; i < r->npem; i++)
-		if (smtpd_reload_send_part(c, CONF_PART_CERT, r->pems[i].cert,
-		    r->pems[i].certlen) == -1 ||
-		    smtpd_reload_send_part(c, CONF_PART_KEY, r->pems[i].key,
-		    r->pems[i].keylen) == -1)
-			return -1;
-	return ipc_conn_send_empty(c, MSG_PARENT_CONF_COMMIT, 0);
+	return confxfer_text(r->conf, &r->text, &r->textlen, err, errlen);
 }
 
 static void
@@ -257,7 +173,8 @@ smtpd_reload_apply(struct smtpd *env, struct smtpd_reload *r)
 
 	smtpd_reload_log_kept(r);
 	if (env->engine_conn != NULL) {
-		if (smtpd_reload_send(env->engine_conn, r) == 0)
+		if (confxfer_send(env->engine_conn, r->text, r->textlen,
+		    r->pems, r->npem) == 0)
 			sent = 1;
 		else if (proc_pid(env->engine) > 0) {
 			log_warnx("- smtpd reload cannot reach the engine, "

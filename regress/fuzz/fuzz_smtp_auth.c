@@ -1,12 +1,13 @@
 /*
- * smtpd/smtp_auth.c's decoders: SASL base64 (RFC 4954 4) and the PLAIN
- * message it carries (RFC 4616 2).  Anything that decodes must be
- * re-encodable to the same bytes' length, and a PLAIN split must give
- * NUL-terminated, non-empty user and password.
+ * common/sasl.c's decoders, for smtpd and pop3d: SASL base64 (RFC
+ * 4954 4) and the PLAIN message it carries (RFC 4616 2).  Anything that
+ * decodes must be re-encodable to the same bytes' length, and a PLAIN
+ * split must give NUL-terminated, non-empty user and password.
  */
 #include "fuzz.h"
 
 #include "../../smtpd/smtp_parse.h"
+#include "sasl.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -22,10 +23,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sel = fuzz_byte(&data, &size);
 	s = fuzz_str(data, size);
 	outmax = (sel & 1) ? sizeof(out) : sel % sizeof(out);
-	if (smtp_base64_decode(s, size, out, outmax, &outlen) == 0) {
+	if (sasl_base64_decode(s, size, out, outmax, &outlen) == 0) {
 		FUZZ_ASSERT(outlen <= outmax);
 		FUZZ_ASSERT(size % 4 == 0 && outlen <= size / 4 * 3);
-		if (smtp_auth_plain_split(out, outlen, user, sizeof(user),
+		if (sasl_plain_split(out, outlen, user, sizeof(user),
 		    pass, sizeof(pass), &errstr) == 0) {
 			FUZZ_ASSERT(user[0] != '\0' && pass[0] != '\0');
 			FUZZ_ASSERT(strlen(user) < sizeof(user));

@@ -361,9 +361,13 @@ class Suite:
     """One whole suite under a temporary root."""
 
     def __init__(self, name, retry="1s", max_retry="2s", expire="1h",
-                 max_errors=None, max_message_bytes=None, extra_config=()):
+                 max_errors=None, max_message_bytes=None, extra_config=(),
+                 plaintext_loopback=True):
         """extra_config: lines appended to the configuration, for a test
-        class that needs a limit or a policy of its own (suite_args)."""
+        class that needs a limit or a policy of its own (suite_args).
+        plaintext_loopback: "auth plaintext-on-loopback yes", which the
+        clear-text logins of most tests need (pop3d refuses USER and
+        AUTH without TLS otherwise), unless extra_config says it."""
         need_root()
         ensure_users()
         self.name = name
@@ -384,6 +388,7 @@ class Suite:
         self.max_errors = max_errors
         self.max_message_bytes = max_message_bytes
         self.extra_config = list(extra_config)
+        self.plaintext_loopback = plaintext_loopback
         self._layout()
 
     # -- paths
@@ -491,6 +496,9 @@ class Suite:
             lines.append("limit errors %d" % self.max_errors)
         if self.max_message_bytes is not None:
             lines.append("limit message-size %d" % self.max_message_bytes)
+        if self.plaintext_loopback and not any(
+                "plaintext-on-loopback" in l for l in self.extra_config):
+            lines.append("auth plaintext-on-loopback yes")
         lines.extend(self.extra_config)
         return "\n".join(lines) + "\n"
 

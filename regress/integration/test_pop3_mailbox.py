@@ -66,11 +66,11 @@ class TestPOP3Errors(SuiteTest):
             p.close()
 
 
-def put(s, user, name, data):
-    """One message file in user's Maildir/cur, owned by the user."""
+def put(s, user, name, data, sub="cur"):
+    """One message file in user's Maildir/sub, owned by the user."""
     uid, gid = suite.user_ids(suite.MAIL_USERS[user])
     s.make_maildir(user)
-    path = os.path.join(s.maildir(user, "cur"), name)
+    path = os.path.join(s.maildir(user, sub), name)
     with open(path, "wb") as f:
         f.write(data)
     os.chown(path, uid, gid)

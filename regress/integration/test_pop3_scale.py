@@ -118,15 +118,20 @@ class TestPOP3Scale(SuiteTest):
                       self.suite.log("pop3d"))
 
     def test_killed_after_move(self):
-        """A mailbox process killed once new/ was moved to cur/: the next
-        session serves the same messages with the same unique-ids."""
+        """A mailbox process killed once some messages were retrieved,
+        and so moved from new/ to cur/, the others still in new/: the
+        next session serves the same messages with the same unique-ids,
+        each once."""
         fill_maildir(self.suite, "bob", 60)
         p = self.suite.pop3("bob", timeout=60)
         first = [l.split()[1] for l in p.uidl()[1]]
+        for i in (1, 2, 30):
+            p.retr(i)
         child = self.suite.wait_child_as("pop3d", suite.MAIL_USERS["bob"])
         os.kill(child.pid, signal.SIGKILL)
         p.close()
-        self.assertEqual(self.suite.mail_files("bob"), [])
+        self.assertEqual(len(self.suite.mail_files("bob")), 57)
+        self.assertEqual(len(self.suite.mail_files("bob", "cur")), 3)
         suite.wait_for(lambda: self.suite.child_as(
             "pop3d", suite.MAIL_USERS["bob"]) is None, 15,
             what="the killed mailbox process reaped")

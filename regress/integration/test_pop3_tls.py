@@ -137,6 +137,15 @@ class POP3SVerified(poplib.POP3_SSL):
         return self.context.wrap_socket(sock, server_hostname=HOST)
 
 
+def stls_login(s, p, user="bob"):
+    """STLS with the suite's certificate verified, then USER and PASS,
+    on a poplib client."""
+    p.host = HOST
+    p.stls(context=verified_ctx(s))
+    p.user(user)
+    p.pass_(suite.PASSWORD)
+
+
 class TestPOP3TLS(SuiteTest):
     suite_args = {"extra_config": [
         "listen pop3s on 127.0.0.1 port %d" % POP3S_PORT]}
@@ -184,10 +193,7 @@ class TestPOP3TLS(SuiteTest):
     def test_poplib_stls_verified(self):
         p = poplib.POP3("127.0.0.1", self.suite.pop3_port, timeout=60)
         try:
-            p.host = HOST
-            p.stls(context=verified_ctx(self.suite))
-            p.user("bob")
-            p.pass_(suite.PASSWORD)
+            stls_login(self.suite, p)
             self.check_session(p)
         finally:
             p.close()

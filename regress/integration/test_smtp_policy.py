@@ -37,11 +37,12 @@ def mail_rcpt(c):
 
 
 class TestLimits(SuiteTest):
+    # The defaults are printed: the suite's plaintext-on-loopback off.
     suite_args = {"extra_config": [
         "limit sessions-per-client 3",
         "limit messages-per-session 2",
         "limit line-length 2000",
-    ]}
+    ], "plaintext_loopback": False}
 
     def setUp(self):
         self.s = self.suite

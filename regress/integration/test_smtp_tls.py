@@ -37,6 +37,8 @@ def nodate_message(subject):
 
 
 class TestSmtpTls(SuiteTest):
+    # AUTH without TLS is refused on loopback too.
+    suite_args = {"plaintext_loopback": False}
 
     def setUp(self):
         self.s = self.suite

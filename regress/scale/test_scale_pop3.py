@@ -27,7 +27,7 @@ class TestScalePOP3(SuiteTest):
 
     def check_mailbox(self, n, msgs):
         p, size = self.login_stat(n, "pop3 login+STAT %d messages, "
-                                  "new/ to cur/, no cache" % n)
+                                  "all in new/, no cache" % n)
         try:
             resp, listing, _ = scale.measure("pop3 LIST %d" % n, p.list)
             self.assertEqual(len(listing), n)

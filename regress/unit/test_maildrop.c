@@ -1,6 +1,7 @@
 /*
  * pop3d/pop3_maildrop.c and pop3_sizecache.c on a temporary Maildir:
- * new/ moved to cur/, delivery order, sizes with CRLF counted, unique-ids
+ * new/ and cur/ served together, retrieved messages moved to cur/,
+ * delivery order, sizes with CRLF counted, unique-ids
  * stable across sessions, the size cache, the lock, and deletion in the
  * UPDATE state only.
  */
@@ -96,7 +97,8 @@ Test(maildrop, scan)
 	cr_assert_eq(m->size, 5);		/* "xyz\r\n" */
 	m = maildrop_get(&md, 2);
 	cr_assert_str_eq(m->uidl, "1000.M5P1Q1.h,S=4");
-	cr_assert_str_eq(m->name, "1000.M5P1Q1.h,S=4:2,");
+	cr_assert_str_eq(m->name, "1000.M5P1Q1.h,S=4");
+	cr_assert(m->innew);
 	cr_assert_eq(m->size, 6);		/* "a\r\nb\r\n" */
 	m = maildrop_get(&md, 3);
 	cr_assert_str_eq(m->uidl, "1000.M123P1Q2.h,S=3");
@@ -104,9 +106,80 @@ Test(maildrop, scan)
 	cr_assert_eq(md.total, 15);
 	cr_assert_null(maildrop_get(&md, 0));
 	cr_assert_null(maildrop_get(&md, 4));
-	/* new/ was moved into cur/. */
+	/* Nothing moved at login; a message retrieved goes to cur/. */
+	cr_assert(exists("new", "1000.M5P1Q1.h,S=4"));
+	maildrop_seen(&md, maildrop_get(&md, 2));
 	cr_assert(!exists("new", "1000.M5P1Q1.h,S=4"));
 	cr_assert(exists("cur", "1000.M5P1Q1.h,S=4:2,"));
+	cr_assert_str_eq(maildrop_get(&md, 2)->name, "1000.M5P1Q1.h,S=4:2,");
+	cr_assert(!maildrop_get(&md, 2)->innew);
+	maildrop_close(&md);
+}
+
+/*
+ * Some messages in new/, some in cur/, one moved between sessions: the
+ * same list and unique-ids every time, and a deletion from either.
+ */
+Test(maildrop, new_and_cur_across_sessions)
+{
+	struct maildrop	 md;
+	size_t		 failed;
+
+	open_ok(&md);
+	cr_assert_eq(md.nmsgs, 3);
+	maildrop_seen(&md, maildrop_get(&md, 3));
+	maildrop_close(&md);
+	cr_assert(exists("cur", "1000.M123P1Q2.h,S=3:2,"));
+	cr_assert(exists("new", "1000.M5P1Q1.h,S=4"));
+
+	open_ok(&md);
+	cr_assert_eq(md.nmsgs, 3);
+	cr_assert_str_eq(maildrop_get(&md, 1)->uidl, "999.M1P1Q1.h,S=3");
+	cr_assert_str_eq(maildrop_get(&md, 2)->uidl, "1000.M5P1Q1.h,S=4");
+	cr_assert(maildrop_get(&md, 2)->innew);
+	cr_assert_str_eq(maildrop_get(&md, 3)->uidl, "1000.M123P1Q2.h,S=3");
+	cr_assert(!maildrop_get(&md, 3)->innew);
+	cr_assert_eq(md.total, 15);
+	maildrop_mark(&md, maildrop_get(&md, 2));
+	maildrop_mark(&md, maildrop_get(&md, 3));
+	cr_assert_eq(maildrop_update(&md, &failed), 2);
+	cr_assert_eq(failed, 0);
+	maildrop_close(&md);
+	cr_assert(!exists("new", "1000.M5P1Q1.h,S=4"));
+	cr_assert(!exists("cur", "1000.M123P1Q2.h,S=3:2,"));
+
+	open_ok(&md);
+	cr_assert_eq(md.nmsgs, 1);
+	maildrop_close(&md);
+}
+
+/*
+ * A move by link and unlink cut short (older versions): one file as
+ * new/X and cur/X:2, is served once, and its new/ link goes.  Two
+ * different files with one base name are not merged.
+ */
+Test(maildrop, half_moved)
+{
+	struct maildrop	 md;
+	char		 from[256], to[256];
+
+	(void)snprintf(from, sizeof(from), "%s/new/1000.M5P1Q1.h,S=4",
+	    maildir);
+	(void)snprintf(to, sizeof(to), "%s/cur/1000.M5P1Q1.h,S=4:2,",
+	    maildir);
+	cr_assert(link(from, to) == 0);
+	put("cur", "1000.M123P1Q2.h,S=3:2,", "..\n");
+	open_ok(&md);
+	cr_assert_eq(md.nmsgs, 3);
+	cr_assert_str_eq(maildrop_get(&md, 2)->name, "1000.M5P1Q1.h,S=4:2,");
+	cr_assert(!maildrop_get(&md, 2)->innew);
+	cr_assert(!exists("new", "1000.M5P1Q1.h,S=4"));
+	/* Not one file: both stay, one is served. */
+	cr_assert(exists("new", "1000.M123P1Q2.h,S=3"));
+	cr_assert(exists("cur", "1000.M123P1Q2.h,S=3:2,"));
+	/* The retrieved one is not moved over the other. */
+	maildrop_seen(&md, maildrop_get(&md, 3));
+	cr_assert(exists("new", "1000.M123P1Q2.h,S=3"));
 	maildrop_close(&md);
 }
 
@@ -284,6 +357,7 @@ Test(maildrop, renamed_meanwhile)
 	int		 fd;
 
 	open_ok(&md);
+	maildrop_seen(&md, maildrop_get(&md, 2));
 	(void)snprintf(from, sizeof(from), "%s/cur/1000.M5P1Q1.h,S=4:2,",
 	    maildir);
 	(void)snprintf(to, sizeof(to), "%s/cur/1000.M5P1Q1.h,S=4:2,S",

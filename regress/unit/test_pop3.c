@@ -276,6 +276,77 @@ ParameterizedTest(struct xform_case *c, pop3, xform)
 	}
 }
 
+/*
+ * The specification one octet at a time (RFC 1939 3 and 7, TOP), as a
+ * model for the line-at-a-time code: out, its length.
+ */
+static size_t
+xform_model(const char *in, size_t len, int wire, int64_t maxbody,
+    char *out)
+{
+	size_t	 i, o = 0, linelen = 0;
+	int	 bol = 1, cr = 0, body = 0, done = 0;
+	int64_t	 lines = 0;
+
+	for (i = 0; i < len && !done; i++) {
+		if (in[i] != '\n') {
+			if (bol && in[i] == '.' && wire)
+				out[o++] = '.';
+			out[o++] = in[i];
+			bol = 0;
+			cr = in[i] == '\r';
+			linelen++;
+			continue;
+		}
+		if (!cr)
+			out[o++] = '\r';
+		out[o++] = '\n';
+		if (!body && (linelen == 0 || (linelen == 1 && cr))) {
+			body = 1;
+			done = maxbody == 0;
+		} else if (body && maxbody >= 0 && ++lines >= maxbody)
+			done = 1;
+		bol = 1;
+		cr = 0;
+		linelen = 0;
+	}
+	if (!bol) {
+		if (!cr)
+			out[o++] = '\r';
+		out[o++] = '\n';
+	}
+	if (wire) {
+		memcpy(out + o, ".\r\n", 3);
+		o += 3;
+	}
+	return o;
+}
+
+/* Random texts of dots, CRs, LFs and letters, in random pieces. */
+Test(pop3, xform_random_against_model)
+{
+	static const char	 alphabet[] = "ab.\r\n\n";
+	struct xform_case	 c;
+	char			 want[POP3_XFORM_OUT_MAX(sizeof(c.in)) + 1];
+	char			 got[POP3_XFORM_OUT_MAX(sizeof(c.in)) + 1];
+	size_t			 len, i, wlen, glen;
+	int			 round;
+
+	srandom(1939);
+	for (round = 0; round < 20000; round++) {
+		memset(&c, 0, sizeof(c));
+		len = (size_t)random() % (sizeof(c.in) - 1);
+		for (i = 0; i < len; i++)
+			c.in[i] = alphabet[random() % (sizeof(alphabet) - 1)];
+		c.wire = round % 3 != 0;
+		c.maxbody = round % 4 == 0 ? random() % 4 : -1;
+		wlen = xform_model(c.in, len, c.wire, c.maxbody, want);
+		glen = xform_all(&c, 1 + (size_t)random() % (len + 1), got);
+		cr_assert_eq(glen, wlen, "round %d", round);
+		cr_assert(memcmp(got, want, wlen) == 0, "round %d", round);
+	}
+}
+
 /* pop3_xform_size() on a file agrees with the text RETR sends. */
 Test(pop3, xform_size)
 {
