@@ -41,6 +41,7 @@ static const char *const sandbox_role_names[] = {
 	[SANDBOX_QUEUE] = "queue",
 	[SANDBOX_AUTHD] = "authd",
 	[SANDBOX_MAILBOX] = "mailbox",
+	[SANDBOX_RELAY_STS] = "relay-sts",
 };
 
 /* Every role: memory, time, signals, event loop, I/O on open fds. */
@@ -97,6 +98,15 @@ static const int sandbox_engine[] = {
 	SCMP_SYS(getsockname), SCMP_SYS(getpeername),
 	/* The message file's descriptor comes from queued: write it. */
 	SCMP_SYS(pwrite64), SCMP_SYS(fsync),
+};
+
+/*
+ * The relay's MTA-STS helper (queued/relay_sts_proc.c): TCP connections
+ * out to the addresses the relay gives (socket below, connect as for
+ * syslog), no files.
+ */
+static const int sandbox_relay_sts[] = {
+	SCMP_SYS(setsockopt), SCMP_SYS(getsockname), SCMP_SYS(getpeername),
 };
 
 /* Files inside a chroot. */
@@ -191,6 +201,14 @@ sandbox_add_role(scmp_filter_ctx ctx, enum sandbox_role role)
 	case SANDBOX_AUTHD:
 	case SANDBOX_MAILBOX:
 		ADD(sandbox_files);
+		break;
+	case SANDBOX_RELAY_STS:
+		ADD(sandbox_relay_sts);
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+		    SCMP_A0(SCMP_CMP_EQ, AF_INET)) < 0 ||
+		    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+		    SCMP_A0(SCMP_CMP_EQ, AF_INET6)) < 0)
+			fatalx("sandbox rule socket refused");
 		break;
 	}
 #undef ADD

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,8 +87,33 @@ sts_fetch_policy(struct tls_config *cfg, uint16_t port, const char *domain,
 	return RESULT_OK;
 }
 
+/*
+ * Waits for a request on fd or anything from parentfd (-1: none):
+ * 0 when fd is readable, 1 when parentfd is.
+ */
+static int
+sts_wait(int fd, int parentfd)
+{
+	struct pollfd	 pfd[2] = {
+		{ .fd = fd, .events = POLLIN },
+		{ .fd = parentfd, .events = POLLIN },
+	};
+
+	for (;;) {
+		if (poll(pfd, parentfd == -1 ? 1 : 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (parentfd != -1 && pfd[1].revents != 0)
+			return 1;
+		if (pfd[0].revents != 0)
+			return 0;
+	}
+}
+
 int
-relay_sts_serve(int fd, struct tls_config *cfg, uint16_t port)
+relay_sts_serve(int fd, int parentfd, struct tls_config *cfg, uint16_t port)
 {
 	static char		 resp[RELAY_STS_POLICY_MAX_BYTES +
 				    RELAY_STS_HTTP_HEADER_MAX_BYTES];
@@ -100,8 +126,11 @@ relay_sts_serve(int fd, struct tls_config *cfg, uint16_t port)
 	char			 text[RELAY_STS_PRINT_MAX_BYTES];
 	size_t			 naddr;
 	uint32_t		 result;
+	int			 r;
 
 	for (;;) {
+		if ((r = sts_wait(fd, parentfd)) != 0)
+			return r;
 		if (ipc_recv_sync(fd, &m, rec, sizeof(rec)) == -1)
 			return errno == ECONNRESET ? 0 : -1;
 		if (m.hdr.type != MSG_RELAY_STS_FETCH || m.fd != -1 ||

@@ -26,9 +26,16 @@ int	relay_sts_req_get(struct ipc_msg *, char *domain, size_t,
 /*
  * The helper's loop on its socket to the relay (after the HELLO): one
  * fetch at a time, on port (443).  Returns 0 when the relay closed,
- * -1 on anything unexpected from it.
+ * 1 when parentfd (-1: none) has something to read, -1 on anything
+ * unexpected from the relay.
  */
-int	relay_sts_serve(int fd, struct tls_config *, uint16_t port);
+int	relay_sts_serve(int fd, int parentfd, struct tls_config *,
+	    uint16_t port);
+
+/* relay_sts_proc.c: the role relay-sts (cafile NULL: the system's). */
+struct config;
+void	relay_sts_proc_main(int parentfd, const struct config *,
+	    const char *cafile) __attribute__((noreturn));
 
 /* relay_sts_client.c: what applies to a domain. */
 struct relay_sts_result {

@@ -9,6 +9,7 @@ policy parser and MX matching."""
 
 import http.server
 import os
+import pwd
 import shutil
 import socket
 import ssl
@@ -222,20 +223,24 @@ class TestRelaySts(unittest.TestCase):
         self.assertTrue(out[1].startswith("fetch fail connect:"), out)
 
 
-    def helper(self, domain, rounds=1, between=None):
+    def helper(self, domain, rounds=1, between=None, role=None):
         """stsq -H: the relay's side and the helper's loop in a child;
-        between(i) runs before round i > 0."""
-        p = subprocess.Popen([STSQ, "-H", "-n", str(rounds), "-r",
+        between(i, out) runs before round i > 0.  role: a chroot dir, for
+        the role itself (stsq -R): between then gets the helper's pid."""
+        mode = ["-R", role] if role else ["-H"]
+        p = subprocess.Popen([STSQ] + mode + ["-n", str(rounds), "-r",
                               DNS_ADDR, "-p", str(self.nsd.port), "-C",
                               self.ca.cert, domain + ".sts.example"],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
         out = []
         try:
+            if role:
+                out.append(p.stdout.readline().rstrip("\n"))
             for i in range(rounds):
                 if i > 0:
                     if between:
-                        between(i)
+                        between(i, out)
                     p.stdin.write("\n")
                     p.stdin.flush()
                 out.append(p.stdout.readline().rstrip("\n"))
@@ -299,6 +304,38 @@ class TestRelaySts(unittest.TestCase):
         self.assertIn("relay-sts fetch-failed domain=badcert.sts.example",
                       err)
 
+    def test_role_chrooted_unprivileged_sandboxed(self):
+        """The role relay-sts itself: chrooted in an empty directory, as
+        _sallyrelay, under its seccomp filter, fetching through it; it
+        exits when its parent closes (stsq checks its exit status)."""
+        root = tempfile.mkdtemp(prefix="sallyport-sts-empty-")
+        seen = {}
+
+        def look(i, out):
+            pid = int(out[0].split("=")[1])
+            with open("/proc/%d/status" % pid) as f:
+                lines = f.read().splitlines()
+            seen["uid"] = [l.split()[1:] for l in lines
+                           if l.startswith("Uid:")][0]
+            seen["seccomp"] = [l.split()[1] for l in lines
+                               if l.startswith("Seccomp:")][0]
+            seen["root"] = os.readlink("/proc/%d/root" % pid)
+        try:
+            out, err = self.helper("good", rounds=2, between=look,
+                                   role=root)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+        uid = str(pwd.getpwnam("_sallyrelay").pw_uid)
+        self.assertEqual(seen["uid"], [uid] * 4)
+        self.assertEqual(seen["seccomp"], "2")
+        self.assertEqual(seen["root"], root)
+        self.assertEqual(out[1], "lookup good.sts.example source=fetch "
+                         "id=20261202T1500 mode=enforce note=-")
+        self.assertEqual(out[3], "lookup good.sts.example source=cache "
+                         "id=20261202T1500 mode=enforce note=-")
+        self.assertIn("relay-sts started", err)
+        self.assertIn("relay-sts fetched domain=good.sts.example", err)
+        self.assertNotIn("sandbox", err)
 
 if __name__ == "__main__":
     unittest.main()

@@ -35,6 +35,7 @@
 #include <tls.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "ipc.h"
 #include "log.h"
 #include "proto.h"
@@ -110,12 +111,57 @@ stsq_route_done(const struct rdns_route *cr, void *arg)
 	(void)event_base_loopexit(base, NULL);
 }
 
+static const char	*role_root, *role_ca;
+static int		 role_parentfd = -1;
+
+/*
+ * With -R: the role itself in a child (relay_sts_proc_main: chroot in
+ * dir, _sallyrelay, SANDBOX_RELAY_STS), this process as its parent
+ * handing it the relay's socket.
+ */
+static int
+stsq_role(pid_t *pid)
+{
+	static struct config	 conf;
+	static struct ipc_out	 o;
+	int			 psv[2], rsv[2];
+
+	(void)strlcpy(conf.emptydir, role_root, sizeof(conf.emptydir));
+	(void)strlcpy(conf.user_relay, "_sallyrelay", sizeof(conf.user_relay));
+	if (ipc_socketpair(psv) == -1 || ipc_socketpair(rsv) == -1)
+		err(1, "socketpair");
+	(void)fflush(stdout);
+	if ((*pid = fork()) == -1)
+		err(1, "fork");
+	if (*pid == 0) {
+		(void)close(psv[0]);
+		(void)close(rsv[0]);
+		(void)close(rsv[1]);
+		relay_sts_proc_main(psv[1], &conf, role_ca);
+	}
+	(void)close(psv[1]);
+	role_parentfd = psv[0];
+	if (ipc_hello_sync(psv[0], ROLE_PARENT, ROLE_BIT(ROLE_RELAY_STS)) ==
+	    -1)
+		err(1, "hello");
+	ipc_out_init(&o, MSG_PARENT_PEER_FD, 0);
+	ipc_put_u32(&o, ROLE_RELAY);
+	if (ipc_send_sync(psv[0], &o, rsv[1]) == -1)
+		err(1, "PARENT_PEER_FD");
+	(void)close(rsv[1]);
+	printf("helper pid=%ld\n", (long)*pid);
+	(void)fflush(stdout);
+	return rsv[0];
+}
+
 /* The helper in a child, as the relay-sts role runs it. */
 static int
 stsq_helper(struct tls_config *cfg, int port, pid_t *pid)
 {
 	int	 sv[2];
 
+	if (role_root != NULL)
+		return stsq_role(pid);
 	if (ipc_socketpair(sv) == -1)
 		err(1, "socketpair");
 	if ((*pid = fork()) == -1)
@@ -125,7 +171,7 @@ stsq_helper(struct tls_config *cfg, int port, pid_t *pid)
 		if (ipc_hello_sync(sv[1], ROLE_RELAY_STS,
 		    ROLE_BIT(ROLE_RELAY)) == -1)
 			_exit(3);
-		_exit(relay_sts_serve(sv[1], cfg, (uint16_t)port) == 0 ?
+		_exit(relay_sts_serve(sv[1], -1, cfg, (uint16_t)port) == 0 ?
 		    0 : 4);
 	}
 	(void)close(sv[1]);
@@ -157,6 +203,8 @@ stsq_rounds(struct tls_config *cfg, int port, const char *domain,
 		(void)fflush(stdout);
 	}
 	relay_sts_free(s);
+	if (role_parentfd != -1)
+		(void)close(role_parentfd);
 	if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
 	    WEXITSTATUS(status) != 0)
 		errx(1, "helper: status %d", status);
@@ -177,10 +225,14 @@ main(int argc, char *argv[])
 
 	log_init("stsq", 1);
 	memset(&c, 0, sizeof(c));
-	while ((ch = getopt(argc, argv, "C:Hn:P:p:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "C:Hn:P:p:R:r:")) != -1) {
 		switch (ch) {
 		case 'H':
 			helper = 1;
+			break;
+		case 'R':
+			helper = 1;
+			role_root = optarg;
 			break;
 		case 'n':
 			rounds = atoi(optarg);
@@ -205,6 +257,7 @@ main(int argc, char *argv[])
 	}
 	if (optind >= argc || cafile == NULL)
 		errx(2, "a domain and -C cafile needed");
+	role_ca = cafile;
 	if ((cfg = relay_sts_fetch_config(cafile, errbuf,
 	    sizeof(errbuf))) == NULL)
 		errx(1, "%s", errbuf);
