@@ -131,6 +131,10 @@ $(DNSQ_BIN): regress/relay/dnsq.o queued/libqueued.a common/libcommon.a
 SMTPC_BIN = regress/relay/smtpc
 $(SMTPC_BIN): regress/relay/smtpc.o queued/libqueued.a common/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -pthread
+# The relay process's insides (test_relay_proc.py).
+RELAYQ_BIN = regress/relay/relayq
+$(RELAYQ_BIN): regress/relay/relayq.o queued/libqueued.a common/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -pthread
 # MTA-STS from the DNS to the policy (test_relay_sts.py).
 STSQ_BIN = regress/relay/stsq
 $(STSQ_BIN): regress/relay/stsq.o queued/libqueued.a common/libcommon.a
@@ -144,8 +148,8 @@ deps:
 
 unit: $(UNIT_BIN)
 
-check: all $(UNIT_BIN) $(SCALE_BIN) $(DNSQ_BIN) $(SMTPC_BIN) $(STSQ_BIN) \
-	fuzz-build
+check: all $(UNIT_BIN) $(SCALE_BIN) $(DNSQ_BIN) $(SMTPC_BIN) $(RELAYQ_BIN) \
+	$(STSQ_BIN) fuzz-build
 	sh regress/check.sh
 
 asan-check:
@@ -216,7 +220,7 @@ uninstall:
 
 clean:
 	rm -f $(BINS) $(LIBS) common/libcommon.a common/parse.c $(UNIT_BIN) \
-	    $(SCALE_BIN) $(DNSQ_BIN) $(SMTPC_BIN) $(STSQ_BIN)
+	    $(SCALE_BIN) $(DNSQ_BIN) $(SMTPC_BIN) $(RELAYQ_BIN) $(STSQ_BIN)
 	find . -type f \( -name '*.o' -o -name '*.d' \) -delete
 
 include regress/fuzz/fuzz.mk

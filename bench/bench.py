@@ -316,7 +316,7 @@ class Postfix:
         self.root = tempfile.mkdtemp(prefix="sallyport-bench-postfix-",
                                      dir="/tmp")
         os.chmod(self.root, 0o755)
-        self.port = suite.free_ports(1)[0]
+        self.port = self.free_port()
         self.master = None
         self.conf = self.path("conf")
         for d in ("conf", "queue", "data", "mail", "log"):
@@ -329,16 +329,15 @@ class Postfix:
             home = self.path("mail", u)
             os.mkdir(home, 0o700)
             os.chown(home, uid, gid)
-            addr = "%s@%s" % (u, DOMAIN)
+            addr = "%s@%s" % (u, self.mail_domain())
             vmailbox.append("%s %s/Maildir/\n" % (addr, u))
             vuid.append("%s %d\n" % (addr, uid))
             vgid.append("%s %d\n" % (addr, gid))
         self.write("conf/vmailbox", "".join(vmailbox))
         self.write("conf/vuid", "".join(vuid))
         self.write("conf/vgid", "".join(vgid))
-        self.write("conf/main.cf",
-                   POSTFIX_MAIN.format(root=self.root, domain=DOMAIN))
-        self.write("conf/master.cf", POSTFIX_MASTER.format(port=self.port))
+        self.write("conf/main.cf", self.main_cf())
+        self.write("conf/master.cf", self.master_cf())
         self.maildirs = [self.path("mail", u, "Maildir", "new")
                          for u in USERS]
         self.master = -1        # "postfix stop" is needed from now on
@@ -353,6 +352,20 @@ class Postfix:
             time.sleep(0.05)
         with open(self.path("queue", "pid", "master.pid")) as f:
             self.master = int(f.read().strip())
+
+    # Hooks for another instance (regress/integration/relaypeers.py, the
+    # relay benchmark): its configuration, port and mail domain.
+    def main_cf(self):
+        return POSTFIX_MAIN.format(root=self.root, domain=DOMAIN)
+
+    def master_cf(self):
+        return POSTFIX_MASTER.format(port=self.port)
+
+    def free_port(self):
+        return suite.free_ports(1)[0]
+
+    def mail_domain(self):
+        return DOMAIN
 
     def path(self, *p):
         return os.path.join(self.root, *p)

@@ -20,10 +20,14 @@
 #   BENCH_SMTP=no           skip the SMTP benchmark (bench/bench.py)
 #   BENCH_POP3=no           skip the POP3 benchmark (bench/pop3.py)
 #   BENCH_DOVECOT=no        do not run Dovecot in the POP3 benchmark
-#   BENCH_QUICK=1           a short POP3 run (fewer clients and sessions)
+#   BENCH_RELAY=no          do not run the relay benchmark (bench/relay.py:
+#                           2,000 messages to 10 domains relayed to a sink)
+#   BENCH_QUICK=1           short POP3 and relay runs
+#   BENCH_RELAY_OPTS="..."  more options for bench/relay.py
 #
 # The POP3 benchmark (bench/pop3.py) runs after the SMTP one, side by
-# side with a Dovecot instance of its own, installed here like Postfix.
+# side with a Dovecot instance of its own, installed here like Postfix;
+# then the relay benchmark, side by side with Postfix.
 #
 # Postfix is installed only with apt-get, only when no other mail server
 # provides /usr/sbin/sendmail (installing it would remove that one), with
@@ -38,6 +42,7 @@ OUT=$TOP/bench/out
 # bench.py; this is the last resort.
 BENCH_TIMEOUT_SECS=1200
 BENCH_POP3_TIMEOUT_SECS=600
+BENCH_RELAY_TIMEOUT_SECS=600
 
 say() { echo "bench: $*"; }
 die() { echo "bench: $*" >&2; exit 1; }
@@ -158,5 +163,10 @@ fi
 if [ "${BENCH_POP3:-yes}" != no ]; then
 	timeout -k 30 "$BENCH_POP3_TIMEOUT_SECS" python3 bench/pop3.py \
 	    --servers "$pop3_servers" || st=$?
+fi
+if [ "${BENCH_RELAY:-yes}" != no ]; then
+	# shellcheck disable=SC2086
+	timeout -k 30 "$BENCH_RELAY_TIMEOUT_SECS" python3 bench/relay.py \
+	    --servers "$servers" ${BENCH_RELAY_OPTS:-} || st=$?
 fi
 exit "$st"

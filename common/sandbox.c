@@ -41,6 +41,7 @@ static const char *const sandbox_role_names[] = {
 	[SANDBOX_QUEUE] = "queue",
 	[SANDBOX_AUTHD] = "authd",
 	[SANDBOX_MAILBOX] = "mailbox",
+	[SANDBOX_RELAY] = "relay",
 	[SANDBOX_RELAY_STS] = "relay-sts",
 };
 
@@ -98,6 +99,22 @@ static const int sandbox_engine[] = {
 	SCMP_SYS(getsockname), SCMP_SYS(getpeername),
 	/* The message file's descriptor comes from queued: write it. */
 	SCMP_SYS(pwrite64), SCMP_SYS(fsync),
+};
+
+/*
+ * The relay: its outbound connections (socket limited to AF_INET and
+ * AF_INET6 below; connect is every role's, for syslog), and libunbound's resolver thread
+ * (doc/INTERNALS.md "Relay DNS"): its UDP and TCP sockets, a random
+ * source port, the thread itself.
+ */
+static const int sandbox_relay[] = {
+	SCMP_SYS(bind), SCMP_SYS(setsockopt),
+	SCMP_SYS(getsockname), SCMP_SYS(getpeername),
+	SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(set_robust_list),
+	SCMP_SYS(rseq), SCMP_SYS(sched_getaffinity), SCMP_SYS(pipe2),
+	SCMP_SYS(eventfd2), SCMP_SYS(sendmmsg), SCMP_SYS(recvmmsg),
+	SCMP_SYS(epoll_create1), SCMP_SYS(epoll_create),
+	SCMP_SYS(pread64),
 };
 
 /*
@@ -166,6 +183,17 @@ sandbox_add(scmp_filter_ctx ctx, const int *calls, size_t n)
 			fatalx("sandbox rule %zu refused", i);
 }
 
+/* TCP and UDP sockets of either family, for the relay and its helper. */
+static void
+sandbox_add_inet(scmp_filter_ctx ctx)
+{
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+	    SCMP_A0(SCMP_CMP_EQ, AF_INET)) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+	    SCMP_A0(SCMP_CMP_EQ, AF_INET6)) < 0)
+		fatalx("sandbox rule socket refused");
+}
+
 static void
 sandbox_add_role(scmp_filter_ctx ctx, enum sandbox_role role)
 {
@@ -202,13 +230,13 @@ sandbox_add_role(scmp_filter_ctx ctx, enum sandbox_role role)
 	case SANDBOX_MAILBOX:
 		ADD(sandbox_files);
 		break;
+	case SANDBOX_RELAY:
+		ADD(sandbox_relay);
+		sandbox_add_inet(ctx);
+		break;
 	case SANDBOX_RELAY_STS:
 		ADD(sandbox_relay_sts);
-		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-		    SCMP_A0(SCMP_CMP_EQ, AF_INET)) < 0 ||
-		    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-		    SCMP_A0(SCMP_CMP_EQ, AF_INET6)) < 0)
-			fatalx("sandbox rule socket refused");
+		sandbox_add_inet(ctx);
 		break;
 	}
 #undef ADD

@@ -18,7 +18,11 @@
  *   queue_dedup.c	duplicate final recipients of a message
  *   queue_deliver.c	delivery, results, failures, bounces
  *   queue_remove.c	envelopes and messages leaving the spool
+ *   queue_flight.c	requests out to a peer, by request id
+ *   queue_relay.c	the relay: batches out, results back
+ *   queue_relay_text.c	batches chosen, remote errors written (pure)
  *   queue_control.c	control.sock: sallyctl's requests
+ *   queue_control_stats.c	show stats, show hosts (asked of the relay)
  */
 #ifndef SALLYPORT_QUEUE_H
 #define SALLYPORT_QUEUE_H
@@ -63,6 +67,18 @@ struct ipc_out;
 #define QUEUE_CTL_CONNS_MAX		16
 /* Queue list entries sent per turn of the event loop. */
 #define QUEUE_CTL_LIST_BATCH		256
+/*
+ * A remote envelope due while the relay is down waits this long, or
+ * until the relay is back; a batch out when it died, this long.
+ */
+#define QUEUE_RELAY_DOWN_SECS		IPC_RETRY_MAX_SECS
+#define QUEUE_RELAY_REQUEUE_SECS	IPC_RETRY_MAX_SECS
+/*
+ * A remote recipient just expanded waits this long for the others of
+ * its message, which authd answers for one by one, so that they go to
+ * the relay in one batch rather than the first alone.
+ */
+#define QUEUE_RELAY_GATHER_SECS		1
 /* Attempts at drawing a msgid that is not in use. */
 #define QUEUE_MSGID_TRIES_MAX		16
 
@@ -94,6 +110,8 @@ struct envelope {
 	char		 dsn_envid[DSN_ENVID_MAX_BYTES + 1];
 	uint32_t	 dsn_notify;	/* DSN_NOTIFY_*; 0: not given */
 	char		 dsn_orcpt[DSN_ORCPT_MAX_BYTES + 1];
+	/* Since envelope version 3: the delay notice was sent. */
+	int		 delay_notified;
 };
 
 /* queue_envelope.c: no I/O. */
@@ -130,6 +148,15 @@ int64_t	queue_next_try(int64_t now, int64_t created, uint32_t retries,
  */
 int	queue_delivered_to(const char *rcpt, const char *mailbox, char *dst,
 	    size_t dstlen);
+/*
+ * 1 when e, which just failed temporarily at now, is owed its delay
+ * notice (RFC 3464 Action: delayed): not sent yet, delay_notice_secs
+ * (not 0) past its creation and before its expiry, a sender that is
+ * not <>, and a NOTIFY that is absent (RFC 3461 4.1 leaves it to us:
+ * yes) or has DELAY.
+ */
+int	queue_delay_notice_due(const struct envelope *e, int64_t now,
+	    const struct config *);
 
 /* queue_bounce.c: no I/O. */
 /* RFC 3464 2.3.3: what the report says was done for the recipient. */
@@ -150,7 +177,15 @@ struct bounce_info {
 	const char	*envid;		/* RFC 3461 ENVID, or "" */
 	const char	*orcpt;		/* RFC 3461 ORCPT, or "" */
 	const char	*error;
+	/*
+	 * RFC 3464 2.3.5, 2.3.6: the host that answered ("" none) and
+	 * the diagnostic's type ("smtp": diag is its reply) and text.
+	 */
+	const char	*remote_mta;
+	const char	*diag_type;
+	const char	*diag;
 	int		 expired;
+	int64_t		 will_retry_until;	/* Action: delayed */
 	int64_t		 arrival;
 	int64_t		 now;
 	const char	*headers;	/* the failed message's headers */
@@ -175,6 +210,14 @@ enum qenv_state {
 	QENV_EXPANDING,		/* asked authd */
 	QENV_DELIVERING,	/* given to the delivery agent */
 	QENV_UPDATING,		/* a retry being written (queue_sync.c) */
+	QENV_RELAYING,		/* in a batch given to the relay */
+};
+
+/* What a waiting envelope waits for, to be woken when it comes. */
+enum qenv_wait {
+	QWAIT_NONE = 0,
+	QWAIT_AUTHD,
+	QWAIT_RELAY,
 };
 
 enum qenv_kind {
@@ -189,18 +232,22 @@ struct qenv {
 	RB_ENTRY(qenv)		 id_entry;
 	RB_ENTRY(qenv)		 sched_entry;
 	TAILQ_ENTRY(qenv)	 msg_entry;
-	TAILQ_ENTRY(qenv)	 flight_entry;
+	RB_ENTRY(qenv)		 flight_entry;	/* by reqid, evpid */
 	struct qmsg		*msg;
+	/* A remote one's recipient domain, lower case; else NULL. */
+	char			*domain;
 	char			 evpid[QUEUE_EVPID_MAX_BYTES];
 	int64_t			 next_try;
 	enum qenv_state		 state;
 	enum qenv_kind		 kind;
 	uint32_t		 reqid;		/* of the request in flight */
-	int			 wait_authd;	/* delayed: authd was down */
+	enum qenv_wait		 wait;		/* delayed: a peer was down */
 	/* On the disk at start (or expanded from such): maybe delivered. */
 	int			 recovered;
 	/* Its delivery is to be reported (RFC 3461 NOTIFY=SUCCESS). */
 	int			 notify_success;
+	/* The batch (reqid) whose result named it, checked once each. */
+	uint32_t		 answered;
 };
 
 /*
@@ -243,7 +290,15 @@ struct queue_stats {
 	uint64_t	 recovered;	/* envelopes found at start */
 	uint64_t	 duplicates;	/* final recipients dropped as such */
 	uint64_t	 dsn_success;	/* delivered, expanded reports sent */
+	uint64_t	 dsn_delayed;	/* delay notices sent */
+	uint64_t	 relayed;	/* envelopes the relay delivered */
+	uint64_t	 relay_deferred;	/* its temporary failures */
+	uint64_t	 relay_failed;	/* its permanent ones */
+	uint64_t	 relay_batches;	/* RELAY_STARTs sent */
+	uint64_t	 relay_requeued;	/* envelopes back: relay died */
 };
+
+RB_HEAD(qflight_tree, qenv);
 
 /* A message being received over queue.sock (queue_commit.c). */
 enum incoming_state {
@@ -313,6 +368,8 @@ struct qmgr {
 	int			 corrupt_fd;	/* corrupt/ */
 	struct ipc_conn		*parent;
 	struct ipc_conn		*delivery;
+	struct ipc_conn		*relay;
+	unsigned int		 relay_inflight;	/* batches out */
 	struct ipc_conn		*authd;
 	int			 authd_asked;	/* a connect request is out */
 	int			 stopping;	/* SIGTERM: draining the threads */
@@ -320,15 +377,28 @@ struct qmgr {
 	struct event		*ev_authd;
 	struct event		*ev_sched;
 	uint32_t		 next_reqid;
-	unsigned int		 inflight;
-	TAILQ_HEAD(, qenv)	 flight;
+	unsigned int		 inflight;	/* envelopes, relay's aside */
+	struct qflight_tree	 flight;
 	struct queue_stats	 stats;
 	time_t			 started;
 };
 
 extern struct qmgr	 qm;
 
+/* A dispatch table's entry: one per message type a peer may send. */
+typedef void	(*qpeer_handler)(struct ipc_conn *, struct ipc_msg *);
+struct qpeer_cmd {
+	uint32_t	 type;
+	qpeer_handler	 handler;
+};
+
 /* queue_manager.c */
+/*
+ * Runs the handler of m's type from a table of n; a type not in it
+ * ends the connection (a peer that is not trusted to be exact).
+ */
+void	queue_dispatch_or_close(struct ipc_conn *, struct ipc_msg *,
+	    const struct qpeer_cmd *, size_t n, const char *peer);
 /* The authd connection, or NULL (a connection is then being made). */
 struct ipc_conn	*queue_authd(void);
 /* Seconds before a request that needs authd should be tried again. */
@@ -427,14 +497,16 @@ struct qenv	*queue_env_find(const char *evpid);
 void		 queue_msg_forget(struct qmsg *);
 /* Adds an envelope of msg to the index and the schedule. */
 struct qenv	*queue_env_add(struct qmsg *, const struct envelope *);
+/* A remote envelope's rcpt: its domain, for batches. */
+void		 queue_sched_set_domain(struct qenv *, const char *rcpt);
 /* Drops an envelope from the index; its message stays. */
 void		 queue_env_forget(struct qenv *);
 /* Puts an envelope (back) into the schedule, due at when. */
 void		 queue_sched_insert(struct qenv *, int64_t when);
 /* Takes an envelope out of the schedule. */
 void		 queue_sched_remove(struct qenv *);
-/* authd is back: what waited for it is due now. */
-void		 queue_sched_wake_authd(void);
+/* A peer is back: what waited for it is due now. */
+void		 queue_sched_wake(enum qenv_wait);
 /* Runs the scheduler from the event loop, soon. */
 void		 queue_sched_kick(void);
 /* The first envelope of the index (by evpid) after evpid, or NULL. */
@@ -452,7 +524,10 @@ void	queue_deliver_process(struct qenv *);
 /* Hands an expanded envelope to the delivery agent. */
 void	queue_deliver_start(struct qenv *, struct envelope *);
 void	queue_deliver_result(struct ipc_conn *, struct ipc_msg *);
-/* A temporary failure: retry later, durably. */
+/* Writes e back durably (changed), then schedules it, due after delay. */
+void	queue_env_rewrite(struct qenv *, struct envelope *,
+	    unsigned int delay);
+/* A temporary failure: retry later, durably; a delay notice if owed. */
 void	queue_fail_temp(struct qenv *, struct envelope *, const char *error);
 /* A permanent failure or an expiry: bounce, then remove. */
 void	queue_fail_perm(struct qenv *, struct envelope *, const char *error,
@@ -495,14 +570,34 @@ void	queue_dsn_success(struct qenv *q, enum dsn_action action);
 void	queue_env_remove(struct qenv *);
 /* Drops an envelope from the index; its message, on disk too, if last. */
 void	queue_env_drop(struct qenv *);
-/* A request to a peer is out for the envelope. */
+
+/* queue_flight.c: requests out, indexed by (reqid, evpid). */
+void	queue_flight_init(void);
+/* A request to a peer is out for the envelope, under a fresh reqid. */
 void	queue_flight_add(struct qenv *, enum qenv_state);
-/* The envelope of the request reqid in state, or NULL. */
+/* The same, under reqid: one request for several envelopes (a batch). */
+void	queue_flight_add_id(struct qenv *, enum qenv_state, uint32_t reqid);
+/*
+ * q in flight (QENV_UPDATING) while job runs in a sync thread, run
+ * there and done back in the loop; the request id done finds q by.
+ */
+uint32_t queue_flight_job(struct qenv *q, struct qsync_job *job,
+	    void (*run)(struct qsync_job *), void (*done)(struct qsync_job *),
+	    void *arg);
+/* The (first) envelope of the request reqid in state, or NULL. */
 struct qenv *queue_flight_find(uint32_t reqid, enum qenv_state);
+/* The envelope evpid of the request reqid, or NULL. */
+struct qenv *queue_flight_lookup(uint32_t reqid, const char *evpid);
+/* The next envelope of q's request, or NULL. */
+struct qenv *queue_flight_next(struct qenv *q);
 /* The answer came: the envelope is QENV_IDLE again. */
 void	queue_flight_end(struct qenv *);
-/* Every request to a peer that went away goes back to the schedule. */
-void	queue_flight_requeue(enum qenv_state, unsigned int delay);
+/*
+ * Every request to a peer that went away goes back to the schedule,
+ * due after delay; why is logged.
+ */
+void	queue_flight_requeue(enum qenv_state, unsigned int delay,
+	    const char *why);
 
 /* queue_dedup.c: no I/O. */
 /* "mailbox:" or "remote:" and the target, at most this long. */
@@ -531,8 +626,53 @@ void	queue_dedup_free(struct qmsg *m);
 void	queue_expand_start(struct qenv *, struct envelope *);
 void	queue_expand_result(struct ipc_conn *, struct ipc_msg *);
 
+/* queue_relay.c */
+/* The relay's end of a new pair, from the parent. */
+void	queue_relay_connected(int fd);
+/* A due remote envelope (loaded as e): sent with its batch, or waits. */
+void	queue_relay_start(struct qenv *, struct envelope *);
+/* 1 when a due remote envelope cannot be started now (sched). */
+int	queue_relay_full(void);
+/* A request for sallyctl (MSG_QUEUE_RELAY_HOSTS or _STATS).  0/-1. */
+int	queue_relay_ask(uint32_t type, uint32_t id);
+
+/* queue_relay_text.c: no I/O. */
+/* A candidate for a batch: an envelope of the same message. */
+struct qbatch_cand {
+	const char	*domain;	/* lower case; NULL: not remote */
+	int		 due;		/* waiting and due */
+};
+/*
+ * The candidates that go with the first (c[0], taken): the due ones
+ * for the same domain, up to max in all, c[0] included.  Writes their
+ * indexes into idx (0 first) and returns how many.
+ */
+size_t	queue_relay_batch_pick(const struct qbatch_cand *c, size_t n,
+	    size_t max, size_t *idx);
+/* The domain of rcpt in lower case into dst ("" none).  0, or -1. */
+int	queue_relay_domain(const char *rcpt, char *dst, size_t dstlen);
+/*
+ * The one-line last error of a relay result: "<status> <remote_mta>
+ * said: <diag>" when a host answered, else "<status> <diag>", control
+ * characters made '?', cut to dstlen.
+ */
+void	queue_relay_error(char *dst, size_t dstlen, const char *status,
+	    const char *remote_mta, const char *diag);
+/*
+ * Reads such an error back: the host's name into mta (its "[address]:port"
+ * cut) and the reply into diag (1), or 0 when error is not a remote
+ * host's answer.
+ */
+int	queue_relay_error_split(const char *error, char *mta, size_t mtalen,
+	    char *diag, size_t diaglen);
+
 /* queue_control.c */
 void	queue_control_init(int listenfd);
 void	queue_control_proc_status(struct ipc_msg *);
+/* queue_control_stats.c */
+/* The relay's answers to a sallyctl request (RELAY_HOST, ...). */
+void	queue_control_relay_reply(struct ipc_conn *, struct ipc_msg *);
+/* The relay went away: the requests waiting for it end. */
+void	queue_control_relay_down(void);
 
 #endif

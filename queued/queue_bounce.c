@@ -248,7 +248,7 @@ static void
 queue_bounce_dsn(struct bbuf *b, const struct bounce_info *bi,
     const char *boundary, const char *arrival, const char *date)
 {
-	char		 status[16];
+	char		 status[16], until[64];
 	const char	*semi;
 
 	queue_dsn_status(bi, status, sizeof(status));
@@ -270,9 +270,22 @@ queue_bounce_dsn(struct bbuf *b, const struct bounce_info *bi,
 	bb_printf(b, "Action: %s\n",
 	    queue_dsn_words[queue_dsn_index(bi)].action);
 	bb_printf(b, "Status: %s\n", status);
-	if (bi->error[0] != '\0')
+	/* RFC 3464 2.3.5: the host that answered, when one did. */
+	if (bi->remote_mta != NULL && bi->remote_mta[0] != '\0')
+		bb_printf(b, "Remote-MTA: dns; %s\n", bi->remote_mta);
+	/* 2.3.6: its own reply ("smtp"), else ours. */
+	if (bi->diag != NULL && bi->diag[0] != '\0')
+		bb_printf(b, "Diagnostic-Code: %s; %s\n", bi->diag_type != NULL ?
+		    bi->diag_type : "X-Sallyport", bi->diag);
+	else if (bi->error[0] != '\0')
 		bb_printf(b, "Diagnostic-Code: X-Sallyport; %s\n", bi->error);
-	bb_printf(b, "Last-Attempt-Date: %s\n\n", date);
+	bb_printf(b, "Last-Attempt-Date: %s\n", date);
+	/* 2.3.8: how long the delayed one will still be tried. */
+	if (bi->action == DSN_ACTION_DELAYED && bi->will_retry_until > 0 &&
+	    queue_rfc5322_date(bi->will_retry_until, until,
+	    sizeof(until)) == 0)
+		bb_printf(b, "Will-Retry-Until: %s\n", until);
+	bb_printf(b, "\n");
 }
 
 int

@@ -91,6 +91,8 @@ queue_dsn_text(const struct dsn_report *r, char *hdrs, char *text,
     int *noheaders)
 {
 	struct bounce_info	 bi;
+	char			 mta[SMTP_PATH_MAX_BYTES + 1];
+	char			 diag[QUEUE_ERROR_MAX_BYTES + 1];
 
 	memset(&bi, 0, sizeof(bi));
 	bi.action = r->action;
@@ -102,7 +104,15 @@ queue_dsn_text(const struct dsn_report *r, char *hdrs, char *text,
 	bi.envid = r->e->dsn_envid;
 	bi.orcpt = r->e->dsn_orcpt;
 	bi.error = r->error;
+	/* A remote host's answer (queue_relay.c): Remote-MTA, smtp. */
+	if (queue_relay_error_split(r->error, mta, sizeof(mta), diag,
+	    sizeof(diag))) {
+		bi.remote_mta = mta;
+		bi.diag_type = "smtp";
+		bi.diag = diag;
+	}
 	bi.expired = r->expired;
+	bi.will_retry_until = r->e->created + (int64_t)qm.conf->expire_secs;
 	bi.arrival = r->e->created;
 	bi.now = time(NULL);
 	bi.headers = hdrs;
@@ -202,10 +212,6 @@ queue_bounce_start(struct qenv *q, const struct envelope *e,
 	bj->expired = expired;
 	(void)strlcpy(bj->error, error, sizeof(bj->error));
 	queue_msgid_draw(bj->msgid);
-	queue_flight_add(q, QENV_UPDATING);
-	bj->reqid = q->reqid;
-	bj->job.run = queue_bounce_run;
-	bj->job.done = queue_bounce_done;
-	bj->job.arg = bj;
-	queue_sync_submit(&bj->job);
+	bj->reqid = queue_flight_job(q, &bj->job, queue_bounce_run,
+	    queue_bounce_done, bj);
 }

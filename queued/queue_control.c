@@ -10,6 +10,8 @@
  * batch waits until the previous one is written, so a reader slower
  * than the manager (sallyctl piped into a pager) slows the list down
  * instead of filling the write queue, which ends the connection.
+ *
+ * show stats and show hosts are in queue_control_stats.c.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -25,21 +27,12 @@
 #include "log.h"
 #include "proto.h"
 #include "queue.h"
+#include "queue_control_int.h"
 
 /* Pause between two batches of a queue list. */
 #define QUEUE_CTL_LIST_PAUSE_USECS	10000
 /* Processes in a PARENT_PROC_STATUS: the parent and its children. */
 #define QUEUE_CTL_PROCS_MAX		8
-
-struct ctl_client {
-	TAILQ_ENTRY(ctl_client)	 entry;
-	struct ipc_conn		*conn;
-	uint32_t		 id;		/* asked of the parent */
-	uint32_t		 peerid;	/* of the request under way */
-	int			 busy;
-	char			 cursor[QUEUE_EVPID_MAX_BYTES];
-	struct event		*ev_list;
-};
 
 typedef void	(*ctl_handler)(struct ctl_client *, struct ipc_msg *);
 
@@ -57,7 +50,6 @@ struct ctl_count {
 };
 
 static void	ctl_list(struct ctl_client *, struct ipc_msg *);
-static void	ctl_stats(struct ctl_client *, struct ipc_msg *);
 static void	ctl_status(struct ctl_client *, struct ipc_msg *);
 static void	ctl_schedule(struct ctl_client *, struct ipc_msg *);
 static void	ctl_remove(struct ctl_client *, struct ipc_msg *);
@@ -68,9 +60,10 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ MSG_CTL_STATUS,	0,	ctl_status },
 	{ MSG_CTL_SCHEDULE,	1,	ctl_schedule },
 	{ MSG_CTL_REMOVE,	1,	ctl_remove },
+	{ MSG_CTL_HOSTS,	0,	ctl_hosts },
 };
 
-static TAILQ_HEAD(, ctl_client)	 ctl_clients =
+struct ctl_client_list		 ctl_clients =
     TAILQ_HEAD_INITIALIZER(ctl_clients);
 static unsigned int		 nctl_clients;
 static uint32_t			 ctl_next_id;
@@ -78,14 +71,14 @@ static struct event		*ev_ctl_accept;
 static struct ipc_out		 out;
 static char			 ctl_id[IPC_STRING_MAX_BYTES + 1];
 
-static void
+void
 ctl_end(struct ctl_client *cl)
 {
 	(void)ipc_conn_send_empty(cl->conn, MSG_CTL_END, cl->peerid);
 	cl->busy = 0;
 }
 
-static void
+void
 ctl_result(struct ctl_client *cl, uint32_t result, uint32_t count,
     const char *message)
 {
@@ -154,47 +147,6 @@ ctl_list(struct ctl_client *cl, struct ipc_msg *m)
 	(void)m;
 	cl->cursor[0] = '\0';
 	ctl_list_batch(-1, 0, cl);
-}
-
-static void
-ctl_stat(struct ctl_client *cl, const char *name, uint64_t value)
-{
-	ipc_out_init(&out, MSG_CTL_STAT, cl->peerid);
-	ipc_put_str(&out, name);
-	ipc_put_u64(&out, value);
-	(void)ipc_conn_send(cl->conn, &out, -1);
-}
-
-static void
-ctl_stats(struct ctl_client *cl, struct ipc_msg *m)
-{
-	const struct queue_stats *s = &qm.stats;
-
-	(void)m;
-	ctl_stat(cl, "messages.received", s->received);
-	ctl_stat(cl, "messages.committed", s->committed);
-	ctl_stat(cl, "messages.commit_failed", s->commit_failed);
-	ctl_stat(cl, "messages.aborted", s->aborted);
-	ctl_stat(cl, "commit.batches", s->commit_batches);
-	ctl_stat(cl, "commit.usecs_total", s->commit_usecs);
-	ctl_stat(cl, "commit.usecs_max", s->commit_usecs_max);
-	ctl_stat(cl, "envelopes.delivered", s->delivered);
-	ctl_stat(cl, "envelopes.tempfail", s->tempfail);
-	ctl_stat(cl, "envelopes.permfail", s->permfail);
-	ctl_stat(cl, "envelopes.expired", s->expired);
-	ctl_stat(cl, "envelopes.expanded", s->expanded);
-	ctl_stat(cl, "envelopes.removed", s->removed);
-	ctl_stat(cl, "envelopes.recovered", s->recovered);
-	ctl_stat(cl, "envelopes.duplicates", s->duplicates);
-	ctl_stat(cl, "dsn.success", s->dsn_success);
-	ctl_stat(cl, "bounces", s->bounces);
-	ctl_stat(cl, "corrupt", s->corrupt);
-	ctl_stat(cl, "queue.messages", queue_msg_count());
-	ctl_stat(cl, "queue.envelopes", queue_env_count());
-	ctl_stat(cl, "queue.inflight", qm.inflight);
-	ctl_stat(cl, "sync.pending", queue_sync_pending());
-	ctl_stat(cl, "uptime", (uint64_t)(time(NULL) - qm.started));
-	ctl_end(cl);
 }
 
 static void

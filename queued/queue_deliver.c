@@ -24,63 +24,24 @@
 
 static struct ipc_out	 out;
 
-void
-queue_flight_add(struct qenv *q, enum qenv_state state)
-{
-	q->state = state;
-	q->reqid = queue_reqid();
-	TAILQ_INSERT_TAIL(&qm.flight, q, flight_entry);
-	qm.inflight++;
-}
-
-struct qenv *
-queue_flight_find(uint32_t reqid, enum qenv_state state)
-{
-	struct qenv	*q;
-
-	TAILQ_FOREACH(q, &qm.flight, flight_entry)
-		if (q->reqid == reqid)
-			return q->state == state ? q : NULL;
-	return NULL;
-}
-
-void
-queue_flight_end(struct qenv *q)
-{
-	TAILQ_REMOVE(&qm.flight, q, flight_entry);
-	qm.inflight--;
-	q->state = QENV_IDLE;
-	q->reqid = 0;
-	queue_sched_kick();
-}
-
-void
-queue_flight_requeue(enum qenv_state state, unsigned int delay)
-{
-	struct qenv	*q, *next;
-	int64_t		 when = time(NULL) + delay;
-
-	for (q = TAILQ_FIRST(&qm.flight); q != NULL; q = next) {
-		next = TAILQ_NEXT(q, flight_entry);
-		if (q->state != state)
-			continue;
-		log_info("%s queue requeued reason=%s", q->evpid,
-		    state == QENV_DELIVERING ? "delivery-down" : "authd-down");
-		queue_flight_end(q);
-		queue_sched_insert(q, when);
-		q->wait_authd = state == QENV_EXPANDING;
-	}
-}
-
 /*
  * A retry's envelope is rewritten in a sync thread (two fsyncs that the
  * loop does not wait for: a storm of temporary failures would stall
  * every session); the envelope is back in the schedule when it is on
- * the disk, so that its next turn reads what was written.
+ * the disk, so that its next turn reads what was written.  When its
+ * delay notice is due (queue_delay_notice_due), the notice is made and
+ * committed first, then the envelope written with delay-notified: a
+ * crash in between sends it twice, never not at all.
  */
 struct update_job {
 	struct qsync_job	 job;
 	uint32_t		 reqid;
+	int			 notice;	/* a delay notice is due */
+	int			 noheaders;
+	struct incoming		*in;		/* the notice, committed */
+	const char		*notice_step;	/* what failed, else NULL */
+	int			 notice_errno;
+	char			 msgid[QUEUE_MSGID_MAX_BYTES];	/* its */
 	struct envelope		 e;
 };
 
@@ -88,7 +49,22 @@ static void
 queue_update_run(struct qsync_job *job)
 {
 	struct update_job	*uj = job->arg;
+	struct dsn_report	 r;
+	const char		*step;
 
+	if (uj->notice) {
+		memset(&r, 0, sizeof(r));
+		r.action = DSN_ACTION_DELAYED;
+		r.e = &uj->e;
+		r.msgid = uj->msgid;
+		r.error = uj->e.last_error;
+		if ((uj->in = queue_dsn_make(&r, &step, &uj->noheaders)) ==
+		    NULL) {
+			uj->notice_step = step;
+			uj->notice_errno = errno;
+		} else
+			uj->e.delay_notified = 1;
+	}
 	if (queue_store_add(&uj->e, 1) == -1)
 		job->error = errno;
 }
@@ -99,6 +75,19 @@ queue_update_done(struct qsync_job *job)
 	struct update_job	*uj = job->arg;
 	struct qenv		*q;
 
+	if (uj->noheaders)
+		log_warnx("%s queue dsn-without-headers", uj->e.evpid);
+	if (uj->notice_step != NULL) {
+		errno = uj->notice_errno;
+		log_warn("%s queue dsn-failed action=delayed step=%s",
+		    uj->e.evpid, uj->notice_step);
+	}
+	if (uj->in != NULL) {
+		queue_commit_local_end(uj->in);
+		qm.stats.dsn_delayed++;
+		log_info("%s queue dsn action=delayed msgid=%s to=<%s>",
+		    uj->e.evpid, uj->msgid, uj->e.sender);
+	}
 	if (job->error != 0) {
 		errno = job->error;
 		log_warn("%s queue update-failed", uj->e.evpid);
@@ -111,11 +100,32 @@ queue_update_done(struct qsync_job *job)
 	free(uj);
 }
 
+/* Writes e (q's) in a sync thread, q in flight; a notice if owed. */
+static void
+queue_update_submit(struct qenv *q, const struct envelope *e, int notice)
+{
+	struct update_job	*uj;
+
+	if ((uj = calloc(1, sizeof(*uj))) == NULL)
+		fatal("queue_update_submit");
+	uj->e = *e;
+	if ((uj->notice = notice))
+		queue_msgid_draw(uj->msgid);
+	uj->reqid = queue_flight_job(q, &uj->job, queue_update_run,
+	    queue_update_done, uj);
+}
+
+void
+queue_env_rewrite(struct qenv *q, struct envelope *e, unsigned int delay)
+{
+	e->next_try = time(NULL) + delay;
+	queue_update_submit(q, e, 0);
+}
+
 void
 queue_fail_temp(struct qenv *q, struct envelope *e, const char *error)
 {
 	char			 vis[QUEUE_LOG_TEXT_BYTES];
-	struct update_job	*uj;
 	int64_t			 now = time(NULL);
 
 	if (e->retries < UINT32_MAX)
@@ -126,15 +136,7 @@ queue_fail_temp(struct qenv *q, struct envelope *e, const char *error)
 	log_info("%s queue tempfail retries=%u next-try=+%llds error=\"%s\"",
 	    e->evpid, e->retries, (long long)(e->next_try - now),
 	    log_vis(vis, sizeof(vis), e->last_error, strlen(e->last_error)));
-	if ((uj = calloc(1, sizeof(*uj))) == NULL)
-		fatal("queue_fail_temp");
-	uj->e = *e;
-	queue_flight_add(q, QENV_UPDATING);
-	uj->reqid = q->reqid;
-	uj->job.run = queue_update_run;
-	uj->job.done = queue_update_done;
-	uj->job.arg = uj;
-	queue_sync_submit(&uj->job);
+	queue_update_submit(q, e, queue_delay_notice_due(e, now, qm.conf));
 }
 
 void
@@ -252,8 +254,7 @@ queue_deliver_process(struct qenv *q)
 	}
 	switch (q->kind) {
 	case QENV_REMOTE:
-		queue_fail_temp(q, &e, "4.4.0 remote delivery not available "
-		    "yet");
+		queue_relay_start(q, &e);
 		break;
 	case QENV_UNEXPANDED:
 		queue_expand_start(q, &e);

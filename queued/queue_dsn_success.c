@@ -18,7 +18,8 @@
  *
  * A report that cannot be made leaves the envelope in the queue, marked
  * as maybe delivered: its next turn finds the copy and tries the report
- * again.
+ * again.  Not so after the relay: another turn would send the message
+ * again, so the report is dropped (logged) and the envelope removed.
  */
 #include <sys/types.h>
 
@@ -92,7 +93,12 @@ queue_dsn_success_done(struct qsync_job *job)
 			queue_env_drop(q);
 		else if (dj->in != NULL)
 			queue_env_remove(q);
-		else {
+		/* Relayed: trying again would send the message again. */
+		else if (dj->action == DSN_ACTION_RELAYED) {
+			log_warnx("%s queue dsn-dropped action=relayed",
+			    dj->e.evpid);
+			queue_env_remove(q);
+		} else {
 			q->recovered = 1;
 			queue_sched_insert(q, time(NULL) +
 			    qm.conf->retry_min_secs);
@@ -119,10 +125,6 @@ queue_dsn_success(struct qenv *q, enum dsn_action action)
 	}
 	dj->action = action;
 	queue_msgid_draw(dj->msgid);
-	queue_flight_add(q, QENV_UPDATING);
-	dj->reqid = q->reqid;
-	dj->job.run = queue_dsn_success_run;
-	dj->job.done = queue_dsn_success_done;
-	dj->job.arg = dj;
-	queue_sync_submit(&dj->job);
+	dj->reqid = queue_flight_job(q, &dj->job, queue_dsn_success_run,
+	    queue_dsn_success_done, dj);
 }

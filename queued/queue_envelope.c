@@ -3,14 +3,15 @@
  * Pure functions, no I/O: unit-tested (regress/unit/test_envelope.c).
  *
  * An envelope file is text, one "key=value" per line, LF-ended, the
- * first line "version=2" (or "version=1", written before the SMTPUTF8
- * and DSN fields existed: it is read with those fields empty, so that
- * mail queued by an older queued is never lost).  Every key of the
+ * first line "version=3" (or "version=2", written before the delay
+ * notice's "delay-notified" existed, or "version=1", before the SMTPUTF8
+ * and DSN fields: read with those fields empty, so that mail queued by
+ * an older queued is never lost).  Every key of the
  * file's version appears exactly once, in any order after the version;
  * an unknown key (a newer one in an older version included), a repeated
  * or missing one, a value past its field's size or of the wrong form,
  * a control character, or a file over QUEUE_ENVELOPE_MAX_BYTES is an
- * error: the file is corrupt.  Files are always written as version 2.
+ * error: the file is corrupt.  Files are always written as version 3.
  */
 #include <sys/types.h>
 
@@ -45,6 +46,8 @@ struct efield {
 			    sizeof(((struct envelope *)0)->f), 1 }
 #define EF2(k, t, f)	{ k, t, offsetof(struct envelope, f), \
 			    sizeof(((struct envelope *)0)->f), 2 }
+#define EF3(k, t, f)	{ k, t, offsetof(struct envelope, f), \
+			    sizeof(((struct envelope *)0)->f), 3 }
 
 /* The order in which envelope_serialise writes them. */
 static const struct efield efields[] = {
@@ -67,10 +70,11 @@ static const struct efield efields[] = {
 	EF2("envid",	 EF_STR,	dsn_envid),
 	EF2("notify",	 EF_NOTIFY,	dsn_notify),
 	EF2("orcpt",	 EF_STR,	dsn_orcpt),
+	EF3("delay-notified", EF_BOOL,	delay_notified),
 };
 #define NEFIELDS	(sizeof(efields) / sizeof(efields[0]))
 
-#define ENVELOPE_VERSION	2
+#define ENVELOPE_VERSION	3
 #define ENVELOPE_VERSION_KEY	"version="
 
 int
@@ -466,6 +470,19 @@ queue_next_try(int64_t now, int64_t created, uint32_t retries,
 	if (next > expiry)
 		next = expiry > now ? expiry : now;
 	return next;
+}
+
+int
+queue_delay_notice_due(const struct envelope *e, int64_t now,
+    const struct config *conf)
+{
+	if (e->delay_notified || conf->delay_notice_secs == 0 ||
+	    e->sender[0] == '\0')
+		return 0;
+	if (e->dsn_notify != 0 && !(e->dsn_notify & DSN_NOTIFY_DELAY))
+		return 0;
+	return now >= e->created + (int64_t)conf->delay_notice_secs &&
+	    now < e->created + (int64_t)conf->expire_secs;
 }
 
 int

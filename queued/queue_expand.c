@@ -42,7 +42,7 @@ queue_expand_start(struct qenv *q, struct envelope *e)
 		log_debug("%s queue expand-wait reason=authd-down retry=+%us",
 		    q->evpid, delay);
 		queue_sched_insert(q, time(NULL) + delay);
-		q->wait_authd = 1;
+		q->wait = QWAIT_AUTHD;
 		return;
 	}
 	queue_flight_add(q, QENV_EXPANDING);
@@ -129,7 +129,8 @@ queue_expand_taken(struct qenv *q, const struct envelope *e, int remote,
  * that a retry or a restart asks authd again (and follows a change of
  * the tables) at the cost of a lookup rather than of two fsyncs in the
  * event loop for every recipient.  A remote address is written back
- * with the retry that follows.
+ * (off the loop), then relayed in its next turn, QUEUE_RELAY_GATHER_SECS
+ * later, with the other remote recipients of its message.
  */
 static void
 queue_expand_one(struct qenv *q, struct envelope *e, const struct target *t)
@@ -150,7 +151,8 @@ queue_expand_one(struct qenv *q, struct envelope *e, const struct target *t)
 	(void)strlcpy(e->rcpt, t->value, sizeof(e->rcpt));
 	e->remote = 1;
 	q->kind = QENV_REMOTE;
-	queue_fail_temp(q, e, "4.4.0 remote delivery not available yet");
+	queue_sched_set_domain(q, e->rcpt);
+	queue_env_rewrite(q, e, QUEUE_RELAY_GATHER_SECS);
 }
 
 static void
@@ -360,12 +362,8 @@ queue_expand_many(struct qenv *q, struct envelope *e, struct target *t,
 	    e->sender[0] != '\0';
 	if (ej->report)
 		queue_msgid_draw(ej->msgid);
-	queue_flight_add(q, QENV_UPDATING);
-	ej->reqid = q->reqid;
-	ej->job.run = queue_expand_many_run;
-	ej->job.done = queue_expand_many_done;
-	ej->job.arg = ej;
-	queue_sync_submit(&ej->job);
+	ej->reqid = queue_flight_job(q, &ej->job, queue_expand_many_run,
+	    queue_expand_many_done, ej);
 }
 
 void

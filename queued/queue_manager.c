@@ -9,6 +9,8 @@
  *   parent	(ROLE_PARENT) PARENT_CONNECT_REPLY, PARENT_PEER_FD,
  *		PARENT_LOG_VERBOSE, PARENT_PROC_STATUS
  *   delivery	(ROLE_DELIVERY, a pair from the parent) DELIVERY_RESULT
+ *   relay	(ROLE_RELAY, a pair from the parent) queue_relay.c;
+ *		anything unexpected closes the connection
  *   authd	(ROLE_AUTHD, connected by the parent) AUTH_EXPAND_RESULT;
  *		anything else closes the connection, which is retried
  *   smtpd	queue_smtp.c;  sallyctl  queue_control.c
@@ -33,13 +35,6 @@
 #include "queued.h"
 
 struct qmgr	 qm;
-
-typedef void	(*qpeer_handler)(struct ipc_conn *, struct ipc_msg *);
-
-struct qpeer_cmd {
-	uint32_t	 type;
-	qpeer_handler	 handler;
-};
 
 static void	queue_parent_connect_reply(struct ipc_conn *, struct ipc_msg *);
 static void	queue_parent_peer_fd(struct ipc_conn *, struct ipc_msg *);
@@ -210,7 +205,7 @@ queue_delivery_closed(struct ipc_conn *c, void *arg)
 	if (c == qm.delivery) {
 		log_warnx("- queue delivery-down inflight=%u", qm.inflight);
 		qm.delivery = NULL;
-		queue_flight_requeue(QENV_DELIVERING, 0);
+		queue_flight_requeue(QENV_DELIVERING, 0, "delivery-down");
 	}
 	ipc_conn_free(c);
 }
@@ -222,13 +217,19 @@ queue_parent_peer_fd(struct ipc_conn *c, struct ipc_msg *m)
 
 	(void)c;
 	if (m->fd == -1 || ipc_get_u32(m, &role) == -1 ||
-	    ipc_get_end(m) == -1 || role != ROLE_DELIVERY)
+	    ipc_get_end(m) == -1 || (role != ROLE_DELIVERY &&
+	    role != ROLE_RELAY))
 		fatalx("- queue malformed PARENT_PEER_FD");
+	if (role == ROLE_RELAY) {
+		queue_relay_connected(m->fd);
+		m->fd = -1;
+		return;
+	}
 	if (qm.delivery != NULL) {
 		log_info("- queue delivery-replaced inflight=%u", qm.inflight);
 		ipc_conn_free(qm.delivery);
 		qm.delivery = NULL;
-		queue_flight_requeue(QENV_DELIVERING, 0);
+		queue_flight_requeue(QENV_DELIVERING, 0, "delivery-down");
 	}
 	qm.delivery = ipc_conn_new(qm.base, m->fd, ROLE_QUEUED,
 	    ROLE_BIT(ROLE_DELIVERY), queue_delivery_dispatch,
@@ -295,16 +296,15 @@ queue_authd_delay(void)
 	return qm.authd_backoff;
 }
 
-static void
-queue_authd_dispatch(struct ipc_conn *c, struct ipc_msg *m, void *arg)
+void
+queue_dispatch_or_close(struct ipc_conn *c, struct ipc_msg *m,
+    const struct qpeer_cmd *cmds, size_t n, const char *peer)
 {
 	const struct qpeer_cmd	*cmd;
 
-	(void)arg;
-	if ((cmd = queue_cmd_find(authd_cmds, NCMDS(authd_cmds),
-	    m->hdr.type)) == NULL) {
-		log_warnx("- queue unexpected %s from authd",
-		    ipc_type_name(m->hdr.type));
+	if ((cmd = queue_cmd_find(cmds, n, m->hdr.type)) == NULL) {
+		log_warnx("- queue unexpected %s from %s",
+		    ipc_type_name(m->hdr.type), peer);
 		ipc_msg_clear(m);
 		ipc_conn_close(c, "unexpected message");
 		return;
@@ -314,13 +314,21 @@ queue_authd_dispatch(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 }
 
 static void
+queue_authd_dispatch(struct ipc_conn *c, struct ipc_msg *m, void *arg)
+{
+	(void)arg;
+	queue_dispatch_or_close(c, m, authd_cmds, NCMDS(authd_cmds), "authd");
+}
+
+static void
 queue_authd_closed(struct ipc_conn *c, void *arg)
 {
 	(void)arg;
 	if (c == qm.authd) {
 		log_warnx("- queue authd-down");
 		qm.authd = NULL;
-		queue_flight_requeue(QENV_EXPANDING, qm.authd_backoff);
+		queue_flight_requeue(QENV_EXPANDING, qm.authd_backoff,
+		    "authd-down");
 		queue_authd_retry();
 	}
 	ipc_conn_free(c);
@@ -350,7 +358,7 @@ queue_parent_connect_reply(struct ipc_conn *c, struct ipc_msg *m)
 	}
 	m->fd = -1;
 	log_info("- queue authd-connected");
-	queue_sched_wake_authd();
+	queue_sched_wake(QWAIT_AUTHD);
 	queue_sched_kick();
 }
 

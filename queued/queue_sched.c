@@ -126,6 +126,18 @@ queue_env_next(const char *evpid)
 	return q;
 }
 
+void
+queue_sched_set_domain(struct qenv *q, const char *rcpt)
+{
+	char	 d[SMTP_PATH_MAX_BYTES + 1];
+
+	free(q->domain);
+	q->domain = NULL;
+	if (queue_relay_domain(rcpt, d, sizeof(d)) == -1 ||
+	    (q->domain = strdup(d)) == NULL)
+		fatalx("%s queue remote domain", q->evpid);
+}
+
 struct qenv *
 queue_env_add(struct qmsg *m, const struct envelope *e)
 {
@@ -140,8 +152,10 @@ queue_env_add(struct qmsg *m, const struct envelope *e)
 		return NULL;
 	}
 	q->msg = m;
-	if (e->remote)
+	if (e->remote) {
 		q->kind = QENV_REMOTE;
+		queue_sched_set_domain(q, e->rcpt);
+	}
 	else if (e->mailbox[0] != '\0')
 		q->kind = QENV_MAILBOX;
 	else
@@ -170,9 +184,11 @@ queue_env_forget(struct qenv *q)
 	case QENV_EXPANDING:
 	case QENV_DELIVERING:
 	case QENV_UPDATING:
+	case QENV_RELAYING:
 		queue_flight_end(q);
 		break;
 	}
+	free(q->domain);
 	RB_REMOVE(qenv_ids, &envs, q);
 	TAILQ_REMOVE(&m->envs, q, msg_entry);
 	m->nenvs--;
@@ -197,15 +213,15 @@ queue_sched_remove(struct qenv *q)
 }
 
 void
-queue_sched_wake_authd(void)
+queue_sched_wake(enum qenv_wait what)
 {
 	struct qenv	*q, *next;
 	int64_t		 now = time(NULL);
 
 	RB_FOREACH_SAFE(q, qenv_ids, &envs, next) {
-		if (q->state != QENV_WAITING || !q->wait_authd)
+		if (q->state != QENV_WAITING || q->wait != what)
 			continue;
-		q->wait_authd = 0;
+		q->wait = QWAIT_NONE;
 		if (q->next_try > now) {
 			queue_sched_remove(q);
 			queue_sched_insert(q, now);
@@ -255,8 +271,11 @@ queue_sched_run(evutil_socket_t fd, short ev, void *arg)
 		/* Mailboxes wait, in order, for the delivery agent. */
 		if (q->kind == QENV_MAILBOX && qm.delivery == NULL)
 			return;
+		/* Remote ones for a batch to end (a result kicks). */
+		if (q->kind == QENV_REMOTE && queue_relay_full())
+			return;
 		queue_sched_remove(q);
-		q->wait_authd = 0;
+		q->wait = QWAIT_NONE;
 		queue_deliver_process(q);
 	}
 	queue_sched_arm(now);
@@ -265,7 +284,7 @@ queue_sched_run(evutil_socket_t fd, short ev, void *arg)
 void
 queue_sched_init(void)
 {
-	TAILQ_INIT(&qm.flight);
+	queue_flight_init();
 	if ((qm.ev_sched = evtimer_new(qm.base, queue_sched_run, NULL)) ==
 	    NULL)
 		fatalx("queue_sched_init");

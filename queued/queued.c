@@ -3,9 +3,10 @@
  * what needs root: it makes the spool, binds <rundir>/queue.sock and
  * <rundir>/control.sock, execs and supervises the queue manager (role
  * queue-manager, queue_manager.c) and the delivery agent (role
- * delivery, delivery.c; it execs the role mailbox-worker), connects the
- * two with a socketpair at each (re)start, and connects the manager to
- * authd on request.  From its children it accepts CHILD_CONNECT_REQUEST
+ * delivery, delivery.c; it execs the role mailbox-worker) and the relay
+ * (role relay, relay.c), connects the manager to each of the other two
+ * with a socketpair at each (re)start of either, and connects the
+ * manager to authd on request.  From its children it accepts CHILD_CONNECT_REQUEST
  * and CHILD_PROC_QUERY from the manager; anything else ends the child,
  * which is restarted.
  */
@@ -65,6 +66,12 @@ static struct queued_child	 manager = { "queue-manager", ROLE_QUEUED,
 				    NULL, NULL };
 static struct queued_child	 delivery = { "delivery", ROLE_DELIVERY,
 				    NULL, NULL };
+static struct queued_child	 relay = { "relay", ROLE_RELAY, NULL, NULL };
+/* Every child, for what is done to each. */
+static struct queued_child *const queued_children[] = { &manager,
+				    &delivery, &relay };
+#define QUEUED_NCHILDREN	(sizeof(queued_children) / \
+				    sizeof(queued_children[0]))
 static struct queued_env	 env;
 static struct event_base	*base;
 static struct pidfh		*pfh;
@@ -84,20 +91,20 @@ queued_send_peer(struct queued_child *to, uint32_t peer_role, int fd)
 		log_warnx("- queued peer-fd-failed to=%s", to->name);
 }
 
-/* Connects the two children to each other, with a new pair. */
+/* Connects the manager to another child, with a new pair. */
 static void
-queued_pair(void)
+queued_pair(struct queued_child *ch)
 {
 	int	 sv[2];
 
-	if (manager.conn == NULL || delivery.conn == NULL)
+	if (manager.conn == NULL || ch->conn == NULL)
 		return;
 	if (ipc_socketpair(sv) == -1)
 		fatal("- queued socketpair");
-	queued_send_peer(&manager, ROLE_DELIVERY, sv[0]);
-	queued_send_peer(&delivery, ROLE_QUEUED, sv[1]);
-	log_debug("- queued paired manager=%ld delivery=%ld",
-	    (long)proc_pid(manager.proc), (long)proc_pid(delivery.proc));
+	queued_send_peer(&manager, ch->role, sv[0]);
+	queued_send_peer(ch, ROLE_QUEUED, sv[1]);
+	log_debug("- queued paired manager=%ld %s=%ld",
+	    (long)proc_pid(manager.proc), ch->name, (long)proc_pid(ch->proc));
 }
 
 /* A child that broke the protocol is ended; proc.c restarts it. */
@@ -147,16 +154,20 @@ queued_closed(struct ipc_conn *c, void *arg)
 static void
 queued_started(struct proc *p, int fd, void *arg)
 {
-	struct queued_child	*ch = p == manager.proc ? &manager : &delivery;
+	struct queued_child	*ch = arg;
 
-	(void)arg;
+	(void)p;
 	if (ch->conn != NULL)
 		ipc_conn_free(ch->conn);
 	ch->conn = ipc_conn_new(base, fd, ROLE_PARENT, ROLE_BIT(ch->role),
 	    queued_dispatch, queued_closed, ch);
 	if (ch->conn == NULL)
 		fatalx("- queued ipc_conn_new %s", ch->name);
-	queued_pair();
+	if (ch == &manager) {
+		queued_pair(&delivery);
+		queued_pair(&relay);
+	} else
+		queued_pair(ch);
 }
 
 /* CHILD_CONNECT_REQUEST: only authd, for the chrooted manager. */
@@ -190,38 +201,39 @@ queued_put_proc(const char *name, pid_t pid, time_t when)
 	ipc_put_u32(&out, pid > 0);
 }
 
-/* CHILD_PROC_QUERY: the parent and both children, for CTL_STATUS. */
+/* CHILD_PROC_QUERY: the parent and its children, for CTL_STATUS. */
 static void
 queued_proc_query(struct queued_child *ch, struct ipc_msg *m)
 {
+	size_t	 i;
+
 	if (ipc_get_end(m) == -1) {
 		queued_child_kill(ch, "bad CHILD_PROC_QUERY");
 		return;
 	}
 	ipc_out_init(&out, MSG_PARENT_PROC_STATUS, m->hdr.peerid);
-	ipc_put_u32(&out, 3);
+	ipc_put_u32(&out, 1 + QUEUED_NCHILDREN);
 	queued_put_proc("parent", getpid(), started);
-	queued_put_proc(manager.name, proc_pid(manager.proc),
-	    proc_started(manager.proc));
-	queued_put_proc(delivery.name, proc_pid(delivery.proc),
-	    proc_started(delivery.proc));
+	for (i = 0; i < QUEUED_NCHILDREN; i++)
+		queued_put_proc(queued_children[i]->name,
+		    proc_pid(queued_children[i]->proc),
+		    proc_started(queued_children[i]->proc));
 	(void)ipc_conn_send(ch->conn, &out, -1);
 }
 
 static void
 queued_verbose(int verbose)
 {
-	struct queued_child	*ch[] = { &manager, &delivery };
-	size_t			 i;
+	size_t	 i;
 
 	log_setverbose(verbose);
 	log_info("- queued log %s", verbose ? "verbose" : "brief");
-	for (i = 0; i < sizeof(ch) / sizeof(ch[0]); i++) {
-		if (ch[i]->conn == NULL)
+	for (i = 0; i < QUEUED_NCHILDREN; i++) {
+		if (queued_children[i]->conn == NULL)
 			continue;
 		ipc_out_init(&out, MSG_PARENT_LOG_VERBOSE, 0);
 		ipc_put_u32(&out, (uint32_t)verbose);
-		(void)ipc_conn_send(ch[i]->conn, &out, -1);
+		(void)ipc_conn_send(queued_children[i]->conn, &out, -1);
 	}
 }
 
@@ -398,13 +410,16 @@ queued_start(void)
 		fatalx("- queued event_base_new");
 	proc_init(base, NULL, NULL);
 	queued_signals();
-	manager.proc = proc_new(base, manager.name, queued_started, NULL);
+	manager.proc = proc_new(base, manager.name, queued_started, &manager);
 	fds[0] = env.queue_sock;
 	fds[1] = env.control_sock;
 	proc_set_fds(manager.proc, fds, 2);
-	delivery.proc = proc_new(base, delivery.name, queued_started, NULL);
+	delivery.proc = proc_new(base, delivery.name, queued_started,
+	    &delivery);
+	relay.proc = proc_new(base, relay.name, queued_started, &relay);
 	proc_start(manager.proc);
 	proc_start(delivery.proc);
+	proc_start(relay.proc);
 	log_info("- queued started pid=%ld", (long)getpid());
 }
 
@@ -446,11 +461,20 @@ queued_delivery_role(struct daemon_ctx *c)
 	fatalx("- delivery agent returned");
 }
 
+/* The role relay (daemon.h): the channel to the parent. */
+static void __attribute__((noreturn))
+queued_relay_role(struct daemon_ctx *c)
+{
+	daemon_check_parent(c->fds[0]);
+	relay_main(c->fds[0], c->conf);
+}
+
 static const struct daemon_role queued_roles[] = {
 	/* name		flags			fds: min, max	main */
 	{ "queue-manager", DAEMON_R_CONF,	4, 4, queued_manager_role },
 	{ "delivery",	DAEMON_R_CONF | DAEMON_R_SPAWNS, 2, 2,
 	    queued_delivery_role },
+	{ "relay",	DAEMON_R_CONF,		2, 2, queued_relay_role },
 	{ "mailbox-worker", 0,			2, 2,
 	    delivery_fork_worker_main },
 	{ NULL, 0, 0, 0, NULL },

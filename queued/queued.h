@@ -50,6 +50,13 @@ struct daemon_ctx;
 /* The delivery agent: root parent that execs a mailbox worker per user. */
 void	delivery_main(int parentfd, void *arg /* struct config * */);
 
+/*
+ * The relay (relay.c): reads its CA files, secrets and resolver setup,
+ * chroots into the empty directory as user relay; never returns.
+ */
+void	relay_main(int parentfd, const struct config *)
+	    __attribute__((noreturn));
+
 /* The queue manager: drops to user queue, chrooted into the spool. */
 void	queue_manager_main(int parentfd, void *arg /* struct queued_env * */);
 

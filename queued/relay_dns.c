@@ -56,6 +56,7 @@ struct rdns_query {
 	struct rdns_job		 job[RDNS_JOBS];
 	struct rdns_found	 found[RELAY_DNS_MX_MAX];
 	struct rdns_route	 route;
+	int			 host_only;	/* relay_dns_host */
 };
 
 static void	rdns_mx_answer(void *, int, struct ub_result *);
@@ -273,7 +274,8 @@ rdns_addr_answer(void *arg, int err, struct ub_result *res)
 		    mx->addr, RELAY_DNS_ADDRS_MAX);
 	}
 	rdns_finish(&q->route, q->domain);
-	if (q->route.status == RDNS_OK)
+	/* A smarthost is named by the admin: it may be this host. */
+	if (q->route.status == RDNS_OK && !q->host_only)
 		(void)rdns_drop_self(&q->route, q->domain, &q->d->conf);
 	rdns_done(q);
 }
@@ -409,6 +411,38 @@ relay_dns_new(struct event_base *base, const struct rdns_conf *conf,
 	return d;
 }
 
+/* A new query for name, its timer not started; NULL out of memory. */
+static struct rdns_query *
+rdns_query_new(struct relay_dns *d, const char *name, rdns_cb cb,
+    void *arg)
+{
+	struct rdns_query *q;
+	size_t		 i;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return NULL;
+	if ((q->timer = evtimer_new(d->base, rdns_timer, q)) == NULL) {
+		free(q);
+		return NULL;
+	}
+	q->d = d;
+	q->cb = cb;
+	q->arg = arg;
+	(void)strlcpy(q->domain, name, sizeof(q->domain));
+	for (i = 0; i < RDNS_JOBS; i++) {
+		q->job[i].q = q;
+		q->job[i].id = -1;
+	}
+	TAILQ_INSERT_TAIL(&d->queries, q, entry);
+	if (d->ub == NULL)
+		rdns_fail(&q->route, RDNS_TEMPFAIL, "4.4.3", "Name service "
+		    "error for %s: no resolver (resolver none)", name);
+	else if (strlen(name) >= sizeof(q->domain) - 1)
+		rdns_fail(&q->route, RDNS_PERMFAIL, "5.1.2", "Bad destination "
+		    "domain %.64s...: name too long", name);
+	return q;
+}
+
 /*
  * Routes mail for a domain; cb is called once, later, from the loop
  * (never from inside this call).  -1 when out of memory.
@@ -419,31 +453,38 @@ relay_dns_route(struct relay_dns *d, const char *domain, rdns_cb cb,
 {
 	struct rdns_query *q;
 	struct timeval	 tv = { 0, 0 };
-	size_t		 i;
 
-	if ((q = calloc(1, sizeof(*q))) == NULL)
+	if ((q = rdns_query_new(d, domain, cb, arg)) == NULL)
 		return -1;
-	if ((q->timer = evtimer_new(d->base, rdns_timer, q)) == NULL) {
-		free(q);
-		return -1;
-	}
-	q->d = d;
-	q->cb = cb;
-	q->arg = arg;
-	(void)strlcpy(q->domain, domain, sizeof(q->domain));
-	for (i = 0; i < RDNS_JOBS; i++) {
-		q->job[i].q = q;
-		q->job[i].id = -1;
-	}
-	TAILQ_INSERT_TAIL(&d->queries, q, entry);
-	if (d->ub == NULL)
-		rdns_fail(&q->route, RDNS_TEMPFAIL, "4.4.3", "Name service "
-		    "error for %s: no resolver (resolver none)", domain);
-	else if (strlen(domain) >= sizeof(q->domain) - 1)
-		rdns_fail(&q->route, RDNS_PERMFAIL, "5.1.2", "Bad destination "
-		    "domain %.64s...: name too long", domain);
-	else if (rdns_ask(q, 0, domain, RDNS_T_MX, rdns_mx_answer) == 0)
+	if (q->route.status == RDNS_OK &&
+	    rdns_ask(q, 0, domain, RDNS_T_MX, rdns_mx_answer) == 0)
 		tv.tv_sec = RELAY_DNS_ROUTE_SECS;
+	(void)evtimer_add(q->timer, &tv);
+	return 0;
+}
+
+/*
+ * A host's addresses alone (a smarthost), as a route of one host with
+ * no MX lookup: its AAAA and A in the family order, "loops back to
+ * myself" not applied.  cb as relay_dns_route's.
+ */
+int
+relay_dns_host(struct relay_dns *d, const char *host, rdns_cb cb,
+    void *arg)
+{
+	struct rdns_query *q;
+	struct timeval	 tv = { 0, 0 };
+
+	if ((q = rdns_query_new(d, host, cb, arg)) == NULL)
+		return -1;
+	q->host_only = 1;
+	if (q->route.status == RDNS_OK) {
+		q->route.implicit = 1;
+		rdns_keep_mx(&q->route, host, 0);
+		if (rdns_ask(q, 1, host, RDNS_T_AAAA, rdns_addr_answer) == 0 &&
+		    rdns_ask(q, 2, host, RDNS_T_A, rdns_addr_answer) == 0)
+			tv.tv_sec = RELAY_DNS_ROUTE_SECS;
+	}
 	(void)evtimer_add(q->timer, &tv);
 	return 0;
 }

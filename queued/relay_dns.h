@@ -130,6 +130,9 @@ struct relay_dns *relay_dns_new(struct event_base *,
 		    const struct rdns_conf *, char *, size_t);
 int		 relay_dns_route(struct relay_dns *, const char *,
 		    rdns_cb, void *);
+/* A smarthost's addresses: a route of one host, no MX lookup. */
+int		 relay_dns_host(struct relay_dns *, const char *,
+		    rdns_cb, void *);
 void		 relay_dns_free(struct relay_dns *);
 /* relay_dns_tlsa.c */
 int		 relay_dns_tlsa(struct relay_dns *, const char *, uint16_t,

@@ -39,6 +39,7 @@ static const struct {
 	[RS_HELO] =	{ "helo",	relay_helo },
 	[RS_STARTTLS] =	{ "starttls",	relay_starttls },
 	[RS_TLS] =	{ "tls",	relay_unexpected },
+	[RS_AUTH] =	{ "auth",	relay_auth_reply },
 	[RS_IDLE] =	{ "idle",	relay_unexpected },
 	[RS_RSET] =	{ "rset",	relay_rset },
 	[RS_TXN] =	{ "mail-rcpt-data", relay_txn_reply },
@@ -119,7 +120,7 @@ relay_endcb(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	log_info("%s relay close ok=%s reason=\"%s\" messages=%d", c->p.id,
+	log_debug("%s relay end ok=%s reason=\"%s\" messages=%d", c->p.id,
 	    c->end_ok ? "yes" : "no", c->end_reason, c->nmsgs);
 	if (c->msg != NULL) {
 		/* A transaction cut short is retried, never delivered. */
@@ -160,6 +161,7 @@ relay_fail_reply(struct relay_smtp *c, const char *what)
 static void
 relay_greeting(struct relay_smtp *c)
 {
+	c->greeted = 1;
 	if (c->reply.code / 100 != 2) {
 		relay_fail_reply(c, "greeting");
 		return;
@@ -195,7 +197,7 @@ relay_ehlo(struct relay_smtp *c)
 		relay_tls_fail(c, "tls required, STARTTLS not offered");
 		return;
 	}
-	relay_smtp_ready(c);
+	relay_auth_start(c);
 }
 
 static void
@@ -206,7 +208,7 @@ relay_helo(struct relay_smtp *c)
 		return;
 	}
 	memset(&c->caps, 0, sizeof(c->caps));
-	relay_smtp_ready(c);
+	relay_auth_start(c);
 }
 
 static struct tls *
@@ -222,7 +224,12 @@ relay_tls_client(struct relay_smtp *c, char *err, size_t errlen)
 	(void)tls_config_set_protocols(cfg, TLS_PROTOCOL_TLSv1_2 |
 	    TLS_PROTOCOL_TLSv1_3);
 	if (relay_tls_pkix(c)) {
-		if (c->p.tls_ca_file != NULL &&
+		if (c->p.tls_ca_mem != NULL) {
+			if (tls_config_set_ca_mem(cfg, c->p.tls_ca_mem,
+			    c->p.tls_ca_len) == -1)
+				(void)strlcpy(err, tls_config_error(cfg),
+				    errlen);
+		} else if (c->p.tls_ca_file != NULL &&
 		    tls_config_set_ca_file(cfg, c->p.tls_ca_file) == -1)
 			(void)strlcpy(err, tls_config_error(cfg), errlen);
 	} else {
@@ -251,7 +258,7 @@ relay_starttls(struct relay_smtp *c)
 			relay_fail_reply(c, c->dane != RELAY_DANE_OFF ?
 			    "4.7.5 DANE: starttls" : "starttls");
 		else
-			relay_smtp_ready(c);
+			relay_auth_start(c);
 		return;
 	}
 	if ((t = relay_tls_client(c, err, sizeof(err))) == NULL) {
@@ -272,6 +279,11 @@ relay_tls_done(struct relay_smtp *c)
 	    c->p.id, lineio_tls_version(c->io), lineio_tls_cipher(c->io),
 	    c->verified,
 	    c->p.tls_name != NULL ? c->p.tls_name : "-");
+	if (!c->greeted) {
+		/* Implicit TLS: the greeting comes over it. */
+		relay_smtp_state(c, RS_GREETING, c->p.timeouts.greeting);
+		return;
+	}
 	/* RFC 3207 4.2: forget what was learnt before; EHLO again. */
 	memset(&c->caps, 0, sizeof(c->caps));
 	if (relay_smtp_cmd(c, "EHLO %s", c->p.helo) == 0)
@@ -310,7 +322,15 @@ relay_smtp_ready(struct relay_smtp *c)
 		return;
 	}
 	relay_smtp_state(c, RS_IDLE, c->p.idle_secs);
-	if (c->msg != NULL)
+	if (!c->was_ready) {
+		c->was_ready = 1;
+		if (c->cb.ready != NULL && c->msg == NULL) {
+			c->reporting = 1;
+			c->cb.ready(c, c->arg);
+			c->reporting = 0;
+		}
+	}
+	if (c->msg != NULL && c->state == RS_IDLE)
 		relay_txn_begin(c);
 }
 
@@ -400,7 +420,38 @@ relay_smtp_new(struct event_base *base, int fd,
 	}
 	relay_reply_reset(&c->reply, &c->caps);
 	relay_smtp_state(c, RS_GREETING, c->p.timeouts.greeting);
+	if (c->p.implicit_tls) {
+		/* smtps: the handshake first, then the greeting over it. */
+		char		 err[256] = "";
+		struct tls	*t;
+
+		if ((t = relay_tls_client(c, err, sizeof(err))) == NULL) {
+			relay_smtp_end(c, 0, err);
+			return c;
+		}
+		relay_smtp_state(c, RS_TLS, c->p.timeouts.greeting);
+		(void)lineio_connect_tls(c->io, t, c->p.tls_name);
+	}
 	return c;
+}
+
+void
+relay_smtp_info(const struct relay_smtp *c, int *tls, int *verified,
+    int *caps)
+{
+	if (tls != NULL)
+		*tls = c->tls_on;
+	if (verified != NULL)
+		*verified = c->tls_on && c->verified != NULL &&
+		    strcmp(c->verified, "no") != 0;
+	if (caps != NULL)
+		*caps = c->caps.flags;
+}
+
+const char *
+relay_smtp_verified(const struct relay_smtp *c)
+{
+	return c->tls_on && c->verified != NULL ? c->verified : "no";
 }
 
 void

@@ -9,6 +9,7 @@
 #define SALLYPORT_RELAY_SMTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <event2/event.h>
@@ -51,6 +52,13 @@ struct relay_params {
 	const char		*helo;
 	enum relay_tls_policy	 tls;
 	const char		*tls_ca_file;	/* NULL: the system's bundle */
+	/* The CA bundle in memory (read before a chroot); before the file. */
+	const uint8_t		*tls_ca_mem;
+	size_t			 tls_ca_len;
+	int			 implicit_tls;	/* TLS at connect (smtps) */
+	/* AUTH PLAIN after EHLO, over TLS only; NULL: none. */
+	const char		*auth_user;
+	const char		*auth_pass;
 	const char		*tls_name;	/* SNI, and checked by verify */
 	/*
 	 * The MX host's TLSA records (relay_dns_tlsa), or NULL: DANE when
@@ -91,6 +99,13 @@ struct relay_callbacks {
 	/* The connection ended; ok is 0 for a failure, with its reason. */
 	void	(*conn)(struct relay_smtp *, int ok, const char *reason,
 		    void *);
+	/*
+	 * Optional: the session is ready for its first message (greeting,
+	 * EHLO, STARTTLS done); relay_smtp_send() may follow.  A session
+	 * that ends before it never was (a 421 greeting, a failed
+	 * handshake): the caller may try another host.
+	 */
+	void	(*ready)(struct relay_smtp *, void *);
 };
 
 /* Fills t with the RFC 5321 defaults. */
@@ -115,6 +130,14 @@ struct relay_smtp *relay_smtp_new(struct event_base *, int fd,
  * callback.
  */
 int		 relay_smtp_send(struct relay_smtp *, struct relay_msg *);
+/*
+ * What the session is: TLS on, its certificate verified, the server's
+ * RELAY_CAP_* (each pointer may be NULL).
+ */
+void		 relay_smtp_info(const struct relay_smtp *, int *tls,
+		    int *verified, int *caps);
+/* How the certificate was checked: "no", "pkix", "dane-ee", "dane-ta". */
+const char	*relay_smtp_verified(const struct relay_smtp *);
 /* Sends QUIT when idle; the conn callback follows. */
 void		 relay_smtp_quit(struct relay_smtp *);
 /* Frees the session (from the conn callback or after it). */

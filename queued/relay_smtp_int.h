@@ -17,6 +17,7 @@ enum relay_state {
 	RS_HELO,
 	RS_STARTTLS,
 	RS_TLS,
+	RS_AUTH,
 	RS_IDLE,
 	RS_RSET,
 	RS_TXN,		/* MAIL, RCPT, DATA replies, pipelined or not */
@@ -44,8 +45,11 @@ struct relay_smtp {
 	struct relay_reply	 reply;
 	struct relay_caps	 caps;
 	int			 tls_on;
+	int			 greeted;	/* the greeting came */
+	int			 was_ready;	/* the ready callback ran */
 	enum relay_dane_level	 dane;		/* of p.tlsa */
 	const char		*verified;	/* no, pkix, dane-ee, dane-ta */
+	int			 authed;	/* AUTH took */
 	int			 quit_wanted;
 	int			 reporting;	/* in the rcpt/msg callbacks */
 	int			 end_ok;
@@ -66,6 +70,10 @@ void	relay_smtp_end(struct relay_smtp *, int ok, const char *reason);
 void	relay_smtp_ready(struct relay_smtp *);
 int	relay_smtp_cmd(struct relay_smtp *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+
+/* relay_smtp_auth.c */
+void	relay_auth_start(struct relay_smtp *);
+void	relay_auth_reply(struct relay_smtp *);
 
 /* relay_smtp_txn.c */
 void	relay_txn_begin(struct relay_smtp *);

@@ -62,7 +62,7 @@ relay_txn_report(struct relay_smtp *c)
 	c->msg = NULL;
 	c->reporting = 1;
 	for (i = 0; i < m->nrcpts; i++) {
-		log_info("%s relay rcpt to=<%s> result=%s reply=\"%s\"",
+		log_debug("%s relay rcpt to=<%s> result=%s reply=\"%s\"",
 		    c->p.id, m->rcpts[i].addr, names[m->rcpts[i].result],
 		    m->rcpts[i].reply);
 		c->cb.rcpt(c, m, &m->rcpts[i], c->arg);

@@ -29,6 +29,8 @@
 
 typedef int	(*ctl_item_cb)(struct ipc_msg *, void *);
 
+static const char	*ctl_vis(char *, size_t, const char *, const char *);
+
 static struct ipc_out	ctl_out;
 static uint8_t		ctl_inbuf[sizeof(struct ipc_hdr) +
 			    IPC_PAYLOAD_MAX_BYTES];
@@ -100,15 +102,18 @@ ctl_queue_unexpected(struct ipc_msg *m)
 }
 
 /*
- * Sends the request in ctl_out, prints header (unless NULL) once it is
- * sent, then hands each reply of type item to cb until MSG_CTL_END.
- * 0, or 1 after a message.
+ * Sends the request in ctl_out, prints header (unless NULL) before the
+ * first reply, then hands each reply of type item to cb until
+ * MSG_CTL_END.  A CTL_RESULT that is not RESULT_OK refuses the request
+ * as a whole: its message is printed.  0, or 1 after a message.
  */
 static int
 ctl_queue_stream(struct ctl_env *env, const char *header, uint32_t item,
     ctl_item_cb cb, void *arg)
 {
+	static struct ctl_result res;
 	struct ipc_msg	 m;
+	char		 text[CTL_VIS_MAX_BYTES];
 	int		 fd, r = 1;
 
 	if ((fd = ctl_queue_connect(env)) == -1)
@@ -117,13 +122,27 @@ ctl_queue_stream(struct ctl_env *env, const char *header, uint32_t item,
 		warn("sending to queued");
 		goto done;
 	}
-	if (header != NULL)
-		fputs(header, stdout);
+	/* The header goes out with the first reply that is not an error. */
 	for (;;) {
 		if (ctl_queue_recv(fd, &m) == -1)
 			goto done;
-		if (m.hdr.type == MSG_CTL_END && ctl_reply_end(&m) == 0)
+		if (m.hdr.type == MSG_CTL_END && ctl_reply_end(&m) == 0) {
+			if (header != NULL)
+				fputs(header, stdout);
 			break;
+		}
+		/* A request refused as a whole ("relay not running"). */
+		if (m.hdr.type == MSG_CTL_RESULT &&
+		    ctl_reply_result(&m, &res) == 0 &&
+		    res.result != RESULT_OK) {
+			warnx("%s", ctl_vis(text, sizeof(text), res.message,
+			    "failed"));
+			goto done;
+		}
+		if (header != NULL) {
+			fputs(header, stdout);
+			header = NULL;
+		}
 		if (m.hdr.type != item || cb(&m, arg) == -1) {
 			ctl_queue_unexpected(&m);
 			goto done;
@@ -208,6 +227,43 @@ ctl_show_stats(struct ctl_env *env, const char *arg)
 	(void)arg;
 	ipc_out_init(&ctl_out, MSG_CTL_STATS, CTL_PEERID);
 	return ctl_queue_stream(env, NULL, MSG_CTL_STAT, ctl_print_stat, NULL);
+}
+
+static int
+ctl_print_host(struct ipc_msg *m, void *arg)
+{
+	static struct ctl_host	 h;
+	char			 dest[CTL_VIS_MAX_BYTES];
+	char			 error[CTL_VIS_MAX_BYTES], backoff[32];
+	uint64_t		 now = *(uint64_t *)arg;
+
+	if (ctl_reply_host(m, &h) == -1)
+		return -1;
+	if (h.backoff_until > now) {
+		if (ctl_age_format(ctl_elapsed(now, h.backoff_until), backoff,
+		    sizeof(backoff)) == -1)
+			return -1;
+	} else
+		(void)strlcpy(backoff, "-", sizeof(backoff));
+	printf("%-32s %5" PRIu32 " %6" PRIu32 " %6" PRIu32 " %7s %s\n",
+	    ctl_vis(dest, sizeof(dest), h.dest, "-"), h.conns, h.queued,
+	    h.active, backoff, ctl_vis(error, sizeof(error), h.error, "-"));
+	return 0;
+}
+
+int
+ctl_show_hosts(struct ctl_env *env, const char *arg)
+{
+	char		 header[128];
+	uint64_t	 now = (uint64_t)time(NULL);
+
+	(void)arg;
+	(void)snprintf(header, sizeof(header), "%-32s %5s %6s %6s %7s %s\n",
+	    "DESTINATION", "CONNS", "QUEUED", "ACTIVE", "BACKOFF",
+	    "LAST ERROR");
+	ipc_out_init(&ctl_out, MSG_CTL_HOSTS, CTL_PEERID);
+	return ctl_queue_stream(env, header, MSG_CTL_HOST, ctl_print_host,
+	    &now);
 }
 
 struct ctl_procs_state {

@@ -49,6 +49,21 @@ ctl_reply_stat(struct ipc_msg *m, struct ctl_stat *s)
 }
 
 int
+ctl_reply_host(struct ipc_msg *m, struct ctl_host *h)
+{
+	if (m->hdr.type != MSG_CTL_HOST || m->fd != -1)
+		return -1;
+	if (ipc_get_str(m, h->dest, sizeof(h->dest)) == -1 ||
+	    ipc_get_u32(m, &h->conns) == -1 ||
+	    ipc_get_u32(m, &h->queued) == -1 ||
+	    ipc_get_u32(m, &h->active) == -1 ||
+	    ipc_get_u64(m, &h->backoff_until) == -1 ||
+	    ipc_get_str(m, h->error, sizeof(h->error)) == -1)
+		return -1;
+	return ipc_get_end(m);
+}
+
+int
 ctl_reply_result(struct ipc_msg *m, struct ctl_result *r)
 {
 	if (m->hdr.type != MSG_CTL_RESULT || m->fd != -1)

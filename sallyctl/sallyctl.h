@@ -136,6 +136,15 @@ struct ctl_stat {
 	uint64_t	 value;
 };
 
+struct ctl_host {
+	char		 dest[IPC_STRING_MAX_BYTES + 1];
+	uint32_t	 conns;
+	uint32_t	 queued;
+	uint32_t	 active;
+	uint64_t	 backoff_until;	/* 0: none */
+	char		 error[IPC_STRING_MAX_BYTES + 1];
+};
+
 struct ctl_result {
 	uint32_t	 result;
 	uint32_t	 count;
@@ -146,12 +155,14 @@ struct ctl_result {
 int	ctl_reply_entry(struct ipc_msg *, struct ctl_entry *);
 int	ctl_reply_proc(struct ipc_msg *, struct ctl_proc *);
 int	ctl_reply_stat(struct ipc_msg *, struct ctl_stat *);
+int	ctl_reply_host(struct ipc_msg *, struct ctl_host *);
 int	ctl_reply_result(struct ipc_msg *, struct ctl_result *);
 int	ctl_reply_end(struct ipc_msg *);
 
 /* ctl_queue.c: verbs answered by the queue manager. */
 int	ctl_show_queue(struct ctl_env *, const char *);
 int	ctl_show_stats(struct ctl_env *, const char *);
+int	ctl_show_hosts(struct ctl_env *, const char *);
 int	ctl_schedule(struct ctl_env *, const char *);
 int	ctl_remove(struct ctl_env *, const char *);
 /* Prints queued's processes; the exit status show status adds. */

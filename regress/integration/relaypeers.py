@@ -21,6 +21,7 @@ Nothing here touches a non-loopback address or asks the system's
 resolver.
 """
 
+import atexit
 import hashlib
 import os
 import shutil
@@ -132,6 +133,9 @@ class Nsd:
                                       os.path.join(self.dir, "nsd.conf")],
                                      stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
+        # A test class whose setup fails after this would leave nsd
+        # running: it is stopped when the tests end, whatever happens.
+        atexit.register(self.close)
 
         def up():
             if self.proc.poll() is not None:
@@ -171,6 +175,10 @@ class Nsd:
         if validate:
             line += ' trust-anchor "%s"' % self.ta
         return line
+
+    def resolver_line(self, validate=True):
+        """The config's resolver statement for this server."""
+        return "resolver " + self.resolver_args(validate)
 
 
 # ---------------------------------------------------------------- TLS
@@ -289,7 +297,7 @@ class Transaction:
 
 class FakeServer:
     """A scripted receiving server on addr:port (a free port by
-    default), a thread per connection.  Options (each a Script value):
+    default; addr IPv4 or IPv6), a thread per connection.  Options (each a Script value):
     greeting (bytes), ehlo (the reply, bytes) or caps, helo, mail, data,
     dot (replies), rcpt (a dict address -> reply or list of replies),
     stall (a verb after which it goes silent for stall_secs), drop
@@ -317,7 +325,8 @@ class FakeServer:
         self.transactions = []
         self.threads = []
         self.socks = []
-        self.sock = socket.socket()
+        self.sock = socket.socket(socket.AF_INET6 if ":" in addr
+                                  else socket.AF_INET)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((addr, port))
         self.sock.listen(64)

@@ -362,12 +362,15 @@ class Suite:
 
     def __init__(self, name, retry="1s", max_retry="2s", expire="1h",
                  max_errors=None, max_message_bytes=None, extra_config=(),
-                 plaintext_loopback=True):
+                 plaintext_loopback=True, resolver="none",
+                 delay_notice=None):
         """extra_config: lines appended to the configuration, for a test
         class that needs a limit or a policy of its own (suite_args).
         plaintext_loopback: "auth plaintext-on-loopback yes", which the
         clear-text logins of most tests need (pop3d refuses USER and
-        AUTH without TLS otherwise), unless extra_config says it."""
+        AUTH without TLS otherwise), unless extra_config says it.
+        resolver: what follows "resolver" (the relay's tests name their
+        nsd); delay_notice: the queue's delay-notice time, if any."""
         need_root()
         ensure_users()
         self.name = name
@@ -389,6 +392,7 @@ class Suite:
         self.max_message_bytes = max_message_bytes
         self.extra_config = list(extra_config)
         self.plaintext_loopback = plaintext_loopback
+        self.resolver, self.delay_notice = resolver, delay_notice
         self._layout()
 
     # -- paths
@@ -481,7 +485,7 @@ class Suite:
             'chroot "%s"' % self.chroot,
             'users "%s"' % self.path("etc", "users"),
             'aliases "%s"' % self.path("etc", "aliases"),
-            "resolver none",
+            "resolver %s" % self.resolver,
             'domain "%s"' % DOMAIN,
             "listen smtp on 127.0.0.1 port %d" % self.smtp_port,
             "listen pop3 on 127.0.0.1 port %d" % self.pop3_port,
@@ -489,8 +493,10 @@ class Suite:
             "listen smtps on 127.0.0.1 port %d" % self.smtps_port,
             'pki "mail.example.test" cert "%s" key "%s"'
             % (self.cert, self.path("etc", "key.pem")),
-            "queue retry %s max-retry %s expire %s"
-            % (self.retry, self.max_retry, self.expire),
+            "queue retry %s max-retry %s expire %s%s"
+            % (self.retry, self.max_retry, self.expire,
+               " delay-notice %s" % self.delay_notice
+               if self.delay_notice else ""),
         ]
         if self.max_errors is not None:
             lines.append("limit errors %d" % self.max_errors)
@@ -700,6 +706,10 @@ class Suite:
 
     def manager(self):
         return self.wait_child_as("queued", DAEMON_USERS["queue"])
+
+    def relay(self):
+        """queued's relay process (queued/relay.c), as _sallyrelay."""
+        return self.wait_child_as("queued", DAEMON_USERS["relay"])
 
     def delivery_agent(self):
         def look():

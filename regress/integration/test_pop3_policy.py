@@ -66,7 +66,9 @@ class TestPop3Policy(SuiteTest):
         self.assertEqual(b"\n".join(lines) + b"\n", old[0][1])
         p.retr(3)
         self.assertTrue(p.quit().startswith(b"+OK"))
-        left = sorted(os.listdir(self.suite.maildir("bob", "cur")))
+        # A message not retrieved stays where it was (new/ or cur/).
+        left = sorted(os.listdir(self.suite.maildir("bob", "cur")) +
+                      os.listdir(self.suite.maildir("bob", "new")))
         self.assertEqual(len(left), 2, left)
         self.assertFalse([n for n in left if n.startswith(
             old[0][0].split(",")[0])], left)

@@ -42,7 +42,8 @@ def cmdline(pid):
 # Every role a parent execs, and the descriptors it takes at least.
 ROLES = (("smtpd", "smtp-engine", 4), ("pop3d", "pop3d-login", 3),
          ("pop3d", "pop3d-user", 2), ("queued", "queue-manager", 4),
-         ("queued", "delivery", 2), ("queued", "mailbox-worker", 2))
+         ("queued", "delivery", 2), ("queued", "relay", 2),
+         ("queued", "mailbox-worker", 2))
 
 
 class TestPrivsep(SuiteTest):
@@ -84,7 +85,8 @@ class TestPrivsep(SuiteTest):
                          [eng.pid], "smtpd children")
 
         # queued: root parent; manager _sallyqueue chrooted in the spool;
-        # delivery agent root, no chroot.
+        # delivery agent root, no chroot; relay _sallyrelay in the empty
+        # chroot.
         self.assert_root_parent(suite.ProcInfo(s.pid("queued")),
                                 "queued parent")
         man = s.manager()
@@ -92,8 +94,12 @@ class TestPrivsep(SuiteTest):
         self.assert_runs_as(man, uid, gid, s.spool, "queue manager")
         agent = s.delivery_agent()
         self.assert_root_parent(agent, "delivery agent")
+        relay = s.relay()
+        uid, gid = self.ids("_sallyrelay")
+        self.assert_runs_as(relay, uid, gid, s.chroot, "relay")
         self.assertEqual(sorted(c.pid for c in s.children_of("queued")),
-                         sorted([man.pid, agent.pid]), "queued children")
+                         sorted([man.pid, agent.pid, relay.pid]),
+                         "queued children")
 
         # pop3d: root parent, login engine _sallypop in the chroot.
         self.assert_root_parent(suite.ProcInfo(s.pid("pop3d")),
@@ -111,7 +117,7 @@ class TestPrivsep(SuiteTest):
         procs = {"authd": suite.ProcInfo(s.pid("authd")),
                  "smtpd engine": s.engine("smtpd"),
                  "pop3d login engine": s.engine("pop3d"),
-                 "queue manager": s.manager()}
+                 "queue manager": s.manager(), "relay": s.relay()}
         p = s.pop3("bob")
         try:
             procs["pop3d mailbox process"] = s.wait_child_as("pop3d",
@@ -199,6 +205,7 @@ class TestPrivsep(SuiteTest):
                           "queue-manager")
         agent = s.delivery_agent()
         self.assert_execd(agent.pid, s.pid("queued"), "queued", "delivery")
+        self.assert_execd(s.relay().pid, s.pid("queued"), "queued", "relay")
         p = s.pop3("bob")
         try:
             mbox = s.wait_child_as("pop3d", "sp_bob")

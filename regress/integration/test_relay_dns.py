@@ -10,17 +10,16 @@ handshake."""
 
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import unittest
 
-from suite import REPO, free_ports, need_root, wait_for
+from relaypeers import FakeServer, Nsd, have, have_nsd, make_cert
+from suite import REPO, free_ports, need_root
 from test_relay_dane import tlsa
-from test_relay_smtp import FakeServer, make_cert, smtpc
+from test_relay_smtp import smtpc
 
 DNSQ = os.path.join(REPO, "regress", "relay", "dnsq")
-NSD = "/usr/sbin/nsd"
 ADDR = "127.0.0.53"
 TIMEOUT = 120
 
@@ -74,28 +73,6 @@ dane A 127.0.0.30
 _25._tcp.dane TLSA 3 1 1 {dane}
 """
 
-NSD_CONF = """server:
-    ip-address: {addr}@{port}
-    port: {port}
-    username: ""
-    chroot: ""
-    zonesdir: "{dir}"
-    database: ""
-    pidfile: "{dir}/nsd.pid"
-    xfrdfile: "{dir}/xfrd.state"
-    zonelistfile: "{dir}/zone.list"
-    logfile: "{dir}/nsd.log"
-    server-count: 1
-    verbosity: 1
-remote-control:
-    control-enable: no
-"""
-
-
-def have(path):
-    return os.path.exists(path) and os.access(path, os.X_OK)
-
-
 def parse(out):
     """dnsq's output as a list of routes: dicts with status, enhanced,
     sec, implicit, mx (list of (pref, host, sec, addrs)) and text."""
@@ -114,105 +91,45 @@ def parse(out):
     return routes
 
 
+def tamper(text):
+    """bogus.example: an address changed under its signature."""
+    assert "127.0.0.30" in text
+    return text.replace("127.0.0.30", "127.0.0.31")
+
+
 class RelayDNSTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
         need_root()
-        if not have(NSD) or not have("/usr/bin/ldns-signzone"):
+        if not have_nsd():
             raise unittest.SkipTest("nsd or ldnsutils not installed "
                                     "(etc/deps.sh)")
         if not have(DNSQ):
             raise unittest.SkipTest("regress/relay/dnsq not built")
-        cls.dir = tempfile.mkdtemp(prefix="relaydns.")
         # A server certificate whose key the signed zones publish.
-        cls.cert = make_cert(cls.dir, "dane.secure.example")
-        cls.port = free_ports(1)[0]
-        cls.proc = None
-        conf = NSD_CONF.format(addr=ADDR, port=cls.port, dir=cls.dir)
-        cls.write("relay.example.zone", ZONE)
-        conf += "zone:\n    name: relay.example\n" \
-                "    zonefile: relay.example.zone\n"
-        ta = []
-        for name in ("secure.example", "bogus.example"):
-            ta.append(cls.sign(name))
-            conf += "zone:\n    name: %s\n    zonefile: %s.zone.signed\n" \
-                % (name, name)
-        cls.write("nsd.conf", conf)
-        cls.write("ta", "".join(ta))
-        # tearDownClass is not run when setUpClass fails: stop nsd here.
+        cls.certdir = tempfile.mkdtemp(prefix="relaydns-cert.")
+        cls.cert = make_cert(cls.certdir, "dane.secure.example")
+        dane = tlsa(3, 1, 1, cls.cert[0])[6:]
+        signed = {name: (SIGNED.format(name=name, tlsa="ab" * 32,
+                                       dane=dane),
+                         tamper if name == "bogus.example" else None)
+                  for name in ("secure.example", "bogus.example")}
         try:
-            cls.start_nsd()
+            cls.nsd = Nsd(ADDR, {"relay.example": ZONE}, signed).start()
         except BaseException:
-            cls.tearDownClass()
+            shutil.rmtree(cls.certdir, ignore_errors=True)
             raise
-
-    @classmethod
-    def write(cls, name, text):
-        with open(os.path.join(cls.dir, name), "w") as f:
-            f.write(text)
-
-    @classmethod
-    def sign(cls, name):
-        """Signs the zone with a key of its own; bogus.example is then
-        tampered with (an address changed under its signature).
-        Returns the DS record for the trust anchor."""
-        cls.write(name + ".zone", SIGNED.format(
-            name=name, tlsa="ab" * 32, dane=tlsa(3, 1, 1, cls.cert[0])[6:]))
-        r = subprocess.run(["ldns-keygen", "-a", "ECDSAP256SHA256", "-k",
-                            name], cwd=cls.dir, capture_output=True,
-                           text=True, check=True)
-        key = r.stdout.strip()
-        subprocess.run(["ldns-signzone", name + ".zone", key], cwd=cls.dir,
-                       check=True, capture_output=True)
-        signed = os.path.join(cls.dir, name + ".zone.signed")
-        if name == "bogus.example":
-            with open(signed) as f:
-                text = f.read()
-            assert "127.0.0.30" in text
-            with open(signed, "w") as f:
-                f.write(text.replace("127.0.0.30", "127.0.0.31"))
-        with open(os.path.join(cls.dir, key + ".ds")) as f:
-            return f.read()
-
-    @classmethod
-    def start_nsd(cls):
-        cls.proc = subprocess.Popen([NSD, "-d", "-c",
-                                     os.path.join(cls.dir, "nsd.conf")],
-                                    stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL)
-        # Ready when it answers: a query for the zone's SOA.
-        def up():
-            if cls.proc.poll() is not None:
-                raise AssertionError("nsd exited: %s" % cls.nsd_log())
-            r = cls.dnsq(["relay.example"], check=False)
-            return "route relay.example ok" in r.stdout or \
-                "implicit=1" in r.stdout
-        wait_for(up, 60, interval=0.5, what="nsd to answer")
+        cls.dir, cls.port = cls.nsd.dir, cls.nsd.port
 
     @classmethod
     def stop_nsd(cls):
-        if cls.proc is not None and cls.proc.poll() is None:
-            cls.proc.send_signal(signal.SIGTERM)
-            try:
-                cls.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                cls.proc.kill()
-                cls.proc.wait()
-        cls.proc = None
-
-    @classmethod
-    def nsd_log(cls):
-        try:
-            with open(os.path.join(cls.dir, "nsd.log")) as f:
-                return f.read()[-2000:]
-        except OSError:
-            return ""
+        cls.nsd.stop()
 
     @classmethod
     def tearDownClass(cls):
-        cls.stop_nsd()
-        shutil.rmtree(cls.dir, ignore_errors=True)
+        cls.nsd.close()
+        shutil.rmtree(cls.certdir, ignore_errors=True)
 
     @classmethod
     def dnsq(cls, args, check=True, opts=(), stdin=None):

@@ -11,15 +11,13 @@ against the suite's certificate; two messages over one connection)."""
 
 import os
 import socket
-import ssl
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 import unittest
 
 import suite
+from relaypeers import FakeServer, make_cert
 from suite import SuiteTest
 
 # SALLYPORT_SMTPC: another command to run instead (valgrind around it).
@@ -36,172 +34,11 @@ def sanitizer_build(path):
     """True when the binary at path links the ASan runtime."""
     r = subprocess.run(["ldd", path], capture_output=True, text=True)
     return "libasan" in r.stdout
-CAPS = (b"PIPELINING", b"8BITMIME", b"SIZE 10000000", b"DSN",
-        b"SMTPUTF8", b"ENHANCEDSTATUSCODES")
+
+
 MESSAGE = (b"From: <sender@example.test>\nTo: <a@example.test>\n"
            b"Subject: relay test\n\nhello\n.a line with a dot\n"
            b"..two dots\n.\nlast\n")
-
-
-def make_cert(d, cn):
-    key, cert = os.path.join(d, cn + ".key"), os.path.join(d, cn + ".pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
-                    "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                    "-days", "30", "-subj", "/CN=" + cn, "-addext",
-                    "subjectAltName=DNS:" + cn, "-keyout", key, "-out",
-                    cert], check=True, capture_output=True)
-    return cert, key
-
-
-class FakeServer:
-    """A scripted receiving server on a free loopback port: one thread,
-    one connection at a time.  Options: greeting (bytes), ehlo (the
-    reply, bytes) or caps, helo, mail, data, dot (replies), rcpt (a dict
-    address -> reply), stall (a verb after which it goes silent), drop
-    (closes after this many body lines), tls (a cert, key pair for
-    STARTTLS, which it then offers)."""
-
-    def __init__(self, **opts):
-        self.opts = opts
-        self.cmds = []
-        self.messages = []
-        self.conns = 0
-        self.batches = []       # pipelined groups of commands
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(5)
-        self.sock.settimeout(120)
-        self.port = self.sock.getsockname()[1]
-        self.stop = False
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.stop = True
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)   # wakes accept()
-        except OSError:
-            pass
-        self.sock.close()
-        self.thread.join(10)
-
-    def serve(self):
-        while not self.stop:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            self.conns += 1
-            try:
-                self.session(c)
-            except (OSError, ValueError, ssl.SSLError):
-                pass
-            finally:
-                # The file object holds the socket open: shut it down.
-                try:
-                    self.sock_c.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                self.f.close()
-                self.sock_c.close()
-                c.close()
-
-    def ehlo_reply(self):
-        if "ehlo" in self.opts:
-            return self.opts["ehlo"]
-        caps = list(self.opts.get("caps", CAPS))
-        if "tls" in self.opts and not self.tls_on:
-            caps.append(b"STARTTLS")
-        lines = [b"fake.example.test"] + caps
-        return b"".join(b"250-" + l + b"\r\n" for l in lines[:-1]) + \
-            b"250 " + lines[-1] + b"\r\n"
-
-    def reply(self, cmd):
-        o = self.opts
-        verb = cmd.split(b" ", 1)[0].upper()
-        if verb == b"EHLO":
-            return self.ehlo_reply()
-        if verb == b"MAIL":
-            return o.get("mail", b"250 2.1.0 ok\r\n")
-        if verb == b"RCPT":
-            addr = cmd[cmd.find(b"<") + 1:cmd.find(b">")].decode()
-            return o.get("rcpt", {}).get(addr, b"250 2.1.5 ok\r\n")
-        if verb == b"DATA":
-            return o.get("data", b"354 go\r\n")
-        replies = {b"HELO": o.get("helo", b"250 fake\r\n"),
-                   b"RSET": b"250 ok\r\n", b"QUIT": b"221 bye\r\n",
-                   b"STARTTLS": b"220 go ahead\r\n"}
-        return replies.get(verb, b"500 5.5.1 what\r\n")
-
-    def readline(self):
-        line = self.f.readline(100000)
-        if not line:
-            raise ValueError("eof")
-        cmd = line.rstrip(b"\r\n")
-        self.cmds.append(cmd)
-        return cmd
-
-    def body(self, c):
-        lines = []
-        while True:
-            line = self.f.readline(100000)
-            if not line:
-                raise ValueError("eof in data")
-            if line == b".\r\n":
-                break
-            lines.append(line)
-            if len(lines) == self.opts.get("drop", -1):
-                raise ValueError("dropped")
-        self.messages.append(b"".join(lines))
-        c.sendall(self.opts.get("dot", b"250 2.0.0 queued\r\n"))
-
-    def batch(self, cmd):
-        """With PIPELINING, MAIL's reply waits for the DATA after it (or
-        30 s): the client must send the group without waiting."""
-        group = [cmd]
-        self.sock_c.settimeout(30)
-        try:
-            while group[-1].split(b" ", 1)[0].upper() != b"DATA":
-                group.append(self.readline())
-        except (socket.timeout, ValueError):
-            pass
-        self.sock_c.settimeout(None)
-        self.batches.append(group)
-        return group
-
-    def session(self, c):
-        self.sock_c, self.tls_on = c, False
-        self.f = c.makefile("rb")
-        c.sendall(self.opts.get("greeting", b"220 fake.example.test\r\n"))
-        while True:
-            cmd = self.readline()
-            verb = cmd.split(b" ", 1)[0].upper()
-            if verb == self.opts.get("stall"):
-                time.sleep(self.opts.get("stall_secs", 8))
-                return
-            pipe = b"PIPELINING" in self.ehlo_reply()
-            group = self.batch(cmd) if verb == b"MAIL" and pipe else [cmd]
-            for g in group:
-                r = self.reply(g)
-                c.sendall(r)
-            last = group[-1].split(b" ", 1)[0].upper()
-            if last == b"QUIT":
-                return
-            if last == b"DATA" and r.startswith(b"354"):
-                self.body(c)
-            if last == b"STARTTLS":
-                c = self.starttls(c)
-
-    def starttls(self, c):
-        if "tls" not in self.opts:
-            # STARTTLS offered by caps alone: 220, then no handshake.
-            raise ValueError("no certificate")
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(*self.opts["tls"])
-        c = ctx.wrap_socket(c, server_side=True)
-        self.sock_c, self.tls_on = c, True
-        self.f = c.makefile("rb")
-        return c
 
 
 def smtpc(port, rcpts, message=MESSAGE, args=(), timeout=120, path=None):

@@ -11,8 +11,8 @@ import unittest
 import suite
 from suite import SuiteTest, make_message, queue_id, wait_for
 
-VERBS = ("show status", "show queue", "show stats", "schedule", "remove",
-         "log", "stop", "help")
+VERBS = ("show status", "show queue", "show stats", "show hosts",
+         "schedule", "remove", "log", "stop", "help")
 
 
 class TestSallyctl(SuiteTest):

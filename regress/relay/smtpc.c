@@ -187,7 +187,8 @@ int
 main(int argc, char *argv[])
 {
 	struct relay_params	 p;
-	struct relay_callbacks	 cb = { smtpc_rcpt, smtpc_msg, smtpc_conn };
+	struct relay_callbacks	 cb = { smtpc_rcpt, smtpc_msg, smtpc_conn,
+	    NULL };
 	struct relay_smtp	*c;
 	struct smtpc		 s;
 	struct rdns_tlsa	 tlsa;

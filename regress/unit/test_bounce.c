@@ -289,3 +289,84 @@ Test(bounce, action_out_of_range)
 	cr_assert_not_null(strstr(buf, "Action: failed\n"));
 	cr_assert_not_null(strstr(buf, "Status: 5.2.2\n"));
 }
+
+/* A remote host's answer (queue_relay.c's last error, read back). */
+static void
+remote_info(struct bounce_info *bi, enum dsn_action action,
+    const char *error, const char *diag)
+{
+	info(bi);
+	bi->action = action;
+	bi->error = error;
+	bi->remote_mta = "mx.example.net";
+	bi->diag_type = "smtp";
+	bi->diag = diag;
+	bi->will_retry_until = bi->arrival + 4 * 24 * 3600;
+}
+
+Test(bounce, bounce_remote)
+{
+	static const char *const want[] = {
+		"Subject: Undelivered Mail Returned to Sender\n",
+		"<carol@example.org>: 5.1.1 mx.example.net said: 550 5.1.1 "
+		    "no such user\n",
+		"Final-Recipient: rfc822; carol@example.org\n"
+		"Action: failed\n"
+		"Status: 5.1.1\n"
+		"Remote-MTA: dns; mx.example.net\n"
+		"Diagnostic-Code: smtp; 550 5.1.1 no such user\n"
+		"Last-Attempt-Date: Tue, 14 Nov 2023 23:13:20 +0000\n\n",
+	};
+	struct bounce_info	 bi;
+	char			 buf[8192];
+
+	remote_info(&bi, DSN_ACTION_FAILED,
+	    "5.1.1 mx.example.net said: 550 5.1.1 no such user",
+	    "550 5.1.1 no such user");
+	cr_assert_gt(queue_bounce_build(&bi, buf, sizeof(buf)), 0);
+	assert_in_order(buf, want, sizeof(want) / sizeof(want[0]));
+	cr_expect_null(strstr(buf, "Will-Retry-Until"));
+	cr_expect_null(strstr(buf, "X-Sallyport"));
+}
+
+Test(bounce, local_no_remote_mta)
+{
+	struct bounce_info	 bi;
+	char			 buf[8192];
+
+	info(&bi);
+	cr_assert_gt(queue_bounce_build(&bi, buf, sizeof(buf)), 0);
+	cr_expect_not_null(strstr(buf,
+	    "\nDiagnostic-Code: X-Sallyport; 5.2.2 mailbox full\n"));
+	cr_expect_null(strstr(buf, "Remote-MTA"));
+	cr_expect_null(strstr(buf, "Will-Retry-Until"));
+}
+
+Test(bounce, delay_notice)
+{
+	static const char *const want[] = {
+		"Subject: Delayed Mail (still being retried)\n",
+		"The mail system will go on trying.",
+		"Action: delayed\n"
+		"Status: 4.2.0\n"
+		"Remote-MTA: dns; mx.example.net\n"
+		"Diagnostic-Code: smtp; 451 4.2.0 try later\n"
+		"Last-Attempt-Date: Tue, 14 Nov 2023 23:13:20 +0000\n"
+		"Will-Retry-Until: Sat, 18 Nov 2023 22:13:20 +0000\n\n",
+		"Content-Type: text/rfc822-headers\n",
+	};
+	struct bounce_info	 bi;
+	char			 buf[8192];
+
+	remote_info(&bi, DSN_ACTION_DELAYED,
+	    "4.2.0 mx.example.net said: 451 4.2.0 try later",
+	    "451 4.2.0 try later");
+	cr_assert_gt(queue_bounce_build(&bi, buf, sizeof(buf)), 0);
+	assert_in_order(buf, want, sizeof(want) / sizeof(want[0]));
+	/* A delay without a code of its own is 4.4.7 (RFC 3463 3.5). */
+	bi.error = "connection timed out";
+	bi.remote_mta = bi.diag = NULL;
+	cr_assert_gt(queue_bounce_build(&bi, buf, sizeof(buf)), 0);
+	cr_expect_not_null(strstr(buf, "\nStatus: 4.4.7\n"));
+}
+

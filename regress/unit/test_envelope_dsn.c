@@ -137,7 +137,7 @@ round_trip(const struct envelope *a, struct envelope *b, char *buf,
 
 	n = envelope_serialise(a, buf, buflen, &errstr);
 	cr_assert_gt(n, 0, "%s", errstr);
-	cr_assert(strncmp(buf, "version=2\n", 10) == 0, "%s", buf);
+	cr_assert(strncmp(buf, "version=3\n", 10) == 0, "%s", buf);
 	cr_assert_eq(envelope_parse(buf, (size_t)n, b, &errstr), 0, "%s: %s",
 	    errstr, buf);
 	cr_expect_str_eq(b->evpid, a->evpid);
@@ -147,6 +147,7 @@ round_trip(const struct envelope *a, struct envelope *b, char *buf,
 	cr_expect_str_eq(b->dsn_envid, a->dsn_envid);
 	cr_expect_eq(b->dsn_notify, a->dsn_notify);
 	cr_expect_str_eq(b->dsn_orcpt, a->dsn_orcpt);
+	cr_expect_eq(b->delay_notified, a->delay_notified);
 }
 
 Test(envelope_dsn, round_trip)

@@ -157,7 +157,7 @@ Test(sallyctl, table_is_complete)
 			cr_assert_eq(ctl_parse(i, argv, &arg, &err), cmd);
 		}
 	}
-	cr_assert_eq(n, 9);
+	cr_assert_eq(n, 10);
 }
 
 Test(sallyctl, usage_line)
@@ -544,6 +544,54 @@ Test(sallyctl, reply_proc_stat_end)
 	ipc_put_u32(&out, 0);
 	to_msg(&m);
 	cr_assert_eq(ctl_reply_end(&m), -1, "END with a payload");
+}
+
+static void
+build_host(uint32_t type, int fields, int extra)
+{
+	ipc_out_init(&out, type, 0);
+	if (fields > 0)
+		ipc_put_str(&out, "example.net");
+	if (fields > 1)
+		ipc_put_u32(&out, 2);
+	if (fields > 2)
+		ipc_put_u32(&out, 7);
+	if (fields > 3)
+		ipc_put_u32(&out, 1);
+	if (fields > 4)
+		ipc_put_u64(&out, 1700000060);
+	if (fields > 5)
+		ipc_put_str(&out, "421 4.3.2 busy");
+	if (extra)
+		ipc_put_u32(&out, 0);
+}
+
+Test(sallyctl, reply_host)
+{
+	static struct ctl_host	 h;
+	struct ipc_msg		 m;
+	int			 n;
+
+	build_host(MSG_CTL_HOST, 6, 0);
+	to_msg(&m);
+	cr_assert_eq(ctl_reply_host(&m, &h), 0);
+	cr_assert_str_eq(h.dest, "example.net");
+	cr_assert_eq(h.conns, 2);
+	cr_assert_eq(h.queued, 7);
+	cr_assert_eq(h.active, 1);
+	cr_assert_eq(h.backoff_until, 1700000060);
+	cr_assert_str_eq(h.error, "421 4.3.2 busy");
+	for (n = 0; n < 6; n++) {
+		build_host(MSG_CTL_HOST, n, 0);
+		to_msg(&m);
+		cr_assert_eq(ctl_reply_host(&m, &h), -1, "fields %d", n);
+	}
+	build_host(MSG_CTL_HOST, 6, 1);
+	to_msg(&m);
+	cr_assert_eq(ctl_reply_host(&m, &h), -1, "trailing bytes");
+	build_host(MSG_CTL_STAT, 6, 0);
+	to_msg(&m);
+	cr_assert_eq(ctl_reply_host(&m, &h), -1, "wrong type");
 }
 
 Test(sallyctl, reply_result)
