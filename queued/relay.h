@@ -26,6 +26,7 @@
 #include "sp_limits.h"
 
 struct event_base;
+struct relay_sts;
 struct relay_dest;
 struct relay_conn;
 
@@ -113,6 +114,7 @@ struct relay_env {
 	struct event_base	*base;
 	const struct config	*conf;
 	struct relay_dns	*dns;
+	struct relay_sts	*sts;		/* MTA-STS (relay_sts_client.c) */
 	struct secrets		*secrets;	/* smarthost AUTH, or NULL */
 	uint64_t		 counters[RC_MAX];
 };

@@ -210,8 +210,9 @@ sts_closed(struct ipc_conn *c, void *arg)
 	struct relay_sts_result	 res;
 	struct sts_req		*q;
 
-	(void)c;
-	log_warnx("- relay sts-helper-gone waiting=%zu", s->nfetching);
+	if (c != NULL)
+		log_warnx("- relay sts-helper-gone waiting=%zu",
+		    s->nfetching);
 	ipc_conn_free(s->helper);
 	s->helper = NULL;
 	while ((q = TAILQ_FIRST(&s->fetching)) != NULL) {
@@ -220,6 +221,17 @@ sts_closed(struct ipc_conn *c, void *arg)
 		memset(&res, 0, sizeof(res));
 		sts_finish(q, &res, "the relay-sts helper is gone");
 	}
+}
+
+/* A (new) helper, at its every start: what the old one had falls back. */
+int
+relay_sts_set_helper(struct relay_sts *s, int fd)
+{
+	if (s->helper != NULL)
+		sts_closed(NULL, s);
+	s->helper = ipc_conn_new(s->base, fd, ROLE_RELAY,
+	    ROLE_BIT(ROLE_RELAY_STS), sts_dispatch, sts_closed, s);
+	return s->helper == NULL ? -1 : 0;
 }
 
 struct relay_sts *

@@ -32,10 +32,6 @@ int	relay_sts_req_get(struct ipc_msg *, char *domain, size_t,
 int	relay_sts_serve(int fd, int parentfd, struct tls_config *,
 	    uint16_t port);
 
-/* relay_sts_proc.c: the role relay-sts (cafile NULL: the system's). */
-struct config;
-void	relay_sts_proc_main(int parentfd, const struct config *,
-	    const char *cafile) __attribute__((noreturn));
 
 /* relay_sts_client.c: what applies to a domain. */
 struct relay_sts_result {
@@ -53,6 +49,8 @@ struct relay_sts;
 /* helperfd: the socket to relay-sts, or -1 (cached policies only). */
 struct relay_sts *relay_sts_new(struct event_base *, struct relay_dns *,
 	    int helperfd);
+/* The helper's socket, at each of its starts; -1 when out of memory. */
+int	relay_sts_set_helper(struct relay_sts *, int fd);
 /* cb is called once, later, from the loop.  -1 when out of memory. */
 int	relay_sts_lookup(struct relay_sts *, const char *domain,
 	    relay_sts_cb, void *);

@@ -25,6 +25,7 @@
 #include "privsep.h"
 #include "proto.h"
 #include "sandbox.h"
+#include "queued.h"
 #include "relay_sts_helper.h"
 #include "relay_sts_fetch.h"
 
