@@ -225,19 +225,24 @@ queued_put_proc(const char *name, pid_t pid, time_t when)
 static void
 queued_proc_query(struct queued_child *ch, struct ipc_msg *m)
 {
-	size_t	 i;
+	size_t		 i;
+	uint32_t	 n;
 
 	if (ipc_get_end(m) == -1) {
 		queued_child_kill(ch, "bad CHILD_PROC_QUERY");
 		return;
 	}
 	ipc_out_init(&out, MSG_PARENT_PROC_STATUS, m->hdr.peerid);
-	ipc_put_u32(&out, 1 + QUEUED_NCHILDREN);
+	/* relay-sts is not started under "relay mta-sts none". */
+	for (i = 0, n = 1; i < QUEUED_NCHILDREN; i++)
+		n += queued_children[i]->proc != NULL;
+	ipc_put_u32(&out, n);
 	queued_put_proc("parent", getpid(), started);
 	for (i = 0; i < QUEUED_NCHILDREN; i++)
-		queued_put_proc(queued_children[i]->name,
-		    proc_pid(queued_children[i]->proc),
-		    proc_started(queued_children[i]->proc));
+		if (queued_children[i]->proc != NULL)
+			queued_put_proc(queued_children[i]->name,
+			    proc_pid(queued_children[i]->proc),
+			    proc_started(queued_children[i]->proc));
 	(void)ipc_conn_send(ch->conn, &out, -1);
 }
 
@@ -437,12 +442,15 @@ queued_start(void)
 	delivery.proc = proc_new(base, delivery.name, queued_started,
 	    &delivery);
 	relay.proc = proc_new(base, relay.name, queued_started, &relay);
-	relay_sts.proc = proc_new(base, relay_sts.name, queued_started,
-	    &relay_sts);
 	proc_start(manager.proc);
 	proc_start(delivery.proc);
 	proc_start(relay.proc);
-	proc_start(relay_sts.proc);
+	/* "relay mta-sts none": no helper, no policies. */
+	if (env.conf->relay_sts) {
+		relay_sts.proc = proc_new(base, relay_sts.name,
+		    queued_started, &relay_sts);
+		proc_start(relay_sts.proc);
+	}
 	log_info("- queued started pid=%ld", (long)getpid());
 }
 
@@ -494,18 +502,14 @@ queued_relay_role(struct daemon_ctx *c)
 
 /*
  * The role relay-sts (daemon.h): the channel to the parent.  Its CA
- * set is the default route's CA file when the configuration names one
- * (the CA its MX routes verify with), else the system's bundle.
+ * file is "relay mta-sts ca", else the system's bundle.
  */
 static void __attribute__((noreturn))
 queued_relay_sts_role(struct daemon_ctx *c)
 {
-	const struct relay_route	*r;
-
 	daemon_check_parent(c->fds[0]);
-	r = config_relay_route(c->conf, "");
-	relay_sts_proc_main(c->fds[0], c->conf, r != NULL &&
-	    r->ca_file[0] != '\0' ? r->ca_file : NULL);
+	relay_sts_proc_main(c->fds[0], c->conf, c->conf->relay_sts_ca[0] !=
+	    '\0' ? c->conf->relay_sts_ca : NULL);
 }
 
 static const struct daemon_role queued_roles[] = {

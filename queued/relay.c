@@ -119,6 +119,9 @@ relay_ca_load(const struct config *conf)
 	TAILQ_FOREACH(r, &conf->relay_routes, entry)
 		if (r->ca_file[0] != '\0')
 			relay_ca_add(r->ca_file);
+	/* MTA-STS's, for the MX hosts under enforce. */
+	if (conf->relay_sts && conf->relay_sts_ca[0] != '\0')
+		relay_ca_add(conf->relay_sts_ca);
 }
 
 /*
@@ -180,6 +183,8 @@ relay_parent_dispatch(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 			fatalx("- relay malformed PARENT_PEER_FD");
 		if (v == ROLE_QUEUED)
 			relay_ipc_manager(m->fd);
+		else if (relay_env.sts == NULL)
+			fatalx("- relay relay-sts without mta-sts");
 		else if (relay_sts_set_helper(relay_env.sts, m->fd) == -1)
 			fatalx("- relay relay-sts connection");
 		m->fd = -1;
@@ -272,8 +277,8 @@ relay_main(int parentfd, const struct config *conf)
 	    secrets_load(conf->secrets_file, err, sizeof(err))) == NULL)
 		log_warnx("- relay secrets-refused error=\"%s\"", err);
 	relay_dns_setup(conf);
-	if ((relay_env.sts = relay_sts_new(relay_env.base, relay_env.dns,
-	    -1)) == NULL)
+	if (conf->relay_sts && (relay_env.sts = relay_sts_new(relay_env.base,
+	    relay_env.dns, -1)) == NULL)
 		fatalx("- relay relay_sts_new");
 	privsep_lookup(conf->user_relay, &uid, &gid);
 	privsep_drop(uid, gid, conf->emptydir);

@@ -335,11 +335,18 @@ relay_pool_connected(struct relay_conn *c)
 	p->tls_name = relay_conn_host(c);
 	p->implicit_tls = c->d->t.smtps;
 	p->tlsa = relay_conn_dane(c);
-	/* MTA-STS enforce, where DANE does not apply: PKIX, the MX name. */
-	if (c->sts != NULL && c->sts->mode == RELAY_STS_ENFORCE &&
-	    (p->tlsa == NULL || relay_dane_level(p->tlsa) == RELAY_DANE_OFF))
-		p->tls = RELAY_TLS_VERIFY;
 	relay_ca_get(c->d->t.ca_file, &p->tls_ca_mem, &p->tls_ca_len);
+	/*
+	 * MTA-STS enforce, where DANE does not apply: PKIX, the MX name,
+	 * with "relay mta-sts ca" when the configuration names one.
+	 */
+	if (c->sts != NULL && c->sts->mode == RELAY_STS_ENFORCE &&
+	    (p->tlsa == NULL || relay_dane_level(p->tlsa) == RELAY_DANE_OFF)) {
+		p->tls = RELAY_TLS_VERIFY;
+		if (conf->relay_sts_ca[0] != '\0')
+			relay_ca_get(conf->relay_sts_ca, &p->tls_ca_mem,
+			    &p->tls_ca_len);
+	}
 	p->timeouts.greeting = (int)conf->relay_greeting_timeout_secs;
 	p->timeouts.mail = (int)conf->relay_mail_timeout_secs;
 	p->timeouts.rcpt = (int)conf->relay_rcpt_timeout_secs;

@@ -11,6 +11,7 @@ import http.server
 import os
 import pwd
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -19,7 +20,9 @@ import threading
 import unittest
 
 from relaypeers import Nsd, TestCA, have_nsd
-from suite import REPO, need_root
+import suite
+from relaypeers import FakeServer, make_cert
+from suite import REPO, SuiteTest, need_root, wait_for
 
 STSQ = os.path.join(REPO, "regress", "relay", "stsq")
 DNS_ADDR = "127.0.0.87"
@@ -71,6 +74,14 @@ POLICIES = {
                "max_age: 86400\n",
     "strict": "version: STSv1\nmode: enforce\nmx: allowed.sts.example\n"
               "max_age: 86400\n",
+    "eok": "version: STSv1\nmode: enforce\nmx: mx.eok.e2e.example\n"
+           "max_age: 86400\n",
+    "ewrongmx": "version: STSv1\nmode: enforce\nmx: elsewhere.e2e.example\n"
+                "max_age: 86400\n",
+    "ebadcert": "version: STSv1\nmode: enforce\nmx: *.ebadcert.e2e.example"
+                "\nmax_age: 86400\n",
+    "etesting": "version: STSv1\nmode: testing\nmx: elsewhere.e2e.example\n"
+                "max_age: 86400\n",
     "badcert": "version: STSv1\nmode: enforce\nmx: x.sts.example\n"
                "max_age: 86400\n",
 }
@@ -107,49 +118,63 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-@unittest.skipUnless(have_nsd(), "nsd, ldns-signzone or drill missing")
+# The policy server, shared by the classes: a test CA, certificates for
+# every mta-sts host (and one for another name, sent by SNI to
+# mta-sts.badcert.*), an HTTPS server on WEB_ADDR:443.
+WEB = {}
+WEB_LABELS = ("good", "testing", "redirect", "html", "strict", "eok",
+              "ewrongmx", "ebadcert", "etesting")
+
+
+def setUpModule():
+    need_root()
+    if not have_nsd():
+        raise unittest.SkipTest("nsd, ldns-signzone or drill missing")
+    d = tempfile.mkdtemp(prefix="sallyport-sts-")
+    ca = TestCA(d)
+    names = ["mta-sts.%s.sts.example" % n for n in WEB_LABELS] + \
+        ["mta-sts.%s.e2e.example" % n for n in WEB_LABELS]
+    good, wrong = ca.issue(names, stem="web"), \
+        ca.issue(["wrong.sts.example"], stem="wrong")
+    ctx, wrong_ctx = context(good), context(wrong)
+    sni_names = []
+
+    def sni(sock, name, _ctx):
+        if name and name.startswith("mta-sts.badcert."):
+            sock.context = wrong_ctx
+        sni_names.append(name)
+    ctx.sni_callback = sni
+    web = http.server.ThreadingHTTPServer((WEB_ADDR, 443), Handler)
+    web.requests = []
+    web.socket = ctx.wrap_socket(web.socket, server_side=True)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    WEB.update(dir=d, ca=ca, web=web, sni=sni_names)
+
+
+def tearDownModule():
+    if "web" in WEB:
+        WEB["web"].shutdown()
+        WEB["web"].server_close()
+        shutil.rmtree(WEB["dir"], ignore_errors=True)
+
+
+def context(pair):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(pair[0], pair[1])
+    return ctx
+
+
 class TestRelaySts(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
         need_root()
-        cls.dir = tempfile.mkdtemp(prefix="sallyport-sts-")
-        cls.ca = TestCA(cls.dir)
-        names = ["mta-sts.%s.sts.example" % n
-                 for n in ("good", "testing", "redirect", "html",
-                           "strict")]
-        good = cls.ca.issue(names, stem="web")
-        wrong = cls.ca.issue(["wrong.sts.example"], stem="wrong")
-        cls.ctx = cls.context(good)
-        wrong_ctx = cls.context(wrong)
-
-        def sni(sock, name, ctx):
-            if name and name.startswith("mta-sts.badcert."):
-                sock.context = wrong_ctx
-            cls.sni_names.append(name)
-        cls.sni_names = []
-        cls.ctx.sni_callback = sni
-        cls.web = http.server.ThreadingHTTPServer((WEB_ADDR, 443), Handler)
-        cls.web.requests = []
-        cls.web.socket = cls.ctx.wrap_socket(cls.web.socket,
-                                             server_side=True)
-        cls.thread = threading.Thread(target=cls.web.serve_forever,
-                                      daemon=True)
-        cls.thread.start()
+        cls.ca, cls.web, cls.sni_names = WEB["ca"], WEB["web"], WEB["sni"]
         cls.nsd = Nsd(DNS_ADDR, {"sts.example": ZONE}).start()
-
-    @staticmethod
-    def context(pair):
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(pair[0], pair[1])
-        return ctx
 
     @classmethod
     def tearDownClass(cls):
-        cls.web.shutdown()
-        cls.web.server_close()
         cls.nsd.close()
-        shutil.rmtree(cls.dir, ignore_errors=True)
 
     def stsq(self, domain, *mx):
         r = subprocess.run([STSQ, "-r", DNS_ADDR, "-p", str(self.nsd.port),
@@ -336,6 +361,145 @@ class TestRelaySts(unittest.TestCase):
         self.assertIn("relay-sts started", err)
         self.assertIn("relay-sts fetched domain=good.sts.example", err)
         self.assertNotIn("sandbox", err)
+
+E2E_DNS = "127.0.0.86"
+MX = {"eok": "127.0.0.172", "ewrongmx": "127.0.0.173",
+      "ebadcert": "127.0.0.174", "etesting": "127.0.0.175",
+      "eplain": "127.0.0.176"}
+E2E_ZONE = """$ORIGIN e2e.example.
+$TTL 300
+@ SOA ns.e2e.example. admin.e2e.example. 1 3600 600 86400 60
+@ NS ns
+ns A 127.0.0.86
+""" + "".join("""{d} MX 10 mx.{d}
+mx.{d} A {a}
+""".format(d=d, a=a) for d, a in MX.items()) + "".join("""_mta-sts.{d} TXT "v=STSv1; id=e1"
+mta-sts.{d} A 127.0.0.88
+""".format(d=d) for d in MX if d != "eplain")
+
+
+class RelayStsEndToEndTest(SuiteTest):
+    """The whole path: smtpd takes mail for five domains, the relay
+    process asks their MTA-STS records (nsd), its relay-sts helper
+    (chrooted, _sallyrelay, its own filter) fetches the policies from
+    the HTTPS server, and the relay delivers to scripted STARTTLS
+    servers on the MX hosts' addresses, or defers."""
+
+    @classmethod
+    def setUpClass(cls):
+        need_root()
+        cls.nsd = Nsd(E2E_DNS, {"e2e.example": E2E_ZONE}).start()
+        ca = WEB["ca"]
+        cls.suite_args = {
+            "resolver": cls.nsd.resolver_args(validate=False),
+            "extra_config": ['relay from "127.0.0.1/32"',
+                             'relay mta-sts ca "%s"' % ca.cert]}
+        cls.servers = {}
+        try:
+            for d, addr in MX.items():
+                if d == "ebadcert":
+                    tls = make_cert(WEB["dir"], "mx.ebadcert.e2e.example")
+                elif d == "etesting":
+                    tls = None
+                else:
+                    tls = ca.issue(["mx.%s.e2e.example" % d])
+                opts = {"tls": tls} if tls else {}
+                cls.servers[d] = FakeServer(addr=addr, port=25, **opts)
+            super().setUpClass()
+        except BaseException:
+            cls.close_peers()
+            raise
+
+    @classmethod
+    def close_peers(cls):
+        for srv in cls.servers.values():
+            srv.close()
+        cls.nsd.close()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.close_peers()
+
+    def send(self, domain):
+        rcpt = "carol@%s.e2e.example" % domain
+        code, text = self.suite.send(
+            suite.make_message("sts-" + domain, ["to " + domain]),
+            rcpts=(rcpt,))
+        self.assertEqual(code, 250, text)
+        return rcpt
+
+    def wait_log(self, text, timeout=60):
+        return wait_for(lambda: (lambda l: l if text in l else None)(
+            self.suite.log("queued")), timeout, what=repr(text))
+
+    def test_enforce_valid_certificate_delivered(self):
+        rcpt = self.send("eok")
+        wait_for(lambda: self.servers["eok"].delivered(rcpt), 60,
+                 what="the message at mx.eok")
+        log = self.wait_log("relay connect dest=eok.e2e.example")
+        self.assertIn("relay sts dest=eok.e2e.example mode=enforce "
+                      "source=fetch id=e1", log)
+        self.assertIn("relay connect dest=eok.e2e.example relay=mx.eok."
+                      "e2e.example[%s]:25 tls=yes verified=pkix"
+                      % MX["eok"], log)
+        self.assertIn("relay-sts fetched domain=eok.e2e.example "
+                      "mode=enforce", log)
+
+    def test_enforce_mx_not_in_policy_deferred(self):
+        self.send("ewrongmx")
+        log = self.wait_log("relay route-failed dest=ewrongmx.e2e.example")
+        self.assertIn("relay route-failed dest=ewrongmx.e2e.example "
+                      "status=4.7.5 error=\"MTA-STS: no MX host of "
+                      "ewrongmx.e2e.example matches its policy\"", log)
+        self.assertIn("relay sts-mx-mismatch dest=ewrongmx.e2e.example "
+                      "mode=enforce hosts=1", log)
+        self.assertEqual(self.servers["ewrongmx"].conns, 0)
+
+    def test_enforce_bad_certificate_deferred(self):
+        rcpt = self.send("ebadcert")
+        log = self.wait_log("relay backoff dest=ebadcert.e2e.example")
+        self.assertIn("4.7.5 MTA-STS: ", log)
+        self.assertFalse(self.servers["ebadcert"].delivered(rcpt))
+        out = self.suite.sallyctl("show", "queue").stdout
+        self.assertIn("MTA-STS", out)
+
+    def test_testing_mode_delivered_with_log_lines(self):
+        rcpt = self.send("etesting")
+        wait_for(lambda: self.servers["etesting"].delivered(rcpt), 60,
+                 what="the message at mx.etesting")
+        log = self.wait_log("relay sts-testing dest=etesting.e2e.example")
+        self.assertIn("relay sts dest=etesting.e2e.example mode=testing "
+                      "source=fetch", log)
+        self.assertIn("relay sts-mx-mismatch dest=etesting.e2e.example "
+                      "mode=testing hosts=1", log)
+
+    def test_no_policy_delivered(self):
+        rcpt = self.send("eplain")
+        wait_for(lambda: self.servers["eplain"].delivered(rcpt), 60,
+                 what="the message at mx.eplain")
+        log = self.wait_log("relay connect dest=eplain.e2e.example")
+        self.assertIn("relay sts dest=eplain.e2e.example mode=- "
+                      "source=none id=- note=\"no STSv1 record\"", log)
+
+    def test_helper_listed_and_repaired_after_relay_restart(self):
+        s = self.suite
+        sts = s.relay_sts()
+        self.assertEqual(sts.seccomp, 2)
+        out = s.sallyctl("show", "status").stdout
+        self.assertIn("queued/relay-sts", out)
+        old = s.relay().pid
+        os.kill(old, signal.SIGKILL)
+        wait_for(lambda: (lambda r: r if r and r.pid != old else None)(
+            s.child_as("queued", "_sallyrelay", role="relay")), 60,
+            what="a new relay process")
+        self.wait_log("relay-sts relay-closed")
+        # The new relay has the helper: a new domain's policy fetched.
+        rcpt = self.send("eok")
+        wait_for(lambda: self.servers["eok"].delivered(rcpt), 60,
+                 what="the message at mx.eok after the restart")
+        self.assertEqual(s.relay_sts().pid, sts.pid)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -42,6 +42,7 @@
 #include "../../queued/relay_dns.h"
 #include "../../queued/relay_sts.h"
 #include "../../queued/relay_sts_fetch.h"
+#include "../../queued/queued.h"
 #include "../../queued/relay_sts_helper.h"
 #include "../../queued/relay_sts_http.h"
 
