@@ -216,7 +216,8 @@ class TestRelayQueue(RelayQueueCase):
         msgid = self.send("killed", [rcpt])
         wait_for(lambda: b"MAIL" in mx.verbs(), WAIT, interval=0.2,
                  what="the first try at MAIL")
-        relay = self.suite.wait_child_as("queued", "_sallyrelay")
+        relay = self.suite.wait_child_as("queued", "_sallyrelay",
+                                         role="relay")
         os.kill(relay.pid, signal.SIGKILL)
         wait_for(lambda: "%s.1 queue requeued reason=relay-down "
                  "maybe-sent=1" % msgid in self.suite.log("queued"), WAIT,
