@@ -223,8 +223,8 @@ class TestRelayQueue(RelayQueueCase):
                  "maybe-sent=1" % msgid in self.suite.log("queued"), WAIT,
                  interval=0.2, what="the batch requeued")
         wait_for(lambda: self.suite.wait_child_as(
-            "queued", "_sallyrelay", exclude=(relay.pid,)), WAIT,
-            what="a new relay")
+            "queued", "_sallyrelay", exclude=(relay.pid,), role="relay"),
+            WAIT, what="a new relay")
         self.ctl("schedule", msgid)
         wait_for(lambda: mx.delivered(rcpt), WAIT, interval=0.2,
                  what="delivered by the new relay")

@@ -429,14 +429,17 @@ class RelayStsEndToEndTest(SuiteTest):
         self.assertEqual(code, 250, text)
         return rcpt
 
+    def delivered(self, domain, rcpt, what=""):
+        wait_for(lambda: self.servers[domain].delivered(rcpt), 60,
+                 what="the message at mx.%s%s" % (domain, what))
+
     def wait_log(self, text, timeout=60):
         return wait_for(lambda: (lambda l: l if text in l else None)(
             self.suite.log("queued")), timeout, what=repr(text))
 
     def test_enforce_valid_certificate_delivered(self):
         rcpt = self.send("eok")
-        wait_for(lambda: self.servers["eok"].delivered(rcpt), 60,
-                 what="the message at mx.eok")
+        self.delivered("eok", rcpt)
         log = self.wait_log("relay connect dest=eok.e2e.example")
         self.assertIn("relay sts dest=eok.e2e.example mode=enforce "
                       "source=fetch id=e1", log)
@@ -466,8 +469,7 @@ class RelayStsEndToEndTest(SuiteTest):
 
     def test_testing_mode_delivered_with_log_lines(self):
         rcpt = self.send("etesting")
-        wait_for(lambda: self.servers["etesting"].delivered(rcpt), 60,
-                 what="the message at mx.etesting")
+        self.delivered("etesting", rcpt)
         log = self.wait_log("relay sts-testing dest=etesting.e2e.example")
         self.assertIn("relay sts dest=etesting.e2e.example mode=testing "
                       "source=fetch", log)
@@ -476,8 +478,7 @@ class RelayStsEndToEndTest(SuiteTest):
 
     def test_no_policy_delivered(self):
         rcpt = self.send("eplain")
-        wait_for(lambda: self.servers["eplain"].delivered(rcpt), 60,
-                 what="the message at mx.eplain")
+        self.delivered("eplain", rcpt)
         log = self.wait_log("relay connect dest=eplain.e2e.example")
         self.assertIn("relay sts dest=eplain.e2e.example mode=- "
                       "source=none id=- note=\"no STSv1 record\"", log)
@@ -496,8 +497,7 @@ class RelayStsEndToEndTest(SuiteTest):
         self.wait_log("relay-sts relay-closed")
         # The new relay has the helper: a new domain's policy fetched.
         rcpt = self.send("eok")
-        wait_for(lambda: self.servers["eok"].delivered(rcpt), 60,
-                 what="the message at mx.eok after the restart")
+        self.delivered("eok", rcpt, " after the restart")
         self.assertEqual(s.relay_sts().pid, sts.pid)
 
 
