@@ -43,7 +43,7 @@ def cmdline(pid):
 ROLES = (("smtpd", "smtp-engine", 4), ("pop3d", "pop3d-login", 3),
          ("pop3d", "pop3d-user", 2), ("queued", "queue-manager", 4),
          ("queued", "delivery", 2), ("queued", "relay", 2),
-         ("queued", "mailbox-worker", 2))
+         ("queued", "relay-sts", 2), ("queued", "mailbox-worker", 2))
 
 
 class TestPrivsep(SuiteTest):
