@@ -54,9 +54,10 @@ ALL_CFLAGS = $(CFLAGS) $(PKG_CFLAGS)
 # pop3d execs a mailbox process for every session (DESIGN.md: fork and
 # exec), and the dynamic loader's symbol lookups in libtls, libssl and
 # libcrypto made each exec cost 2.3 ms of CPU against 0.7 ms with them
-# linked in (doc/INTERNALS.md, "POP3 performance").  STATIC_LIBS=yes
-# makes pop3d take those (and libevent, libseccomp, libbsd) from their
-# static archives when all are installed.  Off by default: a security
+# linked in (doc/INTERNALS.md, "POP3 performance"); that program is now
+# pop3d-mailbox, without them (below).  STATIC_LIBS=yes makes pop3d take
+# those (and libevent, libseccomp, libbsd) from their static archives
+# when all are installed, and pop3d-mailbox the last three.  Off by default: a security
 # update of OpenSSL would then need pop3d rebuilt, which a hardened
 # host's administrator (and Debian's policy) should not have to know.
 STATIC_LIBS ?= no
@@ -67,6 +68,22 @@ STATIC_LINK = -Wl,-Bstatic $(addprefix -l,$(STATIC_NAMES)) -Wl,-Bdynamic -lcrypt
 ifeq ($(STATIC_LIBS),yes)
 pop3d_LIBS = $(if $(filter $(words $(STATIC_NAMES)),$(words $(STATIC_FOUND))),\
 	$(STATIC_LINK))
+endif
+
+# pop3d's mailbox processes run a program of their own, pop3d-mailbox
+# (pop3d/mailbox/pop3d_mailbox.c, its main, then libpop3d.a and
+# libcommon.a, of which the linker takes only what the role pop3d-user
+# calls), linked without libtls, libssl, libcrypto and libunbound: the
+# loader then has none of their relocations to do at each session's
+# exec (doc/INTERNALS.md, "POP3 performance").  A TLS call reaching it
+# fails its link; regress/integration/test_privsep.py checks ldd(1).
+MAILBOX_BIN  = pop3d/pop3d-mailbox
+MAILBOX_PKGS = libbsd-overlay libevent libseccomp
+MAILBOX_LIBS = $(shell $(PKG_CONFIG) --libs $(MAILBOX_PKGS) 2>/dev/null)
+ifeq ($(STATIC_LIBS),yes)
+MAILBOX_STATIC = -Wl,-Bstatic $(addprefix -l,$(filter-out tls ssl crypto,\
+	$(STATIC_NAMES))) -Wl,-Bdynamic
+mailbox_LIBS = $(if $(pop3d_LIBS),$(MAILBOX_STATIC))
 endif
 
 .DEFAULT_GOAL := all
@@ -88,7 +105,11 @@ $(1)/$(1): $$($(1)_MAIN) $(1)/lib$(1).a common/libcommon.a
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rules,$(p))))
 
-BINS	 = $(foreach p,$(PROGS),$(p)/$(p))
+$(MAILBOX_BIN): pop3d/mailbox/pop3d_mailbox.o pop3d/libpop3d.a \
+    common/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(or $(mailbox_LIBS),$(MAILBOX_LIBS)) -pthread
+
+BINS	 = $(foreach p,$(PROGS),$(p)/$(p)) $(MAILBOX_BIN)
 LIBS	 = $(foreach p,$(PROGS),$(p)/lib$(p).a)
 
 UNIT_SRCS = $(wildcard regress/unit/test_*.c)
@@ -170,6 +191,9 @@ bench: all
 # built, goes there too (sendmail in SBINDIR, mailq and newaliases in
 # BINDIR, as links to it): add it to ADMIN_CMDS and USER_CMDS.
 DAEMONS	 = authd smtpd queued pop3d
+# What a daemon execs, beside it in LIBEXECDIR (pop3d looks for it
+# there): no unit, no page of its own (pop3d(8) names it).
+LIBEXEC_PROGS = $(MAILBOX_BIN)
 ADMIN_CMDS = sallyctl
 USER_CMDS =
 UNITS	 = $(notdir $(basename $(wildcard etc/systemd/*.service.in))) \
@@ -186,6 +210,8 @@ install: all
 	    $(DESTDIR)$(TMPFILESDIR)
 	for p in $(DAEMONS); do \
 	    install -m 0755 $$p/$$p $(DESTDIR)$(LIBEXECDIR)/ || exit 1; done
+	for p in $(LIBEXEC_PROGS); do \
+	    install -m 0755 $$p $(DESTDIR)$(LIBEXECDIR)/ || exit 1; done
 	for p in $(ADMIN_CMDS); do \
 	    install -m 0755 $$p/$$p $(DESTDIR)$(SBINDIR)/ || exit 1; done
 	for p in $(DAEMONS); do install -m 0644 $$p/$$p.8 \
@@ -209,6 +235,8 @@ install: all
 uninstall:
 	for p in $(DAEMONS); do rm -f $(DESTDIR)$(LIBEXECDIR)/$$p \
 	    $(DESTDIR)$(MANDIR)/man8/$$p.8$(MANSUFFIX); done
+	for p in $(notdir $(LIBEXEC_PROGS)); do \
+	    rm -f $(DESTDIR)$(LIBEXECDIR)/$$p; done
 	-rmdir $(DESTDIR)$(LIBEXECDIR)
 	for p in $(ADMIN_CMDS); do rm -f $(DESTDIR)$(SBINDIR)/$$p \
 	    $(DESTDIR)$(MANDIR)/man8/$$p.8; done
@@ -225,5 +253,5 @@ clean:
 
 include regress/fuzz/fuzz.mk
 
--include $(wildcard $(addsuffix /*.d,common $(PROGS)) regress/unit/*.d \
-	regress/scale/*.d regress/relay/*.d)
+-include $(wildcard $(addsuffix /*.d,common $(PROGS)) pop3d/mailbox/*.d \
+	regress/unit/*.d regress/scale/*.d regress/relay/*.d)

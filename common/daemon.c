@@ -177,6 +177,8 @@ daemon_main(const struct daemon_def *def, int argc, char *argv[])
 		daemon_usage(def->prog);
 	if (role != NULL)
 		daemon_role_start(def, role, &ctx);
+	if (def->parent == NULL)
+		errx(1, "started by its daemon only, with -R role");
 	daemon_parent_start(def, file, check, &ctx);
 }
 

@@ -59,7 +59,11 @@ struct daemon_role {
 
 struct daemon_def {
 	const char		*prog;
-	/* The parent, as root, with the configuration: must not return. */
+	/*
+	 * The parent, as root, with the configuration: must not return.
+	 * NULL in a program of roles only (pop3d-mailbox), which refuses
+	 * to start without -R.
+	 */
 	void			(*parent)(struct daemon_ctx *);
 	const struct daemon_role *roles;	/* ended by a NULL name */
 };
@@ -89,6 +93,16 @@ int	daemon_conf_fd(void);
  * and up (the caller keeps its own).  The pid, or -1 with errno.
  */
 pid_t	daemon_spawn(const char *role, const int *fds, int nfds);
+/*
+ * A program of the suite's own for a role (pop3d's pop3d-mailbox),
+ * beside this binary (the directory of /proc/self/exe), opened once at
+ * start as the binary is.  fatal unless it is a regular file of root's
+ * that neither group nor others may write.
+ */
+int	daemon_prog_open(const char *name);
+/* daemon_spawn() of that program (exe), prog its argv[0]. */
+pid_t	daemon_spawn_prog(int exe, const char *prog, const char *role,
+	    const int *fds, int nfds);
 
 /* A sealed memory file holding an IPC payload, for a role; -1 on error. */
 int	daemon_args_fd(const struct ipc_out *);

@@ -179,13 +179,13 @@ daemon_child_signals(void)
 }
 
 /*
- * In the child: fds[i] becomes DAEMON_FD_FIRST + i, the binary the
- * next one (close-on-exec), and nothing else stays open.  Everything
- * is first moved above the targets so that no move overwrites a
- * descriptor still to be moved.
+ * In the child: fds[i] becomes DAEMON_FD_FIRST + i, the binary (*exe)
+ * the next one (close-on-exec), and nothing else stays open.
+ * Everything is first moved above the targets so that no move
+ * overwrites a descriptor still to be moved.
  */
 static int
-daemon_place_fds(const int *fds, int nfds)
+daemon_place_fds(const int *fds, int nfds, int *exe)
 {
 	int	 tmp[DAEMON_FDS_MAX + 1];
 	int	 hi = DAEMON_FD_FIRST + nfds + 1, i;
@@ -193,30 +193,31 @@ daemon_place_fds(const int *fds, int nfds)
 	for (i = 0; i < nfds; i++)
 		if ((tmp[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, hi)) == -1)
 			return -1;
-	if ((tmp[nfds] = fcntl(daemon_exe, F_DUPFD_CLOEXEC, hi)) == -1)
+	if ((tmp[nfds] = fcntl(*exe, F_DUPFD_CLOEXEC, hi)) == -1)
 		return -1;
 	for (i = 0; i < nfds; i++)
 		if (dup2(tmp[i], DAEMON_FD_FIRST + i) == -1)
 			return -1;
 	if (dup3(tmp[nfds], DAEMON_FD_FIRST + nfds, O_CLOEXEC) == -1)
 		return -1;
-	daemon_exe = DAEMON_FD_FIRST + nfds;
+	*exe = DAEMON_FD_FIRST + nfds;
 	closefrom(DAEMON_FD_FIRST + nfds + 1);
 	return 0;
 }
 
 pid_t
-daemon_spawn(const char *role, const int *fds, int nfds)
+daemon_spawn_prog(int exe, const char *prog, const char *role,
+    const int *fds, int nfds)
 {
 	char	*argv[6];
 	int	 argc = 0;
 	pid_t	 pid;
 
-	if (daemon_exe == -1 || nfds < 0 || nfds > DAEMON_FDS_MAX) {
+	if (exe == -1 || nfds < 0 || nfds > DAEMON_FDS_MAX) {
 		errno = EINVAL;
 		return -1;
 	}
-	argv[argc++] = (char *)(uintptr_t)daemon_prog;
+	argv[argc++] = (char *)(uintptr_t)prog;
 	argv[argc++] = (char *)(uintptr_t)"-R";
 	argv[argc++] = (char *)(uintptr_t)role;
 	if (daemon_debug)
@@ -227,10 +228,52 @@ daemon_spawn(const char *role, const int *fds, int nfds)
 	if ((pid = fork()) != 0)
 		return pid;
 	daemon_child_signals();
-	if (daemon_place_fds(fds, nfds) == 0)
-		(void)fexecve(daemon_exe, argv, environ);
-	log_warn("- %s exec role=%s", daemon_prog, role);
+	if (daemon_place_fds(fds, nfds, &exe) == 0)
+		(void)fexecve(exe, argv, environ);
+	log_warn("- %s exec role=%s", prog, role);
 	_exit(127);
+}
+
+pid_t
+daemon_spawn(const char *role, const int *fds, int nfds)
+{
+	return daemon_spawn_prog(daemon_exe, daemon_prog, role, fds, nfds);
+}
+
+int
+daemon_prog_open(const char *name)
+{
+	struct stat	 st;
+	char		 self[PATH_MAX], path[PATH_MAX];
+	char		*slash;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) == -1)
+		fatal("- %s readlink /proc/self/exe", daemon_prog);
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) == NULL)
+		fatalx("- %s cannot tell its directory from %s", daemon_prog,
+		    self);
+	*slash = '\0';
+	if (snprintf(path, sizeof(path), "%s/%s", self, name) >=
+	    (int)sizeof(path))
+		fatalx("- %s path too long: %s/%s", daemon_prog, self, name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		fatal("- %s start-refused program=%s", daemon_prog, path);
+	if (fstat(fd, &st) == -1)
+		fatal("- %s fstat %s", daemon_prog, path);
+	if (!S_ISREG(st.st_mode))
+		fatalx("- %s start-refused program=%s reason=\"not a regular "
+		    "file\"", daemon_prog, path);
+	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		fatalx("- %s start-refused program=%s reason=\"not owned by "
+		    "root, or writable by group or others\"", daemon_prog,
+		    path);
+	if ((st.st_mode & S_IXUSR) == 0)
+		fatalx("- %s start-refused program=%s reason=\"not "
+		    "executable\"", daemon_prog, path);
+	return fd;
 }
 
 static int

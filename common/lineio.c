@@ -1,6 +1,7 @@
 /*
  * Bounded line I/O for the protocol engines, over libevent, on plain
- * sockets and libtls connections alike.  See lineio.h for the contract.
+ * sockets and libtls connections alike.  See lineio.h for the contract;
+ * the TLS side is lineio_tls.c's (lineio_int.h).
  *
  * Input is read into an evbuffer that never holds more than
  * LINEIO_INBUF_MAX_BYTES: past that, reading stops until the owner takes
@@ -18,56 +19,19 @@
 #include <string.h>
 #include <unistd.h>
 #include <event2/buffer.h>
-#include <tls.h>
 
 #include "lineio.h"
+#include "lineio_int.h"
 #include "log.h"
 
 #define LINEIO_INBUF_MAX_BYTES	(64 * 1024)
 #define LINEIO_OUTBUF_MAX_BYTES	(4 * 1024 * 1024)
-#define LINEIO_READ_CHUNK_BYTES	(16 * 1024)
 /*
  * After lineio_shutdown(), the longest wait for a peer that does not
  * read its last reply: then the connection is closed unflushed, so that
  * no client can hold a session slot and a descriptor by not reading.
  */
 #define LINEIO_LINGER_SECS	30
-
-enum lineio_tls_state {
-	TLS_NONE,
-	TLS_FLUSHING,		/* STARTTLS accepted: flush the reply first */
-	TLS_HANDSHAKE,
-	TLS_ON,
-};
-
-struct lineio {
-	int			 fd;
-	struct tls		*tls;
-	struct tls		*tls_ctx;
-	enum lineio_tls_state	 tls_state;
-	struct event		*ev_read;
-	struct event		*ev_write;
-	struct event		*ev_timeout;
-	struct event		*ev_process;
-	struct event		*ev_report;
-	struct evbuffer		*in;
-	struct evbuffer		*out;
-	char			*line;
-	size_t			 maxline;
-	int			 timeout_secs;
-	int			 paused;
-	int			 discarding;
-	int			 shutting;
-	int			 want_drain;
-	int			 eof;
-	int			 dead;
-	int			 report;	/* event waiting in ev_report */
-	size_t			 raw_left;	/* lineio_read_raw() */
-	lineio_raw_cb		 raw_cb;
-	lineio_line_cb		 line_cb;
-	lineio_event_cb		 event_cb;
-	void			*arg;
-};
 
 static void	lineio_readcb(evutil_socket_t, short, void *);
 static void	lineio_writecb(evutil_socket_t, short, void *);
@@ -81,7 +45,7 @@ static void	lineio_flush(struct lineio *);
  * Reports an event from the event loop.  Terminal events stop all I/O;
  * only the first terminal event is reported.
  */
-static void
+void
 lineio_report(struct lineio *l, int event)
 {
 	int	 terminal;
@@ -179,11 +143,8 @@ lineio_free(struct lineio *l)
 	if (l == NULL)
 		return;
 	lineio_free_common(l);
-	if (l->tls != NULL) {
-		/* Best effort close_notify; never wait for the peer. */
-		(void)tls_close(l->tls);
-		tls_free(l->tls);
-	}
+	if (l->tlsops != NULL)
+		l->tlsops->close(l);
 	if (l->fd != -1)
 		(void)close(l->fd);
 	free(l);
@@ -225,7 +186,7 @@ lineio_set_maxline(struct lineio *l, size_t maxline)
 	l->maxline = maxline;
 }
 
-static void
+void
 lineio_arm_timeout(struct lineio *l)
 {
 	struct timeval	 tv;
@@ -418,10 +379,10 @@ lineio_read_some(struct lineio *l)
 	while (total < 4 * sizeof(buf) &&
 	    evbuffer_get_length(l->in) < LINEIO_INBUF_MAX_BYTES) {
 		if (l->tls != NULL) {
-			n = tls_read(l->tls, buf, sizeof(buf));
-			if (n == TLS_WANT_POLLIN)
+			n = l->tlsops->read(l, buf, sizeof(buf));
+			if (n == LINEIO_WANT_READ)
 				return 0;
-			if (n == TLS_WANT_POLLOUT) {
+			if (n == LINEIO_WANT_WRITE) {
 				(void)event_add(l->ev_write, NULL);
 				return 0;
 			}
@@ -449,30 +410,6 @@ lineio_read_some(struct lineio *l)
 }
 
 static void
-lineio_handshake(struct lineio *l)
-{
-	int	 r;
-
-	r = tls_handshake(l->tls);
-	if (r == TLS_WANT_POLLIN)
-		return;
-	if (r == TLS_WANT_POLLOUT) {
-		(void)event_add(l->ev_write, NULL);
-		return;
-	}
-	if (r == -1) {
-		log_debug("lineio tls-handshake-failed error=%s",
-		    tls_error(l->tls) ? tls_error(l->tls) : "unknown");
-		lineio_report(l, LINEIO_TLS_ERROR);
-		return;
-	}
-	l->tls_state = TLS_ON;
-	lineio_report(l, LINEIO_TLS_DONE);
-	lineio_arm_timeout(l);
-	event_active(l->ev_process, 0, 0);
-}
-
-static void
 lineio_readcb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct lineio	*l = arg;
@@ -482,7 +419,7 @@ lineio_readcb(evutil_socket_t fd, short ev, void *arg)
 	if (l->dead)
 		return;
 	if (l->tls_state == TLS_HANDSHAKE) {
-		lineio_handshake(l);
+		l->tlsops->handshake(l);
 		return;
 	}
 	if (l->tls_state == TLS_FLUSHING)
@@ -503,28 +440,6 @@ lineio_readcb(evutil_socket_t fd, short ev, void *arg)
 		lineio_flush(l);
 }
 
-/* Server or client alike: the handshake runs from the read event on. */
-static void
-lineio_handshake_begin(struct lineio *l)
-{
-	l->tls_state = TLS_HANDSHAKE;
-	(void)event_add(l->ev_read, NULL);
-	lineio_handshake(l);
-}
-
-static int
-lineio_start_handshake(struct lineio *l)
-{
-	if (tls_accept_socket(l->tls_ctx, &l->tls, l->fd) == -1) {
-		log_warnx("lineio tls-accept-failed error=%s",
-		    tls_error(l->tls_ctx));
-		lineio_report(l, LINEIO_TLS_ERROR);
-		return -1;
-	}
-	lineio_handshake_begin(l);
-	return 0;
-}
-
 /* Writes what is queued; reports drained/closed when the queue empties. */
 static void
 lineio_flush(struct lineio *l)
@@ -536,13 +451,13 @@ lineio_flush(struct lineio *l)
 		if (l->tls != NULL) {
 			if (len > LINEIO_READ_CHUNK_BYTES)
 				len = LINEIO_READ_CHUNK_BYTES;
-			n = tls_write(l->tls, evbuffer_pullup(l->out,
+			n = l->tlsops->write(l, evbuffer_pullup(l->out,
 			    (ssize_t)len), len);
-			if (n == TLS_WANT_POLLOUT) {
+			if (n == LINEIO_WANT_WRITE) {
 				(void)event_add(l->ev_write, NULL);
 				return;
 			}
-			if (n == TLS_WANT_POLLIN)
+			if (n == LINEIO_WANT_READ)
 				return;
 			if (n > 0)
 				(void)evbuffer_drain(l->out, (size_t)n);
@@ -565,7 +480,7 @@ lineio_flush(struct lineio *l)
 		return;
 	}
 	if (l->tls_state == TLS_FLUSHING) {
-		(void)lineio_start_handshake(l);
+		(void)l->tlsops->accept(l);
 		return;
 	}
 	if (l->want_drain) {
@@ -584,7 +499,7 @@ lineio_writecb(evutil_socket_t fd, short ev, void *arg)
 	if (l->dead)
 		return;
 	if (l->tls_state == TLS_HANDSHAKE) {
-		lineio_handshake(l);
+		l->tlsops->handshake(l);
 		return;
 	}
 	lineio_flush(l);
@@ -662,70 +577,9 @@ lineio_shutdown(struct lineio *l)
 }
 
 int
-lineio_starttls(struct lineio *l, struct tls *ctx)
-{
-	if (l->dead || l->tls_state != TLS_NONE)
-		return -1;
-	/* RFC 3207 4.2: nothing sent before the handshake may be used. */
-	lineio_discard_input(l);
-	l->tls_ctx = ctx;
-	l->tls_state = TLS_FLUSHING;
-	(void)event_del(l->ev_read);
-	(void)event_add(l->ev_write, NULL);
-	return 0;
-}
-
-int
-lineio_accept_tls(struct lineio *l, struct tls *ctx)
-{
-	if (l->dead || l->tls_state != TLS_NONE)
-		return -1;
-	l->tls_ctx = ctx;
-	return lineio_start_handshake(l);
-}
-
-int
-lineio_connect_tls(struct lineio *l, struct tls *client,
-    const char *servername)
-{
-	if (l->dead || l->tls_state != TLS_NONE)
-		return -1;
-	lineio_discard_input(l);
-	l->tls = client;
-	if (tls_connect_socket(client, l->fd, servername) == -1) {
-		log_warnx("lineio tls-connect-failed error=%s",
-		    tls_error(client) ? tls_error(client) : "unknown");
-		lineio_report(l, LINEIO_TLS_ERROR);
-		return -1;
-	}
-	lineio_handshake_begin(l);
-	return 0;
-}
-
-int
 lineio_is_tls(const struct lineio *l)
 {
 	return l->tls_state == TLS_ON;
-}
-
-const char *
-lineio_tls_version(const struct lineio *l)
-{
-	return l->tls_state == TLS_ON ? tls_conn_version(l->tls) : NULL;
-}
-
-const char *
-lineio_tls_cipher(const struct lineio *l)
-{
-	return l->tls_state == TLS_ON ? tls_conn_cipher(l->tls) : NULL;
-}
-
-const uint8_t *
-lineio_tls_peer_chain(const struct lineio *l, size_t *len)
-{
-	*len = 0;
-	return l->tls_state == TLS_ON ? tls_peer_cert_chain_pem(l->tls, len) :
-	    NULL;
 }
 
 int

@@ -3,8 +3,9 @@
  * engine hands over a client with the token authd issued for it; the
  * parent does not take the engine's word for who the client is, but
  * redeems the token with authd itself (its own connection, role pop3d)
- * and execs the mailbox process (role pop3d-user, daemon.h) for the
- * uid, gid and mail home authd names.  It reaps those processes and,
+ * and execs the mailbox process (role pop3d-user of the program
+ * pop3d-mailbox, mailbox/pop3d_mailbox.c) for the uid, gid and mail
+ * home authd names.  It reaps those processes and,
  * at shutdown, stops them.
  */
 #include <sys/types.h>
@@ -55,7 +56,8 @@ static struct {
 	size_t			 nchildren;
 	uint32_t		 login_delay;	/* "pop3 login-delay" */
 	int64_t			 expire_days;	/* "pop3 expire", -1 never */
-} ho = { .expire_days = -1 };
+	int			 mailbox_exe;	/* POP3_MAILBOX_PROG */
+} ho = { .expire_days = -1, .mailbox_exe = -1 };
 
 static struct ipc_out	 ho_out;
 
@@ -140,7 +142,7 @@ pop3_handoff_recv(uint32_t id, const uint8_t *token, const char *user,
 }
 
 /*
- * The mailbox process's arguments (pop3_handoff_user_main): u32 id,
+ * The mailbox process's arguments (mailbox/pop3d_mailbox.c): u32 id,
  * str user, str client, u32 uid, u32 gid, str home.
  */
 static int
@@ -179,7 +181,8 @@ handoff_spawn(struct handoff *h, const char *user, uid_t uid, gid_t gid,
 		return;
 	}
 	fds[1] = h->fd;
-	pid = daemon_spawn("pop3d-user", fds, 2);
+	pid = daemon_spawn_prog(ho.mailbox_exe, POP3_MAILBOX_PROG,
+	    "pop3d-user", fds, 2);
 	(void)close(fds[0]);
 	if (pid == -1) {
 		log_warn("%08x pop3 fork", h->id);
@@ -232,43 +235,6 @@ pop3_handoff_policy(uint32_t login_delay_secs, int64_t expire_days)
 {
 	ho.login_delay = login_delay_secs;
 	ho.expire_days = expire_days;
-}
-
-void
-pop3_handoff_user_main(struct daemon_ctx *ctx)
-{
-	struct pop3_user_args	 a;
-	struct ipc_msg		 m;
-	char			 user[AUTH_USER_MAX_BYTES + 1];
-	char			 client[POP3_CLIENT_MAX_BYTES];
-	char			 home[PATH_MAX];
-	uint32_t		 id, uid, gid, delay;
-	uint64_t		 expire;
-
-	(void)daemon_args_read(ctx->fds[0], &m);
-	(void)close(ctx->fds[0]);
-	if (ipc_get_u32(&m, &id) == -1 ||
-	    ipc_get_str(&m, user, sizeof(user)) == -1 ||
-	    ipc_get_str(&m, client, sizeof(client)) == -1 ||
-	    ipc_get_u32(&m, &uid) == -1 || ipc_get_u32(&m, &gid) == -1 ||
-	    ipc_get_str(&m, home, sizeof(home)) == -1 ||
-	    ipc_get_u32(&m, &delay) == -1 || ipc_get_u64(&m, &expire) == -1 ||
-	    ipc_get_end(&m) == -1 || uid == 0 || gid == 0 || home[0] != '/' ||
-	    ((int64_t)expire < -1 || (int64_t)expire > POP3_EXPIRE_DAYS_MAX))
-		fatalx("- pop3 mailbox start-refused reason=arguments");
-	/* CAPA after login says the same as before it (RFC 2449 6.5). */
-	pop3_capa_policy(delay, (int64_t)expire);
-	pop3_expire_set((int64_t)expire);
-	daemon_check_stream(ctx->fds[1]);
-	memset(&a, 0, sizeof(a));
-	a.id = id;
-	a.user = user;
-	a.client = client;
-	a.uid = (uid_t)uid;
-	a.gid = (gid_t)gid;
-	a.home = home;
-	a.fd = ctx->fds[1];
-	pop3_user_main(&a);
 }
 
 /* authd's word on a token: the only source of the user's identity. */
@@ -380,9 +346,11 @@ handoff_connect(evutil_socket_t fd, short ev, void *arg)
 }
 
 void
-pop3_handoff_init(struct event_base *base, const char *authd_path)
+pop3_handoff_init(struct event_base *base, const char *authd_path,
+    int mailbox_exe)
 {
 	ho.base = base;
+	ho.mailbox_exe = mailbox_exe;
 	ho.delay = 1;
 	TAILQ_INIT(&ho.pending);
 	TAILQ_INIT(&ho.children);

@@ -4,7 +4,7 @@
  * execs the login engine (role pop3d-login, pop3_login.c) and restarts
  * it when it dies, connects to authd on the engine's behalf, and turns
  * each login the engine hands back into a mailbox process (role
- * pop3d-user, pop3_handoff.c).  It never
+ * pop3d-user of the program pop3d-mailbox, pop3_handoff.c).  It never
  * reads a byte from a client.
  */
 #include <sys/types.h>
@@ -41,6 +41,7 @@ static struct {
 	struct pidfh		*pfh;
 	const char		*conf_file;
 	unsigned int		 reloads_pending;
+	int			 mailbox_exe;
 } pd;
 
 static struct ipc_out	 pd_out;
@@ -298,6 +299,7 @@ pop3d_setup(struct daemon_ctx *ctx)
 	gid_t		 gid;
 
 	privsep_lookup(pd.conf->user_pop3, &uid, &gid);
+	pd.mailbox_exe = daemon_prog_open(POP3_MAILBOX_PROG);
 	if (stat(pd.conf->emptydir, &st) == -1 || !S_ISDIR(st.st_mode))
 		fatalx("- pop3 chroot-missing path=%s", pd.conf->emptydir);
 	config_runpath(pd.conf, "authd.sock", pd.authd_path,
@@ -317,7 +319,7 @@ pop3d_parent(struct daemon_ctx *ctx)
 		fatalx("- pop3 event_base_new");
 	pop3d_signals();
 	proc_init(pd.base, pop3_handoff_reaped, NULL);
-	pop3_handoff_init(pd.base, pd.authd_path);
+	pop3_handoff_init(pd.base, pd.authd_path, pd.mailbox_exe);
 	pop3_handoff_policy(pd.conf->pop3_login_delay_secs,
 	    pd.conf->pop3_expire_days);
 	pd.engine = proc_new(pd.base, "pop3d-login", pop3d_engine_started,
@@ -333,8 +335,6 @@ static const struct daemon_role pop3d_roles[] = {
 	/* name		flags		fds: min, max		main */
 	{ "pop3d-login", DAEMON_R_CONF, 3, CONFIG_LISTENERS_MAX + 2,
 	    pop3d_login_role },
-	{ "pop3d-user",	0,		2, 2,
-	    pop3_handoff_user_main },
 	{ NULL, 0, 0, 0, NULL },
 };
 

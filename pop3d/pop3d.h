@@ -201,8 +201,18 @@ int	pop3_proxy_start(struct event_base *, struct lineio *client,
 	    uint32_t id);
 
 /* pop3_handoff.c: the parent's side of a login (root). */
-/* Connects to authd (retrying with backoff while it is down). */
-void	pop3_handoff_init(struct event_base *, const char *authd_path);
+/*
+ * The mailbox processes' program, beside pop3d (daemon_prog_open()):
+ * the role pop3d-user only, linked without libtls, libssl, libcrypto
+ * and libunbound, so that each session's exec costs less.
+ */
+#define POP3_MAILBOX_PROG	"pop3d-mailbox"
+/*
+ * Connects to authd (retrying with backoff while it is down); the
+ * mailbox processes are exec'd from mailbox_exe, POP3_MAILBOX_PROG.
+ */
+void	pop3_handoff_init(struct event_base *, const char *authd_path,
+	    int mailbox_exe);
 /*
  * A MSG_POP3_LOGIN_HANDOFF from the engine: redeems the token, then
  * forks the mailbox process.  Owns fd; -1 when the client was refused.
@@ -215,13 +225,6 @@ void	pop3_handoff_reaped(pid_t, int status, void *arg);
 void	pop3_handoff_policy(uint32_t login_delay_secs, int64_t expire_days);
 /* Signals every mailbox process (at shutdown). */
 void	pop3_handoff_kill_all(int sig);
-struct daemon_ctx;
-/*
- * The role pop3d-user (daemon.h), as root: descriptors its arguments
- * and the client.  Becomes the mailbox process; never returns.
- */
-void	pop3_handoff_user_main(struct daemon_ctx *)
-	    __attribute__((noreturn));
 
 /* pop3_user.c: the mailbox process, as the user, in the mail home. */
 struct pop3_user_args {

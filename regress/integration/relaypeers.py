@@ -548,6 +548,10 @@ class Session:
                 self.starttls()
 
     def starttls(self):
+        if "tls" not in self.o:
+            # Offered by a script without a certificate: the handshake
+            # fails as the client starts it.
+            raise ValueError("no certificate for STARTTLS")
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(*self.o["tls"])
         self.c = ctx.wrap_socket(self.c, server_side=True)

@@ -43,6 +43,9 @@ LOG_TAIL_LINES = 40
 LOG_MODE = 0o640
 # What ASan and UBSan write when they find something.
 SANITIZER_REPORT = re.compile(r"ERROR: AddressSanitizer|runtime error: ")
+# The programs a daemon execs, built in (and installed beside) its
+# directory: pop3d's mailbox processes run pop3d-mailbox.
+HELPER_DIRS = {"pop3d-mailbox": "pop3d"}
 
 
 def need_root():
@@ -428,7 +431,7 @@ class Suite:
         return os.path.join(self.home(user), "Maildir", sub)
 
     def binary(self, prog):
-        return os.path.join(REPO, prog, prog)
+        return os.path.join(REPO, HELPER_DIRS.get(prog, prog), prog)
 
     # -- layout
 

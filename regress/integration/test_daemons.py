@@ -4,6 +4,7 @@ stays in the foreground with -d, refuses a second instance, and exits
 cleanly (status 0, children gone) on SIGTERM."""
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -80,6 +81,42 @@ class TestDaemons(SuiteTest):
                                 "a second %s started" % d)
             self.assertIsNone(self.suite.procs[d].poll(),
                               "the second %s stopped the first" % d)
+
+    def test_pop3d_needs_its_mailbox_program(self):
+        """pop3d opens pop3d-mailbox, beside its own binary, at start: it
+        refuses to start without it, or with one that is not a regular
+        file, or that another user than root could change."""
+        s = self.suite
+        d = s.path("bin-mailbox")
+        os.makedirs(d, exist_ok=True)
+        pop3d = os.path.join(d, "pop3d")
+        mbox = os.path.join(d, "pop3d-mailbox")
+        shutil.copy2(s.binary("pop3d"), pop3d)
+
+        def refused(why):
+            r = subprocess.run([pop3d, "-d", "-f", s.conf],
+                               capture_output=True, text=True, timeout=20)
+            self.assertNotEqual(r.returncode, 0, why)
+            self.assertIn("start-refused program=%s" % mbox, r.stderr, why)
+            return r.stderr
+
+        refused("missing")
+        os.mkdir(mbox)
+        self.assertIn("not a regular file", refused("a directory"))
+        os.rmdir(mbox)
+        shutil.copy2(s.binary("pop3d-mailbox"), mbox)
+        os.chmod(mbox, 0o775)
+        self.assertIn("writable by group or others", refused("mode 0775"))
+        os.chmod(mbox, 0o755)
+        os.chown(mbox, 1, 0)
+        self.assertIn("not owned by root", refused("owned by uid 1"))
+        os.chown(mbox, 0, 0)
+        # Then it goes on, and stops at the pidfile of the pop3d running.
+        r = subprocess.run([pop3d, "-d", "-f", s.conf], capture_output=True,
+                           text=True, timeout=20)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertNotIn("program=", r.stderr)
+        self.assertIn("already-running", r.stderr)
 
     def test_zz_sigterm(self):
         s = self.suite

@@ -17,6 +17,8 @@ import suite
 
 BUILD_TIMEOUT = 1800
 DAEMONS = ("authd", "smtpd", "queued", "pop3d")
+# What a daemon execs, installed beside the daemons, with no page.
+LIBEXEC_PROGS = ("pop3d-mailbox",)
 UNITS = ["sallyport-%s.service" % d for d in DAEMONS] + \
     ["sallyport.target"]
 
@@ -40,6 +42,8 @@ def expected(prefix):
     for d in DAEMONS:
         files.add("%s/lib/sallyport/%s" % (p, d))
         files.add("%s/share/man/man8/%s.8sallyport" % (p, d))
+    for d in LIBEXEC_PROGS:
+        files.add("%s/lib/sallyport/%s" % (p, d))
     for u in UNITS:
         files.add("%s/lib/systemd/system/%s" % (p, u))
     return files
@@ -118,7 +122,7 @@ class TestInstall(unittest.TestCase):
         dest = os.path.join(self.tmp, "dest" + prefix.replace("/", "-"))
         self.make("install", dest, *args)
         self.assertEqual(tree_files(dest), expected(prefix))
-        for d in DAEMONS:
+        for d in DAEMONS + LIBEXEC_PROGS:
             mode = os.stat(os.path.join(dest, prefix.lstrip("/"), "lib",
                                         "sallyport", d)).st_mode
             self.assertEqual(stat.S_IMODE(mode), 0o755, d)
@@ -131,7 +135,8 @@ class TestInstall(unittest.TestCase):
     def test_installed_suite_runs(self):
         """The installed daemons, started from LIBEXECDIR, find each
         other, and the installed sallyctl finds them: a message goes in
-        over SMTP and out over POP3."""
+        over SMTP and out over POP3, served by the installed
+        pop3d-mailbox."""
         dest = os.path.join(self.tmp, "dest-run")
         self.make("install", dest, "PREFIX=/usr")
         for d in (self.tmp, dest):
@@ -151,6 +156,10 @@ class TestInstall(unittest.TestCase):
             s.wait_marked(mark)
             p = s.pop3("bob")
             self.assertEqual(p.stat()[0], 1)
+            mbox = s.wait_child_as("pop3d", suite.MAIL_USERS["bob"])
+            self.assertEqual(os.readlink("/proc/%d/exe" % mbox.pid),
+                             os.path.realpath(os.path.join(
+                                 dest, "usr/lib/sallyport", "pop3d-mailbox")))
             p.quit()
         except BaseException:
             s.keep = True

@@ -41,7 +41,7 @@ def cmdline(pid):
 
 # Every role a parent execs, and the descriptors it takes at least.
 ROLES = (("smtpd", "smtp-engine", 4), ("pop3d", "pop3d-login", 3),
-         ("pop3d", "pop3d-user", 2), ("queued", "queue-manager", 4),
+         ("pop3d-mailbox", "pop3d-user", 2), ("queued", "queue-manager", 4),
          ("queued", "delivery", 2), ("queued", "relay", 2),
          ("queued", "relay-sts", 2), ("queued", "mailbox-worker", 2))
 
@@ -214,7 +214,7 @@ class TestPrivsep(SuiteTest):
         p = s.pop3("bob")
         try:
             mbox = s.wait_child_as("pop3d", "sp_bob")
-            self.assert_execd(mbox.pid, s.pid("pop3d"), "pop3d",
+            self.assert_execd(mbox.pid, s.pid("pop3d"), "pop3d-mailbox",
                               "pop3d-user")
         finally:
             p.quit()
@@ -275,6 +275,29 @@ class TestPrivsep(SuiteTest):
         r = self.run_role("smtpd", "no-such-role")
         self.assertEqual(r.returncode, 1)
         self.assertIn("unknown role", r.stderr)
+        # pop3d has the mailbox role no more, and pop3d-mailbox no other.
+        for prog, role in (("pop3d", "pop3d-user"),
+                           ("pop3d-mailbox", "pop3d-login")):
+            r = self.run_role(prog, role, nfds=3)
+            self.assertEqual(r.returncode, 1, "%s %s" % (prog, role))
+            self.assertIn("unknown role", r.stderr)
+
+    def test_mailbox_program_without_tls(self):
+        """pop3d-mailbox, the mailbox processes' program, links none of
+        the TLS and DNSSEC libraries (doc/INTERNALS.md, "POP3
+        performance"), and it refuses to run but as a role."""
+        path = self.suite.binary("pop3d-mailbox")
+        r = subprocess.run(["ldd", path], capture_output=True, text=True,
+                           timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("libevent", r.stdout)
+        for lib in ("libtls", "libssl", "libcrypto", "libunbound"):
+            self.assertNotIn(lib, r.stdout, "pop3d-mailbox links %s:\n%s"
+                             % (lib, r.stdout))
+        r = subprocess.run([path, "-f", self.suite.conf],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("started by its daemon only", r.stderr)
 
     def holders(self, port, client_port):
         return wait_for(lambda: conn_holders(port, client_port), 5,
