@@ -107,6 +107,8 @@ enum relay_counter {
 	RC_DEFERRED,		/* rcpts: 4xx or ours */
 	RC_BOUNCED,		/* rcpts: 5xx or ours */
 	RC_BACKOFF,		/* destinations backed off */
+	RC_STS_ENFORCED,	/* sessions under an MTA-STS enforce policy */
+	RC_STS_REFUSED,		/* MX hosts and handshakes MTA-STS refused */
 	RC_MAX
 };
 

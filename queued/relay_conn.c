@@ -154,7 +154,9 @@ relay_conn_sts_filter(struct relay_conn *c)
 	if (c->sts == NULL || c->route->sec == RDNS_SEC_SECURE)
 		return 0;
 	if ((n = relay_sts_route_filter(c->sts, c->route,
-	    c->d->t.domain)) > 0)
+	    c->d->t.domain)) > 0 && c->sts->mode == RELAY_STS_ENFORCE)
+		relay_env.counters[RC_STS_REFUSED] += n;
+	if (n > 0)
 		log_info("%s relay sts-mx-mismatch dest=%s mode=%s hosts=%zu",
 		    c->id, c->d->t.key, relay_sts_mode_name(c->sts->mode), n);
 	if (c->route->status == RDNS_OK)

@@ -394,6 +394,8 @@ relay_pool_ready(struct relay_smtp *s, void *arg)
 		relay_env.counters[RC_TLS_VERIFIED]++;
 	if (strncmp(verified, "dane", 4) == 0)
 		relay_env.counters[RC_DANE]++;
+	if (c->sts != NULL && c->sts->mode == RELAY_STS_ENFORCE)
+		relay_env.counters[RC_STS_ENFORCED]++;
 	log_info("%s relay connect dest=%s relay=%s tls=%s verified=%s",
 	    c->id, d->t.key, c->relay, tls ? "yes" : "no", verified);
 	if (c->sts != NULL && c->sts->mode == RELAY_STS_TESTING && !tls)
@@ -475,6 +477,8 @@ relay_pool_end(struct relay_smtp *s, int ok, const char *reason, void *arg)
 		c->sts_failed = c->sts != NULL &&
 		    c->sts->mode == RELAY_STS_ENFORCE && c->p.tls ==
 		    RELAY_TLS_VERIFY;
+		if (c->sts_failed)
+			relay_env.counters[RC_STS_REFUSED]++;
 		(void)snprintf(c->last_error, sizeof(c->last_error),
 		    "%s: %s%s", c->relay, c->sts_failed ? "4.7.5 MTA-STS: " :
 		    "", reason);

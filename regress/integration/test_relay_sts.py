@@ -448,6 +448,8 @@ class RelayStsEndToEndTest(SuiteTest):
                       % MX["eok"], log)
         self.assertIn("relay-sts fetched domain=eok.e2e.example "
                       "mode=enforce", log)
+        stats = self.suite.sallyctl("show", "stats").stdout
+        self.assertRegex(stats, r"relay\.sts_enforced\s+[1-9]")
 
     def test_enforce_mx_not_in_policy_deferred(self):
         self.send("ewrongmx")
@@ -458,6 +460,8 @@ class RelayStsEndToEndTest(SuiteTest):
         self.assertIn("relay sts-mx-mismatch dest=ewrongmx.e2e.example "
                       "mode=enforce hosts=1", log)
         self.assertEqual(self.servers["ewrongmx"].conns, 0)
+        stats = self.suite.sallyctl("show", "stats").stdout
+        self.assertRegex(stats, r"relay\.sts_refused\s+[1-9]")
 
     def test_enforce_bad_certificate_deferred(self):
         rcpt = self.send("ebadcert")
