@@ -1,11 +1,18 @@
 /*
  * queued/relay_sts_http.c: the MTA-STS fetch's HTTP response parser
- * (RFC 8461 3.3: 200 only, no redirect, text/plain, bounded), and
- * relay_dns_txt.c's joining of a TXT record's strings.
+ * (RFC 8461 3.3: 200 only, no redirect, text/plain, bounded),
+ * relay_dns_txt.c's joining of a TXT record's strings, the route
+ * filter (relay_sts_route.c) and the FETCH request's marshalling
+ * (relay_sts_helper.c), which the helper reads fail-closed.
  */
+#include <sys/socket.h>
+
 #include <stdio.h>
 #include <string.h>
 #include <criterion/criterion.h>
+
+#include "ipc.h"
+#include "proto.h"
 
 #include "../../queued/relay_dns.h"
 #include "../../queued/relay_sts_helper.h"
@@ -187,4 +194,59 @@ Test(relay_sts_http, route_filter)
 	cr_assert_str_eq(r.enhanced, "4.7.5");
 	cr_assert_str_eq(r.text, "MTA-STS: no MX host of a.example matches "
 	    "its policy");
+}
+
+/* A FETCH as the helper reads it: the payload of o. */
+static int
+req_get(const struct ipc_out *o, size_t len, char *domain,
+    struct rdns_addr *addrs, size_t *naddr)
+{
+	struct ipc_msg	 m;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr = o->hdr;
+	m.hdr.len = (uint32_t)len;
+	m.data = o->buf;
+	m.fd = -1;
+	return relay_sts_req_get(&m, domain, RELAY_DNS_NAME_MAX, addrs, naddr);
+}
+
+Test(relay_sts_http, fetch_request_fail_closed)
+{
+	static struct ipc_out	 o;
+	struct rdns_addr	 in[RELAY_DNS_ADDRS_MAX + 1], out[
+				    RELAY_DNS_ADDRS_MAX];
+	char			 domain[RELAY_DNS_NAME_MAX];
+	size_t			 n;
+
+	memset(in, 0, sizeof(in));
+	in[0].af = AF_INET;
+	memcpy(in[0].a, "\x7f\x00\x00\x58", 4);
+	in[1].af = AF_INET6;
+	in[1].a[15] = 1;
+	relay_sts_req_put(&o, 9, "a.example", in, 2);
+	cr_assert_eq(o.hdr.type, MSG_RELAY_STS_FETCH);
+	cr_assert_eq(o.hdr.peerid, 9);
+	cr_assert_eq(req_get(&o, o.hdr.len, domain, out, &n), 0);
+	cr_assert_str_eq(domain, "a.example");
+	cr_assert_eq(n, 2);
+	cr_assert_eq(out[0].af, AF_INET);
+	cr_assert_eq(memcmp(out[0].a, in[0].a, 16), 0);
+	cr_assert_eq(out[1].af, AF_INET6);
+	cr_assert_eq(out[1].a[15], 1);
+	/* Short, or with a byte more: refused. */
+	cr_assert_eq(req_get(&o, o.hdr.len - 1, domain, out, &n), -1);
+	ipc_put_u32(&o, 0);
+	cr_assert_eq(req_get(&o, o.hdr.len, domain, out, &n), -1);
+	/* No address, too many, another family, no domain. */
+	relay_sts_req_put(&o, 1, "a.example", in, 0);
+	cr_assert_eq(req_get(&o, o.hdr.len, domain, out, &n), -1);
+	relay_sts_req_put(&o, 1, "a.example", in, RELAY_DNS_ADDRS_MAX + 1);
+	cr_assert_eq(req_get(&o, o.hdr.len, domain, out, &n), -1);
+	in[0].af = AF_UNIX;
+	relay_sts_req_put(&o, 1, "a.example", in, 1);
+	cr_assert_eq(req_get(&o, o.hdr.len, domain, out, &n), -1);
+	in[0].af = AF_INET;
+	relay_sts_req_put(&o, 1, "", in, 1);
+	cr_assert_eq(req_get(&o, o.hdr.len, domain, out, &n), -1);
 }
