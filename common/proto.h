@@ -291,7 +291,9 @@ enum msg_type {
 	 * Relay and its MTA-STS helper (relay-sts, RFC 8461 3.3); peerid
 	 * is the relay's request id.
 	 * RELAY_STS_FETCH: str domain (the policy domain; the helper asks
-	 *   https://mta-sts.DOMAIN/.well-known/mta-sts.txt), u32 naddr
+	 *   https://mta-sts.DOMAIN/.well-known/mta-sts.txt), str id (the
+	 *   TXT record's; a policy the helper fetched under the same id
+	 *   and still holds is answered without a fetch), u32 naddr
 	 *   (1 to RELAY_DNS_ADDRS_MAX), naddr times { u32 af (AF_INET or
 	 *   AF_INET6), data[16] address } (mta-sts.DOMAIN's, resolved by
 	 *   the relay: the helper has no resolver).

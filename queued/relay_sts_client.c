@@ -87,7 +87,7 @@ sts_fetch(struct sts_req *q, const struct rdns_sts *a)
 	if (++s->nextid == 0)
 		s->nextid = 1;
 	q->reqid = s->nextid;
-	relay_sts_req_put(&o, q->reqid, q->domain, a->addr, a->naddr);
+	relay_sts_req_put(&o, q->reqid, q->domain, q->id, a->addr, a->naddr);
 	if (ipc_conn_send(s->helper, &o, -1) == -1) {
 		sts_finish(q, &res, "cannot ask the relay-sts helper");
 		return;

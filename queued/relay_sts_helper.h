@@ -19,9 +19,11 @@ struct ipc_out;
 struct tls_config;
 
 /* relay_sts_helper.c */
-void	relay_sts_req_put(struct ipc_out *, uint32_t id, const char *domain,
-	    const struct rdns_addr *, size_t naddr);
-int	relay_sts_req_get(struct ipc_msg *, char *domain, size_t,
+void	relay_sts_req_put(struct ipc_out *, uint32_t reqid,
+	    const char *domain, const char *id, const struct rdns_addr *,
+	    size_t naddr);
+/* id: at least RELAY_STS_ID_MAX + 1 bytes. */
+int	relay_sts_req_get(struct ipc_msg *, char *domain, size_t, char *id,
 	    struct rdns_addr *, size_t *naddr);
 /*
  * The helper's loop on its socket to the relay (after the HELLO): one

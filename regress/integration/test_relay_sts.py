@@ -488,6 +488,8 @@ class RelayStsEndToEndTest(SuiteTest):
                       "source=none id=- note=\"no STSv1 record\"", log)
 
     def test_helper_listed_and_repaired_after_relay_restart(self):
+        """Runs after test_enforce_valid_certificate_delivered (the
+        names sort so), which had eok's policy fetched."""
         s = self.suite
         sts = s.relay_sts()
         self.assertEqual(sts.seccomp, 2)
@@ -499,10 +501,21 @@ class RelayStsEndToEndTest(SuiteTest):
             s.child_as("queued", "_sallyrelay", role="relay")), 60,
             what="a new relay process")
         self.wait_log("relay-sts relay-closed")
-        # The new relay has the helper: a new domain's policy fetched.
+        # The new relay has the helper, which still holds eok's policy
+        # under its id: given without a fetch.
+        fetches = sum(1 for h, _ in WEB["web"].requests
+                      if h == "mta-sts.eok.e2e.example")
+        self.assertGreaterEqual(fetches, 1)
         rcpt = self.send("eok")
         self.delivered("eok", rcpt, " after the restart")
         self.assertEqual(s.relay_sts().pid, sts.pid)
+        line = ("relay sts dest=eok.e2e.example mode=enforce "
+                "source=fetch id=e1")
+        wait_for(lambda: (lambda l: line in l[l.rindex(
+            "relay-sts relay-closed"):])(s.log("queued")), 30,
+            what="the new relay's policy line")
+        self.assertEqual(sum(1 for h, _ in WEB["web"].requests
+                             if h == "mta-sts.eok.e2e.example"), fetches)
 
 
 if __name__ == "__main__":

@@ -202,13 +202,15 @@ req_get(const struct ipc_out *o, size_t len, char *domain,
     struct rdns_addr *addrs, size_t *naddr)
 {
 	struct ipc_msg	 m;
+	char		 id[RELAY_STS_ID_MAX + 1];
 
 	memset(&m, 0, sizeof(m));
 	m.hdr = o->hdr;
 	m.hdr.len = (uint32_t)len;
 	m.data = o->buf;
 	m.fd = -1;
-	return relay_sts_req_get(&m, domain, RELAY_DNS_NAME_MAX, addrs, naddr);
+	return relay_sts_req_get(&m, domain, RELAY_DNS_NAME_MAX, id, addrs,
+	    naddr);
 }
 
 Test(relay_sts_http, fetch_request_fail_closed)
@@ -224,7 +226,7 @@ Test(relay_sts_http, fetch_request_fail_closed)
 	memcpy(in[0].a, "\x7f\x00\x00\x58", 4);
 	in[1].af = AF_INET6;
 	in[1].a[15] = 1;
-	relay_sts_req_put(&o, 9, "a.example", in, 2);
+	relay_sts_req_put(&o, 9, "a.example", "id1", in, 2);
 	cr_assert_eq(o.hdr.type, MSG_RELAY_STS_FETCH);
 	cr_assert_eq(o.hdr.peerid, 9);
 	cr_assert_eq(req_get(&o, o.hdr.len, domain, out, &n), 0);
@@ -239,14 +241,20 @@ Test(relay_sts_http, fetch_request_fail_closed)
 	ipc_put_u32(&o, 0);
 	cr_assert_eq(req_get(&o, o.hdr.len, domain, out, &n), -1);
 	/* No address, too many, another family, no domain. */
-	relay_sts_req_put(&o, 1, "a.example", in, 0);
+	relay_sts_req_put(&o, 1, "a.example", "i", in, 0);
 	cr_assert_eq(req_get(&o, o.hdr.len, domain, out, &n), -1);
-	relay_sts_req_put(&o, 1, "a.example", in, RELAY_DNS_ADDRS_MAX + 1);
+	relay_sts_req_put(&o, 1, "a.example", "i", in,
+	    RELAY_DNS_ADDRS_MAX + 1);
 	cr_assert_eq(req_get(&o, o.hdr.len, domain, out, &n), -1);
 	in[0].af = AF_UNIX;
-	relay_sts_req_put(&o, 1, "a.example", in, 1);
+	relay_sts_req_put(&o, 1, "a.example", "i", in, 1);
 	cr_assert_eq(req_get(&o, o.hdr.len, domain, out, &n), -1);
 	in[0].af = AF_INET;
-	relay_sts_req_put(&o, 1, "", in, 1);
+	relay_sts_req_put(&o, 1, "", "i", in, 1);
+	cr_assert_eq(req_get(&o, o.hdr.len, domain, out, &n), -1);
+	/* An id not of RFC 8461 3.1: none, or not letters and digits. */
+	relay_sts_req_put(&o, 1, "a.example", "", in, 1);
+	cr_assert_eq(req_get(&o, o.hdr.len, domain, out, &n), -1);
+	relay_sts_req_put(&o, 1, "a.example", "a-b", in, 1);
 	cr_assert_eq(req_get(&o, o.hdr.len, domain, out, &n), -1);
 }
