@@ -281,6 +281,9 @@ queue_relay_start(struct qenv *q, struct envelope *e0)
 	}
 	if (max == 0 || max > QUEUE_RELAY_BATCH_MAX)
 		max = QUEUE_RELAY_BATCH_MAX;
+	/* Set with QENV_REMOTE (queue_sched_set_domain): never without. */
+	if (q->domain == NULL)
+		fatalx("%s queue remote without a domain", q->evpid);
 	e[0] = *e0;
 	n = queue_relay_companions(q, batch, max);
 	n = queue_relay_load(batch, e, n);

@@ -275,6 +275,12 @@ queue_sched_run(evutil_socket_t fd, short ev, void *arg)
 		if (q->kind == QENV_REMOTE && queue_relay_full())
 			return;
 		queue_sched_remove(q);
+		/* Or, aside without reading the file, for the relay. */
+		if (q->kind == QENV_REMOTE && qm.relay == NULL) {
+			q->wait = QWAIT_RELAY;
+			queue_sched_insert(q, now + QUEUE_RELAY_DOWN_SECS);
+			continue;
+		}
 		q->wait = QWAIT_NONE;
 		queue_deliver_process(q);
 	}

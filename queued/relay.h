@@ -135,6 +135,9 @@ int	relay_batch_mergeable(const struct relay_batch *,
 	    const struct relay_batch *, size_t max);
 /* Appends x's rcpts to b's transaction; x is b's from now on. */
 void	relay_batch_merge(struct relay_batch *, struct relay_batch *);
+/* The batches of b's message waiting in queue, merged; their carrier. */
+struct relay_batch *relay_batch_gather(struct relay_batches *,
+	    struct relay_batch *, size_t max, size_t *taken);
 /* Gives each merged batch its results back and passes it to done. */
 void	relay_batch_split(struct relay_batch *,
 	    void (*done)(struct relay_batch *));

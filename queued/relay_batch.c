@@ -16,6 +16,9 @@
 #include "log.h"
 #include "relay.h"
 
+/* Waiting batches looked at for one of the same message. */
+#define RELAY_BATCH_GATHER_SCAN	64
+
 void
 relay_batch_free(struct relay_batch *b)
 {
@@ -94,4 +97,55 @@ relay_batch_split(struct relay_batch *b, void (*done)(struct relay_batch *))
 	}
 	b->nrcpt = b->own;
 	b->msg.nrcpts = b->own;
+}
+
+/* Envelope ids of one message in their order: ".9" before ".10". */
+static int
+relay_batch_evpid_cmp(const void *pa, const void *pb)
+{
+	const struct relay_batch *a = *(struct relay_batch * const *)pa;
+	const struct relay_batch *b = *(struct relay_batch * const *)pb;
+	size_t			  la = strlen(a->rcpts[0].evpid);
+	size_t			  lb = strlen(b->rcpts[0].evpid);
+
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return strcmp(a->rcpts[0].evpid, b->rcpts[0].evpid);
+}
+
+/*
+ * Takes from queue the batches of b's message (b itself taken already)
+ * that fit with it in one transaction of at most max rcpts, and merges
+ * them in envelope order, so in the order the client gave the rcpts;
+ * the first RELAY_BATCH_GATHER_SCAN waiting are looked at, no more, so
+ * that a long queue costs no more per message.  Returns the batch that
+ * carries them all; *taken is how many left the queue.
+ */
+struct relay_batch *
+relay_batch_gather(struct relay_batches *queue, struct relay_batch *b,
+    size_t max, size_t *taken)
+{
+	struct relay_batch	*x, *next, *set[RELAY_BATCH_GATHER_SCAN + 1];
+	size_t			 seen = 0, n = 1, total = b->nrcpt, i;
+
+	*taken = 0;
+	if (!TAILQ_EMPTY(&b->merged) || total >= max)
+		return b;
+	set[0] = b;
+	for (x = TAILQ_FIRST(queue); x != NULL &&
+	    seen++ < RELAY_BATCH_GATHER_SCAN; x = next) {
+		next = TAILQ_NEXT(x, entry);
+		if (!relay_batch_mergeable(b, x, max - (total - b->nrcpt)))
+			continue;
+		TAILQ_REMOVE(queue, x, entry);
+		total += x->nrcpt;
+		set[n++] = x;
+	}
+	*taken = n - 1;
+	if (n == 1)
+		return b;
+	qsort(set, n, sizeof(set[0]), relay_batch_evpid_cmp);
+	for (i = 1; i < n; i++)
+		relay_batch_merge(set[0], set[i]);
+	return set[0];
 }

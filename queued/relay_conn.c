@@ -34,6 +34,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "relay_dane.h"
 #include "relay_pool_int.h"
 #include "relay_sts_helper.h"
 
@@ -407,4 +408,53 @@ relay_conn_next(struct relay_conn *c, int skip_host)
 	}
 	c->state = RCS_CONNECTING;
 	relay_conn_try(c);
+}
+
+/*
+ * The SMTP client's settings for c's session: the route's, the
+ * configuration's timeouts and limits, the TLSA records for DANE, the
+ * CA set in memory, the AUTH credentials.  -1 with why when the route's
+ * AUTH label has none.
+ */
+int
+relay_conn_params(struct relay_conn *c, struct relay_params *p, char *why,
+    size_t whylen)
+{
+	const struct config	*conf = relay_env.conf;
+
+	memset(p, 0, sizeof(*p));
+	p->id = c->id;
+	p->helo = c->d->t.helo;
+	p->tls = c->d->t.tls;
+	p->tls_name = relay_conn_host(c);
+	p->implicit_tls = c->d->t.smtps;
+	p->tlsa = relay_conn_dane(c);
+	relay_ca_get(c->d->t.ca_file, &p->tls_ca_mem, &p->tls_ca_len);
+	/*
+	 * MTA-STS enforce, where DANE does not apply: PKIX, the MX name,
+	 * with "relay mta-sts ca" when the configuration names one.
+	 */
+	if (c->sts != NULL && c->sts->mode == RELAY_STS_ENFORCE &&
+	    (p->tlsa == NULL || relay_dane_level(p->tlsa) == RELAY_DANE_OFF)) {
+		p->tls = RELAY_TLS_VERIFY;
+		if (conf->relay_sts_ca[0] != '\0')
+			relay_ca_get(conf->relay_sts_ca, &p->tls_ca_mem,
+			    &p->tls_ca_len);
+	}
+	p->timeouts.greeting = (int)conf->relay_greeting_timeout_secs;
+	p->timeouts.mail = (int)conf->relay_mail_timeout_secs;
+	p->timeouts.rcpt = (int)conf->relay_rcpt_timeout_secs;
+	p->timeouts.data_init = (int)conf->relay_data_init_timeout_secs;
+	p->timeouts.data_block = (int)conf->relay_data_block_timeout_secs;
+	p->timeouts.data_end = (int)conf->relay_data_end_timeout_secs;
+	p->idle_secs = (int)conf->relay_idle_secs;
+	p->msgs_max = (int)conf->relay_msgs_per_conn;
+	if (c->d->t.auth[0] != '\0' && (relay_env.secrets == NULL ||
+	    secrets_lookup(relay_env.secrets, c->d->t.auth, &p->auth_user,
+	    &p->auth_pass) == -1)) {
+		(void)snprintf(why, whylen, "no credentials for auth label %s "
+		    "in the secrets file", c->d->t.auth);
+		return -1;
+	}
+	return 0;
 }

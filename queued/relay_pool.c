@@ -25,7 +25,6 @@
 
 #include "log.h"
 #include "proto.h"
-#include "relay_dane.h"
 #include "relay_pool_int.h"
 
 /* libbsd leaves __unused undefined, which RB_*_STATIC use. */
@@ -33,8 +32,6 @@
 #define __unused	__attribute__((__unused__))
 #endif
 
-/* Waiting batches looked at for one of the same message. */
-#define RELAY_POOL_MERGE_SCAN	64
 /* How often destinations with nothing left are freed. */
 #define RELAY_POOL_GC_SECS	60
 
@@ -86,54 +83,20 @@ relay_pool_conn_remove(struct relay_conn *c)
 	relay_conn_free(c);
 }
 
-/* Envelope ids of one message in their order: ".9" before ".10". */
-static int
-relay_pool_evpid_cmp(const void *pa, const void *pb)
-{
-	const struct relay_batch *a = *(struct relay_batch * const *)pa;
-	const struct relay_batch *b = *(struct relay_batch * const *)pb;
-	size_t			  la = strlen(a->rcpts[0].evpid);
-	size_t			  lb = strlen(b->rcpts[0].evpid);
-
-	if (la != lb)
-		return la < lb ? -1 : 1;
-	return strcmp(a->rcpts[0].evpid, b->rcpts[0].evpid);
-}
-
 /*
  * Other batches of b's message waiting for d go in one transaction
- * with it (relay_batch.c), their rcpts in envelope order, so in the
- * order the client gave them; the first RELAY_POOL_MERGE_SCAN waiting
- * are looked at, no more, so that a long queue costs no more per
- * message.  Returns the batch that carries them all.
+ * with it (relay_batch_gather); returns the batch that carries them.
  */
 static struct relay_batch *
 relay_pool_merge(struct relay_dest *d, struct relay_batch *b)
 {
-	struct relay_batch	*x, *next, *set[RELAY_POOL_MERGE_SCAN + 1];
-	size_t			 max, seen = 0, n = 1, total = b->nrcpt, i;
+	size_t	 max = relay_env.conf->relay_rcpts_per_txn, taken;
 
-	max = relay_env.conf->relay_rcpts_per_txn;
 	if (max > SMTP_RCPT_MAX)
 		max = SMTP_RCPT_MAX;
-	set[0] = b;
-	for (x = TAILQ_FIRST(&d->queue); x != NULL &&
-	    seen++ < RELAY_POOL_MERGE_SCAN; x = next) {
-		next = TAILQ_NEXT(x, entry);
-		if (!relay_batch_mergeable(b, x, max - (total - b->nrcpt)) ||
-		    !TAILQ_EMPTY(&b->merged))
-			continue;
-		TAILQ_REMOVE(&d->queue, x, entry);
-		d->nqueued--;
-		total += x->nrcpt;
-		set[n++] = x;
-	}
-	if (n == 1)
-		return b;
-	qsort(set, n, sizeof(set[0]), relay_pool_evpid_cmp);
-	for (i = 1; i < n; i++)
-		relay_batch_merge(set[0], set[i]);
-	return set[0];
+	b = relay_batch_gather(&d->queue, b, max, &taken);
+	d->nqueued -= (uint32_t)taken;
+	return b;
 }
 
 /* Hands c the next waiting batch; -1 (the batch back) when refused. */
@@ -306,59 +269,22 @@ static const struct relay_callbacks relay_pool_cbs = {
 	relay_pool_rcpt, relay_pool_msg, relay_pool_end, relay_pool_ready,
 };
 
-/* A route's AUTH label with no entry in the secrets: retried. */
-static void
-relay_pool_no_secret(struct relay_conn *c)
-{
-	struct rdns_route	*r;
-
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		fatal("- relay calloc");
-	rdns_fail(r, RDNS_TEMPFAIL, "4.3.5", "no credentials for auth "
-	    "label %s in the secrets file", c->d->t.auth);
-	relay_pool_route_failed(c, r);
-	free(r);
-}
-
 /* Connected: the SMTP session starts on the socket. */
 void
 relay_pool_connected(struct relay_conn *c)
 {
-	const struct config	*conf = relay_env.conf;
 	struct relay_params	*p = &c->p;
 	int			 fd = c->fd;
+	char			 why[CONFIG_NAME_MAX + 64];
+	struct rdns_route	*r;
 
-	memset(p, 0, sizeof(*p));
-	p->id = c->id;
-	p->helo = c->d->t.helo;
-	p->tls = c->d->t.tls;
-	p->tls_name = relay_conn_host(c);
-	p->implicit_tls = c->d->t.smtps;
-	p->tlsa = relay_conn_dane(c);
-	relay_ca_get(c->d->t.ca_file, &p->tls_ca_mem, &p->tls_ca_len);
-	/*
-	 * MTA-STS enforce, where DANE does not apply: PKIX, the MX name,
-	 * with "relay mta-sts ca" when the configuration names one.
-	 */
-	if (c->sts != NULL && c->sts->mode == RELAY_STS_ENFORCE &&
-	    (p->tlsa == NULL || relay_dane_level(p->tlsa) == RELAY_DANE_OFF)) {
-		p->tls = RELAY_TLS_VERIFY;
-		if (conf->relay_sts_ca[0] != '\0')
-			relay_ca_get(conf->relay_sts_ca, &p->tls_ca_mem,
-			    &p->tls_ca_len);
-	}
-	p->timeouts.greeting = (int)conf->relay_greeting_timeout_secs;
-	p->timeouts.mail = (int)conf->relay_mail_timeout_secs;
-	p->timeouts.rcpt = (int)conf->relay_rcpt_timeout_secs;
-	p->timeouts.data_init = (int)conf->relay_data_init_timeout_secs;
-	p->timeouts.data_block = (int)conf->relay_data_block_timeout_secs;
-	p->timeouts.data_end = (int)conf->relay_data_end_timeout_secs;
-	p->idle_secs = (int)conf->relay_idle_secs;
-	p->msgs_max = (int)conf->relay_msgs_per_conn;
-	if (c->d->t.auth[0] != '\0' && (relay_env.secrets == NULL ||
-	    secrets_lookup(relay_env.secrets, c->d->t.auth, &p->auth_user,
-	    &p->auth_pass) == -1)) {
-		relay_pool_no_secret(c);
+	if (relay_conn_params(c, p, why, sizeof(why)) == -1) {
+		/* No credentials for the route's AUTH label: retried. */
+		if ((r = calloc(1, sizeof(*r))) == NULL)
+			fatal("- relay calloc");
+		rdns_fail(r, RDNS_TEMPFAIL, "4.3.5", "%s", why);
+		relay_pool_route_failed(c, r);
+		free(r);
 		return;
 	}
 	c->fd = -1;

@@ -63,6 +63,9 @@ void	relay_conn_next(struct relay_conn *, int skip_host);
 void	relay_conn_free(struct relay_conn *);
 /* The host being tried: its name. */
 const char *relay_conn_host(const struct relay_conn *);
+/* The SMTP client's settings; -1 with why when AUTH has no secret. */
+int	relay_conn_params(struct relay_conn *, struct relay_params *,
+	    char *why, size_t whylen);
 /* Its TLSA records when DANE applies, else NULL. */
 const struct rdns_tlsa *relay_conn_dane(const struct relay_conn *);
 

@@ -11,8 +11,10 @@ answering 421 -> the next one, null MX, NXDOMAIN."""
 
 import os
 import signal
+import socket
 import subprocess
 import tempfile
+import threading
 import unittest
 
 import suite
@@ -306,6 +308,33 @@ class RelayInsideTest(unittest.TestCase):
             self.assertEqual((r, status), ("permfail", "5.6.7"), err)
         self.assertEqual(srv.messages, [])
         self.assertEqual(stats["connections"], 1)
+
+    def test_source_address_bound(self):
+        """The route's source address is the connection's; a server that
+        closes before its greeting is a temporary failure."""
+        lsn = socket.socket()
+        lsn.bind(("127.0.0.1", 0))
+        lsn.listen(1)
+        lsn.settimeout(60)
+        self.addCleanup(lsn.close)
+        peers = []
+
+        def accept():
+            try:
+                c, addr = lsn.accept()
+            except OSError:
+                return
+            peers.append(addr[0])
+            c.close()
+        t = threading.Thread(target=accept, daemon=True)
+        t.start()
+        res, _, _, err = relayq(self.conf, ["a@x.example"],
+                                ["-S", "127.0.0.1:%d" % lsn.getsockname()[1],
+                                 "-B", "127.0.0.77"])
+        t.join(30)
+        self.assertEqual(peers, ["127.0.0.77"], err)
+        (r, flags, status, remote, diag), = res.values()
+        self.assertEqual(r, "tempfail", diag)
 
     def test_drop_in_data_is_retried(self):
         srv = self.serve(drop=2)

@@ -17,12 +17,15 @@ that gives each test domain an MX on 127.0.19.x, where a scripted server
   - a recipient deferred past "queue ... delay-notice" gets its sender
     one delay notice (Action: delayed, the remote reply, Will-Retry-
     Until) however many retries follow, and stays queued; a local
-    mailbox that defers, the same.
+    mailbox that defers, the same;
+  - kill -9 of the relay and then of the queue manager while 500
+    remote messages flow: none lost, the duplicates counted (printed).
 
 When a notice is owed (NOTIFY) is unit-tested (test_queue_relay.c)."""
 
 import os
 import signal
+import smtplib
 import sys
 import time
 import unittest
@@ -37,7 +40,8 @@ ZONE_NAME = "rq.example"
 WAIT = 90
 
 # domain -> last octet of its MX's address
-MX = {"ok": 10, "other": 11, "mix": 12, "kill": 13, "slow": 14}
+MX = {"ok": 10, "other": 11, "mix": 12, "kill": 13, "slow": 14,
+      "flow": 15}
 
 ZONE = """$ORIGIN rq.example.
 $TTL 300
@@ -288,6 +292,85 @@ class TestDelayNotice(RelayQueueCase):
         os.chmod(tmp, 0o700)
         wait_for(lambda: not self.queue_lines(msgid), WAIT, interval=0.2,
                  what="delivered once bob can be written to")
+
+
+class TestRelayCrash(RelayQueueCase):
+    suite_args = {"retry": "1s", "max_retry": "2s", "expire": "1h",
+                  "extra_config": ["relay from 127.0.0.1/32",
+                                   "relay backoff 1s max 2s"]}
+    MESSAGES = 500
+
+    def delivered_marks(self, mx):
+        """marker -> how many times the sink took it."""
+        counts = {}
+        for t in mx.delivered():
+            body = t.body() or b""
+            i = body.find(b"Subject: flow-")
+            if i != -1:
+                mark = body[i + 9:body.index(b"\n", i)].decode()
+                counts[mark] = counts.get(mark, 0) + 1
+        return counts
+
+    def test_kill_relay_and_manager_while_flowing(self):
+        mx = self.serve("flow")
+        rcpt = addr("sink", "flow")
+        marks = ["flow-%04d" % i for i in range(self.MESSAGES)]
+        relay = self.suite.wait_child_as("queued", "_sallyrelay")
+        manager = self.suite.manager()
+        killed = []
+        s = self.suite.smtp()
+        try:
+            s.ehlo()
+            for i, mark in enumerate(marks):
+                msg = make_message(mark, [mark], rcpt=rcpt)
+                for _ in range(60):
+                    try:
+                        s.sendmail("alice@example.test", [rcpt], msg)
+                        break
+                    except (smtplib.SMTPResponseException,
+                            smtplib.SMTPServerDisconnected) as e:
+                        # 4xx while the manager restarts: send again,
+                        # on a new session.
+                        if isinstance(e, smtplib.SMTPResponseException):
+                            self.assertEqual(e.smtp_code // 100, 4, e)
+                        s.close()
+                        time.sleep(0.5)
+                        s = self.suite.smtp()
+                        s.ehlo()
+                else:
+                    self.fail("%s never accepted" % mark)
+                if i == self.MESSAGES // 4:
+                    os.kill(relay.pid, signal.SIGKILL)
+                    killed.append("relay")
+                if i == self.MESSAGES // 2:
+                    os.kill(manager.pid, signal.SIGKILL)
+                    killed.append("manager")
+        finally:
+            try:
+                s.quit()
+            except (smtplib.SMTPException, OSError):
+                s.close()
+        self.assertEqual(killed, ["relay", "manager"])
+
+        def all_there():
+            got = self.delivered_marks(mx)
+            if len(got) >= len(marks):
+                return got
+            # Requeued batches wait QUEUE_RELAY_REQUEUE_SECS: hurry them.
+            self.suite.sallyctl("schedule", "all")
+            return None
+        got = wait_for(all_there, 240, interval=2,
+                       what="all %d messages at the sink" % len(marks))
+        self.assertEqual(sorted(got), marks, "lost or unknown messages")
+        dups = sum(n - 1 for n in got.values())
+        sys.stderr.write("\n%d messages, relay and manager killed: %d "
+                         "delivered twice or more (%d extra copies)\n"
+                         % (len(marks), sum(1 for n in got.values()
+                                            if n > 1), dups))
+        # Both deaths were seen, and the manager came back.
+        log = self.suite.log("queued")
+        self.assertIn("proc died name=relay", log)
+        self.assertIn("proc died name=queue-manager", log)
 
 
 if __name__ == "__main__":

@@ -10,13 +10,13 @@
  *	host <dest> <conns> <queued> <active> <backoff 0|1> <last error>
  *	stat <name> <value>
  *
- * relayq -f conf [-1] [-a label] [-c count] [-C cafile] [-F sender] [-H helo]
+ * relayq -f conf [-1] [-a label] [-B source] [-c count] [-C cafile] [-F sender] [-H helo]
  *	  [-L conns] [-M msgs] [-N notify] [-P secrets] [-q] [-s] [-S host:port]
  *	  [-t tls] [-T secs] [-U] [-W secs] [-Z] file rcpt ...
  *
  * -S routes every domain to the smarthost host:port with TLS policy -t,
  * CA file -C and AUTH label -a (its credentials in the file -P), over
- * implicit TLS with -s; -c sends the message count times; -q sends
+ * implicit TLS with -s, from the source address -B; -c sends the message count times; -q sends
  * one RELAY_START after the other's result (reuse); -L and -M set
  * relay_conns_per_domain and relay_msgs_per_conn, -T every timeout;
  * -U flags the messages SMTPUTF8; -1 sends a RELAY_START per rcpt (as a
@@ -222,6 +222,7 @@ relayq_plan(char **rcpts, int n, int count)
 }
 
 static int	 smtps;
+static const char *source;
 
 static void
 relayq_smarthost(struct config *conf, const char *hp, int tls,
@@ -242,6 +243,8 @@ relayq_smarthost(struct config *conf, const char *hp, int tls,
 	if (auth != NULL)
 		(void)strlcpy(r->auth, auth, sizeof(r->auth));
 	r->smtps = smtps;
+	if (source != NULL)
+		(void)strlcpy(r->source, source, sizeof(r->source));
 	TAILQ_INSERT_TAIL(&conf->relay_routes, r, entry);
 }
 
@@ -268,11 +271,12 @@ main(int argc, char *argv[])
 	size_t			 i;
 
 	log_init("relayq", 1);
-	while ((ch = getopt(argc, argv, "1a:c:C:f:F:H:L:M:N:P:qsS:t:T:UvW:Z"))
+	while ((ch = getopt(argc, argv, "1a:B:c:C:f:F:H:L:M:N:P:qsS:t:T:UvW:Z"))
 	    != -1) {
 		switch (ch) {
 		case '1': split_rcpts = 1; break;
 		case 'a': auth = optarg; break;
+		case 'B': source = optarg; break;
 		case 'P': secrets = optarg; break;
 		case 'c': count = atoi(optarg); break;
 		case 'C': ca = optarg; break;

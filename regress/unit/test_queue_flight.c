@@ -203,3 +203,25 @@ ParameterizedTest(struct fake_relay *fr, queue_flight,
 	cr_expect_eq(qm.stats.relayed, 0);
 	cr_expect_eq(qm.relay_inflight, 0);
 }
+
+/*
+ * A remote envelope due while there is no relay is put aside by the
+ * scheduler (its file not read: there is no spool here) until the relay
+ * connects.
+ */
+Test(queue_flight, relay_down_waits_aside, .init = flight_setup)
+{
+	struct qmsg	*m = queue_msg_add(MSGID);
+	struct qenv	*a;
+	time_t		 now = time(NULL);
+
+	a = flight_env(m, 1, "a@example.net");
+	queue_sched_insert(a, now);
+	cr_assert_geq(event_base_loop(qm.base, EVLOOP_ONCE), 0);
+	cr_expect_eq(a->state, QENV_WAITING);
+	cr_expect_eq(a->wait, QWAIT_RELAY);
+	cr_expect_geq(a->next_try, now + QUEUE_RELAY_DOWN_SECS);
+	queue_sched_wake(QWAIT_RELAY);
+	cr_expect_eq(a->wait, QWAIT_NONE);
+	cr_expect_leq(a->next_try, time(NULL));
+}
