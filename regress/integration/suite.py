@@ -694,7 +694,10 @@ class Suite:
 
     def child_as(self, d, user, role=None):
         """The one child of daemon d running as the system user (and
-        exec'd as role, when given)."""
+        exec'd as role, when given).  The relay's MTA-STS helper runs as
+        the relay's user: asked for that user alone, the relay answers."""
+        if role is None and user == DAEMON_USERS["relay"]:
+            role = "relay"
         uid = pwd.getpwnam(user).pw_uid
         found = [c for c in self.children_of(d) if c.uids[0] == uid
                  and (role is None or c.role == role)]
