@@ -104,6 +104,7 @@ def run(target, sink, args):
     roots = target.roots()
     time.sleep(0.5)
     cpu0 = bench.tree_cpu_secs(roots)
+    detail0 = bench.tree_cpu_detail(roots)
     conns0, msgs0 = sink.conns, sink.messages
     peak_pss = 0
     gens = generators(args.load, target.port, args.messages,
@@ -136,6 +137,11 @@ def run(target, sink, args):
     time.sleep(0.3)
     cpu = bench.tree_cpu_secs(roots) - cpu0
     relayed = sink.messages - msgs0
+    if args.verbose and relayed:
+        for name, ms in bench.cpu_breakdown(
+                detail0, bench.tree_cpu_detail(roots)).items():
+            sys.stderr.write("relay bench: %s: %-32s %.3f ms/msg\n"
+                             % (target.name, name, ms / relayed))
     secs = (sink.t_last - t_start) if relayed and t_start else 0
     res = {
         "server": target.name, "messages": args.messages,
@@ -208,6 +214,8 @@ def main():
     ap.add_argument("--servers", default="sallyport,postfix")
     ap.add_argument("--deadline", type=int, default=120)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("-v", "--verbose", action="store_true",
+                    help="CPU per message by process name")
     ap.add_argument("--json", default=os.path.join(HERE, "out",
                                                    "relay.json"))
     args = ap.parse_args()
