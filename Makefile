@@ -166,6 +166,10 @@ $(SMTPC_BIN): regress/relay/smtpc.o queued/libqueued.a common/libcommon.a
 RELAYQ_BIN = regress/relay/relayq
 $(RELAYQ_BIN): regress/relay/relayq.o queued/libqueued.a common/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -pthread
+# MTA-STS from the DNS to the policy (test_relay_sts.py).
+STSQ_BIN = regress/relay/stsq
+$(STSQ_BIN): regress/relay/stsq.o queued/libqueued.a common/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -pthread
 
 check-scale: all $(SCALE_BIN)
 	/usr/bin/python3 regress/scale/run.py
@@ -176,7 +180,7 @@ deps:
 unit: $(UNIT_BIN)
 
 check: all $(UNIT_BIN) $(SCALE_BIN) $(DNSQ_BIN) $(SMTPC_BIN) $(RELAYQ_BIN) \
-	fuzz-build
+	$(STSQ_BIN) fuzz-build
 	sh regress/check.sh
 
 asan-check:
@@ -255,7 +259,7 @@ uninstall:
 clean:
 	rm -f $(BINS) $(LIBS) common/libcommon.a common/parse.c $(UNIT_BIN) \
 	    common/syscall_names.h \
-	    $(SCALE_BIN) $(DNSQ_BIN) $(SMTPC_BIN) $(RELAYQ_BIN)
+	    $(SCALE_BIN) $(DNSQ_BIN) $(SMTPC_BIN) $(RELAYQ_BIN) $(STSQ_BIN)
 	find . -type f \( -name '*.o' -o -name '*.d' \) -delete
 
 include regress/fuzz/fuzz.mk

@@ -15,6 +15,7 @@ enum sandbox_role {
 	SANDBOX_AUTHD,		/* authd: reads its tables on reload */
 	SANDBOX_MAILBOX,	/* mailbox process: the user's Maildir */
 	SANDBOX_RELAY,		/* relay: outbound TCP, libunbound's thread */
+	SANDBOX_RELAY_STS,	/* MTA-STS helper: TCP out, no files */
 };
 
 /*

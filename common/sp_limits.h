@@ -393,6 +393,32 @@
  */
 #define RELAY_DANE_CHAIN_MAX		16
 /*
+ * MTA-STS (RFC 8461, queued/relay_sts.c).  A policy file (3.3: at most
+ * 64 KiB), its max_age (3.2: up to one year; more is taken as a year),
+ * its id (3.1: 1*32 letters and digits), the mx patterns kept of one
+ * policy and their text together (more are refused, not dropped: the
+ * policy would then refuse MX hosts it allows), the length of one
+ * policy line, the domains whose policies the relay keeps in memory
+ * (the least recently used goes).
+ */
+#define RELAY_STS_POLICY_MAX_BYTES	(64 * 1024)
+#define RELAY_STS_MAX_AGE_SECS		31557600
+#define RELAY_STS_ID_MAX		32
+#define RELAY_STS_MX_MAX		32
+#define RELAY_STS_MX_BUF_BYTES		2048
+#define RELAY_STS_LINE_MAX_BYTES	1024
+#define RELAY_STS_CACHE_MAX		1024
+/*
+ * The relay-sts helper's HTTPS fetch of a policy (RFC 8461 3.3): the
+ * response's header section and its fields, the whole fetch (connect,
+ * handshake, request, response to the end), and the requests the relay
+ * keeps waiting for the helper.
+ */
+#define RELAY_STS_HTTP_HEADER_MAX_BYTES	(8 * 1024)
+#define RELAY_STS_HTTP_FIELDS_MAX	64
+#define RELAY_STS_FETCH_SECS		30
+#define RELAY_STS_FETCH_QUEUE_MAX	256
+/*
  * Converting an 8-bit message to quoted-printable for a server without
  * 8BITMIME (queued/relay_smtp_qp.c): multipart and message/rfc822
  * nesting (as Postfix's mime_nesting_limit), a boundary (RFC 2046 5.1.1),
