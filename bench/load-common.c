@@ -79,6 +79,33 @@ load_num_arg(const char *s, long min, long max, const char *what)
 	return n;
 }
 
+/*
+ * Splits list, a comma-separated list changed in place, into out (at
+ * most max items; empty ones skipped).  Each item must be shorter than
+ * maxlen and hold none of the characters of bad; what names an item in
+ * the errors.  Returns the count, at least 1.
+ */
+int
+load_split_list(char *list, const char **out, int max, size_t maxlen,
+    const char *bad, const char *what)
+{
+	char *item;
+	int n = 0;
+
+	while ((item = strsep(&list, ",")) != NULL) {
+		if (*item == '\0')
+			continue;
+		if (n >= max)
+			errx(1, "more than %d %ss", max, what);
+		if (strlen(item) >= maxlen || strpbrk(item, bad) != NULL)
+			errx(1, "bad %s %s", what, item);
+		out[n++] = item;
+	}
+	if (n == 0)
+		errx(1, "no %s", what);
+	return n;
+}
+
 static void
 load_deadline(evutil_socket_t fd, short ev, void *arg)
 {

@@ -29,6 +29,8 @@ double	load_ts_diff_ms(const struct timespec *, const struct timespec *);
 double	load_ts_secs(const struct timespec *);
 void	load_parse_addr(struct load_addr *, const char *, const char *);
 long	load_num_arg(const char *, long, long, const char *);
+int	load_split_list(char *, const char **, int, size_t, const char *,
+	    const char *);
 void	load_deadline_start(struct event_base *, int, int *);
 void	load_sort(double *, long);
 double	load_percentile(const double *, long, double);

@@ -479,24 +479,6 @@ bad_word(const char *s, size_t max)
 	return n == 0 || n >= max || strpbrk(s, " \t\r\n") != NULL;
 }
 
-static void
-parse_users(char *list)
-{
-	char *u;
-
-	while ((u = strsep(&list, ",")) != NULL) {
-		if (*u == '\0')
-			continue;
-		if (L.nusers >= LOAD_CLIENTS_MAX)
-			errx(1, "more than %d users", LOAD_CLIENTS_MAX);
-		if (bad_word(u, LOAD_USER_MAX_BYTES))
-			errx(1, "bad user name %s", u);
-		L.users[L.nusers++] = u;
-	}
-	if (L.nusers == 0)
-		errx(1, "no user");
-}
-
 static __attribute__((__noreturn__)) void
 usage(void)
 {
@@ -568,7 +550,8 @@ parse_args(int argc, char *argv[])
 	load_parse_addr(&L.addr, addr, port);
 	if ((users = strdup(users)) == NULL)
 		err(1, "strdup");
-	parse_users(users);
+	L.nusers = load_split_list(users, L.users, LOAD_CLIENTS_MAX,
+	    LOAD_USER_MAX_BYTES, " \t\r\n", "user");
 	if (L.nusers < L.clients)
 		errx(1, "%d clients need %d users, not %d (one each)",
 		    L.clients, L.clients, L.nusers);

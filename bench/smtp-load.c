@@ -435,24 +435,6 @@ load_report(void)
 }
 
 static void
-parse_rcpts(char *list)
-{
-	char *r;
-
-	while ((r = strsep(&list, ",")) != NULL) {
-		if (*r == '\0')
-			continue;
-		if (L.nrcpts >= LOAD_RCPTS_MAX)
-			errx(1, "more than %d recipients", LOAD_RCPTS_MAX);
-		if (strlen(r) >= LOAD_ADDR_MAX_BYTES || strpbrk(r, "<>\r\n "))
-			errx(1, "bad recipient %s", r);
-		L.rcpts[L.nrcpts++] = r;
-	}
-	if (L.nrcpts == 0)
-		errx(1, "no recipient");
-}
-
-static void
 make_body(void)
 {
 	long i, col;
@@ -544,7 +526,8 @@ parse_args(int argc, char *argv[])
 	load_parse_addr(&L.addr, addr, port);
 	if ((r = strdup(r)) == NULL)
 		err(1, "strdup");
-	parse_rcpts(r);
+	L.nrcpts = load_split_list(r, L.rcpts, LOAD_RCPTS_MAX,
+	    LOAD_ADDR_MAX_BYTES, "<>\r\n ", "recipient");
 }
 
 int
