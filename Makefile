@@ -132,6 +132,16 @@ common/parse.o: common/parse.c
 	$(CC) $(ALL_CFLAGS) -Wno-sign-compare -Wno-unused-but-set-variable \
 	    -Wno-missing-prototypes -c -o $@ $<
 
+# The names of the system calls for the sandbox's violation report
+# (common/sandbox_trap.c): one "[SYS_x] = "x"," line per SYS_ name that
+# the C library's <sys/syscall.h> defines, for this machine's ABI.
+common/syscall_names.h:
+	printf '#include <sys/syscall.h>\n' | $(CC) -E -dM - | \
+	    sed -n 's/^#define SYS_\([a-z0-9_]*\) .*/\1/p' | sort -u | \
+	    awk '{ printf "\t[SYS_%s] = \"%s\",\n", $$1, $$1 }' >$@.tmp
+	test -s $@.tmp && mv $@.tmp $@
+common/sandbox_trap.o: common/syscall_names.h
+
 common/libcommon.a: $(COMMON_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
@@ -156,6 +166,10 @@ $(SMTPC_BIN): regress/relay/smtpc.o queued/libqueued.a common/libcommon.a
 RELAYQ_BIN = regress/relay/relayq
 $(RELAYQ_BIN): regress/relay/relayq.o queued/libqueued.a common/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -pthread
+# MTA-STS from the DNS to the policy (test_relay_sts.py).
+STSQ_BIN = regress/relay/stsq
+$(STSQ_BIN): regress/relay/stsq.o queued/libqueued.a common/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -pthread
 
 check-scale: all $(SCALE_BIN)
 	/usr/bin/python3 regress/scale/run.py
@@ -166,7 +180,7 @@ deps:
 unit: $(UNIT_BIN)
 
 check: all $(UNIT_BIN) $(SCALE_BIN) $(DNSQ_BIN) $(SMTPC_BIN) $(RELAYQ_BIN) \
-	fuzz-build
+	$(STSQ_BIN) fuzz-build
 	sh regress/check.sh
 
 asan-check:
@@ -244,7 +258,8 @@ uninstall:
 
 clean:
 	rm -f $(BINS) $(LIBS) common/libcommon.a common/parse.c $(UNIT_BIN) \
-	    $(SCALE_BIN) $(DNSQ_BIN) $(SMTPC_BIN) $(RELAYQ_BIN)
+	    common/syscall_names.h \
+	    $(SCALE_BIN) $(DNSQ_BIN) $(SMTPC_BIN) $(RELAYQ_BIN) $(STSQ_BIN)
 	find . -type f \( -name '*.o' -o -name '*.d' \) -delete
 
 include regress/fuzz/fuzz.mk

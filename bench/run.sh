@@ -3,8 +3,9 @@
 #
 #   sh bench/run.sh [bench.py options]
 #
-# builds the load generator bench/out/smtp-load, installs Postfix when it
-# is missing and may be installed (see below), then runs bench/bench.py:
+# builds the load generators bench/out/smtp-load and bench/out/pop3-load,
+# installs Postfix when it is missing and may be installed (see below),
+# then runs bench/bench.py:
 # for each scenario a fresh sallyport suite, then a fresh Postfix instance,
 # under temporary directories on free loopback ports, and prints a table.
 # The figures are also written to bench/out/results.txt and results.json.
@@ -50,11 +51,15 @@ die() { echo "bench: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "must be run as root: the suite starts as root" \
     "and drops to its own users and chroots (sudo make bench)"
 
+# build_load NAME: bench/out/NAME from bench/NAME.c and what the load
+# generators share (bench/load-common.c), unless up to date.
 build_load() {
 	mkdir -p "$OUT"
-	src=$TOP/bench/smtp-load.c
-	bin=$OUT/smtp-load
-	[ -x "$bin" ] && [ -z "$(find "$src" -newer "$bin")" ] && return 0
+	src=$TOP/bench/$1.c
+	common=$TOP/bench/load-common
+	bin=$OUT/$1
+	[ -x "$bin" ] && [ -z "$(find "$src" "$common.c" "$common.h" \
+	    -newer "$bin")" ] && return 0
 	flags=$(pkg-config --cflags --libs libbsd-overlay libevent) ||
 	    die "pkg-config does not know libbsd-overlay or libevent" \
 	    "(make deps installs them)"
@@ -62,7 +67,7 @@ build_load() {
 	${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra \
 	    -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
 	    -Wpointer-arith -Wcast-qual -Wsign-compare -Werror \
-	    -o "$bin" "$src" $flags || die "cannot build $bin"
+	    -o "$bin" "$src" "$common.c" $flags || die "cannot build $bin"
 	say "built $bin"
 }
 
@@ -144,7 +149,8 @@ want_dovecot() {
 for p in authd smtpd queued pop3d; do
 	[ -x "$TOP/$p/$p" ] || die "$p/$p is not built (make bench builds it)"
 done
-build_load
+build_load smtp-load
+build_load pop3-load
 servers=sallyport
 if want_postfix; then
 	servers=sallyport,postfix

@@ -14,7 +14,6 @@
  * name lookup: the address is parsed with inet_pton.
  */
 #include <sys/types.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -33,6 +32,8 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+
+#include "load-common.h"
 
 #define LOAD_SESSIONS_MAX	10000
 #define LOAD_MESSAGES_MAX	10000000
@@ -99,9 +100,7 @@ static const struct load_step load_steps[] = {
 
 static struct {
 	/* Options. */
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
-	char			 addrstr[INET6_ADDRSTRLEN + 8];
+	struct load_addr	 addr;
 	int			 sessions;
 	long			 messages;
 	long			 size;
@@ -130,18 +129,6 @@ static struct {
 
 static void	conn_open(void);
 static void	conn_end(struct load_conn *);
-
-static double
-ts_diff_ms(const struct timespec *a, const struct timespec *b)
-{
-	return (b->tv_sec - a->tv_sec) * 1e3 + (b->tv_nsec - a->tv_nsec) / 1e6;
-}
-
-static double
-ts_secs(const struct timespec *t)
-{
-	return t->tv_sec + t->tv_nsec / 1e9;
-}
 
 static void
 load_errorf(struct load_conn *c, const char *fmt, const char *arg)
@@ -264,7 +251,7 @@ step_dot(struct load_conn *c)
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	L.lat_ms[L.accepted++] = ts_diff_ms(&c->t_dot, &now);
+	L.lat_ms[L.accepted++] = load_ts_diff_ms(&c->t_dot, &now);
 	L.t_last = now;
 	c->msg = -1;
 	conn_next(c);
@@ -409,61 +396,25 @@ conn_open(void)
 		errx(1, "bufferevent_enable");
 	L.active++;
 	L.connections++;
-	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&L.ss,
-	    L.sslen) == -1)
+	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&L.addr.ss,
+	    L.addr.sslen) == -1)
 		(void)conn_fail(c, "connect failed");
 }
 
-static void
-load_deadline(evutil_socket_t fd, short ev, void *arg)
-{
-	(void)fd;
-	(void)ev;
-	(void)arg;
-	warnx("deadline of %d s reached: stopping", L.deadline_secs);
-	L.timed_out = 1;
-	event_base_loopbreak(L.base);
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of the sorted latencies. */
-static double
-percentile(double p)
-{
-	long i;
-
-	if (L.accepted == 0)
-		return 0;
-	i = (long)(p / 100.0 * L.accepted + 0.999999) - 1;
-	if (i < 0)
-		i = 0;
-	if (i >= L.accepted)
-		i = L.accepted - 1;
-	return L.lat_ms[i];
-}
+/* A percentile of the sorted latencies. */
+#define P(p)	load_percentile(L.lat_ms, L.accepted, (p))
 
 static void
 load_report(void)
 {
-	struct rusage ru;
 	double secs, rate, cpu_ms;
 
-	qsort(L.lat_ms, L.accepted, sizeof(double), cmp_double);
-	secs = L.accepted > 0 ? ts_diff_ms(&L.t_start, &L.t_last) / 1e3 : 0;
+	load_sort(L.lat_ms, L.accepted);
+	secs = L.accepted > 0 ? load_ts_diff_ms(&L.t_start, &L.t_last) / 1e3 : 0;
 	rate = secs > 0 ? L.accepted / secs : 0;
-	if (getrusage(RUSAGE_SELF, &ru) == -1)
-		err(1, "getrusage");
-	cpu_ms = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
-	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+	cpu_ms = load_cpu_ms();
 	printf("smtp-load: %s sessions %d messages %ld size %ld "
-	    "per-connection %d recipients %d pipelining %s\n", L.addrstr,
+	    "per-connection %d recipients %d pipelining %s\n", L.addr.str,
 	    L.sessions, L.messages, L.size, L.per_conn, L.nrcpts,
 	    L.pipelining ? "yes" : "no");
 	printf("accepted %ld failed %ld connections %ld connection-errors "
@@ -471,76 +422,16 @@ load_report(void)
 	    L.conn_errors, secs, L.timed_out ? " (deadline reached)" : "");
 	printf("accepted messages/s %.1f\n", rate);
 	printf("latency ms (end of DATA to 250): p50 %.3f p90 %.3f "
-	    "p99 %.3f max %.3f\n", percentile(50), percentile(90),
-	    percentile(99), percentile(100));
+	    "p99 %.3f max %.3f\n", P(50), P(90),
+	    P(99), P(100));
 	printf("client cpu ms %.0f\n", cpu_ms);
 	printf("RESULT accepted=%ld failed=%ld connections=%ld "
 	    "conn_errors=%ld seconds=%.6f rate=%.2f p50_ms=%.4f p90_ms=%.4f "
 	    "p99_ms=%.4f max_ms=%.4f client_cpu_ms=%.1f t_start=%.6f "
 	    "t_last=%.6f timed_out=%d\n", L.accepted, L.failed,
-	    L.connections, L.conn_errors, secs, rate, percentile(50),
-	    percentile(90), percentile(99), percentile(100), cpu_ms,
-	    ts_secs(&L.t_start), ts_secs(&L.t_last), L.timed_out);
-}
-
-/* A numeric loopback address; anything else is refused. */
-static void
-parse_addr(const char *addr, const char *port)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)&L.ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&L.ss;
-	const char *errstr;
-	int p;
-
-	p = strtonum(port, 1, 65535, &errstr);
-	if (errstr != NULL)
-		errx(1, "port %s is %s", port, errstr);
-	memset(&L.ss, 0, sizeof(L.ss));
-	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
-		if ((ntohl(sin->sin_addr.s_addr) >> 24) != 127)
-			errx(1, "%s is not a loopback address", addr);
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(p);
-		L.sslen = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
-		if (!IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))
-			errx(1, "%s is not a loopback address", addr);
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(p);
-		L.sslen = sizeof(*sin6);
-	} else
-		errx(1, "%s is not a numeric address", addr);
-	snprintf(L.addrstr, sizeof(L.addrstr), "%s:%d", addr, p);
-}
-
-static void
-parse_rcpts(char *list)
-{
-	char *r;
-
-	while ((r = strsep(&list, ",")) != NULL) {
-		if (*r == '\0')
-			continue;
-		if (L.nrcpts >= LOAD_RCPTS_MAX)
-			errx(1, "more than %d recipients", LOAD_RCPTS_MAX);
-		if (strlen(r) >= LOAD_ADDR_MAX_BYTES || strpbrk(r, "<>\r\n "))
-			errx(1, "bad recipient %s", r);
-		L.rcpts[L.nrcpts++] = r;
-	}
-	if (L.nrcpts == 0)
-		errx(1, "no recipient");
-}
-
-static long
-num_arg(const char *s, long min, long max, const char *what)
-{
-	const char *errstr;
-	long n;
-
-	n = strtonum(s, min, max, &errstr);
-	if (errstr != NULL)
-		errx(1, "%s %s is %s (%ld-%ld)", what, s, errstr, min, max);
-	return n;
+	    L.connections, L.conn_errors, secs, rate, P(50),
+	    P(90), P(99), P(100), cpu_ms,
+	    load_ts_secs(&L.t_start), load_ts_secs(&L.t_last), L.timed_out);
 }
 
 static void
@@ -590,18 +481,18 @@ parse_args(int argc, char *argv[])
 			addr = optarg;
 			break;
 		case 'c':
-			L.sessions = num_arg(optarg, 1, LOAD_SESSIONS_MAX,
+			L.sessions = load_num_arg(optarg, 1, LOAD_SESSIONS_MAX,
 			    "sessions");
 			break;
 		case 'f':
 			L.from = optarg;
 			break;
 		case 'k':
-			L.per_conn = num_arg(optarg, 0, INT_MAX,
+			L.per_conn = load_num_arg(optarg, 0, INT_MAX,
 			    "messages per connection");
 			break;
 		case 'n':
-			L.messages = num_arg(optarg, 1, LOAD_MESSAGES_MAX,
+			L.messages = load_num_arg(optarg, 1, LOAD_MESSAGES_MAX,
 			    "messages");
 			break;
 		case 'p':
@@ -614,11 +505,11 @@ parse_args(int argc, char *argv[])
 			r = optarg;
 			break;
 		case 's':
-			L.size = num_arg(optarg, LOAD_MSG_MIN_BYTES,
+			L.size = load_num_arg(optarg, LOAD_MSG_MIN_BYTES,
 			    LOAD_MSG_MAX_BYTES, "size");
 			break;
 		case 'T':
-			L.deadline_secs = num_arg(optarg, 1, 86400,
+			L.deadline_secs = load_num_arg(optarg, 1, 86400,
 			    "deadline");
 			break;
 		case 'v':
@@ -632,17 +523,16 @@ parse_args(int argc, char *argv[])
 		usage();
 	if (strlen(L.from) >= LOAD_ADDR_MAX_BYTES || strpbrk(L.from, "<>\r\n "))
 		errx(1, "bad sender %s", L.from);
-	parse_addr(addr, port);
+	load_parse_addr(&L.addr, addr, port);
 	if ((r = strdup(r)) == NULL)
 		err(1, "strdup");
-	parse_rcpts(r);
+	L.nrcpts = load_split_list(r, L.rcpts, LOAD_RCPTS_MAX,
+	    LOAD_ADDR_MAX_BYTES, "<>\r\n ", "recipient");
 }
 
 int
 main(int argc, char *argv[])
 {
-	struct timeval tv;
-	struct event *deadline;
 	int i;
 
 	parse_args(argc, argv);
@@ -651,11 +541,7 @@ main(int argc, char *argv[])
 		err(1, "calloc");
 	if ((L.base = event_base_new()) == NULL)
 		errx(1, "event_base_new");
-	tv.tv_sec = L.deadline_secs;
-	tv.tv_usec = 0;
-	deadline = evtimer_new(L.base, load_deadline, NULL);
-	if (deadline == NULL || evtimer_add(deadline, &tv) == -1)
-		errx(1, "evtimer");
+	load_deadline_start(L.base, L.deadline_secs, &L.timed_out);
 	clock_gettime(CLOCK_MONOTONIC, &L.t_start);
 	for (i = 0; i < L.sessions && L.next_msg < L.messages; i++)
 		conn_open();

@@ -100,6 +100,7 @@ config_new(void)
 	conf->delay_notice_secs = QUEUE_DELAY_NOTICE_SECS;
 	/* The relay's limits and timeouts: config_policy_init(). */
 	conf->relay_backoff_secs = RELAY_BACKOFF_SECS;
+	conf->relay_sts = 1;
 	conf->relay_backoff_max_secs = RELAY_BACKOFF_MAX_SECS;
 	conf->max_message_bytes = SMTP_MESSAGE_MAX_BYTES;
 	conf->queue_min_free_bytes = QUEUE_MIN_FREE_BYTES;

@@ -127,6 +127,9 @@ struct config {
 	uint32_t		 relay_data_block_timeout_secs;
 	uint32_t		 relay_data_end_timeout_secs;
 	uint32_t		 relay_idle_secs;	/* a reusable connection */
+	/* MTA-STS (RFC 8461): on by default; its CA file, "": the system's. */
+	int			 relay_sts;
+	char			 relay_sts_ca[PATH_MAX];
 
 	/* SMTP limits. */
 	uint64_t		 max_message_bytes;

@@ -258,6 +258,15 @@ config_relay_print(FILE *fp, const struct config *conf)
 	(void)fprintf(fp, " max ");
 	config_print_time(fp, conf->relay_backoff_max_secs);
 	(void)putc('\n', fp);
+	if (!conf->relay_sts)
+		(void)fprintf(fp, "relay mta-sts none\n");
+	else if (conf->relay_sts_ca[0] == '\0')
+		(void)fprintf(fp, "relay mta-sts system\n");
+	else {
+		(void)fprintf(fp, "relay mta-sts ca ");
+		config_print_str(fp, conf->relay_sts_ca);
+		(void)putc('\n', fp);
+	}
 	if (conf->secrets_file[0] == '\0')
 		(void)fprintf(fp, "secrets none\n");
 	else {

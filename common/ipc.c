@@ -729,6 +729,8 @@ static const char *const ipc_type_names[MSG_MAX] = {
 	[MSG_RELAY_STATS_END] = "RELAY_STATS_END",
 	[MSG_CTL_HOSTS] = "CTL_HOSTS",
 	[MSG_CTL_HOST] = "CTL_HOST",
+	[MSG_RELAY_STS_FETCH] = "RELAY_STS_FETCH",
+	[MSG_RELAY_STS_POLICY] = "RELAY_STS_POLICY",
 };
 
 const char *
@@ -751,6 +753,7 @@ static const char *const ipc_role_names[ROLE_MAX] = {
 	[ROLE_CTL] = "sallyctl",
 	[ROLE_SENDMAIL] = "sendmail",
 	[ROLE_PARENT] = "parent",
+	[ROLE_RELAY_STS] = "relay-sts",
 };
 
 const char *

@@ -127,6 +127,7 @@ static int	 parse_ropt(unsigned int, const char *);
 %token	ADDRLITERAL
 %token	FAMILY SYSTEM TRUSTANCHOR
 %token	TO VIA TLS CA HELO SOURCE SMTPS SECRETS BACKOFF UPTO DELAYNOTICE
+%token	MTASTS
 %token	POP3
 %token	<string>	STRING
 %token	<number>	NUMBER
@@ -245,6 +246,20 @@ relay		: RELAY TO STRING {
 			ONCE("relay backoff", NULL);
 			CHECK(config_set_backoff(ps->conf, (uint32_t)$3,
 			    (uint32_t)$4, ERRBUF));
+		}
+		| RELAY MTASTS NONE {
+			ONCE("relay mta-sts", NULL);
+			ps->conf->relay_sts = 0;
+		}
+		| RELAY MTASTS SYSTEM {
+			ONCE("relay mta-sts", NULL);
+			ps->conf->relay_sts = 1;
+		}
+		| RELAY MTASTS CA STRING {
+			ONCE("relay mta-sts", NULL);
+			ps->conf->relay_sts = 1;
+			CHECK(config_set_path(ps->conf->relay_sts_ca,
+			    sizeof(ps->conf->relay_sts_ca), $4, ERRBUF));
 		}
 		| SECRETS STRING {
 			ONCE("secrets", NULL);
@@ -624,6 +639,7 @@ static const struct keyword {
 	{ "max",		UPTO },
 	{ "max-retry",		MAXRETRY },
 	{ "message-size",	MESSAGESIZE },
+	{ "mta-sts",		MTASTS },
 	{ "none",		NONE },
 	{ "on",			ON },
 	{ "pki",		PKI },

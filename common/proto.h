@@ -27,6 +27,7 @@ enum proc_role {
 	ROLE_CTL,		/* sallyctl */
 	ROLE_SENDMAIL,
 	ROLE_PARENT,		/* a privileged parent talking to its child */
+	ROLE_RELAY_STS,		/* the relay's MTA-STS policy fetcher */
 	ROLE_MAX
 };
 #define ROLE_BIT(r)	(1U << (r))
@@ -286,6 +287,23 @@ enum msg_type {
 	 */
 	MSG_CTL_HOSTS,
 	MSG_CTL_HOST,
+	/*
+	 * Relay and its MTA-STS helper (relay-sts, RFC 8461 3.3); peerid
+	 * is the relay's request id.
+	 * RELAY_STS_FETCH: str domain (the policy domain; the helper asks
+	 *   https://mta-sts.DOMAIN/.well-known/mta-sts.txt), str id (the
+	 *   TXT record's; a policy the helper fetched under the same id
+	 *   and still holds is answered without a fetch), u32 naddr
+	 *   (1 to RELAY_DNS_ADDRS_MAX), naddr times { u32 af (AF_INET or
+	 *   AF_INET6), data[16] address } (mta-sts.DOMAIN's, resolved by
+	 *   the relay: the helper has no resolver).
+	 * Reply RELAY_STS_POLICY, once per FETCH: u32 result (RESULT_OK or
+	 *   RESULT_TEMPFAIL), str text: the policy parsed by the helper
+	 *   and printed again in canonical form (relay_sts_policy_print,
+	 *   which the relay parses again), or why the fetch failed.
+	 */
+	MSG_RELAY_STS_FETCH,
+	MSG_RELAY_STS_POLICY,
 
 	MSG_MAX
 };

@@ -15,6 +15,7 @@ enum sandbox_role {
 	SANDBOX_AUTHD,		/* authd: reads its tables on reload */
 	SANDBOX_MAILBOX,	/* mailbox process: the user's Maildir */
 	SANDBOX_RELAY,		/* relay: outbound TCP, libunbound's thread */
+	SANDBOX_RELAY_STS,	/* MTA-STS helper: TCP out, no files */
 };
 
 /*
@@ -43,11 +44,10 @@ int	sandbox_apply(const struct sandbox_filter *f);
 void	sandbox_filter_free(struct sandbox_filter *f);
 
 /*
- * Inside common/ (sandbox_trap.c): resolves every system call's name
- * once, before a filter is loaded (it allocates); installs the SIGSYS
- * handler that reports a violation (no allocation): 0, or -1.
+ * Inside common/ (sandbox_trap.c): installs the SIGSYS handler that
+ * reports a violation (no allocation; the system calls' names are a
+ * constant table): 0, or -1.
  */
-void	sandbox_trap_names(void);
 int	sandbox_trap_install(const char *role);
 
 #endif

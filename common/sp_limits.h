@@ -151,13 +151,9 @@
 #define POP3_LOGIN_DELAY_USERS_MAX	65536
 
 /*
- * The sandbox's violation report: system call numbers it can name (the
- * kernel's tables end below 512 on x86-64 and arm64), the longest name
- * (23 bytes today, "landlock_create_ruleset"), and the descriptors
- * searched for syslog's connected socket.
+ * The sandbox's violation report: the descriptors searched for syslog's
+ * connected socket.
  */
-#define SANDBOX_SYSCALLS_MAX		512
-#define SANDBOX_SYSCALL_NAME_MAX_BYTES	32
 #define SANDBOX_LOGFD_SCAN_MAX		256
 
 /* Inter-process messages: header plus payload. */
@@ -396,6 +392,32 @@
  * the chain as sent, leaf first); more is refused, not truncated.
  */
 #define RELAY_DANE_CHAIN_MAX		16
+/*
+ * MTA-STS (RFC 8461, queued/relay_sts.c).  A policy file (3.3: at most
+ * 64 KiB), its max_age (3.2: up to one year; more is taken as a year),
+ * its id (3.1: 1*32 letters and digits), the mx patterns kept of one
+ * policy and their text together (more are refused, not dropped: the
+ * policy would then refuse MX hosts it allows), the length of one
+ * policy line, the domains whose policies the relay keeps in memory
+ * (the least recently used goes).
+ */
+#define RELAY_STS_POLICY_MAX_BYTES	(64 * 1024)
+#define RELAY_STS_MAX_AGE_SECS		31557600
+#define RELAY_STS_ID_MAX		32
+#define RELAY_STS_MX_MAX		32
+#define RELAY_STS_MX_BUF_BYTES		2048
+#define RELAY_STS_LINE_MAX_BYTES	1024
+#define RELAY_STS_CACHE_MAX		1024
+/*
+ * The relay-sts helper's HTTPS fetch of a policy (RFC 8461 3.3): the
+ * response's header section and its fields, the whole fetch (connect,
+ * handshake, request, response to the end), and the requests the relay
+ * keeps waiting for the helper.
+ */
+#define RELAY_STS_HTTP_HEADER_MAX_BYTES	(8 * 1024)
+#define RELAY_STS_HTTP_FIELDS_MAX	64
+#define RELAY_STS_FETCH_SECS		30
+#define RELAY_STS_FETCH_QUEUE_MAX	256
 /*
  * Converting an 8-bit message to quoted-printable for a server without
  * 8BITMIME (queued/relay_smtp_qp.c): multipart and message/rfc822

@@ -4,8 +4,10 @@
  * <rundir>/control.sock, execs and supervises the queue manager (role
  * queue-manager, queue_manager.c) and the delivery agent (role
  * delivery, delivery.c; it execs the role mailbox-worker) and the relay
- * (role relay, relay.c), connects the manager to each of the other two
- * with a socketpair at each (re)start of either, and connects the
+ * (role relay, relay.c) and its MTA-STS helper (role relay-sts,
+ * relay_sts_proc.c), connects the manager to the delivery agent and to
+ * the relay, and the relay to its helper, with a socketpair at each
+ * (re)start of either, and connects the
  * manager to authd on request.  From its children it accepts CHILD_CONNECT_REQUEST
  * and CHILD_PROC_QUERY from the manager; anything else ends the child,
  * which is restarted.
@@ -67,9 +69,11 @@ static struct queued_child	 manager = { "queue-manager", ROLE_QUEUED,
 static struct queued_child	 delivery = { "delivery", ROLE_DELIVERY,
 				    NULL, NULL };
 static struct queued_child	 relay = { "relay", ROLE_RELAY, NULL, NULL };
+static struct queued_child	 relay_sts = { "relay-sts", ROLE_RELAY_STS,
+				    NULL, NULL };
 /* Every child, for what is done to each. */
 static struct queued_child *const queued_children[] = { &manager,
-				    &delivery, &relay };
+				    &delivery, &relay, &relay_sts };
 #define QUEUED_NCHILDREN	(sizeof(queued_children) / \
 				    sizeof(queued_children[0]))
 static struct queued_env	 env;
@@ -105,6 +109,20 @@ queued_pair(struct queued_child *ch)
 	queued_send_peer(ch, ROLE_QUEUED, sv[1]);
 	log_debug("- queued paired manager=%ld %s=%ld",
 	    (long)proc_pid(manager.proc), ch->name, (long)proc_pid(ch->proc));
+}
+
+/* Connects the relay to its MTA-STS helper, with a new pair. */
+static void
+queued_pair_sts(void)
+{
+	int	 sv[2];
+
+	if (relay.conn == NULL || relay_sts.conn == NULL)
+		return;
+	if (ipc_socketpair(sv) == -1)
+		fatal("- queued socketpair");
+	queued_send_peer(&relay, ROLE_RELAY_STS, sv[0]);
+	queued_send_peer(&relay_sts, ROLE_RELAY, sv[1]);
 }
 
 /* A child that broke the protocol is ended; proc.c restarts it. */
@@ -166,8 +184,10 @@ queued_started(struct proc *p, int fd, void *arg)
 	if (ch == &manager) {
 		queued_pair(&delivery);
 		queued_pair(&relay);
-	} else
+	} else if (ch != &relay_sts)
 		queued_pair(ch);
+	if (ch == &relay || ch == &relay_sts)
+		queued_pair_sts();
 }
 
 /* CHILD_CONNECT_REQUEST: only authd, for the chrooted manager. */
@@ -205,19 +225,24 @@ queued_put_proc(const char *name, pid_t pid, time_t when)
 static void
 queued_proc_query(struct queued_child *ch, struct ipc_msg *m)
 {
-	size_t	 i;
+	size_t		 i;
+	uint32_t	 n;
 
 	if (ipc_get_end(m) == -1) {
 		queued_child_kill(ch, "bad CHILD_PROC_QUERY");
 		return;
 	}
 	ipc_out_init(&out, MSG_PARENT_PROC_STATUS, m->hdr.peerid);
-	ipc_put_u32(&out, 1 + QUEUED_NCHILDREN);
+	/* relay-sts is not started under "relay mta-sts none". */
+	for (i = 0, n = 1; i < QUEUED_NCHILDREN; i++)
+		n += queued_children[i]->proc != NULL;
+	ipc_put_u32(&out, n);
 	queued_put_proc("parent", getpid(), started);
 	for (i = 0; i < QUEUED_NCHILDREN; i++)
-		queued_put_proc(queued_children[i]->name,
-		    proc_pid(queued_children[i]->proc),
-		    proc_started(queued_children[i]->proc));
+		if (queued_children[i]->proc != NULL)
+			queued_put_proc(queued_children[i]->name,
+			    proc_pid(queued_children[i]->proc),
+			    proc_started(queued_children[i]->proc));
 	(void)ipc_conn_send(ch->conn, &out, -1);
 }
 
@@ -420,6 +445,12 @@ queued_start(void)
 	proc_start(manager.proc);
 	proc_start(delivery.proc);
 	proc_start(relay.proc);
+	/* "relay mta-sts none": no helper, no policies. */
+	if (env.conf->relay_sts) {
+		relay_sts.proc = proc_new(base, relay_sts.name,
+		    queued_started, &relay_sts);
+		proc_start(relay_sts.proc);
+	}
 	log_info("- queued started pid=%ld", (long)getpid());
 }
 
@@ -469,12 +500,25 @@ queued_relay_role(struct daemon_ctx *c)
 	relay_main(c->fds[0], c->conf);
 }
 
+/*
+ * The role relay-sts (daemon.h): the channel to the parent.  Its CA
+ * file is "relay mta-sts ca", else the system's bundle.
+ */
+static void __attribute__((noreturn))
+queued_relay_sts_role(struct daemon_ctx *c)
+{
+	daemon_check_parent(c->fds[0]);
+	relay_sts_proc_main(c->fds[0], c->conf, c->conf->relay_sts_ca[0] !=
+	    '\0' ? c->conf->relay_sts_ca : NULL);
+}
+
 static const struct daemon_role queued_roles[] = {
 	/* name		flags			fds: min, max	main */
 	{ "queue-manager", DAEMON_R_CONF,	4, 4, queued_manager_role },
 	{ "delivery",	DAEMON_R_CONF | DAEMON_R_SPAWNS, 2, 2,
 	    queued_delivery_role },
 	{ "relay",	DAEMON_R_CONF,		2, 2, queued_relay_role },
+	{ "relay-sts",	DAEMON_R_CONF,		2, 2, queued_relay_sts_role },
 	{ "mailbox-worker", 0,			2, 2,
 	    delivery_fork_worker_main },
 	{ NULL, 0, 0, 0, NULL },

@@ -54,6 +54,13 @@ void	delivery_main(int parentfd, void *arg /* struct config * */);
  * The relay (relay.c): reads its CA files, secrets and resolver setup,
  * chroots into the empty directory as user relay; never returns.
  */
+/*
+ * The relay's MTA-STS helper (relay_sts_proc.c): reads the CA file
+ * (NULL: the system's bundle), chroots into the empty directory as
+ * user relay; fetches policies for the relay; never returns.
+ */
+void	relay_sts_proc_main(int parentfd, const struct config *,
+	    const char *cafile) __attribute__((noreturn));
 void	relay_main(int parentfd, const struct config *)
 	    __attribute__((noreturn));
 

@@ -13,8 +13,9 @@
  * loads the SANDBOX_RELAY filter.
  *
  * Peers: its parent (ROLE_PARENT: PARENT_PEER_FD with the manager's
- * socket, PARENT_LOG_VERBOSE; anything else is fatal) and the manager
- * (ROLE_QUEUED: relay_ipc.c).
+ * socket or the MTA-STS helper's, PARENT_LOG_VERBOSE; anything else is
+ * fatal), the manager (ROLE_QUEUED: relay_ipc.c) and the helper
+ * (ROLE_RELAY_STS: relay_sts_client.c).
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -35,6 +36,7 @@
 #include "proto.h"
 #include "queued.h"
 #include "relay.h"
+#include "relay_sts_helper.h"
 #include "sandbox.h"
 
 /* The system's CA bundle (Debian's ca-certificates). */
@@ -117,6 +119,9 @@ relay_ca_load(const struct config *conf)
 	TAILQ_FOREACH(r, &conf->relay_routes, entry)
 		if (r->ca_file[0] != '\0')
 			relay_ca_add(r->ca_file);
+	/* MTA-STS's, for the MX hosts under enforce. */
+	if (conf->relay_sts && conf->relay_sts_ca[0] != '\0')
+		relay_ca_add(conf->relay_sts_ca);
 }
 
 /*
@@ -173,9 +178,15 @@ relay_parent_dispatch(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 	switch (m->hdr.type) {
 	case MSG_PARENT_PEER_FD:
 		if (m->fd == -1 || ipc_get_u32(m, &v) == -1 ||
-		    ipc_get_end(m) == -1 || v != ROLE_QUEUED)
+		    ipc_get_end(m) == -1 ||
+		    (v != ROLE_QUEUED && v != ROLE_RELAY_STS))
 			fatalx("- relay malformed PARENT_PEER_FD");
-		relay_ipc_manager(m->fd);
+		if (v == ROLE_QUEUED)
+			relay_ipc_manager(m->fd);
+		else if (relay_env.sts == NULL)
+			fatalx("- relay relay-sts without mta-sts");
+		else if (relay_sts_set_helper(relay_env.sts, m->fd) == -1)
+			fatalx("- relay relay-sts connection");
 		m->fd = -1;
 		break;
 	case MSG_PARENT_LOG_VERBOSE:
@@ -266,6 +277,9 @@ relay_main(int parentfd, const struct config *conf)
 	    secrets_load(conf->secrets_file, err, sizeof(err))) == NULL)
 		log_warnx("- relay secrets-refused error=\"%s\"", err);
 	relay_dns_setup(conf);
+	if (conf->relay_sts && (relay_env.sts = relay_sts_new(relay_env.base,
+	    relay_env.dns, -1)) == NULL)
+		fatalx("- relay relay_sts_new");
 	privsep_lookup(conf->user_relay, &uid, &gid);
 	privsep_drop(uid, gid, conf->emptydir);
 	relay_signals();

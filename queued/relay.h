@@ -26,6 +26,7 @@
 #include "sp_limits.h"
 
 struct event_base;
+struct relay_sts;
 struct relay_dest;
 struct relay_conn;
 
@@ -106,6 +107,8 @@ enum relay_counter {
 	RC_DEFERRED,		/* rcpts: 4xx or ours */
 	RC_BOUNCED,		/* rcpts: 5xx or ours */
 	RC_BACKOFF,		/* destinations backed off */
+	RC_STS_ENFORCED,	/* sessions under an MTA-STS enforce policy */
+	RC_STS_REFUSED,		/* MX hosts and handshakes MTA-STS refused */
 	RC_MAX
 };
 
@@ -113,6 +116,7 @@ struct relay_env {
 	struct event_base	*base;
 	const struct config	*conf;
 	struct relay_dns	*dns;
+	struct relay_sts	*sts;		/* MTA-STS (relay_sts_client.c) */
 	struct secrets		*secrets;	/* smarthost AUTH, or NULL */
 	uint64_t		 counters[RC_MAX];
 };

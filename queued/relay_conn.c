@@ -13,6 +13,11 @@
  * then requires TLS and matches the certificate against them.  A TLSA
  * lookup that fails (SERVFAIL, bogus, a timeout) for such a host skips
  * the host: it is not used without them.
+ *
+ * MTA-STS (RFC 8461): for a domain by MX, its policy comes first
+ * (relay_sts_lookup); with mode enforce, the MX hosts it does not name
+ * are dropped from the route, and relay_pool.c verifies the
+ * certificate of each host without DANE.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -29,7 +34,9 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "relay_dane.h"
 #include "relay_pool_int.h"
+#include "relay_sts_helper.h"
 
 static void	relay_conn_try(struct relay_conn *);
 
@@ -108,6 +115,7 @@ relay_conn_free(struct relay_conn *c)
 	if (c->fd != -1)
 		(void)close(c->fd);
 	free(c->route);
+	free(c->sts);
 	free(c);
 }
 
@@ -130,6 +138,33 @@ relay_conn_numeric(struct relay_conn *c)
 	else
 		return -1;
 	return 0;
+}
+
+/*
+ * The MTA-STS policy's MX hosts (RFC 8461 4.1): enforce drops the
+ * others, testing logs them.  Not when the MX answer is DNSSEC-secure:
+ * DANE takes precedence there (RFC 8461 2).  -1 when none is left
+ * (the route failed, 4.7.5).
+ */
+static int
+relay_conn_sts_filter(struct relay_conn *c)
+{
+	struct rdns_route	 tmp;
+	size_t			 n;
+
+	if (c->sts == NULL || c->route->sec == RDNS_SEC_SECURE)
+		return 0;
+	if ((n = relay_sts_route_filter(c->sts, c->route,
+	    c->d->t.domain)) > 0 && c->sts->mode == RELAY_STS_ENFORCE)
+		relay_env.counters[RC_STS_REFUSED] += n;
+	if (n > 0)
+		log_info("%s relay sts-mx-mismatch dest=%s mode=%s hosts=%zu",
+		    c->id, c->d->t.key, relay_sts_mode_name(c->sts->mode), n);
+	if (c->route->status == RDNS_OK)
+		return 0;
+	tmp = *c->route;	/* c and its route go with the failure */
+	relay_pool_route_failed(c, &tmp);
+	return -1;
 }
 
 static void
@@ -157,30 +192,21 @@ relay_conn_routed(const struct rdns_route *r, void *arg)
 		if (len > 1 && c->route->mx[i].host[len - 1] == '.')
 			c->route->mx[i].host[len - 1] = '\0';
 	}
+	if (relay_conn_sts_filter(c) == -1)
+		return;
 	c->mx = c->ai = 0;
 	c->state = RCS_CONNECTING;
 	relay_conn_try(c);
 }
 
 /* The route of c's destination; relay_conn_routed follows. */
-void
-relay_conn_resolve(struct relay_conn *c)
+static void
+relay_conn_route(struct relay_conn *c)
 {
 	struct rdns_route	 fail;
 	const char		*name;
 
-	if ((c->route = calloc(1, sizeof(*c->route))) == NULL)
-		fatal("- relay calloc");
-	c->fd = -1;
-	c->tlsa_mx = (size_t)-1;
 	c->state = RCS_RESOLVING;
-	if (c->d->t.via_host && c->d->t.numeric) {
-		if (relay_conn_numeric(c) == 0) {
-			c->state = RCS_CONNECTING;
-			relay_conn_try(c);
-			return;
-		}
-	}
 	name = c->d->t.via_host ? c->d->t.host : c->d->t.domain;
 	if ((c->d->t.via_host ? relay_dns_host(relay_env.dns, name,
 	    relay_conn_routed, c) : relay_dns_route(relay_env.dns, name,
@@ -190,6 +216,51 @@ relay_conn_resolve(struct relay_conn *c)
 		    name);
 		relay_pool_route_failed(c, &fail);
 	}
+}
+
+/* The MTA-STS policy of a domain by MX (relay_sts_client.c). */
+static void
+relay_conn_sts(const struct relay_sts_result *r, void *arg)
+{
+	struct relay_conn	*c = arg;
+
+	log_info("%s relay sts dest=%s mode=%s source=%s id=%s note=\"%s\"",
+	    c->id, c->d->t.key, r->policy != NULL ?
+	    relay_sts_mode_name(r->policy->mode) : "-", r->source,
+	    r->id[0] != '\0' ? r->id : "-", r->note);
+	if (r->policy != NULL && r->policy->mode != RELAY_STS_NONE) {
+		if ((c->sts = malloc(sizeof(*c->sts))) == NULL)
+			fatal("- relay malloc");
+		*c->sts = *r->policy;
+	}
+	relay_conn_route(c);
+}
+
+/*
+ * The route of c's destination: by MX, its MTA-STS policy first
+ * (RFC 8461; a smarthost's TLS is its route's alone).
+ */
+void
+relay_conn_resolve(struct relay_conn *c)
+{
+	if ((c->route = calloc(1, sizeof(*c->route))) == NULL)
+		fatal("- relay calloc");
+	c->fd = -1;
+	c->tlsa_mx = (size_t)-1;
+	if (c->d->t.via_host && c->d->t.numeric) {
+		if (relay_conn_numeric(c) == 0) {
+			c->state = RCS_CONNECTING;
+			relay_conn_try(c);
+			return;
+		}
+	}
+	if (!c->d->t.via_host && relay_env.sts != NULL) {
+		c->state = RCS_STS;
+		if (relay_sts_lookup(relay_env.sts, c->d->t.domain,
+		    relay_conn_sts, c) == 0)
+			return;
+	}
+	relay_conn_route(c);
 }
 
 static socklen_t
@@ -359,6 +430,17 @@ relay_conn_params(struct relay_conn *c, struct relay_params *p, char *why,
 	p->implicit_tls = c->d->t.smtps;
 	p->tlsa = relay_conn_dane(c);
 	relay_ca_get(c->d->t.ca_file, &p->tls_ca_mem, &p->tls_ca_len);
+	/*
+	 * MTA-STS enforce, where DANE does not apply: PKIX, the MX name,
+	 * with "relay mta-sts ca" when the configuration names one.
+	 */
+	if (c->sts != NULL && c->sts->mode == RELAY_STS_ENFORCE &&
+	    (p->tlsa == NULL || relay_dane_level(p->tlsa) == RELAY_DANE_OFF)) {
+		p->tls = RELAY_TLS_VERIFY;
+		if (conf->relay_sts_ca[0] != '\0')
+			relay_ca_get(conf->relay_sts_ca, &p->tls_ca_mem,
+			    &p->tls_ca_len);
+	}
 	p->timeouts.greeting = (int)conf->relay_greeting_timeout_secs;
 	p->timeouts.mail = (int)conf->relay_mail_timeout_secs;
 	p->timeouts.rcpt = (int)conf->relay_rcpt_timeout_secs;

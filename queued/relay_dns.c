@@ -402,6 +402,7 @@ relay_dns_new(struct event_base *base, const struct rdns_conf *conf,
 	d->conf = *conf;
 	TAILQ_INIT(&d->queries);
 	TAILQ_INIT(&d->tlsas);
+	TAILQ_INIT(&d->stss);
 	if (conf->mode != RDNS_MODE_NONE && rdns_setup(d, err, errlen) == -1) {
 		relay_dns_free(d);
 		return NULL;
@@ -496,6 +497,7 @@ relay_dns_free(struct relay_dns *d)
 	size_t		 i;
 
 	relay_dns_tlsa_free_all(d);
+	relay_dns_sts_free_all(d);
 	while ((q = TAILQ_FIRST(&d->queries)) != NULL) {
 		for (i = 0; i < RDNS_JOBS; i++)
 			if (q->job[i].id != -1)

@@ -107,6 +107,23 @@ struct rdns_tlsa {
 
 typedef void (*rdns_tlsa_cb)(const struct rdns_tlsa *, void *);
 
+/*
+ * A domain's MTA-STS record (RFC 8461 3.1) and the addresses of its
+ * policy host: status ok with found == 0 when no policy is announced
+ * (why says how); temporary when the TXT lookup failed.
+ */
+struct rdns_sts {
+	enum rdns_status	 status;
+	int			 found;
+	char			 id[RELAY_STS_ID_MAX + 1];
+	char			 why[256];
+	char			 host[RELAY_DNS_NAME_MAX + 16];	/* mta-sts.D */
+	size_t			 naddr;
+	struct rdns_addr	 addr[RELAY_DNS_ADDRS_MAX];
+};
+
+typedef void (*rdns_sts_cb)(const struct rdns_sts *, void *);
+
 /* relay_dns.c: set up before chroot; NULL with err filled on failure. */
 void		 relay_dns_conf(const struct config *, struct rdns_conf *);
 struct relay_dns *relay_dns_new(struct event_base *,
@@ -122,6 +139,10 @@ int		 relay_dns_tlsa(struct relay_dns *, const char *, uint16_t,
 		    rdns_tlsa_cb, void *);
 int		 rdns_tlsa_parse(const uint8_t *, size_t,
 		    struct rdns_tlsa_rr *);
+/* relay_dns_txt.c */
+int		 relay_dns_sts(struct relay_dns *, const char *,
+		    rdns_sts_cb, void *);
+int		 rdns_txt_join(const uint8_t *, size_t, char *, size_t);
 
 /* relay_dns_route.c: the pure parts. */
 typedef uint32_t (*rdns_rand)(uint32_t);

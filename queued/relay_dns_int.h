@@ -1,4 +1,5 @@
-/* relay_dns: what relay_dns.c shares with relay_dns_tlsa.c only. */
+/* relay_dns: what relay_dns.c shares with relay_dns_tlsa.c and
+ * relay_dns_txt.c only. */
 #ifndef RELAY_DNS_INT_H
 #define RELAY_DNS_INT_H
 
@@ -10,6 +11,7 @@ struct ub_ctx;
 struct ub_result;
 struct rdns_query;
 struct rdns_tlsa_query;
+struct rdns_sts_query;
 
 struct relay_dns {
 	struct event_base	*base;
@@ -18,9 +20,11 @@ struct relay_dns {
 	struct event		*ev;
 	TAILQ_HEAD(, rdns_query) queries;
 	TAILQ_HEAD(, rdns_tlsa_query) tlsas;
+	TAILQ_HEAD(, rdns_sts_query) stss;
 };
 
 enum rdns_sec	 rdns_sec_of(const struct ub_result *);
 void		 relay_dns_tlsa_free_all(struct relay_dns *);
+void		 relay_dns_sts_free_all(struct relay_dns *);
 
 #endif

@@ -241,6 +241,8 @@ relay_pool_unreachable(struct relay_conn *c)
 	struct relay_dest	*d = c->d;
 	struct relay_conn	*o;
 	const struct config	*conf = relay_env.conf;
+	/* A host failed the TLS that MTA-STS enforces: 4.7.5. */
+	const char		*status = c->sts_failed ? "4.7.5" : "4.4.1";
 
 	(void)strlcpy(d->last_error, c->last_error[0] != '\0' ?
 	    c->last_error : "no address to connect to",
@@ -258,7 +260,7 @@ relay_pool_unreachable(struct relay_conn *c)
 	relay_env.counters[RC_BACKOFF]++;
 	log_info("- relay backoff dest=%s secs=%u error=\"%s\"", d->t.key,
 	    d->backoff_secs, d->last_error);
-	relay_pool_fail_queue(d, RESULT_TEMPFAIL, "4.4.1", d->last_error);
+	relay_pool_fail_queue(d, RESULT_TEMPFAIL, status, d->last_error);
 }
 
 static void	relay_pool_ready(struct relay_smtp *, void *);
@@ -324,8 +326,14 @@ relay_pool_ready(struct relay_smtp *s, void *arg)
 		relay_env.counters[RC_TLS_VERIFIED]++;
 	if (strncmp(verified, "dane", 4) == 0)
 		relay_env.counters[RC_DANE]++;
+	if (c->sts != NULL && c->sts->mode == RELAY_STS_ENFORCE)
+		relay_env.counters[RC_STS_ENFORCED]++;
 	log_info("%s relay connect dest=%s relay=%s tls=%s verified=%s",
 	    c->id, d->t.key, c->relay, tls ? "yes" : "no", verified);
+	if (c->sts != NULL && c->sts->mode == RELAY_STS_TESTING && !tls)
+		log_info("%s relay sts-testing dest=%s relay=%s "
+		    "error=\"no TLS: enforce would defer\"", c->id, d->t.key,
+		    c->relay);
 	if (d->nqueued == 0 || stopping || relay_pool_send(c) == -1)
 		relay_slot_idle(c, 1);
 }
@@ -398,8 +406,14 @@ relay_pool_end(struct relay_smtp *s, int ok, const char *reason, void *arg)
 	if (c->state != RCS_READY) {
 		/* A greeting refused, a handshake failed: the next host. */
 		relay_env.counters[RC_CONNECT_FAILED]++;
+		c->sts_failed = c->sts != NULL &&
+		    c->sts->mode == RELAY_STS_ENFORCE && c->p.tls ==
+		    RELAY_TLS_VERIFY;
+		if (c->sts_failed)
+			relay_env.counters[RC_STS_REFUSED]++;
 		(void)snprintf(c->last_error, sizeof(c->last_error),
-		    "%s: %s", c->relay, reason);
+		    "%s: %s%s", c->relay, c->sts_failed ? "4.7.5 MTA-STS: " :
+		    "", reason);
 		log_info("%s relay session-failed relay=%s error=\"%s\"",
 		    c->id, c->relay, reason);
 		relay_conn_next(c, 1);

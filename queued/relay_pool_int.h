@@ -3,6 +3,7 @@
 #define SALLYPORT_RELAY_POOL_INT_H
 
 #include "relay.h"
+#include "relay_sts.h"
 
 /* A destination: one domain by MX, or one smarthost. */
 struct relay_dest {
@@ -24,6 +25,7 @@ struct relay_dest {
 };
 
 enum relay_conn_state {
+	RCS_STS,		/* waiting for relay_sts_lookup (by MX) */
 	RCS_RESOLVING,		/* waiting for relay_dns_route */
 	RCS_TLSA,		/* waiting for a host's TLSA records */
 	RCS_CONNECTING,		/* connect(2) to one address */
@@ -41,6 +43,9 @@ struct relay_conn {
 	size_t			 tlsa_mx;	/* (size_t)-1: none asked */
 	int			 tlsa_ok;	/* tlsa usable for DANE */
 	struct rdns_tlsa	 tlsa;
+	/* MTA-STS: the policy in force (enforce or testing), or NULL. */
+	struct relay_sts_policy	*sts;
+	int			 sts_failed;	/* TLS failed under enforce */
 	int			 fd;
 	struct event		*ev;
 	struct relay_smtp	*smtp;

@@ -27,6 +27,8 @@ static const char *const relay_counter_names[RC_MAX] = {
 	[RC_DEFERRED] = "deferred",
 	[RC_BOUNCED] = "bounced",
 	[RC_BACKOFF] = "backoff",
+	[RC_STS_ENFORCED] = "sts_enforced",
+	[RC_STS_REFUSED] = "sts_refused",
 };
 
 const char *

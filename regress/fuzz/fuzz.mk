@@ -42,6 +42,9 @@ $(FUZZ_OBJ)/common/parse.o: common/parse.c
 	    -Wno-unused-but-set-variable -Wno-missing-prototypes \
 	    -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
 
+# The table the top-level Makefile writes (common/syscall_names.h).
+$(FUZZ_OBJ)/common/sandbox_trap.o: common/syscall_names.h
+
 define fuzz_lib_rule
 $(FUZZ_OBJ)/lib$(1).a: $$(patsubst %.c,$(FUZZ_OBJ)/%.o, \
     $$(filter $(1)/%,$(FUZZ_LIB_SRCS)))

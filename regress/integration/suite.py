@@ -119,6 +119,11 @@ class ProcInfo:
         self.seccomp = int(st.get("Seccomp", "0"))
         self.root = os.readlink("/proc/%d/root" % pid)
         self.ppid = proc_ppid(pid)
+        # The role a child was exec'd with (-R role), or None.
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            args = f.read().decode("utf-8", "replace").split("\0")
+        self.role = (args[args.index("-R") + 1]
+                     if "-R" in args[:-1] else None)
 
     def __repr__(self):
         return ("pid %d (%s) uids=%s gids=%s groups=%s root=%s ppid=%d"
@@ -687,15 +692,20 @@ class Suite:
                 continue        # it has just exited
         return out
 
-    def child_as(self, d, user):
-        """The one child of daemon d running as the system user."""
+    def child_as(self, d, user, role=None):
+        """The one child of daemon d running as the system user (and
+        exec'd as role, when given).  The relay's MTA-STS helper runs as
+        the relay's user: asked for that user alone, the relay answers."""
+        if role is None and user == DAEMON_USERS["relay"]:
+            role = "relay"
         uid = pwd.getpwnam(user).pw_uid
-        found = [c for c in self.children_of(d) if c.uids[0] == uid]
+        found = [c for c in self.children_of(d) if c.uids[0] == uid
+                 and (role is None or c.role == role)]
         return found[0] if len(found) == 1 else None
 
-    def wait_child_as(self, d, user, timeout=15, exclude=()):
+    def wait_child_as(self, d, user, timeout=15, exclude=(), role=None):
         def look():
-            c = self.child_as(d, user)
+            c = self.child_as(d, user, role)
             return c if c is not None and c.pid not in exclude else None
         return wait_for(look, timeout, what="a %s child of %s running as %s"
                         % (d, d, user))
@@ -712,7 +722,14 @@ class Suite:
 
     def relay(self):
         """queued's relay process (queued/relay.c), as _sallyrelay."""
-        return self.wait_child_as("queued", DAEMON_USERS["relay"])
+        return self.wait_child_as("queued", DAEMON_USERS["relay"],
+                                  role="relay")
+
+    def relay_sts(self):
+        """queued's MTA-STS helper (queued/relay_sts_proc.c), as
+        _sallyrelay too."""
+        return self.wait_child_as("queued", DAEMON_USERS["relay"],
+                                  role="relay-sts")
 
     def delivery_agent(self):
         def look():

@@ -43,7 +43,7 @@ def cmdline(pid):
 ROLES = (("smtpd", "smtp-engine", 4), ("pop3d", "pop3d-login", 3),
          ("pop3d-mailbox", "pop3d-user", 2), ("queued", "queue-manager", 4),
          ("queued", "delivery", 2), ("queued", "relay", 2),
-         ("queued", "mailbox-worker", 2))
+         ("queued", "relay-sts", 2), ("queued", "mailbox-worker", 2))
 
 
 class TestPrivsep(SuiteTest):
@@ -85,8 +85,8 @@ class TestPrivsep(SuiteTest):
                          [eng.pid], "smtpd children")
 
         # queued: root parent; manager _sallyqueue chrooted in the spool;
-        # delivery agent root, no chroot; relay _sallyrelay in the empty
-        # chroot.
+        # delivery agent root, no chroot; relay and its MTA-STS helper
+        # _sallyrelay in the empty chroot.
         self.assert_root_parent(suite.ProcInfo(s.pid("queued")),
                                 "queued parent")
         man = s.manager()
@@ -97,8 +97,10 @@ class TestPrivsep(SuiteTest):
         relay = s.relay()
         uid, gid = self.ids("_sallyrelay")
         self.assert_runs_as(relay, uid, gid, s.chroot, "relay")
+        sts = s.relay_sts()
+        self.assert_runs_as(sts, uid, gid, s.chroot, "relay-sts")
         self.assertEqual(sorted(c.pid for c in s.children_of("queued")),
-                         sorted([man.pid, agent.pid, relay.pid]),
+                         sorted([man.pid, agent.pid, relay.pid, sts.pid]),
                          "queued children")
 
         # pop3d: root parent, login engine _sallypop in the chroot.
@@ -117,7 +119,8 @@ class TestPrivsep(SuiteTest):
         procs = {"authd": suite.ProcInfo(s.pid("authd")),
                  "smtpd engine": s.engine("smtpd"),
                  "pop3d login engine": s.engine("pop3d"),
-                 "queue manager": s.manager(), "relay": s.relay()}
+                 "queue manager": s.manager(), "relay": s.relay(),
+                 "relay-sts": s.relay_sts()}
         p = s.pop3("bob")
         try:
             procs["pop3d mailbox process"] = s.wait_child_as("pop3d",
@@ -206,6 +209,8 @@ class TestPrivsep(SuiteTest):
         agent = s.delivery_agent()
         self.assert_execd(agent.pid, s.pid("queued"), "queued", "delivery")
         self.assert_execd(s.relay().pid, s.pid("queued"), "queued", "relay")
+        self.assert_execd(s.relay_sts().pid, s.pid("queued"), "queued",
+                          "relay-sts")
         p = s.pop3("bob")
         try:
             mbox = s.wait_child_as("pop3d", "sp_bob")

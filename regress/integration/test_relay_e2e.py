@@ -199,7 +199,8 @@ class RelayCase(unittest.TestCase):
         return msg
 
     def relay_pid(self):
-        return self.a.wait_child_as("queued", "_sallyrelay").pid
+        return self.a.wait_child_as("queued", "_sallyrelay",
+                                    role="relay").pid
 
     # -- what arrived
 

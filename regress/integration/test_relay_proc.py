@@ -89,7 +89,8 @@ class RelayProcessTest(SuiteTest):
         old = s.relay().pid
         os.kill(old, signal.SIGKILL)
         new = wait_for(lambda: (lambda r: r if r and r.pid != old else
-                                None)(s.child_as("queued", "_sallyrelay")),
+                                None)(s.child_as("queued", "_sallyrelay",
+                                             role="relay")),
                        60, what="a new relay process")
         self.assertNotEqual(new.pid, old)
         self.assertIn("relay started", s.log("queued"))

@@ -220,14 +220,15 @@ class TestRelayQueue(RelayQueueCase):
         msgid = self.send("killed", [rcpt])
         wait_for(lambda: b"MAIL" in mx.verbs(), WAIT, interval=0.2,
                  what="the first try at MAIL")
-        relay = self.suite.wait_child_as("queued", "_sallyrelay")
+        relay = self.suite.wait_child_as("queued", "_sallyrelay",
+                                         role="relay")
         os.kill(relay.pid, signal.SIGKILL)
         wait_for(lambda: "%s.1 queue requeued reason=relay-down "
                  "maybe-sent=1" % msgid in self.suite.log("queued"), WAIT,
                  interval=0.2, what="the batch requeued")
         wait_for(lambda: self.suite.wait_child_as(
-            "queued", "_sallyrelay", exclude=(relay.pid,)), WAIT,
-            what="a new relay")
+            "queued", "_sallyrelay", exclude=(relay.pid,), role="relay"),
+            WAIT, what="a new relay")
         self.ctl("schedule", msgid)
         wait_for(lambda: mx.delivered(rcpt), WAIT, interval=0.2,
                  what="delivered by the new relay")

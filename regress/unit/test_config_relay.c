@@ -107,7 +107,30 @@ Test(config_relay, defaults)
 	check_u32(conf, 0);
 	out = unit_config_roundtrip("defaults", conf);
 	cr_assert_not_null(strstr(out, "relay backoff 1m max 30m\n"
-	    "secrets none\n"), "%s", out);
+	    "relay mta-sts system\nsecrets none\n"), "%s", out);
+	cr_assert_eq(conf->relay_sts, 1);
+	cr_assert_str_empty(conf->relay_sts_ca);
+	free(out);
+	config_free(conf);
+}
+
+Test(config_relay, mta_sts)
+{
+	struct config	*conf;
+	char		*out;
+
+	conf = parse_ok("relay mta-sts none");
+	cr_assert_eq(conf->relay_sts, 0);
+	out = unit_config_roundtrip("mta-sts none", conf);
+	cr_assert_not_null(strstr(out, "relay mta-sts none\n"), "%s", out);
+	free(out);
+	config_free(conf);
+	conf = parse_ok("relay mta-sts ca \"/etc/ca.pem\"");
+	cr_assert_eq(conf->relay_sts, 1);
+	cr_assert_str_eq(conf->relay_sts_ca, "/etc/ca.pem");
+	out = unit_config_roundtrip("mta-sts ca", conf);
+	cr_assert_not_null(strstr(out, "relay mta-sts ca \"/etc/ca.pem\"\n"),
+	    "%s", out);
 	free(out);
 	config_free(conf);
 }
@@ -276,6 +299,11 @@ static struct bad_line bads[] = {
 	{ "relay to a.test tls verify ca relative.pem",
 	    "t.conf:2: path \"relative.pem\" is not absolute" },
 	{ "secrets \"/a\"\nsecrets none", "t.conf:3: secrets given twice" },
+	{ "relay mta-sts none\nrelay mta-sts system",
+	    "t.conf:3: relay mta-sts given twice" },
+	{ "relay mta-sts ca ca.pem",
+	    "t.conf:2: path \"ca.pem\" is not absolute" },
+	{ "relay mta-sts yes", "t.conf:2: syntax error at \"yes\"" },
 	{ "relay backoff 1m\nrelay backoff 2m",
 	    "t.conf:3: relay backoff given twice" },
 	{ "relay backoff 0", "t.conf:2: invalid time \"0\"" },
