@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """make check-scale: the tests at the sizes users have (a 100,000-message
 mailbox over POP3, 100,000 queued envelopes, 100,000-line tables, 50 MB
-messages), every role under its real sandbox, because the C library
+messages, 100,000 remote envelopes relayed to 1,000 domains), every role
+under its real sandbox, because the C library
 reaches system calls on large inputs that it never makes on small ones.
 Run before each release; it takes several minutes.
 
