@@ -124,8 +124,11 @@ all: $(BINS)
 %.o: %.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# bison -d also writes common/parse.h, the tokens the lexer returns.
 common/parse.c: common/parse.y
-	$(YACC) -o $@ $<
+	$(YACC) -d -o $@ $<
+common/parse.h: common/parse.c
+common/config_lex.o: common/parse.h
 
 # The generated parser is not held to every warning of hand-written code.
 common/parse.o: common/parse.c
@@ -257,7 +260,7 @@ uninstall:
 	    $(DESTDIR)$(TMPFILESDIR)/sallyport.conf
 
 clean:
-	rm -f $(BINS) $(LIBS) common/libcommon.a common/parse.c $(UNIT_BIN) \
+	rm -f $(BINS) $(LIBS) common/libcommon.a common/parse.c common/parse.h $(UNIT_BIN) \
 	    common/syscall_names.h \
 	    $(SCALE_BIN) $(DNSQ_BIN) $(SMTPC_BIN) $(RELAYQ_BIN) $(STSQ_BIN)
 	find . -type f \( -name '*.o' -o -name '*.d' \) -delete

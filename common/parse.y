@@ -1,5 +1,6 @@
 /*
- * The grammar of sallyport.conf(5) and its lexer.  One statement per
+ * The grammar of sallyport.conf(5); its lexer and error reporting are
+ * config_lex.c, the state they share config_parse.h.  One statement per
  * line; '#' starts a comment; a string is "quoted" (with \" and \\ as
  * the only escapes) or a bare word; a bare word of digits is a number.
  *
@@ -23,53 +24,8 @@
 
 #include "config.h"
 #include "config_int.h"
+#include "config_parse.h"
 #include "sp_limits.h"
-
-/* A word or string longer than this is refused, so that a path fits. */
-#define PARSE_TOKEN_MAX_BYTES	(PATH_MAX - 1)
-/* Distinct statements that may appear once ("hostname", "user auth"). */
-#define PARSE_ONCE_MAX		96
-#define PARSE_ONCE_KEY_BYTES	48
-#define PARSE_MSG_BYTES		512
-
-struct parse_state {
-	const char	*name;
-	const char	*buf;
-	size_t		 len;
-	size_t		 pos;
-	int		 lineno;	/* of the next character */
-	int		 toklineno;	/* of the last token */
-	int		 atbol;		/* the next token starts a line */
-	int		 tokfirst;	/* the last token started a line */
-	int		 lastnl;	/* the last token was '\n' */
-	const char	*toktext;	/* the last word or string, or NULL */
-
-	/* Token text: never more than twice the input (see yylex). */
-	char		*arena;
-	size_t		 arenapos;
-
-	struct config	*conf;
-	char		*err;
-	size_t		 errlen;
-	int		 failed;
-	char		 msg[PARSE_MSG_BYTES];
-
-	char		 once[PARSE_ONCE_MAX][PARSE_ONCE_KEY_BYTES];
-	size_t		 nonce;
-
-	/* The queue statement being read. */
-	uint32_t	 q_retry;
-	uint32_t	 q_max;
-	uint32_t	 q_expire;
-	int64_t		 q_delay;	/* -1: not given */
-	unsigned int	 q_seen;
-
-	/* The "relay to" statement being read. */
-	struct relay_route route;
-	unsigned int	 r_seen;
-	int		 auth_line;	/* of the first "auth LABEL" */
-	char		 auth_label[CONFIG_NAME_MAX];
-};
 
 #define Q_RETRY		0x1
 #define Q_MAXRETRY	0x2
@@ -87,10 +43,10 @@ struct parse_state {
 
 static struct parse_state	*ps;
 
-static int	 yylex(void);
 static void	 yyerror(const char *);
-static void	 parse_fail(const char *, ...)
-		    __attribute__((format(printf, 1, 2)));
+#define yylex()			config_lex(ps)
+#define parse_fail(...)		config_parse_fail(ps, __VA_ARGS__)
+#define parse_fail_at(...)	config_parse_fail_at(ps, __VA_ARGS__)
 static int	 parse_once(const char *, const char *);
 static int	 parse_qopt(unsigned int, const char *);
 static int	 parse_ropt(unsigned int, const char *);
@@ -514,41 +470,6 @@ count		: NUMBER {
 
 %%
 
-static void
-parse_vfail(int lineno, const char *fmt, va_list ap)
-{
-	char	 msg[PARSE_MSG_BYTES];
-
-	if (ps->failed)
-		return;
-	ps->failed = 1;
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (ps->errlen > 0)
-		(void)snprintf(ps->err, ps->errlen, "%s:%d: %s", ps->name,
-		    lineno, msg);
-}
-
-/* Reports the first error, at the line of the last token. */
-static void
-parse_fail(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	parse_vfail(ps->toklineno, fmt, ap);
-	va_end(ap);
-}
-
-static void
-parse_fail_at(int lineno, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	parse_vfail(lineno, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * yacc's own messages.  A token that cannot start a statement is named
  * as an unknown statement; elsewhere the token is shown.
@@ -613,233 +534,6 @@ parse_ropt(unsigned int bit, const char *what)
 	return 0;
 }
 
-static const struct keyword {
-	const char	*name;
-	int		 token;
-} keywords[] = {
-	/* Sorted for bsearch(3). */
-	{ "address-literal",	ADDRLITERAL },
-	{ "aliases",		ALIASES },
-	{ "auth",		AUTH },
-	{ "backoff",		BACKOFF },
-	{ "ca",			CA },
-	{ "cert",		CERT },
-	{ "chroot",		CHROOT },
-	{ "delay-notice",	DELAYNOTICE },
-	{ "domain",		DOMAIN },
-	{ "errors",		ERRORS },
-	{ "expire",		EXPIRE },
-	{ "family",		FAMILY },
-	{ "from",		FROM },
-	{ "helo",		HELO },
-	{ "hostname",		HOSTNAME },
-	{ "key",		KEY },
-	{ "limit",		LIMIT },
-	{ "listen",		LISTEN },
-	{ "max",		UPTO },
-	{ "max-retry",		MAXRETRY },
-	{ "message-size",	MESSAGESIZE },
-	{ "mta-sts",		MTASTS },
-	{ "none",		NONE },
-	{ "on",			ON },
-	{ "pki",		PKI },
-	{ "pop3",		POP3 },
-	{ "port",		PORT },
-	{ "queue",		QUEUE },
-	{ "queue-min-free",	QUEUEMINFREE },
-	{ "received",		RECEIVED },
-	{ "recipients",		RECIPIENTS },
-	{ "relay",		RELAY },
-	{ "resolver",		RESOLVER },
-	{ "retry",		RETRY },
-	{ "rundir",		RUNDIR },
-	{ "secrets",		SECRETS },
-	{ "smtps",		SMTPS },
-	{ "source",		SOURCE },
-	{ "spool",		SPOOL },
-	{ "submission",		SUBMISSION },
-	{ "system",		SYSTEM },
-	{ "timeout",		TIMEOUT },
-	{ "tls",		TLS },
-	{ "to",			TO },
-	{ "trust-anchor",	TRUSTANCHOR },
-	{ "user",		USER },
-	{ "users",		USERS },
-	{ "via",		VIA },
-};
-
-static int
-keyword_cmp(const void *k, const void *e)
-{
-	return strcmp(k, ((const struct keyword *)e)->name);
-}
-
-static int
-lgetc(void)
-{
-	if (ps->pos >= ps->len)
-		return EOF;
-	return (unsigned char)ps->buf[ps->pos++];
-}
-
-static void
-lungetc(int c)
-{
-	if (c != EOF)
-		ps->pos--;
-}
-
-static int
-lex_wordchar(int c)
-{
-	return c != EOF && c != '\0' &&
-	    (isalnum(c) || strchr("-_.:/@+%~*=", c) != NULL);
-}
-
-/* Reads the rest of a quoted string into the arena. */
-static int
-lex_string(void)
-{
-	char	*dst = ps->arena + ps->arenapos;
-	size_t	 n = 0;
-	int	 c;
-
-	for (;;) {
-		if ((c = lgetc()) == EOF || c == '\n') {
-			parse_fail("unterminated string");
-			return ERROR;
-		}
-		if (c == '"')
-			break;
-		if (c == '\\' && ((c = lgetc()) != '"' && c != '\\')) {
-			parse_fail("invalid escape in string");
-			return ERROR;
-		}
-		if (c < 0x20 || c == 0x7f) {
-			parse_fail("control character in string");
-			return ERROR;
-		}
-		if (n == PARSE_TOKEN_MAX_BYTES) {
-			parse_fail("string too long");
-			return ERROR;
-		}
-		dst[n++] = (char)c;
-	}
-	dst[n] = '\0';
-	ps->arenapos += n + 1;
-	ps->toktext = yylval.string = dst;
-	return STRING;
-}
-
-/* A bare word: a keyword, a number when all digits, else a string. */
-static int
-lex_word(int c)
-{
-	const struct keyword	*kw;
-	char			*dst = ps->arena + ps->arenapos;
-	size_t			 n = 0, i;
-	uint64_t		 v = 0;
-
-	do {
-		if (n == PARSE_TOKEN_MAX_BYTES) {
-			parse_fail("word too long");
-			return ERROR;
-		}
-		dst[n++] = (char)c;
-	} while (lex_wordchar(c = lgetc()));
-	lungetc(c);
-	dst[n] = '\0';
-	ps->arenapos += n + 1;
-	ps->toktext = yylval.string = dst;
-	if ((kw = bsearch(dst, keywords, sizeof(keywords) / sizeof(keywords[0]),
-	    sizeof(keywords[0]), keyword_cmp)) != NULL)
-		return kw->token;
-	for (i = 0; i < n && isdigit((unsigned char)dst[i]); i++) {
-		if (v > (UINT64_MAX - (uint64_t)(dst[i] - '0')) / 10) {
-			parse_fail("number \"%s\" too large", dst);
-			return ERROR;
-		}
-		v = v * 10 + (uint64_t)(dst[i] - '0');
-	}
-	if (i < n)
-		return STRING;
-	yylval.number = v;
-	return NUMBER;
-}
-
-/*
- * The arena holds every token's text with its NUL: a word of n bytes
- * takes n + 1 from at least n of input, a string less than its quoted
- * form, so 2 * len + 1 bytes always suffice.
- */
-static int
-yylex(void)
-{
-	int	 c;
-
-	ps->toktext = NULL;
-	while ((c = lgetc()) == ' ' || c == '\t' || c == '\r')
-		;
-	if (c == '#')
-		while ((c = lgetc()) != '\n' && c != EOF)
-			;
-	ps->toklineno = ps->lineno;
-	ps->tokfirst = ps->atbol;
-	ps->atbol = 0;
-	if (c == EOF) {
-		/* A last line without its newline still ends a statement. */
-		if (ps->lastnl)
-			return 0;
-		ps->lastnl = 1;
-		return '\n';
-	}
-	ps->lastnl = (c == '\n');
-	if (c == '\n') {
-		ps->lineno++;
-		ps->atbol = 1;
-		return '\n';
-	}
-	if (c == '"')
-		return lex_string();
-	if (lex_wordchar(c))
-		return lex_word(c);
-	if (isprint(c))
-		parse_fail("unexpected character '%c'", c);
-	else
-		parse_fail("unexpected byte 0x%02x", c);
-	return ERROR;
-}
-
-/* The line a byte offset falls on. */
-static int
-parse_line_of(const char *buf, size_t off)
-{
-	const char	*p, *end = buf + off;
-	int		 line = 1;
-
-	for (p = buf; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
-		line++;
-	return line;
-}
-
-static int
-parse_check_input(const char *buf, size_t len)
-{
-	const char	*nul;
-
-	if (len > CONFIG_FILE_MAX_BYTES) {
-		parse_fail_at(parse_line_of(buf, CONFIG_FILE_MAX_BYTES),
-		    "file larger than %d bytes", CONFIG_FILE_MAX_BYTES);
-		return -1;
-	}
-	if ((nul = memchr(buf, '\0', len)) != NULL) {
-		parse_fail_at(parse_line_of(buf, (size_t)(nul - buf)),
-		    "NUL byte in file");
-		return -1;
-	}
-	return 0;
-}
-
 struct config *
 config_parse(const char *name, const char *buf, size_t len, char *err,
     size_t errlen)
@@ -858,7 +552,7 @@ config_parse(const char *name, const char *buf, size_t len, char *err,
 	st.err = err;
 	st.errlen = errlen;
 	ps = &st;
-	if (parse_check_input(buf, len) == -1)
+	if (config_lex_check(ps) == -1)
 		goto done;
 	if ((st.arena = malloc(2 * len + 1)) == NULL ||
 	    (st.conf = config_new()) == NULL) {

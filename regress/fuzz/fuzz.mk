@@ -42,6 +42,9 @@ $(FUZZ_OBJ)/common/parse.o: common/parse.c
 	    -Wno-unused-but-set-variable -Wno-missing-prototypes \
 	    -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
 
+# The lexer's tokens, from the top-level Makefile's bison -d.
+$(FUZZ_OBJ)/common/config_lex.o: common/parse.h
+
 # The table the top-level Makefile writes (common/syscall_names.h).
 $(FUZZ_OBJ)/common/sandbox_trap.o: common/syscall_names.h
 
