@@ -39,8 +39,6 @@
 #include "relay_sts_helper.h"
 #include "sandbox.h"
 
-/* The system's CA bundle (Debian's ca-certificates). */
-#define RELAY_CA_BUNDLE		"/etc/ssl/certs/ca-certificates.crt"
 /* A CA file larger than this is refused. */
 #define RELAY_CA_MAX_BYTES	(4 * 1024 * 1024)
 /* CA files: the bundle and one per route at most. */

@@ -31,6 +31,8 @@ struct relay_dest;
 struct relay_conn;
 
 /* The sizes of what RELAY_START carries (queue.h's, restated). */
+/* The system's CA bundle (Debian's ca-certificates), read before chroot. */
+#define RELAY_CA_BUNDLE		"/etc/ssl/certs/ca-certificates.crt"
 #define RELAY_ID_MAX_BYTES		64
 #define RELAY_KEY_MAX_BYTES		(CONFIG_NAME_MAX + 16)
 #define RELAY_DIAG_MAX_BYTES		(RELAY_REPLY_TEXT_MAX_BYTES + 64)

@@ -26,11 +26,10 @@
 #include "proto.h"
 #include "sandbox.h"
 #include "queued.h"
+#include "relay.h"
 #include "relay_sts_helper.h"
 #include "relay_sts_fetch.h"
 
-/* The system's CA bundle (Debian's ca-certificates). */
-#define RELAY_STS_CA_BUNDLE	"/etc/ssl/certs/ca-certificates.crt"
 /* RFC 8461 3.3: the policy is served on HTTPS's port. */
 #define RELAY_STS_HTTPS_PORT	443
 
@@ -84,7 +83,7 @@ relay_sts_proc_main(int parentfd, const struct config *conf,
 	int			 relayfd = -1, r;
 
 	if ((cfg = relay_sts_fetch_config(cafile != NULL ? cafile :
-	    RELAY_STS_CA_BUNDLE, err, sizeof(err))) == NULL)
+	    RELAY_CA_BUNDLE, err, sizeof(err))) == NULL)
 		fatalx("- relay-sts ca: %s", err);
 	privsep_lookup(conf->user_relay, &uid, &gid);
 	privsep_drop(uid, gid, conf->emptydir);
