@@ -401,8 +401,8 @@ relay_pool_end(struct relay_smtp *s, int ok, const char *reason, void *arg)
 
 	relay_smtp_info(s, &tls, NULL, NULL);
 	(void)strlcpy(verified, relay_smtp_verified(s), sizeof(verified));
-	relay_smtp_free(s);
 	c->smtp = NULL;
+	/* reason may be the session's own text: s is freed after it. */
 	if (c->state != RCS_READY) {
 		/* A greeting refused, a handshake failed: the next host. */
 		relay_env.counters[RC_CONNECT_FAILED]++;
@@ -416,6 +416,7 @@ relay_pool_end(struct relay_smtp *s, int ok, const char *reason, void *arg)
 		    "", reason);
 		log_info("%s relay session-failed relay=%s error=\"%s\"",
 		    c->id, c->relay, reason);
+		relay_smtp_free(s);
 		relay_conn_next(c, 1);
 		return;
 	}
@@ -426,6 +427,7 @@ relay_pool_end(struct relay_smtp *s, int ok, const char *reason, void *arg)
 	if (!ok)
 		(void)snprintf(d->last_error, sizeof(d->last_error), "%s: %s",
 		    c->relay, reason);
+	relay_smtp_free(s);
 	relay_pool_conn_remove(c);
 	relay_pool_kick(d);
 }
