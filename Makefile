@@ -88,7 +88,7 @@ endif
 
 .DEFAULT_GOAL := all
 
-PROGS	 = authd smtpd queued pop3d sallyctl
+PROGS	 = authd smtpd queued pop3d imapd sallyctl
 
 # Each program is <dir>/<dir>.c (its main) plus every other .c file in its
 # directory, which also go into lib<dir>.a for the unit tests.

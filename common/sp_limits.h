@@ -436,4 +436,24 @@
 /* Quoted-printable lines, soft breaks included (RFC 2045 6.7 (5)). */
 #define RELAY_QP_LINE_MAX_BYTES		76
 
+/*
+ * IMAP (imapd/).  Each part of the server keeps its limits under its own
+ * heading below.
+ */
+
+/* IMAP: the daemon, the login engine and the handoff. */
+
+
+/* IMAP: the protocol's grammar, SEARCH, SORT and THREAD. */
+
+
+/* IMAP: the message parser (MIME, ENVELOPE, BODYSTRUCTURE, sections). */
+
+
+/* IMAP: the store (Maildir++ folders, uid list, index). */
+
+
+/* IMAP: the mailbox process's session. */
+
+
 #endif
