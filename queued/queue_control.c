@@ -42,13 +42,6 @@ struct ctl_cmd {
 	ctl_handler	 handler;
 };
 
-struct ctl_count {
-	int64_t		 now;
-	uint32_t	 done;
-	uint32_t	 busy;
-	uint32_t	 failed;
-};
-
 static void	ctl_list(struct ctl_client *, struct ipc_msg *);
 static void	ctl_status(struct ctl_client *, struct ipc_msg *);
 static void	ctl_schedule(struct ctl_client *, struct ipc_msg *);
@@ -61,6 +54,14 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ MSG_CTL_SCHEDULE,	1,	ctl_schedule },
 	{ MSG_CTL_REMOVE,	1,	ctl_remove },
 	{ MSG_CTL_HOSTS,	0,	ctl_hosts },
+	{ MSG_CTL_ENVELOPE,	1,	ctl_envelope },
+	{ MSG_CTL_MESSAGE,	1,	ctl_message },
+	{ MSG_CTL_PAUSE,	1,	queue_ctl_pause },
+	{ MSG_CTL_RESUME,	1,	queue_ctl_resume },
+	{ MSG_CTL_HOLD,		1,	queue_ctl_envelopes },
+	{ MSG_CTL_RELEASE,	1,	queue_ctl_envelopes },
+	{ MSG_CTL_EXPIRE,	1,	queue_ctl_envelopes },
+	{ MSG_CTL_REQUEUE,	1,	queue_ctl_envelopes },
 };
 
 struct ctl_client_list		 ctl_clients =
@@ -112,6 +113,7 @@ ctl_list_entry(struct ctl_client *cl, struct qenv *q)
 	ipc_put_u32(&out, e.retries);
 	ipc_put_u64(&out, q->state == QENV_WAITING ? (uint64_t)q->next_try : 0);
 	ipc_put_str(&out, e.last_error);
+	ipc_put_str(&out, ctl_state_name(q));
 	(void)ipc_conn_send(cl->conn, &out, -1);
 }
 
@@ -196,6 +198,9 @@ ctl_schedule_one(struct qenv *q, void *arg)
 {
 	struct ctl_count	*c = arg;
 
+	/* Held or paused: it stays so (release or resume it first). */
+	if (q->state == QENV_HELD)
+		return;
 	if (q->state != QENV_WAITING) {
 		c->busy++;
 		return;
@@ -211,7 +216,7 @@ ctl_remove_one(struct qenv *q, void *arg)
 	struct ctl_count	*c = arg;
 
 	/* A delivery under way finishes first: remove it after. */
-	if (q->state != QENV_WAITING) {
+	if (q->state != QENV_WAITING && q->state != QENV_HELD) {
 		c->busy++;
 		return;
 	}
@@ -226,7 +231,23 @@ ctl_remove_one(struct qenv *q, void *arg)
 	c->done++;
 }
 
-static void
+const char *
+ctl_state_name(const struct qenv *q)
+{
+	if (q->state != QENV_HELD)
+		return q->state == QENV_WAITING ? "waiting" : "active";
+	if (q->held && q->paused)
+		return "held,paused";
+	return q->held ? "held" : "paused";
+}
+
+const char *
+ctl_arg(void)
+{
+	return ctl_id;
+}
+
+void
 ctl_apply(struct ctl_client *cl, void (*fn)(struct qenv *, void *),
     const char *verb)
 {

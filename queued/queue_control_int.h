@@ -25,8 +25,35 @@ void	ctl_end(struct ctl_client *);
 /* The request under way is answered: CTL_RESULT. */
 void	ctl_result(struct ctl_client *, uint32_t result, uint32_t count,
 	    const char *message);
+/* What ctl_apply's fn counts. */
+struct ctl_count {
+	int64_t		 now;
+	uint32_t	 done;
+	uint32_t	 busy;
+	uint32_t	 failed;
+};
+
+/*
+ * Calls fn for every envelope the request's id names and answers
+ * CTL_RESULT with the counts ("N <verb>, N busy, N failed").
+ */
+void	ctl_apply(struct ctl_client *, void (*fn)(struct qenv *, void *),
+	    const char *verb);
+/* The request's argument (str id or what), checked by the dispatcher. */
+const char *ctl_arg(void);
+/* "waiting", "active", "held", "paused" or "held,paused". */
+const char *ctl_state_name(const struct qenv *);
+
 /* MSG_CTL_STATS, MSG_CTL_HOSTS. */
 void	ctl_stats(struct ctl_client *, struct ipc_msg *);
 void	ctl_hosts(struct ctl_client *, struct ipc_msg *);
+/* queue_control_show.c: MSG_CTL_ENVELOPE, MSG_CTL_MESSAGE. */
+void	ctl_envelope(struct ctl_client *, struct ipc_msg *);
+void	ctl_message(struct ctl_client *, struct ipc_msg *);
+/* queue_control_verbs.c: the verbs that act on envelopes or roles. */
+void	queue_ctl_pause(struct ctl_client *, struct ipc_msg *);
+void	queue_ctl_resume(struct ctl_client *, struct ipc_msg *);
+/* CTL_HOLD, CTL_RELEASE, CTL_EXPIRE, CTL_REQUEUE: by m's type. */
+void	queue_ctl_envelopes(struct ctl_client *, struct ipc_msg *);
 
 #endif

@@ -71,6 +71,8 @@ smtp_session_arm(struct smtp_session *s)
 	const struct config	*conf = s->conf;
 	struct timeval		 tv = { 0, 0 };
 
+	if (s->closing)
+		return;
 	/* RFC 5321 4.5.3.2: the timeouts of sallyport.conf(5). */
 	if (s->wait == WAIT_COMMIT)
 		tv.tv_sec = smtp_data_commit_secs(s);
@@ -180,6 +182,12 @@ static void
 smtp_session_greet(struct smtp_session *s)
 {
 	s->greeted = 1;
+	/* sallyctl pause smtp: RFC 5321 3.8, RFC 3463 4.3.2. */
+	if (smtp_peer_paused()) {
+		smtp_reply_close(s, "4.3.2", "System not accepting network "
+		    "messages", "paused");
+		return;
+	}
 	smtp_reply(s, "220 %s ESMTP sallyport", s->conf->hostname);
 }
 

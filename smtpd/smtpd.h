@@ -251,6 +251,8 @@ struct ipc_out	*smtp_peer_out(uint32_t type);
 int	smtp_peer_send(int service, struct ipc_out *);
 /* 1 while queued says its spool is below "limit queue-min-free". */
 int	smtp_peer_spool_low(void);
+/* 1 while queued says sallyctl paused smtp: 421 4.3.2 to new mail. */
+int	smtp_peer_paused(void);
 
 /* smtp_session.c */
 void	smtp_session_accept(struct smtpd *, struct smtp_listener *, int fd,

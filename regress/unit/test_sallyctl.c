@@ -104,7 +104,8 @@ ParameterizedTestParameters(sallyctl, parse)
 ParameterizedTest(struct parse_case *c, sallyctl, parse)
 {
 	const struct ctl_cmd	*cmd;
-	const char		*arg = "unset", *err = "unset";
+	struct ctl_args		 a;
+	const char		*arg, *err = "unset";
 	char			*argv[ARGV_MAX + 1];
 	char			 words[64];
 	int			 argc, i;
@@ -112,7 +113,9 @@ ParameterizedTest(struct parse_case *c, sallyctl, parse)
 	for (argc = 0; argc < c->argc; argc++)
 		argv[argc] = c->argv[argc];
 	argv[argc] = NULL;
-	cmd = ctl_parse(argc, argv, &arg, &err);
+	memset(&a, 0, sizeof(a));
+	cmd = ctl_parse(argc, argv, &a, &err);
+	arg = a.arg;
 	if (c->cmd[0] == '\0') {
 		cr_assert_null(cmd, "argv[0]=%s", argc ? argv[0] : "");
 		cr_assert_str_eq(err, c->err);
@@ -145,19 +148,27 @@ Test(sallyctl, table_is_complete)
 		cr_assert_not_null(cmd->help, "%s", cmd->words[0]);
 		cr_assert_eq(cmd->arg != CTL_ARG_NONE, cmd->argname != NULL,
 		    "%s", cmd->words[0]);
+		/* -j only on show, and every show but message takes it. */
+		cr_assert_eq((cmd->flags & CTL_F_JSON) != 0,
+		    strcmp(cmd->words[0], "show") == 0 &&
+		    strcmp(cmd->words[1], "message") != 0, "%s %s",
+		    cmd->words[0], cmd->words[1] ? cmd->words[1] : "");
 		cr_assert_eq(ctl_cmd_usage(cmd, usage, sizeof(usage)), 0);
 		/* Every entry is reachable: the parser finds it again. */
-		if (cmd->arg == CTL_ARG_NONE) {
-			const char	*arg, *err;
+		if (cmd->arg == CTL_ARG_NONE || cmd->arg == CTL_ARG_FILTER ||
+		    cmd->arg == CTL_ARG_COUNT) {
+			struct ctl_args	 a;
+			const char	*err;
 			char		*argv[CTL_WORDS_MAX];
 			int		 i;
 
+			memset(&a, 0, sizeof(a));
 			for (i = 0; i < CTL_WORDS_MAX && cmd->words[i]; i++)
 				argv[i] = (char *)(uintptr_t)cmd->words[i];
-			cr_assert_eq(ctl_parse(i, argv, &arg, &err), cmd);
+			cr_assert_eq(ctl_parse(i, argv, &a, &err), cmd);
 		}
 	}
-	cr_assert_eq(n, 10);
+	cr_assert_eq(n, 25);
 }
 
 Test(sallyctl, usage_line)
@@ -474,6 +485,8 @@ build_entry(uint32_t type, int fields, int extra)
 		ipc_put_u64(&out, 1700000300);
 	if (fields > 6)
 		ipc_put_str(&out, "451 try later\n");
+	if (fields > 7)
+		ipc_put_str(&out, "held");
 	if (extra)
 		ipc_put_u32(&out, 0);
 }
@@ -484,9 +497,10 @@ Test(sallyctl, reply_entry)
 	struct ipc_msg		 m;
 	int			 n;
 
-	build_entry(MSG_CTL_QUEUE_ENTRY, 7, 0);
+	build_entry(MSG_CTL_QUEUE_ENTRY, 8, 0);
 	to_msg(&m);
 	cr_assert_eq(ctl_reply_entry(&m, &e), 0);
+	cr_assert_str_eq(e.state, "held");
 	cr_assert_str_eq(e.evpid, "0123456789abcdef.1");
 	cr_assert_str_eq(e.sender, "");
 	cr_assert_str_eq(e.rcpt, "bob@example.test");
@@ -495,15 +509,15 @@ Test(sallyctl, reply_entry)
 	cr_assert_eq(e.next_try, 1700000300);
 	cr_assert_str_eq(e.error, "451 try later\n");
 
-	for (n = 0; n < 7; n++) {
+	for (n = 0; n < 8; n++) {
 		build_entry(MSG_CTL_QUEUE_ENTRY, n, 0);
 		to_msg(&m);
 		cr_assert_eq(ctl_reply_entry(&m, &e), -1, "fields %d", n);
 	}
-	build_entry(MSG_CTL_QUEUE_ENTRY, 7, 1);
+	build_entry(MSG_CTL_QUEUE_ENTRY, 8, 1);
 	to_msg(&m);
 	cr_assert_eq(ctl_reply_entry(&m, &e), -1, "trailing bytes");
-	build_entry(MSG_CTL_STAT, 7, 0);
+	build_entry(MSG_CTL_STAT, 8, 0);
 	to_msg(&m);
 	cr_assert_eq(ctl_reply_entry(&m, &e), -1, "wrong type");
 }
