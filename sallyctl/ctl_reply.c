@@ -41,14 +41,15 @@ ctl_state_valid(const char *state)
 	return 0;
 }
 
-/* A key of an envelope file: lower-case letters and '-'. */
+/* A key of an envelope file: lower-case letters, digits and '-'. */
 static int
 ctl_key_valid(const char *key)
 {
 	if (*key == '\0')
 		return 0;
 	for (; *key != '\0'; key++)
-		if ((*key < 'a' || *key > 'z') && *key != '-')
+		if ((*key < 'a' || *key > 'z') && (*key < '0' || *key > '9') &&
+		    *key != '-')
 			return 0;
 	return 1;
 }

@@ -45,6 +45,7 @@ ctl_print_envinfo(struct ipc_msg *m, void *arg)
 	static char		 vis[CTL_SHOW_VIS_MAX_BYTES];
 	const struct ctl_args	*a = arg;
 	static int		 shown;
+	char			 key[CTL_KEY_MAX_BYTES + 2];
 	uint32_t		 i;
 
 	if (ctl_reply_envinfo(m, &e) == -1)
@@ -57,7 +58,8 @@ ctl_print_envinfo(struct ipc_msg *m, void *arg)
 	for (i = 0; i < e.n; i++) {
 		if (strcmp(e.fields[i].key, "evpid") == 0)
 			continue;
-		printf("%-16s%c%s\n", e.fields[i].key, ':',
+		(void)snprintf(key, sizeof(key), "%s:", e.fields[i].key);
+		printf("%-16s %s\n", key,
 		    ctl_vis(vis, sizeof(vis), e.fields[i].value, ""));
 	}
 	return 0;
