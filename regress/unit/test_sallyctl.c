@@ -21,7 +21,7 @@
  * arrays, never pointers.
  */
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
-#define ARGV_MAX	4
+#define ARGV_MAX	6
 #define WORD_MAX	48
 #define ERR_MAX		48
 
@@ -96,6 +96,66 @@ ParameterizedTestParameters(sallyctl, parse)
 		    "log level must be verbose or brief" },
 		{ 3, { "log", "verbose", "now" }, "", "",
 		    "too many arguments" },
+
+		/* issue 12 */
+		{ 3, { "show", "envelope", "0123456789abcdef.1" },
+		    "show envelope", "0123456789abcdef.1", "" },
+		{ 3, { "show", "envelope", "all" }, "", "",
+		    "invalid message or envelope id" },
+		{ 3, { "show", "message", "0123456789abcdef" },
+		    "show message", "0123456789abcdef", "" },
+		{ 4, { "show", "message", "0123456789abcdef", "-j" }, "", "",
+		    "too many arguments" },
+		{ 4, { "show", "envelope", "-j", "0123456789abcdef" },
+		    "show envelope", "0123456789abcdef", "" },
+		{ 3, { "show", "queue", "held" }, "show queue", "", "" },
+		{ 3, { "show", "queue", "-j" }, "show queue", "", "" },
+		{ 3, { "show", "queue", "from" }, "", "",
+		    "unknown filter or missing value" },
+		{ 2, { "pause", "smtp" }, "pause", "smtp", "" },
+		{ 2, { "pause", "delivery" }, "pause", "delivery", "" },
+		{ 2, { "resume", "relay" }, "resume", "relay", "" },
+		{ 2, { "pause", "all" }, "", "",
+		    "expected smtp, delivery or relay" },
+		{ 1, { "pause" }, "", "", "missing argument" },
+		{ 3, { "pause", "envelope", "all" }, "pause envelope", "all",
+		    "" },
+		{ 3, { "resume", "envelope", "0123456789abcdef" },
+		    "resume envelope", "0123456789abcdef", "" },
+		{ 3, { "pause", "envelope", "smtp" }, "", "",
+		    "invalid message or envelope id" },
+		{ 2, { "hold", "all" }, "hold", "all", "" },
+		{ 2, { "release", "0123456789abcdef.3" }, "release",
+		    "0123456789abcdef.3", "" },
+		{ 2, { "expire", "0123456789abcdef" }, "expire",
+		    "0123456789abcdef", "" },
+		{ 2, { "requeue", "all" }, "requeue", "all", "" },
+		{ 2, { "hold", "-j" }, "", "",
+		    "invalid message or envelope id" },
+		{ 1, { "monitor" }, "monitor", "", "" },
+		{ 3, { "monitor", "-n", "2" }, "monitor", "", "" },
+		{ 3, { "monitor", "-n", "0" }, "", "", "bad count" },
+		{ 3, { "monitor", "-n", "x" }, "", "", "bad count" },
+		{ 2, { "monitor", "-n" }, "", "", "expected -n COUNT" },
+		{ 1, { "encrypt" }, "encrypt", "", "" },
+		{ 2, { "encrypt", "secret" }, "", "", "too many arguments" },
+		{ 3, { "user", "add", "carol" }, "user add", "carol", "" },
+		{ 5, { "user", "add", "carol", "uid", "1001" }, "user add",
+		    "carol", "" },
+		{ 4, { "user", "add", "carol", "uid" }, "", "",
+		    "missing value" },
+		{ 5, { "user", "add", "carol", "uid", "0" }, "", "",
+		    "uid or gid not a number above 0" },
+		{ 5, { "user", "add", "carol", "home", "rel" }, "", "",
+		    "home not an absolute path" },
+		{ 5, { "user", "add", "carol", "shell", "/bin/sh" }, "", "",
+		    "expected uid, gid or home" },
+		{ 3, { "user", "add", "car:ol" }, "", "",
+		    "bad user name (letters, digits, '.', '_', '-')" },
+		{ 3, { "user", "passwd", "bob" }, "user passwd", "bob", "" },
+		{ 4, { "user", "del", "bob", "uid" }, "", "",
+		    "too many arguments" },
+		{ 2, { "user", "bob" }, "", "", "unknown command" },
 	};
 
 	return cr_make_param_array(struct parse_case, cases, NITEMS(cases));
