@@ -42,7 +42,8 @@ ParameterizedTestParameters(sallyctl_json, string)
 		{ "a\xff" "b", "\"a\\ufffdb\"" },
 		{ "\xc3", "\"\\ufffd\"" },
 		{ "\xc0\xaf", "\"\\ufffd\\ufffd\"" },		/* overlong */
-		{ "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"" },	/* surrogate */
+		/* a surrogate */
+		{ "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"" },
 		{ "\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"" },
 		{ "\xe2\x82", "\"\\ufffd\\ufffd\"" },
 	};
