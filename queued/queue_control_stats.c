@@ -65,6 +65,10 @@ ctl_stats(struct ctl_client *cl, struct ipc_msg *m)
 	ctl_stat(cl, "relay.inflight", qm.relay_inflight);
 	ctl_stat(cl, "relay.up", qm.relay != NULL);
 	ctl_stat(cl, "sync.pending", queue_sync_pending());
+	/* sallyctl pause smtp|delivery|relay: 1 while paused. */
+	ctl_stat(cl, "paused.smtp", (uint64_t)qm.paused_smtp);
+	ctl_stat(cl, "paused.delivery", (uint64_t)qm.paused_local);
+	ctl_stat(cl, "paused.relay", (uint64_t)qm.paused_remote);
 	ctl_stat(cl, "uptime", (uint64_t)(time(NULL) - qm.started));
 	/* Then the relay's own counters, when it is there to say. */
 	if (queue_relay_ask(MSG_QUEUE_RELAY_STATS, cl->id) == 0)

@@ -98,7 +98,8 @@ main(int argc, char *argv[])
 	if ((cmd = ctl_parse(argc, argv, &args, &errstr)) == NULL)
 		sallyctl_badcmd(argc, argv, errstr);
 	if (args.json && !(cmd->flags & CTL_F_JSON))
-		errx(1, "-j is for the show commands (see sallyctl help)");
+		errx(1, "-j: this command has no JSON output (see sallyctl "
+		    "help)");
 	memset(&env, 0, sizeof(env));
 	if (cmd->flags & CTL_F_ROOT) {
 		if (geteuid() != 0)

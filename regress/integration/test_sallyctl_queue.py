@@ -126,6 +126,8 @@ class TestSallyctlQueue(SuiteTest):
                          map(json.loads, self.ctl(
                              "show", "stats", "-j").splitlines()))
             self.assertGreaterEqual(stats["queue.envelopes"], n)
+            self.assertEqual(stats["paused.delivery"], 1)
+            self.assertEqual(stats["paused.smtp"], 0)
         finally:
             out = self.ctl("resume", "delivery")
         self.assertIn("delivery resumed", out)

@@ -9,6 +9,8 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
+#include "ipc.h"
+#include "proto.h"
 #include "../../sallyctl/sallyctl.h"
 
 /* The tables hold arrays, never pointers (see test_sallyctl.c). */
@@ -359,4 +361,81 @@ Test(sallyctl_users, names)
 	longest[AUTHD_NAME_MAX_BYTES] = 'a';
 	longest[AUTHD_NAME_MAX_BYTES + 1] = '\0';
 	cr_assert(!ctl_user_name_valid(longest));
+}
+
+/* show envelope's reply */
+
+static struct ipc_out	 out;
+static uint8_t		 rec[sizeof(struct ipc_hdr) + IPC_PAYLOAD_MAX_BYTES];
+
+/* As test_sallyctl.c's to_msg: the record parsed as received. */
+static void
+envinfo_to_msg(struct ipc_msg *m)
+{
+	cr_assert_eq(ipc_out_error(&out), 0);
+	memcpy(rec, &out.hdr, sizeof(out.hdr));
+	memcpy(rec + sizeof(out.hdr), out.buf, out.hdr.len);
+	cr_assert_eq(ipc_parse(m, rec, sizeof(out.hdr) + out.hdr.len), 0);
+}
+
+static void
+build_envinfo(const char *evpid, const char *state, uint32_t n,
+    const char *key, int extra)
+{
+	uint32_t	 i;
+
+	ipc_out_init(&out, MSG_CTL_ENVELOPE_INFO, 1);
+	ipc_put_str(&out, evpid);
+	ipc_put_str(&out, state);
+	ipc_put_u32(&out, n);
+	for (i = 0; i < n && i < 3; i++) {
+		ipc_put_str(&out, i == 0 ? key : "rcpt");
+		ipc_put_str(&out, "bob@example.test");
+	}
+	if (extra)
+		ipc_put_u32(&out, 0);
+}
+
+Test(sallyctl_reply, envinfo)
+{
+	static struct ctl_envinfo	 e;
+	struct ipc_msg			 m;
+
+	build_envinfo("0123456789abcdef.2", "held", 2, "delay-notified", 0);
+	envinfo_to_msg(&m);
+	cr_assert_eq(ctl_reply_envinfo(&m, &e), 0);
+	cr_assert_str_eq(e.evpid, "0123456789abcdef.2");
+	cr_assert_str_eq(e.state, "held");
+	cr_assert_eq(e.n, 2);
+	cr_assert_str_eq(e.fields[0].key, "delay-notified");
+	cr_assert_str_eq(e.fields[1].value, "bob@example.test");
+	build_envinfo("0123456789abcdef.2", "held,paused", 1, "smtputf8", 0);
+	envinfo_to_msg(&m);
+	cr_assert_eq(ctl_reply_envinfo(&m, &e), 0);
+
+	build_envinfo("0123456789abcdef", "held", 1, "rcpt", 0);
+	envinfo_to_msg(&m);
+	cr_assert_eq(ctl_reply_envinfo(&m, &e), -1, "a msgid, not evpid");
+	build_envinfo("0123456789abcdef.2", "frozen", 1, "rcpt", 0);
+	envinfo_to_msg(&m);
+	cr_assert_eq(ctl_reply_envinfo(&m, &e), -1, "unknown state");
+	build_envinfo("0123456789abcdef.2", "held", 1, "Rcpt", 0);
+	envinfo_to_msg(&m);
+	cr_assert_eq(ctl_reply_envinfo(&m, &e), -1, "key in capitals");
+	build_envinfo("0123456789abcdef.2", "held", 1, "a\"b", 0);
+	envinfo_to_msg(&m);
+	cr_assert_eq(ctl_reply_envinfo(&m, &e), -1, "key with a quote");
+	build_envinfo("0123456789abcdef.2", "held", 3, "rcpt", 0);
+	envinfo_to_msg(&m);
+	cr_assert_eq(ctl_reply_envinfo(&m, &e), 0);
+	build_envinfo("0123456789abcdef.2", "held", 4, "rcpt", 0);
+	envinfo_to_msg(&m);
+	cr_assert_eq(ctl_reply_envinfo(&m, &e), -1, "fewer pairs than n");
+	build_envinfo("0123456789abcdef.2", "held", CTL_FIELDS_MAX + 1,
+	    "rcpt", 0);
+	envinfo_to_msg(&m);
+	cr_assert_eq(ctl_reply_envinfo(&m, &e), -1, "n past the maximum");
+	build_envinfo("0123456789abcdef.2", "held", 1, "rcpt", 1);
+	envinfo_to_msg(&m);
+	cr_assert_eq(ctl_reply_envinfo(&m, &e), -1, "trailing bytes");
 }
