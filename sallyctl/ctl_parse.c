@@ -276,6 +276,34 @@ ctl_cmd_usage(const struct ctl_cmd *cmd, char *dst, size_t dstlen)
 	return 0;
 }
 
+/* Help lines are folded at this column, under the help's first. */
+#define CTL_HELP_COLS		80
+#define CTL_HELP_INDENT		31
+
+/* Prints text from column col on, folded at word ends. */
+static void
+ctl_help_fold(const char *text, int col)
+{
+	const char	*p = text;
+	int		 n;
+
+	while (*p != '\0') {
+		n = (int)strcspn(p, " ");
+		if (col > CTL_HELP_INDENT && col + 1 + n > CTL_HELP_COLS) {
+			printf("\n%*s", CTL_HELP_INDENT, "");
+			col = CTL_HELP_INDENT;
+		} else if (col > CTL_HELP_INDENT) {
+			putchar(' ');
+			col++;
+		}
+		printf("%.*s", n, p);
+		col += n;
+		p += n;
+		p += strspn(p, " ");
+	}
+	putchar('\n');
+}
+
 int
 ctl_help(struct ctl_env *env, const struct ctl_args *a)
 {
@@ -290,10 +318,11 @@ ctl_help(struct ctl_env *env, const struct ctl_args *a)
 	for (cmd = ctl_cmd_table; cmd->words[0] != NULL; cmd++) {
 		if (ctl_cmd_usage(cmd, usage, sizeof(usage)) == -1)
 			return 1;
-		if (strlen(usage) > 28)
-			printf("  %s\n  %-28s %s\n", usage, "", cmd->help);
+		if (strlen(usage) > CTL_HELP_INDENT - 3)
+			printf("  %s\n%*s", usage, CTL_HELP_INDENT, "");
 		else
-			printf("  %-28s %s\n", usage, cmd->help);
+			printf("  %-*s", CTL_HELP_INDENT - 2, usage);
+		ctl_help_fold(cmd->help, CTL_HELP_INDENT);
 	}
 	return 0;
 }
