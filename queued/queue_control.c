@@ -247,16 +247,38 @@ ctl_arg(void)
 	return ctl_id;
 }
 
+/* The answer to a verb on envelopes, with its counts. */
+static void
+ctl_apply_answer(struct ctl_client *cl, const char *id, const char *verb,
+    const struct ctl_count *c)
+{
+	char	 msg[128];
+
+	(void)snprintf(msg, sizeof(msg), "%u %s, %u busy, %u failed", c->done,
+	    verb, c->busy, c->failed);
+	log_info("%s queue ctl-%s done=%u busy=%u failed=%u",
+	    strcmp(id, "all") == 0 ? "-" : id, verb, c->done, c->busy,
+	    c->failed);
+	if (c->done > 0)
+		queue_sched_kick();
+	ctl_result(cl, c->done > 0 || (c->busy == 0 && c->failed == 0) ?
+	    RESULT_OK : RESULT_TEMPFAIL, c->done, msg);
+}
+
 void
 ctl_apply(struct ctl_client *cl, void (*fn)(struct qenv *, void *),
     const char *verb)
 {
 	struct ctl_count	 c;
-	char			 msg[128];
 	int			 n;
 
 	memset(&c, 0, sizeof(c));
 	c.now = time(NULL);
+	c.client = cl->id;
+	/* fn may start writes that name this client: its id. */
+	cl->apply_verb = verb;
+	(void)strlcpy(cl->apply_id, ctl_id, sizeof(cl->apply_id));
+	memset(&cl->apply, 0, sizeof(cl->apply));
 	if ((n = queue_env_foreach(ctl_id, fn, &c)) == -1) {
 		ipc_conn_close(cl->conn, "bad id");
 		return;
@@ -267,15 +289,29 @@ ctl_apply(struct ctl_client *cl, void (*fn)(struct qenv *, void *),
 		    "no such message or envelope");
 		return;
 	}
-	(void)snprintf(msg, sizeof(msg), "%u %s, %u busy, %u failed", c.done,
-	    verb, c.busy, c.failed);
-	log_info("%s queue ctl-%s done=%u busy=%u failed=%u",
-	    strcmp(ctl_id, "all") == 0 ? "-" : ctl_id, verb, c.done, c.busy,
-	    c.failed);
-	if (c.done > 0)
-		queue_sched_kick();
-	ctl_result(cl, c.done > 0 || (c.busy == 0 && c.failed == 0) ?
-	    RESULT_OK : RESULT_TEMPFAIL, c.done, msg);
+	if (c.pending > 0) {		/* answered by the last write */
+		cl->apply = c;
+		return;
+	}
+	ctl_apply_answer(cl, ctl_id, verb, &c);
+}
+
+void
+ctl_write_done(uint32_t client, int failed)
+{
+	struct ctl_client	*cl;
+
+	TAILQ_FOREACH(cl, &ctl_clients, entry)
+		if (cl->id == client && cl->busy && cl->apply.pending > 0)
+			break;
+	if (cl == NULL)
+		return;		/* it left: the writes are done all the same */
+	if (failed)
+		cl->apply.failed++;
+	else
+		cl->apply.done++;
+	if (--cl->apply.pending == 0)
+		ctl_apply_answer(cl, cl->apply_id, cl->apply_verb, &cl->apply);
 }
 
 static void

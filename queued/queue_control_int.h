@@ -6,6 +6,16 @@
 #ifndef SALLYPORT_QUEUE_CONTROL_INT_H
 #define SALLYPORT_QUEUE_CONTROL_INT_H
 
+/* What ctl_apply's fn counts. */
+struct ctl_count {
+	int64_t		 now;
+	uint32_t	 done;
+	uint32_t	 busy;
+	uint32_t	 failed;
+	uint32_t	 pending;	/* writes in the sync threads */
+	uint32_t	 client;	/* the ctl_client's id, for them */
+};
+
 struct ctl_client {
 	TAILQ_ENTRY(ctl_client)	 entry;
 	struct ipc_conn		*conn;
@@ -15,6 +25,10 @@ struct ctl_client {
 	uint32_t		 relay_wait;	/* CTL_HOSTS, CTL_STATS, 0 */
 	char			 cursor[QUEUE_EVPID_MAX_BYTES];
 	struct event		*ev_list;
+	/* A verb whose writes are out: its id, word and counts so far. */
+	char			 apply_id[QUEUE_EVPID_MAX_BYTES];
+	const char		*apply_verb;
+	struct ctl_count	 apply;
 };
 
 TAILQ_HEAD(ctl_client_list, ctl_client);
@@ -25,20 +39,18 @@ void	ctl_end(struct ctl_client *);
 /* The request under way is answered: CTL_RESULT. */
 void	ctl_result(struct ctl_client *, uint32_t result, uint32_t count,
 	    const char *message);
-/* What ctl_apply's fn counts. */
-struct ctl_count {
-	int64_t		 now;
-	uint32_t	 done;
-	uint32_t	 busy;
-	uint32_t	 failed;
-};
-
 /*
  * Calls fn for every envelope the request's id names and answers
- * CTL_RESULT with the counts ("N <verb>, N busy, N failed").
+ * CTL_RESULT with the counts ("N <verb>, N busy, N failed"), once the
+ * writes fn started (c->pending, ctl_write_done) are done.
  */
 void	ctl_apply(struct ctl_client *, void (*fn)(struct qenv *, void *),
 	    const char *verb);
+/*
+ * One write that fn started ended (failed or not): counted, and the
+ * request answered when it was the last.  The client may have gone.
+ */
+void	ctl_write_done(uint32_t client, int failed);
 /* The request's argument (str id or what), checked by the dispatcher. */
 const char *ctl_arg(void);
 /* "waiting", "active", "held", "paused" or "held,paused". */

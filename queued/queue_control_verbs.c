@@ -8,12 +8,17 @@
  * An envelope in flight (being expanded, delivered, relayed or
  * rewritten) is counted busy and left alone: its outcome comes first.
  * hold, release and requeue write the envelope file durably before
- * they answer, as remove does, in the event loop.  XXX "hold all" of a
- * large queue waits for one rewrite (two fsyncs) per envelope there;
- * queue_sync.c's threads would spare the loop that wait.
+ * they answer: read in the loop (page cache), changed, and written
+ * (tmp file, fsync, rename, fsync of the directory) in a sync thread
+ * with the envelope in flight meanwhile, as a retry's rewrite is
+ * (queue_deliver.c); the answer goes when the last write is done.  In
+ * the loop, "hold all" of 1,000 envelopes took 16.6 s, every session
+ * waiting.
  */
 #include <sys/types.h>
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -53,31 +58,81 @@ ctl_env_unschedule(struct qenv *q)
 		q->state = QENV_IDLE;
 }
 
-/*
- * Loads q's envelope, lets change() alter it and writes it back
- * durably.  0, or -1 (logged, counted failed) with q unchanged.
- */
-static int
-ctl_env_rewrite(struct qenv *q, struct ctl_count *c,
-    void (*change)(struct envelope *, int64_t), const char *verb)
-{
-	struct envelope	 e;
-	const char	*errstr;
+/* A changed envelope being written for a verb (queue_sync.c). */
+struct ctl_write {
+	struct qsync_job	 job;
+	uint32_t		 reqid;		/* q's, in flight */
+	uint32_t		 client;	/* the ctl_client's id */
+	const char		*verb;		/* for the log */
+	int			 held;		/* q->held once written */
+	int64_t			 when;		/* q's next try after */
+	struct envelope		 e;
+};
 
-	if (queue_store_load(q->msg->msgid, q->evpid, &e, &errstr) == -1) {
+static void
+ctl_write_run(struct qsync_job *job)
+{
+	struct ctl_write	*w = job->arg;
+
+	if (queue_store_add(&w->e, 1) == -1)
+		job->error = errno;
+}
+
+/* Back in the loop: q back in the schedule (or aside), counted. */
+static void
+ctl_write_done_job(struct qsync_job *job)
+{
+	struct ctl_write	*w = job->arg;
+	struct qenv		*q;
+
+	if (job->error != 0) {
+		errno = job->error;
+		log_warn("%s queue ctl-%s-failed", w->e.evpid, w->verb);
+	} else
+		log_info("%s queue %s by=sallyctl", w->e.evpid, w->verb);
+	if ((q = queue_flight_find(w->reqid, QENV_UPDATING)) != NULL) {
+		queue_flight_end(q);
+		if (job->error == 0)
+			q->held = w->held;
+		queue_sched_insert(q, job->error == 0 ? w->when :
+		    q->next_try);
+		queue_sched_kick();
+	}
+	ctl_write_done(w->client, job->error != 0);
+	free(w);
+}
+
+/*
+ * Loads q's envelope (waiting or held), lets change() alter it and
+ * writes it in a sync thread; q comes back held or not as the file
+ * says, due at when.  Counted pending, or failed when it cannot load.
+ */
+static void
+ctl_env_write(struct qenv *q, struct ctl_count *c,
+    void (*change)(struct envelope *, int64_t), int64_t when,
+    const char *verb)
+{
+	struct ctl_write	*w;
+	const char		*errstr;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		fatal("ctl_env_write");
+	if (queue_store_load(q->msg->msgid, q->evpid, &w->e, &errstr) == -1) {
 		log_warnx("%s queue ctl-%s-failed error=\"%s\"", q->evpid,
 		    verb, errstr);
 		c->failed++;
-		return -1;
+		free(w);
+		return;
 	}
-	change(&e, c->now);
-	if (queue_store_add(&e, 1) == -1) {
-		log_warn("%s queue ctl-%s-failed", q->evpid, verb);
-		c->failed++;
-		return -1;
-	}
-	log_info("%s queue %s by=sallyctl", q->evpid, verb);
-	return 0;
+	change(&w->e, c->now);
+	w->client = c->client;
+	w->verb = verb;
+	w->held = w->e.held;
+	w->when = when;
+	ctl_env_unschedule(q);
+	w->reqid = queue_flight_job(q, &w->job, ctl_write_run,
+	    ctl_write_done_job, w);
+	c->pending++;
 }
 
 static void
@@ -111,13 +166,8 @@ ctl_hold_one(struct qenv *q, void *arg)
 		c->done++;	/* already: holding is idempotent */
 		return;
 	}
-	if (!ctl_env_idle(q, c) ||
-	    ctl_env_rewrite(q, c, ctl_set_held, "held") == -1)
-		return;
-	ctl_env_unschedule(q);
-	q->held = 1;
-	queue_sched_insert(q, q->next_try);	/* stays aside: QENV_HELD */
-	c->done++;
+	if (ctl_env_idle(q, c))
+		ctl_env_write(q, c, ctl_set_held, q->next_try, "held");
 }
 
 static void
@@ -125,13 +175,9 @@ ctl_release_one(struct qenv *q, void *arg)
 {
 	struct ctl_count	*c = arg;
 
-	if (!q->held || !ctl_env_idle(q, c) ||
-	    ctl_env_rewrite(q, c, ctl_clear_held, "released") == -1)
-		return;
-	q->held = 0;
-	q->state = QENV_IDLE;
-	queue_sched_insert(q, q->next_try);	/* unless still paused */
-	c->done++;
+	/* Back in the schedule when written, unless still paused. */
+	if (q->held && ctl_env_idle(q, c))
+		ctl_env_write(q, c, ctl_clear_held, q->next_try, "released");
 }
 
 static void
@@ -194,13 +240,9 @@ ctl_requeue_one(struct qenv *q, void *arg)
 {
 	struct ctl_count	*c = arg;
 
-	if (!ctl_env_idle(q, c) ||
-	    ctl_env_rewrite(q, c, ctl_reset_retries, "requeued") == -1)
-		return;
-	ctl_env_unschedule(q);
 	/* A held or paused one stays so, due now when it comes back. */
-	queue_sched_insert(q, c->now);
-	c->done++;
+	if (ctl_env_idle(q, c))
+		ctl_env_write(q, c, ctl_reset_retries, c->now, "requeued");
 }
 
 /* The flag of smtp, delivery or relay, or NULL when what is an id. */
