@@ -22,7 +22,8 @@ QUIET_SECS = 2          # long enough for a delivery that should not come
 
 
 class TestSallyctlQueue(SuiteTest):
-    suite_args = {"retry": "1h", "max_retry": "4h", "expire": "4d"}
+    suite_args = {"retry": "1h", "max_retry": "4h", "expire": "4d",
+                  "extra_config": ["relay from 127.0.0.1/32"]}
 
     # -- helpers
 
@@ -157,6 +158,36 @@ class TestSallyctlQueue(SuiteTest):
         self.assertIn("1 envelope resumed",
                       self.ctl("resume", "envelope", msgid))
         s.wait_marked("paused-envelope")
+
+    def stats(self):
+        return dict((j["name"], j["value"]) for j in map(
+            json.loads, self.ctl("show", "stats", "-j").splitlines()))
+
+    def test_pause_relay(self):
+        """A remote recipient waits while the relay is paused (its
+        batches do not move), and goes to the relay on resume."""
+        if not wait_for(lambda: self.stats()["relay.up"] == 1, 10,
+                        what="the relay"):
+            self.skipTest("relay not running")
+        self.ctl("pause", "relay")
+        try:
+            before = self.stats()["relay.batches"]
+            msgid = self.send("pause-relay",
+                              rcpts=("someone@remote.example",))
+            wait_for(lambda: self.envelope(msgid)["remote"] == "1", 15,
+                     what="%s expanded as remote" % msgid)
+            time.sleep(QUIET_SECS)
+            self.assertEqual(self.stats()["relay.batches"], before)
+            self.assertEqual(self.envelope(msgid)["state"], "waiting")
+            self.assertEqual(self.stats()["paused.relay"], 1)
+        finally:
+            self.assertIn("relay resumed", self.ctl("resume", "relay"))
+        wait_for(lambda: self.stats()["relay.batches"] > before, 15,
+                 what="a batch for the relay after resume")
+        # Deferred by the relay (no resolver): removed once it is back.
+        wait_for(lambda: self.suite.sallyctl("remove", msgid)
+                 .returncode == 0, 30,
+                 what="%s removed once back from the relay" % msgid)
 
     # -- expire, requeue
 
@@ -326,7 +357,8 @@ class TestSallyctlQueue(SuiteTest):
         r = subprocess.run([s.binary("sallyctl"), "-f", s.conf, "-j",
                             "show", "hosts"], capture_output=True,
                            text=True, timeout=30)
-        if r.returncode == 0:
+        if self.stats()["relay.up"] == 1:
+            self.assertEqual(r.returncode, 0, r.stderr)
             for l in r.stdout.splitlines():
                 self.assertIn("destination", json.loads(l))
         else:
