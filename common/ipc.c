@@ -741,6 +741,7 @@ static const char *const ipc_type_names[MSG_MAX] = {
 	[MSG_CTL_RELEASE] = "CTL_RELEASE",
 	[MSG_CTL_EXPIRE] = "CTL_EXPIRE",
 	[MSG_CTL_REQUEUE] = "CTL_REQUEUE",
+	[MSG_SMTP_STATS] = "SMTP_STATS",
 };
 
 const char *

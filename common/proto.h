@@ -332,6 +332,12 @@ enum msg_type {
 	MSG_CTL_RELEASE,
 	MSG_CTL_EXPIRE,
 	MSG_CTL_REQUEUE,
+	/*
+	 * smtpd's engine to the queue manager (queue.sock), peerid 0, no
+	 * reply, every SMTP_STATS_SECS: u64 sessions accepted since the
+	 * engine started, u32 sessions open (sallyctl show stats, monitor).
+	 */
+	MSG_SMTP_STATS,
 
 	MSG_MAX
 };

@@ -369,6 +369,8 @@ struct qclient {
 	struct ipc_conn		*conn;
 	struct incoming_list	 msgs;
 	unsigned int		 nmsgs;
+	uint64_t		 sessions;	/* MSG_SMTP_STATS: accepted */
+	uint32_t		 sessions_open;
 };
 
 
@@ -461,6 +463,8 @@ unsigned int	 queue_sync_pending(void);
 void	queue_smtp_init(int listenfd);
 /* Tells every smtpd connection the spool's status (queue_space.c). */
 void	queue_smtp_space_changed(void);
+/* SMTP sessions smtpd accepted since the manager started, and open. */
+void	queue_smtp_sessions(uint64_t *accepted, uint64_t *open);
 
 /* queue_space.c */
 /* Looks at the spool's free space now and every QUEUE_SPACE_CHECK_SECS. */

@@ -33,8 +33,13 @@ void
 ctl_stats(struct ctl_client *cl, struct ipc_msg *m)
 {
 	const struct queue_stats *s = &qm.stats;
+	uint64_t		 sessions, open;
 
 	(void)m;
+	/* smtpd's, as its engines last said (about once a second). */
+	queue_smtp_sessions(&sessions, &open);
+	ctl_stat(cl, "smtp.sessions", sessions);
+	ctl_stat(cl, "smtp.sessions_open", open);
 	ctl_stat(cl, "messages.received", s->received);
 	ctl_stat(cl, "messages.committed", s->committed);
 	ctl_stat(cl, "messages.commit_failed", s->commit_failed);

@@ -32,6 +32,7 @@ struct ctl_column {
 };
 
 static const struct ctl_column ctl_columns[] = {
+	{ "sessions",	{ "smtp.sessions" },				1 },
 	{ "in",		{ "messages.committed" },			1 },
 	{ "delivered",	{ "envelopes.delivered", "envelopes.relayed" },	1 },
 	{ "deferred",	{ "envelopes.tempfail",

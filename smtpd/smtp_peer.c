@@ -128,10 +128,32 @@ smtp_peer_retry(struct smtp_peer *p)
 		p->backoff_secs = IPC_RETRY_MAX_SECS;
 }
 
+/*
+ * Every SMTP_STATS_SECS, the sessions to queued (MSG_SMTP_STATS), for
+ * sallyctl show stats and monitor; lost while queued is away.
+ */
+static void
+smtp_peer_statscb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct ipc_out	*o = smtp_peer_out(MSG_SMTP_STATS);
+	uint64_t	 accepted;
+	uint32_t	 open;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	smtp_session_counts(&accepted, &open);
+	ipc_put_u64(o, accepted);
+	ipc_put_u32(o, open);
+	(void)smtp_peer_send(PEER_QUEUE, o);
+}
+
 void
 smtp_peer_init(struct event_base *base, struct ipc_conn *parent)
 {
-	size_t	 i;
+	static struct event	*ev_stats;
+	struct timeval		 tv = { SMTP_STATS_SECS, 0 };
+	size_t			 i;
 
 	smtp_peer_base = base;
 	smtp_peer_parent = parent;
@@ -142,6 +164,9 @@ smtp_peer_init(struct event_base *base, struct ipc_conn *parent)
 			fatalx("smtp_peer_init: evtimer_new");
 		smtp_peer_request(&smtp_peers[i]);
 	}
+	ev_stats = event_new(base, -1, EV_PERSIST, smtp_peer_statscb, NULL);
+	if (ev_stats == NULL || event_add(ev_stats, &tv) == -1)
+		fatalx("smtp_peer_init: stats timer");
 }
 
 static void

@@ -26,6 +26,7 @@
 static TAILQ_HEAD(, smtp_session)	 smtp_sessions =
     TAILQ_HEAD_INITIALIZER(smtp_sessions);
 static size_t				 smtp_nsessions;
+static uint64_t				 smtp_sessions_accepted;
 static uint32_t				 smtp_lastid;
 
 static int
@@ -234,6 +235,7 @@ smtp_session_accept(struct smtpd *env, struct smtp_listener *l, int fd,
 	}
 	TAILQ_INSERT_TAIL(&smtp_sessions, s, entry);
 	smtp_nsessions++;
+	smtp_sessions_accepted++;
 	log_info("%08x smtp connect client=%s port=%u listener=%s:%u proto=%s"
 	    " relay=%d loopback=%d", s->id, s->client, s->client_port,
 	    l->addr, l->port, config_proto_name(l->proto), s->relay_client,
@@ -522,4 +524,11 @@ smtp_session_tls_done(struct smtp_session *s)
 	if (!s->greeted)
 		smtp_session_greet(s);
 	smtp_session_arm(s);
+}
+
+void
+smtp_session_counts(uint64_t *accepted, uint32_t *open)
+{
+	*accepted = smtp_sessions_accepted;
+	*open = (uint32_t)smtp_nsessions;
 }

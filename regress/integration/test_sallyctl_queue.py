@@ -397,21 +397,26 @@ class TestSallyctlQueue(SuiteTest):
 
     def test_monitor(self):
         self.send("monitor-counts")
+        # smtpd tells queued its sessions once a second.
+        wait_for(lambda: self.stats()["smtp.sessions"] >= 1, 5,
+                 what="smtp.sessions in show stats")
         t0 = time.monotonic()
         out = self.ctl("monitor", "-n", "2")
         self.assertGreaterEqual(time.monotonic() - t0, 0.9)
         lines = out.splitlines()
         self.assertEqual(len(lines), 3, out)
         header = lines[0].split()
-        for col in ("in", "delivered", "deferred", "bounced", "queue"):
+        for col in ("sessions", "in", "delivered", "deferred", "bounced",
+                    "queue"):
             self.assertIn(col, header)
         for row in lines[1:]:
             vals = row.split()
             self.assertEqual(len(vals), len(header), row)
             self.assertTrue(all(v.isdigit() for v in vals), row)
         # The first row counts since queued started: this message.
-        self.assertGreaterEqual(int(lines[1].split()[header.index("in")]),
-                                1)
+        for col in ("in", "sessions"):
+            self.assertGreaterEqual(
+                int(lines[1].split()[header.index(col)]), 1, out)
         self.ctl_fails("monitor", "-n", "0")
         self.ctl_fails("monitor", "-n")
 
