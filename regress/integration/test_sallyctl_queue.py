@@ -7,10 +7,14 @@ add|passwd|del with a POP3 login.
 The suite retries only after an hour, so what is delivered soon after a
 verb was delivered because of it."""
 
+import ctypes
+import ctypes.util
 import json
 import os
 import poplib
+import pty
 import re
+import select
 import socket
 import subprocess
 import time
@@ -19,6 +23,14 @@ import suite
 from suite import SuiteTest, make_message, queue_id, wait_for
 
 QUIET_SECS = 2          # long enough for a delivery that should not come
+
+
+def libcrypt_hash(password, setting):
+    """crypt(3) of libxcrypt, as authd calls it."""
+    lib = ctypes.CDLL(ctypes.util.find_library("crypt"))
+    lib.crypt.restype = ctypes.c_char_p
+    lib.crypt.argtypes = (ctypes.c_char_p, ctypes.c_char_p)
+    return lib.crypt(password.encode(), setting.encode()).decode()
 
 
 class TestSallyctlQueue(SuiteTest):
@@ -457,6 +469,49 @@ class TestSallyctlQueue(SuiteTest):
             self.ctl("reload")
             wait_for(lambda: self.pop3_ok("alice", suite.PASSWORD), 15,
                      what="alice's old password back")
+
+    def encrypt_on_tty(self, first, second):
+        """sallyctl encrypt on a pseudo-terminal, typed first and
+        second: (exit status, all it wrote to the terminal)."""
+        s = self.suite
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execv(s.binary("sallyctl"), ["sallyctl", "encrypt"])
+        out = b""
+
+        def until(marker):
+            nonlocal out
+            end = time.monotonic() + 10
+            while marker not in out and time.monotonic() < end:
+                r, _, _ = select.select([fd], [], [], 0.5)
+                if r:
+                    try:
+                        out += os.read(fd, 4096)
+                    except OSError:
+                        break
+        until(b"Password: ")
+        os.write(fd, first.encode() + b"\n")
+        until(b"Again: ")
+        os.write(fd, second.encode() + b"\n")
+        until(b"\0")        # to the end (EIO once it exits), or 10 s
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        return os.waitstatus_to_exitcode(status), out.decode("latin-1")
+
+    def test_encrypt_on_a_terminal(self):
+        code, out = self.encrypt_on_tty("tty-secret", "tty-secret")
+        self.assertEqual(code, 0, out)
+        self.assertNotIn("tty-secret", out, "the password was echoed")
+        h = re.search(r"(\$[^\s]+)", out).group(1)
+        self.assertIn("Password: ", out)
+        self.assertIn("Again: ", out)
+        code, out = self.encrypt_on_tty("one", "two")
+        self.assertNotEqual(code, 0, out)
+        self.assertIn("the passwords differ", out)
+        self.assertNotIn("one", out.replace("done", ""))
+        # crypt(3), which authd checks with, gives the hash back.
+        self.assertEqual(libcrypt_hash("tty-secret", h), h)
+        self.assertNotEqual(libcrypt_hash("tty-secreT", h), h)
 
     def test_user_add_passwd_del(self):
         s = self.suite
