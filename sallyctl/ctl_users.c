@@ -18,10 +18,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <readpassphrase.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -49,25 +49,17 @@ ctl_read_line(FILE *fp, char *buf, size_t size)
 	return 0;
 }
 
-/* Asks prompt on the terminal, echo off.  0 or -1. */
+/*
+ * Asks prompt on the terminal, echo off, with readpassphrase(3), which
+ * puts the terminal back also when a signal comes.  0 or -1.
+ */
 static int
 ctl_read_tty(const char *prompt, char *buf, size_t size)
 {
-	struct termios	 old, noecho;
-	int		 r;
-
-	if (tcgetattr(STDIN_FILENO, &old) == -1)
+	if (readpassphrase(prompt, buf, size, RPP_REQUIRE_TTY) == NULL)
 		return -1;
-	noecho = old;
-	noecho.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-	fprintf(stderr, "%s", prompt);
-	(void)fflush(stderr);
-	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &noecho) == -1)
-		return -1;
-	r = ctl_read_line(stdin, buf, size);
-	(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-	fprintf(stderr, "\n");
-	return r;
+	/* A line longer than buf was cut: refused, never truncated. */
+	return strlen(buf) >= size - 1 ? -1 : 0;
 }
 
 /* The password, twice on a terminal, once from a pipe.  0 or 1. */
