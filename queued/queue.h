@@ -69,6 +69,8 @@ struct ipc_out;
 #define QUEUE_CTL_CONNS_MAX		16
 /* Queue list entries sent per turn of the event loop. */
 #define QUEUE_CTL_LIST_BATCH		256
+/* Envelope writes one sallyctl hold, release or requeue has out. */
+#define QUEUE_CTL_WRITES_MAX		(QUEUE_SYNC_THREADS * 8)
 /*
  * A remote envelope due while the relay is down waits this long, or
  * until the relay is back; a batch out when it died, this long.

@@ -275,10 +275,6 @@ ctl_apply(struct ctl_client *cl, void (*fn)(struct qenv *, void *),
 	memset(&c, 0, sizeof(c));
 	c.now = time(NULL);
 	c.client = cl->id;
-	/* fn may start writes that name this client: its id. */
-	cl->apply_verb = verb;
-	(void)strlcpy(cl->apply_id, ctl_id, sizeof(cl->apply_id));
-	memset(&cl->apply, 0, sizeof(cl->apply));
 	if ((n = queue_env_foreach(ctl_id, fn, &c)) == -1) {
 		ipc_conn_close(cl->conn, "bad id");
 		return;
@@ -289,11 +285,78 @@ ctl_apply(struct ctl_client *cl, void (*fn)(struct qenv *, void *),
 		    "no such message or envelope");
 		return;
 	}
-	if (c.pending > 0) {		/* answered by the last write */
-		cl->apply = c;
+	ctl_apply_answer(cl, ctl_id, verb, &c);
+}
+
+/*
+ * The next envelope the request's id names after the cursor, or NULL:
+ * the index is in evpid order, so a message's envelopes are together.
+ */
+static struct qenv *
+ctl_apply_next(struct ctl_client *cl)
+{
+	const char	*id = cl->apply_id;
+	struct qenv	*q;
+
+	if (queue_evpid_valid(id))
+		return cl->cursor[0] == '\0' ? queue_env_find(id) : NULL;
+	q = queue_env_next(cl->cursor[0] != '\0' ? cl->cursor : NULL);
+	if (q != NULL && strcmp(id, "all") != 0 && !queue_evpid_of(q->evpid,
+	    id))
+		return NULL;
+	return q;
+}
+
+/*
+ * Starts writes until QUEUE_CTL_WRITES_MAX are out or the id names no
+ * more; answers once the last is done.  A window rather than them all
+ * at once: "hold all" of 100,000 envelopes would hold 100,000 copies
+ * in memory, and the sync threads for as long.
+ */
+static void
+ctl_apply_more(struct ctl_client *cl)
+{
+	struct qenv	*q;
+
+	while (!cl->apply_end && cl->apply.pending < QUEUE_CTL_WRITES_MAX) {
+		if ((q = ctl_apply_next(cl)) == NULL) {
+			cl->apply_end = 1;
+			break;
+		}
+		(void)strlcpy(cl->cursor, q->evpid, sizeof(cl->cursor));
+		cl->apply_seen++;
+		cl->apply_fn(q, &cl->apply);
+	}
+	if (!cl->apply_end || cl->apply.pending > 0)
+		return;		/* ctl_write_done() comes back here */
+	/* "all" of an empty queue is done; a named id must exist. */
+	if (cl->apply_seen == 0 && strcmp(cl->apply_id, "all") != 0)
+		ctl_result(cl, RESULT_PERMFAIL, 0,
+		    "no such message or envelope");
+	else
+		ctl_apply_answer(cl, cl->apply_id, cl->apply_verb,
+		    &cl->apply);
+}
+
+void
+ctl_apply_writes(struct ctl_client *cl, void (*fn)(struct qenv *, void *),
+    const char *verb)
+{
+	if (!queue_msgid_valid(ctl_id) && !queue_evpid_valid(ctl_id) &&
+	    strcmp(ctl_id, "all") != 0) {
+		ipc_conn_close(cl->conn, "bad id");
 		return;
 	}
-	ctl_apply_answer(cl, ctl_id, verb, &c);
+	memset(&cl->apply, 0, sizeof(cl->apply));
+	cl->apply.now = time(NULL);
+	cl->apply.client = cl->id;
+	cl->apply_fn = fn;
+	cl->apply_verb = verb;
+	cl->apply_seen = 0;
+	cl->apply_end = 0;
+	cl->cursor[0] = '\0';
+	(void)strlcpy(cl->apply_id, ctl_id, sizeof(cl->apply_id));
+	ctl_apply_more(cl);
 }
 
 void
@@ -310,8 +373,8 @@ ctl_write_done(uint32_t client, int failed)
 		cl->apply.failed++;
 	else
 		cl->apply.done++;
-	if (--cl->apply.pending == 0)
-		ctl_apply_answer(cl, cl->apply_id, cl->apply_verb, &cl->apply);
+	cl->apply.pending--;
+	ctl_apply_more(cl);
 }
 
 static void

@@ -25,10 +25,17 @@ struct ctl_client {
 	uint32_t		 relay_wait;	/* CTL_HOSTS, CTL_STATS, 0 */
 	char			 cursor[QUEUE_EVPID_MAX_BYTES];
 	struct event		*ev_list;
-	/* A verb whose writes are out: its id, word and counts so far. */
+	/*
+	 * A verb whose writes are out (ctl_apply_writes): its id, word,
+	 * counts so far, what it does to each envelope, how many the id
+	 * named so far, whether it named its last (cursor: the last).
+	 */
 	char			 apply_id[QUEUE_EVPID_MAX_BYTES];
 	const char		*apply_verb;
 	struct ctl_count	 apply;
+	void			(*apply_fn)(struct qenv *, void *);
+	uint32_t		 apply_seen;
+	int			 apply_end;
 };
 
 TAILQ_HEAD(ctl_client_list, ctl_client);
@@ -41,11 +48,16 @@ void	ctl_result(struct ctl_client *, uint32_t result, uint32_t count,
 	    const char *message);
 /*
  * Calls fn for every envelope the request's id names and answers
- * CTL_RESULT with the counts ("N <verb>, N busy, N failed"), once the
- * writes fn started (c->pending, ctl_write_done) are done.
+ * CTL_RESULT with the counts ("N <verb>, N busy, N failed").
  */
 void	ctl_apply(struct ctl_client *, void (*fn)(struct qenv *, void *),
 	    const char *verb);
+/*
+ * The same for an fn that starts writes (c->pending): at most
+ * QUEUE_CTL_WRITES_MAX out at a time, the answer after the last.
+ */
+void	ctl_apply_writes(struct ctl_client *,
+	    void (*fn)(struct qenv *, void *), const char *verb);
 /*
  * One write that fn started ended (failed or not): counted, and the
  * request answered when it was the last.  The client may have gone.

@@ -154,6 +154,38 @@ class TestSallyctlQueue(SuiteTest):
                                   if open(f, "rb").read().count(
                                       b"paused-%d\n" % i)]), 1)
 
+    def test_hold_all_past_the_window(self):
+        """hold all and release all of more envelopes than the manager
+        writes at a time (QUEUE_CTL_WRITES_MAX, 384): every one is
+        held, every one comes back and is delivered once."""
+        s = self.suite
+        s.make_maildir("bob")
+        n = 400
+        self.ctl("pause", "delivery")
+        try:
+            c = s.smtp()
+            c.ehlo()
+            for i in range(n):
+                c.sendmail("alice@example.test", ["bob@example.test"],
+                           make_message("window-%d" % i, ["w"]))
+            c.quit()
+            queued = len(self.queue_json())
+            self.assertGreaterEqual(queued, n)
+            out = self.ctl("hold", "all")
+            self.assertIn("%d envelopes held (%d held, 0 busy, 0 failed)"
+                          % (queued, queued), out)
+            self.assertEqual(len(self.queue_json("held")), queued)
+            out = self.ctl("release", "all")
+            self.assertIn("%d envelopes released" % queued, out)
+            self.assertEqual(self.queue_json("held"), [])
+        finally:
+            self.ctl("resume", "delivery")
+        wait_for(lambda: not self.queue_json(), 120,
+                 what="the queue to empty")
+        found = [f for f in s.mail_files("bob")
+                 if b"window-" in open(f, "rb").read()]
+        self.assertEqual(len(found), n)
+
     def test_pause_envelope(self):
         s = self.suite
         s.make_maildir("bob")
