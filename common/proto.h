@@ -320,7 +320,9 @@ enum msg_type {
 	 * CTL_PAUSE, CTL_RESUME: str what ("smtp", "delivery", "relay",
 	 *   or an id: msgid, evpid or "all").  CTL_HOLD, CTL_RELEASE,
 	 *   CTL_EXPIRE, CTL_REQUEUE: str id.  Reply to each, CTL_RESULT.
-	 * CTL_QUEUE_ENTRY (above) ends with str state since version 9.
+	 * CTL_QUEUE_ENTRY (above) ends with str state since version 9;
+	 *   its next_try is 0 in flight, else the next try (held or
+	 *   paused: once let go).
 	 */
 	MSG_CTL_ENVELOPE,
 	MSG_CTL_ENVELOPE_INFO,

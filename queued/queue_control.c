@@ -111,7 +111,9 @@ ctl_list_entry(struct ctl_client *cl, struct qenv *q)
 	ipc_put_str(&out, e.rcpt);
 	ipc_put_u64(&out, (uint64_t)e.created);
 	ipc_put_u32(&out, e.retries);
-	ipc_put_u64(&out, q->state == QENV_WAITING ? (uint64_t)q->next_try : 0);
+	/* Held or paused: when it will be due once let go. */
+	ipc_put_u64(&out, q->state == QENV_WAITING || q->state == QENV_HELD ?
+	    (uint64_t)q->next_try : 0);
 	ipc_put_str(&out, e.last_error);
 	ipc_put_str(&out, ctl_state_name(q));
 	(void)ipc_conn_send(cl->conn, &out, -1);

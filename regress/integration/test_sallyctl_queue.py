@@ -98,8 +98,10 @@ class TestSallyctlQueue(SuiteTest):
             out = self.ctl("hold", msgid)
             self.assertIn("1 envelope held", out)
             self.wait_state(msgid, "held")
-            held = self.queue_json("held")
-            self.assertIn(msgid, [e["msgid"] for e in held])
+            held = [e for e in self.queue_json("held")
+                    if e["msgid"] == msgid]
+            self.assertEqual(len(held), 1)
+            self.assertGreater(held[0]["next_try"], 0)
             # In the file: held=1, version 4.
             d = os.path.join(s.spool, "queue", msgid)
             evp = [f for f in os.listdir(d) if f != "message"][0]
