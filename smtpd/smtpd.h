@@ -251,8 +251,14 @@ struct ipc_out	*smtp_peer_out(uint32_t type);
 int	smtp_peer_send(int service, struct ipc_out *);
 /* 1 while queued says its spool is below "limit queue-min-free". */
 int	smtp_peer_spool_low(void);
+/* The engine tells queued its session counts this often. */
+#define SMTP_STATS_SECS		1
+/* 1 while queued says sallyctl paused smtp: 421 4.3.2 to new mail. */
+int	smtp_peer_paused(void);
 
 /* smtp_session.c */
+/* Sessions accepted since the engine started, and open now. */
+void	smtp_session_counts(uint64_t *accepted, uint32_t *open);
 void	smtp_session_accept(struct smtpd *, struct smtp_listener *, int fd,
 	    const struct sockaddr_storage *);
 /* Flushes replies, then closes; logs the disconnect once. */
