@@ -8,7 +8,7 @@
 
 #include "imap_msg_int.h"
 
-static int
+int
 dec_hex(int c)
 {
 	if (c >= '0' && c <= '9')
@@ -63,7 +63,7 @@ imap_qp_decode(const char *in, size_t len, int header_q,
 }
 
 /* The value of a base64 character (RFC 2045 table 1), or -1. */
-static int
+int
 dec_b64(int c)
 {
 	static const char alphabet[] =

@@ -148,15 +148,6 @@ mp_scan(const char *s, size_t len, struct raw_param *rp,
 	return n;
 }
 
-static int
-mp_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Appends an extended value, %XX decoded; first: charset'lang' cut off. */
 static void
 mp_extended(const char *v, size_t len, int first, struct imap_mbuf *out,
@@ -174,8 +165,8 @@ mp_extended(const char *v, size_t len, int first, struct imap_mbuf *out,
 	}
 	for (i = 0; i < len; i++) {
 		if (v[i] == '%' && i + 2 < len &&
-		    (hi = mp_hex((unsigned char)v[i + 1])) >= 0 &&
-		    (lo = mp_hex((unsigned char)v[i + 2])) >= 0) {
+		    (hi = dec_hex((unsigned char)v[i + 1])) >= 0 &&
+		    (lo = dec_hex((unsigned char)v[i + 2])) >= 0) {
 			imap_mbuf_addc(out, hi * 16 + lo);
 			i += 2;
 		} else

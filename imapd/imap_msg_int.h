@@ -98,6 +98,10 @@ void	 addr_init(struct addr_parser *, struct addr_item *, const char *s,
 enum addr_kind addr_next(struct addr_parser *, struct addr_item *);
 void	 addr_item_free(struct addr_item *);
 
+/* imap_decode.c: a hex digit's value, a base64 character's, or -1. */
+int	 dec_hex(int c);
+int	 dec_b64(int c);
+
 /* imap_charset.c: one byte of a single-byte charset as a code point. */
 uint32_t charset_byte(enum imap_charset, unsigned char);
 /*

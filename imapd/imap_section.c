@@ -42,9 +42,10 @@ sect_numbers(const char *s, size_t len, size_t *pos, struct imap_section *sec,
 		if (sec->nparts >= IMAP_MSG_SECTION_DEPTH_MAX)
 			return *errstr = "too many part numbers", -1;
 		sec->part[sec->nparts++] = (unsigned int)n;
-		if (i < len && s[i] == '.')
-			i++;
-		else if (i < len)
+		if (i < len && s[i] == '.') {
+			if (++i == len)
+				return *errstr = "section ends with a dot", -1;
+		} else if (i < len)
 			return *errstr = "bad section part number", -1;
 	}
 	*pos = i;
