@@ -143,6 +143,31 @@ match_feed_cp(struct imap_match *m, uint32_t cp)
 }
 
 /*
+ * The fast path: a run of ASCII, folded and matched inline.  *i is
+ * left at the first byte that is not ASCII (or after the match).
+ */
+static void
+match_ascii(struct imap_match *m, const unsigned char *s, size_t len,
+    size_t *i)
+{
+	uint32_t	 cp, state = m->state;
+	size_t		 k;
+
+	for (k = *i; k < len && s[k] < 0x80; k++) {
+		cp = s[k] >= 'A' && s[k] <= 'Z' ? s[k] + 32u : s[k];
+		while (state > 0 && m->needle[state] != cp)
+			state = m->fail[state - 1];
+		if (m->needle[state] == cp && ++state == m->nlen) {
+			m->found = 1;
+			k++;
+			break;
+		}
+	}
+	m->state = state;
+	*i = k;
+}
+
+/*
  * A continuation byte of a sequence cut by the last piece: the code
  * point when complete.  An invalid continuation gives the lead byte
  * up as ISO-8859-1 (as imap_match_init reads the needle) and starts over.
@@ -174,7 +199,10 @@ imap_match_feed(struct imap_match *m, const char *utf8, size_t len)
 
 	for (i = 0; i < len && !m->found; i += (size_t)n) {
 		n = 1;
-		if (m->need > 0)
+		if (m->need == 0 && s[i] < 0x80) {
+			match_ascii(m, s, len, &i);
+			n = 0;
+		} else if (m->need > 0)
 			match_cont(m, s[i]);
 		else if (s[i] < 0x80)
 			match_feed_cp(m, s[i]);
