@@ -135,3 +135,31 @@ Test(imap_msg, rfc3501_multipart_body)
 	free(s);
 	imap_mbuf_free(&b);
 }
+
+/*
+ * A digest's parts default to message/rfc822 (RFC 2046 5.1.5); an
+ * encoded message/rfc822 is not parsed (RFC 2046 5.2.1) and shows as a
+ * basic part; message/global holds a message (RFC 6532 3.7); a comment
+ * after the encoding is dropped.
+ */
+Test(imap_msg, digest_global_encoded)
+{
+	static const char msg[] =
+	    "Content-Type: multipart/digest; boundary=d\n\n"
+	    "--d\n\nSubject: one\n\nfirst\n"
+	    "--d\nContent-Type: message/rfc822\n"
+	    "Content-Transfer-Encoding: base64 (why)\n\nU3ViamVjdDogeA==\n"
+	    "--d\nContent-Type: message/global\n\nSubject: caf\xc3\xa9\n\nx\n"
+	    "--d--\n";
+	char	*s = tm_struct(msg, sizeof(msg) - 1, TM_BODY);
+
+	cr_assert_str_eq(s, "((\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 21 "
+	    "(NIL \"one\" NIL NIL NIL NIL NIL NIL NIL NIL) (\"TEXT\" \"PLAIN\" "
+	    "(\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 5 1) 3)"
+	    "(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"BASE64\" 16)"
+	    "(\"MESSAGE\" \"GLOBAL\" NIL NIL NIL \"7BIT\" 19 "
+	    "(NIL {5}\r\ncaf\xc3\xa9 NIL NIL NIL NIL NIL NIL NIL NIL) "
+	    "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 1 "
+	    "1) 3) \"DIGEST\")");
+	free(s);
+}
