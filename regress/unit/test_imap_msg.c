@@ -155,11 +155,11 @@ Test(imap_msg, digest_global_encoded)
 
 	cr_assert_str_eq(s, "((\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 21 "
 	    "(NIL \"one\" NIL NIL NIL NIL NIL NIL NIL NIL) (\"TEXT\" \"PLAIN\" "
-	    "(\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 5 1) 3)"
+	    "(\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 5 0) 2)"
 	    "(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"BASE64\" 16)"
 	    "(\"MESSAGE\" \"GLOBAL\" NIL NIL NIL \"7BIT\" 19 "
 	    "(NIL {5}\r\ncaf\xc3\xa9 NIL NIL NIL NIL NIL NIL NIL NIL) "
 	    "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 1 "
-	    "1) 3) \"DIGEST\")");
+	    "0) 2) \"DIGEST\")");
 	free(s);
 }

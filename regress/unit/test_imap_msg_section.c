@@ -49,8 +49,8 @@ Test(imap_msg_section, nested_bodystructure)
 
 	cr_assert_str_eq(s, "((("
 	    "\"TEXT\" \"PLAIN\" (\"CHARSET\" \"utf-8\") NIL NIL "
-	    "\"QUOTED-PRINTABLE\" 9 1 NIL NIL NIL NIL)("
-	    "\"TEXT\" \"HTML\" (\"CHARSET\" \"utf-8\") NIL NIL \"7BIT\" 11 1 "
+	    "\"QUOTED-PRINTABLE\" 9 0 NIL NIL NIL NIL)("
+	    "\"TEXT\" \"HTML\" (\"CHARSET\" \"utf-8\") NIL NIL \"7BIT\" 11 0 "
 	    "NIL NIL NIL NIL) \"ALTERNATIVE\" (\"BOUNDARY\" \"alt\") NIL NIL "
 	    "NIL)(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 94 "
 	    "(NIL \"inner\" ((\"Carol\" NIL \"carol\" \"example.net\")) "
@@ -58,19 +58,19 @@ Test(imap_msg_section, nested_bodystructure)
 	    "((\"Carol\" NIL \"carol\" \"example.net\")) NIL NIL NIL NIL "
 	    "\"<inner@example.net>\") "
 	    "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" "
-	    "10 1 NIL NIL NIL NIL) 5 NIL (\"ATTACHMENT\" (\"FILENAME\" "
+	    "10 0 NIL NIL NIL NIL) 4 NIL (\"ATTACHMENT\" (\"FILENAME\" "
 	    "\"fwd.eml\")) NIL NIL) \"MIXED\" (\"BOUNDARY\" \"outer\") NIL "
 	    "NIL NIL)");
 	free(s);
 	s = tm_struct(nested, sizeof(nested) - 1, TM_BODY);
 	cr_assert_str_eq(s, "(((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"utf-8\") "
-	    "NIL NIL \"QUOTED-PRINTABLE\" 9 1)(\"TEXT\" \"HTML\" (\"CHARSET\" "
-	    "\"utf-8\") NIL NIL \"7BIT\" 11 1) \"ALTERNATIVE\")(\"MESSAGE\" "
+	    "NIL NIL \"QUOTED-PRINTABLE\" 9 0)(\"TEXT\" \"HTML\" (\"CHARSET\" "
+	    "\"utf-8\") NIL NIL \"7BIT\" 11 0) \"ALTERNATIVE\")(\"MESSAGE\" "
 	    "\"RFC822\" NIL NIL NIL \"7BIT\" 94 (NIL \"inner\" ((\"Carol\" NIL "
 	    "\"carol\" \"example.net\")) ((\"Carol\" NIL \"carol\" "
 	    "\"example.net\")) ((\"Carol\" NIL \"carol\" \"example.net\")) NIL "
 	    "NIL NIL NIL \"<inner@example.net>\") (\"TEXT\" \"PLAIN\" "
-	    "(\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 1) 5) \"MIXED\")");
+	    "(\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 0) 4) \"MIXED\")");
 	free(s);
 }
 
