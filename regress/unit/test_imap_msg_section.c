@@ -273,3 +273,39 @@ Test(imap_msg_section, add_field)
 	cr_assert_str_eq(out.data, "1.HEADER.FIELDS (DATE MESSAGE-ID)");
 	imap_mbuf_free(&out);
 }
+
+/*
+ * The same message stored with CRLF, or half of its lines so: the same
+ * BODYSTRUCTURE and size.
+ */
+Test(imap_msg_section, crlf_and_mixed_storage)
+{
+	struct imap_mbuf crlf;
+	struct imap_msg	*m;
+	struct imap_section sec;
+	struct imap_sect_data d;
+	char		*want, *got;
+	const char	*err;
+	size_t		 i;
+	int		 mixed;
+
+	want = tm_struct(nested, sizeof(nested) - 1, TM_BODYSTRUCTURE);
+	for (mixed = 0; mixed < 2; mixed++) {
+		imap_mbuf_init(&crlf, 65536);
+		for (i = 0; i < sizeof(nested) - 1; i++) {
+			if (nested[i] == '\n' && (!mixed || i % 2 == 0))
+				imap_mbuf_addc(&crlf, '\r');
+			imap_mbuf_addc(&crlf, nested[i]);
+		}
+		got = tm_struct(crlf.data, crlf.len, TM_BODYSTRUCTURE);
+		cr_assert_str_eq(got, want, "mixed %d", mixed);
+		free(got);
+		cr_assert_not_null(m = imap_msg_parse(crlf.data, crlf.len));
+		cr_assert_eq(imap_section_parse("", 0, &sec, &err), 0);
+		cr_assert_eq(imap_section_resolve(m, &sec, NULL, &d), 0);
+		cr_assert_eq(d.size, sizeof(nested) - 1 + 29);
+		imap_msg_free(m);
+		imap_mbuf_free(&crlf);
+	}
+	free(want);
+}
