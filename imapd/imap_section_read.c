@@ -144,6 +144,8 @@ imap_section_resolve(const struct imap_msg *m, const struct imap_section *sec,
 		    msg->body_crlf);
 		return 0;
 	default:
+		if (scratch == NULL)
+			return -1;
 		imap_mbuf_reset(scratch);
 		if (sr_fields(m, msg, sec, scratch) == -1)
 			return -1;

@@ -163,3 +163,62 @@ Test(imap_msg, digest_global_encoded)
 	    "0) 2) \"DIGEST\")");
 	free(s);
 }
+
+/* IMAP strings: NIL, quoted with escapes, literal for 8-bit or CR/LF. */
+Test(imap_msg, strings)
+{
+	struct imap_mbuf b;
+
+	imap_mbuf_init(&b, 1024);
+	cr_assert_eq(imap_mbuf_addstring(&b, NULL, 0), 0);
+	cr_assert_eq(imap_mbuf_addc(&b, ' '), 0);
+	cr_assert_eq(imap_mbuf_addstring(&b, "", 0), 0);
+	cr_assert_eq(imap_mbuf_addc(&b, ' '), 0);
+	cr_assert_eq(imap_mbuf_addstring(&b, "a\"b\\c", 5), 0);
+	cr_assert_eq(imap_mbuf_addc(&b, ' '), 0);
+	cr_assert_eq(imap_mbuf_addstring(&b, "x\r\ny", 4), 0);
+	cr_assert_eq(imap_mbuf_addc(&b, ' '), 0);
+	cr_assert_eq(imap_mbuf_addstring(&b, "n\0l\xe9", 4), 0);
+	cr_assert_eq(b.len, 36);
+	cr_assert_eq(memcmp(b.data, "NIL \"\" \"a\\\"b\\\\c\" {4}\r\nx\r\ny {4}\r\n"
+	    "n l\xe9", 36), 0);
+	imap_mbuf_free(&b);
+}
+
+/* A buffer's maximum is kept: the writers fail rather than cut. */
+Test(imap_msg, bounded_output)
+{
+	struct imap_mbuf b = rfc3501_msg(), out;
+	struct imap_msg	*m;
+
+	cr_assert_not_null(m = imap_msg_parse(b.data, b.len));
+	imap_mbuf_init(&out, 100);
+	cr_assert_eq(imap_msg_envelope(m, imap_msg_root(m), &out), -1);
+	cr_assert(out.overflow);
+	cr_assert_leq(out.len, 100);
+	imap_mbuf_reset(&out);
+	cr_assert_eq(imap_msg_bodystructure(m, imap_msg_root(m), 1, &out), 0);
+	imap_mbuf_free(&out);
+	imap_msg_free(m);
+	imap_mbuf_free(&b);
+}
+
+Test(imap_msg, envelope_raw_fields)
+{
+	static const char msg[] =
+	    "Subject: =?utf-8?q?caf=C3=A9?=\n"
+	    "From: \"john doe\"@example.com, <@a.example:x@y.example>\n"
+	    "Sender: \n"
+	    "Date: \n"
+	    "\n";
+	char	*s = tm_struct(msg, sizeof(msg) - 1, TM_ENVELOPE);
+
+	cr_assert_str_eq(s, "(\"\" \"=?utf-8?q?caf=C3=A9?=\" "
+	    "((NIL NIL \"john doe\" \"example.com\")"
+	    "(NIL \"@a.example\" \"x\" \"y.example\")) "
+	    "((NIL NIL \"john doe\" \"example.com\")"
+	    "(NIL \"@a.example\" \"x\" \"y.example\")) "
+	    "((NIL NIL \"john doe\" \"example.com\")"
+	    "(NIL \"@a.example\" \"x\" \"y.example\")) NIL NIL NIL NIL NIL)");
+	free(s);
+}
