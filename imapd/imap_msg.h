@@ -255,9 +255,8 @@ int	imap_section_parse(const char *s, size_t len, struct imap_section *,
 int	imap_section_add_field(struct imap_section *, const char *name,
 	    size_t len, const char **errstr);
 /*
- * Appends the section as a FETCH response names it, the keywords in
- * upper case, the field names as the client wrote them:
- * "1.2.HEADER.FIELDS (From To)", "" for BODY[].
+ * Appends the section as a FETCH response names it, in upper case with
+ * its field list: "1.2.HEADER.FIELDS (FROM TO)", "" for BODY[].
  */
 int	imap_section_format(const struct imap_section *, struct imap_mbuf *);
 

@@ -141,9 +141,9 @@ imap_section_add_field(struct imap_section *sec, const char *name,
 		    strchr(":(){%*\"\\]", name[i]) != NULL)
 			return *errstr = "bad field name", -1;
 	sec->field_off[sec->nfields++] = (uint16_t)sec->fields_len;
-	/* Kept as the client wrote them: the response echoes them. */
-	memcpy(sec->fields + sec->fields_len, name, len);
-	sec->fields_len += len;
+	for (i = 0; i < len; i++)
+		sec->fields[sec->fields_len++] =
+		    (char)toupper((unsigned char)name[i]);
 	sec->fields[sec->fields_len++] = '\0';
 	return 0;
 }

@@ -219,7 +219,7 @@ ParameterizedTestParameters(imap_msg_section, parse)
 		{ "1.2.3", 1, "1.2.3" },
 		{ "1.MIME", 1, "1.MIME" },
 		{ "3.header.fields (from \"To\")", 1,
-		    "3.HEADER.FIELDS (from To)" },
+		    "3.HEADER.FIELDS (FROM TO)" },
 		{ "HEADER.FIELDS.NOT (A)", 1, "HEADER.FIELDS.NOT (A)" },
 		{ "MIME", 0, "" },
 		{ "0", 0, "" },
@@ -270,7 +270,7 @@ Test(imap_msg_section, add_field)
 	cr_assert_eq(imap_section_add_field(&sec, "a b", 3, &err), -1);
 	imap_mbuf_init(&out, 1024);
 	cr_assert_eq(imap_section_format(&sec, &out), 0);
-	cr_assert_str_eq(out.data, "1.HEADER.FIELDS (Date Message-ID)");
+	cr_assert_str_eq(out.data, "1.HEADER.FIELDS (DATE MESSAGE-ID)");
 	imap_mbuf_free(&out);
 }
 
