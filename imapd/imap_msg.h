@@ -128,7 +128,7 @@ struct imap_part {
 	char			*boundary;
 	/*
 	 * IMAP_PART_OPAQUE: a limit was reached inside this part (depth,
-	 * part count, a header too large): its body is not parsed further.
+	 * part count, the arena's size): its body is not parsed further.
 	 * IMAP_PART_NOBOUNDARY: a multipart whose closing delimiter is
 	 * missing (the last part runs to the end).
 	 */
