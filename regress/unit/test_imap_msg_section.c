@@ -309,3 +309,50 @@ Test(imap_msg_section, crlf_and_mixed_storage)
 	}
 	free(want);
 }
+
+/* Part numbers through a message/rfc822 whose message is a multipart. */
+Test(imap_msg_section, through_encapsulated_multipart)
+{
+	static const char msg[] =
+	    "Content-Type: multipart/mixed; boundary=o\n\n"
+	    "--o\n\nfirst\n"
+	    "--o\nContent-Type: message/rfc822\n\n"
+	    "Subject: in\nContent-Type: multipart/alternative; boundary=i\n\n"
+	    "--i\n\none\n--i\nContent-Type: text/html\n\n<b>two</b>\n--i--\n"
+	    "--o--\n";
+	static const struct {
+		const char	*spec, *want;
+	} cases[] = {
+		{ "2.1", "one" },
+		{ "2.2", "<b>two</b>" },
+		{ "2.2.MIME", "Content-Type: text/html\r\n\r\n" },
+		{ "2.HEADER.FIELDS (Subject)", "Subject: in\r\n\r\n" },
+		{ "2.TEXT", "--i\r\n\r\none\r\n--i\r\nContent-Type: text/html\r\n"
+		    "\r\n<b>two</b>\r\n--i--" },
+		{ "1", "first" },
+	};
+	struct imap_msg	*m;
+	struct imap_section sec;
+	struct imap_sect_data d;
+	struct imap_mbuf scratch, out;
+	const char	*err;
+	size_t		 i;
+
+	cr_assert_not_null(m = imap_msg_parse(msg, sizeof(msg) - 1));
+	imap_mbuf_init(&scratch, 4096);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		imap_mbuf_init(&out, 4096);
+		cr_assert_eq(imap_section_parse(cases[i].spec,
+		    strlen(cases[i].spec), &sec, &err), 0);
+		cr_assert_eq(imap_section_resolve(m, &sec, &scratch, &d), 0,
+		    "%s", cases[i].spec);
+		read_all(&d, &out);
+		imap_mbuf_add(&out, "", 0);
+		cr_assert_str_eq(out.data, cases[i].want, "%s", cases[i].spec);
+		imap_mbuf_free(&out);
+	}
+	cr_assert_eq(imap_section_parse("2.3", 3, &sec, &err), 0);
+	cr_assert_eq(imap_section_resolve(m, &sec, &scratch, &d), 1);
+	imap_mbuf_free(&scratch);
+	imap_msg_free(m);
+}
