@@ -30,7 +30,7 @@
 #include "imap_store_int.h"
 
 #define INDEX_MAGIC	"SPIMAPI\n"
-#define INDEX_VERSION	1
+#define INDEX_VERSION	2
 #define INDEX_SEED	0x1d3a5c7e9b2f4861ULL
 
 struct index_hdr {
@@ -46,7 +46,7 @@ struct index_hdr {
 	uint64_t	 ul_gen;
 	uint64_t	 ul_off;
 	uint64_t	 ul_base;
-	int64_t		 cur_sec, cur_nsec, new_sec, new_nsec;
+	struct timespec	 cur_mtime, new_mtime;
 	uint64_t	 cache_gen;
 	uint32_t	 nmsgs;
 	uint32_t	 nexp;
@@ -100,22 +100,28 @@ index_check_msgs(const struct imap_msg *v, uint32_t n, const char *names,
 	return 0;
 }
 
+/* What the header and the view hold alike, copied one way or the other. */
+#define INDEX_FIELD(f)	{ offsetof(struct imap_mbox, f), \
+			    offsetof(struct index_hdr, f), \
+			    sizeof(((struct index_hdr *)0)->f) }
+static const struct {
+	size_t	 mb, hdr, len;
+} index_fields[] = {
+	INDEX_FIELD(uidvalidity), INDEX_FIELD(uidnext),
+	INDEX_FIELD(recentuid), INDEX_FIELD(highestmodseq),
+	INDEX_FIELD(expfloor), INDEX_FIELD(ul_gen), INDEX_FIELD(ul_off),
+	INDEX_FIELD(ul_base), INDEX_FIELD(cur_mtime), INDEX_FIELD(new_mtime),
+	INDEX_FIELD(cache_gen),
+};
+
 static void
 index_apply(struct imap_mbox *mb, const struct index_hdr *h)
 {
-	mb->uidvalidity = h->uidvalidity;
-	mb->uidnext = h->uidnext;
-	mb->recentuid = h->recentuid;
-	mb->highestmodseq = h->highestmodseq;
-	mb->expfloor = h->expfloor;
-	mb->ul_gen = h->ul_gen;
-	mb->ul_off = h->ul_off;
-	mb->ul_base = h->ul_base;
-	mb->cur_mtime.tv_sec = (time_t)h->cur_sec;
-	mb->cur_mtime.tv_nsec = (long)h->cur_nsec;
-	mb->new_mtime.tv_sec = (time_t)h->new_sec;
-	mb->new_mtime.tv_nsec = (long)h->new_nsec;
-	mb->cache_gen = h->cache_gen;
+	size_t	 i;
+
+	for (i = 0; i < sizeof(index_fields) / sizeof(index_fields[0]); i++)
+		memcpy((char *)mb + index_fields[i].mb,
+		    (const char *)h + index_fields[i].hdr, index_fields[i].len);
 }
 
 static int
@@ -206,24 +212,16 @@ index_load(struct imap_mbox *mb)
 static void
 index_fill_hdr(const struct imap_mbox *mb, struct index_hdr *h)
 {
+	size_t	 i;
+
 	memset(h, 0, sizeof(*h));
 	memcpy(h->magic, INDEX_MAGIC, 8);
 	h->version = INDEX_VERSION;
 	h->hdrsize = sizeof(*h);
 	h->msgsize = sizeof(struct imap_msg);
-	h->uidvalidity = mb->uidvalidity;
-	h->uidnext = mb->uidnext;
-	h->recentuid = mb->recentuid;
-	h->highestmodseq = mb->highestmodseq;
-	h->expfloor = mb->expfloor;
-	h->ul_gen = mb->ul_gen;
-	h->ul_off = mb->ul_off;
-	h->ul_base = mb->ul_base;
-	h->cur_sec = mb->cur_mtime.tv_sec;
-	h->cur_nsec = mb->cur_mtime.tv_nsec;
-	h->new_sec = mb->new_mtime.tv_sec;
-	h->new_nsec = mb->new_mtime.tv_nsec;
-	h->cache_gen = mb->cache_gen;
+	for (i = 0; i < sizeof(index_fields) / sizeof(index_fields[0]); i++)
+		memcpy((char *)h + index_fields[i].hdr,
+		    (const char *)mb + index_fields[i].mb, index_fields[i].len);
 	h->nexp = (uint32_t)mb->nexp;
 }
 

@@ -130,6 +130,29 @@ mbox_add(struct imap_mbox *mb, uint32_t uid)
 	return p;
 }
 
+/*
+ * A file just put in cur/ under name, as a new message of the view with
+ * the next UID and this change's modseq, recorded for the uid list.
+ */
+int
+mbox_enter(struct imap_mbox *mb, const char *name, unsigned int flags,
+    uint64_t size, int64_t idate, uint32_t *uid)
+{
+	struct imap_msg	*m;
+
+	if ((m = mbox_add(mb, mb->uidnext)) == NULL)
+		return store_err(mb->st, IMAP_ST_TOOBIG, "folder full");
+	*uid = mb->uidnext++;
+	if (mbox_set_name(mb, m, name, strlen(name)) == -1)
+		return store_err(mb->st, IMAP_ST_IO, "out of memory");
+	m->flags = (uint16_t)(flags & IMAP_F_PERMANENT);
+	m->modseq = uidlist_modseq(mb);
+	m->size = size;
+	m->idate = idate;
+	return uidlist_out_msg(mb, m) == 0 ? IMAP_ST_OK :
+	    store_err(mb->st, IMAP_ST_IO, "out of memory");
+}
+
 uint32_t
 imap_mbox_uid_index(const struct imap_mbox *mb, uint32_t uid)
 {
@@ -179,6 +202,18 @@ mbox_exp_add(struct imap_mbox *mb, uint32_t uid, uint64_t modseq)
 	mb->exp[mb->nexp].modseq = modseq;
 	mb->nexp++;
 	return 0;
+}
+
+/* A message gone: out of the view at the next report, into the list. */
+int
+mbox_expunged(struct imap_mbox *mb, struct imap_msg *m)
+{
+	m->state |= IMAP_MS_EXPUNGED;
+	if (mbox_exp_add(mb, m->uid, uidlist_modseq(mb)) == -1 ||
+	    uidlist_out_printf(mb, "E %u %llu\n", m->uid,
+	    (unsigned long long)uidlist_modseq(mb)) == -1)
+		return store_err(mb->st, IMAP_ST_IO, "out of memory");
+	return IMAP_ST_OK;
 }
 
 static int
