@@ -251,8 +251,9 @@ index_fill_body(const struct imap_mbox *mb, char *p, struct index_hdr *h)
 		v[len++].name_off = (uint32_t)nlen;
 		nlen += mb->msgs[i].name_len + 1U;
 	}
-	memcpy(p + (size_t)n * sizeof(*v), mb->exp,
-	    mb->nexp * sizeof(struct imap_exp));
+	if (mb->nexp > 0)
+		memcpy(p + (size_t)n * sizeof(*v), mb->exp,
+		    mb->nexp * sizeof(struct imap_exp));
 	h->nmsgs = n;
 	h->names_len = nlen;
 	return (size_t)n * sizeof(*v) + mb->nexp * sizeof(struct imap_exp) +

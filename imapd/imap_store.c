@@ -86,7 +86,8 @@ store_hash(const void *buf, size_t len, uint64_t seed)
 		h ^= h >> 32;
 	}
 	w = 0;
-	memcpy(&w, p, len);
+	if (len > 0)
+		memcpy(&w, p, len);
 	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
 	return h ^ (h >> 29);
 }

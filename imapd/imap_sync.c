@@ -324,6 +324,8 @@ sync_assign(struct imap_mbox *mb, struct sync_new *sn)
 	const char	*name;
 	size_t		 i;
 
+	if (sn->n == 0)
+		return 0;
 	sync_sort_buf = sn->buf;
 	qsort(sn->v, sn->n, sizeof(sn->v[0]), sync_file_cmp);
 	for (i = 0; i < sn->n; i++) {

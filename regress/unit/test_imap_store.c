@@ -366,3 +366,75 @@ Test(imap_store, changed_check_quiet_then_delivery)
 	imap_sync_free(&sync);
 	imap_mbox_close(mb);
 }
+
+/* A line cut short by a crash is ignored, then cut off by the next writer. */
+Test(imap_store, uidlist_torn_tail)
+{
+	struct imap_mbox	*mb;
+	struct imap_store_res	 res;
+	char			 path[512];
+	FILE			*fp;
+
+	deliver3();
+	mb = ts_open("INBOX", 0);
+	imap_mbox_close(mb);
+	ts_path(path, sizeof(path), "sallyport-imap.uids");
+	cr_assert_not_null(fp = fopen(path, "a"));
+	cr_assert(fputs("9 99 4 0 :2,S 123.M", fp) >= 0);
+	cr_assert(fclose(fp) == 0);
+	mb = ts_open("INBOX", 0);
+	cr_assert_eq(imap_mbox_count(mb), 3);
+	cr_assert_eq(imap_mbox_store(mb, (uint32_t[]){ 2 }, 1, IMAP_FLAGS_ADD,
+	    IMAP_F_FLAGGED, 0, &res), IMAP_ST_OK);
+	imap_store_res_free(&res);
+	imap_mbox_close(mb);
+	ts_rm("sallyport-imap.index");
+	mb = ts_open("INBOX", 0);
+	cr_assert_eq(imap_mbox_count(mb), 3);
+	cr_assert(imap_mbox_msg(mb, 2)->flags & IMAP_F_FLAGGED);
+	imap_mbox_close(mb);
+}
+
+/*
+ * The uid list rewritten by one session (its appended part outgrew its
+ * base) is read whole by the other, which sees every change once.
+ */
+Test(imap_store, uidlist_rewritten_under_another_session)
+{
+	struct imap_mbox	*a, *b;
+	struct imap_store_res	 res;
+	struct imap_sync	 sync;
+	struct stat		 before, after;
+	char			 name[64], path[512];
+	uint32_t		*idx, i, n = 2000;
+
+	for (i = 0; i < n; i++) {
+		(void)snprintf(name, sizeof(name), "cur/%u.M1P1Q1.h:2,",
+		    1000 + i);
+		ts_put(name, "x\n");
+	}
+	a = ts_open("INBOX", 0);
+	b = ts_open("INBOX", 0);
+	ts_path(path, sizeof(path), "sallyport-imap.uids");
+	cr_assert(stat(path, &before) == 0);
+	cr_assert_not_null(idx = calloc(n, sizeof(*idx)));
+	for (i = 0; i < n; i++)
+		idx[i] = i;
+	cr_assert_eq(imap_mbox_store(a, idx, n, IMAP_FLAGS_ADD, IMAP_F_SEEN,
+	    0, &res), IMAP_ST_OK);
+	cr_assert_eq(res.nchanged, n);
+	imap_store_res_free(&res);
+	cr_assert(stat(path, &after) == 0);
+	cr_assert_neq(before.st_ino, after.st_ino, "rewritten");
+	cr_assert_lt(after.st_size, before.st_size * 3 / 2);
+	ts_sync(b, IMAP_SYNC_EXPUNGE, &sync);
+	cr_assert_eq(sync.nchanged, n);
+	cr_assert_eq(sync.nexpunged, 0);
+	cr_assert_eq(sync.exists, 0);
+	imap_sync_free(&sync);
+	for (i = 0; i < n; i++)
+		cr_assert(imap_mbox_msg(b, i)->flags & IMAP_F_SEEN);
+	free(idx);
+	imap_mbox_close(a);
+	imap_mbox_close(b);
+}
