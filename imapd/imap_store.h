@@ -307,6 +307,9 @@ int	imap_mbox_changed(struct imap_mbox *);
  * Brings the view up to date under the lock and fills *sync (zeroed
  * first; free with imap_sync_free()).  Skips the directory scans when
  * imap_mbox_changed() says nothing moved, unless IMAP_SYNC_FORCE.
+ * IMAP_ST_IO when the folder's uid list was lost and made anew by
+ * another process (a new UIDVALIDITY): the view is void, the session
+ * must end it (close the folder; RFC 3501 2.3.1.1).
  */
 int	imap_mbox_sync(struct imap_mbox *, unsigned int flags,
 	    struct imap_sync *);

@@ -88,6 +88,9 @@ struct imap_mbox {
 	size_t		 nexp, expcap;
 	struct timespec	 cur_mtime, new_mtime;	/* reflected in the list */
 	int		 new_racy, resync, times_dirty;
+	int		 opened;	/* the session has seen the view */
+	int		 uidv_changed;	/* the list was made anew under it */
+	int		 view_dirty;	/* the list moved: a report may wait */
 
 	/* The view. */
 	struct imap_msg	*msgs;

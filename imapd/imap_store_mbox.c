@@ -342,6 +342,7 @@ imap_mbox_open(struct imap_store *st, const char *name, unsigned int flags,
 	if (mb->index_dirty)
 		index_write(mb);
 	mbox_unlock(mb);
+	mb->opened = 1;
 	*mbp = mb;
 	return IMAP_ST_OK;
 }

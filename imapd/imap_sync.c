@@ -440,5 +440,10 @@ sync_locked(struct imap_mbox *mb, unsigned int flags,
 	if ((rc = sync_dirs(mb, flags)) != IMAP_ST_OK)
 		return rc;
 	sync_recent(mb);
-	return uidlist_commit(mb);
+	if ((rc = uidlist_commit(mb)) != IMAP_ST_OK)
+		return rc;
+	if (mb->uidv_changed)
+		return store_err(mb->st, IMAP_ST_IO, "the folder's UIDVALIDITY "
+		    "changed (its uid list was lost): select it again");
+	return IMAP_ST_OK;
 }

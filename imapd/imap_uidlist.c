@@ -116,8 +116,11 @@ ul_forget(struct imap_mbox *mb)
 static void
 ul_apply_header(struct imap_mbox *mb, const struct ul_hdr *h)
 {
-	if (mb->uidvalidity != (uint32_t)h->v[0])
+	if (mb->uidvalidity != (uint32_t)h->v[0]) {
+		if (mb->opened)
+			mb->uidv_changed = 1;
 		ul_forget(mb);
+	}
 	mb->uidvalidity = (uint32_t)h->v[0];
 	mb->uidnext = (uint32_t)h->v[1];
 	mb->highestmodseq = h->v[2];
@@ -314,6 +317,7 @@ ul_tail(struct imap_mbox *mb, uint64_t size)
 		return -1;
 	}
 	mb->ul_off += (uint64_t)n;
+	mb->view_dirty |= n > 0;
 	free(buf);
 	return 0;
 }
@@ -335,6 +339,7 @@ ul_load_full(struct imap_mbox *mb, int fd, uint64_t size)
 	if (mb->ulfd != -1)
 		(void)close(mb->ulfd);
 	mb->ulfd = fd;
+	mb->view_dirty = 1;
 	return 0;
 }
 

@@ -438,3 +438,47 @@ Test(imap_store, uidlist_rewritten_under_another_session)
 	imap_mbox_close(a);
 	imap_mbox_close(b);
 }
+
+/*
+ * The uid list lost while a session has the folder open: a session that
+ * opens it next starts a new UIDVALIDITY, and the first one is told its
+ * view is void rather than shown other messages under its UIDs.
+ */
+Test(imap_store, uidvalidity_changed_under_a_session)
+{
+	struct imap_mbox	*a, *b;
+	struct imap_sync	 sync;
+
+	deliver3();
+	a = ts_open("INBOX", 0);
+	ts_rm("sallyport-imap.uids");
+	ts_rm("sallyport-imap.index");
+	b = ts_open("INBOX", 0);
+	cr_assert_eq(imap_mbox_sync(a, IMAP_SYNC_EXPUNGE, &sync), IMAP_ST_IO);
+	cr_assert_not_null(strstr(imap_store_error(ts_st), "UIDVALIDITY"));
+	imap_sync_free(&sync);
+	imap_mbox_close(a);
+	imap_mbox_close(b);
+}
+
+/* The uid list lost under the only session: written again from its view. */
+Test(imap_store, uidlist_lost_rewritten_by_its_session)
+{
+	struct imap_mbox	*a, *b;
+	struct imap_sync	 sync;
+	struct imap_mbox_info	 ia, ib;
+
+	deliver3();
+	a = ts_open("INBOX", 0);
+	imap_mbox_info(a, &ia);
+	ts_rm("sallyport-imap.uids");
+	ts_sync(a, IMAP_SYNC_EXPUNGE, &sync);
+	imap_sync_free(&sync);
+	cr_assert(ts_exists("sallyport-imap.uids"));
+	b = ts_open("INBOX", 0);
+	imap_mbox_info(b, &ib);
+	cr_assert_eq(ia.uidvalidity, ib.uidvalidity);
+	cr_assert_eq(uid_at(b, 2), 3);
+	imap_mbox_close(a);
+	imap_mbox_close(b);
+}
