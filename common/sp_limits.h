@@ -472,6 +472,9 @@
 #define IMAP_CACHE_BLOB_MAX_BYTES	65536
 /* The cache file: past it nothing more is cached until it is rewritten. */
 #define IMAP_CACHE_FILE_MAX_BYTES	(1024ULL * 1024 * 1024)
+/* Quota usage (the sum over all folders) is measured again after this;
+ * meanwhile this process's own APPENDs and COPYs are added to it. */
+#define IMAP_QUOTA_CACHE_SECS		10
 /* IDLE without inotify: how often the session syncs. */
 #define IMAP_IDLE_POLL_SECS		30
 

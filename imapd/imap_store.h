@@ -131,7 +131,8 @@ int	imap_store_first_login(struct imap_store *);
  * Quota usage (RFC 9208 STORAGE, in octets, and MESSAGE): the sum of
  * the CRLF sizes and counts of all folders, from each folder's index
  * (folders without a valid one are opened and synced once).  Cached
- * in the store; refreshed by each call.
+ * in the store for IMAP_QUOTA_CACHE_SECS, this process's own APPENDs
+ * and COPYs added to it meanwhile.
  */
 int	imap_store_usage(struct imap_store *, uint64_t *bytes,
 	    uint64_t *messages);

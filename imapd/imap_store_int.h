@@ -50,6 +50,8 @@
 struct imap_store {
 	int		 rootfd;
 	char		 root[PATH_MAX];	/* for inotify's paths */
+	uint64_t	 usage_bytes, usage_msgs;	/* cached */
+	time_t		 usage_at;			/* 0: none */
 	char		 err[256];
 };
 
@@ -127,6 +129,7 @@ uint32_t store_new_uidvalidity(struct imap_store *);
 int	 store_write_file(int dirfd, const char *name, const char *buf,
 	    size_t len);
 uint64_t store_hash(const void *, size_t, uint64_t seed);
+void	 store_usage_add(struct imap_store *, uint64_t bytes, uint64_t msgs);
 
 /* imap_store_mbox.c */
 int	 mbox_lock(struct imap_mbox *);

@@ -118,6 +118,9 @@ Test(imap_store_ops, quota_refused)
 	    IMAP_ST_OK);
 	imap_copy_res_free(&res);
 	imap_mbox_close(mb);
+	cr_assert_eq(imap_store_usage(ts_st, &bytes, &msgs), IMAP_ST_OK);
+	cr_assert_eq(bytes, 12 + 5 + 12, "this process's COPY counted");
+	cr_assert_eq(msgs, 3);
 }
 
 Test(imap_store_ops, copy_copyuid_and_independent_flags)
