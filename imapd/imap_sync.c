@@ -112,6 +112,24 @@ sync_file_cmp(const void *a, const void *b)
 	return strcmp(sync_sort_buf + x->off, sync_sort_buf + y->off);
 }
 
+/*
+ * A name the uid list can hold (its fields are separated by spaces, its
+ * records by newlines): none of those, no control byte, no leading dot
+ * (Maildir's own).  Others are not messages to us; they stay untouched.
+ */
+static int
+sync_name_ok(const char *name)
+{
+	const unsigned char	*p = (const unsigned char *)name;
+
+	if (*p == '.')
+		return 0;
+	for (; *p != '\0'; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
 static DIR *
 sync_opendir(int fd)
 {
@@ -141,7 +159,7 @@ sync_new_dir(struct imap_mbox *mb, struct sync_new *sn)
 	if ((d = sync_opendir(mb->newfd)) == NULL)
 		return store_errno(mb->st, "read new/ of", mb->dir);
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
+		if (!sync_name_ok(de->d_name))
 			continue;
 		n = snprintf(dst, sizeof(dst), "%s%s", de->d_name,
 		    strchr(de->d_name, ':') != NULL ? "" : ":2,");
@@ -267,7 +285,7 @@ sync_cur_dir(struct imap_mbox *mb, struct sync_new *sn)
 		return store_errno(mb->st, "read cur/ of", mb->dir);
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
+		if (!sync_name_ok(de->d_name))
 			continue;
 		blen = strcspn(de->d_name, ":");
 		m = sync_hash_find(mb, &h, de->d_name, blen);

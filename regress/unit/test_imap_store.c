@@ -482,3 +482,23 @@ Test(imap_store, uidlist_lost_rewritten_by_its_session)
 	imap_mbox_close(a);
 	imap_mbox_close(b);
 }
+
+/* Names the uid list cannot hold are left alone, not made messages. */
+Test(imap_store, odd_names_ignored)
+{
+	struct imap_mbox	*mb;
+
+	deliver3();
+	ts_put("cur/with space:2,", "x\n");
+	ts_put("new/with\nnewline", "x\n");
+	ts_put("cur/.hidden", "x\n");
+	mb = ts_open("INBOX", 0);
+	cr_assert_eq(imap_mbox_count(mb), 3);
+	imap_mbox_close(mb);
+	ts_rm("sallyport-imap.index");
+	mb = ts_open("INBOX", 0);
+	cr_assert_eq(imap_mbox_count(mb), 3);
+	cr_assert_eq(uid_at(mb, 2), 3);
+	imap_mbox_close(mb);
+	cr_assert(ts_exists("new/with\nnewline"));
+}
