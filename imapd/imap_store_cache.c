@@ -11,10 +11,8 @@
  * offset and length; a record is checked (UID, lengths, checksum) each
  * time it is read, so a record cut short by a crash or a foreign file is
  * only a miss.  The file is mapped read-only and shared, so sessions of
- * one user share its pages.  XXX: it is never compacted: records of
- * expunged messages and replaced records stay until the file reaches
- * IMAP_CACHE_FILE_MAX_BYTES, after which nothing more is cached (delete
- * the file to start again: the generation changes and indexes forget).
+ * one user share its pages.  It is rewritten when most of it is records
+ * no message points to (imap_cache_compact.c).
  */
 #include <sys/types.h>
 #include <sys/mman.h>
@@ -30,21 +28,13 @@
 #include "log.h"
 #include "imap_store_int.h"
 
-#define CACHE_MAGIC		"SPIMAPC\n"
-#define CACHE_HDR_BYTES		16
 #define CACHE_SEED		0x6a09e667f3bcc909ULL
 /* Pending blobs past this are written at once. */
 #define CACHE_PENDING_MAX_BYTES	(4U * 1024 * 1024)
 /* The index is written at most this often while a folder is open. */
 #define INDEX_WRITE_SECS	5
 
-struct cache_rec {
-	uint32_t	 uid;
-	uint32_t	 sum;
-	uint32_t	 len[IMAP_CACHE_KINDS];
-};
-
-static void
+void
 cache_unmap(struct imap_mbox *mb)
 {
 	if (mb->cmap != NULL)
@@ -82,7 +72,7 @@ cache_forget(struct imap_mbox *mb)
 }
 
 /* Maps the file as far as it goes now. */
-static void
+void
 cache_map(struct imap_mbox *mb)
 {
 	struct stat	 sb;
@@ -143,7 +133,7 @@ cache_open(struct imap_mbox *mb)
 }
 
 /* A record of the file, checked; NULL when it does not hold. */
-static const struct cache_rec *
+const struct cache_rec *
 cache_rec(struct imap_mbox *mb, const struct imap_msg *m)
 {
 	const struct cache_rec	*r;
@@ -359,6 +349,7 @@ cache_flush(struct imap_mbox *mb, int force)
 		return;
 	if (mb->npend > 0)
 		cache_write_pending(mb);
+	cache_compact(mb);
 	if (mb->index_dirty && (force || now - last >= INDEX_WRITE_SECS)) {
 		index_write(mb);
 		last = now;

@@ -17,6 +17,8 @@
 
 /* File names inside a folder's directory. */
 #define IMAP_UIDLIST_NAME	"sallyport-imap.uids"
+/* The uid list's header starts with this (imap_uidlist.c). */
+#define UIDLIST_MAGIC		"SPIMAP1 "
 #define IMAP_INDEX_NAME		"sallyport-imap.index"
 #define IMAP_CACHE_NAME		"sallyport-imap.cache"
 #define IMAP_LOCK_NAME		"sallyport-imap.lock"
@@ -147,7 +149,8 @@ void	 mbox_free(struct imap_mbox *);
 int	 mbox_exp_add(struct imap_mbox *, uint32_t uid, uint64_t modseq);
 int	 mbox_expunged(struct imap_mbox *, struct imap_msg *);
 
-/* imap_uidlist.c */
+/* imap_uidlist.c, imap_uidlist_write.c */
+void	 uidlist_forget(struct imap_mbox *);
 int	 uidlist_load(struct imap_mbox *);
 int	 uidlist_out_msg(struct imap_mbox *, const struct imap_msg *);
 int	 uidlist_out_printf(struct imap_mbox *, const char *fmt, ...)
@@ -177,7 +180,20 @@ int	 flags_info(char *dst, size_t dstlen, const char *oldinfo,
 int	 flags_rename(struct imap_mbox *, struct imap_msg *,
 	    unsigned int flags);
 
-/* imap_store_cache.c */
+/* The cache file (imap_store_cache.c): a header, then records. */
+#define CACHE_MAGIC		"SPIMAPC\n"
+#define CACHE_HDR_BYTES		16
+struct cache_rec {
+	uint32_t	 uid;
+	uint32_t	 sum;
+	uint32_t	 len[IMAP_CACHE_KINDS];
+};
+
+/* imap_store_cache.c, imap_cache_compact.c */
+void	 cache_map(struct imap_mbox *);
+void	 cache_unmap(struct imap_mbox *);
+const struct cache_rec *cache_rec(struct imap_mbox *, const struct imap_msg *);
+void	 cache_compact(struct imap_mbox *);
 void	 cache_open(struct imap_mbox *);
 void	 cache_close(struct imap_mbox *);
 void	 cache_forget(struct imap_mbox *);
