@@ -39,7 +39,10 @@
  *
  * Return values: functions returning int give 0 on success, else an
  * IMAP_ST_* code (never -1), and imap_store_error() the reason in words,
- * for the tagged NO.  The system calls used beyond the mailbox sandbox's
+ * for the tagged NO.  Results (struct imap_sync, imap_store_res,
+ * imap_copy_res, imap_uid_ranges) are zeroed by the call that fills
+ * them, and may always be passed to their *_free() after it, failed or
+ * not (a MOVE cut short reports what it did move).  The system calls used beyond the mailbox sandbox's
  * file set: inotify_init1, inotify_add_watch, inotify_rm_watch (IDLE).
  */
 #ifndef SALLYPORT_IMAP_STORE_H
