@@ -82,10 +82,11 @@ void
 cache_compact(struct imap_mbox *mb)
 {
 	struct stat	 sb;
-	uint64_t	 gen, live;
+	uint64_t	 gen, live, end;
 	uint32_t	*off, i;
 	int		 fd;
 
+	cache_open(mb);		/* the current file, not one replaced */
 	if (mb->cachefd == -1 || fstat(mb->cachefd, &sb) == -1 ||
 	    (uint64_t)sb.st_size < IMAP_CACHE_COMPACT_MIN_BYTES ||
 	    (uint64_t)sb.st_size < 2 * (live = compact_live(mb)))
@@ -109,11 +110,13 @@ cache_compact(struct imap_mbox *mb)
 		if (mb->msgs[i].cache_off != 0 &&
 		    mb->msgs[i].cache_off != IMAP_CACHE_PENDING)
 			mb->msgs[i].cache_off = off[1 + i];
+	end = off[0];
 	free(off);
 	cache_unmap(mb);
 	(void)close(mb->cachefd);
 	mb->cachefd = fd;
 	mb->cache_gen = gen;
+	mb->cache_seen = end;	/* the records are the view's own */
 	mb->index_dirty = 1;
 	cache_map(mb);
 	log_info("imap %s: cache rewritten, %llu of %llu bytes kept", mb->dir,

@@ -104,6 +104,7 @@ struct imap_mbox {
 	uint32_t	 nrecent;
 	uint32_t	 reported_exists, reported_recent;
 	int		 index_dirty;
+	int		 index_urgent;	/* the view was built the long way */
 
 	/* Records to append to the uid list at the end of a change. */
 	char		*out;
@@ -113,6 +114,7 @@ struct imap_mbox {
 	/* The cache file. */
 	int		 cachefd;
 	uint64_t	 cache_gen;
+	uint64_t	 cache_seen;	/* records up to here applied */
 	const char	*cmap;
 	size_t		 cmaplen;
 	struct imap_pend *pend;
@@ -183,7 +185,10 @@ int	 flags_rename(struct imap_mbox *, struct imap_msg *,
 /* The cache file (imap_store_cache.c): a header, then records. */
 #define CACHE_MAGIC		"SPIMAPC\n"
 #define CACHE_HDR_BYTES		16
+#define CACHE_SEED		0x6a09e667f3bcc909ULL	/* records' checksums */
+#define CACHE_REC_MAGIC		0x52435053U	/* "SPCR" */
 struct cache_rec {
+	uint32_t	 magic;
 	uint32_t	 uid;
 	uint32_t	 sum;
 	uint32_t	 len[IMAP_CACHE_KINDS];
@@ -194,6 +199,7 @@ void	 cache_map(struct imap_mbox *);
 void	 cache_unmap(struct imap_mbox *);
 const struct cache_rec *cache_rec(struct imap_mbox *, const struct imap_msg *);
 void	 cache_compact(struct imap_mbox *);
+void	 cache_replay(struct imap_mbox *);
 void	 cache_open(struct imap_mbox *);
 void	 cache_close(struct imap_mbox *);
 void	 cache_forget(struct imap_mbox *);

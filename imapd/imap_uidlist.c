@@ -338,6 +338,7 @@ ul_load_full(struct imap_mbox *mb, int fd, uint64_t size)
 		(void)close(mb->ulfd);
 	mb->ulfd = fd;
 	mb->view_dirty = 1;
+	mb->index_urgent = 1;
 	return 0;
 }
 
