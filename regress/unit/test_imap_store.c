@@ -5,6 +5,8 @@
  * lost, two sessions seeing each other's changes, changes by other
  * programs noticed, \Recent, modseqs.
  */
+#include <sys/wait.h>
+
 #include "test_imap_store.h"
 
 TestSuite(imap_store, .init = ts_setup, .fini = ts_teardown);
@@ -501,4 +503,90 @@ Test(imap_store, odd_names_ignored)
 	cr_assert_eq(uid_at(mb, 2), 3);
 	imap_mbox_close(mb);
 	cr_assert(ts_exists("new/with\nnewline"));
+}
+
+/* One writer of two: flags, appends and expunges at random. */
+static void
+churn(unsigned int seed, int rounds)
+{
+	struct imap_mbox	*mb = ts_open("INBOX", 0);
+	struct imap_store_res	 res;
+	struct imap_sync	 sync;
+	uint32_t		 i;
+	int			 r;
+
+	srandom(seed);
+	for (r = 0; r < rounds; r++) {
+		ts_sync(mb, IMAP_SYNC_EXPUNGE, &sync);
+		imap_sync_free(&sync);
+		switch (random() % 4) {
+		case 0:
+			ts_append("INBOX", "churn\n", 0, 0);
+			break;
+		case 1:
+			if (imap_mbox_count(mb) < 5)
+				break;
+			cr_assert_eq(imap_mbox_expunge(mb, NULL, 0, &sync),
+			    IMAP_ST_OK);
+			imap_sync_free(&sync);
+			break;
+		default:
+			if ((i = imap_mbox_count(mb)) == 0)
+				break;
+			i = (uint32_t)random() % i;
+			cr_assert_eq(imap_mbox_store(mb, &i, 1,
+			    IMAP_FLAGS_SET, (unsigned int)random() &
+			    IMAP_F_PERMANENT, 0, &res), IMAP_ST_OK);
+			imap_store_res_free(&res);
+		}
+	}
+	imap_mbox_close(mb);
+}
+
+/*
+ * Two processes changing one folder at once: afterwards one view, the
+ * files in cur/, and the uid list read from nothing agree.
+ */
+Test(imap_store, two_processes_at_once)
+{
+	struct imap_mbox	*a, *b;
+	struct imap_sync	 sync;
+	pid_t			 pid;
+	uint32_t		 i;
+	int			 status;
+
+	deliver3();
+	a = ts_open("INBOX", 0);
+	imap_mbox_close(a);
+	cr_assert((pid = fork()) != -1);
+	if (pid == 0) {
+		churn(1, 150);
+		_exit(0);
+	}
+	churn(2, 150);
+	cr_assert(waitpid(pid, &status, 0) == pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	a = ts_open("INBOX", 0);
+	ts_sync(a, IMAP_SYNC_EXPUNGE | IMAP_SYNC_FORCE, &sync);
+	cr_assert_eq(sync.nexpunged + sync.exists + sync.nchanged, 0,
+	    "the list held every change: %zu %u %zu", sync.nexpunged,
+	    sync.exists, sync.nchanged);
+	imap_sync_free(&sync);
+	cr_assert_eq((int)imap_mbox_count(a), ts_count("cur"));
+	for (i = 1; i < imap_mbox_count(a); i++)
+		cr_assert_gt(imap_mbox_msg(a, i)->uid,
+		    imap_mbox_msg(a, i - 1)->uid);
+	ts_rm("sallyport-imap.index");
+	b = ts_open("INBOX", 0);
+	cr_assert_eq(imap_mbox_count(b), imap_mbox_count(a));
+	for (i = 0; i < imap_mbox_count(a); i++) {
+		cr_assert_eq(imap_mbox_msg(b, i)->uid,
+		    imap_mbox_msg(a, i)->uid);
+		cr_assert_eq(imap_mbox_msg(b, i)->flags & IMAP_F_PERMANENT,
+		    imap_mbox_msg(a, i)->flags & IMAP_F_PERMANENT);
+		cr_assert_eq(imap_mbox_msg(b, i)->modseq,
+		    imap_mbox_msg(a, i)->modseq);
+	}
+	imap_mbox_close(a);
+	imap_mbox_close(b);
 }
