@@ -145,6 +145,29 @@ sync_opendir(int fd)
 }
 
 /*
+ * new/X not moved: when cur/X:2, is the same file (a move by link and
+ * unlink cut short, as older pop3d did), the new/ link goes; another
+ * file of that name stays where it is, for a person to look at.
+ */
+static void
+sync_new_failed(struct imap_mbox *mb, const char *name, const char *dst)
+{
+	struct stat	 a, b;
+
+	if (errno == ENOENT)
+		return;
+	if (errno == EEXIST && fstatat(mb->newfd, name, &a,
+	    AT_SYMLINK_NOFOLLOW) == 0 && fstatat(mb->curfd, dst, &b,
+	    AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino &&
+	    a.st_dev == b.st_dev) {
+		(void)unlinkat(mb->newfd, name, 0);
+		return;
+	}
+	log_warnx("imap %s: new/%s not moved: %s", mb->dir, name,
+	    strerror(errno));
+}
+
+/*
  * new/X to cur/X:2, (renameat2 RENAME_NOREPLACE: never over a file).
  * The names moved go to sn when cur/ is not to be read anyway.
  */
@@ -167,9 +190,7 @@ sync_new_dir(struct imap_mbox *mb, struct sync_new *sn)
 			continue;
 		if (renameat2(mb->newfd, de->d_name, mb->curfd, dst,
 		    RENAME_NOREPLACE) == -1) {
-			if (errno != ENOENT)
-				log_warnx("imap %s: new/%s not moved: %s",
-				    mb->dir, de->d_name, strerror(errno));
+			sync_new_failed(mb, de->d_name, dst);
 			continue;
 		}
 		if (sn != NULL && sync_new_add(sn, dst) == -1)

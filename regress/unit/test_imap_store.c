@@ -590,3 +590,19 @@ Test(imap_store, two_processes_at_once)
 	imap_mbox_close(a);
 	imap_mbox_close(b);
 }
+
+/* new/X also linked as cur/X:2, (a move cut short): one message. */
+Test(imap_store, half_moved_file_once)
+{
+	struct imap_mbox	*mb;
+	char			 a[512], b[512];
+
+	ts_put("cur/4000.M1P1Q1.h:2,", "x\n");
+	ts_path(a, sizeof(a), "cur/4000.M1P1Q1.h:2,");
+	ts_path(b, sizeof(b), "new/4000.M1P1Q1.h");
+	cr_assert(link(a, b) == 0);
+	mb = ts_open("INBOX", 0);
+	cr_assert_eq(imap_mbox_count(mb), 1);
+	cr_assert_eq(ts_count("new"), 0);
+	imap_mbox_close(mb);
+}
