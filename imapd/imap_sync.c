@@ -9,10 +9,11 @@
  *
  * Directories are read only when their mtime differs from the one the
  * uid list says it reflects (the "T" record), so that a command on a
- * folder of 100,000 messages does not read 100,000 names.  XXX: a
- * directory's mtime moves by clock ticks; a change by another program
- * in the same tick as our own last change to that directory is seen
- * only at the next change.  For new/, where deliveries land, the tick
+ * folder of 100,000 messages does not read 100,000 names.  cur/'s time
+ * is taken before it is read, so a change while it is read is seen at
+ * the next check.  XXX: a directory's mtime moves by clock ticks; a
+ * change by another program in the same tick as our own last change to
+ * cur/ (a STORE's rename) is seen only at the next change.  For new/, where deliveries land, the tick
  * is covered: an mtime within IMAP_SYNC_RACY_SECS of the clock makes
  * every check read new/ again until it is older.
  */
@@ -444,6 +445,9 @@ sync_dirs(struct imap_mbox *mb, unsigned int flags)
 		return IMAP_ST_OK;
 	memset(&sn, 0, sizeof(sn));
 	rc = sync_new_dir(mb, scan_cur ? NULL : &sn);
+	/* cur/'s time before it is read: a change meanwhile is seen next. */
+	if (rc == IMAP_ST_OK && scan_cur && fstat(mb->curfd, &cur) == -1)
+		rc = store_errno(mb->st, "stat cur/ of", mb->dir);
 	if (rc == IMAP_ST_OK && scan_cur)
 		rc = sync_cur_dir(mb, &sn);
 	if (rc == IMAP_ST_OK && sync_assign(mb, &sn) == -1)
@@ -452,6 +456,8 @@ sync_dirs(struct imap_mbox *mb, unsigned int flags)
 	free(sn.buf);
 	if (rc == IMAP_ST_OK) {
 		sync_dir_times(mb);
+		if (scan_cur)
+			mb->cur_mtime = cur.st_mtim;
 		mb->resync = 0;
 		mb->times_dirty = scan_cur;
 	}
