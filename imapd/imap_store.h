@@ -210,7 +210,7 @@ int	imap_folder_delete(struct imap_store *, const char *name);
 
 /*
  * RENAME (RFC 3501 6.3.5): the folder and its children, superiors of
- * the new name created as needed.  INBOX: its messages move to the new
+ * the new name created as needed (a \Noselect parent: its children).  INBOX: its messages move to the new
  * folder (new UIDs there), INBOX stays, empty; its children do not move.
  */
 int	imap_folder_rename(struct imap_store *, const char *from,
