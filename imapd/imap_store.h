@@ -13,16 +13,18 @@
  *   as P or keywords of other software, are kept untouched).
  * - `sallyport-imap.uids': the durable uid list, the one place UIDs live.
  *   A header line, then records replayed in order (a message and its
- *   modseq and flags, an expunge, a \Recent claim).  A change appends
- *   records (write, fsync) under the folder's lock; the file is
- *   rewritten (tmp, fsync, rename) when the appended part grows past
- *   the base.  Lost: a new UIDVALIDITY (time-based, never reused).
+ *   modseq, flags, CRLF size and internal date, an expunge, a \Recent
+ *   claim).  A change appends records (write, fdatasync) under the
+ *   folder's lock; the file is rewritten (tmp, fsync, rename) when the
+ *   appended part grows past the base.  Lost: a new UIDVALIDITY
+ *   (time-based, never reused).
  * - `sallyport-imap.index': a cache (binary, checksummed, versioned) of
- *   the uid list as of some point plus CRLF sizes and internal dates, so
- *   a warm open is one read and a replay of the uid list's tail.  Torn,
- *   stale or missing: rebuilt from the Maildir and the uid list.
+ *   the view as of a point in the uid list, so a warm open is a few
+ *   reads and a replay of the uid list's tail.  Torn, stale or missing:
+ *   rebuilt from the uid list (and the Maildir when that is lost too).
  * - `sallyport-imap.cache': the opaque blobs the session stores per
- *   message (ENVELOPE, BODYSTRUCTURE...), append-only, mapped read-only.
+ *   message (ENVELOPE, BODYSTRUCTURE...), appended, mapped read-only,
+ *   rewritten when mostly dead.
  * - `sallyport-imap.lock': flock(2) held around every change and sync.
  * And <root>/subscriptions (one mUTF-7 name per line).
  *
@@ -42,8 +44,9 @@
  * for the tagged NO.  Results (struct imap_sync, imap_store_res,
  * imap_copy_res, imap_uid_ranges) are zeroed by the call that fills
  * them, and may always be passed to their *_free() after it, failed or
- * not (a MOVE cut short reports what it did move).  The system calls used beyond the mailbox sandbox's
- * file set: inotify_init1, inotify_add_watch, inotify_rm_watch (IDLE).
+ * not (a MOVE cut short reports what it did move).  The system calls
+ * used beyond the mailbox sandbox's file set: inotify_init1 and
+ * inotify_add_watch (IDLE).
  */
 #ifndef SALLYPORT_IMAP_STORE_H
 #define SALLYPORT_IMAP_STORE_H
@@ -288,7 +291,8 @@ struct imap_sync {
 	uint32_t	*changed;
 	size_t		 nchanged;
 	uint32_t	 exists;
-	uint32_t	 recent;	/* the new RECENT when it grew, else 0 */
+	uint32_t	 recent;	/* RECENT to send: with a new EXISTS
+					   or when it grew; else 0 */
 };
 void	imap_sync_free(struct imap_sync *);
 
@@ -302,8 +306,10 @@ void	imap_sync_free(struct imap_sync *);
 
 /*
  * Cheap: 1 when the folder may have changed since this view's last
- * sync (the uid list replaced or grown, cur/ or new/ modified, or a
- * sync was cut short), else 0.  A few fstat(2) calls, no readdir.
+ * sync (the uid list replaced or grown, cur/ or new/ modified, new/
+ * touched within the last IMAP_SYNC_RACY_SECS, or changes found inside
+ * a command still waiting to be reported), else 0.  A few fstat(2)
+ * calls, no readdir, no lock.
  */
 int	imap_mbox_changed(struct imap_mbox *);
 
