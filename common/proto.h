@@ -12,7 +12,7 @@
 #ifndef SALLYPORT_PROTO_H
 #define SALLYPORT_PROTO_H
 
-#define PROTO_VERSION	8
+#define PROTO_VERSION	9
 
 /* Who is speaking; sent in MSG_HELLO and checked by the listener. */
 enum proc_role {
@@ -304,6 +304,14 @@ enum msg_type {
 	 */
 	MSG_RELAY_STS_FETCH,
 	MSG_RELAY_STS_POLICY,
+
+	/*
+	 * smtpd's parent to its engine, for each connection it accepted on
+	 * <rundir>/submit.sock (local submission, sallyctl's sendmail):
+	 *   u32 uid (the kernel's SO_PEERCRED), str login (its passwd
+	 *   name, "" when it has none); fd (the connection).  No reply.
+	 */
+	MSG_PARENT_LOCAL_CLIENT,
 
 	MSG_MAX
 };

@@ -310,3 +310,17 @@ ctl_reload(struct ctl_env *env, const char *arg)
 	}
 	return status;
 }
+
+int
+ctl_signal(struct ctl_env *env, const char *name, int sig)
+{
+	struct ctl_daemon	 d;
+
+	if (!ctl_daemon_probe(env, name, &d))
+		return 0;
+	if (kill(d.pid, sig) == -1) {
+		warn("%s: kill %ld", d.name, (long)d.pid);
+		return -1;
+	}
+	return (int)d.pid;
+}

@@ -173,6 +173,11 @@ int	ctl_show_status(struct ctl_env *, const char *);
 int	ctl_log(struct ctl_env *, const char *);
 int	ctl_stop(struct ctl_env *, const char *);
 int	ctl_reload(struct ctl_env *, const char *);
+/*
+ * Signals one daemon's parent (sendmail -bi: authd): its pid once sent,
+ * 0 when it does not run, -1 after a warning.
+ */
+int	ctl_signal(struct ctl_env *, const char *name, int sig);
 
 /* ctl_parse.c: prints the table, the only output of that file. */
 int	ctl_help(struct ctl_env *, const char *);
