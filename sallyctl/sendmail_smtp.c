@@ -310,11 +310,17 @@ smtpc_pump(int from, int to)
 	return 1;
 }
 
+/*
+ * At the end of its input the caller's replies are still to come (the
+ * 250 of a message, QUIT's 221): the socket stays open both ways, since
+ * smtpd ends a session whose client has shut its side, until the
+ * server closes or has said nothing for SENDMAIL_REPLY_TIMEOUT_SECS.
+ */
 int
 sendmail_smtp_session(const char *sock, const char *hostname)
 {
 	struct pollfd	 pfd[2];
-	int		 fd, in_open = 1;
+	int		 fd, n, in_open = 1;
 
 	(void)signal(SIGPIPE, SIG_IGN);
 	if ((fd = ipc_connect_type(sock, SOCK_STREAM)) == -1) {
@@ -329,19 +335,18 @@ sendmail_smtp_session(const char *sock, const char *hostname)
 		pfd[0].events = POLLIN;
 		pfd[1].fd = fd;
 		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, -1) == -1) {
-			if (errno == EINTR)
-				continue;
+		n = poll(pfd, 2, in_open ? -1 :
+		    SENDMAIL_REPLY_TIMEOUT_SECS * 1000);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
 			break;
-		}
 		if ((pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) &&
 		    smtpc_pump(fd, STDOUT_FILENO) <= 0)
 			break;
 		if (in_open && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
-		    smtpc_pump(STDIN_FILENO, fd) <= 0) {
+		    smtpc_pump(STDIN_FILENO, fd) <= 0)
 			in_open = 0;
-			(void)shutdown(fd, SHUT_WR);
-		}
 	}
 	(void)close(fd);
 	return 0;
