@@ -102,7 +102,7 @@ sendmail_admin(const struct sendmail_opts *o, struct config *conf)
 	struct ctl_env	 env;
 	int		 pid;
 
-	if (getuid() != 0) {
+	if (geteuid() != 0) {
 		warnx("only root may %s", o->mode == 'p' ? "list the queue "
 		    "(it names every sender and recipient)" : o->mode == 'q' ?
 		    "run the queue" : "reload the aliases");
@@ -178,15 +178,18 @@ sendmail_sender(const char *given, const char *own, const char *origin,
 	return r < 0 || (size_t)r >= len ? -1 : 0;
 }
 
-/* The caller's login name, the real uid's (never $USER or $LOGNAME). */
+/*
+ * The caller's login name (never $USER or $LOGNAME): the effective
+ * uid's, which is the one smtpd gets from the kernel.
+ */
 static const struct passwd *
 sendmail_caller(void)
 {
 	const struct passwd	*pw;
 
-	if ((pw = getpwuid(getuid())) == NULL) {
+	if ((pw = getpwuid(geteuid())) == NULL) {
 		warnx("mail not sent: uid %lu has no login name",
-		    (unsigned long)getuid());
+		    (unsigned long)geteuid());
 		exit(EX_NOUSER);
 	}
 	return pw;
@@ -236,7 +239,7 @@ sendmail_mail(struct sendmail_opts *o, const struct config *conf)
 	m.rcpts = &rc;
 	/* smtpd keeps -f for root and trusted users only: so does From. */
 	sendmail_from_line(from, sizeof(from), sendmail_fullname(o, pw, name,
-	    sizeof(name)), config_submit_trusted(conf, getuid(), pw->pw_name) ?
+	    sizeof(name)), config_submit_trusted(conf, geteuid(), pw->pw_name) ?
 	    sender : own);
 	if (sender[0] != '\0')
 		m.from_line = from;

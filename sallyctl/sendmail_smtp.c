@@ -176,12 +176,21 @@ smtpc_cmd(struct smtpc *c, const char *fmt, ...)
 	return smtpc_reply(c);
 }
 
+/* What a reply answered, for its exit status. */
+enum smtpc_stage {
+	STAGE_SESSION,		/* greeting, EHLO */
+	STAGE_SENDER,		/* MAIL */
+	STAGE_RCPT,		/* RCPT: what names the recipient */
+	STAGE_DATA,		/* DATA, the message */
+};
+
 /*
  * The exit status for a reply that is not the one wanted, after its
- * line on stderr: what, when given, names the recipient.
+ * line on stderr.
  */
 static int
-smtpc_fail(struct smtpc *c, int code, const char *what)
+smtpc_fail(struct smtpc *c, int code, enum smtpc_stage stage,
+    const char *what)
 {
 	if (code == 0) {
 		warnx("%s (the connection was lost)", DOWN_TEXT);
@@ -200,9 +209,10 @@ smtpc_fail(struct smtpc *c, int code, const char *what)
 	    what != NULL ? ": " : "", c->text);
 	if (code < 500)
 		return EX_TEMPFAIL;
-	if (code == 550 && what != NULL)
+	if (code == 550 && stage == STAGE_RCPT)
 		return EX_NOUSER;
-	if (code == 552 || code == 554 || strncmp(c->text + 3, " 5.6.", 5) == 0)
+	if (stage == STAGE_DATA && (code == 552 || code == 554 ||
+	    strncmp(c->text + 3, " 5.6.", 5) == 0))
 		return EX_DATAERR;
 	return EX_UNAVAILABLE;
 }
@@ -254,24 +264,24 @@ smtpc_transaction(struct smtpc *c, const struct sendmail_opts *o,
 	int	 code;
 
 	if ((code = smtpc_reply(c)) != 220)
-		return smtpc_fail(c, code, NULL);
+		return smtpc_fail(c, code, STAGE_SESSION, NULL);
 	if ((code = smtpc_cmd(c, "EHLO %s", helo)) != 250)
-		return smtpc_fail(c, code, NULL);
+		return smtpc_fail(c, code, STAGE_SESSION, NULL);
 	code = smtpc_cmd(c, "MAIL FROM:<%s>", o->sender != NULL ?
 	    o->sender : "");
 	if (code != 250)
-		return smtpc_fail(c, code, "sender");
+		return smtpc_fail(c, code, STAGE_SENDER, "sender");
 	for (i = 0; i < r->n; i++)
 		if ((code = smtpc_cmd(c, "RCPT TO:<%s>", r->addrs[i])) != 250)
-			return smtpc_fail(c, code, r->addrs[i]);
+			return smtpc_fail(c, code, STAGE_RCPT, r->addrs[i]);
 	if ((code = smtpc_cmd(c, "DATA")) != 354)
-		return smtpc_fail(c, code, NULL);
+		return smtpc_fail(c, code, STAGE_DATA, NULL);
 	if ((code = smtpc_data(c, fp)) != 250) {
 		if (code == -1 && ferror(fp)) {
 			warnx("mail not sent: cannot read the temporary file");
 			return EX_IOERR;
 		}
-		return smtpc_fail(c, code, NULL);
+		return smtpc_fail(c, code, STAGE_DATA, NULL);
 	}
 	return 0;
 }

@@ -54,7 +54,6 @@ smtpd_local_pass(struct smtpd *env, int fd)
 		(void)close(fd);
 		return;
 	}
-	errno = 0;
 	if ((pw = getpwuid(uid)) != NULL &&
 	    strlen(pw->pw_name) < SENDMAIL_LOGIN_MAX_BYTES)
 		login = pw->pw_name;

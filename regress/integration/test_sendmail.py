@@ -196,8 +196,10 @@ class TestSendmail(SuiteTest):
         marker = "cron-%d" % time.monotonic_ns()
         env = {"PATH": "/usr/bin:/bin", "SHELL": "/bin/sh",
                "LOGNAME": "root", "USER": "root", "HOME": "/"}
-        job = ("printf 'Subject: %s\\n\\nDisk report\\n' | %s -C %s -oi "
-               "alice" % (marker, SENDMAIL, self.suite.conf))
+        # As Debian's cron runs it.
+        job = ("printf 'Subject: %s\\n\\nDisk report\\n' | %s -C %s "
+               "-FCronDaemon -i -B8BITMIME -oem alice"
+               % (marker, SENDMAIL, self.suite.conf))
         r = subprocess.run(
             ["setpriv", "--reuid=%s" % CRON_USER, "--regid=%s" % CRON_USER,
              "--clear-groups", "--", "sh", "-c", job], capture_output=True,
@@ -207,7 +209,7 @@ class TestSendmail(SuiteTest):
         self.assertEqual(rp, "Return-Path: <%s@example.test>" % CRON_USER)
         self.assertIn("from local (uid %d)" % self.cron.pw_uid, received)
         self.assertEqual(self.header(rest, "From"),
-                         '"Cron Job" <%s@example.test>' % CRON_USER)
+                         '"CronDaemon" <%s@example.test>' % CRON_USER)
 
     def test_forged_sender(self):
         """-f from an ordinary user is ignored (and logged); its own From
@@ -314,6 +316,40 @@ class TestSendmail(SuiteTest):
             return r.returncode == 0 or None
         wait_for(sent, 30, interval=0.5, what="sendmail with queued back")
         s.wait_marked(marker)
+
+    def test_zz_smtpd_down(self):
+        """smtpd stopped: its socket is gone, EX_TEMPFAIL; -bs tells its
+        client 421 first."""
+        s = self.suite
+        s.stop_daemon("smtpd")
+        try:
+            self.assertFalse(os.path.exists(
+                os.path.join(s.sockdir, "submit.sock")))
+            r = self.sendmail(["bob"], b"Subject: down\n\nx\n")
+            self.assertEqual(r.returncode, EX_TEMPFAIL, r)
+            self.assertIn(b"the mail system is down", r.stderr)
+            r = self.sendmail(["-bs"], b"QUIT\r\n", user=CRON_USER)
+            self.assertEqual(r.returncode, EX_TEMPFAIL, r)
+            self.assertTrue(r.stdout.startswith(b"421 4.3.0 "), r.stdout)
+        finally:
+            s.start_daemon("smtpd")
+
+    def test_uid_without_name(self):
+        """A uid with no passwd entry has no mail service: the front end
+        says so (67), and smtpd refuses it at the greeting."""
+        uid = 4242
+        while True:
+            try:
+                pwd.getpwuid(uid)
+                uid += 1
+            except KeyError:
+                break
+        r = self.sendmail(["bob"], b"Subject: x\n\nx\n", user=str(uid))
+        self.assertEqual(r.returncode, 67, r)
+        r = self.sendmail(["-bs"], b"QUIT\r\n", user=str(uid))
+        self.assertTrue(r.stdout.startswith(b"554 5.7.1 "), r.stdout)
+        self.assertIn("connect client=local uid=%d user=-" % uid,
+                      self.suite.log("smtpd"))
 
     def test_socket(self):
         """submit.sock: a stream socket any local user may reach, made
