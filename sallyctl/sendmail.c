@@ -59,19 +59,36 @@ sendmail_opt(struct sendmail_opts *o, int ch, const char *arg)
 	char	 why[64];
 
 	switch (ch) {
-	case 'b': sendmail_opt_mode(o, arg); break;
-	case 'C': o->conffile = arg; break;
-	case 'F': o->fullname = arg; break;
-	case 'f': case 'r': o->sender = arg; break;
-	case 'i': o->ignore_dots = 1; break;
+	case 'b':
+		sendmail_opt_mode(o, arg);
+		break;
+	case 'C':
+		o->conffile = arg;
+		break;
+	case 'F':
+		o->fullname = arg;
+		break;
+	case 'f':
+	case 'r':
+		o->sender = arg;
+		break;
+	case 'i':
+		o->ignore_dots = 1;
+		break;
 	case 'o':
 		/* -oi is -i; every other -o option is ignored. */
 		if (strcmp(arg, "i") == 0)
 			o->ignore_dots = 1;
 		break;
-	case 'q': o->mode = 'q'; break;
-	case 't': o->extract = 1; break;
-	case 'v': o->verbose = 1; break;
+	case 'q':
+		o->mode = 'q';
+		break;
+	case 't':
+		o->extract = 1;
+		break;
+	case 'v':
+		o->verbose = 1;
+		break;
 	default:
 		if (ch != '?' && ch != ':' &&
 		    strchr(SENDMAIL_IGNORED, ch) != NULL)

@@ -28,7 +28,7 @@ struct sendmail_opts {
 	const char	*conffile;
 	const char	*sender;	/* -f or -r; NULL: none */
 	const char	*fullname;	/* -F; NULL: none */
-	int		 mode;		/* 'm' mail, 's' -bs, 'p', 'i', 'q' */
+	int		 mode;		/* 'm', 's', 'p', 'i' (-b), 'q' */
 	int		 extract;	/* -t */
 	int		 ignore_dots;	/* -i, -oi */
 	int		 verbose;	/* -v */
@@ -66,7 +66,7 @@ struct sendmail_msg {
 	/* In: what to do with the header. */
 	int			 extract;	/* -t: To, Cc, Bcc */
 	int			 ignore_dots;
-	const char		*from_line;	/* "From: ...": when missing */
+	const char		*from_line;	/* added when missing */
 	uint64_t		 max_bytes;	/* "limit message-size" */
 	struct sendmail_rcpts	*rcpts;		/* -t adds here */
 	/* Out. */

@@ -42,7 +42,8 @@ struct smtpc {
 	char		 wbuf[SMTPC_WBUF_BYTES];
 	size_t		 wlen;
 	int		 code;			/* the last reply's */
-	char		 text[SMTPC_LINE_MAX_BYTES + 1];	/* its last line */
+	/* The last line of the last reply. */
+	char		 text[SMTPC_LINE_MAX_BYTES + 1];
 };
 
 static int
@@ -354,7 +355,8 @@ sendmail_smtp_session(const char *sock, const char *hostname)
 		if ((pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) &&
 		    smtpc_pump(fd, STDOUT_FILENO) <= 0)
 			break;
-		if (in_open && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		if (in_open &&
+		    (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
 		    smtpc_pump(STDIN_FILENO, fd) <= 0)
 			in_open = 0;
 	}

@@ -54,7 +54,8 @@ ParameterizedTestParameters(sendmail, addr_list)
 		{ "team: a@example.test, b@example.test;, c@example.test", 3,
 		    { "a@example.test", "b@example.test", "c@example.test" } },
 		{ "undisclosed-recipients:;", 0, { "" } },
-		{ "\"john doe\"@example.test", 1, { "\"john doe\"@example.test" } },
+		{ "\"john doe\"@example.test", 1,
+		    { "\"john doe\"@example.test" } },
 		{ "<@relay.example,@b.example:bob@example.test>", 1,
 		    { "bob@example.test" } },
 		{ "", 0, { "" } },
@@ -166,7 +167,8 @@ ParameterizedTestParameters(sendmail, msg)
 		    "S: 1\nFrom: <u@example.test>\n\nnot a header line\n",
 		    "", 0 },
 		/* Headers only. */
-		{ "S: 1\n", 0, 0, 0, "S: 1\nFrom: <u@example.test>\n\n", "", 0 },
+		{ "S: 1\n", 0, 0, 0, "S: 1\nFrom: <u@example.test>\n\n", "",
+		    0 },
 		/* Past "limit message-size" (64 here): refused, not cut. */
 		{ "S: 1\n\n0123456789012345678901234567890123456789"
 		    "0123456789012345678901234567890123456789\n", 0, 0,
