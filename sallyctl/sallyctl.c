@@ -71,14 +71,11 @@ main(int argc, char *argv[])
 	const struct ctl_cmd	*cmd;
 	const char		*conffile = CONFIG_DEFAULT_PATH;
 	const char		*sock = NULL, *arg, *errstr;
-	const char		*name;
 	int			 ch, status;
 
 	/* The same binary is sendmail(8), mailq(1) and newaliases(1). */
-	name = (name = strrchr(argv[0], '/')) != NULL ? name + 1 : argv[0];
-	if (strcmp(name, "sendmail") == 0 || strcmp(name, "mailq") == 0 ||
-	    strcmp(name, "newaliases") == 0)
-		return sendmail_main(name, argc, argv);
+	if (sendmail_name(argv[0]) != NULL)
+		return sendmail_main(argc, argv);
 	log_init("sallyctl", 1);
 	while ((ch = getopt(argc, argv, "f:s:")) != -1) {
 		switch (ch) {

@@ -98,6 +98,12 @@ int	ctl_age_format(int64_t secs, char *dst, size_t dstlen);
  */
 int	ctl_pidfile_parse(const char *buf, size_t len, pid_t *pid,
 	    const char **errstr);
+/*
+ * (ctl_daemon.c) Signals one daemon's parent, found by its pidfile
+ * (sendmail -bi: authd): its pid once sent, 0 when it does not run, -1
+ * after a warning.
+ */
+int	ctl_signal(struct ctl_env *, const char *name, int sig);
 /* What sallyctl reads from /proc/<pid>/stat (proc(5)). */
 struct ctl_procstat {
 	char		 comm[CTL_COMM_MAX_BYTES + 1];
@@ -173,11 +179,6 @@ int	ctl_show_status(struct ctl_env *, const char *);
 int	ctl_log(struct ctl_env *, const char *);
 int	ctl_stop(struct ctl_env *, const char *);
 int	ctl_reload(struct ctl_env *, const char *);
-/*
- * Signals one daemon's parent (sendmail -bi: authd): its pid once sent,
- * 0 when it does not run, -1 after a warning.
- */
-int	ctl_signal(struct ctl_env *, const char *name, int sig);
 
 /* ctl_parse.c: prints the table, the only output of that file. */
 int	ctl_help(struct ctl_env *, const char *);

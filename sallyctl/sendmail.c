@@ -10,8 +10,10 @@
  * verbs (-bp, -q, -bi) are root's, through sallyctl's code.
  */
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <err.h>
+#include <errno.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -112,7 +114,43 @@ sendmail_options(struct sendmail_opts *o, int argc, char *argv[])
 	o->nrcpts = argc - optind;
 }
 
-/* -bp, -q, -bi: root's, through sallyctl's verbs. */
+/*
+ * -bp and -q are sallyctl's "show queue" and "schedule all": this
+ * program run again under that name, as Postfix's sendmail runs
+ * postqueue, so that the verbs keep one implementation.  Its failure is
+ * EX_UNAVAILABLE, after sallyctl's own line.
+ */
+static int
+sendmail_ctl(const char *conffile, const char *verb, const char *arg)
+{
+	static char	 w[5][PATH_MAX];
+	char		*argv[] = { w[0], w[1], w[2], w[3], w[4], NULL };
+	pid_t		 pid;
+	int		 status;
+
+	(void)strlcpy(w[0], "sallyctl", sizeof(w[0]));
+	(void)strlcpy(w[1], "-f", sizeof(w[1]));
+	if (strlcpy(w[2], conffile, sizeof(w[2])) >= sizeof(w[2]))
+		errx(EX_USAGE, "%s: path too long", conffile);
+	(void)strlcpy(w[3], verb, sizeof(w[3]));
+	(void)strlcpy(w[4], arg, sizeof(w[4]));
+	(void)fflush(stdout);
+	if ((pid = fork()) == -1)
+		err(EX_OSERR, "fork");
+	if (pid == 0) {
+		/* XXX Linux: the BSDs would need the installed path. */
+		execv("/proc/self/exe", argv);
+		warn("exec /proc/self/exe");
+		_exit(EX_OSERR);
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			err(EX_OSERR, "waitpid");
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 :
+	    EX_UNAVAILABLE;
+}
+
+/* -bp, -q, -bi: root's, through sallyctl. */
 static int
 sendmail_admin(const struct sendmail_opts *o, struct config *conf)
 {
@@ -125,14 +163,13 @@ sendmail_admin(const struct sendmail_opts *o, struct config *conf)
 		    "run the queue" : "reload the aliases");
 		return EX_NOPERM;
 	}
+	if (o->mode == 'p')
+		return sendmail_ctl(o->conffile, "show", "queue");
+	if (o->mode == 'q')
+		return sendmail_ctl(o->conffile, "schedule", "all");
+	/* authd reads the aliases file on SIGHUP: there is no database. */
 	memset(&env, 0, sizeof(env));
 	env.conf = conf;
-	config_runpath(conf, "control.sock", env.sock, sizeof(env.sock));
-	if (o->mode == 'p')
-		return ctl_show_queue(&env, NULL) == 0 ? 0 : EX_UNAVAILABLE;
-	if (o->mode == 'q')
-		return ctl_schedule(&env, "all") == 0 ? 0 : EX_UNAVAILABLE;
-	/* authd reads the aliases file on SIGHUP: there is no database. */
 	if ((pid = ctl_signal(&env, "authd", SIGHUP)) == -1)
 		return EX_UNAVAILABLE;
 	if (pid == 0)
@@ -274,11 +311,29 @@ sendmail_mail(struct sendmail_opts *o, const struct config *conf)
 	return status;
 }
 
+const char *
+sendmail_name(const char *argv0)
+{
+	static const char *const names[] = { "sendmail", "mailq",
+	    "newaliases" };
+	const char	*base;
+	size_t		 i;
+
+	if (argv0 == NULL)
+		return NULL;
+	base = (base = strrchr(argv0, '/')) != NULL ? base + 1 : argv0;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(base, names[i]) == 0)
+			return names[i];
+	return NULL;
+}
+
 int
-sendmail_main(const char *name, int argc, char *argv[])
+sendmail_main(int argc, char *argv[])
 {
 	struct sendmail_opts	 o;
 	struct config		*conf;
+	const char		*name = sendmail_name(argv[0]);
 	char			 err[512], sock[PATH_MAX];
 	int			 status;
 

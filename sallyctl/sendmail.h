@@ -93,7 +93,9 @@ int	sendmail_smtp_send(const struct sendmail_opts *, const char *sock,
 int	sendmail_smtp_session(const char *sock, const char *hostname);
 
 /* sendmail.c */
-/* main() as sendmail, mailq or newaliases (name is argv[0]'s base). */
-int	sendmail_main(const char *name, int argc, char *argv[]);
+/* "sendmail", "mailq" or "newaliases" when argv0 ends so, else NULL. */
+const char *sendmail_name(const char *argv0);
+/* main() as sendmail, mailq or newaliases. */
+int	sendmail_main(int argc, char *argv[]);
 
 #endif
