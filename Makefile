@@ -109,12 +109,6 @@ $(MAILBOX_BIN): pop3d/mailbox/pop3d_mailbox.o pop3d/libpop3d.a \
     common/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(or $(mailbox_LIBS),$(MAILBOX_LIBS)) -pthread
 
-# sendmail(8) and its mailq and newaliases names are sallyctl, which
-# looks at argv[0] (as OpenSMTPD's smtpctl is its sendmail): links.
-SENDMAIL_LINKS = sallyctl/sendmail sallyctl/mailq sallyctl/newaliases
-$(SENDMAIL_LINKS): sallyctl/sallyctl
-	ln -sf sallyctl $@
-
 BINS	 = $(foreach p,$(PROGS),$(p)/$(p)) $(MAILBOX_BIN)
 LIBS	 = $(foreach p,$(PROGS),$(p)/lib$(p).a)
 
@@ -125,7 +119,7 @@ UNIT_BIN  = regress/unit/unit_tests
 .PHONY: all deps check unit integration demo demo-stop bench install clean \
 	uninstall asan-check check-scale
 
-all: $(BINS) $(SENDMAIL_LINKS)
+all: $(BINS)
 
 %.o: %.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -157,6 +151,17 @@ common/libcommon.a: $(COMMON_OBJS)
 $(UNIT_BIN): $(UNIT_OBJS) $(LIBS) common/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(LIBS) common/libcommon.a \
 	    $(PKG_LIBS) $(CRIT_LIBS) -pthread
+
+# sendmail(8) and its mailq and newaliases names are sallyctl, which
+# looks at argv[0] (as OpenSMTPD's smtpctl is its sendmail): links.
+SENDMAIL_LINKS = sallyctl/sendmail sallyctl/mailq sallyctl/newaliases
+all: $(SENDMAIL_LINKS)
+$(SENDMAIL_LINKS): sallyctl/sallyctl
+	ln -sf sallyctl $@
+.PHONY: clean-sendmail
+clean: clean-sendmail
+clean-sendmail:
+	rm -f $(SENDMAIL_LINKS)
 
 # The scale tests' writer of queue files, with queued's serialiser.
 SCALE_BIN = regress/scale/mkqueue
@@ -266,7 +271,7 @@ uninstall:
 	    $(DESTDIR)$(TMPFILESDIR)/sallyport.conf
 
 clean:
-	rm -f $(BINS) $(SENDMAIL_LINKS) $(LIBS) common/libcommon.a common/parse.c common/parse.h $(UNIT_BIN) \
+	rm -f $(BINS) $(LIBS) common/libcommon.a common/parse.c common/parse.h $(UNIT_BIN) \
 	    common/syscall_names.h \
 	    $(SCALE_BIN) $(DNSQ_BIN) $(SMTPC_BIN) $(RELAYQ_BIN) $(STSQ_BIN)
 	find . -type f \( -name '*.o' -o -name '*.d' \) -delete
