@@ -8,11 +8,11 @@ BUILD="gcc make pkg-config bison libbsd-dev libtls-dev libssl-dev \
 libevent-dev libcriterion-dev libcrypt-dev libseccomp-dev libunbound-dev \
 clang-14 libclang-rt-14-dev"
 TESTS="python3 swaks msmtp curl openssl iproute2 procps mpop fetchmail"
+# The relay's default CA bundle for "tls verify" (queued/relay_smtp.c).
+RUN="ca-certificates"
 # Local programs that call sendmail(8), for regress/integration/
 # test_sendmail.py: mail(1) and git send-email.
 TESTS="$TESTS bsd-mailx git-email"
-# The relay's default CA bundle for "tls verify" (queued/relay_smtp.c).
-RUN="ca-certificates"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "deps: dpkg-query not found: this script knows Debian only;" \
