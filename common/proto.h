@@ -32,6 +32,12 @@ enum proc_role {
 };
 #define ROLE_BIT(r)	(1U << (r))
 
+/*
+ * Local submission's socket in the run directory: smtpd's parent
+ * listens, sallyctl's sendmail connects (SOCK_STREAM, SMTP, unframed).
+ */
+#define SUBMIT_SOCKET	"submit.sock"
+
 /* The sockets a parent connects to on behalf of its chrooted child. */
 enum peer_service {
 	PEER_AUTHD = 1,		/* <rundir>/authd.sock */

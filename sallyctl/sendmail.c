@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "proto.h"
 #include "sallyctl.h"
 #include "sendmail.h"
 
@@ -304,7 +305,7 @@ sendmail_mail(struct sendmail_opts *o, const struct config *conf)
 	if (rc.n == 0)
 		errx(EX_USAGE, "mail not sent: no recipients");
 	o->sender = sender;
-	config_runpath(conf, "submit.sock", sock, sizeof(sock));
+	config_runpath(conf, SUBMIT_SOCKET, sock, sizeof(sock));
 	status = sendmail_smtp_send(o, sock, conf->hostname, &rc, fp);
 	(void)fclose(fp);
 	sendmail_rcpts_free(&rc);
@@ -347,7 +348,7 @@ sendmail_main(int argc, char *argv[])
 		errx(EX_CONFIG, "%s", err);
 	switch (o.mode) {
 	case 's':
-		config_runpath(conf, "submit.sock", sock, sizeof(sock));
+		config_runpath(conf, SUBMIT_SOCKET, sock, sizeof(sock));
 		status = sendmail_smtp_session(sock, conf->hostname);
 		break;
 	case 'm':

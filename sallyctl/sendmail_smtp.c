@@ -42,6 +42,7 @@ struct smtpc {
 	char		 wbuf[SMTPC_WBUF_BYTES];
 	size_t		 wlen;
 	int		 code;			/* the last reply's */
+	int		 lost;		/* no reply came: no QUIT either */
 	/* The last line of the last reply. */
 	char		 text[SMTPC_LINE_MAX_BYTES + 1];
 };
@@ -56,8 +57,10 @@ smtpc_flush(struct smtpc *c)
 		n = write(c->fd, c->wbuf + off, c->wlen - off);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			c->lost = 1;
 			return -1;
+		}
 		off += (size_t)n;
 	}
 	c->wlen = 0;
@@ -146,8 +149,10 @@ smtpc_reply(struct smtpc *c)
 		return 0;
 	c->code = 0;
 	for (i = 0; i < SMTPC_REPLY_LINES_MAX; i++) {
-		if ((r = smtpc_reply_line(c)) == -1)
+		if ((r = smtpc_reply_line(c)) == -1) {
+			c->lost = 1;
 			return 0;
+		}
 		if (r == -2)
 			return -1;
 		if (r == 0)
@@ -299,7 +304,8 @@ sendmail_smtp_send(const struct sendmail_opts *o, const char *sock,
 		return EX_TEMPFAIL;
 	status = smtpc_transaction(&c, o, helo, r, fp);
 	/* The message is committed (or not): QUIT's answer is a courtesy. */
-	(void)smtpc_cmd(&c, "QUIT");
+	if (!c.lost)
+		(void)smtpc_cmd(&c, "QUIT");
 	(void)close(c.fd);
 	return status;
 }

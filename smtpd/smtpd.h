@@ -60,9 +60,6 @@
 #define SMTP_LF_SMTPS		0x02	/* implicit TLS (RFC 8314) */
 #define SMTP_LF_LOCAL		0x04	/* submit.sock (smtp_local.c) */
 
-/* Local submission's socket in the run directory. */
-#define SMTPD_LOCAL_SOCKET	"submit.sock"
-
 /* A local client, as the parent learned it (MSG_PARENT_LOCAL_CLIENT). */
 struct smtp_local {
 	uid_t			 uid;		/* SO_PEERCRED */

@@ -87,7 +87,7 @@ smtpd_local_acceptcb(evutil_socket_t lfd, short ev, void *arg)
 void
 smtpd_local_listen(struct smtpd *env)
 {
-	config_runpath(env->conf, SMTPD_LOCAL_SOCKET, env->local_path,
+	config_runpath(env->conf, SUBMIT_SOCKET, env->local_path,
 	    sizeof(env->local_path));
 	env->local_fd = ipc_listen_type(env->local_path, 0666, SOCK_STREAM);
 	if (env->local_fd == -1 ||
