@@ -155,6 +155,8 @@ $(UNIT_BIN): $(UNIT_OBJS) $(LIBS) common/libcommon.a
 # sendmail(8) and its mailq and newaliases names are sallyctl, which
 # looks at argv[0] (as OpenSMTPD's smtpctl is its sendmail): links.
 SENDMAIL_LINKS = sallyctl/sendmail sallyctl/mailq sallyctl/newaliases
+# What "make install" installs as sendmail (the install rules' name).
+SENDMAIL_BIN = sallyctl/sendmail
 all: $(SENDMAIL_LINKS)
 $(SENDMAIL_LINKS): sallyctl/sallyctl
 	ln -sf sallyctl $@
