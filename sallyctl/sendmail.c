@@ -207,7 +207,8 @@ sendmail_from_line(char *dst, size_t len, const char *name,
 /*
  * The sender given in MAIL: -f as given (smtpd decides whether it
  * stands), bare names qualified, "<>" the null sender; else the
- * caller's own address.  own is login@origin.
+ * caller's own address.  own is login@origin.  -1 when it is too long
+ * or holds what MAIL FROM cannot carry (a space, a CR or LF, <, >).
  */
 static int
 sendmail_sender(const char *given, const char *own, const char *origin,
@@ -226,6 +227,8 @@ sendmail_sender(const char *given, const char *own, const char *origin,
 		a[n - 1] = '\0';
 		memmove(a, a + 1, n - 1);
 	}
+	if (a[0] != '\0' && !sendmail_addr_valid(a))
+		return -1;
 	if (a[0] == '\0' || strchr(a, '@') != NULL)
 		r = snprintf(dst, len, "%s", a);
 	else
@@ -283,7 +286,7 @@ sendmail_mail(struct sendmail_opts *o, const struct config *conf)
 	if (snprintf(own, sizeof(own), "%s@%s", pw->pw_name, rc.origin) >=
 	    (int)sizeof(own) || sendmail_sender(o->sender, own, rc.origin,
 	    sender, sizeof(sender)) == -1)
-		errx(EX_USAGE, "sender address too long");
+		errx(EX_USAGE, "invalid or too long sender address");
 	for (i = 0; i < o->nrcpts; i++)
 		if (sendmail_rcpt_add(&rc, o->rcpts[i], &errstr) == -1)
 			errx(EX_USAGE, "%s: %s", o->rcpts[i], errstr);

@@ -54,6 +54,12 @@ struct sendmail_rcpts {
 int	sendmail_addr_list(const char *field, size_t len,
 	    int (*cb)(void *, const char *), void *arg, const char **errstr);
 /*
+ * 1 when addr can go between the <> of MAIL FROM or RCPT TO: no
+ * control character, a space or <> only in a quoted local part; smtpd
+ * checks the rest.
+ */
+int	sendmail_addr_valid(const char *addr);
+/*
  * Adds one recipient, "@origin" appended to a bare name; a repeated
  * one is kept once.  0, or -1 with *errstr.
  */

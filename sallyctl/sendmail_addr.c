@@ -184,17 +184,27 @@ sendmail_addr_list(const char *f, size_t len,
 	return 0;
 }
 
-/* Printable ASCII but space and the brackets: what RCPT TO can carry. */
-static int
-rcpt_valid(const char *addr)
+/* Control characters never; a space and <> only in a quoted string. */
+int
+sendmail_addr_valid(const char *addr)
 {
 	size_t	 i;
+	int	 quoted = 0;
 
-	for (i = 0; addr[i] != '\0'; i++)
-		if ((unsigned char)addr[i] <= ' ' || addr[i] == 0x7f ||
-		    addr[i] == '<' || addr[i] == '>')
+	for (i = 0; addr[i] != '\0'; i++) {
+		if ((unsigned char)addr[i] < ' ' || addr[i] == 0x7f)
 			return 0;
-	return i > 0;
+		if (quoted && addr[i] == '\\' && addr[i + 1] != '\0') {
+			if ((unsigned char)addr[++i] < ' ' || addr[i] == 0x7f)
+				return 0;
+			continue;
+		}
+		if (addr[i] == '"')
+			quoted = !quoted;
+		else if (!quoted && strchr(" <>", addr[i]) != NULL)
+			return 0;
+	}
+	return i > 0 && !quoted;
 }
 
 int
@@ -213,7 +223,7 @@ sendmail_rcpt_add(struct sendmail_rcpts *r, const char *addr,
 		*errstr = "recipient address too long";
 		return -1;
 	}
-	if (!rcpt_valid(buf)) {
+	if (!sendmail_addr_valid(buf)) {
 		*errstr = "invalid recipient address";
 		return -1;
 	}

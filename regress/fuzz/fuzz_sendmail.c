@@ -4,7 +4,8 @@
  * the addresses of To, Cc and Bcc.  The first input byte picks the
  * address-list parser alone, or the whole message with -t and -i.
  * Whatever the input, every recipient kept is a bounded string with an
- * '@' and no space, and the stored message's header holds no Bcc field.
+ * '@' and nothing RCPT TO cannot carry (no CR or LF above all), and the
+ * stored message's header holds no Bcc field.
  */
 #include <sys/types.h>
 
@@ -48,7 +49,8 @@ fuzz_msg(const uint8_t *data, size_t size, int flags)
 	(void)fclose(in);
 	for (i = 0; i < r.n; i++) {
 		FUZZ_ASSERT(strchr(r.addrs[i], '@') != NULL);
-		FUZZ_ASSERT(strchr(r.addrs[i], ' ') == NULL);
+		FUZZ_ASSERT(sendmail_addr_valid(r.addrs[i]));
+		FUZZ_ASSERT(strpbrk(r.addrs[i], "\r\n") == NULL);
 	}
 	FUZZ_ASSERT(r.n <= r.max);
 	/* The header ends at the first empty line, which is always written. */

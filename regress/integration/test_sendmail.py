@@ -269,7 +269,8 @@ class TestSendmail(SuiteTest):
     def test_usage(self):
         """Bad options and no recipients: EX_USAGE and one line; the
         options of other MTAs are accepted."""
-        for args in (["-x", "bob"], ["-bt"], ["-f"], []):
+        for args in (["-x", "bob"], ["-bt"], ["-f"], [],
+                     ["-f", "a@b>\r\nRCPT TO:<alice", "bob"]):
             r = self.sendmail(args, b"Subject: u\n\nx\n")
             self.assertEqual(r.returncode, EX_USAGE, (args, r))
             self.assertEqual(len(r.stderr.splitlines()), 1, (args, r))

@@ -118,6 +118,14 @@ Test(sendmail, rcpt_add)
 	cr_assert_eq(sendmail_rcpt_add(&r, "a b@example.test", &errstr), -1);
 	cr_assert_str_eq(errstr, "invalid recipient address");
 	cr_assert_eq(sendmail_rcpt_add(&r, "<x@example.test>", &errstr), -1);
+	cr_assert_eq(sendmail_rcpt_add(&r, "x@example.test\r\nQUIT",
+	    &errstr), -1);
+	cr_assert(!sendmail_addr_valid("a@b>\r\nRCPT TO:<c@d"));
+	cr_assert(sendmail_addr_valid("\"x\"@example.test"));
+	cr_assert(sendmail_addr_valid("\"john doe\"@example.test"));
+	cr_assert(sendmail_addr_valid("\"a\\\"<b>\"@example.test"));
+	cr_assert(!sendmail_addr_valid("\"open@example.test"));
+	cr_assert(!sendmail_addr_valid(""));
 	cr_assert_eq(sendmail_rcpt_add(&r, "carol@other.example", &errstr), 0);
 	cr_assert_eq(sendmail_rcpt_add(&r, "dave", &errstr), -1);
 	cr_assert_str_eq(errstr, "too many recipients");
