@@ -183,8 +183,12 @@ class TestSendmail(SuiteTest):
                          r"221 ")
         self.assertNotIn("AUTH", out)
         self.assertNotIn("STARTTLS", out)
-        rp, _, _ = self.delivered(marker)
+        rp, _, rest = self.delivered(marker)
         self.assertEqual(rp, "Return-Path: <%s@example.test>" % CRON_USER)
+        # smtpd adds the From the message lacks: the envelope sender.
+        self.assertEqual(self.header(rest, "From"),
+                         "<%s@example.test>" % CRON_USER)
+        self.assertIsNotNone(self.header(rest, "Message-ID"))
         self.assertRegex(self.suite.log("smtpd"),
                          r"sender-forced uid=%d given=<alice@example\.test> "
                          r"used=<%s@example\.test>"
