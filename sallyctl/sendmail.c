@@ -7,7 +7,7 @@
  * over <rundir>/submit.sock to smtpd, which takes the caller's uid from
  * the kernel and decides the envelope sender itself; what this program
  * computes of the sender only writes the From field it adds.  The queue
- * verbs (-bp, -q, -bi) are root's, through sallyctl's code.
+ * verbs (-bp, -q, -bi) are root's: sallyctl's, run as a child.
  */
 #include <sys/types.h>
 #include <sys/wait.h>

@@ -7,7 +7,8 @@
  * smtpd learns who the caller is from the kernel (SO_PEERCRED), never
  * from anything said here.  See sendmail.8.
  *
- *   sendmail.c		main: options, modes, the queue verbs (root)
+ *   sendmail.c		main: options, modes, the queue verbs (root,
+ *			through sallyctl)
  *   sendmail_msg.c	standard input into a temporary file: the
  *			header scanned, Bcc removed, From added (no I/O
  *			but the file given)
