@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "authd.h"
+#include "util.h"
 
 int
 authd_table_getline(FILE *fp, char *buf, size_t bufsize, size_t *lineno,
@@ -86,33 +87,12 @@ authd_table_read(FILE *fp, const char *name, authd_table_line_fn fn,
 	return 0;
 }
 
-static int
-authd_table_namechar(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-}
-
-/*
- * A name is also a Dot-string local part (RFC 5321 4.1.2), kept to
- * letters, digits, '.', '_' and '-': no '+', which starts a detail
- * (see authd_resolve.c), and nothing a shell or a path would mind.
- */
+/* The name rules are util_table_name_valid()'s (common/util.c). */
 int
 authd_table_name(const char *s, size_t len, char *dst)
 {
-	size_t	 i;
-
-	if (len == 0 || len > AUTHD_NAME_MAX_BYTES)
+	if (!util_table_name_valid(s, len))
 		return -1;
-	if (s[0] == '.' || s[0] == '-' || s[len - 1] == '.')
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (!authd_table_namechar((unsigned char)s[i]))
-			return -1;
-		if (s[i] == '.' && s[i + 1] == '.')
-			return -1;
-	}
 	memcpy(dst, s, len);
 	dst[len] = '\0';
 	authd_table_lower(dst);

@@ -12,7 +12,7 @@
 #ifndef SALLYPORT_PROTO_H
 #define SALLYPORT_PROTO_H
 
-#define PROTO_VERSION	9
+#define PROTO_VERSION	10
 
 /* Who is speaking; sent in MSG_HELLO and checked by the listener. */
 enum proc_role {
@@ -153,7 +153,9 @@ enum msg_type {
 	 * sallyctl to queue manager (control.sock, root only).
 	 * CTL_QUEUE_LIST: empty.  Replies: CTL_QUEUE_ENTRY for each
 	 *   envelope (str evpid, str sender, str rcpt, u64 created,
-	 *   u32 retries, u64 next_try, str last_error), then CTL_END.
+	 *   u32 retries, u64 next_try, str last_error, str state:
+	 *   "waiting", "active", "held", "paused" or "held,paused"),
+	 *   then CTL_END.
 	 * CTL_STATS: empty.  Replies: CTL_STAT for each counter (str name,
 	 *   u64 value), then CTL_END.
 	 * CTL_STATUS: empty.  Replies: CTL_PROC for each queued process
@@ -229,8 +231,10 @@ enum msg_type {
 	/*
 	 * Queue manager to smtpd (queue.sock), peerid 0, no reply: the
 	 * spool's free space, at connect and whenever it crosses "limit
-	 * queue-min-free": u32 low (1: below it; MAIL gets 452 4.3.1),
-	 * u64 free bytes.
+	 * queue-min-free", and after sallyctl pause|resume smtp: u32
+	 * flags (SPOOL_F_LOW: below it, MAIL gets 452 4.3.1;
+	 * SPOOL_F_PAUSED: new sessions and MAIL get 421 4.3.2), u64 free
+	 * bytes.
 	 */
 	MSG_QUEUE_SPOOL_STATUS,
 	/*
@@ -312,6 +316,38 @@ enum msg_type {
 	MSG_RELAY_STS_POLICY,
 
 	/*
+	 * sallyctl to queue manager (issue 12), control.sock, root only.
+	 * CTL_ENVELOPE: str id (msgid or evpid).  Replies: CTL_ENVELOPE_INFO
+	 *   for each envelope (str evpid, str state, u32 n, n times { str
+	 *   key, str value }: the envelope file's keys and values), then
+	 *   CTL_END.
+	 * CTL_MESSAGE: str id (msgid or evpid).  Reply CTL_MESSAGE_FD:
+	 *   empty, fd (the message file, read-only); or CTL_RESULT.
+	 * CTL_PAUSE, CTL_RESUME: str what ("smtp", "delivery", "relay",
+	 *   or an id: msgid, evpid or "all").  CTL_HOLD, CTL_RELEASE,
+	 *   CTL_EXPIRE, CTL_REQUEUE: str id.  Reply to each, CTL_RESULT.
+	 * CTL_QUEUE_ENTRY (above) ends with str state since version 9;
+	 *   its next_try is 0 in flight, else the next try (held or
+	 *   paused: once let go).
+	 */
+	MSG_CTL_ENVELOPE,
+	MSG_CTL_ENVELOPE_INFO,
+	MSG_CTL_MESSAGE,
+	MSG_CTL_MESSAGE_FD,
+	MSG_CTL_PAUSE,
+	MSG_CTL_RESUME,
+	MSG_CTL_HOLD,
+	MSG_CTL_RELEASE,
+	MSG_CTL_EXPIRE,
+	MSG_CTL_REQUEUE,
+	/*
+	 * smtpd's engine to the queue manager (queue.sock), peerid 0, no
+	 * reply, every SMTP_STATS_SECS: u64 sessions accepted since the
+	 * engine started, u32 sessions open (sallyctl show stats, monitor).
+	 */
+	MSG_SMTP_STATS,
+
+	/*
 	 * smtpd's parent to its engine, for each connection it accepted on
 	 * <rundir>/submit.sock (local submission, sallyctl's sendmail):
 	 *   u32 uid (the kernel's SO_PEERCRED), str login (its passwd
@@ -354,6 +390,11 @@ enum conf_part {
  */
 #define RELAY_RCPT_F_DSN_PASSED	0x01
 #define RELAY_RCPT_F_TLS	0x02
+
+/* Flags of MSG_QUEUE_SPOOL_STATUS. */
+#define SPOOL_F_LOW		0x01
+#define SPOOL_F_PAUSED		0x02
+#define SPOOL_F_ALL		0x03
 
 /* Flags of MSG_AUTH_PASSWORD_CHECK. */
 #define AUTH_F_TOKEN		0x01

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sp_limits.h"
 #include "util.h"
 
 int
@@ -65,4 +66,34 @@ util_path_split(const char *path, char *dir, size_t dirlen, char *name,
 	else
 		*slash = '\0';
 	return 0;
+}
+
+static int
+util_table_namechar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+/*
+ * A name is also a Dot-string local part (RFC 5321 4.1.2), kept to
+ * letters, digits, '.', '_' and '-': no '+', which starts a detail
+ * (see authd_resolve.c), and nothing a shell or a path would mind.
+ */
+int
+util_table_name_valid(const char *s, size_t len)
+{
+	size_t	 i;
+
+	if (len == 0 || len > AUTHD_NAME_MAX_BYTES)
+		return 0;
+	if (s[0] == '.' || s[0] == '-' || s[len - 1] == '.')
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (!util_table_namechar((unsigned char)s[i]))
+			return 0;
+		if (s[i] == '.' && i + 1 < len && s[i + 1] == '.')
+			return 0;
+	}
+	return 1;
 }

@@ -22,5 +22,12 @@ int	util_write_all(int fd, const void *buf, size_t len);
  */
 int	util_path_split(const char *path, char *dir, size_t dirlen,
 	    char *name, size_t namelen);
+/*
+ * 1 when the len bytes at s are a user or alias name of the tables:
+ * 1 to AUTHD_NAME_MAX_BYTES letters, digits, '.', '_' and '-', not
+ * starting with '.' or '-', not ending with '.', no "..".  authd reads
+ * the tables with it, sallyctl's user add checks a new name with it.
+ */
+int	util_table_name_valid(const char *s, size_t len);
 
 #endif

@@ -23,6 +23,8 @@
  *   queue_relay_text.c	batches chosen, remote errors written (pure)
  *   queue_control.c	control.sock: sallyctl's requests
  *   queue_control_stats.c	show stats, show hosts (asked of the relay)
+ *   queue_control_verbs.c	pause, resume, hold, release, expire, requeue
+ *   queue_control_show.c	show envelope, show message
  */
 #ifndef SALLYPORT_QUEUE_H
 #define SALLYPORT_QUEUE_H
@@ -67,6 +69,8 @@ struct ipc_out;
 #define QUEUE_CTL_CONNS_MAX		16
 /* Queue list entries sent per turn of the event loop. */
 #define QUEUE_CTL_LIST_BATCH		256
+/* Envelope writes one sallyctl hold, release or requeue has out. */
+#define QUEUE_CTL_WRITES_MAX		(QUEUE_SYNC_THREADS * 8)
 /*
  * A remote envelope due while the relay is down waits this long, or
  * until the relay is back; a batch out when it died, this long.
@@ -112,6 +116,8 @@ struct envelope {
 	char		 dsn_orcpt[DSN_ORCPT_MAX_BYTES + 1];
 	/* Since envelope version 3: the delay notice was sent. */
 	int		 delay_notified;
+	/* Since version 4: kept aside by sallyctl hold until released. */
+	int		 held;
 };
 
 /* queue_envelope.c: no I/O. */
@@ -211,6 +217,7 @@ enum qenv_state {
 	QENV_DELIVERING,	/* given to the delivery agent */
 	QENV_UPDATING,		/* a retry being written (queue_sync.c) */
 	QENV_RELAYING,		/* in a batch given to the relay */
+	QENV_HELD,		/* held or paused by sallyctl: not scheduled */
 };
 
 /* What a waiting envelope waits for, to be woken when it comes. */
@@ -249,6 +256,13 @@ struct qenv {
 	int			 notify_success;
 	/* The batch (reqid) whose result named it, checked once each. */
 	uint32_t		 answered;
+	/*
+	 * sallyctl hold (also in the file, "held") and pause envelope
+	 * (in memory only): either keeps it QENV_HELD, out of the
+	 * schedule, with next_try kept for its return.
+	 */
+	int			 held;
+	int			 paused;
 };
 
 /*
@@ -357,6 +371,8 @@ struct qclient {
 	struct ipc_conn		*conn;
 	struct incoming_list	 msgs;
 	unsigned int		 nmsgs;
+	uint64_t		 sessions;	/* MSG_SMTP_STATS: accepted */
+	uint32_t		 sessions_open;
 };
 
 
@@ -382,6 +398,10 @@ struct qmgr {
 	struct qflight_tree	 flight;
 	struct queue_stats	 stats;
 	time_t			 started;
+	/* sallyctl pause smtp|delivery|relay; not kept over a restart. */
+	int			 paused_smtp;
+	int			 paused_local;
+	int			 paused_remote;
 };
 
 extern struct qmgr	 qm;
@@ -445,13 +465,15 @@ unsigned int	 queue_sync_pending(void);
 void	queue_smtp_init(int listenfd);
 /* Tells every smtpd connection the spool's status (queue_space.c). */
 void	queue_smtp_space_changed(void);
+/* SMTP sessions smtpd accepted since the manager started, and open. */
+void	queue_smtp_sessions(uint64_t *accepted, uint64_t *open);
 
 /* queue_space.c */
 /* Looks at the spool's free space now and every QUEUE_SPACE_CHECK_SECS. */
 void	queue_space_init(void);
 /* Looks now: 1 when the spool has less than "limit queue-min-free". */
 int	queue_space_low(void);
-/* MSG_QUEUE_SPOOL_STATUS's payload: u32 low, u64 free bytes. */
+/* SPOOL_STATUS's payload: u32 flags (SPOOL_F_*), u64 free bytes. */
 void	queue_space_put_status(struct ipc_out *);
 /* MSG_PARENT_QUEUE_LIMITS from the parent, after a reload. */
 void	queue_space_limits(struct ipc_conn *, struct ipc_msg *);

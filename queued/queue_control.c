@@ -42,13 +42,6 @@ struct ctl_cmd {
 	ctl_handler	 handler;
 };
 
-struct ctl_count {
-	int64_t		 now;
-	uint32_t	 done;
-	uint32_t	 busy;
-	uint32_t	 failed;
-};
-
 static void	ctl_list(struct ctl_client *, struct ipc_msg *);
 static void	ctl_status(struct ctl_client *, struct ipc_msg *);
 static void	ctl_schedule(struct ctl_client *, struct ipc_msg *);
@@ -61,6 +54,14 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ MSG_CTL_SCHEDULE,	1,	ctl_schedule },
 	{ MSG_CTL_REMOVE,	1,	ctl_remove },
 	{ MSG_CTL_HOSTS,	0,	ctl_hosts },
+	{ MSG_CTL_ENVELOPE,	1,	ctl_envelope },
+	{ MSG_CTL_MESSAGE,	1,	ctl_message },
+	{ MSG_CTL_PAUSE,	1,	queue_ctl_pause },
+	{ MSG_CTL_RESUME,	1,	queue_ctl_resume },
+	{ MSG_CTL_HOLD,		1,	queue_ctl_envelopes },
+	{ MSG_CTL_RELEASE,	1,	queue_ctl_envelopes },
+	{ MSG_CTL_EXPIRE,	1,	queue_ctl_envelopes },
+	{ MSG_CTL_REQUEUE,	1,	queue_ctl_envelopes },
 };
 
 struct ctl_client_list		 ctl_clients =
@@ -110,8 +111,11 @@ ctl_list_entry(struct ctl_client *cl, struct qenv *q)
 	ipc_put_str(&out, e.rcpt);
 	ipc_put_u64(&out, (uint64_t)e.created);
 	ipc_put_u32(&out, e.retries);
-	ipc_put_u64(&out, q->state == QENV_WAITING ? (uint64_t)q->next_try : 0);
+	/* Held or paused: when it will be due once let go. */
+	ipc_put_u64(&out, q->state == QENV_WAITING || q->state == QENV_HELD ?
+	    (uint64_t)q->next_try : 0);
 	ipc_put_str(&out, e.last_error);
+	ipc_put_str(&out, ctl_state_name(q));
 	(void)ipc_conn_send(cl->conn, &out, -1);
 }
 
@@ -196,6 +200,9 @@ ctl_schedule_one(struct qenv *q, void *arg)
 {
 	struct ctl_count	*c = arg;
 
+	/* Held or paused: it stays so (release or resume it first). */
+	if (q->state == QENV_HELD)
+		return;
 	if (q->state != QENV_WAITING) {
 		c->busy++;
 		return;
@@ -211,7 +218,7 @@ ctl_remove_one(struct qenv *q, void *arg)
 	struct ctl_count	*c = arg;
 
 	/* A delivery under way finishes first: remove it after. */
-	if (q->state != QENV_WAITING) {
+	if (q->state != QENV_WAITING && q->state != QENV_HELD) {
 		c->busy++;
 		return;
 	}
@@ -226,16 +233,50 @@ ctl_remove_one(struct qenv *q, void *arg)
 	c->done++;
 }
 
+const char *
+ctl_state_name(const struct qenv *q)
+{
+	if (q->state != QENV_HELD)
+		return q->state == QENV_WAITING ? "waiting" : "active";
+	if (q->held && q->paused)
+		return "held,paused";
+	return q->held ? "held" : "paused";
+}
+
+const char *
+ctl_arg(void)
+{
+	return ctl_id;
+}
+
+/* The answer to a verb on envelopes, with its counts. */
 static void
+ctl_apply_answer(struct ctl_client *cl, const char *id, const char *verb,
+    const struct ctl_count *c)
+{
+	char	 msg[128];
+
+	(void)snprintf(msg, sizeof(msg), "%u %s, %u busy, %u failed", c->done,
+	    verb, c->busy, c->failed);
+	log_info("%s queue ctl-%s done=%u busy=%u failed=%u",
+	    strcmp(id, "all") == 0 ? "-" : id, verb, c->done, c->busy,
+	    c->failed);
+	if (c->done > 0)
+		queue_sched_kick();
+	ctl_result(cl, c->done > 0 || (c->busy == 0 && c->failed == 0) ?
+	    RESULT_OK : RESULT_TEMPFAIL, c->done, msg);
+}
+
+void
 ctl_apply(struct ctl_client *cl, void (*fn)(struct qenv *, void *),
     const char *verb)
 {
 	struct ctl_count	 c;
-	char			 msg[128];
 	int			 n;
 
 	memset(&c, 0, sizeof(c));
 	c.now = time(NULL);
+	c.client = cl->id;
 	if ((n = queue_env_foreach(ctl_id, fn, &c)) == -1) {
 		ipc_conn_close(cl->conn, "bad id");
 		return;
@@ -246,15 +287,96 @@ ctl_apply(struct ctl_client *cl, void (*fn)(struct qenv *, void *),
 		    "no such message or envelope");
 		return;
 	}
-	(void)snprintf(msg, sizeof(msg), "%u %s, %u busy, %u failed", c.done,
-	    verb, c.busy, c.failed);
-	log_info("%s queue ctl-%s done=%u busy=%u failed=%u",
-	    strcmp(ctl_id, "all") == 0 ? "-" : ctl_id, verb, c.done, c.busy,
-	    c.failed);
-	if (c.done > 0)
-		queue_sched_kick();
-	ctl_result(cl, c.done > 0 || (c.busy == 0 && c.failed == 0) ?
-	    RESULT_OK : RESULT_TEMPFAIL, c.done, msg);
+	ctl_apply_answer(cl, ctl_id, verb, &c);
+}
+
+/*
+ * The next envelope the request's id names after the cursor, or NULL:
+ * the index is in evpid order, so a message's envelopes are together.
+ */
+static struct qenv *
+ctl_apply_next(struct ctl_client *cl)
+{
+	const char	*id = cl->apply_id;
+	struct qenv	*q;
+
+	if (queue_evpid_valid(id))
+		return cl->cursor[0] == '\0' ? queue_env_find(id) : NULL;
+	q = queue_env_next(cl->cursor[0] != '\0' ? cl->cursor : NULL);
+	if (q != NULL && strcmp(id, "all") != 0 && !queue_evpid_of(q->evpid,
+	    id))
+		return NULL;
+	return q;
+}
+
+/*
+ * Starts writes until QUEUE_CTL_WRITES_MAX are out or the id names no
+ * more; answers once the last is done.  A window rather than them all
+ * at once: "hold all" of 100,000 envelopes would hold 100,000 copies
+ * in memory, and the sync threads for as long.
+ */
+static void
+ctl_apply_more(struct ctl_client *cl)
+{
+	struct qenv	*q;
+
+	while (!cl->apply_end && cl->apply.pending < QUEUE_CTL_WRITES_MAX) {
+		if ((q = ctl_apply_next(cl)) == NULL) {
+			cl->apply_end = 1;
+			break;
+		}
+		(void)strlcpy(cl->cursor, q->evpid, sizeof(cl->cursor));
+		cl->apply_seen++;
+		cl->apply_fn(q, &cl->apply);
+	}
+	if (!cl->apply_end || cl->apply.pending > 0)
+		return;		/* ctl_write_done() comes back here */
+	/* "all" of an empty queue is done; a named id must exist. */
+	if (cl->apply_seen == 0 && strcmp(cl->apply_id, "all") != 0)
+		ctl_result(cl, RESULT_PERMFAIL, 0,
+		    "no such message or envelope");
+	else
+		ctl_apply_answer(cl, cl->apply_id, cl->apply_verb,
+		    &cl->apply);
+}
+
+void
+ctl_apply_writes(struct ctl_client *cl, void (*fn)(struct qenv *, void *),
+    const char *verb)
+{
+	if (!queue_msgid_valid(ctl_id) && !queue_evpid_valid(ctl_id) &&
+	    strcmp(ctl_id, "all") != 0) {
+		ipc_conn_close(cl->conn, "bad id");
+		return;
+	}
+	memset(&cl->apply, 0, sizeof(cl->apply));
+	cl->apply.now = time(NULL);
+	cl->apply.client = cl->id;
+	cl->apply_fn = fn;
+	cl->apply_verb = verb;
+	cl->apply_seen = 0;
+	cl->apply_end = 0;
+	cl->cursor[0] = '\0';
+	(void)strlcpy(cl->apply_id, ctl_id, sizeof(cl->apply_id));
+	ctl_apply_more(cl);
+}
+
+void
+ctl_write_done(uint32_t client, int failed)
+{
+	struct ctl_client	*cl;
+
+	TAILQ_FOREACH(cl, &ctl_clients, entry)
+		if (cl->id == client && cl->busy && cl->apply.pending > 0)
+			break;
+	if (cl == NULL)
+		return;		/* it left: the writes are done all the same */
+	if (failed)
+		cl->apply.failed++;
+	else
+		cl->apply.done++;
+	cl->apply.pending--;
+	ctl_apply_more(cl);
 }
 
 static void

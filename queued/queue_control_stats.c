@@ -33,8 +33,13 @@ void
 ctl_stats(struct ctl_client *cl, struct ipc_msg *m)
 {
 	const struct queue_stats *s = &qm.stats;
+	uint64_t		 sessions, open;
 
 	(void)m;
+	/* smtpd's, as its engines last said (about once a second). */
+	queue_smtp_sessions(&sessions, &open);
+	ctl_stat(cl, "smtp.sessions", sessions);
+	ctl_stat(cl, "smtp.sessions_open", open);
 	ctl_stat(cl, "messages.received", s->received);
 	ctl_stat(cl, "messages.committed", s->committed);
 	ctl_stat(cl, "messages.commit_failed", s->commit_failed);
@@ -65,6 +70,10 @@ ctl_stats(struct ctl_client *cl, struct ipc_msg *m)
 	ctl_stat(cl, "relay.inflight", qm.relay_inflight);
 	ctl_stat(cl, "relay.up", qm.relay != NULL);
 	ctl_stat(cl, "sync.pending", queue_sync_pending());
+	/* sallyctl pause smtp|delivery|relay: 1 while paused. */
+	ctl_stat(cl, "paused.smtp", (uint64_t)qm.paused_smtp);
+	ctl_stat(cl, "paused.delivery", (uint64_t)qm.paused_local);
+	ctl_stat(cl, "paused.relay", (uint64_t)qm.paused_remote);
 	ctl_stat(cl, "uptime", (uint64_t)(time(NULL) - qm.started));
 	/* Then the relay's own counters, when it is there to say. */
 	if (queue_relay_ask(MSG_QUEUE_RELAY_STATS, cl->id) == 0)

@@ -3,15 +3,16 @@
  * Pure functions, no I/O: unit-tested (regress/unit/test_envelope.c).
  *
  * An envelope file is text, one "key=value" per line, LF-ended, the
- * first line "version=3" (or "version=2", written before the delay
- * notice's "delay-notified" existed, or "version=1", before the SMTPUTF8
- * and DSN fields: read with those fields empty, so that mail queued by
- * an older queued is never lost).  Every key of the
+ * first line "version=4" (or "version=3", written before sallyctl's
+ * "held" existed, "version=2", before the delay notice's
+ * "delay-notified", or "version=1", before the SMTPUTF8 and DSN
+ * fields: read with those fields empty, so that mail queued by an
+ * older queued is never lost).  Every key of the
  * file's version appears exactly once, in any order after the version;
  * an unknown key (a newer one in an older version included), a repeated
  * or missing one, a value past its field's size or of the wrong form,
  * a control character, or a file over QUEUE_ENVELOPE_MAX_BYTES is an
- * error: the file is corrupt.  Files are always written as version 3.
+ * error: the file is corrupt.  Files are always written as version 4.
  */
 #include <sys/types.h>
 
@@ -48,6 +49,8 @@ struct efield {
 			    sizeof(((struct envelope *)0)->f), 2 }
 #define EF3(k, t, f)	{ k, t, offsetof(struct envelope, f), \
 			    sizeof(((struct envelope *)0)->f), 3 }
+#define EF4(k, t, f)	{ k, t, offsetof(struct envelope, f), \
+			    sizeof(((struct envelope *)0)->f), 4 }
 
 /* The order in which envelope_serialise writes them. */
 static const struct efield efields[] = {
@@ -71,10 +74,11 @@ static const struct efield efields[] = {
 	EF2("notify",	 EF_NOTIFY,	dsn_notify),
 	EF2("orcpt",	 EF_STR,	dsn_orcpt),
 	EF3("delay-notified", EF_BOOL,	delay_notified),
+	EF4("held",	 EF_BOOL,	held),
 };
 #define NEFIELDS	(sizeof(efields) / sizeof(efields[0]))
 
-#define ENVELOPE_VERSION	3
+#define ENVELOPE_VERSION	4
 #define ENVELOPE_VERSION_KEY	"version="
 
 int

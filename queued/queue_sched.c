@@ -162,6 +162,7 @@ queue_env_add(struct qmsg *m, const struct envelope *e)
 		return NULL;
 	}
 	q->msg = m;
+	q->held = e->held;
 	if (e->remote) {
 		q->kind = QENV_REMOTE;
 		queue_sched_set_domain(q, e->rcpt);
@@ -190,6 +191,7 @@ queue_env_forget(struct qenv *q)
 		RB_REMOVE(qenv_sched, &sched[q->lane], q);
 		break;
 	case QENV_IDLE:
+	case QENV_HELD:
 		break;
 	case QENV_EXPANDING:
 	case QENV_DELIVERING:
@@ -210,6 +212,11 @@ void
 queue_sched_insert(struct qenv *q, int64_t when)
 {
 	q->next_try = when;
+	/* Held or paused: aside until sallyctl lets it go. */
+	if (q->held || q->paused) {
+		q->state = QENV_HELD;
+		return;
+	}
 	q->state = QENV_WAITING;
 	/* Kept: the kind may change while it waits (an expansion). */
 	q->lane = q->kind == QENV_REMOTE ? QLANE_REMOTE : QLANE_LOCAL;
@@ -261,6 +268,9 @@ queue_sched_head(int lane)
 	struct qenv	*q;
 
 	if ((q = RB_MIN(qenv_sched, &sched[lane])) == NULL)
+		return NULL;
+	/* sallyctl pause delivery|relay: in flight ones finish. */
+	if (lane == QLANE_REMOTE ? qm.paused_remote : qm.paused_local)
 		return NULL;
 	if (lane == QLANE_REMOTE)
 		return queue_relay_full() ? NULL : q;

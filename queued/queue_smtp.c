@@ -35,12 +35,16 @@ struct qclient_cmd {
 static void	queue_smtp_create(struct qclient *, struct ipc_msg *);
 static void	queue_smtp_commit(struct qclient *, struct ipc_msg *);
 static void	queue_smtp_abort(struct qclient *, struct ipc_msg *);
+static void	queue_smtp_stats(struct qclient *, struct ipc_msg *);
 
 static const struct qclient_cmd qclient_cmds[] = {
 	{ MSG_SMTP_MESSAGE_CREATE,	queue_smtp_create },
 	{ MSG_SMTP_MESSAGE_COMMIT,	queue_smtp_commit },
 	{ MSG_SMTP_MESSAGE_ABORT,	queue_smtp_abort },
+	{ MSG_SMTP_STATS,		queue_smtp_stats },
 };
+/* Sessions counted by smtpd connections that have closed since. */
+static uint64_t			 qclients_gone_sessions;
 
 static TAILQ_HEAD(, qclient)	 qclients = TAILQ_HEAD_INITIALIZER(qclients);
 static unsigned int		 nqclients;
@@ -393,8 +397,38 @@ queue_smtp_closed(struct ipc_conn *c, void *arg)
 	}
 	TAILQ_REMOVE(&qclients, cl, entry);
 	nqclients--;
+	qclients_gone_sessions += cl->sessions;
 	ipc_conn_free(c);
 	free(cl);
+}
+
+/* SMTP_STATS: u64 sessions accepted, u32 open; the engine's to say. */
+static void
+queue_smtp_stats(struct qclient *cl, struct ipc_msg *m)
+{
+	uint64_t	 accepted;
+	uint32_t	 open;
+
+	if (m->fd != -1 || ipc_get_u64(m, &accepted) == -1 ||
+	    ipc_get_u32(m, &open) == -1 || ipc_get_end(m) == -1) {
+		ipc_conn_close(cl->conn, "malformed SMTP_STATS");
+		return;
+	}
+	cl->sessions = accepted;
+	cl->sessions_open = open;
+}
+
+void
+queue_smtp_sessions(uint64_t *accepted, uint64_t *open)
+{
+	struct qclient	*cl;
+
+	*accepted = qclients_gone_sessions;
+	*open = 0;
+	TAILQ_FOREACH(cl, &qclients, entry) {
+		*accepted += cl->sessions;
+		*open += cl->sessions_open;
+	}
 }
 
 static void

@@ -84,7 +84,8 @@ queue_space_low(void)
 void
 queue_space_put_status(struct ipc_out *o)
 {
-	ipc_put_u32(o, (uint32_t)space_low);
+	ipc_put_u32(o, (space_low ? SPOOL_F_LOW : 0) |
+	    (qm.paused_smtp ? SPOOL_F_PAUSED : 0));
 	ipc_put_u64(o, space_free);
 }
 

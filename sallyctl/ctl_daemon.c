@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -166,10 +167,21 @@ ctl_daemon_probe(struct ctl_env *env, const char *name, struct ctl_daemon *d)
 }
 
 static void
-ctl_status_line(const struct ctl_daemon *d)
+ctl_status_line(const struct ctl_daemon *d, int json)
 {
-	char	 pid[32], up[32];
+	static struct ctl_json	 j;
+	char			 pid[32], up[32];
 
+	if (json) {
+		ctl_json_begin(&j);
+		ctl_json_str(&j, "name", d->name);
+		ctl_json_u64(&j, "pid", (uint64_t)d->pid);
+		ctl_json_u64(&j, "uptime", d->pid == 0 || d->uptime < 0 ? 0 :
+		    (uint64_t)d->uptime);
+		ctl_json_str(&j, "state", d->pid == 0 ? "down" : "up");
+		(void)ctl_json_print(&j);
+		return;
+	}
 	if (d->pid == 0) {
 		printf("%-24s %-8s %-8s %s\n", d->name, "-", "-", "down");
 		return;
@@ -181,31 +193,33 @@ ctl_status_line(const struct ctl_daemon *d)
 }
 
 int
-ctl_show_status(struct ctl_env *env, const char *arg)
+ctl_show_status(struct ctl_env *env, const struct ctl_args *a)
 {
 	struct ctl_daemon	 d;
 	size_t			 i;
 	int			 status = 0, queued_up = 0;
 
-	(void)arg;
-	printf("%-24s %-8s %-8s %s\n", "NAME", "PID", "UPTIME", "STATUS");
+	if (!a->json)
+		printf("%-24s %-8s %-8s %s\n", "NAME", "PID", "UPTIME",
+		    "STATUS");
 	for (i = 0; i < CTL_NDAEMONS; i++) {
 		if (!ctl_daemon_probe(env, ctl_daemons[i], &d))
 			status = 1;
 		else if (strcmp(d.name, "queued") == 0)
 			queued_up = 1;
-		ctl_status_line(&d);
+		ctl_status_line(&d, a->json);
 	}
 	/* Its processes are asked only of a queued that runs. */
-	if (queued_up && ctl_queue_procs(env) != 0)
+	if (queued_up && ctl_queue_procs(env, a->json) != 0)
 		status = 1;
 	return status;
 }
 
 int
-ctl_log(struct ctl_env *env, const char *level)
+ctl_log(struct ctl_env *env, const struct ctl_args *a)
 {
 	struct ctl_daemon	 d;
+	const char		*level = a->arg;
 	size_t			 i;
 	int			 sig, sent = 0, status = 0;
 
@@ -249,13 +263,13 @@ ctl_wait_exit(pid_t pid, const char *name)
 }
 
 int
-ctl_stop(struct ctl_env *env, const char *arg)
+ctl_stop(struct ctl_env *env, const struct ctl_args *a)
 {
 	struct ctl_daemon	 d;
 	size_t			 i;
 	int			 status = 0;
 
-	(void)arg;
+	(void)a;
 	for (i = 0; i < CTL_NDAEMONS; i++) {
 		if (!ctl_daemon_probe(env, ctl_stop_order[i], &d)) {
 			printf("%s: not running\n", d.name);
@@ -283,13 +297,31 @@ static const char *const ctl_reload_daemons[] = { "queued", "authd",
     "smtpd", "pop3d" };
 
 int
-ctl_reload(struct ctl_env *env, const char *arg)
+ctl_reload_authd(struct ctl_env *env)
+{
+	struct ctl_daemon	 d;
+
+	if (!ctl_daemon_probe(env, "authd", &d)) {
+		warnx("authd is not running: it reads the table when it "
+		    "starts");
+		return 0;
+	}
+	if (kill(d.pid, SIGHUP) == -1) {
+		warn("authd: kill %ld", (long)d.pid);
+		return 1;
+	}
+	printf("authd: reloading (pid %ld)\n", (long)d.pid);
+	return 0;
+}
+
+int
+ctl_reload(struct ctl_env *env, const struct ctl_args *a)
 {
 	struct ctl_daemon	 d;
 	size_t			 i, sent = 0;
 	int			 status = 0;
 
-	(void)arg;
+	(void)a;
 	for (i = 0; i < sizeof(ctl_reload_daemons) /
 	    sizeof(ctl_reload_daemons[0]); i++) {
 		if (!ctl_daemon_probe(env, ctl_reload_daemons[i], &d)) {
@@ -309,18 +341,4 @@ ctl_reload(struct ctl_env *env, const char *arg)
 		status = 1;
 	}
 	return status;
-}
-
-int
-ctl_signal(struct ctl_env *env, const char *name, int sig)
-{
-	struct ctl_daemon	 d;
-
-	if (!ctl_daemon_probe(env, name, &d))
-		return 0;
-	if (kill(d.pid, sig) == -1) {
-		warn("%s: kill %ld", d.name, (long)d.pid);
-		return -1;
-	}
-	return (int)d.pid;
 }

@@ -202,3 +202,9 @@ ctl_id_valid(const char *id)
 	return ctl_msgid_valid(id, (size_t)(dot - id)) &&
 	    ctl_all_digits(dot + 1, strlen(dot + 1));
 }
+
+int
+ctl_msg_valid(const char *id)
+{
+	return strcmp(id, "all") != 0 && ctl_id_valid(id);
+}

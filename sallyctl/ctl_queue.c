@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -28,8 +29,6 @@
 #define CTL_PEERID		1
 
 typedef int	(*ctl_item_cb)(struct ipc_msg *, void *);
-
-static const char	*ctl_vis(char *, size_t, const char *, const char *);
 
 static struct ipc_out	ctl_out;
 static uint8_t		ctl_inbuf[sizeof(struct ipc_hdr) +
@@ -49,7 +48,7 @@ ctl_queue_sockopts(int fd)
 }
 
 /* Connects to control.sock and exchanges HELLOs; -1 after a message. */
-static int
+int
 ctl_queue_connect(struct ctl_env *env)
 {
 	int	 fd;
@@ -72,7 +71,7 @@ ctl_queue_connect(struct ctl_env *env)
 }
 
 /* Receives one reply; -1 after a message. */
-static int
+int
 ctl_queue_recv(int fd, struct ipc_msg *m)
 {
 	if (ipc_recv_sync(fd, m, ctl_inbuf, sizeof(ctl_inbuf)) == 0) {
@@ -107,7 +106,14 @@ ctl_queue_unexpected(struct ipc_msg *m)
  * MSG_CTL_END.  A CTL_RESULT that is not RESULT_OK refuses the request
  * as a whole: its message is printed.  0, or 1 after a message.
  */
-static int
+struct ipc_out *
+ctl_queue_request(uint32_t type)
+{
+	ipc_out_init(&ctl_out, type, CTL_PEERID);
+	return &ctl_out;
+}
+
+int
 ctl_queue_stream(struct ctl_env *env, const char *header, uint32_t item,
     ctl_item_cb cb, void *arg)
 {
@@ -154,7 +160,7 @@ done:
 	return r;
 }
 
-static const char *
+const char *
 ctl_vis(char *dst, size_t dstlen, const char *src, const char *empty)
 {
 	if (*src == '\0')
@@ -162,16 +168,57 @@ ctl_vis(char *dst, size_t dstlen, const char *src, const char *empty)
 	return log_vis(dst, dstlen, src, strlen(src));
 }
 
+int
+ctl_json_print(struct ctl_json *j)
+{
+	const char	*line;
+
+	if ((line = ctl_json_end(j)) == NULL) {
+		warnx("a reply of queued is too long for one JSON line");
+		return -1;
+	}
+	printf("%s\n", line);
+	return 0;
+}
+
+struct ctl_list_state {
+	const struct ctl_args	*args;
+	uint64_t		 now;
+};
+
+/* show queue -j: the keys sallyctl(8) lists, in that order. */
+static int
+ctl_json_entry(const struct ctl_entry *e, uint64_t now)
+{
+	static struct ctl_json	 j;
+	char			 msgid[CTL_MSGID_HEX_DIGITS + 1];
+
+	(void)strlcpy(msgid, e->evpid, sizeof(msgid));
+	ctl_json_begin(&j);
+	ctl_json_str(&j, "evpid", e->evpid);
+	ctl_json_str(&j, "msgid", msgid);
+	ctl_json_str(&j, "sender", e->sender);
+	ctl_json_str(&j, "rcpt", e->rcpt);
+	ctl_json_u64(&j, "created", e->created);
+	ctl_json_u64(&j, "age", (uint64_t)ctl_elapsed(e->created, now));
+	ctl_json_u64(&j, "retries", e->retries);
+	ctl_json_u64(&j, "next_try", e->next_try);
+	ctl_json_str(&j, "state", e->state);
+	ctl_json_str(&j, "last_error", e->error);
+	return ctl_json_print(&j);
+}
+
 static int
 ctl_print_entry(struct ipc_msg *m, void *arg)
 {
 	static struct ctl_entry	 e;
+	struct ctl_list_state	*ls = arg;
 	char			 sender[CTL_VIS_MAX_BYTES];
 	char			 rcpt[CTL_VIS_MAX_BYTES];
 	char			 error[CTL_VIS_MAX_BYTES];
 	char			 evpid[CTL_VIS_MAX_BYTES];
 	char			 age[32], next[32];
-	uint64_t		 now = *(uint64_t *)arg;
+	uint64_t		 now = ls->now;
 
 	if (ctl_reply_entry(m, &e) == -1 ||
 	    ctl_age_format(ctl_elapsed(e.created, now), age,
@@ -179,8 +226,15 @@ ctl_print_entry(struct ipc_msg *m, void *arg)
 	    ctl_age_format(ctl_elapsed(now, e.next_try), next,
 	    sizeof(next)) == -1)
 		return -1;
+	if (!ctl_filter_match(&ls->args->filter, e.sender, e.rcpt, e.created,
+	    e.state, now))
+		return 0;
+	if (ls->args->json)
+		return ctl_json_entry(&e, now) == -1 ? -1 : 0;
 	/* The manager sends 0 while a delivery is under way. */
-	if (e.next_try == 0)
+	if (strcmp(e.state, "waiting") != 0 && strcmp(e.state, "active") != 0)
+		(void)strlcpy(next, e.state, sizeof(next));
+	else if (e.next_try == 0)
 		(void)strlcpy(next, "active", sizeof(next));
 	else if (e.next_try <= now)
 		(void)strlcpy(next, "now", sizeof(next));
@@ -193,52 +247,78 @@ ctl_print_entry(struct ipc_msg *m, void *arg)
 }
 
 int
-ctl_show_queue(struct ctl_env *env, const char *arg)
+ctl_show_queue(struct ctl_env *env, const struct ctl_args *a)
 {
-	char		 header[128];
-	uint64_t	 now = (uint64_t)time(NULL);
+	struct ctl_list_state	 ls;
+	char			 header[128];
 
-	(void)arg;
+	ls.args = a;
+	ls.now = (uint64_t)time(NULL);
 	(void)snprintf(header, sizeof(header),
 	    "%-20s %-24s %-24s %5s %7s %6s %s\n", "EVPID", "SENDER",
 	    "RECIPIENT", "AGE", "RETRIES", "NEXT", "LAST ERROR");
 	ipc_out_init(&ctl_out, MSG_CTL_QUEUE_LIST, CTL_PEERID);
-	return ctl_queue_stream(env, header, MSG_CTL_QUEUE_ENTRY,
-	    ctl_print_entry, &now);
+	return ctl_queue_stream(env, a->json ? NULL : header,
+	    MSG_CTL_QUEUE_ENTRY, ctl_print_entry, &ls);
 }
 
 static int
 ctl_print_stat(struct ipc_msg *m, void *arg)
 {
 	static struct ctl_stat	 st;
+	static struct ctl_json	 j;
+	const struct ctl_args	*a = arg;
 	char			 name[CTL_VIS_MAX_BYTES];
 
-	(void)arg;
 	if (ctl_reply_stat(m, &st) == -1)
 		return -1;
+	if (a->json) {
+		ctl_json_begin(&j);
+		ctl_json_str(&j, "name", st.name);
+		ctl_json_u64(&j, "value", st.value);
+		return ctl_json_print(&j);
+	}
 	printf("%s %" PRIu64 "\n", ctl_vis(name, sizeof(name), st.name, "-"),
 	    st.value);
 	return 0;
 }
 
 int
-ctl_show_stats(struct ctl_env *env, const char *arg)
+ctl_show_stats(struct ctl_env *env, const struct ctl_args *a)
 {
-	(void)arg;
 	ipc_out_init(&ctl_out, MSG_CTL_STATS, CTL_PEERID);
-	return ctl_queue_stream(env, NULL, MSG_CTL_STAT, ctl_print_stat, NULL);
+	return ctl_queue_stream(env, NULL, MSG_CTL_STAT, ctl_print_stat,
+	    (void *)(uintptr_t)a);
+}
+
+static int
+ctl_json_host(const struct ctl_host *h)
+{
+	static struct ctl_json	 j;
+
+	ctl_json_begin(&j);
+	ctl_json_str(&j, "destination", h->dest);
+	ctl_json_u64(&j, "conns", h->conns);
+	ctl_json_u64(&j, "queued", h->queued);
+	ctl_json_u64(&j, "active", h->active);
+	ctl_json_u64(&j, "backoff_until", h->backoff_until);
+	ctl_json_str(&j, "last_error", h->error);
+	return ctl_json_print(&j);
 }
 
 static int
 ctl_print_host(struct ipc_msg *m, void *arg)
 {
 	static struct ctl_host	 h;
+	struct ctl_list_state	*ls = arg;
 	char			 dest[CTL_VIS_MAX_BYTES];
 	char			 error[CTL_VIS_MAX_BYTES], backoff[32];
-	uint64_t		 now = *(uint64_t *)arg;
+	uint64_t		 now = ls->now;
 
 	if (ctl_reply_host(m, &h) == -1)
 		return -1;
+	if (ls->args->json)
+		return ctl_json_host(&h);
 	if (h.backoff_until > now) {
 		if (ctl_age_format(ctl_elapsed(now, h.backoff_until), backoff,
 		    sizeof(backoff)) == -1)
@@ -252,24 +332,43 @@ ctl_print_host(struct ipc_msg *m, void *arg)
 }
 
 int
-ctl_show_hosts(struct ctl_env *env, const char *arg)
+ctl_show_hosts(struct ctl_env *env, const struct ctl_args *a)
 {
-	char		 header[128];
-	uint64_t	 now = (uint64_t)time(NULL);
+	struct ctl_list_state	 ls;
+	char			 header[128];
 
-	(void)arg;
+	ls.args = a;
+	ls.now = (uint64_t)time(NULL);
 	(void)snprintf(header, sizeof(header), "%-32s %5s %6s %6s %7s %s\n",
 	    "DESTINATION", "CONNS", "QUEUED", "ACTIVE", "BACKOFF",
 	    "LAST ERROR");
 	ipc_out_init(&ctl_out, MSG_CTL_HOSTS, CTL_PEERID);
-	return ctl_queue_stream(env, header, MSG_CTL_HOST, ctl_print_host,
-	    &now);
+	return ctl_queue_stream(env, a->json ? NULL : header, MSG_CTL_HOST,
+	    ctl_print_host, &ls);
 }
 
 struct ctl_procs_state {
 	uint64_t	 now;
 	int		 down;
+	int		 json;
 };
+
+/* show status -j: the keys ctl_daemon.c's lines have. */
+static int
+ctl_json_proc(const struct ctl_proc *p, uint64_t now)
+{
+	static struct ctl_json	 j;
+	char			 name[IPC_STRING_MAX_BYTES + 8];
+
+	(void)snprintf(name, sizeof(name), "queued/%s", p->name);
+	ctl_json_begin(&j);
+	ctl_json_str(&j, "name", name);
+	ctl_json_u64(&j, "pid", p->up ? p->pid : 0);
+	ctl_json_u64(&j, "uptime", p->up ?
+	    (uint64_t)ctl_elapsed(p->started, now) : 0);
+	ctl_json_str(&j, "state", p->up ? "up" : "down");
+	return ctl_json_print(&j);
+}
 
 static int
 ctl_print_proc(struct ipc_msg *m, void *arg)
@@ -283,6 +382,10 @@ ctl_print_proc(struct ipc_msg *m, void *arg)
 	    sizeof(up)) == -1)
 		return -1;
 	(void)ctl_vis(name, sizeof(name), p.name, "-");
+	if (!p.up)
+		s->down = 1;
+	if (s->json)
+		return ctl_json_proc(&p, s->now);
 	if (!p.up) {
 		s->down = 1;
 		printf("queued/%-17s %-8s %-8s %s\n", name, "-", "-", "down");
@@ -293,20 +396,20 @@ ctl_print_proc(struct ipc_msg *m, void *arg)
 }
 
 int
-ctl_queue_procs(struct ctl_env *env)
+ctl_queue_procs(struct ctl_env *env, int json)
 {
 	struct ctl_procs_state	 s;
 
 	s.now = (uint64_t)time(NULL);
 	s.down = 0;
+	s.json = json;
 	ipc_out_init(&ctl_out, MSG_CTL_STATUS, CTL_PEERID);
 	if (ctl_queue_stream(env, NULL, MSG_CTL_PROC, ctl_print_proc, &s) != 0)
 		return 1;
 	return s.down;
 }
 
-/* MSG_CTL_SCHEDULE or MSG_CTL_REMOVE; done is "scheduled" or "removed". */
-static int
+int
 ctl_queue_command(struct ctl_env *env, uint32_t type, const char *id,
     const char *done)
 {
@@ -327,7 +430,11 @@ ctl_queue_command(struct ctl_env *env, uint32_t type, const char *id,
 		else if (r.result != RESULT_OK)
 			warnx("%s: %s", id,
 			    ctl_vis(msg, sizeof(msg), r.message, "failed"));
-		else {
+		else if (done == NULL) {
+			printf("%s\n", ctl_vis(msg, sizeof(msg), r.message,
+			    "done"));
+			status = 0;
+		} else {
 			printf("%" PRIu32 " envelope%s %s", r.count,
 			    r.count == 1 ? "" : "s", done);
 			if (r.message[0] != '\0')
@@ -342,13 +449,13 @@ ctl_queue_command(struct ctl_env *env, uint32_t type, const char *id,
 }
 
 int
-ctl_schedule(struct ctl_env *env, const char *id)
+ctl_schedule(struct ctl_env *env, const struct ctl_args *a)
 {
-	return ctl_queue_command(env, MSG_CTL_SCHEDULE, id, "scheduled");
+	return ctl_queue_command(env, MSG_CTL_SCHEDULE, a->arg, "scheduled");
 }
 
 int
-ctl_remove(struct ctl_env *env, const char *id)
+ctl_remove(struct ctl_env *env, const struct ctl_args *a)
 {
-	return ctl_queue_command(env, MSG_CTL_REMOVE, id, "removed");
+	return ctl_queue_command(env, MSG_CTL_REMOVE, a->arg, "removed");
 }

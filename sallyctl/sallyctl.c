@@ -20,8 +20,8 @@
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: sallyctl [-f file] [-s socket] command "
-	    "[argument]\n       sallyctl help\n");
+	fprintf(stderr, "usage: sallyctl [-j] [-f file] [-s socket] command "
+	    "[argument ...]\n       sallyctl help\n");
 	exit(1);
 }
 
@@ -67,20 +67,26 @@ int
 main(int argc, char *argv[])
 {
 	struct ctl_env		 env;
+	struct ctl_args		 args;
 	struct config		*conf = NULL;
 	const struct ctl_cmd	*cmd;
 	const char		*conffile = CONFIG_DEFAULT_PATH;
-	const char		*sock = NULL, *arg, *errstr;
+	const char		*sock = NULL, *errstr;
 	int			 ch, status;
 
 	/* The same binary is sendmail(8), mailq(1) and newaliases(1). */
 	if (sendmail_name(argv[0]) != NULL)
 		return sendmail_main(argc, argv);
 	log_init("sallyctl", 1);
-	while ((ch = getopt(argc, argv, "f:s:")) != -1) {
+	memset(&args, 0, sizeof(args));
+	/* "+": options end at the command (monitor -n is the command's). */
+	while ((ch = getopt(argc, argv, "+f:js:")) != -1) {
 		switch (ch) {
 		case 'f':
 			conffile = optarg;
+			break;
+		case 'j':
+			args.json = 1;
 			break;
 		case 's':
 			sock = optarg;
@@ -93,15 +99,18 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc == 0)
 		usage();
-	if ((cmd = ctl_parse(argc, argv, &arg, &errstr)) == NULL)
+	if ((cmd = ctl_parse(argc, argv, &args, &errstr)) == NULL)
 		sallyctl_badcmd(argc, argv, errstr);
+	if (args.json && !(cmd->flags & CTL_F_JSON))
+		errx(1, "-j: this command has no JSON output (see sallyctl "
+		    "help)");
 	memset(&env, 0, sizeof(env));
-	if (cmd->needroot) {
+	if (cmd->flags & CTL_F_ROOT) {
 		if (geteuid() != 0)
 			errx(1, "need root privileges: run sallyctl as root");
 		conf = sallyctl_setup(&env, conffile, sock);
 	}
-	status = cmd->handler(&env, arg);
+	status = cmd->handler(&env, &args);
 	if (conf != NULL)
 		config_free(conf);
 	return status;

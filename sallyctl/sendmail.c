@@ -15,7 +15,6 @@
 #include <err.h>
 #include <errno.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,7 +155,6 @@ static int
 sendmail_admin(const struct sendmail_opts *o, struct config *conf)
 {
 	struct ctl_env	 env;
-	int		 pid;
 
 	if (geteuid() != 0) {
 		warnx("only root may %s", o->mode == 'p' ? "list the queue "
@@ -168,17 +166,13 @@ sendmail_admin(const struct sendmail_opts *o, struct config *conf)
 		return sendmail_ctl(o->conffile, "show", "queue");
 	if (o->mode == 'q')
 		return sendmail_ctl(o->conffile, "schedule", "all");
-	/* authd reads the aliases file on SIGHUP: there is no database. */
+	/*
+	 * authd reads the aliases file again on SIGHUP: there is no
+	 * database to build.  Not running, it reads it when it starts.
+	 */
 	memset(&env, 0, sizeof(env));
 	env.conf = conf;
-	if ((pid = ctl_signal(&env, "authd", SIGHUP)) == -1)
-		return EX_UNAVAILABLE;
-	if (pid == 0)
-		printf("authd is not running: it reads %s when it starts, "
-		    "nothing to do\n", conf->aliases_file);
-	else
-		printf("authd (pid %d) reloads %s\n", pid, conf->aliases_file);
-	return 0;
+	return ctl_reload_authd(&env) == 0 ? 0 : EX_UNAVAILABLE;
 }
 
 /* A display name as a quoted-string (RFC 5322 3.2.4) when it needs one. */

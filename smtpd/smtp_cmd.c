@@ -294,6 +294,16 @@ cmd_mail(struct smtp_session *s, const char *arg)
 	}
 	if (smtp_cmd_over_messages(s))
 		return;
+	/*
+	 * sallyctl pause smtp: no new transaction; one already past MAIL
+	 * (in DATA) finishes.  RFC 3463 4.3.2.
+	 */
+	if (smtp_peer_paused()) {
+		log_info("%08x smtp mail-refused reason=paused", s->id);
+		smtp_reply_close(s, "4.3.2", "System not accepting network "
+		    "messages", "paused");
+		return;
+	}
 	/* RFC 5321 4.5.3.1.10, RFC 3463 4.3.1: refused before it is sent. */
 	if (smtp_peer_spool_low()) {
 		smtp_reply(s, "452 4.3.1 Insufficient system storage, try "

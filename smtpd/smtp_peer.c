@@ -42,6 +42,8 @@ static struct event_base	*smtp_peer_base;
 static struct ipc_conn		*smtp_peer_parent;
 /* queued says the spool is below "limit queue-min-free". */
 static int			 smtp_peer_spool_is_low;
+/* sallyctl pause smtp, as queued last said; kept while it is away. */
+static int			 smtp_peer_is_paused;
 
 static int	smtp_peer_rcpt_result(struct ipc_msg *);
 static int	smtp_peer_password_result(struct ipc_msg *);
@@ -126,10 +128,32 @@ smtp_peer_retry(struct smtp_peer *p)
 		p->backoff_secs = IPC_RETRY_MAX_SECS;
 }
 
+/*
+ * Every SMTP_STATS_SECS, the sessions to queued (MSG_SMTP_STATS), for
+ * sallyctl show stats and monitor; lost while queued is away.
+ */
+static void
+smtp_peer_statscb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct ipc_out	*o = smtp_peer_out(MSG_SMTP_STATS);
+	uint64_t	 accepted;
+	uint32_t	 open;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	smtp_session_counts(&accepted, &open);
+	ipc_put_u64(o, accepted);
+	ipc_put_u32(o, open);
+	(void)smtp_peer_send(PEER_QUEUE, o);
+}
+
 void
 smtp_peer_init(struct event_base *base, struct ipc_conn *parent)
 {
-	size_t	 i;
+	static struct event	*ev_stats;
+	struct timeval		 tv = { SMTP_STATS_SECS, 0 };
+	size_t			 i;
 
 	smtp_peer_base = base;
 	smtp_peer_parent = parent;
@@ -140,6 +164,9 @@ smtp_peer_init(struct event_base *base, struct ipc_conn *parent)
 			fatalx("smtp_peer_init: evtimer_new");
 		smtp_peer_request(&smtp_peers[i]);
 	}
+	ev_stats = event_new(base, -1, EV_PERSIST, smtp_peer_statscb, NULL);
+	if (ev_stats == NULL || event_add(ev_stats, &tv) == -1)
+		fatalx("smtp_peer_init: stats timer");
 }
 
 static void
@@ -331,20 +358,28 @@ smtp_peer_committed(struct ipc_msg *m)
 	return 0;
 }
 
-/* queued: SPOOL_STATUS: u32 low, u64 free bytes. */
+/* queued: SPOOL_STATUS: u32 flags (SPOOL_F_*), u64 free bytes. */
 static int
 smtp_peer_spool_status(struct ipc_msg *m)
 {
 	uint64_t	 avail;
-	uint32_t	 low;
+	uint32_t	 flags;
+	int		 low, paused;
 
-	if (m->fd != -1 || ipc_get_u32(m, &low) == -1 ||
-	    ipc_get_u64(m, &avail) == -1 || ipc_get_end(m) == -1 || low > 1)
+	if (m->fd != -1 || ipc_get_u32(m, &flags) == -1 ||
+	    ipc_get_u64(m, &avail) == -1 || ipc_get_end(m) == -1 ||
+	    (flags & ~SPOOL_F_ALL) != 0)
 		return -1;
-	if ((int)low != smtp_peer_spool_is_low)
+	low = (flags & SPOOL_F_LOW) != 0;
+	paused = (flags & SPOOL_F_PAUSED) != 0;
+	if (low != smtp_peer_spool_is_low)
 		log_info("- smtp spool-%s free=%llu", low ? "low" : "ok",
 		    (unsigned long long)avail);
-	smtp_peer_spool_is_low = (int)low;
+	if (paused != smtp_peer_is_paused)
+		log_info("- smtp intake-%s by=sallyctl",
+		    paused ? "paused" : "resumed");
+	smtp_peer_spool_is_low = low;
+	smtp_peer_is_paused = paused;
 	return 0;
 }
 
@@ -352,4 +387,10 @@ int
 smtp_peer_spool_low(void)
 {
 	return smtp_peer_spool_is_low;
+}
+
+int
+smtp_peer_paused(void)
+{
+	return smtp_peer_is_paused;
 }

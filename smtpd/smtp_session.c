@@ -26,6 +26,7 @@
 static TAILQ_HEAD(, smtp_session)	 smtp_sessions =
     TAILQ_HEAD_INITIALIZER(smtp_sessions);
 static size_t				 smtp_nsessions;
+static uint64_t				 smtp_sessions_accepted;
 static uint32_t				 smtp_lastid;
 
 static int
@@ -71,6 +72,8 @@ smtp_session_arm(struct smtp_session *s)
 	const struct config	*conf = s->conf;
 	struct timeval		 tv = { 0, 0 };
 
+	if (s->closing)
+		return;
 	/* RFC 5321 4.5.3.2: the timeouts of sallyport.conf(5). */
 	if (s->wait == WAIT_COMMIT)
 		tv.tv_sec = smtp_data_commit_secs(s);
@@ -180,6 +183,12 @@ static void
 smtp_session_greet(struct smtp_session *s)
 {
 	s->greeted = 1;
+	/* sallyctl pause smtp: RFC 5321 3.8, RFC 3463 4.3.2. */
+	if (smtp_peer_paused()) {
+		smtp_reply_close(s, "4.3.2", "System not accepting network "
+		    "messages", "paused");
+		return;
+	}
 	smtp_reply(s, "220 %s ESMTP sallyport", s->conf->hostname);
 }
 
@@ -262,6 +271,7 @@ smtp_session_accept(struct smtpd *env, struct smtp_listener *l, int fd,
 	}
 	TAILQ_INSERT_TAIL(&smtp_sessions, s, entry);
 	smtp_nsessions++;
+	smtp_sessions_accepted++;
 	smtp_session_log_connect(s, l);
 	/* RFC 8314 3.3: implicit TLS, the greeting after the handshake. */
 	if (l->flags & SMTP_LF_SMTPS) {
@@ -547,4 +557,11 @@ smtp_session_tls_done(struct smtp_session *s)
 	if (!s->greeted)
 		smtp_session_greet(s);
 	smtp_session_arm(s);
+}
+
+void
+smtp_session_counts(uint64_t *accepted, uint32_t *open)
+{
+	*accepted = smtp_sessions_accepted;
+	*open = (uint32_t)smtp_nsessions;
 }

@@ -267,6 +267,10 @@ struct ipc_out	*smtp_peer_out(uint32_t type);
 int	smtp_peer_send(int service, struct ipc_out *);
 /* 1 while queued says its spool is below "limit queue-min-free". */
 int	smtp_peer_spool_low(void);
+/* The engine tells queued its session counts this often. */
+#define SMTP_STATS_SECS		1
+/* 1 while queued says sallyctl paused smtp: 421 4.3.2 to new mail. */
+int	smtp_peer_paused(void);
 
 /* smtpd_local.c (parent) */
 /* Creates <rundir>/submit.sock, mode 0666; fatal when it cannot. */
@@ -290,6 +294,8 @@ int	smtp_local_received(struct smtp_session *, char *buf, size_t len,
 int	smtp_local_from(struct smtp_session *, char *buf, size_t len);
 
 /* smtp_session.c */
+/* Sessions accepted since the engine started, and open now. */
+void	smtp_session_counts(uint64_t *accepted, uint32_t *open);
 /*
  * A new client: on a TCP listener (ss its address, caller NULL) or on
  * submit.sock (ss NULL, caller who it is).

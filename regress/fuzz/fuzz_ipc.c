@@ -66,10 +66,16 @@ fuzz_ctl(struct ipc_msg *m)
 	struct ctl_proc		 p;
 	struct ctl_stat		 s;
 	struct ctl_result	 r;
+	static struct ctl_envinfo ei;
 
 	switch (m->hdr.type) {
 	case MSG_CTL_QUEUE_ENTRY:
-		(void)ctl_reply_entry(m, &e);
+		if (ctl_reply_entry(m, &e) == 0)
+			FUZZ_ASSERT(ctl_state_valid(e.state));
+		break;
+	case MSG_CTL_ENVELOPE_INFO:
+		if (ctl_reply_envinfo(m, &ei) == 0)
+			FUZZ_ASSERT(ei.n <= CTL_FIELDS_MAX);
 		break;
 	case MSG_CTL_PROC:
 		(void)ctl_reply_proc(m, &p);
@@ -97,6 +103,7 @@ fuzz_record(const uint8_t *rec, size_t len)
 	FUZZ_ASSERT(m.hdr.len == len - sizeof(m.hdr) && m.fd == -1);
 	switch (m.hdr.type) {
 	case MSG_CTL_QUEUE_ENTRY:
+	case MSG_CTL_ENVELOPE_INFO:
 	case MSG_CTL_PROC:
 	case MSG_CTL_STAT:
 	case MSG_CTL_RESULT:

@@ -267,7 +267,7 @@ class TestSendmail(SuiteTest):
         self.assertIn(b"scheduled", r.stdout)
         r = self.sendmail([], argv0=newaliases)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn(b"authd (pid %d) reloads" % self.suite.pid("authd"),
+        self.assertIn(b"authd: reloading (pid %d)" % self.suite.pid("authd"),
                       r.stdout)
 
     def test_usage(self):

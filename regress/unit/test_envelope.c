@@ -53,7 +53,8 @@ struct bad {
 static struct bad bads[] = {
 	{ "", "no final newline" },
 	{ GOOD "x", "no final newline" },
-	{ "version=4\n" BODY, "bad version line" },
+	{ "version=5\n" BODY, "bad version line" },
+	{ "version=4\n" BODY, "missing key" },
 	{ "version=3\n" BODY, "missing key" },
 	{ "version=0\n" BODY, "bad version line" },
 	{ "version=2\n" BODY, "missing key" },

@@ -137,7 +137,7 @@ round_trip(const struct envelope *a, struct envelope *b, char *buf,
 
 	n = envelope_serialise(a, buf, buflen, &errstr);
 	cr_assert_gt(n, 0, "%s", errstr);
-	cr_assert(strncmp(buf, "version=3\n", 10) == 0, "%s", buf);
+	cr_assert(strncmp(buf, "version=4\n", 10) == 0, "%s", buf);
 	cr_assert_eq(envelope_parse(buf, (size_t)n, b, &errstr), 0, "%s: %s",
 	    errstr, buf);
 	cr_expect_str_eq(b->evpid, a->evpid);
@@ -148,6 +148,42 @@ round_trip(const struct envelope *a, struct envelope *b, char *buf,
 	cr_expect_eq(b->dsn_notify, a->dsn_notify);
 	cr_expect_str_eq(b->dsn_orcpt, a->dsn_orcpt);
 	cr_expect_eq(b->delay_notified, a->delay_notified);
+	cr_expect_eq(b->held, a->held);
+}
+
+/*
+ * Version 4 (sallyctl hold): "held" persists; a version 3 file loads
+ * with it 0 and may not hold it, a version 4 file must.
+ */
+Test(envelope_dsn, version4_held)
+{
+	struct envelope	 e, b;
+	const char	*errstr = NULL;
+	char		 buf[QUEUE_ENVELOPE_MAX_BYTES + 1];
+	static const char v3[] = "version=3\n" V1_BODY L_UTF8 L_RET L_ENVID
+	    L_NOTIFY L_ORCPT "delay-notified=1\n";
+	static const char v4[] = "version=4\n" V1_BODY L_UTF8 L_RET L_ENVID
+	    L_NOTIFY L_ORCPT "delay-notified=0\n" "held=1\n";
+	static const char v3held[] = "version=3\n" V1_BODY L_UTF8 L_RET
+	    L_ENVID L_NOTIFY L_ORCPT "delay-notified=1\n" "held=1\n";
+	static const char v4bad[] = "version=4\n" V1_BODY L_UTF8 L_RET
+	    L_ENVID L_NOTIFY L_ORCPT "delay-notified=0\n" "held=2\n";
+
+	parse_ok(v3, &e);
+	cr_expect_eq(e.held, 0);
+	cr_expect_eq(e.delay_notified, 1);
+	parse_ok(v4, &e);
+	cr_expect_eq(e.held, 1);
+	round_trip(&e, &b, buf, sizeof(buf));
+	cr_expect_not_null(strstr(buf, "\nheld=1\n"));
+	cr_expect_eq(envelope_parse(v3held, strlen(v3held), &e, &errstr), -1);
+	cr_expect_str_eq(errstr, "unknown key");
+	cr_expect_eq(envelope_parse(v4bad, strlen(v4bad), &e, &errstr), -1);
+	cr_expect_str_eq(errstr, "bad boolean");
+	/* Without "held": a version 4 file misses a key. */
+	cr_expect_eq(envelope_parse(v4, strlen(v4) - strlen("held=1\n"), &e,
+	    &errstr), -1);
+	cr_expect_str_eq(errstr, "missing key");
 }
 
 Test(envelope_dsn, round_trip)

@@ -21,7 +21,7 @@
  * arrays, never pointers.
  */
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
-#define ARGV_MAX	4
+#define ARGV_MAX	6
 #define WORD_MAX	48
 #define ERR_MAX		48
 
@@ -96,6 +96,66 @@ ParameterizedTestParameters(sallyctl, parse)
 		    "log level must be verbose or brief" },
 		{ 3, { "log", "verbose", "now" }, "", "",
 		    "too many arguments" },
+
+		/* issue 12 */
+		{ 3, { "show", "envelope", "0123456789abcdef.1" },
+		    "show envelope", "0123456789abcdef.1", "" },
+		{ 3, { "show", "envelope", "all" }, "", "",
+		    "invalid message or envelope id" },
+		{ 3, { "show", "message", "0123456789abcdef" },
+		    "show message", "0123456789abcdef", "" },
+		{ 4, { "show", "message", "0123456789abcdef", "-j" }, "", "",
+		    "too many arguments" },
+		{ 4, { "show", "envelope", "-j", "0123456789abcdef" },
+		    "show envelope", "0123456789abcdef", "" },
+		{ 3, { "show", "queue", "held" }, "show queue", "", "" },
+		{ 3, { "show", "queue", "-j" }, "show queue", "", "" },
+		{ 3, { "show", "queue", "from" }, "", "",
+		    "unknown filter or missing value" },
+		{ 2, { "pause", "smtp" }, "pause", "smtp", "" },
+		{ 2, { "pause", "delivery" }, "pause", "delivery", "" },
+		{ 2, { "resume", "relay" }, "resume", "relay", "" },
+		{ 2, { "pause", "all" }, "", "",
+		    "expected smtp, delivery or relay" },
+		{ 1, { "pause" }, "", "", "missing argument" },
+		{ 3, { "pause", "envelope", "all" }, "pause envelope", "all",
+		    "" },
+		{ 3, { "resume", "envelope", "0123456789abcdef" },
+		    "resume envelope", "0123456789abcdef", "" },
+		{ 3, { "pause", "envelope", "smtp" }, "", "",
+		    "invalid message or envelope id" },
+		{ 2, { "hold", "all" }, "hold", "all", "" },
+		{ 2, { "release", "0123456789abcdef.3" }, "release",
+		    "0123456789abcdef.3", "" },
+		{ 2, { "expire", "0123456789abcdef" }, "expire",
+		    "0123456789abcdef", "" },
+		{ 2, { "requeue", "all" }, "requeue", "all", "" },
+		{ 2, { "hold", "-j" }, "", "",
+		    "invalid message or envelope id" },
+		{ 1, { "monitor" }, "monitor", "", "" },
+		{ 3, { "monitor", "-n", "2" }, "monitor", "", "" },
+		{ 3, { "monitor", "-n", "0" }, "", "", "bad count" },
+		{ 3, { "monitor", "-n", "x" }, "", "", "bad count" },
+		{ 2, { "monitor", "-n" }, "", "", "expected -n COUNT" },
+		{ 1, { "encrypt" }, "encrypt", "", "" },
+		{ 2, { "encrypt", "secret" }, "", "", "too many arguments" },
+		{ 3, { "user", "add", "carol" }, "user add", "carol", "" },
+		{ 5, { "user", "add", "carol", "uid", "1001" }, "user add",
+		    "carol", "" },
+		{ 4, { "user", "add", "carol", "uid" }, "", "",
+		    "missing value" },
+		{ 5, { "user", "add", "carol", "uid", "0" }, "", "",
+		    "uid or gid not a number above 0" },
+		{ 5, { "user", "add", "carol", "home", "rel" }, "", "",
+		    "home not an absolute path" },
+		{ 5, { "user", "add", "carol", "shell", "/bin/sh" }, "", "",
+		    "expected uid, gid or home" },
+		{ 3, { "user", "add", "car:ol" }, "", "",
+		    "bad user name (letters, digits, '.', '_', '-')" },
+		{ 3, { "user", "passwd", "bob" }, "user passwd", "bob", "" },
+		{ 4, { "user", "del", "bob", "uid" }, "", "",
+		    "too many arguments" },
+		{ 2, { "user", "bob" }, "", "", "unknown command" },
 	};
 
 	return cr_make_param_array(struct parse_case, cases, NITEMS(cases));
@@ -104,7 +164,8 @@ ParameterizedTestParameters(sallyctl, parse)
 ParameterizedTest(struct parse_case *c, sallyctl, parse)
 {
 	const struct ctl_cmd	*cmd;
-	const char		*arg = "unset", *err = "unset";
+	struct ctl_args		 a;
+	const char		*arg, *err = "unset";
 	char			*argv[ARGV_MAX + 1];
 	char			 words[64];
 	int			 argc, i;
@@ -112,7 +173,9 @@ ParameterizedTest(struct parse_case *c, sallyctl, parse)
 	for (argc = 0; argc < c->argc; argc++)
 		argv[argc] = c->argv[argc];
 	argv[argc] = NULL;
-	cmd = ctl_parse(argc, argv, &arg, &err);
+	memset(&a, 0, sizeof(a));
+	cmd = ctl_parse(argc, argv, &a, &err);
+	arg = a.arg;
 	if (c->cmd[0] == '\0') {
 		cr_assert_null(cmd, "argv[0]=%s", argc ? argv[0] : "");
 		cr_assert_str_eq(err, c->err);
@@ -145,19 +208,27 @@ Test(sallyctl, table_is_complete)
 		cr_assert_not_null(cmd->help, "%s", cmd->words[0]);
 		cr_assert_eq(cmd->arg != CTL_ARG_NONE, cmd->argname != NULL,
 		    "%s", cmd->words[0]);
+		/* -j only on show, and every show but message takes it. */
+		cr_assert_eq((cmd->flags & CTL_F_JSON) != 0,
+		    strcmp(cmd->words[0], "show") == 0 &&
+		    strcmp(cmd->words[1], "message") != 0, "%s %s",
+		    cmd->words[0], cmd->words[1] ? cmd->words[1] : "");
 		cr_assert_eq(ctl_cmd_usage(cmd, usage, sizeof(usage)), 0);
 		/* Every entry is reachable: the parser finds it again. */
-		if (cmd->arg == CTL_ARG_NONE) {
-			const char	*arg, *err;
+		if (cmd->arg == CTL_ARG_NONE || cmd->arg == CTL_ARG_FILTER ||
+		    cmd->arg == CTL_ARG_COUNT) {
+			struct ctl_args	 a;
+			const char	*err;
 			char		*argv[CTL_WORDS_MAX];
 			int		 i;
 
+			memset(&a, 0, sizeof(a));
 			for (i = 0; i < CTL_WORDS_MAX && cmd->words[i]; i++)
 				argv[i] = (char *)(uintptr_t)cmd->words[i];
-			cr_assert_eq(ctl_parse(i, argv, &arg, &err), cmd);
+			cr_assert_eq(ctl_parse(i, argv, &a, &err), cmd);
 		}
 	}
-	cr_assert_eq(n, 10);
+	cr_assert_eq(n, 25);
 }
 
 Test(sallyctl, usage_line)
@@ -474,6 +545,8 @@ build_entry(uint32_t type, int fields, int extra)
 		ipc_put_u64(&out, 1700000300);
 	if (fields > 6)
 		ipc_put_str(&out, "451 try later\n");
+	if (fields > 7)
+		ipc_put_str(&out, "held");
 	if (extra)
 		ipc_put_u32(&out, 0);
 }
@@ -484,9 +557,10 @@ Test(sallyctl, reply_entry)
 	struct ipc_msg		 m;
 	int			 n;
 
-	build_entry(MSG_CTL_QUEUE_ENTRY, 7, 0);
+	build_entry(MSG_CTL_QUEUE_ENTRY, 8, 0);
 	to_msg(&m);
 	cr_assert_eq(ctl_reply_entry(&m, &e), 0);
+	cr_assert_str_eq(e.state, "held");
 	cr_assert_str_eq(e.evpid, "0123456789abcdef.1");
 	cr_assert_str_eq(e.sender, "");
 	cr_assert_str_eq(e.rcpt, "bob@example.test");
@@ -495,15 +569,15 @@ Test(sallyctl, reply_entry)
 	cr_assert_eq(e.next_try, 1700000300);
 	cr_assert_str_eq(e.error, "451 try later\n");
 
-	for (n = 0; n < 7; n++) {
+	for (n = 0; n < 8; n++) {
 		build_entry(MSG_CTL_QUEUE_ENTRY, n, 0);
 		to_msg(&m);
 		cr_assert_eq(ctl_reply_entry(&m, &e), -1, "fields %d", n);
 	}
-	build_entry(MSG_CTL_QUEUE_ENTRY, 7, 1);
+	build_entry(MSG_CTL_QUEUE_ENTRY, 8, 1);
 	to_msg(&m);
 	cr_assert_eq(ctl_reply_entry(&m, &e), -1, "trailing bytes");
-	build_entry(MSG_CTL_STAT, 7, 0);
+	build_entry(MSG_CTL_STAT, 8, 0);
 	to_msg(&m);
 	cr_assert_eq(ctl_reply_entry(&m, &e), -1, "wrong type");
 }
