@@ -152,6 +152,19 @@ $(UNIT_BIN): $(UNIT_OBJS) $(LIBS) common/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(LIBS) common/libcommon.a \
 	    $(PKG_LIBS) $(CRIT_LIBS) -pthread
 
+# sendmail(8) and its mailq and newaliases names are sallyctl, which
+# looks at argv[0] (as OpenSMTPD's smtpctl is its sendmail): links.
+SENDMAIL_LINKS = sallyctl/sendmail sallyctl/mailq sallyctl/newaliases
+# What "make install" installs as sendmail (the install rules' name).
+SENDMAIL_BIN = sallyctl/sendmail
+all: $(SENDMAIL_LINKS)
+$(SENDMAIL_LINKS): sallyctl/sallyctl
+	ln -sf sallyctl $@
+.PHONY: clean-sendmail
+clean: clean-sendmail
+clean-sendmail:
+	rm -f $(SENDMAIL_LINKS)
+
 # The scale tests' writer of queue files, with queued's serialiser.
 SCALE_BIN = regress/scale/mkqueue
 $(SCALE_BIN): regress/scale/mkqueue.o queued/libqueued.a common/libcommon.a

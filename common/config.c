@@ -690,6 +690,7 @@ config_print(FILE *fp, const struct config *conf)
 	(void)fprintf(fp, "limit errors %u\n", conf->max_errors);
 	config_policy_print(fp, conf);
 	config_pop3_print(fp, conf);
+	config_submit_print(fp, conf);
 }
 
 int

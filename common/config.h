@@ -7,12 +7,14 @@
 #ifndef SALLYPORT_CONFIG_H
 #define SALLYPORT_CONFIG_H
 
+#include <sys/types.h>
 #include <sys/queue.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "netaddr.h"
+#include "sp_limits.h"
 
 #define CONFIG_DEFAULT_PATH	"/etc/sallyport/sallyport.conf"
 #define CONFIG_NAME_MAX		256	/* host and domain names, NUL incl. */
@@ -157,6 +159,10 @@ struct config {
 	uint32_t		 pop3_login_delay_secs;	/* 0: none */
 	int64_t			 pop3_expire_days;	/* -1: never */
 
+	/* "submit trusted": who may set the sender of local mail. */
+	char			 trusted[SENDMAIL_TRUSTED_MAX][CONFIG_USER_MAX];
+	size_t			 ntrusted;
+
 	TAILQ_HEAD(, listener)	 listeners;
 	TAILQ_HEAD(, domain)	 domains;
 	TAILQ_HEAD(, pki)	 pkis;
@@ -185,6 +191,17 @@ const char	*config_proto_name(enum listen_proto);
 /* The route for a destination domain: its rule, the default, or NULL. */
 const struct relay_route *config_relay_route(const struct config *,
 		    const char *domain);
+/*
+ * 1 when a local caller may choose its envelope sender: root, or a user
+ * "submit trusted" names (common/config_submit.c).
+ */
+int		 config_submit_trusted(const struct config *, uid_t uid,
+		    const char *login);
+/*
+ * The domain of local mail (local senders, bare recipients, postmaster):
+ * the first "domain", else the hostname.
+ */
+const char	*config_origin(const struct config *);
 /* Joins rundir and a socket or pidfile name; fatal if it does not fit. */
 void		 config_runpath(const struct config *, const char *name,
 		    char *dst, size_t dstlen);

@@ -113,6 +113,15 @@ int		 config_set_switch(struct config *, const char *stmt,
 		    size_t errlen);
 
 /*
+ * common/config_submit.c: "submit trusted USER"; word must be
+ * "trusted".  User NULL checks the word only.
+ */
+int		 config_add_trusted(struct config *, const char *word,
+		    const char *user, char *err, size_t errlen);
+/* One "submit trusted" line per user, none by default. */
+void		 config_submit_print(FILE *, const struct config *);
+
+/*
  * common/config_pop3.c: the pop3 statement.  config_pop3_init() sets
  * the defaults (no login delay, expire never), config_pop3_print()
  * prints what is set.

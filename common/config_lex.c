@@ -98,6 +98,7 @@ static const struct keyword {
 	{ "source",		SOURCE },
 	{ "spool",		SPOOL },
 	{ "submission",		SUBMISSION },
+	{ "submit",		SUBMIT },
 	{ "system",		SYSTEM },
 	{ "timeout",		TIMEOUT },
 	{ "tls",		TLS },

@@ -539,6 +539,12 @@ ipc_socketpair(int sv[2])
 int
 ipc_listen(const char *path, mode_t mode)
 {
+	return ipc_listen_type(path, mode, SOCK_SEQPACKET);
+}
+
+int
+ipc_listen_type(const char *path, mode_t mode, int type)
+{
 	struct sockaddr_un	 sun;
 	int			 fd;
 	mode_t			 old;
@@ -550,7 +556,7 @@ ipc_listen(const char *path, mode_t mode)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	if (unlink(path) == -1 && errno != ENOENT)
 		goto fail;
@@ -571,6 +577,12 @@ fail:
 int
 ipc_connect(const char *path)
 {
+	return ipc_connect_type(path, SOCK_SEQPACKET);
+}
+
+int
+ipc_connect_type(const char *path, int type)
+{
 	struct sockaddr_un	 sun;
 	int			 fd;
 
@@ -581,7 +593,7 @@ ipc_connect(const char *path)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		int saved = errno;
@@ -742,6 +754,7 @@ static const char *const ipc_type_names[MSG_MAX] = {
 	[MSG_CTL_EXPIRE] = "CTL_EXPIRE",
 	[MSG_CTL_REQUEUE] = "CTL_REQUEUE",
 	[MSG_SMTP_STATS] = "SMTP_STATS",
+	[MSG_PARENT_LOCAL_CLIENT] = "PARENT_LOCAL_CLIENT",
 };
 
 const char *

@@ -124,8 +124,12 @@ int	ipc_hello_sync(int fd, uint32_t my_role, uint32_t accept_roles);
 int	ipc_socketpair(int sv[2]);
 /* Creates, binds and listens on a path; the old socket is replaced. */
 int	ipc_listen(const char *path, mode_t mode);
+/* The same with another socket type (SOCK_STREAM: submit.sock). */
+int	ipc_listen_type(const char *path, mode_t mode, int type);
 /* Connects to a path, non-blocking afterwards; -1 with errno set. */
 int	ipc_connect(const char *path);
+/* The same with another socket type (SOCK_STREAM: submit.sock). */
+int	ipc_connect_type(const char *path, int type);
 /* The peer's uid and pid (pid -1 where the platform does not say). */
 int	ipc_peercred(int fd, uid_t *uid, gid_t *gid, pid_t *pid);
 

@@ -85,6 +85,7 @@ static int	 parse_ropt(unsigned int, const char *);
 %token	TO VIA TLS CA HELO SOURCE SMTPS SECRETS BACKOFF UPTO DELAYNOTICE
 %token	MTASTS
 %token	POP3
+%token	SUBMIT
 %token	<string>	STRING
 %token	<number>	NUMBER
 %type	<string>	role proto tanchor
@@ -315,6 +316,9 @@ policy		: LIMIT STRING NUMBER {
 			    $3, ERRBUF));
 			ONCE("submission", $2);
 		}
+		| SUBMIT STRING {
+			CHECK(config_add_trusted(ps->conf, $2, NULL, ERRBUF));
+		} trusted
 		| RECEIVED STRING STRING {
 			CHECK(config_set_switch(ps->conf, "received", $2, $3,
 			    ERRBUF));
@@ -341,6 +345,17 @@ pop3		: POP3 STRING time {
 		| POP3 EXPIRE STRING {
 			ONCE("pop3", "expire");
 			CHECK(config_set_pop3_expire(ps->conf, $3, 0,
+			    ERRBUF));
+		}
+		;
+
+/* "submit trusted USER...": one or more users. */
+trusted		: STRING {
+			CHECK(config_add_trusted(ps->conf, "trusted", $1,
+			    ERRBUF));
+		}
+		| trusted STRING {
+			CHECK(config_add_trusted(ps->conf, "trusted", $2,
 			    ERRBUF));
 		}
 		;

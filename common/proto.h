@@ -12,7 +12,7 @@
 #ifndef SALLYPORT_PROTO_H
 #define SALLYPORT_PROTO_H
 
-#define PROTO_VERSION	9
+#define PROTO_VERSION	10
 
 /* Who is speaking; sent in MSG_HELLO and checked by the listener. */
 enum proc_role {
@@ -31,6 +31,12 @@ enum proc_role {
 	ROLE_MAX
 };
 #define ROLE_BIT(r)	(1U << (r))
+
+/*
+ * Local submission's socket in the run directory: smtpd's parent
+ * listens, sallyctl's sendmail connects (SOCK_STREAM, SMTP, unframed).
+ */
+#define SUBMIT_SOCKET	"submit.sock"
 
 /* The sockets a parent connects to on behalf of its chrooted child. */
 enum peer_service {
@@ -340,6 +346,14 @@ enum msg_type {
 	 * engine started, u32 sessions open (sallyctl show stats, monitor).
 	 */
 	MSG_SMTP_STATS,
+
+	/*
+	 * smtpd's parent to its engine, for each connection it accepted on
+	 * <rundir>/submit.sock (local submission, sallyctl's sendmail):
+	 *   u32 uid (the kernel's SO_PEERCRED), str login (its passwd
+	 *   name, "" when it has none); fd (the connection).  No reply.
+	 */
+	MSG_PARENT_LOCAL_CLIENT,
 
 	MSG_MAX
 };

@@ -437,6 +437,22 @@
 #define RELAY_QP_LINE_MAX_BYTES		76
 
 /*
+ * Local submission (sallyctl/sendmail.c, smtpd/smtp_local.c).  The
+ * users "submit trusted" names (who may set the envelope sender with
+ * -f); a header line the front end reads from its caller, LF included
+ * (the server's "limit line-length" at its largest, and a little room
+ * for a CR); an address field (To, Cc, Bcc) unfolded, for -t; its
+ * wait for each of the server's replies (RFC 5321 4.5.3.2.6: 10
+ * minutes for the end of data, the longest).
+ */
+#define SENDMAIL_TRUSTED_MAX		32
+/* A login name from the passwd database (Linux's LOGIN_NAME_MAX). */
+#define SENDMAIL_LOGIN_MAX_BYTES	256
+#define SENDMAIL_LINE_MAX_BYTES		(SMTP_LINE_LIMIT_MAX_BYTES + 2)
+#define SENDMAIL_FIELD_MAX_BYTES	(64 * 1024)
+#define SENDMAIL_REPLY_TIMEOUT_SECS	(10 * 60)
+
+/*
  * IMAP (imapd/).  Each part of the server keeps its limits under its own
  * heading below.
  */

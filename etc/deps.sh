@@ -10,6 +10,9 @@ clang-14 libclang-rt-14-dev"
 TESTS="python3 swaks msmtp curl openssl iproute2 procps mpop fetchmail"
 # The relay's default CA bundle for "tls verify" (queued/relay_smtp.c).
 RUN="ca-certificates"
+# Local programs that call sendmail(8), for regress/integration/
+# test_sendmail.py: mail(1) and git send-email.
+TESTS="$TESTS bsd-mailx git-email"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "deps: dpkg-query not found: this script knows Debian only;" \

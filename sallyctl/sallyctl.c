@@ -15,6 +15,7 @@
 #include "config.h"
 #include "log.h"
 #include "sallyctl.h"
+#include "sendmail.h"
 
 static void __attribute__((noreturn))
 usage(void)
@@ -73,6 +74,9 @@ main(int argc, char *argv[])
 	const char		*sock = NULL, *errstr;
 	int			 ch, status;
 
+	/* The same binary is sendmail(8), mailq(1) and newaliases(1). */
+	if (sendmail_name(argv[0]) != NULL)
+		return sendmail_main(argc, argv);
 	log_init("sallyctl", 1);
 	memset(&args, 0, sizeof(args));
 	/* "+": options end at the command (monitor -n is the command's). */

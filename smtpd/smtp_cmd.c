@@ -333,6 +333,8 @@ cmd_mail(struct smtp_session *s, const char *arg)
 	}
 	if (smtp_cmd_sender_owned(s, &ma.path) == -1)
 		return;
+	if (s->lflags & SMTP_LF_LOCAL)
+		smtp_local_sender(s);
 	s->smtputf8 = ma.smtputf8;
 	s->dsn_ret = ma.ret;
 	(void)strlcpy(s->dsn_envid, ma.envid, sizeof(s->dsn_envid));

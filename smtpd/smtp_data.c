@@ -159,11 +159,14 @@ smtp_data_received(struct smtp_session *s)
 		(void)snprintf(tls, sizeof(tls), "\n\t(version=%s cipher=%s)",
 		    lineio_tls_version(s->io), lineio_tls_cipher(s->io));
 	smtp_data_date(date, sizeof(date));
-	n = snprintf(buf, sizeof(buf), "Received: from %s ([%s%s])%s\n"
-	    "\tby %s%s with %s id %s%s;\n\t%s\n", s->helo,
-	    s->client_v6 ? "IPv6:" : "", s->client, authc,
-	    s->conf->hostname, tls, smtp_data_with(s), s->msgid,
-	    forclause, date);
+	if (s->lflags & SMTP_LF_LOCAL)
+		n = smtp_local_received(s, buf, sizeof(buf), forclause, date);
+	else
+		n = snprintf(buf, sizeof(buf), "Received: from %s ([%s%s])%s\n"
+		    "\tby %s%s with %s id %s%s;\n\t%s\n", s->helo,
+		    s->client_v6 ? "IPv6:" : "", s->client, authc,
+		    s->conf->hostname, tls, smtp_data_with(s), s->msgid,
+		    forclause, date);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -1;
 	smtp_data_write(s, buf, (size_t)n);
@@ -205,9 +208,9 @@ smtp_data_created(struct smtp_session *s, uint32_t result,
 	s->msg_oversize = 0;
 	s->msgsize = 0;
 	s->wlen = 0;
-	/* Only submission adds header fields (RFC 6409 8). */
-	s->hdr_done = !(s->lflags & SMTP_LF_SUBMISSION);
-	s->hdr_date = s->hdr_msgid = 0;
+	/* Only submission adds header fields (RFC 6409 8), and local. */
+	s->hdr_done = !(s->lflags & (SMTP_LF_SUBMISSION | SMTP_LF_LOCAL));
+	s->hdr_date = s->hdr_msgid = s->hdr_from = 0;
 	smtp_data_scan_init(&s->scan);
 	s->scan.line_max = s->conf->max_line_bytes;
 	if ((s->wbuf = malloc(SMTP_WBUF_BYTES)) == NULL ||
@@ -269,7 +272,7 @@ smtp_data_is_field(const char *text, size_t len, const char *name)
 	return i < len && text[i] == ':';
 }
 
-/* Writes the Date and Message-ID fields the header section lacks. */
+/* Writes the Date, Message-ID (and From) fields the header lacks. */
 static void
 smtp_data_header_add(struct smtp_session *s)
 {
@@ -289,6 +292,10 @@ smtp_data_header_add(struct smtp_session *s)
 		if (n > 0 && (size_t)n < sizeof(buf))
 			smtp_data_write(s, buf, (size_t)n);
 	}
+	/* A local caller's message: From is its (envelope) sender. */
+	if (!s->hdr_from && (s->lflags & SMTP_LF_LOCAL) &&
+	    (n = smtp_local_from(s, buf, sizeof(buf))) > 0)
+		smtp_data_write(s, buf, (size_t)n);
 }
 
 /*
@@ -308,6 +315,8 @@ smtp_data_header_line(struct smtp_session *s, const char *text, size_t len)
 		s->hdr_date = 1;
 	else if (smtp_data_is_field(text, len, "Message-ID"))
 		s->hdr_msgid = 1;
+	else if (smtp_data_is_field(text, len, "From"))
+		s->hdr_from = 1;
 }
 
 /* The reply refusing a message, or NULL; *why is for the log. */

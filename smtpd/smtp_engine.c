@@ -72,7 +72,7 @@ smtp_engine_acceptcb(evutil_socket_t fd, short ev, void *arg)
 		c = accept4(fd, (struct sockaddr *)&ss, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (c != -1) {
-			smtp_session_accept(smtp_env, l, c, &ss);
+			smtp_session_accept(smtp_env, l, c, &ss, NULL);
 			continue;
 		}
 		if (errno == EMFILE || errno == ENFILE) {
@@ -124,6 +124,10 @@ smtp_engine_parent_dispatch(struct ipc_conn *c, struct ipc_msg *m,
 	case MSG_PARENT_CONF_DATA:
 	case MSG_PARENT_CONF_COMMIT:
 		smtp_engine_conf(c, m);
+		break;
+	case MSG_PARENT_LOCAL_CLIENT:
+		if (smtp_local_client(smtp_env, m) == -1)
+			fatalx("- smtp malformed local client from parent");
 		break;
 	default:
 		fatalx("- smtp unexpected message from parent type=%s",

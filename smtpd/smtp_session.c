@@ -192,9 +192,42 @@ smtp_session_greet(struct smtp_session *s)
 	smtp_reply(s, "220 %s ESMTP sallyport", s->conf->hostname);
 }
 
+/* Where the client is: its address, or the local caller. */
+static void
+smtp_session_origin(struct smtp_session *s,
+    const struct sockaddr_storage *ss, const struct smtp_local *caller)
+{
+	if (caller == NULL) {
+		smtp_session_addr(s, ss);
+		return;
+	}
+	s->caller = *caller;
+	(void)strlcpy(s->client, "local", sizeof(s->client));
+	/* A local user's mail goes anywhere, as a logged-in user's. */
+	s->relay_client = 1;
+}
+
+static void
+smtp_session_log_connect(struct smtp_session *s, struct smtp_listener *l)
+{
+	char	 vis[SENDMAIL_LOGIN_MAX_BYTES * 4];
+
+	if (l->flags & SMTP_LF_LOCAL) {
+		log_info("%08x smtp connect client=local uid=%lu user=%s",
+		    s->id, (unsigned long)s->caller.uid,
+		    s->caller.login[0] != '\0' ? log_vis(vis, sizeof(vis),
+		    s->caller.login, strlen(s->caller.login)) : "-");
+		return;
+	}
+	log_info("%08x smtp connect client=%s port=%u listener=%s:%u proto=%s"
+	    " relay=%d loopback=%d", s->id, s->client, s->client_port,
+	    l->addr, l->port, config_proto_name(l->proto), s->relay_client,
+	    s->loopback);
+}
+
 void
 smtp_session_accept(struct smtpd *env, struct smtp_listener *l, int fd,
-    const struct sockaddr_storage *ss)
+    const struct sockaddr_storage *ss, const struct smtp_local *caller)
 {
 	struct smtp_session	*s;
 
@@ -203,7 +236,7 @@ smtp_session_accept(struct smtpd *env, struct smtp_listener *l, int fd,
 		(void)close(fd);
 		return;
 	}
-	smtp_session_addr(s, ss);
+	smtp_session_origin(s, ss, caller);
 	if (smtp_session_over_limit(fd, s)) {
 		free(s);
 		return;
@@ -217,7 +250,10 @@ smtp_session_accept(struct smtpd *env, struct smtp_listener *l, int fd,
 	s->state = S_INIT;
 	s->msgfd = -1;
 	TAILQ_INIT(&s->rcpts);
-	smtp_session_policy(s, fd, ss);
+	if (caller == NULL)
+		smtp_session_policy(s, fd, ss);
+	else
+		s->tls = NULL;	/* no STARTTLS on a local socket */
 	s->io = lineio_new(env->base, fd, SMTP_CMD_LINE_MAX_BYTES - 1,
 	    smtp_session_linecb, smtp_session_eventcb, s);
 	s->ev_timer = evtimer_new(env->base, smtp_session_timercb, s);
@@ -236,15 +272,12 @@ smtp_session_accept(struct smtpd *env, struct smtp_listener *l, int fd,
 	TAILQ_INSERT_TAIL(&smtp_sessions, s, entry);
 	smtp_nsessions++;
 	smtp_sessions_accepted++;
-	log_info("%08x smtp connect client=%s port=%u listener=%s:%u proto=%s"
-	    " relay=%d loopback=%d", s->id, s->client, s->client_port,
-	    l->addr, l->port, config_proto_name(l->proto), s->relay_client,
-	    s->loopback);
+	smtp_session_log_connect(s, l);
 	/* RFC 8314 3.3: implicit TLS, the greeting after the handshake. */
 	if (l->flags & SMTP_LF_SMTPS) {
 		if (lineio_accept_tls(s->io, s->tls) == -1)
 			smtp_session_close(s, "tls-error");
-	} else
+	} else if (!(l->flags & SMTP_LF_LOCAL) || smtp_local_greet(s) == 0)
 		smtp_session_greet(s);
 	smtp_session_arm(s);
 }

@@ -190,6 +190,7 @@ smtpd_sigcb(evutil_socket_t sig, short ev, void *arg)
 		log_info("- smtpd exiting signal=%d", (int)sig);
 		proc_stop_all(SIGTERM);
 		proc_wait_all(SMTPD_STOP_WAIT_SECS);
+		smtpd_local_close(env);
 		(void)pidfile_remove(env->pidfh);
 		exit(0);
 	case SIGHUP:
@@ -293,6 +294,7 @@ smtpd_parent(struct daemon_ctx *ctx)
 	/* The pidfile first: a second instance must say so, not fail bind. */
 	env->pidfh = daemon_pidfile(ctx);
 	smtpd_listen(env);
+	smtpd_local_listen(env);
 	smtpd_tls(env);
 	daemon_detach(ctx, env->pidfh);
 	event_set_log_callback(smtpd_event_log);
@@ -301,6 +303,7 @@ smtpd_parent(struct daemon_ctx *ctx)
 	proc_init(env->base, NULL, NULL);
 	smtpd_signals(env);
 	smtpd_engine_new(env);
+	smtpd_local_start(env);
 	proc_start(env->engine);
 	log_info("- smtpd started pid=%ld", (long)getpid());
 	(void)event_base_dispatch(env->base);

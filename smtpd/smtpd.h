@@ -4,14 +4,16 @@
  *   parent	root, no chroot: smtpd.c.  Binds the listeners, writes the
  *		pidfile, forks and restarts the engine, connects it to
  *		authd and queued on request; smtpd_reload.c reads the
- *		configuration again on SIGHUP and passes it on.
+ *		configuration again on SIGHUP and passes it on;
+ *		smtpd_local.c accepts local submission on submit.sock
+ *		and hands each connection to the engine with its uid.
  *   engine	user smtp, chroot emptydir, seccomp SANDBOX_ENGINE:
  *		smtp_engine.c (set-up, accept, the parent channel),
  *		smtp_conf.c (the configuration each session uses),
  *		smtp_peer.c (authd and queued), smtp_session.c (one
  *		client), smtp_cmd.c (the commands), smtp_data.c (the
  *		message), smtp_reply.c (every reply), smtp_parse.c (pure
- *		parsing).
+ *		parsing), smtp_local.c (local submission's sessions).
  */
 #ifndef SMTPD_SMTPD_H
 #define SMTPD_SMTPD_H
@@ -56,6 +58,13 @@
 /* Listener flags, kept in each session for the extensions to come. */
 #define SMTP_LF_SUBMISSION	0x01	/* port 587 (RFC 6409) */
 #define SMTP_LF_SMTPS		0x02	/* implicit TLS (RFC 8314) */
+#define SMTP_LF_LOCAL		0x04	/* submit.sock (smtp_local.c) */
+
+/* A local client, as the parent learned it (MSG_PARENT_LOCAL_CLIENT). */
+struct smtp_local {
+	uid_t			 uid;		/* SO_PEERCRED */
+	char			 login[SENDMAIL_LOGIN_MAX_BYTES]; /* "": none */
+};
 
 struct smtp_listener {
 	int			 fd;
@@ -85,6 +94,10 @@ struct smtpd {
 	struct ipc_conn		*engine_conn;	/* parent only */
 	/* Parent only: reloads sent, not yet answered CONF_APPLIED. */
 	unsigned int		 reloads_pending;
+	/* Parent only: submit.sock (smtpd_local.c). */
+	int			 local_fd;
+	struct event		*local_ev;
+	char			 local_path[PATH_MAX];
 };
 
 /*
@@ -155,6 +168,8 @@ struct smtp_session {
 	int			 loopback;
 	/* The address the client connected to (smtp_literal.c). */
 	struct sockaddr_storage	 local;
+	/* On submit.sock (SMTP_LF_LOCAL): who the caller is. */
+	struct smtp_local	 caller;
 
 	/* AUTH (RFC 4954): the user once authenticated, else pending. */
 	struct sasl		 sasl;		/* the exchange under way */
@@ -188,6 +203,7 @@ struct smtp_session {
 	int			 hdr_done;	/* its end was seen */
 	int			 hdr_date;	/* a Date: field */
 	int			 hdr_msgid;	/* a Message-ID: field */
+	int			 hdr_from;	/* a From: field (local) */
 
 	/* BDAT (RFC 3030): the chunks of this transaction, the one read. */
 	int			 bdat;		/* chunks came: no DATA now */
@@ -256,11 +272,36 @@ int	smtp_peer_spool_low(void);
 /* 1 while queued says sallyctl paused smtp: 421 4.3.2 to new mail. */
 int	smtp_peer_paused(void);
 
+/* smtpd_local.c (parent) */
+/* Creates <rundir>/submit.sock, mode 0666; fatal when it cannot. */
+void	smtpd_local_listen(struct smtpd *);
+/* Accepts on it from now on (the event base exists). */
+void	smtpd_local_start(struct smtpd *);
+/* At exit: removes the socket. */
+void	smtpd_local_close(struct smtpd *);
+
+/* smtp_local.c (engine) */
+/* MSG_PARENT_LOCAL_CLIENT: starts its session; -1 when malformed. */
+int	smtp_local_client(struct smtpd *, struct ipc_msg *);
+/* The session's start: 0, or -1 after refusing the caller. */
+int	smtp_local_greet(struct smtp_session *);
+/* MAIL: the sender a local caller gets (forced unless trusted). */
+void	smtp_local_sender(struct smtp_session *);
+/* Its Received field, into buf: the length, or -1 when it does not fit. */
+int	smtp_local_received(struct smtp_session *, char *buf, size_t len,
+	    const char *forclause, const char *date);
+/* The From field a local message lacks, into buf: as above. */
+int	smtp_local_from(struct smtp_session *, char *buf, size_t len);
+
 /* smtp_session.c */
 /* Sessions accepted since the engine started, and open now. */
 void	smtp_session_counts(uint64_t *accepted, uint32_t *open);
+/*
+ * A new client: on a TCP listener (ss its address, caller NULL) or on
+ * submit.sock (ss NULL, caller who it is).
+ */
 void	smtp_session_accept(struct smtpd *, struct smtp_listener *, int fd,
-	    const struct sockaddr_storage *);
+	    const struct sockaddr_storage *, const struct smtp_local *caller);
 /* Flushes replies, then closes; logs the disconnect once. */
 void	smtp_session_close(struct smtp_session *, const char *reason);
 void	smtp_session_set_state(struct smtp_session *, enum smtp_state);
