@@ -13,6 +13,7 @@
 
 #include <event2/event.h>
 
+#include "access.h"
 #include "pop3d.h"
 #include "sasl.h"
 
@@ -26,7 +27,7 @@ struct config;
 struct event;
 struct ipc_conn;
 struct ipc_msg;
-struct login_tls;
+struct access_tls;
 struct tls;
 
 struct login_session {
@@ -41,7 +42,7 @@ struct login_session {
 	int			 listed;	/* in the engine's sessions */
 	int			 greeted;	/* pop3s: after the handshake */
 	struct sasl		 sasl;		/* AUTH under way */
-	struct login_tls	*tls;		/* held from the handshake on */
+	struct access_tls	*tls;		/* held from the handshake on */
 	uint8_t			 token[AUTH_TOKEN_BYTES];
 	struct event		*ev_wait;	/* authd is late */
 };
@@ -70,19 +71,10 @@ void	login_conf_init(const struct config *, struct tls *);
 int	login_conf_recv(struct ipc_msg *);
 int	login_conf_plaintext_loopback(void);
 uint32_t	 login_conf_per_client(void);
-/* 1 when there is a TLS context (a pki) for new sessions. */
-int	login_tls_offered(void);
-/* The current TLS context, counted for a session; NULL without one. */
-struct login_tls	*login_tls_hold(void);
-struct tls	*login_tls_ctx(const struct login_tls *);
-void	login_tls_drop(struct login_tls *);
 
 /* pop3_login_authd.c */
-void	login_authd_init(struct event_base *, struct ipc_conn *parent);
-/* Asks the parent for a connection to authd (the first time, or again). */
-void	login_authd_request(evutil_socket_t, short, void *);
-/* MSG_PARENT_CONNECT_REPLY. */
-void	login_connect_reply(struct ipc_msg *);
+/* The engine's hooks for common/access_engine.c. */
+extern const struct access_engine_ops	login_authd_ops;
 /* Gives the logged-in client to the parent, once its replies are out. */
 void	login_handoff(struct login_session *);
 /* ev_wait's callback: authd did not answer in time. */

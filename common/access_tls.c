@@ -1,0 +1,82 @@
+/*
+ * The login engine's TLS contexts (pop3d's and imapd's: the engine's
+ * user, chrooted to the empty dir, seccomp SANDBOX_ENGINE).  A session
+ * keeps the context it began its handshake with to its end: each
+ * context counts its sessions and is freed with the last one, once a
+ * newer one (a reload's) is in force.  What a logged-in client's relay
+ * (access_proxy.c) goes on using after the session is gone is the
+ * connection's own, which libtls keeps alive.
+ */
+#include <sys/types.h>
+
+#include <stdlib.h>
+#include <tls.h>
+
+#include "access.h"
+#include "log.h"
+
+struct access_tls {
+	struct tls	*tls;
+	unsigned int	 refs;		/* sessions, and 1 while current */
+	unsigned int	 generation;
+};
+
+static struct {
+	struct access_tls	*tls;		/* NULL without a pki */
+	unsigned int		 generation;
+	const char		*name;
+} at;
+
+void
+access_tls_set(const char *name, struct tls *tls)
+{
+	struct access_tls	*old = at.tls;
+
+	at.name = name;
+	at.generation++;
+	at.tls = NULL;
+	if (tls != NULL) {
+		if ((at.tls = calloc(1, sizeof(*at.tls))) == NULL)
+			fatal("- %s conf alloc", name);
+		at.tls->tls = tls;
+		at.tls->refs = 1;
+		at.tls->generation = at.generation;
+	}
+	access_tls_drop(old);
+}
+
+int
+access_tls_offered(void)
+{
+	return at.tls != NULL;
+}
+
+unsigned int
+access_tls_generation(void)
+{
+	return at.generation;
+}
+
+struct access_tls *
+access_tls_hold(void)
+{
+	if (at.tls != NULL)
+		at.tls->refs++;
+	return at.tls;
+}
+
+struct tls *
+access_tls_ctx(const struct access_tls *t)
+{
+	return t != NULL ? t->tls : NULL;
+}
+
+void
+access_tls_drop(struct access_tls *t)
+{
+	if (t == NULL || --t->refs > 0)
+		return;
+	log_debug("- %s tls generation=%u freed", at.name, t->generation);
+	tls_free(t->tls);
+	free(t);
+}
