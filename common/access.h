@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 #include <event2/event.h>
 
@@ -124,28 +125,109 @@ void	access_handoff_kill_all(int sig);
 int	access_reload(const struct access_daemon *, const char *file,
 	    struct config **confp, struct ipc_conn *engine);
 
+/* access_session.c: the login engine's clients (unprivileged). */
+/*
+ * What the engine keeps of every client, whatever its protocol: the
+ * protocol's own session starts with one, and owner points back to it.
+ */
+struct access_session {
+	TAILQ_ENTRY(access_session) entry;
+	uint32_t	 id;		/* session id, in every log line */
+	void		*owner;		/* the protocol's session */
+	char		 addr[INET6_ADDRSTRLEN];
+	int		 loopback;	/* both ends are loopback */
+	int		 listed;	/* in the engine's list */
+	int		 waiting;	/* a password check is out */
+	int		 handing;	/* hand off once the output is out */
+	char		 user[AUTH_USER_MAX_BYTES];
+	char		 user_vis[ACCESS_USER_VIS_BYTES];
+	uint8_t		 token[AUTH_TOKEN_BYTES];
+	struct access_tls *tls;		/* held from the handshake on */
+	struct event	*ev_wait;	/* authd is late */
+};
+/*
+ * Lists a new client of fd (from ss), under a fresh id; -1 when out of
+ * memory (access_session_remove() still applies).
+ */
+int	access_session_add(struct access_session *, void *owner, int fd,
+	    const struct sockaddr_storage *);
+/* Unlists it, stops its timer, wipes its token and drops its TLS. */
+void	access_session_remove(struct access_session *);
+/* The protocol's session of id, or NULL. */
+void	*access_session_find(uint32_t id);
+/*
+ * Why a new client from addr is refused, or NULL: max in all, and
+ * "limit sessions-per-client" from one address.
+ */
+const char	*access_session_over_limit(const char *addr, size_t max);
+/* The user a login is for ("" forgets it), vis'd for the log too. */
+void	access_session_user(struct access_session *, const char *);
+/*
+ * Sends the user's password to authd; its answer goes to the ops'
+ * answer hook.  -1 when authd is down (nothing is waiting).
+ */
+int	access_session_check(struct access_session *, const char *password);
+/* 1 when a password may be sent: under TLS, or loopback if allowed. */
+int	access_session_plaintext_ok(const struct access_session *,
+	    const struct lineio *);
+/* The TLS context of the session (kept across reloads), or NULL. */
+struct tls	*access_session_tls(struct access_session *);
+/*
+ * Gives the logged-in client to the parent once every reply has left
+ * (lineio_detach drops what is queued): 1 when that is still to come
+ * (call again on LINEIO_DRAINED), else 0 or -1 and lio is consumed.
+ */
+int	access_session_handoff(struct access_session *, struct lineio *,
+	    const char *client, const char *note);
+/* A name for a lineio event, for the disconnect line. */
+const char	*access_event_name(int event);
+/*
+ * The lineio event callback of the session's client: arg is the
+ * protocol's session, which starts with its struct access_session.
+ */
+void	access_session_event(struct lineio *, int event, void *arg);
+
 /* access_engine.c: the login engine's parent and authd (unprivileged). */
+/* Called with each accepted client (non-blocking, close-on-exec). */
+typedef void	(*access_accept_cb)(int fd, const struct sockaddr_storage *,
+		    int implicit_tls);
 struct access_engine_ops {
-	/* authd's answer (or a stand-in, RESULT_TEMPFAIL) for session id. */
-	void	(*result)(uint32_t id, uint32_t result, const uint8_t *token);
-	/* authd is gone: every session waiting gets its answer now. */
-	void	(*authd_lost)(void);
+	/*
+	 * authd's answer (or a stand-in, RESULT_TEMPFAIL) to a session's
+	 * password check; with RESULT_OK, the token is in the session.
+	 */
+	void	(*answer)(void *owner, uint32_t result);
 	/* A reload's message: 0 more to come, 1 in force, -1 refused. */
 	int	(*conf_recv)(struct ipc_msg *);
+	/* The replies are out: hand the client off (handing was set). */
+	void	(*handoff)(void *owner);
+	/* The TLS handshake is over (logged): greet, or start again. */
+	void	(*tls_done)(void *owner);
+	/* The client is gone (logged): free it. */
+	void	(*closed)(void *owner);
+	/* The protocol state's name, for the log. */
+	const char	*(*state)(void *owner);
 };
-/* After privsep_drop, before the sandbox: the parent's channel. */
-struct event_base	*access_engine_init(const struct access_daemon *,
-			    int parentfd, const struct access_engine_ops *);
-/* Asks the parent for authd (once the sandbox is on). */
-void	access_engine_start(void);
 /*
- * Sends a password check for session id (service: "pop3", "imap");
- * -1 when authd is down or the send failed.
+ * The engine's main, as root: keeps its descriptors, drops to its user
+ * in the chroot, listens (cb gets the clients), sets the seccomp filter
+ * and serves; never returns.  ident names it in the log.
+ */
+void	access_engine_main(const struct access_engine_args *, int parentfd,
+	    const char *ident, const struct access_engine_ops *,
+	    access_accept_cb) __attribute__((noreturn));
+/* The engine's event base, once access_engine_main has made it. */
+struct event_base	*access_engine_base(void);
+/*
+ * Sends a password check for session id (the service is the daemon's
+ * name); -1 when authd is down or the send failed.
  */
 int	access_engine_check(uint32_t id, const char *user,
 	    const char *password, const char *addr);
 /* authd did not answer in time: it is treated as down. */
 void	access_engine_authd_late(uint32_t id);
+/* The hooks given to access_engine_main. */
+const struct access_engine_ops	*access_engine_ops(void);
 /*
  * Gives the logged-in client to the parent, with authd's token: its
  * own socket, or under TLS or with input read ahead, a relay
@@ -156,9 +238,6 @@ int	access_engine_handoff(struct lineio *, uint32_t id,
 	    const char *note);
 
 /* access_accept.c: the engine's listeners. */
-/* Called with each accepted client (non-blocking, close-on-exec). */
-typedef void	(*access_accept_cb)(int fd, const struct sockaddr_storage *,
-		    int implicit_tls);
 void	access_accept_init(struct event_base *, const char *name,
 	    const int *fds, const int *tls, int nfds, access_accept_cb);
 /* The numeric address of ss, "unknown" when it has none. */
@@ -177,10 +256,24 @@ uint32_t	 access_session_id(void);
 void	access_child_fds(int *fds, int nfds, const char *ident,
 	    int foreground);
 
-/* access_tls.c: the engine's TLS contexts, one per reload. */
+/* access_tls.c: the engine's settings and TLS contexts, one per reload. */
 struct access_tls;
-/* A new current context (NULL: none); the old one lives on while held. */
-void	access_tls_set(const char *name, struct tls *);
+struct confxfer_rx;
+/*
+ * The settings new sessions use: "auth plaintext-on-loopback", "limit
+ * sessions-per-client", and tls (NULL: none) as the new current
+ * context; the old one lives on while sessions hold it.
+ */
+void	access_conf_set(const char *name, const struct config *,
+	    struct tls *);
+/*
+ * A reload's message: 0 more to come, 1 in force (applied, when not
+ * NULL, saw the new configuration first), -1 refused.
+ */
+int	access_conf_recv(struct confxfer_rx *, struct ipc_msg *,
+	    void (*applied)(const struct config *));
+int	access_conf_plaintext_loopback(void);
+uint32_t	 access_conf_per_client(void);
 int	access_tls_offered(void);
 /* How many contexts have been set (1 at start, then one per reload). */
 unsigned int	 access_tls_generation(void);

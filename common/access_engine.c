@@ -12,6 +12,7 @@
  */
 #include <sys/types.h>
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,7 +20,10 @@
 #include "access.h"
 #include "ipc.h"
 #include "lineio.h"
+#include "access_int.h"
 #include "log.h"
+#include "privsep.h"
+#include "sandbox.h"
 
 static struct {
 	const struct access_daemon	*def;
@@ -65,7 +69,7 @@ access_engine_result(struct ipc_conn *ic, struct ipc_msg *m)
 		return;
 	}
 	ae.authd_delay = 1;
-	ae.ops->result(m->hdr.peerid, result,
+	access_session_answer(m->hdr.peerid, result,
 	    result == RESULT_OK ? token : NULL);
 	explicit_bzero(token, sizeof(token));
 }
@@ -92,7 +96,7 @@ access_engine_authd_closed(struct ipc_conn *ic, void *arg)
 	log_warnx("- %s authd-lost", ae.name);
 	ipc_conn_free(ic);
 	ae.authd = NULL;
-	ae.ops->authd_lost();
+	access_session_authd_lost();
 	access_engine_schedule();
 }
 
@@ -109,12 +113,6 @@ access_engine_request(evutil_socket_t fd, short ev, void *arg)
 	if (ipc_conn_send(ae.parent, &ae_out, -1) == -1)
 		fatalx("- %s parent-send", ae.name);
 	ae.authd_asked = 1;
-}
-
-void
-access_engine_start(void)
-{
-	access_engine_request(-1, 0, NULL);
 }
 
 static void
@@ -272,7 +270,7 @@ access_engine_parent_closed(struct ipc_conn *ic, void *arg)
 	exit(0);
 }
 
-struct event_base *
+static void
 access_engine_init(const struct access_daemon *def, int parentfd,
     const struct access_engine_ops *ops)
 {
@@ -288,5 +286,46 @@ access_engine_init(const struct access_daemon *def, int parentfd,
 	ae.ev_authd = evtimer_new(ae.base, access_engine_request, NULL);
 	if (ae.parent == NULL || ae.ev_authd == NULL)
 		fatalx("- %s engine setup", ae.name);
+}
+
+const char *
+access_engine_name(void)
+{
+	return ae.name;
+}
+
+const struct access_engine_ops *
+access_engine_ops(void)
+{
+	return ae.ops;
+}
+
+struct event_base *
+access_engine_base(void)
+{
 	return ae.base;
+}
+
+void
+access_engine_main(const struct access_engine_args *a, int parentfd,
+    const char *ident, const struct access_engine_ops *ops,
+    access_accept_cb cb)
+{
+	int	 fds[CONFIG_LISTENERS_MAX + 1];
+	int	 i, n = a->nlisten;
+
+	for (i = 0; i < n; i++)
+		fds[i] = a->listen_fds[i];
+	fds[n] = parentfd;
+	access_child_fds(fds, n + 1, ident, a->foreground);
+	(void)signal(SIGPIPE, SIG_IGN);
+	privsep_drop(a->uid, a->gid, a->chroot);
+	/* libevent's epoll descriptor is made before the filter is on. */
+	access_engine_init(a->def, fds[n], ops);
+	access_accept_init(ae.base, ae.name, fds, a->listen_tls, n, cb);
+	sandbox_init(SANDBOX_ENGINE);
+	log_info("- %s engine-ready listeners=%d", ae.name, n);
+	access_engine_request(-1, 0, NULL);
+	(void)event_base_dispatch(ae.base);
+	fatalx("- %s engine event loop ended", ae.name);
 }
