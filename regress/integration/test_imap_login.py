@@ -117,6 +117,14 @@ class IMAPLine:
 
 class IMAPTest(SuiteTest):
 
+    def setUp(self):
+        # The engine listens before its authd connection is made: a
+        # login before that is answered NO [UNAVAILABLE].
+        wait_for(lambda: re.search(r"imapd-login\[\d+\]: - imap "
+                                   r"authd-connected$", self.suite.log(
+                                       "imapd"), re.M), 15,
+                 what="the login engine's authd connection")
+
     def ctx(self):
         c = ssl.create_default_context(cafile=self.suite.cert)
         return c
