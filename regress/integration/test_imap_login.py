@@ -260,6 +260,17 @@ class TestImapLogin(IMAPTest):
         self.assertTrue(r.startswith(b"OK"), r)
         c.cmd(b"LOGOUT")
 
+    def test_longest_tag_is_answered(self):
+        """The tag goes to the parent and to the mailbox process with
+        the client: the longest the reader takes too."""
+        n = self.started("bob")
+        tag = b"T" * limit("IMAP_TAG_MAX_BYTES")
+        c = self.connect(source="127.0.10.9")
+        c.send(tag + b" LOGIN bob " + PASS + b"\r\n")
+        self.assert_handed_off("bob", n)
+        u, r = c.until(tag)
+        self.assertTrue(r.startswith(b"OK"), r)
+
     def test_login_with_literals(self):
         n = self.started("alice")
         c = self.connect(source="127.0.10.3")
@@ -450,6 +461,23 @@ class TestImapEngine(IMAPTest):
             return c2.greeting
         g = wait_for(greets, 15, what="a greeting from the new engine")
         self.assertTrue(g.startswith(b"* OK"), g)
+
+    def test_logged_in_session_outlives_the_engine(self):
+        """A clear-text client's socket went to its mailbox process: the
+        engine's death does not end it (a TLS one, relayed by the
+        engine, would end with it)."""
+        s = self.suite
+        c = imaplib.IMAP4("127.0.0.1", s.imap_port, timeout=30)
+        self.addCleanup(c.sock.close)
+        self.assertEqual(c.login("alice", suite.PASSWORD)[0], "OK")
+        mb = self.mailbox_child("alice")
+        old = s.engine("imapd")
+        os.kill(old.pid, signal.SIGKILL)
+        s.wait_child_as("imapd", suite.DAEMON_USERS["imap"],
+                        exclude=(old.pid,))
+        self.assertEqual(c.noop()[0], "OK")
+        self.assertEqual(self.mailbox_child("alice").pid, mb.pid)
+        self.assertEqual(c.logout()[0], "BYE")
 
     def test_sighup_reloads(self):
         s = self.suite
