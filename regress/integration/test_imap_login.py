@@ -493,5 +493,33 @@ class TestImapEngine(IMAPTest):
         self.assertIn(b"AUTH=PLAIN", c.capability())
 
 
+@need_imapd
+class TestImapShutdown(IMAPTest):
+
+    def test_sigterm_stops_engine_and_sessions(self):
+        """SIGTERM: the engine and every mailbox process end, the pid
+        file goes, and the parent exits 0."""
+        s = self.suite
+        c = imaplib.IMAP4("127.0.0.1", s.imap_port, timeout=30)
+        self.addCleanup(c.sock.close)
+        self.assertEqual(c.login("bob", suite.PASSWORD)[0], "OK")
+        mb = self.mailbox_child("bob")
+        eng = s.engine("imapd")
+        p = s.procs["imapd"]
+        p.send_signal(signal.SIGTERM)
+        self.assertEqual(p.wait(10), 0)
+        self.assertIn("- imap shutdown signal=15", s.log("imapd"))
+        self.assertFalse(os.path.exists(os.path.join(s.sockdir,
+                                                     "imapd.pid")))
+
+        def gone(pid):
+            try:
+                with open("/proc/%d/stat" % pid) as f:
+                    return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+            except FileNotFoundError:
+                return True
+        wait_for(lambda: gone(mb.pid) and gone(eng.pid), 10,
+                 what="the mailbox process and the engine to end")
+
 if __name__ == "__main__":
     unittest.main()
