@@ -26,7 +26,7 @@ static int	cmd_authenticate(struct imap_conn *,
 
 const struct imap_cmd imap_login_cmds[] = {
 	IMAP_CMDS_ANY,
-	/* name		states		flags		args	uid	handler */
+	/* name		states	flags	args	uid	handler */
 	{ "STARTTLS",	IMAP_S_NOAUTH,	IMAP_CMDF_STOP,	"",	NULL,
 	    cmd_starttls },
 	{ "LOGIN",	IMAP_S_NOAUTH,	0,		"aa",	NULL,

@@ -161,7 +161,8 @@ login_session_setup(struct login_session *s, int fd,
 {
 	if (access_session_add(&s->as, s, fd, ss) == -1 ||
 	    (s->conn.lio = lineio_new(access_engine_base(), fd,
-	    IMAP_LOGIN_LINE_MAX_BYTES, login_line, access_session_event, s)) == NULL) {
+	    IMAP_LOGIN_LINE_MAX_BYTES, login_line, access_session_event,
+	    s)) == NULL) {
 		(void)close(fd);
 		return -1;
 	}
@@ -263,8 +264,8 @@ imap_login_main(int parentfd, void *arg)
 
 	access_conf_set("imap", a->conf, a->tls);
 	static const struct access_engine_ops	 ops = {
-		imap_login_answer, imap_login_conf_recv, imap_login_handoff, login_tls_done,
-		imap_login_session_free, login_state
+		imap_login_answer, imap_login_conf_recv, imap_login_handoff,
+		login_tls_done, imap_login_session_free, login_state
 	};
 
 	access_engine_main(a, parentfd, "imapd-login", &ops,

@@ -2,9 +2,9 @@
  * The imapd login engine's own interface, between its files (user
  * imap, chrooted to the empty dir, seccomp SANDBOX_ENGINE):
  * imap_login.c (clients and their input), imap_login_authd.c (authd's
- * answers and the handoff), imap_cmd_noauth.c (the Not Authenticated state's commands) and
- * imap_cmd_any.c.  The listeners and the channels to the parent and
- * authd are common/access_*.c's.
+ * answers and the handoff), imap_cmd_noauth.c (the Not Authenticated
+ * state's commands) and imap_cmd_any.c.  The listeners and the
+ * channels to the parent and authd are common/access_*.c's.
  */
 #ifndef IMAP_LOGIN_H
 #define IMAP_LOGIN_H
@@ -25,7 +25,8 @@ struct tls;
 struct login_session {
 	struct access_session	 as;		/* common/access_session.c */
 	struct imap_conn	 conn;
-	char			 tag[IMAP_TAG_MAX_BYTES + 1];	/* the login's */
+	/* The tag of the LOGIN or AUTHENTICATE under way. */
+	char			 tag[IMAP_TAG_MAX_BYTES + 1];
 	int			 greeted;	/* imaps: after the handshake */
 	struct sasl		 sasl;		/* AUTHENTICATE under way */
 	struct event		*ev_throttle;	/* the reader's rate limit */
