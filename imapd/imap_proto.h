@@ -11,7 +11,7 @@
  *   imap_parse.c	the incremental, bounded command reader (tag, name,
  *			argument tree; literals {n} {n+} ~{n}; continuation
  *			requests; streamed APPEND literals into a sink)
- *   imap_args.c	argument helpers: astring, mailbox, flags, dates, numbers
+ *   imap_args.c	argument helpers: astrings, mailboxes, flags, dates
  *   imap_seqset.c	sequence sets (1,3:5,7:*, $) as sorted range lists
  *   imap_utf7.c	modified UTF-7 (RFC 3501 5.1.3) both ways
  *   imap_dispatch.c	the command table, state and argument checks, the
@@ -118,7 +118,8 @@ struct imap_command {
  * grammar; it writes its own responses (tagged OK/NO/BAD included).
  * Returns 0, or -1 to end the session (after writing a BYE if it wants).
  */
-typedef int	(*imap_handler)(struct imap_conn *, const struct imap_command *);
+typedef int	(*imap_handler)(struct imap_conn *,
+		    const struct imap_command *);
 
 /*
  * The argument grammar is a string, one letter per top-level argument:
@@ -394,7 +395,7 @@ int64_t	 imap_days_from_civil(int year, unsigned int month, unsigned int day);
 
 struct imap_range {
 	uint32_t	 lo;
-	uint32_t	 hi;		/* lo <= hi; UINT32_MAX stands for '*' */
+	uint32_t	 hi;		/* lo <= hi; UINT32_MAX is '*' */
 };
 
 /*
@@ -668,8 +669,8 @@ int	 imap_sort_parse(const struct imap_arg *, int nargs,
  * (RFC 5256 3).  O(n log n); keys are read once per message.  0, or -1
  * when out of memory or n > IMAP_SORT_MSGS_MAX.
  */
-int	 imap_sort(const struct imap_sort_prog *, const struct imap_msg_access *,
-	    void *ctx, uint32_t *idx, size_t n);
+int	 imap_sort(const struct imap_sort_prog *,
+	    const struct imap_msg_access *, void *ctx, uint32_t *idx, size_t n);
 
 enum imap_thread_alg {
 	IMAP_THREAD_ORDEREDSUBJECT,
