@@ -120,6 +120,7 @@ Test(imap_dispatch, error_limit)
 {
 	struct tconn		 t;
 	struct imap_reader	*rd;
+	const char		*in;
 	unsigned int		 wait;
 	int			 i, state = IMAP_S_NOAUTH;
 	ssize_t			 r = 0;
@@ -127,9 +128,11 @@ Test(imap_dispatch, error_limit)
 	memset(&t, 0, sizeof(t));
 	rd = imap_reader_new(p_table, &t_io, NULL,
 	    (struct imap_conn *)(void *)&t);
-	for (i = 0; i < IMAP_ERRORS_MAX && r != -1; i++)
-		r = imap_input(rd, &state, i % 2 ? "a FOO\r\n" : "a )\r\n", 7,
-		    (uint64_t)i * 1000, &wait);
+	for (i = 0; i < IMAP_ERRORS_MAX && r != -1; i++) {
+		in = i % 2 ? "a FOO\r\n" : "a )\r\n";
+		r = imap_input(rd, &state, in, strlen(in), (uint64_t)i * 1000,
+		    &wait);
+	}
 	cr_expect_eq(r, -1);
 	cr_expect_eq(i, IMAP_ERRORS_MAX);
 	cr_expect_not_null(strstr(t.out, "* BYE Too many errors\r\n"));
