@@ -582,6 +582,9 @@ struct imap_msg_access {
 /* imap_search_parse()'s flags. */
 #define IMAP_SPF_UTF8		0x01	/* UTF8=ACCEPT/IMAP4rev2 on */
 #define IMAP_SPF_ESEARCH	0x02	/* RETURN (...) allowed */
+#define IMAP_SPF_REV2		0x04	/* IMAP4rev2 enabled: the answer is
+					   always ESEARCH, RETURN () when
+					   none given (RFC 9051 6.4.4) */
 
 struct imap_search;
 
