@@ -308,9 +308,13 @@ int	 imap_dispatch(struct imap_reader *, int state, struct imap_command *);
  * The whole input path for an event loop: feeds data to the reader,
  * writes continuation requests and refusals, dispatches complete commands
  * in the given state (honouring the rate limit with now_ms and *wait_ms).
- * Returns the bytes used (stops after an IMAP_CMDF_STOP command or when
- * throttled), or -1 when the session must end (a BYE was written).
- * state is read through *state each time, as handlers change it.
+ * Returns the bytes used (stops after an IMAP_CMDF_STOP command, when
+ * throttled, and in line mode after each line, which
+ * imap_reader_line() then gives until the next call), or -1 when the
+ * session must end (a BYE was written).  When throttled, *wait_ms says
+ * how long to wait before calling again (with no new data if need be:
+ * the held command runs first).  state is read through *state each
+ * time, as handlers change it.
  */
 ssize_t	 imap_input(struct imap_reader *, const int *state, const char *data,
 	    size_t len, uint64_t now_ms, unsigned int *wait_ms);

@@ -389,6 +389,11 @@ Test(imap_args, flags_mailbox_numbers)
 	cr_expect_eq(imap_arg_flags(&list, 1, &fl, &err), -1);
 	l[0] = p_arg(IMAP_ARG_QUOTED, "x");
 	cr_expect_eq(imap_arg_flags(&list, 1, &fl, &err), -1);
+	l[0] = p_arg(IMAP_ARG_ATOM, "a\\b");
+	cr_expect_eq(imap_arg_flags(&list, 1, &fl, &err), -1);
+	l[0] = p_arg(IMAP_ARG_ATOM, "\\Flagged");
+	cr_expect_eq(imap_arg_flags(&l[0], 1, &fl, &err), 0);
+	cr_expect_eq(fl.sys, IMAP_FL_FLAGGED);
 	a = p_arg(IMAP_ARG_ATOM, "inbox");
 	cr_expect_eq(imap_arg_mailbox(&a, 0, name, sizeof(name), &err), 0);
 	cr_expect_str_eq(name, "INBOX");
