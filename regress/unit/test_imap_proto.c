@@ -169,6 +169,41 @@ Test(imap_dispatch, rate_limit)
 	imap_reader_free(rd);
 }
 
+/* The state a handler sets holds for the next pipelined command. */
+static int	p_state;
+
+static int
+p_login(struct imap_conn *c, const struct imap_command *cmd)
+{
+	p_state = IMAP_S_AUTH;
+	return p_handler(c, cmd);
+}
+
+Test(imap_dispatch, state_change_pipelined)
+{
+	static const struct imap_cmd tab[] = {
+		{ "LOGIN", IMAP_S_NOAUTH, 0, "aa", NULL, p_login },
+		{ "SELECT", IMAP_S_AUTH, 0, "m*", NULL, p_handler },
+		{ NULL, 0, 0, NULL, NULL, NULL },
+	};
+	const char		*in = "a SELECT x\r\nb LOGIN u p\r\n"
+				    "c SELECT INBOX\r\nd LOGIN u p\r\n";
+	struct tconn		 t;
+	struct imap_reader	*rd;
+	unsigned int		 wait;
+
+	memset(&t, 0, sizeof(t));
+	p_state = IMAP_S_NOAUTH;
+	rd = imap_reader_new(tab, &t_io, NULL, (struct imap_conn *)&t);
+	cr_expect_eq(imap_input(rd, &p_state, in, strlen(in), 0, &wait),
+	    (ssize_t)strlen(in));
+	cr_expect_eq(t.handled, 2);
+	cr_expect_str_eq(t.out, "a BAD Log in first: SELECT\r\n"
+	    "d BAD Command not valid in this state: LOGIN\r\n");
+	cr_expect_str_eq(t.last, "SELECT/1");
+	imap_reader_free(rd);
+}
+
 /* An IMAP_CMDF_STOP command returns at once with the rest unread. */
 Test(imap_dispatch, stop)
 {
