@@ -191,7 +191,7 @@ struct imap_io {
  *   discard	the handle is dropped (the command failed later, or the
  *		handler left it in its STREAM argument).
  * A handler that keeps a STREAM's handle sets that argument's stream to
- * NULL (the command is not const for that field only: cast); whatever
+ * NULL (cmd->args points to arguments that are not const); whatever
  * handle is left when the command is released is discarded.
  */
 struct imap_sink {
