@@ -26,7 +26,7 @@
 static void __attribute__((noreturn))
 daemon_usage(const char *prog)
 {
-	(void)fprintf(stderr, "usage: %s [-dnv] [-f file]\n", prog);
+	(void)fprintf(stderr, "usage: %s [-dFnv] [-f file]\n", prog);
 	exit(1);
 }
 
@@ -152,10 +152,13 @@ daemon_main(const struct daemon_def *def, int argc, char *argv[])
 	int				 ch, check = 0;
 
 	ctx.prog = def->prog;
-	while ((ch = getopt(argc, argv, "df:nR:v")) != -1) {
+	while ((ch = getopt(argc, argv, "dFf:nR:v")) != -1) {
 		switch (ch) {
 		case 'd':
-			ctx.debug = 1;
+			ctx.debug = ctx.foreground = 1;
+			break;
+		case 'F':
+			ctx.foreground = 1;
 			break;
 		case 'f':
 			file = optarg;
@@ -204,14 +207,18 @@ daemon_pidfile(const struct daemon_ctx *ctx)
 	return pfh;
 }
 
+/*
+ * -F (under a supervisor such as systemd) stays in the foreground as
+ * -d does, but logs to syslog as a detached daemon: the production
+ * log, facility mail, which journald keeps with its priority.
+ */
 void
 daemon_detach(const struct daemon_ctx *ctx, struct pidfh *pfh)
 {
-	if (!ctx->debug) {
-		if (daemon(0, 0) == -1)
-			fatal("- %s daemon", ctx->prog);
+	if (!ctx->foreground && daemon(0, 0) == -1)
+		fatal("- %s daemon", ctx->prog);
+	if (!ctx->debug)
 		log_init(ctx->prog, 0);
-	}
 	if (pidfile_write(pfh) == -1)
 		fatal("- %s pidfile write", ctx->prog);
 }
