@@ -83,11 +83,15 @@ daemon_role_start(const struct daemon_def *def, const char *name,
 
 	if ((r = daemon_role_find(def, name)) == NULL)
 		errx(1, "unknown role %s", name);
+	/*
+	 * Counted before syslog's socket (without -d) takes the first free
+	 * descriptor, which is the one after the role's.
+	 */
+	n = daemon_count_fds();
 	log_init(r->name, ctx->debug);
 	if (getuid() != 0 || geteuid() != 0)
 		fatalx("- %s start-refused reason=not-root: only its parent "
 		    "starts it", r->name);
-	n = daemon_count_fds();
 	if (n < r->nfds_min || n > r->nfds_max)
 		fatalx("- %s start-refused reason=descriptors count=%d",
 		    r->name, n);
@@ -127,7 +131,12 @@ daemon_parent_start(const struct daemon_def *def, const char *file,
 {
 	char	*abs;
 
-	log_init(def->prog, 1);
+	/*
+	 * Started from a terminal, the errors of the start go there until
+	 * daemon(3); under -F, where a supervisor has no terminal to show,
+	 * every line goes to syslog.
+	 */
+	log_init(def->prog, ctx->debug || !ctx->foreground);
 	ctx->conf = daemon_load(def->prog, file, check);
 	/* daemon(3) leaves the directory: a reload needs the full path. */
 	if ((abs = realpath(file, NULL)) == NULL)

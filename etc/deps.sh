@@ -10,15 +10,19 @@ clang-14 libclang-rt-14-dev"
 TESTS="python3 swaks msmtp curl openssl iproute2 procps mpop fetchmail"
 # The relay's default CA bundle for "tls verify" (queued/relay_smtp.c).
 RUN="ca-certificates"
+# "make deb" and its test (regress/integration/test_deb.py): debhelper,
+# lintian, and systemd for systemd-sysusers (the package's users) and
+# "systemd-analyze verify" (its units); nothing is started.
+DEB="debhelper lintian systemd"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "deps: dpkg-query not found: this script knows Debian only;" \
-	    "install by hand: $BUILD $TESTS $RUN" >&2
+	    "install by hand: $BUILD $TESTS $RUN $DEB" >&2
 	exit 1
 fi
 
 missing=""
-for p in $BUILD $TESTS $RUN; do
+for p in $BUILD $TESTS $RUN $DEB; do
 	# "ii" is the only state in which a package is really installed.
 	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
 	case "$st" in

@@ -1,0 +1,165 @@
+"""Logging in production (issue 12): started with -F, as the systemd
+units start them, the daemons stay in the foreground but log through
+syslog(3) with facility mail, one event a line in the suite's format
+("<id> <proto> <event> key=value ..."), every role included, the
+chrooted and sandboxed ones through the socket they opened before the
+chroot; -d still logs to stderr.
+
+The test's own /dev/log: a datagram socket of the test's, which a
+symbolic link /dev/log names in a mount namespace of its own (an
+overlay of /dev there, so the machine's /dev is untouched and no
+syslogd is needed); the daemons run in that namespace (nsenter)."""
+
+import os
+import re
+import shutil
+import socket
+import tempfile
+import threading
+import time
+import unittest
+
+import mountns
+import suite
+
+LOG_MAIL = 2            # <syslog.h>: LOG_MAIL is 2 << 3
+LOG_INFO = 6
+SETTLE_SECS = 1.0
+# glibc's syslog(3): "<PRI>Mmm dd hh:mm:ss ident[pid]: message".
+SYSLOG_LINE = re.compile(
+    rb"^<(\d+)>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d ([\w.-]+)\[(\d+)\]: "
+    rb"(.*)$")
+# The suite's one-line format: an id ("-", a session's or a message's,
+# a recipient's), a word, an event.
+EVENT = re.compile(rb"^(-|[0-9a-f]{8,16}(\.\d+)?) [\w.-]+ [\w.-]+")
+
+
+class LogSink:
+    """The datagrams sent to the socket at path, collected by a thread."""
+
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        os.chmod(path, 0o666)
+        self.sock.settimeout(0.2)
+        self.lines = []
+        self.done = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.done:
+            try:
+                self.lines.append(self.sock.recv(65536))
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+
+    def close(self):
+        self.done = True
+        self.thread.join()
+        self.sock.close()
+
+
+class SyslogSuite(suite.Suite):
+    """A suite whose daemons run in mns, with -F unless debug."""
+
+    def __init__(self, name, mns, debug=False, **kw):
+        self.mns, self.debug = mns, debug
+        super().__init__(name, **kw)
+
+    def daemon_argv(self, d):
+        return self.mns.argv(self.binary(d), "-d" if self.debug else "-F",
+                             "-f", self.conf)
+
+
+class TestSyslog(unittest.TestCase):
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="sallyport-syslog-", dir="/tmp")
+        os.chmod(self.tmp, 0o755)
+        self.mns = mountns.MountNamespace()
+        self.addCleanup(self.mns.close)
+        dev = os.path.join(self.tmp, "dev")
+        sock = os.path.join(self.tmp, "log.sock")
+        os.makedirs(dev)
+        self.mns.mount_or_skip(
+            "mount -t tmpfs -o mode=0755 sallyport-dev %s && "
+            "mkdir %s/upper %s/work && "
+            "mount -t overlay -o lowerdir=/dev,upperdir=%s/upper,"
+            "workdir=%s/work devlog /dev && ln -s %s /dev/log"
+            % (dev, dev, dev, dev, dev, sock), "overlay of /dev")
+        self.sink = LogSink(sock)
+        self.addCleanup(self.sink.close)
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def parsed(self):
+        out = []
+        for data in self.sink.lines:
+            m = SYSLOG_LINE.match(data)
+            self.assertIsNotNone(m, data)
+            out.append((int(m.group(1)), m.group(2).decode(),
+                        int(m.group(3)), m.group(4)))
+        return out
+
+    def run_suite(self, s):
+        """A message in over SMTP, delivered, listed over POP3; then
+        stopped.  Returns what each daemon wrote on stdout and stderr."""
+        try:
+            s.start()
+            mark = "syslog-%d" % os.getpid()
+            code, text = s.send(suite.make_message(mark, ["body"]))
+            self.assertEqual(code, 250, text)
+            s.wait_marked(mark)
+            p = s.pop3("bob")
+            self.assertEqual(p.stat()[0], 1)
+            p.quit()
+            time.sleep(SETTLE_SECS)
+            s.stop()
+            return {d: s.log(d) for d in suite.DAEMONS}
+        except BaseException:
+            s.keep = True
+            s.dump_logs()
+            raise
+        finally:
+            s.cleanup()
+
+    def test_foreground_syslog(self):
+        """-F: every line at facility mail, in the suite's format, from
+        the parents and the roles they exec (chrooted ones included);
+        nothing on stderr."""
+        s = SyslogSuite("syslog", self.mns)
+        output = self.run_suite(s)
+        lines = self.parsed()
+        self.assertTrue(lines, "nothing reached /dev/log")
+        idents = set()
+        for pri, ident, _, msg in lines:
+            self.assertEqual(pri >> 3, LOG_MAIL, (ident, msg))
+            self.assertNotIn(b"\n", msg)
+            self.assertRegex(msg, EVENT)
+            idents.add(ident)
+        for want in suite.DAEMONS + ("smtp-engine", "queue-manager",
+                                     "delivery"):
+            self.assertIn(want, idents)
+        self.assertTrue(any(pri & 7 == LOG_INFO for pri, *_ in lines))
+        for d in suite.DAEMONS:
+            self.assertEqual(output[d].strip(), "==== start", d)
+
+    def test_debug_stderr(self):
+        """-d: the lines go to stderr, none to syslog."""
+        s = SyslogSuite("syslog-d", self.mns, debug=True)
+        try:
+            s.start(("authd",))
+            time.sleep(SETTLE_SECS)
+            log = s.log("authd")
+        finally:
+            s.cleanup()
+        self.assertRegex(log, r"(?m)^authd\[\d+\]: - authd started ")
+        self.assertEqual(self.sink.lines, [])
+
+
+if __name__ == "__main__":
+    unittest.main()
