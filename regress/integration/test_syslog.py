@@ -1,5 +1,10 @@
-"""Logging in production (issue 12): started with -F, as the systemd
-units start them, the daemons stay in the foreground but log through
+"""The daemons as the systemd units run them (issue 12), and their log
+in production.  Started with -F, each under its unit's capability
+bounding set and with no_new_privs (setpriv(1) with the
+CapabilityBoundingSet= lines of etc/systemd/sallyport-NAME.service.in
+and NoNewPrivileges=yes), the suite receives, delivers and serves a
+message, so the units' sets are enough for every privilege drop.  The
+daemons stay in the foreground but log through
 syslog(3) with facility mail, one event a line in the suite's format
 ("<id> <proto> <event> key=value ..."), every role included, the
 chrooted and sandboxed ones through the socket they opened before the
@@ -21,6 +26,8 @@ import unittest
 
 import mountns
 import suite
+
+UNIT = os.path.join(suite.REPO, "etc/systemd/sallyport-%s.service.in")
 
 LOG_MAIL = 2            # <syslog.h>: LOG_MAIL is 2 << 3
 LOG_INFO = 6
@@ -62,16 +69,47 @@ class LogSink:
         self.sock.close()
 
 
+# capabilities(7): the numbers of those the units name.
+CAP_NUMBERS = {"chown": 0, "dac_override": 1, "dac_read_search": 2,
+               "fowner": 3, "kill": 5, "setgid": 6, "setuid": 7,
+               "net_bind_service": 10, "sys_chroot": 18}
+
+
+def proc_status(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return dict(l.rstrip("\n").split(":\t", 1) for l in f)
+
+
+def unit_setpriv(d):
+    """setpriv(1)'s arguments for what d's unit allows it."""
+    caps, nnp = [], False
+    with open(UNIT % d) as f:
+        for line in f:
+            key, _, value = line.strip().partition("=")
+            if key == "CapabilityBoundingSet":
+                caps += [c.lower().replace("cap_", "", 1)
+                         for c in value.split()]
+            elif key == "NoNewPrivileges":
+                nnp = value == "yes"
+    assert caps, "no CapabilityBoundingSet in %s" % (UNIT % d)
+    argv = ["setpriv", "--bounding-set", ",".join(["-all"] +
+                                                  ["+" + c for c in caps])]
+    return argv + (["--no-new-privs"] if nnp else [])
+
+
 class SyslogSuite(suite.Suite):
-    """A suite whose daemons run in mns, with -F unless debug."""
+    """A suite whose daemons run in mns, with -F and their units'
+    limits, or with -d."""
 
     def __init__(self, name, mns, debug=False, **kw):
         self.mns, self.debug = mns, debug
         super().__init__(name, **kw)
 
     def daemon_argv(self, d):
-        return self.mns.argv(self.binary(d), "-d" if self.debug else "-F",
-                             "-f", self.conf)
+        if self.debug:
+            return self.mns.argv(self.binary(d), "-d", "-f", self.conf)
+        return self.mns.argv(*unit_setpriv(d), self.binary(d), "-F", "-f",
+                             self.conf)
 
 
 class TestSyslog(unittest.TestCase):
@@ -118,8 +156,9 @@ class TestSyslog(unittest.TestCase):
             self.assertEqual(p.stat()[0], 1)
             p.quit()
             time.sleep(SETTLE_SECS)
+            status = {d: proc_status(s.pid(d)) for d in suite.DAEMONS}
             s.stop()
-            return {d: s.log(d) for d in suite.DAEMONS}
+            return {d: s.log(d) for d in suite.DAEMONS}, status
         except BaseException:
             s.keep = True
             s.dump_logs()
@@ -127,12 +166,18 @@ class TestSyslog(unittest.TestCase):
         finally:
             s.cleanup()
 
-    def test_foreground_syslog(self):
-        """-F: every line at facility mail, in the suite's format, from
-        the parents and the roles they exec (chrooted ones included);
-        nothing on stderr."""
+    def test_as_units(self):
+        """-F and the units' limits: the suite works; every line at
+        facility mail, in the suite's format, from the parents and the
+        roles they exec (chrooted ones included); nothing on stderr."""
         s = SyslogSuite("syslog", self.mns)
-        output = self.run_suite(s)
+        output, status = self.run_suite(s)
+        for d in suite.DAEMONS:
+            caps = unit_setpriv(d)[2].split(",")[1:]
+            mask = sum(1 << CAP_NUMBERS[c[1:]] for c in caps)
+            self.assertEqual(int(status[d]["CapBnd"], 16), mask, d)
+            self.assertEqual(status[d]["NoNewPrivs"], "1", d)
+
         lines = self.parsed()
         self.assertTrue(lines, "nothing reached /dev/log")
         idents = set()
