@@ -3,7 +3,9 @@ in production.  Started with -F, each under its unit's capability
 bounding set and with no_new_privs (setpriv(1) with the
 CapabilityBoundingSet= lines of etc/systemd/sallyport-NAME.service.in
 and NoNewPrivileges=yes), the suite receives, delivers and serves a
-message, so the units' sets are enough for every privilege drop.  The
+message, so the units' sets are enough for every privilege drop; every
+file system is read-only there but the suite's directory, as
+ProtectSystem=strict leaves it with the units' ReadWritePaths.  The
 daemons stay in the foreground but log through
 syslog(3) with facility mail, one event a line in the suite's format
 ("<id> <proto> <event> key=value ..."), every role included, the
@@ -23,6 +25,7 @@ import tempfile
 import threading
 import time
 import unittest
+from unittest import mock
 
 import mountns
 import suite
@@ -101,9 +104,11 @@ class SyslogSuite(suite.Suite):
     """A suite whose daemons run in mns, with -F and their units'
     limits, or with -d."""
 
-    def __init__(self, name, mns, debug=False, **kw):
+    def __init__(self, name, mns, tmp, debug=False, **kw):
         self.mns, self.debug = mns, debug
-        super().__init__(name, **kw)
+        # The suite's root in tmp, which alone is writable in mns.
+        with mock.patch.dict(os.environ, {"SALLYPORT_TEST_TMPDIR": tmp}):
+            super().__init__(name, **kw)
 
     def daemon_argv(self, d):
         if self.debug:
@@ -128,6 +133,14 @@ class TestSyslog(unittest.TestCase):
             "mount -t overlay -o lowerdir=/dev,upperdir=%s/upper,"
             "workdir=%s/work devlog /dev && ln -s %s /dev/log"
             % (dev, dev, dev, dev, dev, sock), "overlay of /dev")
+        # ProtectSystem=strict: every file system read-only but the API
+        # ones and the suite's root (its rundir, spool and homes, what
+        # the units' RuntimeDirectory= and ReadWritePaths= leave).
+        self.mns.mount_or_skip(
+            "mount --bind {0} {0} && findmnt -rno TARGET | "
+            "while read -r m; do case $m in /proc*|/sys*|/dev*|{0}*) ;; "
+            "*) mount -o remount,bind,ro \"$m\" || exit 1;; esac; "
+            "done".format(self.tmp), "read-only remount")
         self.sink = LogSink(sock)
         self.addCleanup(self.sink.close)
 
@@ -167,10 +180,13 @@ class TestSyslog(unittest.TestCase):
             s.cleanup()
 
     def test_as_units(self):
-        """-F and the units' limits: the suite works; every line at
+        """-F and the units' limits (bounding set, no_new_privs, a
+        read-only system but for the suite's paths): the suite works; every line at
         facility mail, in the suite's format, from the parents and the
         roles they exec (chrooted ones included); nothing on stderr."""
-        s = SyslogSuite("syslog", self.mns)
+        for ro in ("/etc", "/var", "/usr"):
+            self.assertNotEqual(self.mns.ns("test", "-w", ro).returncode, 0)
+        s = SyslogSuite("syslog", self.mns, self.tmp)
         output, status = self.run_suite(s)
         for d in suite.DAEMONS:
             caps = unit_setpriv(d)[2].split(",")[1:]
@@ -195,7 +211,7 @@ class TestSyslog(unittest.TestCase):
 
     def test_debug_stderr(self):
         """-d: the lines go to stderr, none to syslog."""
-        s = SyslogSuite("syslog-d", self.mns, debug=True)
+        s = SyslogSuite("syslog-d", self.mns, self.tmp, debug=True)
         try:
             s.start(("authd",))
             time.sleep(SETTLE_SECS)
