@@ -226,10 +226,9 @@ UNIT_SED = -e '/^\#@/d' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' \
 
 install: all
 	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SBINDIR) \
-	    $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 \
-	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/sallyport \
-	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
-	    $(DESTDIR)$(TMPFILESDIR)
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(SYSCONFDIR)/sallyport $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
 	for p in $(DAEMONS); do \
 	    install -m 0755 $$p/$$p $(DESTDIR)$(LIBEXECDIR)/ || exit 1; done
 	for p in $(LIBEXEC_PROGS); do \
@@ -253,7 +252,8 @@ install: all
 
 # The links are absolute; dh_link makes them relative in the package.
 define install_sendmail
-install -m 0755 $(SENDMAIL_BIN) $(DESTDIR)$(SBINDIR)/sendmail
+install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(SENDMAIL_BIN) $(DESTDIR)$(SBINDIR)/sendmail
 	if [ -f $(SENDMAIL_BIN).8 ]; then install -m 0644 $(SENDMAIL_BIN).8 \
 	    $(DESTDIR)$(MANDIR)/man8/sendmail.8; fi
 	for n in $(SENDMAIL_NAMES); do \
