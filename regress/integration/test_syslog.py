@@ -20,7 +20,9 @@ syslogd is needed); the daemons run in that namespace (nsenter)."""
 import os
 import re
 import shutil
+import signal
 import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -208,6 +210,58 @@ class TestSyslog(unittest.TestCase):
         self.assertTrue(any(pri & 7 == LOG_INFO for pri, *_ in lines))
         for d in suite.DAEMONS:
             self.assertEqual(output[d].strip(), "==== start", d)
+
+    def stop_by_pidfiles(self, s):
+        """SIGTERM to each daemon its pidfile names, SIGKILL after the
+        suite's stop timeout; True when all had a pidfile."""
+        found = True
+        for d in reversed(suite.DAEMONS):
+            try:
+                with open(os.path.join(s.sockdir, d + ".pid")) as f:
+                    pid = int(f.read())
+            except (OSError, ValueError):
+                found = False
+                continue
+            try:
+                os.kill(pid, signal.SIGTERM)
+                if not suite.wait_for(lambda: not suite.proc_alive(pid),
+                                      suite.STOP_TIMEOUT):
+                    os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return found
+
+    def test_daemonized(self):
+        """Without -d or -F (an rc script's way): each parent goes to the
+        background and its command exits 0 once it is up; the suite
+        works and logs to syslog; the pidfiles name the daemons."""
+        s = SyslogSuite("syslog-bg", self.mns, self.tmp)
+        try:
+            for d in suite.DAEMONS:
+                r = subprocess.run(self.mns.argv(s.binary(d), "-f", s.conf),
+                                   capture_output=True, text=True,
+                                   timeout=suite.START_TIMEOUT)
+                self.assertEqual((r.returncode, r.stdout), (0, ""),
+                                 d + r.stderr)
+                # What it said before going to the background, on the
+                # terminal, in the suite's format.
+                for line in r.stderr.splitlines():
+                    self.assertRegex(line.encode(), rb"^%s\[\d+\]: " % (
+                        d.encode()) + EVENT.pattern[1:])
+                suite.wait_for(lambda: s.is_up(d), suite.START_TIMEOUT,
+                               what=d)
+            mark = "daemonized-%d" % os.getpid()
+            code, text = s.send(suite.make_message(mark, ["body"]))
+            self.assertEqual(code, 250, text)
+            s.wait_marked(mark)
+        finally:
+            pidfiles = self.stop_by_pidfiles(s)
+            s.cleanup()
+        self.assertTrue(pidfiles)
+        idents = {ident for pri, ident, _, _ in self.parsed()}
+        for want in suite.DAEMONS + ("smtp-engine", "queue-manager",
+                                     "delivery"):
+            self.assertIn(want, idents)
 
     def test_debug_stderr(self):
         """-d: the lines go to stderr, none to syslog."""
