@@ -199,8 +199,8 @@ class TestDeb(unittest.TestCase):
             if p.startswith("usr/share/man/"):
                 p += ".gz"
             want.add(p)
-        want |= {"usr/share/doc/sallyport/copyright",
-                 "usr/share/doc/sallyport/changelog.gz"}
+        want |= {"usr/share/doc/sallyport/" + f for f in
+                 ("copyright", "changelog.gz", "README.Debian")}
         r = subprocess.run(["dpkg-deb", "--fsys-tarfile", self.deb],
                            capture_output=True, check=True)
         data = os.path.join(self.tmp, "data.tar")
@@ -317,8 +317,9 @@ class TestDeb(unittest.TestCase):
     def test_install_purge(self):
         """Installed: the files as packaged, the users, the directories,
         the units, the configuration checks, nothing started (the users
-        table is missing, and the postinst says so); purged: nothing of
-        it left but the system users."""
+        table is missing, and the postinst says so); installed again
+        (an upgrade's path); purged: nothing of it left but the system
+        users."""
         o = self.overlay()
         baseline = self.prepare(o)
         out = self.install(o)
@@ -334,6 +335,11 @@ class TestDeb(unittest.TestCase):
             r = o.run(LIBEXEC + "/" + d, "-n", "-f", CONF)
             self.assertEqual(r.returncode, 0, d + r.stderr)
         self.assertEqual(self.running(o), [])
+        # Again, as an upgrade: the postinst's try-restart branch, quiet.
+        out = self.install(o)
+        self.assertNotIn("not started", out)
+        r = o.run("dpkg", "--verify", "sallyport")
+        self.assertEqual((r.returncode, r.stdout), (0, ""), r.stderr)
         self.check_purged(o, baseline)
 
     def test_install_configured(self):
