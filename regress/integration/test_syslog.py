@@ -1,16 +1,19 @@
 """The daemons as the systemd units run them (issue 12), and their log
-in production.  Started with -F, each under its unit's capability
-bounding set and with no_new_privs (setpriv(1) with the
-CapabilityBoundingSet= lines of etc/systemd/sallyport-NAME.service.in
-and NoNewPrivileges=yes), the suite receives, delivers and serves a
-message, so the units' sets are enough for every privilege drop; every
-file system is read-only there but the suite's directory, as
-ProtectSystem=strict leaves it with the units' ReadWritePaths.  The
-daemons stay in the foreground but log through
-syslog(3) with facility mail, one event a line in the suite's format
-("<id> <proto> <event> key=value ..."), every role included, the
-chrooted and sandboxed ones through the socket they opened before the
-chroot; -d still logs to stderr.
+in production.
+
+- test_as_units: started with -F, each under its unit's capability
+  bounding set and with no_new_privs (setpriv(1) with the
+  CapabilityBoundingSet= lines of etc/systemd/sallyport-NAME.service.in
+  and NoNewPrivileges=yes), on a system read-only but for the suite's
+  directory (as ProtectSystem=strict leaves it with the units' writable
+  paths), the suite receives, delivers and serves a message: the units'
+  limits are enough for every privilege drop.  They stay in the
+  foreground and log through syslog(3) with facility mail, one event a
+  line in the suite's format ("<id> <proto> <event> key=value ..."),
+  every role included, the chrooted and sandboxed ones through the
+  socket they opened before the chroot; nothing goes to stderr.
+- test_daemonized: without -d or -F, as an rc script starts them.
+- test_debug_stderr: -d still logs to stderr, and nothing to syslog.
 
 The test's own /dev/log: a datagram socket of the test's, which a
 symbolic link /dev/log names in a mount namespace of its own (an
@@ -183,9 +186,10 @@ class TestSyslog(unittest.TestCase):
 
     def test_as_units(self):
         """-F and the units' limits (bounding set, no_new_privs, a
-        read-only system but for the suite's paths): the suite works; every line at
-        facility mail, in the suite's format, from the parents and the
-        roles they exec (chrooted ones included); nothing on stderr."""
+        read-only system but for the suite's paths): the suite works;
+        every line at facility mail, in the suite's format, from the
+        parents and the roles they exec (chrooted ones included);
+        nothing on stderr."""
         for ro in ("/etc", "/var", "/usr"):
             self.assertNotEqual(self.mns.ns("test", "-w", ro).returncode, 0)
         s = SyslogSuite("syslog", self.mns, self.tmp)
