@@ -12,6 +12,7 @@
 #   make bench      run the benchmarks
 #   make install    install under $(DESTDIR)$(PREFIX)
 #   make uninstall  remove what it installed (the configuration stays)
+#   make deb        the Debian package, in dist/ (dpkg-buildpackage)
 
 PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
@@ -127,7 +128,7 @@ UNIT_OBJS = $(UNIT_SRCS:.c=.o)
 UNIT_BIN  = regress/unit/unit_tests
 
 .PHONY: all deps check unit integration demo demo-stop bench install clean \
-	uninstall asan-check check-scale
+	uninstall asan-check check-scale deb
 
 all: $(BINS)
 
@@ -223,28 +224,35 @@ bench: all
 	sh bench/run.sh
 
 # What goes where.  The commands an administrator types are on the
-# PATH: sallyctl in SBINDIR; the sendmail(8) front end, when it is
-# built, goes there too (sendmail in SBINDIR, mailq and newaliases in
-# BINDIR, as links to it): add it to ADMIN_CMDS and USER_CMDS.
+# PATH: sallyctl in SBINDIR.  The daemons and what they exec go to
+# LIBEXECDIR; a program added to DAEMONS or LIBEXEC_PROGS (with its unit
+# in etc/systemd/sallyport-NAME.service.in for a daemon) is installed,
+# packaged (debian/rules runs this target) and uninstalled with no other
+# change.
 DAEMONS	 = authd smtpd queued pop3d imapd
 # What a daemon execs, beside it in LIBEXECDIR (pop3d and imapd look
 # for it there): no unit, no page of its own (pop3d(8), imapd(8) name
 # them).
 LIBEXEC_PROGS = $(MAILBOX_BIN) $(IMAP_MAILBOX_BIN)
 ADMIN_CMDS = sallyctl
-USER_CMDS =
-UNITS	 = $(notdir $(basename $(wildcard etc/systemd/*.service.in))) \
-	   sallyport.target
-# The template's placeholders; the units run the daemons from here.
+# The sendmail(8) front end (SENDMAIL_BIN, sallyctl/sendmail, above):
+# installed as SBINDIR/sendmail, with
+# its page sendmail.8 when there is one, and mailq and newaliases in
+# BINDIR as links to it, the names every MTA answers to.
+SENDMAIL_BIN ?=
+SENDMAIL_NAMES = mailq newaliases
+UNITS	 = $(notdir $(basename $(wildcard etc/systemd/*.in)))
+SERVICES = $(filter %.service,$(UNITS))
+# The templates' placeholders; the units run the daemons from here, and
+# sallyport.target wants every service.
 UNIT_SED = -e '/^\#@/d' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' \
-	   -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+	   -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@SERVICES@|$(SERVICES)|g'
 
 install: all
 	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SBINDIR) \
-	    $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 \
-	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/sallyport \
-	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
-	    $(DESTDIR)$(TMPFILESDIR)
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(SYSCONFDIR)/sallyport $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
 	for p in $(DAEMONS); do \
 	    install -m 0755 $$p/$$p $(DESTDIR)$(LIBEXECDIR)/ || exit 1; done
 	for p in $(LIBEXEC_PROGS); do \
@@ -255,18 +263,26 @@ install: all
 	    $(DESTDIR)$(MANDIR)/man8/$$p.8$(MANSUFFIX) || exit 1; done
 	for p in $(ADMIN_CMDS); do \
 	    install -m 0644 $$p/$$p.8 $(DESTDIR)$(MANDIR)/man8/ || exit 1; done
+	$(if $(SENDMAIL_BIN),$(install_sendmail))
 	install -m 0644 etc/sallyport.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	test -e $(DESTDIR)$(SYSCONFDIR)/sallyport/sallyport.conf || \
 	    install -m 0644 etc/sallyport.conf $(DESTDIR)$(SYSCONFDIR)/sallyport/
 	for u in $(UNITS); do \
-	    if [ -f etc/systemd/$$u.in ]; then \
-	        sed $(UNIT_SED) etc/systemd/$$u.in >$(DESTDIR)$(UNITDIR)/$$u && \
-	        chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
-	    else install -m 0644 etc/systemd/$$u $(DESTDIR)$(UNITDIR)/ || \
-	        exit 1; fi; done
+	    sed $(UNIT_SED) etc/systemd/$$u.in >$(DESTDIR)$(UNITDIR)/$$u && \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
 	install -m 0644 etc/sysusers.d/sallyport.conf $(DESTDIR)$(SYSUSERSDIR)/
 	install -m 0644 etc/tmpfiles.d/sallyport.conf $(DESTDIR)$(TMPFILESDIR)/
 	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then sh etc/users.sh; fi
+
+# The links are absolute; dh_link makes them relative in the package.
+define install_sendmail
+install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(SENDMAIL_BIN) $(DESTDIR)$(SBINDIR)/sendmail
+	if [ -f $(SENDMAIL_BIN).8 ]; then install -m 0644 $(SENDMAIL_BIN).8 \
+	    $(DESTDIR)$(MANDIR)/man8/sendmail.8; fi
+	for n in $(SENDMAIL_NAMES); do \
+	    ln -sf $(SBINDIR)/sendmail $(DESTDIR)$(BINDIR)/$$n || exit 1; done
+endef
 
 # The configuration, the users and the spool are the admin's: they stay.
 uninstall:
@@ -277,11 +293,31 @@ uninstall:
 	-rmdir $(DESTDIR)$(LIBEXECDIR)
 	for p in $(ADMIN_CMDS); do rm -f $(DESTDIR)$(SBINDIR)/$$p \
 	    $(DESTDIR)$(MANDIR)/man8/$$p.8; done
-	for p in $(USER_CMDS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
+	if [ -n "$(SENDMAIL_BIN)" ]; then rm -f $(DESTDIR)$(SBINDIR)/sendmail \
+	    $(DESTDIR)$(MANDIR)/man8/sendmail.8 \
+	    $(addprefix $(DESTDIR)$(BINDIR)/,$(SENDMAIL_NAMES)); fi
 	rm -f $(DESTDIR)$(MANDIR)/man5/sallyport.conf.5
 	for u in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/sallyport.conf \
 	    $(DESTDIR)$(TMPFILESDIR)/sallyport.conf
+
+# The Debian package (debian/), built from this tree without network:
+# dpkg-buildpackage writes it beside the tree; it is moved to DEBDIR.
+DEBDIR	?= dist
+deb:
+	dpkg-buildpackage -us -uc -b
+	mkdir -p $(DEBDIR)
+	v=$$(dpkg-parsechangelog -S Version) && \
+	    a=$$(dpkg-architecture -q DEB_HOST_ARCH) && \
+	    mv ../sallyport_$${v}_$$a.deb ../sallyport_$${v}_$$a.buildinfo \
+	    ../sallyport_$${v}_$$a.changes $(DEBDIR)/ && \
+	    if [ -f ../sallyport-dbgsym_$${v}_$$a.deb ]; then \
+	        mv ../sallyport-dbgsym_$${v}_$$a.deb $(DEBDIR)/; fi
+	ls $(DEBDIR)/*.deb
+
+# make print-DAEMONS: a variable's value, for the tests of install.
+print-%:
+	@echo '$($*)'
 
 clean:
 	rm -f $(BINS) $(LIBS) common/libcommon.a common/parse.c common/parse.h $(UNIT_BIN) \

@@ -175,7 +175,7 @@ authd_events(void)
 }
 
 static void
-authd_run(int debug)
+authd_run(const struct daemon_ctx *ctx)
 {
 	struct auth_tables	 t;
 	struct event_base	*base;
@@ -188,7 +188,7 @@ authd_run(int debug)
 	authd_load(authd.conf, &t, "root");
 	authd_table_free(&t);
 	/* The parent waits, so that every start-up error reaches the tty. */
-	if (!debug)
+	if (!ctx->foreground)
 		authd_detach_start();
 	fd = authd_bind(authd.conf);
 	privsep_drop(uid, gid, NULL);
@@ -197,10 +197,10 @@ authd_run(int debug)
 	base = authd_events();
 	authd_server_init(base, authd.conf, fd, authd.peers, authd.npeers,
 	    &t);
-	if (!debug) {
+	if (!ctx->foreground)
 		authd_detach_done();
+	if (!ctx->debug)
 		log_init("authd", 0);
-	}
 	sandbox_init(SANDBOX_AUTHD);
 	log_info("- authd started user=%s socket=%s users=%zu aliases=%zu",
 	    authd.conf->user_auth, authd.sockpath,
@@ -222,7 +222,7 @@ static void __attribute__((noreturn))
 authd_parent(struct daemon_ctx *ctx)
 {
 	authd.conf = ctx->conf;
-	authd_run(ctx->debug);
+	authd_run(ctx);
 	config_free(authd.conf);
 	exit(0);
 }

@@ -26,7 +26,7 @@
 static void __attribute__((noreturn))
 daemon_usage(const char *prog)
 {
-	(void)fprintf(stderr, "usage: %s [-dnv] [-f file]\n", prog);
+	(void)fprintf(stderr, "usage: %s [-dFnv] [-f file]\n", prog);
 	exit(1);
 }
 
@@ -83,11 +83,15 @@ daemon_role_start(const struct daemon_def *def, const char *name,
 
 	if ((r = daemon_role_find(def, name)) == NULL)
 		errx(1, "unknown role %s", name);
+	/*
+	 * Counted before syslog's socket (without -d) takes the first free
+	 * descriptor, which is the one after the role's.
+	 */
+	n = daemon_count_fds();
 	log_init(r->name, ctx->debug);
 	if (getuid() != 0 || geteuid() != 0)
 		fatalx("- %s start-refused reason=not-root: only its parent "
 		    "starts it", r->name);
-	n = daemon_count_fds();
 	if (n < r->nfds_min || n > r->nfds_max)
 		fatalx("- %s start-refused reason=descriptors count=%d",
 		    r->name, n);
@@ -127,7 +131,12 @@ daemon_parent_start(const struct daemon_def *def, const char *file,
 {
 	char	*abs;
 
-	log_init(def->prog, 1);
+	/*
+	 * Started from a terminal, the errors of the start go there until
+	 * daemon(3); under -F, where a supervisor has no terminal to show,
+	 * every line goes to syslog.
+	 */
+	log_init(def->prog, ctx->debug || !ctx->foreground);
 	ctx->conf = daemon_load(def->prog, file, check);
 	/* daemon(3) leaves the directory: a reload needs the full path. */
 	if ((abs = realpath(file, NULL)) == NULL)
@@ -152,10 +161,13 @@ daemon_main(const struct daemon_def *def, int argc, char *argv[])
 	int				 ch, check = 0;
 
 	ctx.prog = def->prog;
-	while ((ch = getopt(argc, argv, "df:nR:v")) != -1) {
+	while ((ch = getopt(argc, argv, "dFf:nR:v")) != -1) {
 		switch (ch) {
 		case 'd':
-			ctx.debug = 1;
+			ctx.debug = ctx.foreground = 1;
+			break;
+		case 'F':
+			ctx.foreground = 1;
 			break;
 		case 'f':
 			file = optarg;
@@ -204,14 +216,18 @@ daemon_pidfile(const struct daemon_ctx *ctx)
 	return pfh;
 }
 
+/*
+ * -F (under a supervisor such as systemd) stays in the foreground as
+ * -d does, but logs to syslog as a detached daemon: the production
+ * log, facility mail, which journald keeps with its priority.
+ */
 void
 daemon_detach(const struct daemon_ctx *ctx, struct pidfh *pfh)
 {
-	if (!ctx->debug) {
-		if (daemon(0, 0) == -1)
-			fatal("- %s daemon", ctx->prog);
+	if (!ctx->foreground && daemon(0, 0) == -1)
+		fatal("- %s daemon", ctx->prog);
+	if (!ctx->debug)
 		log_init(ctx->prog, 0);
-	}
 	if (pidfile_write(pfh) == -1)
 		fatal("- %s pidfile write", ctx->prog);
 }

@@ -44,6 +44,7 @@ struct daemon_ctx {
 	const char	*conf_file;	/* parent: absolute path */
 	struct config	*conf;		/* parent: loaded; role: its parent's */
 	int		 debug;		/* -d: foreground, log to stderr */
+	int		 foreground;	/* -d or -F: no daemon(3) */
 	/* A role's descriptors, from DAEMON_FD_FIRST, the config's excluded. */
 	int		 fds[DAEMON_FDS_MAX];
 	int		 nfds;

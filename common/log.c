@@ -1,6 +1,8 @@
 /*
- * Logging for every sallyport process.  Lines go to syslog(3) with the
- * daemon facility, or to stderr when the process runs in the foreground.
+ * Logging for every sallyport process, one event a line.  Lines go to
+ * syslog(3) with the mail facility (a daemon started without -d, or
+ * with -F under systemd, whose journald keeps the facility), or to
+ * stderr under -d.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -142,6 +142,7 @@ trap_handler(int sig, siginfo_t *si, void *uc)
 	char		 line[256];
 	sigset_t	 set;
 	size_t		 len = 0;
+	ssize_t		 ignored;
 
 	(void)uc;
 	if (!trap_foreground) {
@@ -154,7 +155,12 @@ trap_handler(int sig, siginfo_t *si, void *uc)
 	    si->si_syscall);
 	if (trap_foreground) {
 		line[len++] = '\n';
-		(void)write(STDERR_FILENO, line, len);
+		/*
+		 * Nothing to do if it fails.  A (void) cast does not
+		 * silence _FORTIFY_SOURCE's warn_unused_result.
+		 */
+		ignored = write(STDERR_FILENO, line, len);
+		(void)ignored;
 	} else
 		trap_syslog(line, len);
 	/* kill(2) with SIGSYS: the filter answers it by killing the process. */

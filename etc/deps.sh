@@ -13,15 +13,19 @@ RUN="ca-certificates"
 # Local programs that call sendmail(8), for regress/integration/
 # test_sendmail.py: mail(1) and git send-email.
 TESTS="$TESTS bsd-mailx git-email"
+# "make deb" and its test (regress/integration/test_deb.py): debhelper,
+# lintian, and systemd for systemd-sysusers (the package's users) and
+# "systemd-analyze verify" (its units); nothing is started.
+DEB="debhelper lintian systemd"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "deps: dpkg-query not found: this script knows Debian only;" \
-	    "install by hand: $BUILD $TESTS $RUN" >&2
+	    "install by hand: $BUILD $TESTS $RUN $DEB" >&2
 	exit 1
 fi
 
 missing=""
-for p in $BUILD $TESTS $RUN; do
+for p in $BUILD $TESTS $RUN $DEB; do
 	# "ii" is the only state in which a package is really installed.
 	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
 	case "$st" in

@@ -47,6 +47,7 @@ queue_sync_thread(void *arg)
 	struct qsync_job	*job;
 	char			 c = 0;
 	int			 wake;
+	ssize_t			 ignored;
 
 	(void)arg;
 	/* The C library's own start of a thread (rseq...) is done here. */
@@ -68,9 +69,15 @@ queue_sync_thread(void *arg)
 		wake = !sync_woken;
 		sync_woken = 1;
 		pthread_mutex_unlock(&sync_lock);
-		/* A full pipe already holds a wake-up: nothing is lost. */
-		if (wake)
-			(void)write(sync_wake[1], &c, 1);
+		/*
+		 * A full pipe already holds a wake-up: nothing is lost.  A
+		 * (void) cast does not silence _FORTIFY_SOURCE's
+		 * warn_unused_result.
+		 */
+		if (wake) {
+			ignored = write(sync_wake[1], &c, 1);
+			(void)ignored;
+		}
 	}
 	return NULL;
 }

@@ -576,6 +576,10 @@ class Suite:
             self.stop()
             raise
 
+    def daemon_argv(self, d):
+        """How d is started: in the foreground, logging to stderr."""
+        return [self.binary(d), "-d", "-f", self.conf]
+
     def start_daemon(self, d, wait=True):
         fd = os.open(self.path("log", "%s.log" % d),
                      os.O_WRONLY | os.O_CREAT | os.O_APPEND, LOG_MODE)
@@ -583,7 +587,7 @@ class Suite:
         logf = os.fdopen(fd, "ab")
         logf.write(b"==== start\n")
         logf.flush()
-        p = subprocess.Popen([self.binary(d), "-d", "-f", self.conf],
+        p = subprocess.Popen(self.daemon_argv(d),
                              stdin=subprocess.DEVNULL, stdout=logf,
                              stderr=subprocess.STDOUT,
                              start_new_session=True)
