@@ -454,6 +454,21 @@
 
 
 /* IMAP: the mailbox process's session. */
+/* RFC 3501 5.4: an autologout timer must be at least 30 minutes. */
+#define IMAP_AUTOLOGOUT_SECS		(30 * 60)
+/* The LOGIN tag and client address handed to the mailbox process. */
+#define IMAP_SESSION_TAG_MAX_BYTES	64
+#define IMAP_SESSION_CLIENT_MAX_BYTES	64
+/*
+ * A long answer (FETCH 1:*, a 50 MB BODY[]) is made in pieces while
+ * less than this waits to be written, then input and making wait for
+ * the client to read (lineio's own bound is 4 MB).
+ */
+#define IMAP_OUTPUT_HIGH_BYTES		(256 * 1024)
+/* Bytes of a message read and sent per piece. */
+#define IMAP_FETCH_CHUNK_BYTES		(64 * 1024)
+/* A client that reads nothing of a pending answer for this long goes. */
+#define IMAP_STALL_TIMEOUT_SECS		(10 * 60)
 
 
 #endif
