@@ -456,9 +456,6 @@
 /* IMAP: the mailbox process's session. */
 /* RFC 3501 5.4: an autologout timer must be at least 30 minutes. */
 #define IMAP_AUTOLOGOUT_SECS		(30 * 60)
-/* The LOGIN tag and client address handed to the mailbox process. */
-#define IMAP_SESSION_TAG_MAX_BYTES	64
-#define IMAP_SESSION_CLIENT_MAX_BYTES	64
 /*
  * A long answer (FETCH 1:*, a 50 MB BODY[]) is made in pieces while
  * less than this waits to be written, then input and making wait for

@@ -31,9 +31,9 @@ imapd_mailbox_role(struct daemon_ctx *ctx)
 	struct imap_user_args	 a;
 	struct ipc_msg		 m;
 	char			 user[AUTH_USER_MAX_BYTES + 1];
-	char			 client[IMAP_SESSION_CLIENT_MAX_BYTES];
+	char			 client[IMAP_CLIENT_MAX_BYTES];
 	char			 home[PATH_MAX];
-	char			 tag[IMAP_SESSION_TAG_MAX_BYTES + 1];
+	char			 tag[IMAP_TAG_MAX_BYTES + 1];
 	uint32_t		 id, uid, gid;
 	uint64_t		 quota;
 
@@ -65,12 +65,12 @@ imapd_mailbox_role(struct daemon_ctx *ctx)
 
 static const struct daemon_role imapd_mailbox_roles[] = {
 	/* name		flags	fds: min, max	main */
-	{ "imapd-user",	0,	2, 2,		imapd_mailbox_role },
+	{ IMAP_MAILBOX_ROLE,	0,	2, 2,		imapd_mailbox_role },
 	{ NULL, 0, 0, 0, NULL },
 };
 
 static const struct daemon_def imapd_mailbox_def = {
-	IMAPD_MAILBOX_PROG, NULL, imapd_mailbox_roles
+	IMAP_MAILBOX_PROG, NULL, imapd_mailbox_roles
 };
 
 int
