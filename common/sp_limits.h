@@ -445,6 +445,52 @@
 
 
 /* IMAP: the protocol's grammar, SEARCH, SORT and THREAD. */
+/*
+ * One line of a command, between literals (RFC 7162 4 asks servers to
+ * take at least 8192 octets; long UID sets from resyncing clients need
+ * more).  A command's tag and name.  Literals held in memory (every
+ * literal but APPEND's message) and the whole command with them.
+ */
+#define IMAP_LINE_MAX_BYTES		65536
+#define IMAP_TAG_MAX_BYTES		64
+#define IMAP_CMD_NAME_MAX_BYTES		32
+#define IMAP_LITERAL_MAX_BYTES		65536
+#define IMAP_CMD_MAX_BYTES		(256 * 1024)
+/*
+ * An APPEND message literal, streamed to the store's sink (the sink may
+ * refuse less: APPENDLIMIT, quota).  A non-synchronising literal larger
+ * than this is not read and dropped: the connection is closed (RFC 7888
+ * 4 lets the server do either).
+ */
+#define IMAP_APPEND_MAX_BYTES		(64 * 1024 * 1024)
+/* Parenthesised lists inside lists; arguments (every token) in one. */
+#define IMAP_NEST_MAX			16
+#define IMAP_ARGS_MAX			8192
+/* A quoted string the writer sends as such; longer goes as a literal. */
+#define IMAP_QUOTED_MAX_BYTES		1024
+/* Refused commands before "* BYE"; commands run in one second. */
+#define IMAP_ERRORS_MAX			20
+#define IMAP_CMDS_PER_SEC_MAX		500
+/* A decoded mailbox name; flags in a list; a keyword's length. */
+#define IMAP_MAILBOX_MAX_BYTES		1024
+#define IMAP_FLAGS_MAX			64
+#define IMAP_KEYWORD_MAX_BYTES		128
+/* Ranges in one sequence set, as the client wrote them. */
+#define IMAP_SEQSET_RANGES_MAX		16384
+/* A SEARCH program's keys and its depth (NOT, OR, parentheses). */
+#define IMAP_SEARCH_NODES_MAX		1024
+#define IMAP_SEARCH_DEPTH_MAX		16
+/*
+ * SORT criteria; messages sorted or threaded at once; the bytes of one
+ * message's sort key kept (a longer key compares by its first bytes,
+ * then by sequence number: XXX only subjects that long tie wrongly).
+ */
+#define IMAP_SORT_KEYS_MAX		16
+#define IMAP_SORT_MSGS_MAX		(4 * 1024 * 1024)
+#define IMAP_SORT_KEY_MAX_BYTES		512
+/* Message ids per message read for THREAD REFERENCES (RFC 5256 3). */
+#define IMAP_THREAD_REFS_MAX		64
+#define IMAP_THREAD_REFS_MAX_BYTES	8192
 
 
 /* IMAP: the message parser (MIME, ENVELOPE, BODYSTRUCTURE, sections). */
