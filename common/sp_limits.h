@@ -494,6 +494,36 @@
 
 
 /* IMAP: the message parser (MIME, ENVELOPE, BODYSTRUCTURE, sections). */
+/*
+ * imapd/imap_msg*.c.  Nesting of multipart and message/rfc822 parts, and
+ * the parts of one message (Dovecot's and Postfix's limits are of the
+ * same order); past either, the rest is an opaque body.  A header field
+ * parsed for ENVELOPE, BODYSTRUCTURE and the MIME fields, unfolded (a
+ * longer one is cut there); a boundary (RFC 2046 5.1.1 says 70, some
+ * mailers write more); parameters of one Content-Type or
+ * Content-Disposition, and RFC 2231 continuations of one parameter.
+ */
+#define IMAP_MSG_DEPTH_MAX		64
+#define IMAP_MSG_PARTS_MAX		4096
+#define IMAP_MSG_FIELD_MAX_BYTES	(64 * 1024)
+#define IMAP_MSG_BOUNDARY_MAX_BYTES	200
+#define IMAP_MSG_PARAMS_MAX		64
+#define IMAP_MSG_PARAM_SECTIONS_MAX	64
+/* Addresses of one ENVELOPE list (the rest are left out). */
+#define IMAP_MSG_ADDRS_MAX		1000
+/*
+ * A section spec: part numbers (1.2.3...), HEADER.FIELDS names and the
+ * bytes they take (RFC 3501 6.4.5 sets none; a client asks for a few).
+ */
+#define IMAP_MSG_SECTION_DEPTH_MAX	IMAP_MSG_DEPTH_MAX
+#define IMAP_MSG_SECTION_FIELDS_MAX	128
+#define IMAP_MSG_SECTION_FIELDS_BYTES	4096
+/* A SEARCH string, in code points, after case folding. */
+#define IMAP_MSG_NEEDLE_MAX_CHARS	1024
+/* The window of a body decoded at once while searching it. */
+#define IMAP_MSG_DECODE_CHUNK_BYTES	8192
+/* ENVELOPE and BODYSTRUCTURE strings, as the index caches them. */
+#define IMAP_MSG_STRUCT_MAX_BYTES	(1024 * 1024)
 
 
 /* IMAP: the store (Maildir++ folders, uid list, index). */
