@@ -527,6 +527,29 @@
 
 
 /* IMAP: the store (Maildir++ folders, uid list, index). */
+/* A folder's name on the wire (mUTF-7); ".<name>" must fit NAME_MAX. */
+#define IMAP_FOLDER_NAME_MAX_BYTES	200
+/* Levels of a folder's name ("A/B/C" is 3). */
+#define IMAP_FOLDER_DEPTH_MAX		16
+/* Folders of one user that LIST, usage and the subscriptions consider. */
+#define IMAP_FOLDERS_MAX		10000
+/* A LIST pattern (reference and mailbox joined). */
+#define IMAP_PATTERN_MAX_BYTES		1024
+/* Messages of one folder; past it new files are left without a UID. */
+#define IMAP_MBOX_MESSAGES_MAX		1000000
+/* Expunges the uid list remembers for QRESYNC's VANISHED (RFC 7162). */
+#define IMAP_STORE_EXPUNGED_MAX		10000
+/* A line of the uid list: "uid modseq info name". */
+#define IMAP_UIDLIST_LINE_MAX_BYTES	512
+/* The uid list is rewritten when its appended records pass its base
+ * and this. */
+#define IMAP_UIDLIST_COMPACT_MIN_BYTES	65536
+/* One cached blob (an ENVELOPE, a BODYSTRUCTURE) of one message. */
+#define IMAP_CACHE_BLOB_MAX_BYTES	65536
+/* The cache file: past it nothing more is cached until it is rewritten. */
+#define IMAP_CACHE_FILE_MAX_BYTES	(1024ULL * 1024 * 1024)
+/* IDLE without inotify: how often the session syncs. */
+#define IMAP_IDLE_POLL_SECS		30
 
 
 /* IMAP: the mailbox process's session. */
