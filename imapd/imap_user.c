@@ -17,11 +17,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -31,8 +33,25 @@
 #include "privsep.h"
 #include "sandbox.h"
 #include "imap_session.h"
+#include "imap_store.h"
 
+static struct imap_sess	 us;
 static struct event	*user_ev_stall;
+
+static void	user_end(const char *) __attribute__((noreturn));
+
+/* The end: one log line, the folder and the store closed. */
+static void
+user_end(const char *reason)
+{
+	log_info("%08x imap disconnect user=%s reason=%s commands=%llu",
+	    us.conn.id, us.user, reason, (unsigned long long)us.ncmds);
+	if (us.mbox != NULL)
+		imap_mbox_close(us.mbox);
+	if (us.store != NULL)
+		imap_store_close(us.store);
+	exit(0);
+}
 
 /* RFC 3501 9: tag = 1*<any ASTRING-CHAR except "+">. */
 int
@@ -50,13 +69,158 @@ imap_session_tag_valid(const char *s)
 	return 0;
 }
 
+/* A line and its CRLF, as the reader wants it. */
+static char		 user_buf[IMAP_LINE_MAX_BYTES + 2];
+
+static uint64_t
+user_now_ms(void)
+{
+	struct timespec	 ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+user_close(void)
+{
+	us.conn.closing = 1;
+	lineio_shutdown(us.conn.lio);
+}
+
+/* Keeps input the reader did not take, for later (throttle, IDLE). */
+static void
+user_hold(const char *p, size_t len)
+{
+	char	*n;
+
+	if ((n = realloc(us.held, us.heldlen + len)) == NULL) {
+		log_warnx("%08x imap hold-failed", us.conn.id);
+		user_close();
+		return;
+	}
+	memcpy(n + us.heldlen, p, len);
+	us.held = n;
+	us.heldlen += len;
+	lineio_pause(us.conn.lio);
+}
+
+/* Feeds bytes to the reader, which dispatches the commands. */
+static void
+user_feed(const char *p, size_t len)
+{
+	struct timeval	 tv;
+	unsigned int	 wait = 0;
+	ssize_t		 n;
+
+	if (us.conn.closing)
+		return;
+	n = imap_input(us.rd, &us.conn.state, p, len, user_now_ms(), &wait);
+	sess_flush(&us);
+	if (n == -1) {
+		user_close();
+		return;
+	}
+	if ((size_t)n >= len || us.conn.closing)
+		return;
+	user_hold(p + n, len - (size_t)n);
+	if (wait > 0) {
+		tv.tv_sec = wait / 1000;
+		tv.tv_usec = (wait % 1000) * 1000;
+		(void)evtimer_add(us.ev_resume, &tv);
+	}
+}
+
+/* Feeds what was held back, then reads again. */
+void
+sess_resume_input(struct imap_sess *s)
+{
+	char	*p = s->held;
+	size_t	 len = s->heldlen;
+
+	s->held = NULL;
+	s->heldlen = 0;
+	lineio_resume(s->conn.lio);
+	if (p != NULL) {
+		user_feed(p, len);
+		free(p);
+	}
+}
+
+static void
+user_resume(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	sess_resume_input(&us);
+}
+
+static void
+user_raw(struct lineio *lio, const char *data, size_t len, size_t left,
+    void *arg)
+{
+	(void)lio;
+	(void)left;
+	(void)arg;
+	user_feed(data, len);
+}
+
+/*
+ * The size of the literal a line announces at its end ({n}, {n+},
+ * ~{n}); -1 when none.  *sync is 0 for a non-synchronising one.
+ */
+static int64_t
+user_literal(const char *line, size_t len, int *sync)
+{
+	size_t		 i;
+	uint64_t	 v = 0;
+
+	if (len < 3 || line[len - 1] != '}')
+		return -1;
+	i = len - 1;
+	*sync = line[i - 1] != '+';
+	if (!*sync)
+		i--;
+	if (i == 0 || !isdigit((unsigned char)line[i - 1]))
+		return -1;
+	while (i > 0 && isdigit((unsigned char)line[i - 1])) {
+		i--;
+		if (len - i > 20)
+			return -1;
+	}
+	if (i == 0 || line[i - 1] != '{')
+		return -1;
+	for (; isdigit((unsigned char)line[i]); i++)
+		v = v * 10 + (uint64_t)(line[i] - '0');
+	return v > INT64_MAX ? -1 : (int64_t)v;
+}
+
 static void
 user_line(struct lineio *lio, const char *line, size_t len, int flags,
     void *arg)
 {
-	(void)lio;
+	int64_t	 lit;
+	int	 sync = 1;
+
 	(void)arg;
-	imap_sess_line(line, len, flags);
+	if (us.idling) {
+		sess_idle_line(&us, line, len);
+		return;
+	}
+	if (flags & LINE_F_TOOLONG) {
+		/* RFC 7162 4: at least 8192 octets are taken; ours more. */
+		if (sess_bad(&us, "*", "Command line too long") == -1)
+			user_close();
+		return;
+	}
+	memcpy(user_buf, line, len);
+	memcpy(user_buf + len, "\r\n", 2);
+	us.cont_sent = 0;
+	lit = user_literal(line, len, &sync);
+	user_feed(user_buf, len + 2);
+	if (lit > 0 && !us.conn.closing && (!sync || us.cont_sent))
+		lineio_read_raw(lio, (size_t)lit, user_raw);
 }
 
 static void
@@ -68,18 +232,21 @@ user_event(struct lineio *lio, int event, void *arg)
 	(void)arg;
 	if (event == LINEIO_DRAINED) {
 		(void)evtimer_del(user_ev_stall);
-		if (imap_sess_drained() == 0)
+		if (sess_drained(&us) == 0)
 			(void)evtimer_add(user_ev_stall, &tv);
 		return;
 	}
-	if (event == LINEIO_TIMEOUT) {
+	if (event == LINEIO_TIMEOUT && !us.conn.closing) {
 		/* RFC 3501 5.4: the autologout timer. */
-		imap_sess_bye("Autologout; idle for too long", "timeout");
+		sess_putf(&us, "* BYE Autologout; idle for too long\r\n");
+		sess_flush(&us);
+		user_close();
+		log_info("%08x imap autologout user=%s", us.conn.id, us.user);
 		return;
 	}
-	imap_sess_end(event == LINEIO_CLOSED ? "logout" :
-	    event == LINEIO_EOF ? "eof" : "error");
-	exit(0);
+	user_end(event == LINEIO_CLOSED ? "logout" :
+	    event == LINEIO_EOF ? "eof" : event == LINEIO_TIMEOUT ?
+	    "timeout" : "error");
 }
 
 static void
@@ -88,8 +255,7 @@ user_stalled(evutil_socket_t fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	(void)arg;
-	imap_sess_end("stalled");
-	exit(0);
+	user_end("stalled");
 }
 
 /* Answers the login's tag before the session exists, and ends. */
@@ -120,31 +286,66 @@ user_check_home(const struct imap_user_args *a)
 	}
 }
 
+static void
+user_log(struct imap_conn *c, const char *event, const char *detail)
+{
+	log_info("%08x imap %s %s", c->id, event, detail);
+}
+
+static const struct imap_io user_io = { sess_io_write, user_log };
+
+/* As the user in the chroot, before the filter: the store, the reader. */
+static void
+user_setup(const struct imap_user_args *a)
+{
+	const char	*err;
+
+	us.store = imap_store_open("/Maildir", &err);
+	if (us.store == NULL) {
+		log_warn("%08x imap session-failed user=%s reason=\"%s\"",
+		    a->id, us.user, err);
+		user_refuse(a, "mailbox unavailable");
+	}
+	if (imap_store_first_login(us.store) != IMAP_ST_OK)
+		log_warnx("%08x imap special-use-failed user=%s reason=\"%s\"",
+		    a->id, us.user, imap_store_error(us.store));
+	us.rd = imap_reader_new(imap_sess_cmds, &user_io, &imap_sess_sink,
+	    &us.conn);
+	if (us.rd == NULL)
+		fatalx("%08x imap reader setup", a->id);
+	imap_wbuf_init(&us.wb, us.wbmem, sizeof(us.wbmem), sess_wb_flush,
+	    &us);
+}
+
 void
 imap_user_main(const struct imap_user_args *a)
 {
-	struct event_base	*base;
-	struct lineio		*lio;
-	const char		*err;
-
+	us.conn.id = a->id;
+	us.conn.owner = &us;
+	us.quota = a->quota;
+	(void)strlcpy(us.conn.client, a->client, sizeof(us.conn.client));
+	(void)log_vis(us.user, sizeof(us.user), a->user, strlen(a->user));
 	(void)signal(SIGPIPE, SIG_IGN);
 	user_check_home(a);
 	privsep_drop(a->uid, a->gid, a->home);
-	if ((base = event_base_new()) == NULL ||
-	    (user_ev_stall = evtimer_new(base, user_stalled, NULL)) == NULL)
+	if ((us.base = event_base_new()) == NULL ||
+	    (user_ev_stall = evtimer_new(us.base, user_stalled, NULL)) ==
+	    NULL ||
+	    (us.ev_resume = evtimer_new(us.base, user_resume, NULL)) == NULL)
 		fatalx("%08x imap event setup", a->id);
-	if (imap_sess_init(base, a, &err) == -1) {
-		log_warnx("%08x imap session-failed reason=\"%s\"", a->id,
-		    err);
-		user_refuse(a, "mailbox unavailable");
-	}
+	user_setup(a);
 	sandbox_init(SANDBOX_MAILBOX);
-	lio = lineio_new(base, a->fd, IMAP_LINE_MAX_BYTES, user_line,
-	    user_event, NULL);
-	if (lio == NULL)
+	us.conn.lio = lineio_new(us.base, a->fd, IMAP_LINE_MAX_BYTES,
+	    user_line, user_event, NULL);
+	if (us.conn.lio == NULL)
 		fatalx("%08x imap lineio setup", a->id);
-	lineio_set_timeout(lio, IMAP_AUTOLOGOUT_SECS);
-	imap_sess_start(lio, a->tag);
-	(void)event_base_dispatch(base);
+	lineio_set_timeout(us.conn.lio, IMAP_AUTOLOGOUT_SECS);
+	us.conn.state = IMAP_S_AUTH;
+	log_info("%08x imap session user=%s uid=%lu client=%s", a->id,
+	    us.user, (unsigned long)a->uid, us.conn.client);
+	sess_putf(&us, "%s OK [CAPABILITY %s] Logged in\r\n", a->tag,
+	    sess_capability());
+	sess_flush(&us);
+	(void)event_base_dispatch(us.base);
 	fatalx("%08x imap event loop ended", a->id);
 }
