@@ -1,0 +1,437 @@
+/*
+ * The commands of the authenticated state (RFC 3501 6.3), valid in the
+ * selected state too: SELECT, EXAMINE, CREATE, DELETE, RENAME,
+ * SUBSCRIBE, UNSUBSCRIBE, LIST, LSUB, STATUS, APPEND (its literal
+ * streamed into the store), NAMESPACE (RFC 2342), ENABLE (RFC 5161)
+ * and IDLE (RFC 2177).  Runs in the mailbox process: the mail user,
+ * chrooted in the mail home, seccomp SANDBOX_MAILBOX.
+ */
+#include <sys/types.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "lineio.h"
+#include "log.h"
+#include "imap_session.h"
+#include "imap_store.h"
+
+/* Handlers return this after a BAD: -1 ends the session. */
+#define BADRET(r)	((r) == -2 ? -1 : 0)
+
+static const char sess_flags[] =
+    "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
+
+/* (QRESYNC (uidvalidity modseq [known-uids])) of SELECT, RFC 7162 3.2.5. */
+struct qresync {
+	uint32_t	 uidvalidity;
+	uint64_t	 modseq;
+	const struct imap_arg *known;
+};
+
+static int
+select_params(struct imap_sess *s, const struct imap_command *cmd,
+    struct qresync *q, int *condstore)
+{
+	const struct imap_arg	*l, *p;
+	const char		*err = "bad SELECT parameters";
+
+	*condstore = 0;
+	memset(q, 0, sizeof(*q));
+	if (cmd->nargs == 1)
+		return 0;
+	l = &cmd->args[1];
+	if (cmd->nargs > 2 || l->type != IMAP_ARG_LIST || l->nlist < 1)
+		return sess_bad(s, cmd->tag, "%s", err) == -1 ? -2 : -1;
+	if (l->nlist == 1 && imap_arg_is_atom(&l->list[0], "CONDSTORE")) {
+		*condstore = 1;
+		return 0;
+	}
+	if (l->nlist != 2 || !imap_arg_is_atom(&l->list[0], "QRESYNC") ||
+	    !(s->enabled & SESS_E_QRESYNC) ||
+	    (p = &l->list[1])->type != IMAP_ARG_LIST || p->nlist < 2 ||
+	    imap_arg_nznumber(&p->list[0], &q->uidvalidity, &err) == -1 ||
+	    imap_arg_modseq(&p->list[1], &q->modseq, &err) == -1)
+		return sess_bad(s, cmd->tag, "%s", err) == -1 ? -2 : -1;
+	if (p->nlist >= 3 && p->list[2].type == IMAP_ARG_ATOM)
+		q->known = &p->list[2];
+	*condstore = 1;
+	return 0;
+}
+
+/* RFC 7162 3.2.5.1: what changed since the client's modseq. */
+static void
+select_qresync(struct imap_sess *s, const struct qresync *q)
+{
+	struct imap_mbox_info	 info;
+	struct imap_uid_ranges	 r;
+	const struct imap_msg	*m;
+	uint32_t		 i, n;
+	size_t			 k;
+
+	imap_mbox_info(s->mbox, &info);
+	if (q->uidvalidity != info.uidvalidity)
+		return;
+	if (imap_mbox_vanished(s->mbox, q->modseq, &r) == IMAP_ST_OK) {
+		if (r.n > 0) {
+			sess_putf(s, "* VANISHED (EARLIER) ");
+			for (k = 0; k < r.n; k++) {
+				sess_putf(s, "%s%" PRIu32, k ? "," : "",
+				    r.v[k].first);
+				if (r.v[k].last != r.v[k].first)
+					sess_putf(s, ":%" PRIu32,
+					    r.v[k].last);
+			}
+			sess_putf(s, "\r\n");
+		}
+		imap_uid_ranges_free(&r);
+	}
+	n = imap_mbox_count(s->mbox);
+	for (i = 0; i < n; i++) {
+		m = imap_mbox_msg(s->mbox, i);
+		if (m->modseq > q->modseq)
+			sess_write_flags(s, i, 1);
+	}
+}
+
+static void
+select_answer(struct imap_sess *s, const struct imap_command *cmd,
+    int condstore, const struct qresync *q)
+{
+	struct imap_mbox_info	 info;
+
+	imap_mbox_info(s->mbox, &info);
+	sess_putf(s, "* FLAGS (%s)\r\n", sess_flags);
+	sess_putf(s, "* OK [PERMANENTFLAGS (%s)] %s\r\n",
+	    s->readonly ? "" : sess_flags, s->readonly ?
+	    "No permanent flags permitted" : "Flags permitted");
+	sess_putf(s, "* %" PRIu32 " EXISTS\r\n", info.exists);
+	sess_putf(s, "* %" PRIu32 " RECENT\r\n", info.recent);
+	if (info.first_unseen > 0)
+		sess_putf(s, "* OK [UNSEEN %" PRIu32 "] First unseen\r\n",
+		    info.first_unseen);
+	sess_putf(s, "* OK [UIDVALIDITY %" PRIu32 "] UIDs valid\r\n",
+	    info.uidvalidity);
+	sess_putf(s, "* OK [UIDNEXT %" PRIu32 "] Predicted next UID\r\n",
+	    info.uidnext);
+	sess_putf(s, "* OK [HIGHESTMODSEQ %" PRIu64 "] Highest\r\n",
+	    info.highestmodseq);
+	if (q->modseq > 0)
+		select_qresync(s, q);
+	if (condstore)
+		s->enabled |= SESS_E_CONDSTORE;
+	s->no_expunge = 1;
+	sess_ok(s, cmd->tag, "[%s] %s completed", s->readonly ?
+	    "READ-ONLY" : "READ-WRITE", cmd->name);
+	s->no_expunge = 0;
+}
+
+int
+cmd_select(struct imap_conn *c, const struct imap_command *cmd)
+{
+	struct imap_sess	*s = SESS(c);
+	char			 name[IMAP_MAILBOX_MAX_BYTES + 1];
+	struct qresync		 q;
+	int			 r, condstore, ro, st;
+
+	if ((r = sess_mailbox_arg(s, cmd, 0, name, sizeof(name))) < 0 ||
+	    (r = select_params(s, cmd, &q, &condstore)) < 0)
+		return BADRET(r);
+	if (s->mbox != NULL) {
+		sess_unselect(s);
+		/* RFC 7162 3.2.11: the old folder's updates end here. */
+		if (s->enabled & SESS_E_QRESYNC)
+			sess_putf(s, "* OK [CLOSED] Previous mailbox closed\r\n");
+	}
+	ro = strcmp(cmd->name, "EXAMINE") == 0;
+	st = imap_mbox_open(s->store, name, ro ? IMAP_OPEN_READONLY : 0,
+	    &s->mbox);
+	if (st != IMAP_ST_OK) {
+		s->mbox = NULL;
+		sess_no_store(s, cmd->tag, st, 0);
+		return 0;
+	}
+	s->readonly = ro;
+	imap_set_state(c, IMAP_S_SELECTED);
+	select_answer(s, cmd, condstore, &q);
+	return 0;
+}
+
+/* CREATE, DELETE, SUBSCRIBE, UNSUBSCRIBE: one name, one store call. */
+static int
+folder_cmd(struct imap_conn *c, const struct imap_command *cmd,
+    int (*fn)(struct imap_store *, const char *))
+{
+	struct imap_sess	*s = SESS(c);
+	char			 name[IMAP_MAILBOX_MAX_BYTES + 1];
+	size_t			 len;
+	int			 r, st;
+
+	if ((r = sess_mailbox_arg(s, cmd, 0, name, sizeof(name))) < 0)
+		return BADRET(r);
+	/* RFC 3501 6.3.3: a trailing separator says "will have children". */
+	len = strlen(name);
+	if (fn == imap_folder_create && len > 1 && name[len - 1] == '/')
+		name[len - 1] = '\0';
+	if ((st = fn(s->store, name)) != IMAP_ST_OK) {
+		sess_no_store(s, cmd->tag, st, 0);
+		return 0;
+	}
+	sess_ok(s, cmd->tag, "%s completed", cmd->name);
+	return 0;
+}
+
+int
+cmd_create(struct imap_conn *c, const struct imap_command *cmd)
+{
+	return folder_cmd(c, cmd, imap_folder_create);
+}
+
+int
+cmd_delete(struct imap_conn *c, const struct imap_command *cmd)
+{
+	struct imap_sess	*s = SESS(c);
+	char			 name[IMAP_MAILBOX_MAX_BYTES + 1];
+	int			 r;
+
+	if ((r = sess_mailbox_arg(s, cmd, 0, name, sizeof(name))) < 0)
+		return BADRET(r);
+	/* Deleting the selected folder leaves the selected state. */
+	if (s->mbox != NULL && strcmp(imap_mbox_name(s->mbox), name) == 0)
+		sess_unselect(s);
+	return folder_cmd(c, cmd, imap_folder_delete);
+}
+
+int
+cmd_subscribe(struct imap_conn *c, const struct imap_command *cmd)
+{
+	return folder_cmd(c, cmd, imap_folder_subscribe);
+}
+
+int
+cmd_unsubscribe(struct imap_conn *c, const struct imap_command *cmd)
+{
+	return folder_cmd(c, cmd, imap_folder_unsubscribe);
+}
+
+int
+cmd_rename(struct imap_conn *c, const struct imap_command *cmd)
+{
+	struct imap_sess	*s = SESS(c);
+	char			 from[IMAP_MAILBOX_MAX_BYTES + 1];
+	char			 to[IMAP_MAILBOX_MAX_BYTES + 1];
+	int			 r, st;
+
+	if ((r = sess_mailbox_arg(s, cmd, 0, from, sizeof(from))) < 0 ||
+	    (r = sess_mailbox_arg(s, cmd, 1, to, sizeof(to))) < 0)
+		return BADRET(r);
+	if (s->mbox != NULL && strcmp(imap_mbox_name(s->mbox), from) == 0)
+		sess_unselect(s);
+	if ((st = imap_folder_rename(s->store, from, to)) != IMAP_ST_OK) {
+		sess_no_store(s, cmd->tag, st, 0);
+		return 0;
+	}
+	sess_ok(s, cmd->tag, "RENAME completed");
+	return 0;
+}
+
+/* ---- LIST, LSUB ---- */
+
+static void
+list_attrs(struct imap_sess *s, unsigned int a, int lsub)
+{
+	static const struct { unsigned int bit; const char *name; } at[] = {
+		{ IMAP_LA_NOSELECT, "\\Noselect" },
+		{ IMAP_LA_NONEXISTENT, "\\NonExistent" },
+		{ IMAP_LA_HASCHILDREN, "\\HasChildren" },
+		{ IMAP_LA_HASNOCHILDREN, "\\HasNoChildren" },
+		{ IMAP_LA_SUBSCRIBED, "\\Subscribed" },
+		{ IMAP_LA_DRAFTS, "\\Drafts" },
+		{ IMAP_LA_SENT, "\\Sent" },
+		{ IMAP_LA_TRASH, "\\Trash" },
+		{ IMAP_LA_JUNK, "\\Junk" },
+		{ IMAP_LA_ARCHIVE, "\\Archive" },
+	};
+	size_t	 i;
+	int	 sp = 0;
+
+	if (lsub) {
+		/* RFC 3501 6.3.9: LSUB has \Noselect for what is gone. */
+		a &= IMAP_LA_NOSELECT | IMAP_LA_NONEXISTENT;
+		if (a & IMAP_LA_NONEXISTENT)
+			a = IMAP_LA_NOSELECT;
+	} else {
+		a &= ~IMAP_LA_SUBSCRIBED;
+		if (a & IMAP_LA_NONEXISTENT)
+			a &= ~IMAP_LA_NOSELECT;
+	}
+	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		if ((a & at[i].bit) == 0)
+			continue;
+		sess_putf(s, "%s%s", sp ? " " : "", at[i].name);
+		sp = 1;
+	}
+}
+
+/* Writes one LIST or LSUB line per folder matching ref and pattern. */
+static int
+list_run(struct imap_sess *s, const struct imap_command *cmd, int lsub)
+{
+	struct imap_folder_list	 fl;
+	const char		*ref, *pat;
+	char			 pattern[IMAP_PATTERN_MAX_BYTES + 1];
+	size_t			 rl, pl, i;
+	int			 st, n;
+
+	if ((ref = imap_arg_astring(&cmd->args[0], &rl)) == NULL ||
+	    (pat = imap_arg_astring(&cmd->args[1], &pl)) == NULL)
+		return BADRET(sess_bad(s, cmd->tag, "bad arguments") == -1 ?
+		    -2 : -1);
+	if (pl == 0) {
+		/* RFC 3501 6.3.8: the hierarchy delimiter and the root. */
+		if (!lsub)
+			sess_putf(s, "* LIST (\\Noselect) \"/\" \"\"\r\n");
+		sess_ok(s, cmd->tag, "%s completed", cmd->name);
+		return 0;
+	}
+	n = snprintf(pattern, sizeof(pattern), "%.*s%.*s", (int)rl, ref,
+	    (int)pl, pat);
+	if (n < 0 || (size_t)n >= sizeof(pattern))
+		return BADRET(sess_bad(s, cmd->tag, "pattern too long") ==
+		    -1 ? -2 : -1);
+	st = imap_folder_list(s->store, pattern,
+	    lsub ? IMAP_LIST_SUBSCRIBED : 0, &fl);
+	if (st != IMAP_ST_OK) {
+		sess_no_store(s, cmd->tag, st, 0);
+		return 0;
+	}
+	for (i = 0; i < fl.n; i++) {
+		sess_putf(s, "* %s (", lsub ? "LSUB" : "LIST");
+		list_attrs(s, fl.v[i].attrs, lsub);
+		sess_putf(s, ") \"/\" ");
+		(void)imap_put_string(&s->wb, fl.v[i].name,
+		    strlen(fl.v[i].name), IMAP_STR_ATOM);
+		sess_putf(s, "\r\n");
+	}
+	imap_folder_list_free(&fl);
+	sess_ok(s, cmd->tag, "%s completed", cmd->name);
+	return 0;
+}
+
+int
+cmd_list(struct imap_conn *c, const struct imap_command *cmd)
+{
+	struct imap_sess	*s = SESS(c);
+
+	/* LIST-EXTENDED (RFC 5258) is not offered: two arguments only. */
+	if (cmd->nargs != 2)
+		return BADRET(sess_bad(s, cmd->tag,
+		    "LIST takes a reference and a pattern") == -1 ? -2 : -1);
+	return list_run(s, cmd, 0);
+}
+
+int
+cmd_lsub(struct imap_conn *c, const struct imap_command *cmd)
+{
+	return list_run(SESS(c), cmd, 1);
+}
+
+/* ---- STATUS ---- */
+
+int
+cmd_status(struct imap_conn *c, const struct imap_command *cmd)
+{
+	struct imap_sess	*s = SESS(c);
+	struct imap_mbox_info	 info;
+	const struct imap_arg	*l = &cmd->args[1];
+	char			 name[IMAP_MAILBOX_MAX_BYTES + 1];
+	int			 r, st, i;
+
+	if ((r = sess_mailbox_arg(s, cmd, 0, name, sizeof(name))) < 0)
+		return BADRET(r);
+	for (i = 0; i < l->nlist; i++)
+		if (l->list[i].type != IMAP_ARG_ATOM ||
+		    !(imap_arg_is_atom(&l->list[i], "MESSAGES") ||
+		    imap_arg_is_atom(&l->list[i], "RECENT") ||
+		    imap_arg_is_atom(&l->list[i], "UIDNEXT") ||
+		    imap_arg_is_atom(&l->list[i], "UIDVALIDITY") ||
+		    imap_arg_is_atom(&l->list[i], "UNSEEN") ||
+		    imap_arg_is_atom(&l->list[i], "SIZE") ||
+		    imap_arg_is_atom(&l->list[i], "HIGHESTMODSEQ")))
+			return BADRET(sess_bad(s, cmd->tag,
+			    "unknown STATUS item") == -1 ? -2 : -1);
+	if ((st = imap_store_status(s->store, name, &info)) != IMAP_ST_OK) {
+		sess_no_store(s, cmd->tag, st, 0);
+		return 0;
+	}
+	sess_putf(s, "* STATUS ");
+	(void)imap_put_string(&s->wb, name, strlen(name), IMAP_STR_ATOM);
+	sess_putf(s, " (");
+	for (i = 0; i < l->nlist; i++) {
+		const struct imap_arg *a = &l->list[i];
+
+		sess_putf(s, "%s", i ? " " : "");
+		if (imap_arg_is_atom(a, "MESSAGES"))
+			sess_putf(s, "MESSAGES %" PRIu32, info.exists);
+		else if (imap_arg_is_atom(a, "RECENT"))
+			sess_putf(s, "RECENT %" PRIu32, info.recent);
+		else if (imap_arg_is_atom(a, "UIDNEXT"))
+			sess_putf(s, "UIDNEXT %" PRIu32, info.uidnext);
+		else if (imap_arg_is_atom(a, "UIDVALIDITY"))
+			sess_putf(s, "UIDVALIDITY %" PRIu32,
+			    info.uidvalidity);
+		else if (imap_arg_is_atom(a, "UNSEEN"))
+			sess_putf(s, "UNSEEN %" PRIu32, info.unseen);
+		else if (imap_arg_is_atom(a, "SIZE"))
+			sess_putf(s, "SIZE %" PRIu64, info.size);
+		else
+			sess_putf(s, "HIGHESTMODSEQ %" PRIu64,
+			    info.highestmodseq);
+	}
+	sess_putf(s, ")\r\n");
+	sess_ok(s, cmd->tag, "STATUS completed");
+	return 0;
+}
+
+/* ---- NAMESPACE, ENABLE ---- */
+
+int
+cmd_namespace(struct imap_conn *c, const struct imap_command *cmd)
+{
+	struct imap_sess	*s = SESS(c);
+
+	/* RFC 2342 5: one personal namespace, no others. */
+	sess_putf(s, "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n");
+	sess_ok(s, cmd->tag, "NAMESPACE completed");
+	return 0;
+}
+
+int
+cmd_enable(struct imap_conn *c, const struct imap_command *cmd)
+{
+	struct imap_sess	*s = SESS(c);
+	unsigned int		 was = s->enabled;
+	int			 i;
+
+	for (i = 0; i < cmd->nargs; i++) {
+		if (imap_arg_is_atom(&cmd->args[i], "CONDSTORE"))
+			s->enabled |= SESS_E_CONDSTORE;
+		else if (imap_arg_is_atom(&cmd->args[i], "QRESYNC") &&
+		    strstr(sess_capability(), "QRESYNC") != NULL)
+			s->enabled |= SESS_E_QRESYNC | SESS_E_CONDSTORE;
+	}
+	/* RFC 5161 3.1: only what this command newly enabled. */
+	sess_putf(s, "* ENABLED");
+	if ((s->enabled & ~was) & SESS_E_CONDSTORE)
+		sess_putf(s, " CONDSTORE");
+	if ((s->enabled & ~was) & SESS_E_QRESYNC)
+		sess_putf(s, " QRESYNC");
+	sess_putf(s, "\r\n");
+	sess_ok(s, cmd->tag, "ENABLE completed");
+	return 0;
+}
