@@ -565,6 +565,10 @@
 #define IMAP_FETCH_CHUNK_BYTES		(64 * 1024)
 /* A client that reads nothing of a pending answer for this long goes. */
 #define IMAP_STALL_TIMEOUT_SECS		(10 * 60)
+/* FETCH attributes in one command (a macro counts its parts). */
+#define IMAP_FETCH_ITEMS_MAX		64
+/* ENVELOPE, BODYSTRUCTURE or BODY of one message, made for FETCH. */
+#define IMAP_FETCH_STRUCT_MAX_BYTES	(1024 * 1024)
 
 
 #endif

@@ -382,6 +382,8 @@ sess_write_sync(struct imap_sess *s, const struct imap_sync *sy)
 {
 	size_t	 i;
 
+	/* Indexes move with expunges: the loaded message is forgotten. */
+	sess_msg_unload();
 	if (sy->nexpunged > 0 && (s->enabled & SESS_E_QRESYNC))
 		sess_write_vanished(s, sy);
 	else
@@ -422,6 +424,7 @@ sess_unselect(struct imap_sess *s)
 		event_free(s->ev_notify);
 		s->ev_notify = NULL;
 	}
+	sess_msg_unload();
 	if (s->mbox != NULL)
 		imap_mbox_close(s->mbox);
 	s->mbox = NULL;

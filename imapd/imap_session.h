@@ -165,7 +165,14 @@ int	cmd_fetch(struct imap_conn *, const struct imap_command *);
 extern const struct imap_sink	imap_sess_sink;
 /* IDLE: the client's line while idling ("DONE"). */
 void	sess_idle_line(struct imap_sess *, const char *, size_t);
-/* The message accessor for SEARCH, SORT, THREAD (imap_fetch.c). */
+/*
+ * imap_msgload.c: message idx of the selected folder, mapped and
+ * parsed (NULL with *st when gone or unreadable), valid until the next
+ * load or unload.
+ */
+struct imap_msg	*sess_msg_load(struct imap_sess *, uint32_t idx, int *st);
+void		 sess_msg_unload(void);
+/* The message accessor for SEARCH, SORT, THREAD (imap_msgload.c). */
 extern const struct imap_msg_access	imap_sess_access;
 
 #endif
