@@ -109,7 +109,17 @@ $(MAILBOX_BIN): pop3d/mailbox/pop3d_mailbox.o pop3d/libpop3d.a \
     common/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(or $(mailbox_LIBS),$(MAILBOX_LIBS)) -pthread
 
-BINS	 = $(foreach p,$(PROGS),$(p)/$(p)) $(MAILBOX_BIN)
+# imapd's mailbox processes run imapd-mailbox (imapd/mailbox/
+# imapd_mailbox.c, its main, then libimapd.a and libcommon.a), linked as
+# pop3d-mailbox is and for the same reason: no TLS library to load at
+# each session's exec.  Built once its main is in the tree.
+IMAP_MAILBOX_BIN = $(if $(wildcard imapd/mailbox/imapd_mailbox.c),\
+	imapd/imapd-mailbox)
+imapd/imapd-mailbox: imapd/mailbox/imapd_mailbox.o imapd/libimapd.a \
+    common/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(or $(mailbox_LIBS),$(MAILBOX_LIBS)) -pthread
+
+BINS	 = $(foreach p,$(PROGS),$(p)/$(p)) $(MAILBOX_BIN) $(IMAP_MAILBOX_BIN)
 LIBS	 = $(foreach p,$(PROGS),$(p)/lib$(p).a)
 
 UNIT_SRCS = $(wildcard regress/unit/test_*.c)
@@ -203,10 +213,11 @@ bench: all
 # PATH: sallyctl in SBINDIR; the sendmail(8) front end, when it is
 # built, goes there too (sendmail in SBINDIR, mailq and newaliases in
 # BINDIR, as links to it): add it to ADMIN_CMDS and USER_CMDS.
-DAEMONS	 = authd smtpd queued pop3d
-# What a daemon execs, beside it in LIBEXECDIR (pop3d looks for it
-# there): no unit, no page of its own (pop3d(8) names it).
-LIBEXEC_PROGS = $(MAILBOX_BIN)
+DAEMONS	 = authd smtpd queued pop3d imapd
+# What a daemon execs, beside it in LIBEXECDIR (pop3d and imapd look
+# for it there): no unit, no page of its own (pop3d(8), imapd(8) name
+# them).
+LIBEXEC_PROGS = $(MAILBOX_BIN) $(IMAP_MAILBOX_BIN)
 ADMIN_CMDS = sallyctl
 USER_CMDS =
 UNITS	 = $(notdir $(basename $(wildcard etc/systemd/*.service.in))) \
@@ -268,4 +279,5 @@ clean:
 include regress/fuzz/fuzz.mk
 
 -include $(wildcard $(addsuffix /*.d,common $(PROGS)) pop3d/mailbox/*.d \
+    imapd/mailbox/*.d \
 	regress/unit/*.d regress/scale/*.d regress/relay/*.d)

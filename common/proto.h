@@ -12,7 +12,7 @@
 #ifndef SALLYPORT_PROTO_H
 #define SALLYPORT_PROTO_H
 
-#define PROTO_VERSION	8
+#define PROTO_VERSION	9
 
 /* Who is speaking; sent in MSG_HELLO and checked by the listener. */
 enum proc_role {
@@ -142,6 +142,15 @@ enum msg_type {
 	 *   process, which sends the answer to PASS.
 	 */
 	MSG_POP3_LOGIN_HANDOFF,
+
+	/*
+	 * imapd login engine to its parent: data[AUTH_TOKEN_BYTES] token,
+	 *   str user, str client, str tag (of the LOGIN or AUTHENTICATE);
+	 *   fd (the client, or the engine's relay of it).  No reply: the
+	 *   parent redeems the token and execs the mailbox process, which
+	 *   answers the tag.
+	 */
+	MSG_IMAP_LOGIN_HANDOFF,
 
 	/*
 	 * sallyctl to queue manager (control.sock, root only).

@@ -43,6 +43,7 @@ static const char *const sandbox_role_names[] = {
 	[SANDBOX_MAILBOX] = "mailbox",
 	[SANDBOX_RELAY] = "relay",
 	[SANDBOX_RELAY_STS] = "relay-sts",
+	[SANDBOX_IMAP_MAILBOX] = "imap-mailbox",
 };
 
 /* Every role: memory, time, signals, event loop, I/O on open fds. */
@@ -141,6 +142,18 @@ static const int sandbox_files[] = {
 };
 
 /*
+ * imapd's mailbox process, past the files: IDLE watches the folder
+ * with inotify (RFC 2177: changes pushed at once); the index is mapped
+ * and synced (msync); a copy that cannot be a link is copied in the
+ * kernel (copy_file_range); fallocate reserves an APPEND's room.
+ */
+static const int sandbox_imap_mailbox[] = {
+	SCMP_SYS(inotify_init1), SCMP_SYS(inotify_add_watch),
+	SCMP_SYS(inotify_rm_watch), SCMP_SYS(msync),
+	SCMP_SYS(copy_file_range), SCMP_SYS(fallocate),
+};
+
+/*
  * syslog(3) opens a new AF_UNIX datagram socket when /dev/log went away
  * (syslogd restarted): allow exactly that, so logging survives it.
  */
@@ -229,6 +242,10 @@ sandbox_add_role(scmp_filter_ctx ctx, enum sandbox_role role)
 	case SANDBOX_AUTHD:
 	case SANDBOX_MAILBOX:
 		ADD(sandbox_files);
+		break;
+	case SANDBOX_IMAP_MAILBOX:
+		ADD(sandbox_files);
+		ADD(sandbox_imap_mailbox);
 		break;
 	case SANDBOX_RELAY:
 		ADD(sandbox_relay);

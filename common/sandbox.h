@@ -16,6 +16,8 @@ enum sandbox_role {
 	SANDBOX_MAILBOX,	/* mailbox process: the user's Maildir */
 	SANDBOX_RELAY,		/* relay: outbound TCP, libunbound's thread */
 	SANDBOX_RELAY_STS,	/* MTA-STS helper: TCP out, no files */
+	SANDBOX_IMAP_MAILBOX,	/* imapd's mailbox process: Maildir++,
+				   its index, inotify for IDLE */
 };
 
 /*

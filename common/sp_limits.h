@@ -442,6 +442,25 @@
  */
 
 /* IMAP: the daemon, the login engine and the handoff. */
+/* Sessions the login engine serves, and logged-in ones the parent holds. */
+#define IMAP_SESSIONS_MAX		1024
+/*
+ * A client that has not logged in within this long is let go (RFC 3501
+ * 5.4's 30 minutes is for the authenticated states).
+ */
+#define IMAP_LOGIN_IDLE_TIMEOUT_SECS	180
+/*
+ * The login engine's longest line: a LOGIN or an AUTHENTICATE with its
+ * initial response (RFC 4959), or a response to "+ "; literals
+ * ({n}, {n+}) are bounded by the reader's own limits.
+ */
+#define IMAP_LOGIN_LINE_MAX_BYTES	8192
+/* One reply line the server writes (not a literal's contents). */
+#define IMAP_REPLY_MAX_BYTES		1024
+/* RFC 2971 3.3: at most 30 pairs, fields of 30 octets, values of 1024. */
+#define IMAP_ID_PAIRS_MAX		30
+#define IMAP_ID_FIELD_MAX_BYTES		30
+#define IMAP_ID_VALUE_MAX_BYTES		1024
 
 
 /* IMAP: the protocol's grammar, SEARCH, SORT and THREAD. */

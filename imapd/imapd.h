@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "imap_proto.h"
 #include "sp_limits.h"
 
 struct config;
@@ -24,20 +25,21 @@ struct tls;
 
 /* A numeric client address and port, "[addr]:port" at most. */
 #define IMAP_CLIENT_MAX_BYTES		64
-/* RFC 3501 9: tag = 1*<any ASTRING-CHAR except "+">; ours are bounded. */
-#define IMAP_TAG_MAX_BYTES		64
+
+struct imap_conn;
+
+/* What differs between the two processes for the commands of any state. */
+struct imap_conn_ops {
+	/* The CAPABILITY list for this connection now ("IMAP4rev1 ..."). */
+	int	(*capability)(struct imap_conn *, char *buf, size_t len);
+	/* NOOP's untagged updates (the mailbox process); may be NULL. */
+	void	(*updates)(struct imap_conn *);
+};
 
 /*
- * Protocol states (RFC 3501 3), as bits so that a command table entry
- * allows several.
+ * What both the login engine and the mailbox process know of a client.
+ * The states (IMAP_S_*) are imap_proto.h's.
  */
-#define IMAP_S_NOAUTH	0x01	/* Not Authenticated (the login engine) */
-#define IMAP_S_AUTH	0x02	/* Authenticated (the mailbox process) */
-#define IMAP_S_SELECTED	0x04	/* Selected */
-#define IMAP_S_LOGOUT	0x08	/* LOGOUT seen, or closing */
-#define IMAP_S_ANY	(IMAP_S_NOAUTH | IMAP_S_AUTH | IMAP_S_SELECTED)
-
-/* What both the login engine and the mailbox process know of a client. */
 struct imap_conn {
 	uint32_t	 id;		/* session id, in every log line */
 	int		 state;		/* IMAP_S_* */
@@ -47,6 +49,8 @@ struct imap_conn {
 	void		*owner;		/* the process's own session */
 	char		 client[IMAP_CLIENT_MAX_BYTES];
 	char		 verb[32];	/* the command running, for the log */
+	struct imap_reader *rd;		/* imap_proto.h's command reader */
+	const struct imap_conn_ops *ops;
 };
 
 /* imap_conn.c: output, shared by the login engine and the mailbox. */
@@ -68,32 +72,36 @@ void	imap_bye(struct imap_conn *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	imap_set_state(struct imap_conn *, int);
 const char	*imap_state_name(int);
-/* A fresh non-zero session id. */
-uint32_t	 imap_session_id(void);
+
+/* The imap_io of a reader on c->lio (write, and log). */
+extern const struct imap_io	imap_conn_io;
 
 /*
- * The CAPABILITY list before login (the login engine's): flags say
- * what this connection may use.  Fills buf ("IMAP4rev1 ..."); returns
- * its length, or -1 when it does not fit.
+ * imap_cmd_any.c: CAPABILITY, NOOP, LOGOUT, ID (RFC 3501 6.1, RFC
+ * 2971), valid in every state: both processes put them in their tables
+ * (IMAP_CMDS_ANY).
  */
-#define IMAP_CAPA_STARTTLS	0x01	/* not under TLS, and a pki */
-#define IMAP_CAPA_AUTH		0x02	/* passwords may be sent here */
-int	imap_capa_noauth(char *buf, size_t len, unsigned int flags);
+int	imap_cmd_capability(struct imap_conn *, const struct imap_command *);
+int	imap_cmd_noop(struct imap_conn *, const struct imap_command *);
+int	imap_cmd_logout(struct imap_conn *, const struct imap_command *);
+int	imap_cmd_id(struct imap_conn *, const struct imap_command *);
+#define IMAP_CMDS_ANY \
+	{ "CAPABILITY",	IMAP_S_ANY, 0, "", NULL, imap_cmd_capability }, \
+	{ "NOOP",	IMAP_S_ANY, 0, "", NULL, imap_cmd_noop }, \
+	{ "LOGOUT",	IMAP_S_ANY, 0, "", NULL, imap_cmd_logout }, \
+	{ "ID",		IMAP_S_ANY, 0, "x", NULL, imap_cmd_id }
 
 /* imap_login.c: the login engine (role imapd-login). */
-struct imap_login_args {
-	int		*listen_fds;
-	int		 nlisten;
-	int		 listen_tls[CONFIG_LISTENERS_MAX];	/* imaps */
-	struct tls	*tls;		/* NULL without a pki */
-	const struct config *conf;
-	uid_t		 uid;
-	gid_t		 gid;
-	const char	*chroot;
-	int		 foreground;
-};
-/* proc_main_cb of the login engine; arg is a struct imap_login_args. */
+/* The engine's main; arg is a struct access_engine_args. */
 void	imap_login_main(int parentfd, void *arg);
+
+/* imap_handoff.c: the parent's IMAP part of a login (access.h). */
+struct access_login;
+struct ipc_out;
+/* The mailbox's arguments past str home: str tag, u64 quota. */
+void	imap_handoff_args(struct ipc_out *, const struct access_login *);
+/* "tag NO [UNAVAILABLE] ..." when a login cannot be served. */
+int	imap_handoff_refusal(const struct access_login *, char *, size_t);
 
 /*
  * The mailbox processes' program, beside imapd (daemon_prog_open()):

@@ -10,12 +10,10 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include "lineio.h"
@@ -355,40 +353,4 @@ pop3_capa_lines(struct pop3_conn *c, unsigned int flags)
 	if (pop3_capa_expire[0] != '\0')
 		pop3_line(c, "%s", pop3_capa_expire);
 	pop3_line(c, ".");
-}
-
-uint32_t
-pop3_session_id(void)
-{
-	uint32_t	 id;
-
-	while ((id = arc4random()) == 0)
-		;
-	return id;
-}
-
-/*
- * Moves the descriptors to keep out of the way (above 3 + nfds), then
- * into 3, 4, ..., and closes every other one, so that a child holds
- * nothing of its parent's: no listener, no other client, no authd.
- */
-void
-pop3_child_fds(int *fds, int nfds, const char *ident, int foreground)
-{
-	int	 i, fd;
-
-	closelog();
-	for (i = 0; i < nfds; i++) {
-		if ((fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 3 + nfds)) == -1)
-			fatal("pop3 child-fds dup");
-		fds[i] = fd;
-	}
-	for (i = 0; i < nfds; i++) {
-		if (dup3(fds[i], 3 + i, O_CLOEXEC) == -1)
-			fatal("pop3 child-fds dup3");
-		fds[i] = 3 + i;
-	}
-	closefrom(3 + nfds);
-	/* Reconnects to syslog while /dev/log is still reachable. */
-	log_init(ident, foreground);
 }

@@ -13,6 +13,7 @@
 
 #include <event2/event.h>
 
+#include "access.h"
 #include "pop3d.h"
 #include "sasl.h"
 
@@ -26,26 +27,14 @@ struct config;
 struct event;
 struct ipc_conn;
 struct ipc_msg;
-struct login_tls;
 struct tls;
 
 struct login_session {
-	TAILQ_ENTRY(login_session) entry;
+	struct access_session	 as;		/* common/access_session.c */
 	struct pop3_conn	 conn;
-	char			 user[AUTH_USER_MAX_BYTES];
-	char			 user_vis[4 * AUTH_USER_MAX_BYTES + 8];
-	char			 addr[INET6_ADDRSTRLEN];
-	int			 loopback;	/* both ends are loopback */
-	int			 waiting;	/* a password check is out */
-	int			 handing;	/* hand off once drained */
-	int			 listed;	/* in the engine's sessions */
 	int			 greeted;	/* pop3s: after the handshake */
 	struct sasl		 sasl;		/* AUTH under way */
-	struct login_tls	*tls;		/* held from the handshake on */
-	uint8_t			 token[AUTH_TOKEN_BYTES];
-	struct event		*ev_wait;	/* authd is late */
 };
-TAILQ_HEAD(login_sessions, login_session);
 
 /* pop3_cmd_auth.c */
 /* Answers -ERR [AUTH] and returns 1 when no password may come on c. */
@@ -59,33 +48,19 @@ void	pop3_sasl_line(struct login_session *, const char *line, size_t len,
 	    int flags);
 
 /* pop3_login.c */
-struct login_session	*login_session_find(uint32_t id);
-void	login_session_free(struct login_session *);
-struct login_sessions	*login_sessions(void);
+/* Frees the session (access_engine_ops' closed). */
+void	login_session_free(void *);
 
 /* pop3_login_conf.c: what new sessions use, replaced by a reload. */
 /* At start: the configuration (not kept) and the TLS context, or NULL. */
 void	login_conf_init(const struct config *, struct tls *);
 /* A reload's message: 0 more to come, 1 in force, -1 refused. */
 int	login_conf_recv(struct ipc_msg *);
-int	login_conf_plaintext_loopback(void);
-uint32_t	 login_conf_per_client(void);
-/* 1 when there is a TLS context (a pki) for new sessions. */
-int	login_tls_offered(void);
-/* The current TLS context, counted for a session; NULL without one. */
-struct login_tls	*login_tls_hold(void);
-struct tls	*login_tls_ctx(const struct login_tls *);
-void	login_tls_drop(struct login_tls *);
 
 /* pop3_login_authd.c */
-void	login_authd_init(struct event_base *, struct ipc_conn *parent);
-/* Asks the parent for a connection to authd (the first time, or again). */
-void	login_authd_request(evutil_socket_t, short, void *);
-/* MSG_PARENT_CONNECT_REPLY. */
-void	login_connect_reply(struct ipc_msg *);
 /* Gives the logged-in client to the parent, once its replies are out. */
-void	login_handoff(struct login_session *);
-/* ev_wait's callback: authd did not answer in time. */
-void	login_wait_timeout(evutil_socket_t, short, void *);
+void	login_handoff(void *);
+/* access_engine_ops' answer: authd's answer to a password check. */
+void	login_answer(void *, uint32_t result);
 
 #endif

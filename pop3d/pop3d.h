@@ -40,8 +40,6 @@ struct tls;
  */
 #define POP3_RETR_CHUNK_BYTES		(64 * 1024)
 #define POP3_RETR_HIGH_BYTES		(256 * 1024)
-/* The login engine gives authd this long to answer a password check. */
-#define POP3_AUTHD_TIMEOUT_SECS		30
 
 /* Protocol states (RFC 1939 3), as bits so that a command allows several. */
 #define POP3_S_AUTH	0x01	/* AUTHORIZATION, no USER yet */
@@ -136,32 +134,12 @@ void	pop3_capa_lines(struct pop3_conn *, unsigned int flags);
  * LOGIN-DELAY for 0, "EXPIRE NEVER" for -1.  Before any call: neither.
  */
 void	pop3_capa_policy(uint32_t login_delay_secs, int64_t expire_days);
-/* A fresh non-zero session id. */
-uint32_t	 pop3_session_id(void);
-/*
- * In a freshly forked child: keeps only stdin, stdout, stderr and the
- * descriptors in fds (renumbered from 3 up, fds[] updated), and reopens
- * the log as ident (call it before any chroot: syslog needs /dev/log).
- */
-void	pop3_child_fds(int *fds, int nfds, const char *ident,
-	    int foreground);
 
 /* pop3_cmd_auth.c: AUTHORIZATION state, in the login engine. */
 extern const struct pop3_cmd	pop3_auth_cmds[];
 
 /* pop3_login.c: the login engine. */
-struct pop3_login_args {
-	int		*listen_fds;
-	int		 nlisten;
-	int		 listen_tls[CONFIG_LISTENERS_MAX];	/* pop3s */
-	struct tls	*tls;		/* NULL without a pki */
-	const struct config *conf;	/* the rest of the settings */
-	uid_t		 uid;
-	gid_t		 gid;
-	const char	*chroot;
-	int		 foreground;
-};
-/* proc_main_cb of the login engine; arg is a struct pop3_login_args. */
+/* The login engine's main; arg is a struct access_engine_args. */
 void	pop3_login_main(int parentfd, void *arg);
 /* For the AUTHORIZATION handlers. */
 void	pop3_login_set_user(struct pop3_conn *, const char *);
@@ -181,50 +159,24 @@ void	pop3_login_check(struct pop3_conn *, const char *password);
  */
 int	pop3_login_plaintext_ok(struct pop3_conn *);
 
-/* pop3d_reload.c: the parent's reload on SIGHUP. */
-struct ipc_conn;
-/*
- * Reads file again; on success *confp is replaced (and published) and
- * the engine is sent the new one: returns 1, or 0 when it could not be
- * sent; -1 when the file or its pki is refused (nothing changes).
- */
-int	pop3d_reload(const char *file, struct config **confp,
-	    struct ipc_conn *engine);
-
-/* pop3_proxy.c: the login engine relays a client that read ahead. */
-/*
- * Takes the client (paused, its read-ahead input kept) and relays it to
- * a new socketpair; returns the other end, for the mailbox process, or
- * -1 (the client is still the caller's).
- */
-int	pop3_proxy_start(struct event_base *, struct lineio *client,
-	    uint32_t id);
-
-/* pop3_handoff.c: the parent's side of a login (root). */
+/* pop3_handoff.c: the parent's POP3 part of a login (access.h). */
+struct access_login;
+struct ipc_out;
 /*
  * The mailbox processes' program, beside pop3d (daemon_prog_open()):
  * the role pop3d-user only, linked without libtls, libssl, libcrypto
  * and libunbound, so that each session's exec costs less.
  */
 #define POP3_MAILBOX_PROG	"pop3d-mailbox"
-/*
- * Connects to authd (retrying with backoff while it is down); the
- * mailbox processes are exec'd from mailbox_exe, POP3_MAILBOX_PROG.
- */
-void	pop3_handoff_init(struct event_base *, const char *authd_path,
-	    int mailbox_exe);
-/*
- * A MSG_POP3_LOGIN_HANDOFF from the engine: redeems the token, then
- * forks the mailbox process.  Owns fd; -1 when the client was refused.
- */
-int	pop3_handoff_recv(uint32_t id, const uint8_t *token,
-	    const char *user, const char *client, int fd);
-/* A child exited (proc_init orphan callback). */
-void	pop3_handoff_reaped(pid_t, int status, void *arg);
 /* LOGIN-DELAY and EXPIRE from the configuration (start, reload). */
-void	pop3_handoff_policy(uint32_t login_delay_secs, int64_t expire_days);
-/* Signals every mailbox process (at shutdown). */
-void	pop3_handoff_kill_all(int sig);
+void	pop3_handoff_configure(const struct config *);
+/* The mailbox's arguments past str home: u32 login-delay, u64 expire. */
+void	pop3_handoff_args(struct ipc_out *, const struct access_login *);
+/* NULL, or "login-delay" with the answer in text. */
+const char	*pop3_handoff_admit(const struct access_login *,
+		    const char *user, char *text, size_t len);
+/* The answer when a login cannot be served. */
+int	pop3_handoff_refusal(const struct access_login *, char *, size_t);
 
 /* pop3_user.c: the mailbox process, as the user, in the mail home. */
 struct pop3_user_args {

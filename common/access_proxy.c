@@ -1,8 +1,10 @@
 /*
- * The login engine's relay (user pop3, chrooted, seccomp SANDBOX_ENGINE).
- * A client whose socket cannot simply move to its mailbox process, for
- * it sent commands after PASS that the engine has already read (RFC
- * 2449 PIPELINING), stays here: the mailbox process gets one end of a
+ * The login engine's relay (pop3d's and imapd's: the engine's user,
+ * chrooted to the empty dir, seccomp SANDBOX_ENGINE).  A client whose
+ * socket cannot simply move to its mailbox process, for it is under
+ * TLS (whose state and key stay in the engine) or it sent commands
+ * after its login that the engine has already read (RFC 2449
+ * PIPELINING, IMAP's pipelined commands), stays here: the mailbox process gets one end of a
  * socketpair instead, and every byte is copied between the two, the
  * read-ahead commands first.  The engine never parses what it relays.
  */
@@ -15,9 +17,10 @@
 
 #include "lineio.h"
 #include "log.h"
-#include "pop3d.h"
+#include "access.h"
 
 struct proxy {
+	const char	*name;		/* "pop3", "imap": the log's */
 	uint32_t	 id;
 	struct lineio	*side[2];	/* PROXY_CLIENT, PROXY_MAILBOX */
 	uint64_t	 bytes[2];	/* read from each side */
@@ -50,7 +53,7 @@ proxy_raw(struct lineio *l, const char *data, size_t len, size_t left,
 		lineio_shutdown(l);
 		return;
 	}
-	if (lineio_output_pending(to) > POP3_OUTPUT_HIGH_BYTES) {
+	if (lineio_output_pending(to) > ACCESS_PROXY_HIGH_BYTES) {
 		lineio_pause(l);
 		lineio_want_drain(to);
 	}
@@ -84,7 +87,7 @@ proxy_event(struct lineio *l, int event, void *arg)
 		lineio_shutdown(p->side[!from]);
 		return;
 	}
-	log_info("%08x pop3 proxy-end in=%llu out=%llu", p->id,
+	log_info("%08x %s proxy-end in=%llu out=%llu", p->id, p->name,
 	    (unsigned long long)p->bytes[PROXY_CLIENT],
 	    (unsigned long long)p->bytes[PROXY_MAILBOX]);
 	free(p);
@@ -102,7 +105,8 @@ proxy_start_side(struct proxy *p, int side)
 }
 
 int
-pop3_proxy_start(struct event_base *base, struct lineio *client,
+access_proxy_start(struct event_base *base, struct lineio *client,
+    const char *name,
     uint32_t id)
 {
 	struct proxy	*p;
@@ -112,13 +116,14 @@ pop3_proxy_start(struct event_base *base, struct lineio *client,
 		return -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0, sv) == -1) {
-		log_warn("%08x pop3 proxy socketpair", id);
+		log_warn("%08x %s proxy socketpair", id, name);
 		free(p);
 		return -1;
 	}
 	p->id = id;
+	p->name = name;
 	p->side[PROXY_MAILBOX] = lineio_new(base, sv[0],
-	    POP3_READ_CHUNK_BYTES, proxy_line, proxy_event, p);
+	    ACCESS_PROXY_CHUNK_BYTES, proxy_line, proxy_event, p);
 	if (p->side[PROXY_MAILBOX] == NULL) {
 		(void)close(sv[0]);
 		(void)close(sv[1]);
@@ -126,10 +131,10 @@ pop3_proxy_start(struct event_base *base, struct lineio *client,
 		return -1;
 	}
 	p->side[PROXY_CLIENT] = client;
-	lineio_set_maxline(client, POP3_READ_CHUNK_BYTES);
+	lineio_set_maxline(client, ACCESS_PROXY_CHUNK_BYTES);
 	proxy_start_side(p, PROXY_CLIENT);
 	proxy_start_side(p, PROXY_MAILBOX);
-	log_info("%08x pop3 proxy-start pending=%zu", id,
+	log_info("%08x %s proxy-start pending=%zu", id, name,
 	    lineio_pending(client));
 	return sv[1];
 }
