@@ -528,6 +528,11 @@
 #define IMAP_MSG_BOUNDARY_MAX_BYTES	200
 #define IMAP_MSG_PARAMS_MAX		64
 #define IMAP_MSG_PARAM_SECTIONS_MAX	64
+/*
+ * The parsed strings of one message's tree (MIME field values and
+ * parameters); past it the remaining parts are left opaque.
+ */
+#define IMAP_MSG_ARENA_MAX_BYTES	(8 * 1024 * 1024)
 /* Addresses of one ENVELOPE list (the rest are left out). */
 #define IMAP_MSG_ADDRS_MAX		1000
 /*
@@ -541,6 +546,8 @@
 #define IMAP_MSG_NEEDLE_MAX_CHARS	1024
 /* The window of a body decoded at once while searching it. */
 #define IMAP_MSG_DECODE_CHUNK_BYTES	8192
+/* An RFC 2047 encoded word (2 says 75 characters; some mailers write more). */
+#define IMAP_MSG_EWORD_MAX_BYTES	1024
 /* ENVELOPE and BODYSTRUCTURE strings, as the index caches them. */
 #define IMAP_MSG_STRUCT_MAX_BYTES	(1024 * 1024)
 

@@ -286,8 +286,8 @@ int	imap_section_resolve(const struct imap_msg *,
 
 /*
  * Clips a partial <start.count> to a section of size octets: *off and
- * *n are what to send (RFC 3501 6.4.5: a start past the end gives "").
- * count 0 or a missing partial (has_partial 0) means to the end.
+ * *n are what to send (RFC 3501 6.4.5: a start past the end gives "",
+ * as does a count of 0).  has_partial 0 (no <...>) means all of it.
  */
 void	imap_partial_clip(size_t size, int has_partial, size_t start,
 	    size_t count, size_t *off, size_t *n);
