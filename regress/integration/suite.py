@@ -10,6 +10,7 @@ would otherwise ask for the host's FQDN).
 import os
 import pwd
 import grp
+import imaplib
 import re
 import shutil
 import signal
@@ -25,8 +26,12 @@ import unittest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
-# Start order; they stop in the reverse order.
-DAEMONS = ("authd", "queued", "smtpd", "pop3d")
+# Start order; they stop in the reverse order.  imapd runs once its
+# mailbox program (imapd/imapd-mailbox) is built: without it, it refuses
+# to start.
+IMAP_MAILBOX_BIN = os.path.join(REPO, "imapd", "imapd-mailbox")
+DAEMONS = ("authd", "queued", "smtpd", "pop3d") + (
+    ("imapd",) if os.path.exists(IMAP_MAILBOX_BIN) else ())
 DAEMON_USERS = {
     "auth": "_sallyauth", "smtp": "_sallysmtp", "queue": "_sallyqueue",
     "relay": "_sallyrelay", "pop3": "_sallypop", "imap": "_sallyimap",
@@ -44,8 +49,9 @@ LOG_MODE = 0o640
 # What ASan and UBSan write when they find something.
 SANITIZER_REPORT = re.compile(r"ERROR: AddressSanitizer|runtime error: ")
 # The programs a daemon execs, built in (and installed beside) its
-# directory: pop3d's mailbox processes run pop3d-mailbox.
-HELPER_DIRS = {"pop3d-mailbox": "pop3d"}
+# directory: pop3d's mailbox processes run pop3d-mailbox, imapd's
+# imapd-mailbox.
+HELPER_DIRS = {"pop3d-mailbox": "pop3d", "imapd-mailbox": "imapd"}
 
 
 def need_root():
@@ -390,7 +396,7 @@ class Suite:
             dir=os.environ.get("SALLYPORT_TEST_TMPDIR", "/tmp"))
         os.chmod(self.root, 0o755)
         (self.smtp_port, self.pop3_port, self.submission_port,
-         self.smtps_port) = free_ports(4)
+         self.smtps_port, self.imap_port, self.imaps_port) = free_ports(6)
         self.procs = {}          # daemon -> Popen
         self.logfiles = {}
         self.exit_status = {}    # daemon -> (returncode, seconds)
@@ -499,6 +505,8 @@ class Suite:
             "listen pop3 on 127.0.0.1 port %d" % self.pop3_port,
             "listen submission on 127.0.0.1 port %d" % self.submission_port,
             "listen smtps on 127.0.0.1 port %d" % self.smtps_port,
+            "listen imap on 127.0.0.1 port %d" % self.imap_port,
+            "listen imaps on 127.0.0.1 port %d" % self.imaps_port,
             'pki "mail.example.test" cert "%s" key "%s"'
             % (self.cert, self.path("etc", "key.pem")),
             "queue retry %s max-retry %s expire %s%s"
@@ -554,6 +562,8 @@ class Suite:
             return self._listening(self.smtp_port)
         if d == "pop3d":
             return self._listening(self.pop3_port)
+        if d == "imapd":
+            return self._listening(self.imap_port)
         raise ValueError(d)
 
     def start(self, daemons=DAEMONS):
@@ -714,7 +724,7 @@ class Suite:
         return [c for c in self.children_of(d) if c.uids[0] == 0]
 
     def engine(self, d):
-        user = {"smtpd": "smtp", "pop3d": "pop3"}[d]
+        user = {"smtpd": "smtp", "pop3d": "pop3", "imapd": "imap"}[d]
         return self.wait_child_as(d, DAEMON_USERS[user])
 
     def manager(self):
@@ -798,6 +808,13 @@ class Suite:
         p.user(user)
         p.pass_(password)
         return p
+
+    def imap(self, user, password=PASSWORD, timeout=30):
+        """An imaplib client logged in as user on the imap listener (in
+        clear text: the suite allows it on loopback)."""
+        c = imaplib.IMAP4("127.0.0.1", self.imap_port, timeout=timeout)
+        c.login(user, password)
+        return c
 
     def make_maildir(self, user):
         """user's Maildir/{tmp,new,cur}, owned by the user, mode 0700;
