@@ -5,7 +5,7 @@
  * it in tmp/ until the command is complete and commits it then, so a
  * process killed mid-APPEND leaves no half message.  Runs in the
  * mailbox process: the mail user, chrooted in the mail home, seccomp
- * SANDBOX_MAILBOX.
+ * SANDBOX_IMAP_MAILBOX.
  */
 #include <sys/types.h>
 

@@ -4,7 +4,7 @@
  * SUBSCRIBE, UNSUBSCRIBE, LIST, LSUB, STATUS, APPEND (its literal
  * streamed into the store), NAMESPACE (RFC 2342), ENABLE (RFC 5161)
  * and IDLE (RFC 2177).  Runs in the mailbox process: the mail user,
- * chrooted in the mail home, seccomp SANDBOX_MAILBOX.
+ * chrooted in the mail home, seccomp SANDBOX_IMAP_MAILBOX.
  */
 #include <sys/types.h>
 
@@ -110,6 +110,7 @@ select_answer(struct imap_sess *s, const struct imap_command *cmd,
 	sess_putf(s, "* OK [PERMANENTFLAGS (%s)] %s\r\n",
 	    s->readonly ? "" : sess_flags, s->readonly ?
 	    "No permanent flags permitted" : "Flags permitted");
+	s->exists = info.exists;
 	sess_putf(s, "* %" PRIu32 " EXISTS\r\n", info.exists);
 	sess_putf(s, "* %" PRIu32 " RECENT\r\n", info.recent);
 	if (info.first_unseen > 0)

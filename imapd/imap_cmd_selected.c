@@ -4,7 +4,7 @@
  * EXPUNGE (RFC 4315), SEARCH (and ESEARCH, RFC 4731), SORT and THREAD
  * (RFC 5256), STORE (with UNCHANGEDSINCE, RFC 7162), COPY with COPYUID
  * and MOVE (RFC 6851).  Runs in the mailbox process: the mail user,
- * chrooted in the mail home, seccomp SANDBOX_MAILBOX.
+ * chrooted in the mail home, seccomp SANDBOX_IMAP_MAILBOX.
  */
 #include <sys/types.h>
 

@@ -6,7 +6,7 @@
  * and a literal 64 KB at a time while the client reads, so FETCH 1:*
  * on 100,000 messages or a 50 MB BODY[] never sits in memory.  Runs in
  * the mailbox process: the mail user, chrooted in the mail home,
- * seccomp SANDBOX_MAILBOX.
+ * seccomp SANDBOX_IMAP_MAILBOX.
  */
 #include <sys/types.h>
 

@@ -4,7 +4,7 @@
  * expunges) are pushed at once, learnt through the store's inotify
  * descriptor (a timer when there is none).  Runs in the mailbox
  * process: the mail user, chrooted in the mail home, seccomp
- * SANDBOX_MAILBOX.
+ * SANDBOX_IMAP_MAILBOX.
  */
 #include <sys/types.h>
 

@@ -4,7 +4,7 @@
  * again, as SEARCH asks key after key), and the message accessor that
  * SEARCH, SORT and THREAD evaluate against.  Runs in the mailbox
  * process: the mail user, chrooted in the mail home, seccomp
- * SANDBOX_MAILBOX (mmap, munmap, fstat: in its file set).
+ * SANDBOX_IMAP_MAILBOX (mmap, munmap, fstat: in its file set).
  */
 #include <sys/types.h>
 #include <sys/mman.h>

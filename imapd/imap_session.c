@@ -1,6 +1,6 @@
 /*
  * The mailbox process's session (role imapd-user: the mail user,
- * chrooted in the mail home, seccomp SANDBOX_MAILBOX): the command
+ * chrooted in the mail home, seccomp SANDBOX_IMAP_MAILBOX): the command
  * table of the authenticated and selected states, the input path from
  * lineio to the command reader (literals read raw), the output buffer,
  * answers made in pieces with back-pressure, and the untagged updates
@@ -390,9 +390,13 @@ sess_write_sync(struct imap_sess *s, const struct imap_sync *sy)
 		for (i = 0; i < sy->nexpunged; i++)
 			sess_putf(s, "* %" PRIu32 " EXPUNGE\r\n",
 			    sy->expunged_seq[i]);
-	if (sy->exists > 0 || sy->nexpunged > 0)
-		sess_putf(s, "* %" PRIu32 " EXISTS\r\n",
-		    imap_mbox_count(s->mbox));
+	/* RFC 3501 7.4.1: each EXPUNGE already lowered the count. */
+	s->exists = s->exists > sy->nexpunged ?
+	    s->exists - (uint32_t)sy->nexpunged : 0;
+	if (imap_mbox_count(s->mbox) != s->exists) {
+		s->exists = imap_mbox_count(s->mbox);
+		sess_putf(s, "* %" PRIu32 " EXISTS\r\n", s->exists);
+	}
 	if (sy->recent > 0)
 		sess_putf(s, "* %" PRIu32 " RECENT\r\n", sy->recent);
 	for (i = 0; i < sy->nchanged; i++)

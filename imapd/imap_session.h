@@ -1,6 +1,6 @@
 /*
  * The mailbox process's session (imapd-mailbox, role imapd-user: the
- * mail user's uid, chrooted in the mail home, seccomp SANDBOX_MAILBOX):
+ * mail user's uid, chrooted in the mail home, seccomp SANDBOX_IMAP_MAILBOX):
  * what imap_user.c, imap_session.c, imap_cmd_auth.c,
  * imap_cmd_selected.c and imap_fetch.c share.  Nothing here crosses a
  * process boundary.
@@ -43,6 +43,7 @@ struct imap_sess {
 	struct imap_store	*store;
 	struct imap_mbox	*mbox;		/* selected, or NULL */
 	int			 readonly;	/* EXAMINE */
+	uint32_t		 exists;	/* the EXISTS the client knows */
 	unsigned int		 enabled;	/* SESS_E_* */
 	uint64_t		 quota;		/* bytes, 0: none */
 	char			 user[128];	/* log_vis'd */

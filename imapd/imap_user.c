@@ -2,7 +2,7 @@
  * The mailbox process: the authenticated and selected states (RFC 3501
  * 3.2, 3.3) for one logged-in client.  Runs as the mail user (the uid
  * and gid authd gave for the token), chrooted in the user's mail home
- * (INBOX is /Maildir), seccomp set SANDBOX_MAILBOX.  It holds one
+ * (INBOX is /Maildir), seccomp set SANDBOX_IMAP_MAILBOX.  It holds one
  * client connection and one user's mail, nothing else; other sessions
  * of the same user are other processes, met through the store's locks
  * and inotify (doc/INTERNALS.md, "IMAP").
@@ -334,7 +334,7 @@ imap_user_main(const struct imap_user_args *a)
 	    (us.ev_resume = evtimer_new(us.base, user_resume, NULL)) == NULL)
 		fatalx("%08x imap event setup", a->id);
 	user_setup(a);
-	sandbox_init(SANDBOX_MAILBOX);
+	sandbox_init(SANDBOX_IMAP_MAILBOX);
 	us.conn.lio = lineio_new(us.base, a->fd, IMAP_LINE_MAX_BYTES,
 	    user_line, user_event, NULL);
 	if (us.conn.lio == NULL)

@@ -14,7 +14,7 @@ import time
 import unittest
 
 import suite
-from suite import SuiteTest
+from suite import SuiteTest, wait_for
 
 MSG1 = (b"From: Alice <alice@example.test>\r\n"
         b"To: bob@example.test\r\n"
@@ -39,6 +39,10 @@ def need_imapd(cls):
 def reset_home(s, user="bob"):
     """An empty Maildir for user, and nothing else in the mail home."""
     home = s.home(user)
+    # A mailbox process of the test before may still be ending.
+    wait_for(lambda: not [p for p in s.children_of("imapd")
+                          if p.role == "imapd-user"], 10,
+             what="the mailbox processes to end")
     for name in os.listdir(home):
         p = os.path.join(home, name)
         if os.path.isdir(p) and not os.path.islink(p):
@@ -159,6 +163,238 @@ class TestIMAPSession(SuiteTest):
         self.assertRegex(data[0][0], rb"FLAGS \(\\Seen( \\Recent)?\)")
         self.assertIn(b"RFC822.SIZE %d" % len(MSG1), data[0][0])
         self.assertEqual(data[0][1], MSG1)
+
+    def fill(self, c, n=3, folder=b"INBOX"):
+        """n messages APPENDed to folder through c."""
+        for i in range(n):
+            body = MSG1 if i % 2 == 0 else MSG2
+            c.send(b"a%d APPEND %s {%d}\r\n" % (i, folder, len(body)))
+            self.assertTrue(c.line().startswith(b"+ "))
+            c.send(body + b"\r\n")
+            lines, ok = c.until(b"a%d" % i)
+            self.assertTrue(ok.startswith(b"OK [APPENDUID "), ok)
+
+    def test_list_special_use(self):
+        """The special-use folders exist from the first login, with
+        their attributes (RFC 6154), and LIST "" "" gives the
+        separator."""
+        c = self.raw()
+        lines, ok = c.cmd(b'LIST "" "*"')
+        self.assertTrue(ok.startswith(b"OK"), ok)
+        want = {b"INBOX": None, b"Drafts": b"\\Drafts",
+                b"Sent": b"\\Sent", b"Trash": b"\\Trash",
+                b"Junk": b"\\Junk", b"Archive": b"\\Archive"}
+        got = {}
+        for l in lines:
+            m = re.match(rb'\* LIST \(([^)]*)\) "/" (.*)$', l)
+            self.assertTrue(m, l)
+            got[m.group(2).strip(b'"')] = m.group(1).split()
+        self.assertEqual(set(got), set(want))
+        for name, use in want.items():
+            if use is not None:
+                self.assertIn(use, got[name])
+            self.assertIn(b"\\HasNoChildren", got[name])
+        lines, ok = c.cmd(b'LIST "" ""')
+        self.assertEqual(lines, [b'* LIST (\\Noselect) "/" ""'])
+
+    def test_folders(self):
+        """CREATE, hierarchy, RENAME, DELETE, SUBSCRIBE and LSUB."""
+        c = self.raw()
+        self.assertTrue(c.cmd(b"CREATE Work/2026")[1].startswith(b"OK"))
+        lines, ok = c.cmd(b'LIST "" "Work*"')
+        self.assertEqual(sorted(lines), [
+            b'* LIST (\\HasChildren) "/" Work',
+            b'* LIST (\\HasNoChildren) "/" Work/2026'])
+        lines, ok = c.cmd(b'LIST "" "%"')
+        self.assertNotIn(b'* LIST (\\HasNoChildren) "/" Work/2026', lines)
+        lines, ok = c.cmd(b"CREATE Work")
+        self.assertTrue(ok.startswith(b"NO [ALREADYEXISTS]"), ok)
+        self.assertTrue(c.cmd(b"RENAME Work Play")[1].startswith(b"OK"))
+        lines, ok = c.cmd(b'LIST "" "Play/*"')
+        self.assertEqual(lines, [b'* LIST (\\HasNoChildren) "/" Play/2026'])
+        self.assertTrue(c.cmd(b"SUBSCRIBE Play/2026")[1].startswith(b"OK"))
+        lines, ok = c.cmd(b'LSUB "" "Play/*"')
+        self.assertEqual(lines, [b'* LSUB () "/" Play/2026'])
+        self.assertTrue(c.cmd(b"DELETE Play/2026")[1].startswith(b"OK"))
+        lines, ok = c.cmd(b'LIST "" "Play/*"')
+        self.assertEqual(lines, [])
+        lines, ok = c.cmd(b"DELETE INBOX")
+        self.assertTrue(ok.startswith(b"NO"), ok)
+        lines, ok = c.cmd(b"SELECT Nowhere")
+        self.assertTrue(ok.startswith(b"NO [NONEXISTENT]"), ok)
+
+    def test_status(self):
+        c = self.raw()
+        self.fill(c, 3)
+        lines, ok = c.cmd(b"STATUS INBOX (MESSAGES UIDNEXT UNSEEN SIZE)")
+        self.assertEqual(lines, [b"* STATUS INBOX (MESSAGES 3 UIDNEXT 4 "
+                                 b"UNSEEN 3 SIZE %d)" %
+                                 (2 * len(MSG1) + len(MSG2))])
+        lines, ok = c.cmd(b"STATUS INBOX (BOGUS)")
+        self.assertTrue(ok.startswith(b"BAD"), ok)
+
+    def test_store_expunge(self):
+        """STORE answers FETCH FLAGS (none with .SILENT); EXPUNGE
+        sends one EXPUNGE per message, numbered as RFC 3501 6.4.3
+        shows."""
+        c = self.raw()
+        self.fill(c, 4)
+        c.cmd(b"SELECT INBOX")
+        lines, ok = c.cmd(b"STORE 1:2 +FLAGS (\\Deleted)")
+        self.assertEqual(lines, [
+            b"* 1 FETCH (FLAGS (\\Deleted \\Recent))",
+            b"* 2 FETCH (FLAGS (\\Deleted \\Recent))"])
+        lines, ok = c.cmd(b"STORE 4 +FLAGS.SILENT (\\Deleted \\Seen)")
+        self.assertEqual(lines, [])
+        lines, ok = c.cmd(b"UID STORE 4 -FLAGS (\\Seen)")
+        self.assertEqual(lines, [
+            b"* 4 FETCH (FLAGS (\\Deleted \\Recent) UID 4)"])
+        lines, ok = c.cmd(b"EXPUNGE")
+        self.assertEqual(lines, [b"* 1 EXPUNGE", b"* 1 EXPUNGE",
+                                 b"* 2 EXPUNGE"])
+        self.assertTrue(ok.startswith(b"OK"), ok)
+        lines, ok = c.cmd(b"UID FETCH 1:* (FLAGS)")
+        self.assertEqual(lines, [b"* 1 FETCH (UID 3 FLAGS (\\Recent))"])
+
+    def test_uid_expunge_copy_move(self):
+        """RFC 4315 UID EXPUNGE and COPYUID, RFC 6851 MOVE."""
+        c = self.raw()
+        self.fill(c, 3)
+        c.cmd(b"SELECT INBOX")
+        c.cmd(b"STORE 1:3 +FLAGS.SILENT (\\Deleted)")
+        lines, ok = c.cmd(b"UID EXPUNGE 2")
+        self.assertEqual(lines, [b"* 2 EXPUNGE"])
+        lines, ok = c.cmd(b"COPY 1:2 Archive")
+        m = re.match(rb"OK \[COPYUID (\d+) 1,3 1:2\] ", ok)
+        self.assertTrue(m, ok)
+        lines, ok = c.cmd(b"COPY 1 Nowhere")
+        self.assertTrue(ok.startswith(b"NO [TRYCREATE]"), ok)
+        lines, ok = c.cmd(b"UID MOVE 3 Trash")
+        self.assertEqual(len(lines), 2, lines)
+        self.assertRegex(lines[0], rb"^\* OK \[COPYUID \d+ 3 1\] ")
+        self.assertEqual(lines[1], b"* 2 EXPUNGE")
+        lines, ok = c.cmd(b"STATUS Trash (MESSAGES)")
+        self.assertEqual(lines, [b"* STATUS Trash (MESSAGES 1)"])
+
+    def test_fetch_items(self):
+        """ENVELOPE, BODYSTRUCTURE, HEADER.FIELDS, partials, and BODY[]
+        (not PEEK) setting \\Seen."""
+        c = self.raw()
+        self.fill(c, 1)
+        c.cmd(b"SELECT INBOX")
+        lines, ok = c.cmd(b"FETCH 1 (ENVELOPE)")
+        self.assertEqual(lines, [
+            b'* 1 FETCH (ENVELOPE ("Wed, 02 Dec 2026 10:00:00 +0000" '
+            b'"first message" (("Alice" NIL "alice" "example.test")) '
+            b'(("Alice" NIL "alice" "example.test")) '
+            b'(("Alice" NIL "alice" "example.test")) '
+            b'((NIL NIL "bob" "example.test")) NIL NIL NIL '
+            b'"<m1@example.test>"))'])
+        lines, ok = c.cmd(b"FETCH 1 (BODYSTRUCTURE)")
+        self.assertEqual(lines, [
+            b'* 1 FETCH (BODYSTRUCTURE ("TEXT" "PLAIN" ("CHARSET" '
+            b'"US-ASCII") NIL NIL "7BIT" 32 2 NIL NIL NIL NIL))'])
+        lines, ok = c.cmd(b"FETCH 1 (BODY.PEEK[HEADER.FIELDS (Subject)])")
+        self.assertEqual(lines, [
+            b"* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {26}\r\n"
+            b"Subject: first message\r\n\r\n)"])
+        lines, ok = c.cmd(b"FETCH 1 (BODY.PEEK[TEXT]<6.3>)")
+        self.assertEqual(lines, [b"* 1 FETCH (BODY[TEXT]<6> {3}\r\nBob)"])
+        lines, ok = c.cmd(b"FETCH 1 (FLAGS)")
+        self.assertEqual(lines, [b"* 1 FETCH (FLAGS (\\Recent))"])
+        lines, ok = c.cmd(b"FETCH 1 (BODY[TEXT])")
+        self.assertEqual(lines, [
+            b"* 1 FETCH (BODY[TEXT] {32}\r\n"
+            b"Hello Bob,\r\nthis is the first.\r\n "
+            b"FLAGS (\\Seen \\Recent))"])
+        lines, ok = c.cmd(b"FETCH 1 (RFC822.HEADER)")
+        self.assertEqual(lines[0].split(b"\r\n", 1)[0],
+                         b"* 1 FETCH (RFC822.HEADER {%d}" %
+                         (len(MSG1) - 32))
+        lines, ok = c.cmd(b"FETCH 2 FLAGS")
+        self.assertTrue(ok.startswith(b"BAD"), ok)
+
+    def test_examine_readonly(self):
+        c = self.raw()
+        self.fill(c, 1)
+        lines, ok = c.cmd(b"EXAMINE INBOX")
+        self.assertTrue(ok.startswith(b"OK [READ-ONLY]"), ok)
+        self.assertIn(b"* OK [PERMANENTFLAGS ()] No permanent flags "
+                      b"permitted", lines)
+        lines, ok = c.cmd(b"STORE 1 +FLAGS (\\Seen)")
+        self.assertTrue(ok.startswith(b"NO"), ok)
+        lines, ok = c.cmd(b"FETCH 1 (BODY[])")
+        self.assertNotIn(b"\\Seen", lines[0])
+
+    def test_close_unselect(self):
+        """CLOSE expunges silently; UNSELECT does not expunge."""
+        c = self.raw()
+        self.fill(c, 2)
+        c.cmd(b"SELECT INBOX")
+        c.cmd(b"STORE 1 +FLAGS.SILENT (\\Deleted)")
+        lines, ok = c.cmd(b"UNSELECT")
+        self.assertEqual((lines, ok[:2]), ([], b"OK"))
+        c.cmd(b"SELECT INBOX")
+        lines, ok = c.cmd(b"CLOSE")
+        self.assertEqual((lines, ok[:2]), ([], b"OK"))
+        lines, ok = c.cmd(b"FETCH 1 FLAGS")
+        self.assertTrue(ok.startswith(b"BAD"), ok)
+        lines, ok = c.cmd(b"STATUS INBOX (MESSAGES)")
+        self.assertEqual(lines, [b"* STATUS INBOX (MESSAGES 1)"])
+
+    def test_namespace_enable_id(self):
+        c = self.raw()
+        lines, ok = c.cmd(b"NAMESPACE")
+        self.assertEqual(lines, [b'* NAMESPACE (("" "/")) NIL NIL'])
+        lines, ok = c.cmd(b"ENABLE CONDSTORE X-UNKNOWN")
+        self.assertEqual(lines, [b"* ENABLED CONDSTORE"])
+        lines, ok = c.cmd(b"ENABLE CONDSTORE")
+        self.assertEqual(lines, [b"* ENABLED"])
+        lines, ok = c.cmd(b'ID ("name" "test")')
+        self.assertEqual(lines, [b'* ID ("name" "sallyport")'])
+
+    def test_two_sessions(self):
+        """A second session's APPEND, STORE and EXPUNGE reach the first
+        at its next command; EXPUNGE waits past FETCH (RFC 3501
+        7.4.1) and comes at NOOP."""
+        a, b = self.raw(), self.raw()
+        self.fill(a, 2)
+        a.cmd(b"SELECT INBOX")
+        b.cmd(b"SELECT INBOX")
+        self.fill(b, 1)
+        lines, ok = a.cmd(b"NOOP")
+        self.assertIn(b"* 3 EXISTS", lines)
+        b.cmd(b"STORE 1 +FLAGS (\\Flagged \\Deleted)")
+        b.cmd(b"EXPUNGE")
+        lines, ok = a.cmd(b"FETCH 2 (UID)")
+        self.assertNotIn(b"* 1 EXPUNGE", lines)
+        self.assertIn(b"* 2 FETCH (UID 2)", lines)
+        lines, ok = a.cmd(b"NOOP")
+        self.assertEqual(lines, [b"* 1 EXPUNGE"])
+
+    def test_idle(self):
+        """IDLE pushes another session's APPEND at once (inotify), and
+        ends with DONE."""
+        a, b = self.raw(), self.raw()
+        a.cmd(b"SELECT INBOX")
+        a.send(b"i1 IDLE\r\n")
+        self.assertTrue(a.line().startswith(b"+ "))
+        t0 = time.monotonic()
+        self.fill(b, 1)
+        self.assertEqual(a.line(), b"* 1 EXISTS")
+        self.assertLess(time.monotonic() - t0, 5)
+        a.send(b"DONE\r\n")
+        lines, ok = a.until(b"i1")
+        self.assertTrue(ok.startswith(b"OK"), ok)
+        lines, ok = a.cmd(b"NOOP")
+        self.assertTrue(ok.startswith(b"OK"), ok)
+
+    def test_logout(self):
+        c = self.raw()
+        lines, ok = c.cmd(b"LOGOUT")
+        self.assertEqual(lines, [b"* BYE sallyport IMAP server signing off"])
+        self.assertTrue(ok.startswith(b"OK"), ok)
+        self.assertRaises(EOFError, c.line)
 
 
 if __name__ == "__main__":
