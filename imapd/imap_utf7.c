@@ -120,8 +120,7 @@ u7_shift(const char *in, size_t len, size_t *ip, char *out, size_t outsize,
 		} else if (u >= 0xd800 && u <= 0xdbff) {
 			hi = u;
 			continue;
-		} else if ((u >= 0xdc00 && u <= 0xdfff) ||
-		    (u >= 0x20 && u <= 0x7e))
+		} else if ((u >= 0xdc00 && u <= 0xdfff) || u <= 0x7f)
 			return -1;	/* lone low surrogate; ASCII shifted */
 		if (u8_put(out, outsize, o, u) == -1)
 			return -1;
@@ -198,6 +197,8 @@ u7_encode_run(const char *in, size_t len, size_t *ip, char *out,
 		    len - *ip, &cp)) == 0)
 			return -1;
 		*ip += n;
+		if (cp < 0x80)
+			return -1;	/* a control character */
 		if (cp >= 0x10000)
 			r = u7_unit(0xd800 + ((cp - 0x10000) >> 10), &bits,
 			    &nbits, out, outsize, o) |

@@ -22,7 +22,7 @@ FUZZ_SRCS	 = $(wildcard $(FUZZ_DIR)/fuzz_*.c)
 FUZZ_BINS	 = $(FUZZ_SRCS:.c=)
 FUZZ_NAMES	 = $(patsubst fuzz_%,%,$(notdir $(FUZZ_BINS)))
 # Every program's sources but its main, as in its lib<dir>.a.
-FUZZ_LIB_DIRS	 = smtpd pop3d queued sallyctl authd common
+FUZZ_LIB_DIRS	 = smtpd pop3d imapd queued sallyctl authd common
 FUZZ_LIB_SRCS	 = $(filter-out $(foreach d,$(FUZZ_LIB_DIRS),$(d)/$(d).c), \
 		   $(sort $(wildcard $(addsuffix /*.c,$(FUZZ_LIB_DIRS))) \
 		   common/parse.c))

@@ -167,3 +167,268 @@ ParameterizedTest(struct parse_case *c, imap_parse, cases)
 		    "every sink handle is dropped in the end");
 	}
 }
+
+/* A reader on a fresh fake connection. */
+static struct imap_reader *
+t_reader(struct tconn *t)
+{
+	struct imap_reader	*rd;
+
+	memset(t, 0, sizeof(*t));
+	rd = imap_reader_new(t_table, &t_io, &t_sink,
+	    (struct imap_conn *)(void *)t);
+	cr_assert_not_null(rd);
+	return rd;
+}
+
+/* head, n filler bytes f, tail: in a buffer the caller frees. */
+static char *
+t_big(const char *head, size_t n, char f, const char *tail, size_t *len)
+{
+	size_t	 h = strlen(head), tl = strlen(tail);
+	char	*p;
+
+	cr_assert_not_null(p = malloc(h + n + tl + 1));
+	memcpy(p, head, h);
+	memset(p + h, f, n);
+	memcpy(p + h + n, tail, tl + 1);
+	*len = h + n + tl;
+	return p;
+}
+
+struct limit_case {
+	char	 head[64];
+	size_t	 fill;
+	char	 tail[64];
+	int	 refuse_open;
+	char	 out[256];
+};
+
+static struct limit_case limit_cases[] = {
+	/* One line past IMAP_LINE_MAX_BYTES, then a clean command. */
+	{ "a1 X ", IMAP_LINE_MAX_BYTES, "\r\nb NOOP\r\n", 0,
+	    "a1 BAD Line too long (at most 65536 octets)\nCMD b NOOP\n" },
+	/* ... and its non-synchronising literal is dropped too. */
+	{ "a1 X ", IMAP_LINE_MAX_BYTES, " {5+}\r\nb NOO\r\nc NOOP\r\n", 0,
+	    "a1 BAD Line too long (at most 65536 octets)\nCMD c NOOP\n" },
+	/* A synchronising literal over the limit: refused before '+'. */
+	{ "a1 LOGIN {65537}\r\n", 0, "b NOOP\r\n", 0,
+	    "a1 BAD [TOOBIG] Literal too big (at most 65536 octets here)\n"
+	    "CMD b NOOP\n" },
+	/* A non-synchronising one: read, dropped, refused (RFC 7888 4). */
+	{ "a1 LOGIN {65537+}\r\n", 65537, "\r\nb NOOP\r\n", 0,
+	    "a1 BAD [TOOBIG] Literal too big (at most 65536 octets here)\n"
+	    "CMD b NOOP\n" },
+	/* One too big even to drop: the connection ends. */
+	{ "a1 LOGIN {67108865+}\r\n", 0, "", 0,
+	    "* BYE Non-synchronising literal too big\n" },
+	{ "a1 APPEND x {67108865}\r\n", 0, "b NOOP\r\n", 0,
+	    "a1 NO [TOOBIG] Message too big (at most 67108864 octets)\n"
+	    "CMD b NOOP\n" },
+	/* The sink refuses (quota): no '+', the reason as given. */
+	{ "a1 APPEND x {10}\r\n", 0, "b NOOP\r\n", 1,
+	    "a1 NO [OVERQUOTA] Over quota\nCMD b NOOP\n" },
+	{ "a1 APPEND x {10+}\r\n", 10, "\r\nb NOOP\r\n", 1,
+	    "a1 NO [OVERQUOTA] Over quota\nCMD b NOOP\n" },
+	/* A big APPEND goes through the sink, not memory. */
+	{ "a1 APPEND x {1000000}\r\n", 1000000, "\r\n", 0,
+	    "+\nCMD a1 APPEND x <stream 1000000>\n" },
+	{ "a1 X {1+}\r\n", 0, "", 0, "" },
+	{ "t", IMAP_TAG_MAX_BYTES, " NOOP\r\nb NOOP\r\n", 0,
+	    "* BAD tag too long\nCMD b NOOP\n" },
+};
+
+ParameterizedTestParameters(imap_parse, limits)
+{
+	return cr_make_param_array(struct limit_case, limit_cases,
+	    sizeof(limit_cases) / sizeof(limit_cases[0]));
+}
+
+ParameterizedTest(struct limit_case *c, imap_parse, limits)
+{
+	struct tconn		 t;
+	struct imap_reader	*rd;
+	char			 tr[2048], *in;
+	size_t			 len;
+
+	rd = t_reader(&t);
+	t.refuse_open = c->refuse_open;
+	in = t_big(c->head, c->fill, 'x', c->tail, &len);
+	t_run(rd, in, len, 7919, tr, sizeof(tr));
+	cr_expect_str_eq(tr, c->out, "%s...: got %s", c->head, tr);
+	/* Memory stays within the named limits whatever came. */
+	cr_expect_leq(rd->acap, IMAP_CMD_MAX_BYTES);
+	cr_expect_leq(rd->linecap, 2 * (IMAP_LINE_MAX_BYTES + 3));
+	imap_reader_free(rd);
+	cr_expect_eq(t.opened, t.discarded);
+	free(in);
+}
+
+/* Nesting, argument count and the command's total size. */
+Test(imap_parse, nesting_and_counts)
+{
+	struct tconn		 t;
+	struct imap_reader	*rd;
+	char			 line[IMAP_ARGS_MAX * 2 + 64], tr[512];
+	size_t			 n;
+	int			 i;
+
+	rd = t_reader(&t);
+	n = (size_t)snprintf(line, sizeof(line), "a X ");
+	for (i = 0; i < IMAP_NEST_MAX; i++)
+		line[n++] = '(';
+	for (i = 0; i < IMAP_NEST_MAX; i++)
+		line[n++] = ')';
+	memcpy(line + n, "\r\n", 3);
+	t_run(rd, line, n + 2, 4096, tr, sizeof(tr));
+	cr_expect_eq(strncmp(tr, "CMD a X ((((", 12), 0, "%s", tr);
+	/* One more level is refused. */
+	memmove(line + 5, line + 4, n - 4);
+	line[4] = '(';
+	memcpy(line + n + 1, ")\r\n", 4);
+	t_run(rd, line, n + 4, 4096, tr, sizeof(tr));
+	cr_expect_str_eq(tr, "a BAD too many nested lists\n");
+	/* IMAP_ARGS_MAX arguments and one more. */
+	n = (size_t)snprintf(line, sizeof(line), "a X");
+	for (i = 0; i < IMAP_ARGS_MAX; i++) {
+		line[n++] = ' ';
+		line[n++] = 'z';
+	}
+	memcpy(line + n, "\r\n", 3);
+	t_run(rd, line, n + 2, 4096, tr, sizeof(tr));
+	cr_expect_eq(strncmp(tr, "CMD a X z z", 11), 0);
+	memcpy(line + n, " z\r\n", 5);
+	t_run(rd, line, n + 4, 4096, tr, sizeof(tr));
+	cr_expect_str_eq(tr, "a BAD too many arguments\n");
+	imap_reader_free(rd);
+}
+
+Test(imap_parse, command_too_long)
+{
+	struct tconn		 t;
+	struct imap_reader	*rd;
+	char			*in, tr[512], *p;
+	size_t			 len, i, part = 60000;
+
+	rd = t_reader(&t);
+	/* Five literals of 60000 octets: past IMAP_CMD_MAX_BYTES. */
+	cr_assert_not_null(in = malloc(6 * (part + 16) + 32));
+	p = in + sprintf(in, "a X");
+	for (i = 0; i < 5; i++) {
+		p += sprintf(p, " {%zu+}\r\n", part);
+		memset(p, 'y', part);
+		p += part;
+	}
+	p += sprintf(p, "\r\nb NOOP\r\n");
+	len = (size_t)(p - in);
+	t_run(rd, in, len, 65536, tr, sizeof(tr));
+	cr_expect_str_eq(tr, "a BAD command too long\nCMD b NOOP\n");
+	imap_reader_free(rd);
+	free(in);
+}
+
+/* 8-bit text in quoted strings only once UTF-8 is on, and valid. */
+Test(imap_parse, utf8_quoted)
+{
+	struct tconn		 t;
+	struct imap_reader	*rd;
+	char			 tr[512];
+	const char		*ok = "a SELECT \"caf\xc3\xa9\"\r\n";
+	const char		*bad = "a SELECT \"caf\xc3\x28\"\r\n";
+
+	rd = t_reader(&t);
+	imap_reader_set_utf8(rd, 1);
+	t_run(rd, ok, strlen(ok), 4096, tr, sizeof(tr));
+	cr_expect_str_eq(tr, "CMD a SELECT \"caf\xc3\xa9\"\n");
+	t_run(rd, bad, strlen(bad), 4096, tr, sizeof(tr));
+	cr_expect_str_eq(tr, "a BAD invalid UTF-8 in a quoted string\n");
+	imap_reader_free(rd);
+}
+
+/* Line mode: AUTHENTICATE's responses and IDLE's DONE. */
+Test(imap_parse, line_mode)
+{
+	struct tconn		 t;
+	struct imap_reader	*rd;
+	const char		*in = "dGVzdA==\r\nDONE\r\na NOOP\r\n", *l;
+	size_t			 used, off = 0, n;
+
+	rd = t_reader(&t);
+	imap_reader_line_mode(rd, 1);
+	cr_assert_eq(imap_reader_feed(rd, in, strlen(in), &used),
+	    IMAP_RD_LINE);
+	l = imap_reader_line(rd, &n);
+	cr_expect_eq(n, 8);
+	cr_expect_str_eq(l, "dGVzdA==");
+	off += used;
+	cr_assert_eq(imap_reader_feed(rd, in + off, strlen(in + off), &used),
+	    IMAP_RD_LINE);
+	cr_expect_str_eq(imap_reader_line(rd, &n), "DONE");
+	off += used;
+	imap_reader_line_mode(rd, 0);
+	cr_assert_eq(imap_reader_feed(rd, in + off, strlen(in + off), &used),
+	    IMAP_RD_CMD);
+	cr_expect_str_eq(imap_reader_command(rd)->name, "NOOP");
+	imap_reader_free(rd);
+}
+
+/* A small deterministic PRNG (xorshift) for the fuzz loop. */
+static uint32_t
+t_rand(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+static const char *const fuzz_seeds[] = {
+	"a1 FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (FROM TO)]<0.512>)\r\n",
+	"a2 APPEND INBOX (\\Seen) \"17-Jul-1996 02:44:25 -0700\" {12+}\r\n"
+	    "hello world!\r\n",
+	"a3 LOGIN {3}\r\nbob \"pa\\\"ss\"\r\n",
+	"a4 SEARCH OR (FROM \"x\" SINCE 1-Feb-1994) NOT ~{2+}\r\nab\r\n",
+	"a5 UID STORE 1,3:5 +FLAGS.SILENT (\\Deleted $Junk)\r\n",
+};
+
+/*
+ * Random and mutated input in random chunks: never a crash, memory
+ * within the limits, and a clean command read after a resync.
+ */
+Test(imap_parse, fuzz_loop)
+{
+	struct tconn		 t;
+	struct imap_reader	*rd;
+	char			 buf[1024];
+	uint32_t		 seed = 0x5a11c0de;
+	size_t			 len, off, used, k, n;
+	int			 iter, ev;
+
+	for (iter = 0; iter < 3000; iter++) {
+		rd = t_reader(&t);
+		imap_reader_set_utf8(rd, iter & 1);
+		k = t_rand(&seed) % (sizeof(fuzz_seeds) /
+		    sizeof(fuzz_seeds[0]));
+		len = strlen(fuzz_seeds[k]);
+		memcpy(buf, fuzz_seeds[k], len);
+		for (n = t_rand(&seed) % 8; n > 0; n--) {
+			if (t_rand(&seed) % 4 == 0 && len < sizeof(buf))
+				len += t_rand(&seed) % (sizeof(buf) - len);
+			buf[t_rand(&seed) % len] = (char)t_rand(&seed);
+		}
+		for (off = 0; off < len; off += used) {
+			n = 1 + t_rand(&seed) % 64;
+			if (n > len - off)
+				n = len - off;
+			ev = imap_reader_feed(rd, buf + off, n, &used);
+			if (ev == IMAP_RD_FATAL)
+				break;
+			cr_assert_leq(used, n);
+			cr_assert_leq(rd->acap, IMAP_CMD_MAX_BYTES);
+			cr_assert_leq(rd->ntok, IMAP_ARGS_MAX);
+			cr_assert_leq(rd->depth, IMAP_NEST_MAX);
+		}
+		imap_reader_free(rd);
+		cr_assert_eq(t.opened, t.discarded);
+	}
+}
