@@ -158,8 +158,10 @@ date_time(const char *p, const char *e, struct date_parts *d)
 	for (i = 0; i < 3; i++) {
 		p = msg_cfws(p, e);
 		if (i > 0) {
+			if (i == 2 && (p >= e || *p != ':'))
+				break;	/* no second (RFC 5322 3.3) */
 			if (p >= e || *p != ':')
-				return i == 2 ? p : NULL;
+				return NULL;
 			p = msg_cfws(p + 1, e);
 		}
 		p = date_num(p, e, 2, &v[i], &n);
@@ -235,7 +237,7 @@ date_imap_day(const char *s, size_t len, struct date_parts *d)
 		p++;
 	p = date_num(p, e, 2, &v, &n);
 	d->day = (int)v;
-	if (n == 0 || e - p < 10 || *p != '-' || p[4] != '-' ||
+	if (n == 0 || e - p < 9 || *p != '-' || p[4] != '-' ||
 	    (d->mon = date_month(p + 1, 3)) == 0)
 		return 0;
 	p = date_num(p + 5, e, 4, &d->year, &n);
