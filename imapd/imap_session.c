@@ -67,8 +67,6 @@ const struct imap_cmd imap_sess_cmds[] = {
 	{ "STORE",	S,	0,		"s*",	"s*",	cmd_store },
 	{ "COPY",	S,	0,		"sm",	"sm",	cmd_copy },
 	{ "MOVE",	S,	0,		"sm",	"sm",	cmd_move },
-	{ "SORT",	S,	0,		"l*",	"l*",	cmd_sort },
-	{ "THREAD",	S,	0,		"w*",	"w*",	cmd_thread },
 	/* RFC 3501 6.2: not after login; the reader answers BAD. */
 	{ "LOGIN",	NA,	0,		"aa",	NULL,	NULL },
 	{ "AUTHENTICATE", NA,	0,		"w?a",	NULL,	NULL },
@@ -82,7 +80,7 @@ const struct imap_cmd imap_sess_cmds[] = {
  */
 static const char sess_capa[] = "IMAP4rev1 LITERAL+ ID ENABLE IDLE "
     "NAMESPACE UNSELECT UIDPLUS MOVE CHILDREN SPECIAL-USE ESEARCH "
-    "CONDSTORE SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES";
+    "CONDSTORE";
 
 const char *
 sess_capability(void)

@@ -389,6 +389,29 @@ class TestIMAPSession(SuiteTest):
         lines, ok = a.cmd(b"NOOP")
         self.assertTrue(ok.startswith(b"OK"), ok)
 
+    def test_search(self):
+        """SEARCH and UID SEARCH over flags, headers and decoded text;
+        ESEARCH (RFC 4731) with RETURN; a bad charset is NO."""
+        c = self.raw()
+        self.fill(c, 4)
+        c.cmd(b"SELECT INBOX")
+        c.cmd(b"STORE 2 +FLAGS.SILENT (\\Flagged)")
+        lines, ok = c.cmd(b"SEARCH FLAGGED")
+        self.assertEqual(lines, [b"* SEARCH 2"])
+        lines, ok = c.cmd(b"SEARCH FROM carol")
+        self.assertEqual(lines, [b"* SEARCH 2 4"])
+        lines, ok = c.cmd(b'SEARCH BODY "the FIRST"')
+        self.assertEqual(lines, [b"* SEARCH 1 3"])
+        lines, ok = c.cmd(b"UID SEARCH NOT FLAGGED SUBJECT second")
+        self.assertEqual(lines, [b"* SEARCH 4"])
+        lines, ok = c.cmd(b"SEARCH RETURN (MIN MAX COUNT) ALL")
+        self.assertEqual(lines, [b'* ESEARCH (TAG "t%d") MIN 1 MAX 4 '
+                                 b'COUNT 4' % c.n])
+        lines, ok = c.cmd(b"SEARCH CHARSET KOI8-X ALL")
+        self.assertTrue(ok.startswith(b"NO [BADCHARSET"), ok)
+        lines, ok = c.cmd(b"SEARCH FOO")
+        self.assertTrue(ok.startswith(b"BAD"), ok)
+
     def test_logout(self):
         c = self.raw()
         lines, ok = c.cmd(b"LOGOUT")
