@@ -510,6 +510,13 @@
 /* Message ids per message read for THREAD REFERENCES (RFC 5256 3). */
 #define IMAP_THREAD_REFS_MAX		64
 #define IMAP_THREAD_REFS_MAX_BYTES	8192
+/*
+ * Parents walked to see whether a THREAD link would close a loop; a link
+ * deeper than this is not made (XXX a thread deeper than this, delivered
+ * out of order, may come out split), so a hostile mailbox costs at most
+ * messages x this.
+ */
+#define IMAP_THREAD_DEPTH_MAX		1000
 
 
 /* IMAP: the message parser (MIME, ENVELOPE, BODYSTRUCTURE, sections). */

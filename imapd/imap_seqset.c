@@ -154,6 +154,8 @@ imap_seqset_resolve(struct imap_seqset *set, uint32_t max)
 		set->r[o++] = r;
 	}
 	set->n = o;
+	if (set->n == 0)
+		return;
 	qsort(set->r, set->n, sizeof(set->r[0]), seq_cmp);
 	for (i = 0, o = 0; i < set->n; i++) {
 		if (o > 0 && (set->r[o - 1].hi == UINT32_MAX ||
