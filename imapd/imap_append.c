@@ -189,7 +189,6 @@ static int
 append_enter(struct imap_mbox *mb, const char *tmp, unsigned int flags,
     time_t idate, uint64_t size, uint64_t wsize, uint32_t *uid)
 {
-	struct imap_msg	*m;
 	char		 name[NAME_MAX + 1];
 	int		 rc;
 
@@ -197,24 +196,14 @@ append_enter(struct imap_mbox *mb, const char *tmp, unsigned int flags,
 		return store_err(mb->st, IMAP_ST_IO, "no unique name");
 	if ((rc = sync_change_begin(mb)) != IMAP_ST_OK)
 		return rc;
-	if ((m = mbox_add(mb, mb->uidnext)) == NULL)
-		return sync_change_end(mb, store_err(mb->st, IMAP_ST_TOOBIG,
-		    "folder full"));
 	if (renameat2(mb->tmpfd, tmp, mb->curfd, name, RENAME_NOREPLACE) ==
-	    -1) {
-		mb->nmsgs--;
+	    -1)
 		return sync_change_end(mb, store_errno(mb->st, "rename", tmp));
-	}
-	*uid = mb->uidnext++;
 	if (fsync(mb->curfd) == -1)
 		rc = store_errno(mb->st, "fsync cur/ of", mb->dir);
-	(void)mbox_set_name(mb, m, name, strlen(name));
-	m->flags = (uint16_t)(flags & IMAP_F_PERMANENT);
-	m->modseq = uidlist_modseq(mb);
-	m->size = wsize;
-	m->idate = (int64_t)idate;
-	if (uidlist_out_msg(mb, m) == -1)
-		rc = store_err(mb->st, IMAP_ST_IO, "out of memory");
+	else if ((rc = mbox_enter(mb, name, flags, wsize, (int64_t)idate,
+	    uid)) != IMAP_ST_OK)
+		(void)renameat(mb->curfd, name, mb->tmpfd, tmp);
 	return sync_change_end(mb, rc);
 }
 

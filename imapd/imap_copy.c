@@ -101,10 +101,11 @@ static int
 copy_one(struct imap_mbox *mb, uint32_t i, struct imap_mbox *d,
     uint32_t *uid)
 {
-	struct imap_msg	 m = mb->msgs[i], *nm;
+	struct imap_msg	 m = mb->msgs[i];
 	char		 name[NAME_MAX + 1];
 	const char	*from = mbox_msg_name(mb, &mb->msgs[i]);
 	struct stat	 sb;
+	int		 rc;
 
 	if ((m.state & IMAP_MS_EXPUNGED) ||
 	    fstatat(mb->curfd, from, &sb, AT_SYMLINK_NOFOLLOW) == -1)
@@ -115,19 +116,10 @@ copy_one(struct imap_mbox *mb, uint32_t i, struct imap_mbox *d,
 	if (linkat(mb->curfd, from, d->curfd, name, 0) == -1 &&
 	    copy_bytes(mb, from, d, name, &sb) == -1)
 		return store_errno(mb->st, "copy", from);
-	if ((nm = mbox_add(d, d->uidnext)) == NULL) {
+	if ((rc = mbox_enter(d, name, m.flags, m.size, m.idate, uid)) !=
+	    IMAP_ST_OK)
 		(void)unlinkat(d->curfd, name, 0);
-		return store_err(mb->st, IMAP_ST_TOOBIG, "folder full");
-	}
-	*uid = d->uidnext++;
-	if (mbox_set_name(d, nm, name, strlen(name)) == -1)
-		return store_err(mb->st, IMAP_ST_IO, "out of memory");
-	nm->flags = (uint16_t)(m.flags & IMAP_F_PERMANENT);
-	nm->modseq = uidlist_modseq(d);
-	nm->size = m.size;
-	nm->idate = m.idate;
-	return uidlist_out_msg(d, nm) == 0 ? IMAP_ST_OK :
-	    store_err(mb->st, IMAP_ST_IO, "out of memory");
+	return rc;
 }
 
 /* A failed copy takes back what it added (nothing is committed yet). */

@@ -30,7 +30,7 @@
 #include "imap_store_int.h"
 
 #define INDEX_MAGIC	"SPIMAPI\n"
-#define INDEX_VERSION	1
+#define INDEX_VERSION	2
 #define INDEX_SEED	0x1d3a5c7e9b2f4861ULL
 
 struct index_hdr {
@@ -46,7 +46,7 @@ struct index_hdr {
 	uint64_t	 ul_gen;
 	uint64_t	 ul_off;
 	uint64_t	 ul_base;
-	int64_t		 cur_sec, cur_nsec, new_sec, new_nsec;
+	struct timespec	 cur_mtime, new_mtime;
 	uint64_t	 cache_gen;
 	uint32_t	 nmsgs;
 	uint32_t	 nexp;
@@ -55,12 +55,13 @@ struct index_hdr {
 	uint64_t	 hdr_sum;	/* of everything above */
 };
 
+/* The header alone: its checksum and its sizes against the file's. */
 static int
-index_check(const struct index_hdr *h, size_t len)
+index_check(const struct index_hdr *h, uint64_t len)
 {
 	uint64_t	 body;
 
-	if (len < sizeof(*h) || memcmp(h->magic, INDEX_MAGIC, 8) != 0 ||
+	if (memcmp(h->magic, INDEX_MAGIC, 8) != 0 ||
 	    h->version != INDEX_VERSION || h->hdrsize != sizeof(*h) ||
 	    h->msgsize != sizeof(struct imap_msg) ||
 	    h->hdr_sum != store_hash(h, offsetof(struct index_hdr, hdr_sum),
@@ -69,10 +70,16 @@ index_check(const struct index_hdr *h, size_t len)
 		return -1;
 	body = (uint64_t)h->nmsgs * sizeof(struct imap_msg) +
 	    (uint64_t)h->nexp * sizeof(struct imap_exp) + h->names_len;
-	if (body != len - sizeof(*h) ||
-	    store_hash(h + 1, (size_t)body, INDEX_SEED) != h->body_sum)
-		return -1;
-	return 0;
+	return body == len - sizeof(*h) ? 0 : -1;
+}
+
+/* The body's checksum: each part's, chained. */
+static uint64_t
+index_body_sum(const void *msgs, size_t mlen, const void *exp, size_t elen,
+    const void *names, size_t nlen)
+{
+	return store_hash(names, nlen, store_hash(exp, elen,
+	    store_hash(msgs, mlen, INDEX_SEED)));
 }
 
 /* Each message's name inside the names, UIDs ascending. */
@@ -93,52 +100,73 @@ index_check_msgs(const struct imap_msg *v, uint32_t n, const char *names,
 	return 0;
 }
 
+/* What the header and the view hold alike, copied one way or the other. */
+#define INDEX_FIELD(f)	{ offsetof(struct imap_mbox, f), \
+			    offsetof(struct index_hdr, f), \
+			    sizeof(((struct index_hdr *)0)->f) }
+static const struct {
+	size_t	 mb, hdr, len;
+} index_fields[] = {
+	INDEX_FIELD(uidvalidity), INDEX_FIELD(uidnext),
+	INDEX_FIELD(recentuid), INDEX_FIELD(highestmodseq),
+	INDEX_FIELD(expfloor), INDEX_FIELD(ul_gen), INDEX_FIELD(ul_off),
+	INDEX_FIELD(ul_base), INDEX_FIELD(cur_mtime), INDEX_FIELD(new_mtime),
+	INDEX_FIELD(cache_gen),
+};
+
 static void
 index_apply(struct imap_mbox *mb, const struct index_hdr *h)
 {
-	mb->uidvalidity = h->uidvalidity;
-	mb->uidnext = h->uidnext;
-	mb->recentuid = h->recentuid;
-	mb->highestmodseq = h->highestmodseq;
-	mb->expfloor = h->expfloor;
-	mb->ul_gen = h->ul_gen;
-	mb->ul_off = h->ul_off;
-	mb->ul_base = h->ul_base;
-	mb->cur_mtime.tv_sec = (time_t)h->cur_sec;
-	mb->cur_mtime.tv_nsec = (long)h->cur_nsec;
-	mb->new_mtime.tv_sec = (time_t)h->new_sec;
-	mb->new_mtime.tv_nsec = (long)h->new_nsec;
-	mb->cache_gen = h->cache_gen;
+	size_t	 i;
+
+	for (i = 0; i < sizeof(index_fields) / sizeof(index_fields[0]); i++)
+		memcpy((char *)mb + index_fields[i].mb,
+		    (const char *)h + index_fields[i].hdr, index_fields[i].len);
 }
 
-/* Takes the parts of a checked index into the view. */
 static int
-index_take(struct imap_mbox *mb, const char *buf)
+index_read(int fd, void *buf, size_t len, size_t off)
 {
-	const struct index_hdr	*h = (const void *)buf;
-	const char		*p = buf + sizeof(*h), *names;
-	size_t			 cap = h->nmsgs + 256;
+	ssize_t	 n;
+	size_t	 got;
 
-	names = p + (size_t)h->nmsgs * sizeof(struct imap_msg) +
-	    (size_t)h->nexp * sizeof(struct imap_exp);
-	if (index_check_msgs((const void *)p, h->nmsgs, names,
-	    h->names_len) == -1)
-		return -1;
-	mb->msgs = reallocarray(NULL, cap, sizeof(struct imap_msg));
-	mb->names = malloc(h->names_len + 1);
+	for (got = 0; got < len; got += (size_t)n)
+		if ((n = pread(fd, (char *)buf + got, len - got,
+		    (off_t)(off + got))) <= 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * Reads the parts of a checked header's index straight into the view's
+ * arrays (no copy), then checks them.
+ */
+static int
+index_take(struct imap_mbox *mb, int fd, const struct index_hdr *h)
+{
+	size_t		 mlen = (size_t)h->nmsgs * sizeof(struct imap_msg);
+	size_t		 elen = (size_t)h->nexp * sizeof(struct imap_exp);
+	size_t		 nlen = (size_t)h->names_len;
+
+	mb->msgs = reallocarray(NULL, h->nmsgs + 256, sizeof(struct imap_msg));
+	mb->names = malloc(nlen + 1);
 	mb->exp = reallocarray(NULL, h->nexp + 64, sizeof(struct imap_exp));
 	if (mb->msgs == NULL || mb->names == NULL || mb->exp == NULL)
 		return -1;
-	memcpy(mb->msgs, p, (size_t)h->nmsgs * sizeof(struct imap_msg));
+	/* Three pread(2)s: preadv is not in the mailbox sandbox's list. */
+	if (index_read(fd, mb->msgs, mlen, sizeof(*h)) == -1 ||
+	    index_read(fd, mb->exp, elen, sizeof(*h) + mlen) == -1 ||
+	    index_read(fd, mb->names, nlen, sizeof(*h) + mlen + elen) == -1 ||
+	    index_body_sum(mb->msgs, mlen, mb->exp, elen, mb->names,
+	    nlen) != h->body_sum ||
+	    index_check_msgs(mb->msgs, h->nmsgs, mb->names, nlen) == -1)
+		return -1;
 	mb->nmsgs = h->nmsgs;
-	mb->msgcap = (uint32_t)cap;
-	p += (size_t)h->nmsgs * sizeof(struct imap_msg);
-	memcpy(mb->exp, p, (size_t)h->nexp * sizeof(struct imap_exp));
+	mb->msgcap = h->nmsgs + 256;
 	mb->nexp = h->nexp;
 	mb->expcap = h->nexp + 64;
-	memcpy(mb->names, names, h->names_len);
-	mb->names_len = h->names_len;
-	mb->names_cap = h->names_len + 1;
+	mb->names_len = nlen;
+	mb->names_cap = nlen + 1;
 	index_apply(mb, h);
 	return 0;
 }
@@ -150,29 +178,18 @@ index_take(struct imap_mbox *mb, const char *buf)
 int
 index_load(struct imap_mbox *mb)
 {
-	struct stat	 sb;
-	char		*buf = NULL;
-	ssize_t		 n;
-	size_t		 got;
-	int		 fd, rc = -1;
+	struct index_hdr	 h;
+	struct stat		 sb;
+	int			 fd, rc = -1;
 
 	fd = openat(mb->dirfd, IMAP_INDEX_NAME, O_RDONLY | O_CLOEXEC);
 	if (fd == -1)
 		return -1;
-	if (fstat(fd, &sb) == -1 || sb.st_size < (off_t)sizeof(struct
-	    index_hdr) || (uint64_t)sb.st_size > (uint64_t)
-	    IMAP_MBOX_MESSAGES_MAX * (sizeof(struct imap_msg) + NAME_MAX + 1) +
-	    sizeof(struct index_hdr) + IMAP_STORE_EXPUNGED_MAX *
-	    sizeof(struct imap_exp) || (buf = malloc((size_t)sb.st_size)) ==
-	    NULL)
-		goto out;
-	for (got = 0; got < (size_t)sb.st_size; got += (size_t)n)
-		if ((n = read(fd, buf + got, (size_t)sb.st_size - got)) <= 0)
-			goto out;
-	if (index_check((const void *)buf, got) == 0 && index_take(mb, buf) ==
-	    0)
+	if (fstat(fd, &sb) == 0 && sb.st_size >= (off_t)sizeof(h) &&
+	    pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
+	    index_check(&h, (uint64_t)sb.st_size) == 0 &&
+	    index_take(mb, fd, &h) == 0)
 		rc = 0;
-out:
 	if (rc == -1) {
 		log_info("imap %s: index ignored (torn, stale or missing)",
 		    mb->dir);
@@ -188,7 +205,6 @@ out:
 		mb->ul_off = mb->ul_gen = 0;
 		mb->uidvalidity = 0;
 	}
-	free(buf);
 	(void)close(fd);
 	return rc;
 }
@@ -196,24 +212,16 @@ out:
 static void
 index_fill_hdr(const struct imap_mbox *mb, struct index_hdr *h)
 {
+	size_t	 i;
+
 	memset(h, 0, sizeof(*h));
 	memcpy(h->magic, INDEX_MAGIC, 8);
 	h->version = INDEX_VERSION;
 	h->hdrsize = sizeof(*h);
 	h->msgsize = sizeof(struct imap_msg);
-	h->uidvalidity = mb->uidvalidity;
-	h->uidnext = mb->uidnext;
-	h->recentuid = mb->recentuid;
-	h->highestmodseq = mb->highestmodseq;
-	h->expfloor = mb->expfloor;
-	h->ul_gen = mb->ul_gen;
-	h->ul_off = mb->ul_off;
-	h->ul_base = mb->ul_base;
-	h->cur_sec = mb->cur_mtime.tv_sec;
-	h->cur_nsec = mb->cur_mtime.tv_nsec;
-	h->new_sec = mb->new_mtime.tv_sec;
-	h->new_nsec = mb->new_mtime.tv_nsec;
-	h->cache_gen = mb->cache_gen;
+	for (i = 0; i < sizeof(index_fields) / sizeof(index_fields[0]); i++)
+		memcpy((char *)h + index_fields[i].hdr,
+		    (const char *)mb + index_fields[i].mb, index_fields[i].len);
 	h->nexp = (uint32_t)mb->nexp;
 }
 
@@ -270,7 +278,11 @@ index_write(struct imap_mbox *mb)
 	h = (void *)buf;
 	index_fill_hdr(mb, h);
 	body = index_fill_body(mb, buf + sizeof(*h), h);
-	h->body_sum = store_hash(buf + sizeof(*h), body, INDEX_SEED);
+	h->body_sum = index_body_sum(buf + sizeof(*h), h->nmsgs *
+	    sizeof(struct imap_msg), buf + sizeof(*h) + h->nmsgs *
+	    sizeof(struct imap_msg), h->nexp * sizeof(struct imap_exp),
+	    buf + sizeof(*h) + h->nmsgs * sizeof(struct imap_msg) +
+	    h->nexp * sizeof(struct imap_exp), h->names_len);
 	h->hdr_sum = store_hash(h, offsetof(struct index_hdr, hdr_sum),
 	    INDEX_SEED);
 	len = sizeof(*h) + body;

@@ -88,8 +88,9 @@ static int
 move_one(struct imap_mbox *mb, uint32_t i, struct imap_mbox *d,
     uint32_t *uid)
 {
-	struct imap_msg	 m = mb->msgs[i], *nm;
+	struct imap_msg	 m = mb->msgs[i];
 	char		 name[NAME_MAX + 1];
+	int		 rc;
 
 	if (m.state & IMAP_MS_EXPUNGED)
 		return store_err(mb->st, IMAP_ST_EXPUNGED, "message expunged");
@@ -97,26 +98,13 @@ move_one(struct imap_mbox *mb, uint32_t i, struct imap_mbox *d,
 	    renameat2(mb->curfd, mbox_msg_name(mb, &m), d->curfd, name,
 	    RENAME_NOREPLACE) == -1)
 		return store_errno(mb->st, "move", mbox_msg_name(mb, &m));
-	if ((nm = mbox_add(d, d->uidnext)) == NULL) {
+	if ((rc = mbox_enter(d, name, m.flags, m.size, m.idate, uid)) !=
+	    IMAP_ST_OK) {
 		(void)renameat(d->curfd, name, mb->curfd,
 		    mbox_msg_name(mb, &m));
-		return store_err(mb->st, IMAP_ST_TOOBIG, "folder full");
+		return rc;
 	}
-	*uid = d->uidnext++;
-	if (mbox_set_name(d, nm, name, strlen(name)) == -1)
-		return store_err(mb->st, IMAP_ST_IO, "out of memory");
-	nm->flags = (uint16_t)(m.flags & IMAP_F_PERMANENT);
-	nm->modseq = uidlist_modseq(d);
-	nm->size = m.size;
-	nm->idate = m.idate;
-	if (uidlist_out_msg(d, nm) == -1)
-		return store_err(mb->st, IMAP_ST_IO, "out of memory");
-	mb->msgs[i].state |= IMAP_MS_EXPUNGED;
-	if (mbox_exp_add(mb, m.uid, uidlist_modseq(mb)) == -1 ||
-	    uidlist_out_printf(mb, "E %u %llu\n", m.uid,
-	    (unsigned long long)uidlist_modseq(mb)) == -1)
-		return store_err(mb->st, IMAP_ST_IO, "out of memory");
-	return IMAP_ST_OK;
+	return mbox_expunged(mb, &mb->msgs[imap_mbox_uid_index(mb, m.uid)]);
 }
 
 int

@@ -218,13 +218,8 @@ imap_mbox_expunge(struct imap_mbox *mb, const uint32_t *uids, size_t n,
 			rc = store_errno(mb->st, "unlink", mbox_msg_name(mb, m));
 			break;
 		}
-		m->state |= IMAP_MS_EXPUNGED;
-		if (mbox_exp_add(mb, m->uid, uidlist_modseq(mb)) == -1 ||
-		    uidlist_out_printf(mb, "E %u %llu\n", m->uid,
-		    (unsigned long long)uidlist_modseq(mb)) == -1) {
-			rc = store_err(mb->st, IMAP_ST_IO, "out of memory");
+		if ((rc = mbox_expunged(mb, m)) != IMAP_ST_OK)
 			break;
-		}
 	}
 	if ((rc = sync_change_end(mb, rc)) != IMAP_ST_OK)
 		return rc;

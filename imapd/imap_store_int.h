@@ -132,11 +132,14 @@ const char *mbox_msg_name(const struct imap_mbox *, const struct imap_msg *);
 int	 mbox_set_name(struct imap_mbox *, struct imap_msg *, const char *,
 	    size_t len);
 struct imap_msg *mbox_add(struct imap_mbox *, uint32_t uid);
+int	 mbox_enter(struct imap_mbox *, const char *name, unsigned int flags,
+	    uint64_t size, int64_t idate, uint32_t *uid);
 struct imap_msg *mbox_find(struct imap_mbox *, uint32_t uid);
 void	 mbox_compact_names(struct imap_mbox *);
 int	 mbox_open_dirs(struct imap_mbox *, const char *dir, int create);
 void	 mbox_free(struct imap_mbox *);
 int	 mbox_exp_add(struct imap_mbox *, uint32_t uid, uint64_t modseq);
+int	 mbox_expunged(struct imap_mbox *, struct imap_msg *);
 
 /* imap_uidlist.c */
 int	 uidlist_load(struct imap_mbox *);

@@ -130,6 +130,29 @@ mbox_add(struct imap_mbox *mb, uint32_t uid)
 	return p;
 }
 
+/*
+ * A file just put in cur/ under name, as a new message of the view with
+ * the next UID and this change's modseq, recorded for the uid list.
+ */
+int
+mbox_enter(struct imap_mbox *mb, const char *name, unsigned int flags,
+    uint64_t size, int64_t idate, uint32_t *uid)
+{
+	struct imap_msg	*m;
+
+	if ((m = mbox_add(mb, mb->uidnext)) == NULL)
+		return store_err(mb->st, IMAP_ST_TOOBIG, "folder full");
+	*uid = mb->uidnext++;
+	if (mbox_set_name(mb, m, name, strlen(name)) == -1)
+		return store_err(mb->st, IMAP_ST_IO, "out of memory");
+	m->flags = (uint16_t)(flags & IMAP_F_PERMANENT);
+	m->modseq = uidlist_modseq(mb);
+	m->size = size;
+	m->idate = idate;
+	return uidlist_out_msg(mb, m) == 0 ? IMAP_ST_OK :
+	    store_err(mb->st, IMAP_ST_IO, "out of memory");
+}
+
 uint32_t
 imap_mbox_uid_index(const struct imap_mbox *mb, uint32_t uid)
 {
@@ -179,6 +202,18 @@ mbox_exp_add(struct imap_mbox *mb, uint32_t uid, uint64_t modseq)
 	mb->exp[mb->nexp].modseq = modseq;
 	mb->nexp++;
 	return 0;
+}
+
+/* A message gone: out of the view at the next report, into the list. */
+int
+mbox_expunged(struct imap_mbox *mb, struct imap_msg *m)
+{
+	m->state |= IMAP_MS_EXPUNGED;
+	if (mbox_exp_add(mb, m->uid, uidlist_modseq(mb)) == -1 ||
+	    uidlist_out_printf(mb, "E %u %llu\n", m->uid,
+	    (unsigned long long)uidlist_modseq(mb)) == -1)
+		return store_err(mb->st, IMAP_ST_IO, "out of memory");
+	return IMAP_ST_OK;
 }
 
 static int
@@ -377,39 +412,42 @@ imap_store_status(struct imap_store *st, const char *name,
 
 /*
  * The file may have been renamed by another session (new flags) since
- * the view learnt its name: then sync, which finds its new name.
+ * the view learnt its name: then the view is synced (what that finds
+ * waits in it for the session's next report) and the name taken again.
  */
 int
 imap_mbox_msg_open(struct imap_mbox *mb, uint32_t i, int *st)
 {
 	struct imap_sync	 sync;
 	uint32_t		 uid;
-	int			 fd, tries;
+	int			 fd, tries, rc;
 
 	*st = IMAP_ST_OK;
-	if (i >= mb->nmsgs || (mb->msgs[i].state & IMAP_MS_EXPUNGED)) {
-		*st = store_err(mb->st, IMAP_ST_EXPUNGED, "message expunged");
-		return -1;
-	}
-	uid = mb->msgs[i].uid;
 	for (tries = 0; tries < 2; tries++) {
-		fd = openat(mb->curfd, mbox_msg_name(mb, &mb->msgs[i]),
-		    O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd != -1 || errno != ENOENT)
-			break;
-		if (imap_mbox_sync(mb, IMAP_SYNC_FORCE, &sync) != IMAP_ST_OK)
-			break;
-		imap_sync_free(&sync);
-		i = imap_mbox_uid_index(mb, uid);
-		if (i >= mb->nmsgs || mb->msgs[i].uid != uid ||
-		    (mb->msgs[i].state & IMAP_MS_EXPUNGED)) {
+		if (i >= mb->nmsgs || (mb->msgs[i].state & IMAP_MS_EXPUNGED)) {
 			*st = store_err(mb->st, IMAP_ST_EXPUNGED,
 			    "message expunged");
 			return -1;
 		}
+		fd = openat(mb->curfd, mbox_msg_name(mb, &mb->msgs[i]),
+		    O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd != -1 || errno != ENOENT || tries > 0)
+			break;
+		uid = mb->msgs[i].uid;
+		if ((rc = mbox_lock(mb)) != IMAP_ST_OK) {
+			*st = rc;
+			return -1;
+		}
+		rc = sync_locked(mb, IMAP_SYNC_FORCE, &sync);
+		mbox_unlock(mb);
+		if (rc != IMAP_ST_OK) {
+			*st = rc;
+			return -1;
+		}
+		i = imap_mbox_uid_index(mb, uid);
 	}
-	if (fd == -1 && *st == IMAP_ST_OK)
-		*st = store_errno(mb->st, "open",
-		    i < mb->nmsgs ? mbox_msg_name(mb, &mb->msgs[i]) : "?");
+	if (fd == -1)
+		*st = store_errno(mb->st, "open", mbox_msg_name(mb,
+		    &mb->msgs[i]));
 	return fd;
 }

@@ -243,10 +243,7 @@ sync_vanished(struct imap_mbox *mb)
 			m->state &= ~IMAP_MS_FOUND;
 			continue;
 		}
-		m->state |= IMAP_MS_EXPUNGED;
-		if (mbox_exp_add(mb, m->uid, uidlist_modseq(mb)) == -1 ||
-		    uidlist_out_printf(mb, "E %u %llu\n", m->uid,
-		    (unsigned long long)uidlist_modseq(mb)) == -1)
+		if (mbox_expunged(mb, m) != IMAP_ST_OK)
 			return -1;
 	}
 	return 0;

@@ -335,7 +335,6 @@ ul_load_full(struct imap_mbox *mb, int fd, uint64_t size)
 	if (mb->ulfd != -1)
 		(void)close(mb->ulfd);
 	mb->ulfd = fd;
-	mb->resync = 1;		/* the directories against the new list */
 	return 0;
 }
 

@@ -18,6 +18,18 @@ deliver3(void)
 	ts_put("cur/999.M1P1Q1.h,S=3:2,S", "xyz");
 }
 
+/* The deliveries seen once, then the folder closed: its info. */
+static void
+deliver3_seen(struct imap_mbox_info *info)
+{
+	struct imap_mbox	*mb;
+
+	deliver3();
+	mb = ts_open("INBOX", 0);
+	imap_mbox_info(mb, info);
+	imap_mbox_close(mb);
+}
+
 static uint32_t
 uid_at(struct imap_mbox *mb, uint32_t i)
 {
@@ -70,10 +82,7 @@ Test(imap_store, uids_stable_without_index)
 	struct imap_mbox	*mb;
 	struct imap_mbox_info	 a, b;
 
-	deliver3();
-	mb = ts_open("INBOX", 0);
-	imap_mbox_info(mb, &a);
-	imap_mbox_close(mb);
+	deliver3_seen(&a);
 	ts_rm("sallyport-imap.index");
 	ts_put("new/2000.M1P1Q9.h", "later\n");
 	mb = ts_open("INBOX", 0);
@@ -129,10 +138,7 @@ Test(imap_store, lost_uidlist_new_uidvalidity)
 	struct imap_mbox	*mb;
 	struct imap_mbox_info	 a, b;
 
-	deliver3();
-	mb = ts_open("INBOX", 0);
-	imap_mbox_info(mb, &a);
-	imap_mbox_close(mb);
+	deliver3_seen(&a);
 	ts_rm("sallyport-imap.uids");
 	mb = ts_open("INBOX", 0);
 	imap_mbox_info(mb, &b);

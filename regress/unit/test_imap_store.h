@@ -120,6 +120,19 @@ ts_sync(struct imap_mbox *mb, unsigned int flags, struct imap_sync *sync)
 	    imap_store_error(ts_st));
 }
 
+/* The permanent flags of message i of folder, opened anew. */
+static inline unsigned int
+ts_flags_of(const char *folder, uint32_t i)
+{
+	struct imap_mbox	*mb = ts_open(folder, IMAP_OPEN_READONLY);
+	unsigned int		 fl;
+
+	cr_assert_lt(i, imap_mbox_count(mb));
+	fl = imap_mbox_msg(mb, i)->flags & IMAP_F_PERMANENT;
+	imap_mbox_close(mb);
+	return fl;
+}
+
 /* An APPEND of text with flags; its UID. */
 static inline uint32_t
 ts_append(const char *folder, const char *text, unsigned int flags,
