@@ -23,7 +23,9 @@ SUBMISSION_PORT=2587
 SMTPS_PORT=2465
 POP3_PORT=2110
 POP3S_PORT=2995
-DAEMONS="authd queued smtpd pop3d"
+IMAP_PORT=2143
+IMAPS_PORT=2993
+DAEMONS="authd queued smtpd pop3d imapd"
 # Seconds to wait for a daemon to come up, and for one to exit.
 START_TIMEOUT=15
 STOP_TIMEOUT=10
@@ -110,11 +112,14 @@ domain "example.test"
 listen smtp on 127.0.0.1 port $SMTP_PORT
 listen pop3 on 127.0.0.1 port $POP3_PORT
 listen pop3s on 127.0.0.1 port $POP3S_PORT
+listen imap on 127.0.0.1 port $IMAP_PORT
+listen imaps on 127.0.0.1 port $IMAPS_PORT
 listen submission on 127.0.0.1 port $SUBMISSION_PORT
 listen smtps on 127.0.0.1 port $SMTPS_PORT
 pki "mail.example.test" cert "$RUN/etc/cert.pem" key "$RUN/etc/key.pem"
 # The demo is on 127.0.0.1: passwords may go in clear text there (POP3
-# USER/PASS and AUTH, SMTP AUTH); elsewhere only under TLS.
+# USER/PASS and AUTH, IMAP LOGIN and AUTHENTICATE, SMTP AUTH); elsewhere
+# only under TLS.
 auth plaintext-on-loopback yes
 # Outbound mail: with "resolver none" it waits in the queue.  To send it
 # all through a smarthost instead (see sallyport.conf(5)):
@@ -194,6 +199,7 @@ is_up() {
 	queued)	unix_listening queue.sock ;;
 	smtpd)	listening $SMTP_PORT ;;
 	pop3d)	listening $POP3_PORT ;;
+	imapd)	listening $IMAP_PORT ;;
 	esac
 }
 
@@ -242,6 +248,7 @@ usage_text() {
 
 The demo runs on 127.0.0.1: SMTP port $SMTP_PORT (STARTTLS), submission
 $SUBMISSION_PORT (STARTTLS, then AUTH), SMTPS $SMTPS_PORT, POP3 port $POP3_PORT (STLS), POP3S $POP3S_PORT,
+IMAP port $IMAP_PORT (STARTTLS), IMAPS $IMAPS_PORT,
 domain example.test, users alice and bob (password "demo"),
 aliases postmaster, abuse (alice) and team (alice, bob).
 
@@ -264,12 +271,18 @@ aliases postmaster, abuse (alice) and team (alice, bob).
         pop3s://mail.example.test:$POP3S_PORT/1 -u bob:demo
     curl -s --ssl-reqd --cacert run/etc/cert.pem --resolve mail.example.test:$POP3_PORT:127.0.0.1 \\
         pop3://mail.example.test:$POP3_PORT/1 -u bob:demo
+  Read it over IMAP (curl, python3's imaplib), then over IMAPS:
+    curl -s imap://127.0.0.1:$IMAP_PORT/INBOX -u bob:demo -X 'FETCH 1:* (FLAGS)'
+    curl -s 'imap://127.0.0.1:$IMAP_PORT/INBOX;UID=1' -u bob:demo
+    python3 -c 'import imaplib; c = imaplib.IMAP4("127.0.0.1", $IMAP_PORT); c.login("bob", "demo"); c.select(); print(c.fetch("1", "(BODY[])")[1][0][1].decode()); c.logout()'
+    curl -s --cacert run/etc/cert.pem --resolve mail.example.test:$IMAPS_PORT:127.0.0.1 \\
+        'imaps://mail.example.test:$IMAPS_PORT/INBOX;UID=1' -u bob:demo
   It is stored in run/mail/bob/Maildir/new/.
   The queue and the daemons:
     sallyctl/sallyctl -f run/etc/sallyport.conf show queue
     sallyctl/sallyctl -f run/etc/sallyport.conf show status
     sallyctl/sallyctl -f run/etc/sallyport.conf help
-  Logs: run/log/authd.log queued.log smtpd.log pop3d.log
+  Logs: run/log/authd.log queued.log smtpd.log pop3d.log imapd.log
   Configuration: run/etc/sallyport.conf (users: run/etc/users,
   aliases: run/etc/aliases)
   Stop it: make demo-stop
@@ -323,7 +336,7 @@ wait_gone() {
 demo_stop() {
 	need_root
 	pids=""
-	for d in pop3d smtpd queued authd; do
+	for d in imapd pop3d smtpd queued authd; do
 		p=$(running_pid "$d")
 		[ -n "$p" ] && pids="$pids $d:$p"
 	done

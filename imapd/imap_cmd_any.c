@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <string.h>
+#include <vis.h>
 
 #include "imapd.h"
 #include "lineio.h"
@@ -82,8 +83,10 @@ imap_id_check(const struct imap_arg *a, char *name, size_t namelen)
 		if (v->type != IMAP_ARG_NIL && (imap_arg_astring(v, &len) ==
 		    NULL || len > IMAP_ID_VALUE_MAX_BYTES))
 			return "ID values are strings of 1024 octets at most";
+		/* Spaces encoded too: the name is one word of the log. */
 		if (v->type != IMAP_ARG_NIL && strcasecmp(s, "name") == 0)
-			(void)log_vis(name, namelen, v->str, v->len);
+			(void)strnvis(name, v->str, namelen,
+			    VIS_CSTYLE | VIS_WHITE | VIS_DQ | VIS_OCTAL);
 	}
 	return NULL;
 }

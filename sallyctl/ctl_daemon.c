@@ -1,8 +1,8 @@
 /*
  * The verbs sallyctl carries out on the daemons' parents themselves:
  * status from their pidfiles and /proc, and signals (SIGUSR1/SIGUSR2 for
- * the log level, SIGTERM to stop, SIGHUP to reload queued, authd, smtpd
- * and pop3d).
+ * the log level, SIGTERM to stop, SIGHUP to reload queued, authd, smtpd,
+ * pop3d and imapd).
  *
  * A pidfile can outlive its daemon (kill -9, a crash) and its pid can be
  * reused, so a pid is believed only when the process exists and, where
@@ -25,11 +25,11 @@
 
 /* The daemons, in the order show status lists them. */
 static const char *const ctl_daemons[] = {
-	"authd", "smtpd", "queued", "pop3d",
+	"authd", "smtpd", "queued", "pop3d", "imapd",
 };
 /* The order of stop: the front doors first, authd last. */
 static const char *const ctl_stop_order[] = {
-	"smtpd", "pop3d", "queued", "authd",
+	"smtpd", "pop3d", "imapd", "queued", "authd",
 };
 #define CTL_NDAEMONS	(sizeof(ctl_daemons) / sizeof(ctl_daemons[0]))
 
@@ -277,10 +277,10 @@ ctl_stop(struct ctl_env *env, const char *arg)
 /*
  * The daemons that reload on SIGHUP: queued the limits it checks for
  * smtpd (first, so that they are raised before smtpd announces them),
- * authd its tables, smtpd and pop3d their config and certificates.
+ * authd its tables, smtpd, pop3d and imapd their config and certificates.
  */
 static const char *const ctl_reload_daemons[] = { "queued", "authd",
-    "smtpd", "pop3d" };
+    "smtpd", "pop3d", "imapd" };
 
 int
 ctl_reload(struct ctl_env *env, const char *arg)
@@ -305,7 +305,8 @@ ctl_reload(struct ctl_env *env, const char *arg)
 		printf("%s: reloading (pid %ld)\n", d.name, (long)d.pid);
 	}
 	if (sent == 0 && status == 0) {
-		warnx("none of queued, authd, smtpd and pop3d is running");
+		warnx("none of queued, authd, smtpd, pop3d and imapd is "
+		    "running");
 		status = 1;
 	}
 	return status;

@@ -27,9 +27,9 @@ static const struct ctl_cmd ctl_cmd_table[] = {
 	{ { "log" }, CTL_ARG_LOGLEVEL, "verbose|brief", 1, ctl_log,
 	    "switch every daemon's logging to verbose or brief" },
 	{ { "stop" }, CTL_ARG_NONE, NULL, 1, ctl_stop,
-	    "stop smtpd, pop3d, queued and authd, in that order" },
+	    "stop smtpd, pop3d, imapd, queued and authd, in that order" },
 	{ { "reload" }, CTL_ARG_NONE, NULL, 1, ctl_reload,
-	    "make authd reload its tables, smtpd and pop3d their "
+	    "make authd reload its tables, smtpd, pop3d and imapd their "
 	    "configuration and certificates" },
 	{ { "help" }, CTL_ARG_NONE, NULL, 0, ctl_help,
 	    "this list" },
