@@ -598,6 +598,11 @@
 #define IMAP_FETCH_CHUNK_BYTES		(64 * 1024)
 /* A client that reads nothing of a pending answer for this long goes. */
 #define IMAP_STALL_TIMEOUT_SECS		(10 * 60)
+/*
+ * APPENDLIMIT= (RFC 7889) in CAPABILITY: IMAP_APPEND_MAX_BYTES written
+ * as one number (imap_session.c checks that they agree).
+ */
+#define IMAP_APPEND_LIMIT		67108864
 /* FETCH attributes in one command (a macro counts its parts). */
 #define IMAP_FETCH_ITEMS_MAX		64
 /* ENVELOPE, BODYSTRUCTURE or BODY of one message, made for FETCH. */

@@ -64,6 +64,41 @@ select_params(struct imap_sess *s, const struct imap_command *cmd,
 	return 0;
 }
 
+/*
+ * VANISHED (EARLIER) with the UIDs of r, only those in known when the
+ * client gave its known UIDs (RFC 7162 3.2.5.1).
+ */
+static void
+select_vanished(struct imap_sess *s, const struct imap_uid_ranges *r,
+    const struct imap_arg *known)
+{
+	struct imap_seqset	 ks;
+	const char		*err;
+	size_t			 k;
+	uint32_t		 u;
+	int			 any = 0, filter = 0;
+
+	if (known != NULL && imap_seqset_parse(known->str, known->len, &ks,
+	    &err) == 0) {
+		imap_seqset_resolve(&ks, UINT32_MAX - 1);
+		filter = 1;
+	}
+	for (k = 0; k < r->n; k++)
+		for (u = r->v[k].first; u != 0 && u <= r->v[k].last; u++) {
+			if (filter && !imap_seqset_contains(&ks, u))
+				continue;
+			sess_putf(s, "%s%" PRIu32, any ? "," :
+			    "* VANISHED (EARLIER) ", u);
+			any = 1;
+			if (u == UINT32_MAX)
+				break;
+		}
+	if (any)
+		sess_putf(s, "\r\n");
+	if (filter)
+		imap_seqset_free(&ks);
+}
+
 /* RFC 7162 3.2.5.1: what changed since the client's modseq. */
 static void
 select_qresync(struct imap_sess *s, const struct qresync *q)
@@ -72,23 +107,12 @@ select_qresync(struct imap_sess *s, const struct qresync *q)
 	struct imap_uid_ranges	 r;
 	const struct imap_msg	*m;
 	uint32_t		 i, n;
-	size_t			 k;
 
 	imap_mbox_info(s->mbox, &info);
 	if (q->uidvalidity != info.uidvalidity)
 		return;
 	if (imap_mbox_vanished(s->mbox, q->modseq, &r) == IMAP_ST_OK) {
-		if (r.n > 0) {
-			sess_putf(s, "* VANISHED (EARLIER) ");
-			for (k = 0; k < r.n; k++) {
-				sess_putf(s, "%s%" PRIu32, k ? "," : "",
-				    r.v[k].first);
-				if (r.v[k].last != r.v[k].first)
-					sess_putf(s, ":%" PRIu32,
-					    r.v[k].last);
-			}
-			sess_putf(s, "\r\n");
-		}
+		select_vanished(s, &r, q->known);
 		imap_uid_ranges_free(&r);
 	}
 	n = imap_mbox_count(s->mbox);

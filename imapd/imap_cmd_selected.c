@@ -70,6 +70,7 @@ cmd_expunge(struct imap_conn *c, const struct imap_command *cmd)
 {
 	struct imap_sess	*s = SESS(c);
 	struct imap_sync	 sy;
+	struct imap_mbox_info	 info;
 	uint32_t		*idx = NULL, *uids = NULL;
 	size_t			 n = 0;
 	int			 r, st;
@@ -94,7 +95,13 @@ cmd_expunge(struct imap_conn *c, const struct imap_command *cmd)
 	}
 	sess_write_sync(s, &sy);
 	imap_sync_free(&sy);
-	sess_ok(s, cmd->tag, "EXPUNGE completed");
+	if (s->enabled & SESS_E_CONDSTORE) {
+		/* RFC 7162 3.2.10: the new HIGHESTMODSEQ with the OK. */
+		imap_mbox_info(s->mbox, &info);
+		sess_ok(s, cmd->tag, "[HIGHESTMODSEQ %" PRIu64 "] EXPUNGE "
+		    "completed", info.highestmodseq);
+	} else
+		sess_ok(s, cmd->tag, "EXPUNGE completed");
 	return 0;
 }
 

@@ -78,9 +78,13 @@ const struct imap_cmd imap_sess_cmds[] = {
  * What works, and only that: a compliance suite is run against this
  * list (issue 11).
  */
+_Static_assert(IMAP_APPEND_LIMIT == IMAP_APPEND_MAX_BYTES,
+    "APPENDLIMIT= must say the reader's limit");
+#define SESS_STR(x)	SESS_STR2(x)
+#define SESS_STR2(x)	#x
 static const char sess_capa[] = "IMAP4rev1 LITERAL+ ID ENABLE IDLE "
     "NAMESPACE UNSELECT UIDPLUS MOVE CHILDREN SPECIAL-USE ESEARCH "
-    "CONDSTORE";
+    "CONDSTORE QRESYNC STATUS=SIZE APPENDLIMIT=" SESS_STR(IMAP_APPEND_LIMIT);
 
 const char *
 sess_capability(void)

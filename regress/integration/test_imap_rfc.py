@@ -180,6 +180,50 @@ class TestIMAPRFC(SuiteTest):
         lines, ok = c.cmd(b"SEARCH MODSEQ %d" % mod2)
         self.assertRegex(lines[0], rb"^\* SEARCH 1 2 3 \(MODSEQ \d+\)$")
 
+    def test_rfc7162_qresync(self):
+        """RFC 7162 3.2: ENABLE QRESYNC; SELECT (QRESYNC (uidvalidity
+        modseq)) gives VANISHED (EARLIER) and the changed flags; EXPUNGE
+        answers VANISHED; UID FETCH (CHANGEDSINCE m VANISHED); SELECT
+        of another folder says [CLOSED] first."""
+        c = self.raw()
+        for i in range(5):
+            self.append(c, b"INBOX", SMALL)
+        self.claim_recent(c)
+        a = self.raw()
+        lines, ok = a.cmd(b"ENABLE QRESYNC")
+        self.assertEqual(lines, [b"* ENABLED CONDSTORE QRESYNC"])
+        lines, ok = a.cmd(b"SELECT INBOX")
+        uidv = int(re.search(rb"\[UIDVALIDITY (\d+)\]",
+                             b"\n".join(lines)).group(1))
+        hm = int(re.search(rb"\[HIGHESTMODSEQ (\d+)\]",
+                           b"\n".join(lines)).group(1))
+        a.cmd(b"LOGOUT")
+        b = self.raw()
+        b.cmd(b"SELECT INBOX")
+        b.cmd(b"STORE 2 +FLAGS.SILENT (\\Flagged)")
+        b.cmd(b"STORE 4 +FLAGS.SILENT (\\Deleted)")
+        b.cmd(b"EXPUNGE")
+        c = self.raw()
+        c.cmd(b"ENABLE QRESYNC")
+        lines, ok = c.cmd(b"SELECT INBOX (QRESYNC (%d %d))" % (uidv, hm))
+        self.assertIn(b"* VANISHED (EARLIER) 4", lines)
+        self.assertTrue(any(re.match(
+            rb"\* 2 FETCH \(FLAGS \(\\Flagged\) UID 2 MODSEQ \(\d+\)\)$",
+            l) for l in lines), lines)
+        self.assertEqual(ok, b"OK [READ-WRITE] SELECT completed")
+        lines, ok = c.cmd(b"UID FETCH 1:* (FLAGS) (CHANGEDSINCE %d "
+                          b"VANISHED)" % hm)
+        self.assertEqual(lines[0], b"* VANISHED (EARLIER) 4")
+        self.assertEqual(len(lines), 2, lines)
+        self.assertRegex(lines[1], rb"^\* 2 FETCH \(UID 2 FLAGS "
+                         rb"\(\\Flagged\) MODSEQ \(\d+\)\)$")
+        c.cmd(b"STORE 3 +FLAGS.SILENT (\\Deleted)")
+        lines, ok = c.cmd(b"EXPUNGE")
+        self.assertEqual(lines, [b"* VANISHED 3"])
+        self.assertRegex(ok, rb"^OK \[HIGHESTMODSEQ \d+\] ")
+        lines, ok = c.cmd(b"EXAMINE Trash")
+        self.assertEqual(lines[0], b"* OK [CLOSED] Previous mailbox closed")
+
 
 if __name__ == "__main__":
     unittest.main()
