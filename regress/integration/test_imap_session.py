@@ -60,8 +60,14 @@ class IMAPRaw:
         self.buf = b""
         self.n = 0
         self.greeting = self.line()
-        lines, ok = self.cmd(b"LOGIN %s %s" % (user.encode(),
-                                              suite.PASSWORD.encode()))
+        # Just after the suite starts, the engine may not reach authd
+        # yet: it says so with NO [UNAVAILABLE], and is asked again.
+        for i in range(100):
+            lines, ok = self.cmd(b"LOGIN %s %s" % (
+                user.encode(), suite.PASSWORD.encode()))
+            if not ok.startswith(b"NO [UNAVAILABLE]"):
+                break
+            time.sleep(0.1)
         assert ok.startswith(b"OK"), (lines, ok)
         self.login = ok
 
@@ -75,12 +81,13 @@ class IMAPRaw:
         return l
 
     def read(self, n):
-        while len(self.buf) < n:
-            data = self.sock.recv(65536)
+        buf = bytearray(self.buf)
+        while len(buf) < n:
+            data = self.sock.recv(1024 * 1024)
             if not data:
                 raise EOFError("closed")
-            self.buf += data
-        d, self.buf = self.buf[:n], self.buf[n:]
+            buf += data
+        d, self.buf = bytes(buf[:n]), bytes(buf[n:])
         return d
 
     def send(self, data):
