@@ -44,7 +44,7 @@ const struct imap_cmd imap_sess_cmds[] = {
 	{ "NOOP",	AS,	0,		"",	NULL,	cmd_noop },
 	{ "LOGOUT",	AS,	0,		"",	NULL,	cmd_logout },
 	{ "ID",		AS,	0,		"x",	NULL,	cmd_id },
-	{ "ENABLE",	AS,	0,		"w*",	NULL,	cmd_enable },
+	{ "ENABLE",	A,	0,		"w*",	NULL,	cmd_enable },
 	{ "SELECT",	AS,	0,		"m*",	NULL,	cmd_select },
 	{ "EXAMINE",	AS,	0,		"m*",	NULL,	cmd_select },
 	{ "CREATE",	AS,	0,		"m*",	NULL,	cmd_create },
