@@ -418,6 +418,67 @@ class TestIMAPSession(SuiteTest):
         lines, ok = c.cmd(b"SEARCH FOO")
         self.assertTrue(ok.startswith(b"BAD"), ok)
 
+    def test_imaplib_every_command(self):
+        """python's imaplib, one call per command it has, each answered
+        OK (or NO where the command must fail) and parsed by it."""
+        c = self.suite.imap("bob")
+        ok = lambda r: self.assertEqual(r[0], "OK", r)
+        typ, data = c.capability()
+        ok((typ, data))
+        # imaplib keeps the list from before login; a client takes the
+        # new one (RFC 3501 6.2.2 allows it to change).
+        c.capabilities = tuple(data[0].decode().upper().split())
+        self.assertIn("ENABLE", c.capabilities)
+        ok(c.noop())
+        ok(c.namespace())
+        ok(c.enable("CONDSTORE"))
+        ok(c.create("Projects/Alpha"))
+        ok(c.subscribe("Projects/Alpha"))
+        typ, data = c.lsub('""', "Projects/*")
+        self.assertEqual(data, [b'() "/" Projects/Alpha'])
+        ok(c.unsubscribe("Projects/Alpha"))
+        ok(c.rename("Projects/Alpha", "Projects/Beta"))
+        typ, data = c.list('""', "Projects/*")
+        self.assertEqual(data, [b'(\\HasNoChildren) "/" Projects/Beta'])
+        ok(c.append("Projects/Beta", "(\\Flagged)",
+                    imaplib.Time2Internaldate(1700000000), MSG2))
+        typ, data = c.status("Projects/Beta", "(MESSAGES UIDNEXT)")
+        self.assertEqual(data, [b"Projects/Beta (MESSAGES 1 UIDNEXT 2)"])
+        typ, data = c.select("Projects/Beta", readonly=True)   # EXAMINE
+        self.assertEqual(data, [b"1"])
+        typ, data = c.fetch("1", "(INTERNALDATE FLAGS)")
+        self.assertEqual(imaplib.Internaldate2tuple(data[0]),
+                         time.localtime(1700000000))
+        ok(c.unselect())
+        ok(c.select("Projects/Beta"))
+        ok(c.check())
+        typ, data = c.search(None, "FLAGGED")
+        self.assertEqual(data, [b"1"])
+        typ, data = c.store("1", "+FLAGS", "(\\Seen)")
+        self.assertIn(b"\\Seen", data[0])
+        typ, data = c.copy("1", "INBOX")
+        self.assertEqual(typ, "OK")
+        typ, data = c.uid("FETCH", "1", "(UID RFC822.SIZE)")
+        self.assertEqual(data, [b"1 (UID 1 RFC822.SIZE %d)" % len(MSG2)])
+        typ, data = c.uid("SEARCH", None, "ALL")
+        self.assertEqual(data, [b"1"])
+        ok(c.uid("STORE", "1", "+FLAGS", "(\\Deleted)"))
+        ok(c.uid("COPY", "1", "Trash"))
+        ok(c.uid("MOVE", "1", "Archive"))
+        # imaplib hands the MOVE's "* 1 EXPUNGE" to this call.
+        typ, data = c.expunge()
+        self.assertEqual((typ, data), ("OK", [b"1"]))
+        ok(c.close())
+        typ, data = c.delete("Projects/Beta")
+        self.assertEqual(typ, "OK")
+        typ, data = c.delete("Projects/Beta")
+        self.assertEqual(typ, "NO")
+        typ, data = c.select("INBOX", readonly=True)
+        self.assertEqual(data, [b"1"])
+        typ, data = c.fetch("1", "(BODY.PEEK[])")
+        self.assertEqual(data[0][1], MSG2)
+        self.assertEqual(c.logout()[0], "BYE")
+
     def test_logout(self):
         c = self.raw()
         lines, ok = c.cmd(b"LOGOUT")
