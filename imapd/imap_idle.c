@@ -86,6 +86,8 @@ cmd_idle(struct imap_conn *c, const struct imap_command *cmd)
 		return 0;
 	}
 	s->idling = 1;
+	log_info("%08x imap idle folder=%s watch=%s", c->id, s->mbox != NULL ?
+	    imap_mbox_name(s->mbox) : "-", fd != -1 ? "inotify" : "timer");
 	sess_putf(s, "+ idling\r\n");
 	if (s->mbox != NULL)
 		sess_updates(s, 1);

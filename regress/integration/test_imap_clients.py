@@ -188,6 +188,37 @@ class TestIMAPClients(SuiteTest):
         lines, ok = c.cmd(b"STATUS INBOX (MESSAGES)")
         self.assertEqual(lines, [b"* STATUS INBOX (MESSAGES 0)"])
 
+    @unittest.skipUnless(have("fetchmail"), "fetchmail is not installed")
+    def test_fetchmail_idle(self):
+        """fetchmail --idle waits in IDLE and fetches a message APPENDed
+        by another session as soon as it arrives."""
+        out = os.path.join(self.tmp, "out")
+        rc = os.path.join(self.tmp, "fetchmailrc")
+        with open(rc, "w") as f:
+            f.write("poll 127.0.0.1 protocol IMAP port %d\n"
+                    "  user bob password \"%s\" idle\n"
+                    "  sslproto '' mda \"/bin/sh -c 'cat >>%s'\"\n" %
+                    (self.suite.imap_port, suite.PASSWORD, out))
+        os.chmod(rc, 0o600)
+        p = subprocess.Popen(["fetchmail", "-f", rc, "-N", "-d", "300",
+                              "--nokeep", "--idfile",
+                              os.path.join(self.tmp, "ids"),
+                              "--pidfile", os.path.join(self.tmp, "pid")],
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL,
+                             env=dict(os.environ, HOME=self.tmp))
+        self.addCleanup(p.wait)
+        self.addCleanup(p.terminate)
+        # fetchmail is idling once its session says so in the log.
+        wait_for(lambda: "imap idle folder=INBOX watch=inotify" in
+                 self.suite.log("imapd"), 20, what="fetchmail's IDLE")
+        t0 = time.monotonic()
+        self.append(MSG2)
+        wait_for(lambda: os.path.exists(out) and
+                 b"second body" in open(out, "rb").read(), 20,
+                 what="fetchmail to fetch the new message")
+        self.assertLess(time.monotonic() - t0, 15)
+
     @unittest.skipUnless(have("offlineimap"), "offlineimap3 is not installed")
     def test_offlineimap(self):
         """offlineimap3 mirrors INBOX into a local Maildir."""
