@@ -603,6 +603,11 @@
  * as one number (imap_session.c checks that they agree).
  */
 #define IMAP_APPEND_LIMIT		67108864
+/*
+ * COMPRESS=DEFLATE: bytes waiting on one side of the relay before it
+ * stops reading the other.
+ */
+#define IMAP_COMPRESS_HIGH_BYTES	(256 * 1024)
 /* FETCH attributes in one command (a macro counts its parts). */
 #define IMAP_FETCH_ITEMS_MAX		64
 /* ENVELOPE, BODYSTRUCTURE or BODY of one message, made for FETCH. */

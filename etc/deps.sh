@@ -5,7 +5,7 @@
 set -eu
 
 BUILD="gcc make pkg-config bison libbsd-dev libtls-dev libssl-dev \
-libevent-dev libcriterion-dev libcrypt-dev libseccomp-dev libunbound-dev \
+libevent-dev zlib1g-dev libcriterion-dev libcrypt-dev libseccomp-dev libunbound-dev \
 clang-14 libclang-rt-14-dev"
 TESTS="python3 swaks msmtp curl openssl iproute2 procps mpop fetchmail \
 isync neomutt offlineimap3"

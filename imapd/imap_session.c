@@ -58,6 +58,7 @@ const struct imap_cmd imap_sess_cmds[] = {
 	{ "APPEND",	AS,	IMAP_CMDF_STREAM, "m*",	NULL,	cmd_append },
 	{ "NAMESPACE",	AS,	0,		"",	NULL,	cmd_namespace },
 	{ "IDLE",	AS,	IMAP_CMDF_STOP,	"",	NULL,	cmd_idle },
+	{ "COMPRESS",	AS,	IMAP_CMDF_STOP,	"w",	NULL,	cmd_compress },
 	{ "CHECK",	S,	0,		"",	NULL,	cmd_check },
 	{ "CLOSE",	S,	0,		"",	NULL,	cmd_close },
 	{ "UNSELECT",	S,	0,		"",	NULL,	cmd_unselect },
@@ -84,7 +85,8 @@ _Static_assert(IMAP_APPEND_LIMIT == IMAP_APPEND_MAX_BYTES,
 #define SESS_STR2(x)	#x
 static const char sess_capa[] = "IMAP4rev1 LITERAL+ ID ENABLE IDLE "
     "NAMESPACE UNSELECT UIDPLUS MOVE CHILDREN SPECIAL-USE ESEARCH "
-    "CONDSTORE QRESYNC STATUS=SIZE APPENDLIMIT=" SESS_STR(IMAP_APPEND_LIMIT);
+    "CONDSTORE QRESYNC STATUS=SIZE COMPRESS=DEFLATE "
+    "APPENDLIMIT=" SESS_STR(IMAP_APPEND_LIMIT);
 
 const char *
 sess_capability(void)

@@ -63,9 +63,9 @@ struct imap_sess {
 	/* The literal being read raw; bytes left. */
 	int			 cont_sent;	/* the last write was "+ " */
 	int			 no_expunge;	/* FETCH STORE SEARCH running */
+	int			 compress_pending; /* COMPRESS: switch at drain */
 	char			*held;		/* input held back */
 	size_t			 heldlen;
-	uint64_t		 ncmds;
 };
 
 /* The mailbox process: drops, chroots, sandboxes, serves; never returns. */
@@ -159,6 +159,18 @@ int	cmd_store(struct imap_conn *, const struct imap_command *);
 int	cmd_copy(struct imap_conn *, const struct imap_command *);
 int	cmd_move(struct imap_conn *, const struct imap_command *);
 int	cmd_fetch(struct imap_conn *, const struct imap_command *);
+int	cmd_compress(struct imap_conn *, const struct imap_command *);
+
+/*
+ * imap_compress.c: the socketpair made before the filter (-1 when it
+ * cannot be); the relay started on the client's descriptor, giving
+ * the one the session's lineio is to use (-1 on failure); whether it
+ * runs; the last output pushed out before exit.
+ */
+int	imap_compress_prepare(void);
+int	imap_compress_start(struct event_base *, int clientfd);
+int	imap_compress_active(void);
+void	imap_compress_finish(void);
 
 /* APPEND's message literal goes to the store as it arrives. */
 extern const struct imap_sink	imap_sess_sink;

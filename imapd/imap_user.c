@@ -44,8 +44,9 @@ static void	user_end(const char *) __attribute__((noreturn));
 static void
 user_end(const char *reason)
 {
-	log_info("%08x imap disconnect user=%s reason=%s commands=%llu",
-	    us.conn.id, us.user, reason, (unsigned long long)us.ncmds);
+	log_info("%08x imap disconnect user=%s reason=%s", us.conn.id,
+	    us.user, reason);
+	imap_compress_finish();
 	if (us.mbox != NULL)
 		imap_mbox_close(us.mbox);
 	if (us.store != NULL)
@@ -223,6 +224,28 @@ user_line(struct lineio *lio, const char *line, size_t len, int flags,
 		lineio_read_raw(lio, (size_t)lit, user_raw);
 }
 
+static void	user_event(struct lineio *, int, void *);
+
+/* RFC 4978: the OK went out plain; from now on, deflate both ways. */
+static void
+user_compress(void)
+{
+	int	 fd;
+
+	us.compress_pending = 0;
+	if ((fd = lineio_detach(us.conn.lio)) == -1 ||
+	    (fd = imap_compress_start(us.base, fd)) == -1) {
+		log_warnx("%08x imap compress-failed", us.conn.id);
+		user_end("compress-failed");
+	}
+	us.conn.lio = lineio_new(us.base, fd, IMAP_LINE_MAX_BYTES, user_line,
+	    user_event, NULL);
+	if (us.conn.lio == NULL)
+		fatalx("%08x imap lineio setup", us.conn.id);
+	lineio_set_timeout(us.conn.lio, IMAP_AUTOLOGOUT_SECS);
+	log_info("%08x imap compress deflate", us.conn.id);
+}
+
 static void
 user_event(struct lineio *lio, int event, void *arg)
 {
@@ -230,6 +253,10 @@ user_event(struct lineio *lio, int event, void *arg)
 
 	(void)lio;
 	(void)arg;
+	if (event == LINEIO_DRAINED && us.compress_pending) {
+		user_compress();
+		return;
+	}
 	if (event == LINEIO_DRAINED) {
 		(void)evtimer_del(user_ev_stall);
 		if (sess_drained(&us) == 0)
@@ -309,6 +336,8 @@ user_setup(const struct imap_user_args *a)
 	if (imap_store_first_login(us.store) != IMAP_ST_OK)
 		log_warnx("%08x imap special-use-failed user=%s reason=\"%s\"",
 		    a->id, us.user, imap_store_error(us.store));
+	if (imap_compress_prepare() == -1)
+		log_warn("%08x imap compress-unavailable", a->id);
 	us.rd = imap_reader_new(imap_sess_cmds, &user_io, &imap_sess_sink,
 	    &us.conn);
 	if (us.rd == NULL)

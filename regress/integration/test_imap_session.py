@@ -486,6 +486,43 @@ class TestIMAPSession(SuiteTest):
         self.assertEqual(data[0][1], MSG2)
         self.assertEqual(c.logout()[0], "BYE")
 
+    def test_compress(self):
+        """COMPRESS=DEFLATE (RFC 4978): after the plain OK both ways are
+        raw deflate; a FETCH of a message and LOGOUT's BYE come through
+        whole; a second COMPRESS is refused."""
+        import zlib
+        c = self.raw()
+        self.fill(c, 1)
+        lines, ok = c.cmd(b"COMPRESS DEFLATE")
+        self.assertEqual((lines, ok), ([], b"OK DEFLATE active"))
+        self.assertEqual(c.buf, b"")
+        comp = zlib.compressobj(6, zlib.DEFLATED, -15)
+        dec = zlib.decompressobj(-15)
+
+        def send(data):
+            c.sock.sendall(comp.compress(data) +
+                           comp.flush(zlib.Z_SYNC_FLUSH))
+
+        def until(tag):
+            out = b""
+            while not re.search(rb"(^|\r\n)" + tag + rb" [^\r]*\r\n$", out):
+                data = c.sock.recv(65536)
+                if not data:
+                    raise EOFError(out)
+                out += dec.decompress(data)
+            return out
+        send(b"z1 SELECT INBOX\r\n")
+        self.assertIn(b"* 1 EXISTS\r\n", until(b"z1"))
+        send(b"z2 FETCH 1 (BODY.PEEK[])\r\n")
+        out = until(b"z2")
+        self.assertIn(b"{%d}\r\n%s)\r\n" % (len(MSG1), MSG1), out)
+        send(b"z3 COMPRESS DEFLATE\r\n")
+        self.assertIn(b"z3 NO [COMPRESSIONACTIVE]", until(b"z3"))
+        send(b"z4 LOGOUT\r\n")
+        out = until(b"z4")
+        self.assertIn(b"* BYE ", out)
+        self.assertTrue(out.endswith(b"z4 OK LOGOUT completed\r\n"), out)
+
     def test_logout(self):
         c = self.raw()
         lines, ok = c.cmd(b"LOGOUT")
