@@ -184,7 +184,7 @@ arg_flag(const struct imap_arg *a, struct imap_flags *fl, const char **err)
 		fl->sys |= arg_sysflags[i].bit;
 		return 0;
 	}
-	if (a->len > IMAP_KEYWORD_MAX_BYTES || strpbrk(a->str, "%*]") !=
+	if (a->len > IMAP_KEYWORD_MAX_BYTES || strpbrk(a->str, "%*]\\") !=
 	    NULL) {
 		*err = "invalid keyword";
 		return -1;

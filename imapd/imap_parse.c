@@ -21,8 +21,8 @@
 #include "imap_reader.h"
 
 /* Buffers larger than this are given back between commands. */
-#define RD_KEEP_BYTES	16384
-#define RD_KEEP_TOKENS	256
+#define RD_KEEP_BYTES	4096
+#define RD_KEEP_TOKENS	64
 
 struct imap_reader *
 imap_reader_new(const struct imap_cmd *table, const struct imap_io *io,
@@ -416,6 +416,29 @@ rd_line_room(struct imap_reader *rd, size_t n)
 	return 0;
 }
 
+/*
+ * A command line past IMAP_LINE_MAX_BYTES: refused now, the rest of the
+ * line skipped, watching its end for a literal to skip too.
+ */
+static enum imap_rd_event
+rd_too_long(struct imap_reader *rd)
+{
+	size_t	 n;
+
+	if (!rd->started)
+		rd_guess_tag(rd, rd->line, rd->linelen);
+	rd->taillen = 0;
+	rd_tail_add(rd, rd->line, rd->linelen);
+	n = rd->taillen;
+	rd_set_reply(rd, "BAD", "Line too long (at most %d octets)",
+	    IMAP_LINE_MAX_BYTES);
+	rd_reset(rd);
+	rd->linelen = 0;
+	rd->taillen = n;
+	rd->state = RS_SKIP;
+	return IMAP_RD_REFUSE;
+}
+
 /* Line input (a command's, a skipped one, or line mode). */
 static enum imap_rd_event
 rd_input_line(struct imap_reader *rd, const char *data, size_t len,
@@ -436,18 +459,7 @@ rd_input_line(struct imap_reader *rd, const char *data, size_t len,
 	    rd_line_room(rd, n) == -1) {
 		if (rd->state == RS_LINEMODE)
 			return rd_fatal(rd, "Line too long");
-		if (!rd->started)
-			rd_guess_tag(rd, rd->line, rd->linelen);
-		rd->taillen = 0;
-		rd_tail_add(rd, rd->line, rd->linelen);
-		n = rd->taillen;
-		rd_set_reply(rd, "BAD", "Line too long (at most %d octets)",
-		    IMAP_LINE_MAX_BYTES);
-		rd_reset(rd);
-		rd->linelen = 0;
-		rd->taillen = n;
-		rd->state = RS_SKIP;
-		return IMAP_RD_REFUSE;
+		return rd_too_long(rd);
 	}
 	memcpy(rd->line + rd->linelen, p, n);
 	rd->linelen += n;

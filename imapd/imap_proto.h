@@ -11,7 +11,7 @@
  *   imap_parse.c	the incremental, bounded command reader (tag, name,
  *			argument tree; literals {n} {n+} ~{n}; continuation
  *			requests; streamed APPEND literals into a sink)
- *   imap_args.c	argument helpers: astring, mailbox, flags, dates, numbers
+ *   imap_args.c	argument helpers: astrings, mailboxes, flags, dates
  *   imap_seqset.c	sequence sets (1,3:5,7:*, $) as sorted range lists
  *   imap_utf7.c	modified UTF-7 (RFC 3501 5.1.3) both ways
  *   imap_dispatch.c	the command table, state and argument checks, the
@@ -118,7 +118,8 @@ struct imap_command {
  * grammar; it writes its own responses (tagged OK/NO/BAD included).
  * Returns 0, or -1 to end the session (after writing a BYE if it wants).
  */
-typedef int	(*imap_handler)(struct imap_conn *, const struct imap_command *);
+typedef int	(*imap_handler)(struct imap_conn *,
+		    const struct imap_command *);
 
 /*
  * The argument grammar is a string, one letter per top-level argument:
@@ -190,7 +191,7 @@ struct imap_io {
  *   discard	the handle is dropped (the command failed later, or the
  *		handler left it in its STREAM argument).
  * A handler that keeps a STREAM's handle sets that argument's stream to
- * NULL (the command is not const for that field only: cast); whatever
+ * NULL (cmd->args points to arguments that are not const); whatever
  * handle is left when the command is released is discarded.
  */
 struct imap_sink {
@@ -307,9 +308,13 @@ int	 imap_dispatch(struct imap_reader *, int state, struct imap_command *);
  * The whole input path for an event loop: feeds data to the reader,
  * writes continuation requests and refusals, dispatches complete commands
  * in the given state (honouring the rate limit with now_ms and *wait_ms).
- * Returns the bytes used (stops after an IMAP_CMDF_STOP command or when
- * throttled), or -1 when the session must end (a BYE was written).
- * state is read through *state each time, as handlers change it.
+ * Returns the bytes used (stops after an IMAP_CMDF_STOP command, when
+ * throttled, and in line mode after each line, which
+ * imap_reader_line() then gives until the next call), or -1 when the
+ * session must end (a BYE was written).  When throttled, *wait_ms says
+ * how long to wait before calling again (with no new data if need be:
+ * the held command runs first).  state is read through *state each
+ * time, as handlers change it.
  */
 ssize_t	 imap_input(struct imap_reader *, const int *state, const char *data,
 	    size_t len, uint64_t now_ms, unsigned int *wait_ms);
@@ -394,7 +399,7 @@ int64_t	 imap_days_from_civil(int year, unsigned int month, unsigned int day);
 
 struct imap_range {
 	uint32_t	 lo;
-	uint32_t	 hi;		/* lo <= hi; UINT32_MAX stands for '*' */
+	uint32_t	 hi;		/* lo <= hi; UINT32_MAX is '*' */
 };
 
 /*
@@ -581,6 +586,9 @@ struct imap_msg_access {
 /* imap_search_parse()'s flags. */
 #define IMAP_SPF_UTF8		0x01	/* UTF8=ACCEPT/IMAP4rev2 on */
 #define IMAP_SPF_ESEARCH	0x02	/* RETURN (...) allowed */
+#define IMAP_SPF_REV2		0x04	/* IMAP4rev2 enabled: the answer is
+					   always ESEARCH, RETURN () when
+					   none given (RFC 9051 6.4.4) */
 
 struct imap_search;
 
@@ -668,8 +676,8 @@ int	 imap_sort_parse(const struct imap_arg *, int nargs,
  * (RFC 5256 3).  O(n log n); keys are read once per message.  0, or -1
  * when out of memory or n > IMAP_SORT_MSGS_MAX.
  */
-int	 imap_sort(const struct imap_sort_prog *, const struct imap_msg_access *,
-	    void *ctx, uint32_t *idx, size_t n);
+int	 imap_sort(const struct imap_sort_prog *,
+	    const struct imap_msg_access *, void *ctx, uint32_t *idx, size_t n);
 
 enum imap_thread_alg {
 	IMAP_THREAD_ORDEREDSUBJECT,

@@ -121,11 +121,14 @@ imap_search_parse(const struct imap_arg *a, int na, int flags,
 	}
 	s->acc = acc;
 	s->flags = flags;
-	if ((flags & IMAP_SPF_ESEARCH) && na > 1 &&
+	if ((flags & (IMAP_SPF_ESEARCH | IMAP_SPF_REV2)) && na > 1 &&
 	    imap_arg_is_atom(&a[0], "RETURN")) {
 		if (srch_return(s, &a[1], err) == -1)
 			goto fail;
 		i = 2;
+	} else if (flags & IMAP_SPF_REV2) {
+		s->esearch = 1;
+		s->ret = IMAP_SRET_ALL;
 	}
 	if (na - i > 1 && imap_arg_is_atom(&a[i], "CHARSET")) {
 		if (imap_search_charset(&a[i + 1], err, no) == -1)

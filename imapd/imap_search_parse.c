@@ -36,7 +36,7 @@ static const struct sp_word {
 	{ "DELETED",	SK_FLAG,	A_NONE,	IMAP_FL_DELETED,	NULL },
 	{ "DRAFT",	SK_FLAG,	A_NONE,	IMAP_FL_DRAFT,		NULL },
 	{ "FLAGGED",	SK_FLAG,	A_NONE,	IMAP_FL_FLAGGED,	NULL },
-	{ "FROM",	SK_HEADER,	A_STR,	0,			"From" },
+	{ "FROM",	SK_HEADER,	A_STR,	0,		"From" },
 	{ "HEADER",	SK_HEADER,	A_FIELD_STR, 0,			NULL },
 	{ "KEYWORD",	SK_KEYWORD,	A_ATOM,	0,			NULL },
 	{ "LARGER",	SK_LARGER,	A_NUM,	0,			NULL },
@@ -53,7 +53,7 @@ static const struct sp_word {
 	{ "SENTSINCE",	SK_SENTSINCE,	A_DATE,	0,			NULL },
 	{ "SINCE",	SK_SINCE,	A_DATE,	0,			NULL },
 	{ "SMALLER",	SK_SMALLER,	A_NUM,	0,			NULL },
-	{ "SUBJECT",	SK_HEADER,	A_STR,	0,			"Subject" },
+	{ "SUBJECT",	SK_HEADER,	A_STR,	0,		"Subject" },
 	{ "TEXT",	SK_TEXT,	A_STR,	0,			NULL },
 	{ "TO",		SK_HEADER,	A_STR,	0,			"To" },
 	{ "UID",	SK_UID,		A_SET,	0,			NULL },
@@ -297,8 +297,8 @@ sp_key(struct sp_ctx *c, const struct imap_arg *a, int na, int *i)
 		(*i)--;
 		w = &set;
 	} else {
-		for (j = 0, w = NULL; j < sizeof(sp_words) / sizeof(sp_words[0]);
-		    j++)
+		w = NULL;
+		for (j = 0; j < sizeof(sp_words) / sizeof(sp_words[0]); j++)
 			if (x->type == IMAP_ARG_ATOM &&
 			    strcasecmp(x->str, sp_words[j].name) == 0)
 				w = &sp_words[j];

@@ -187,7 +187,8 @@ sort_cmp(const void *x, const void *y, void *arg)
 	vb = &c->val[(size_t)b[1] * (size_t)nk];
 	for (k = 0; k < nk; k++) {
 		if (sort_is_str(c->p->keys[k].crit))
-			r = imap_casemap_cmp(c->arena + va[k], c->arena + vb[k]);
+			r = imap_casemap_cmp(c->arena + va[k],
+			    c->arena + vb[k]);
 		else
 			r = (va[k] > vb[k]) - (va[k] < vb[k]);
 		if (r != 0)
@@ -219,7 +220,8 @@ imap_sort(const struct imap_sort_prog *p, const struct imap_msg_access *acc,
 			int64_t	*v = &c.val[i * (size_t)p->nkeys + (size_t)k];
 
 			if (!sort_is_str(p->keys[k].crit))
-				*v = sort_num(acc, ctx, idx[i], p->keys[k].crit);
+				*v = sort_num(acc, ctx, idx[i],
+				    p->keys[k].crit);
 			else if ((*v = sort_str(acc, ctx, idx[i],
 			    sort_key_of(p->keys[k].crit), &c.arena, &len,
 			    &cap)) == -1)

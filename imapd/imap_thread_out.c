@@ -211,7 +211,8 @@ static int
 tf_ordcmp(const void *x, const void *y, void *arg)
 {
 	const struct tforest	*f = arg;
-	int32_t			 a = *(const int32_t *)x, b = *(const int32_t *)y;
+	int32_t			 a = *(const int32_t *)x;
+	int32_t			 b = *(const int32_t *)y;
 	int			 r;
 
 	r = imap_casemap_cmp(f->arena + f->subj[a], f->arena + f->subj[b]);

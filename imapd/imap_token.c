@@ -2,7 +2,9 @@
  * imapd/imap_token.c: one line of an IMAP command into tokens (RFC 3501
  * 9, RFC 9051 9: tag, command name, atoms, quoted strings, NIL, lists,
  * BODY[...]<o.n> sections, the literal a line announces), then the
- * tokens into the argument tree.  Runs in the login engine (_sallyimap,
+ * tokens into the argument tree.  XXX an unquoted astring that starts
+ * with a FETCH section keyword and '[' ("Body[1]") becomes a section:
+ * clients quote such names.  Runs in the login engine (_sallyimap,
  * chroot, seccomp "imapd-login") and the mailbox process (the mail user,
  * chroot in the mail home, seccomp "imapd-user").  No I/O.
  */

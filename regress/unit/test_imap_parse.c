@@ -79,6 +79,31 @@ static struct parse_case parse_cases[] = {
 	{ "a1 X NIL nil \"NIL\"\r\n", "CMD a1 X NIL nil \"NIL\"\n" },
 	{ "a1 X \"a\\\"b\\\\c\"\r\n", "CMD a1 X \"a\"b\\c\"\n" },
 	{ "a1 X ((a) () ((b)))\r\n", "CMD a1 X ((a) () ((b)))\n" },
+	/* RFC 7162 3.1.3, 3.2.5 and 3.1.4 (CONDSTORE, QRESYNC). */
+	{ "a103 UID STORE 6,4,8 (UNCHANGEDSINCE 12121230045) +FLAGS.SILENT "
+	    "(\\Deleted)\r\n", "CMD a103 UID STORE 6,4,8 (UNCHANGEDSINCE "
+	    "12121230045) +FLAGS.SILENT (\\Deleted)\n" },
+	{ "A02 SELECT INBOX (QRESYNC (67890007 20050715194045000 "
+	    "41,43:211,214:541))\r\n", "CMD A02 SELECT INBOX (QRESYNC "
+	    "(67890007 20050715194045000 41,43:211,214:541))\n" },
+	{ "s100 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 12345 VANISHED)\r\n",
+	    "CMD s100 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 12345 VANISHED)\n" },
+	/* RFC 9051 6.4.4 and 6.3.12 (ESEARCH, STATUS SIZE). */
+	{ "A285 SEARCH CHARSET UTF-8 TEXT {12}\r\n\xe6\x97\xa5\xe6\x9c"
+	    "\xac\xe8\xaa\x9e\xe3\x81\xa7\r\n",
+	    "+\nCMD A285 SEARCH CHARSET UTF-8 TEXT {\xe6\x97\xa5\xe6\x9c"
+	    "\xac\xe8\xaa\x9e\xe3\x81\xa7}\n" },
+	{ "A301 SEARCH RETURN (MIN COUNT) UNSEEN\r\n",
+	    "CMD A301 SEARCH RETURN (MIN COUNT) UNSEEN\n" },
+	{ "A042 STATUS blurdybloop (UIDNEXT MESSAGES SIZE)\r\n",
+	    "CMD A042 STATUS blurdybloop (UIDNEXT MESSAGES SIZE)\n" },
+	{ "A682 LIST \"\" * RETURN (SPECIAL-USE STATUS (MESSAGES))\r\n",
+	    "CMD A682 LIST \"\" * RETURN (SPECIAL-USE STATUS (MESSAGES))\n" },
+	{ "t1 ENABLE IMAP4rev2 CONDSTORE\r\n",
+	    "CMD t1 ENABLE IMAP4rev2 CONDSTORE\n" },
+	{ "a1 APPEND INBOX (\\Seen) \"17-Jul-1996 02:44:25 -0700\" "
+	    "~{2+}\r\nhi\r\n", "CMD a1 APPEND INBOX (\\Seen) \"17-Jul-1996 "
+	    "02:44:25 -0700\" <stream 2>\n" },
 	/* Empty lines between commands are passed over; bare LF taken. */
 	{ "\r\n\na NOOP\n", "CMD a NOOP\n" },
 	/* Synchronising literals: a '+' for each (RFC 3501 7.5). */

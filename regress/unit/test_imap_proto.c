@@ -120,6 +120,7 @@ Test(imap_dispatch, error_limit)
 {
 	struct tconn		 t;
 	struct imap_reader	*rd;
+	const char		*in;
 	unsigned int		 wait;
 	int			 i, state = IMAP_S_NOAUTH;
 	ssize_t			 r = 0;
@@ -127,9 +128,11 @@ Test(imap_dispatch, error_limit)
 	memset(&t, 0, sizeof(t));
 	rd = imap_reader_new(p_table, &t_io, NULL,
 	    (struct imap_conn *)(void *)&t);
-	for (i = 0; i < IMAP_ERRORS_MAX && r != -1; i++)
-		r = imap_input(rd, &state, i % 2 ? "a FOO\r\n" : "a )\r\n", 7,
-		    (uint64_t)i * 1000, &wait);
+	for (i = 0; i < IMAP_ERRORS_MAX && r != -1; i++) {
+		in = i % 2 ? "a FOO\r\n" : "a )\r\n";
+		r = imap_input(rd, &state, in, strlen(in), (uint64_t)i * 1000,
+		    &wait);
+	}
 	cr_expect_eq(r, -1);
 	cr_expect_eq(i, IMAP_ERRORS_MAX);
 	cr_expect_not_null(strstr(t.out, "* BYE Too many errors\r\n"));
@@ -163,6 +166,41 @@ Test(imap_dispatch, rate_limit)
 	cr_expect_eq(r, 0);
 	cr_expect_eq(wait, 0);
 	cr_expect_eq(t.handled, IMAP_CMDS_PER_SEC_MAX + 1);
+	imap_reader_free(rd);
+}
+
+/* The state a handler sets holds for the next pipelined command. */
+static int	p_state;
+
+static int
+p_login(struct imap_conn *c, const struct imap_command *cmd)
+{
+	p_state = IMAP_S_AUTH;
+	return p_handler(c, cmd);
+}
+
+Test(imap_dispatch, state_change_pipelined)
+{
+	static const struct imap_cmd tab[] = {
+		{ "LOGIN", IMAP_S_NOAUTH, 0, "aa", NULL, p_login },
+		{ "SELECT", IMAP_S_AUTH, 0, "m*", NULL, p_handler },
+		{ NULL, 0, 0, NULL, NULL, NULL },
+	};
+	const char		*in = "a SELECT x\r\nb LOGIN u p\r\n"
+				    "c SELECT INBOX\r\nd LOGIN u p\r\n";
+	struct tconn		 t;
+	struct imap_reader	*rd;
+	unsigned int		 wait;
+
+	memset(&t, 0, sizeof(t));
+	p_state = IMAP_S_NOAUTH;
+	rd = imap_reader_new(tab, &t_io, NULL, (struct imap_conn *)&t);
+	cr_expect_eq(imap_input(rd, &p_state, in, strlen(in), 0, &wait),
+	    (ssize_t)strlen(in));
+	cr_expect_eq(t.handled, 2);
+	cr_expect_str_eq(t.out, "a BAD Log in first: SELECT\r\n"
+	    "d BAD Command not valid in this state: LOGIN\r\n");
+	cr_expect_str_eq(t.last, "SELECT/1");
 	imap_reader_free(rd);
 }
 
@@ -386,6 +424,11 @@ Test(imap_args, flags_mailbox_numbers)
 	cr_expect_eq(imap_arg_flags(&list, 1, &fl, &err), -1);
 	l[0] = p_arg(IMAP_ARG_QUOTED, "x");
 	cr_expect_eq(imap_arg_flags(&list, 1, &fl, &err), -1);
+	l[0] = p_arg(IMAP_ARG_ATOM, "a\\b");
+	cr_expect_eq(imap_arg_flags(&list, 1, &fl, &err), -1);
+	l[0] = p_arg(IMAP_ARG_ATOM, "\\Flagged");
+	cr_expect_eq(imap_arg_flags(&l[0], 1, &fl, &err), 0);
+	cr_expect_eq(fl.sys, IMAP_FL_FLAGGED);
 	a = p_arg(IMAP_ARG_ATOM, "inbox");
 	cr_expect_eq(imap_arg_mailbox(&a, 0, name, sizeof(name), &err), 0);
 	cr_expect_str_eq(name, "INBOX");

@@ -340,6 +340,19 @@ Test(imap_search, answers)
 	imap_search_free(s);
 	imap_reader_free(rd);
 
+	/* IMAP4rev2: ESEARCH even without RETURN (RFC 9051 6.4.4). */
+	cmd = s_cmd(&rd, &t, "SEEN");
+	s = imap_search_parse(cmd->args, cmd->nargs, IMAP_SPF_REV2, &f_acc,
+	    &err, &no);
+	cr_assert_not_null(s);
+	cr_expect(imap_search_esearch(s));
+	imap_wbuf_init(&wb, out, sizeof(out), NULL, NULL);
+	imap_search_write(&wb, s, "A1", 0, nums, 2, 0);
+	out[wb.len] = '\0';
+	cr_expect_str_eq(out, "* ESEARCH (TAG \"A1\") ALL 2:3\r\n");
+	imap_search_free(s);
+	imap_reader_free(rd);
+
 	/* RETURN () is ALL; RETURN (SAVE) alone answers nothing. */
 	cmd = s_cmd(&rd, &t, "RETURN () ALL");
 	s = imap_search_parse(cmd->args, cmd->nargs, IMAP_SPF_ESEARCH, &f_acc,
