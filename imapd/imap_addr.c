@@ -92,7 +92,7 @@ addr_domain(const char *p, const char *e, struct imap_mbuf *host)
 {
 	for (;;) {
 		p = msg_cfws(p, e);
-		if (p >= e || strchr(",;>:<", *p) != NULL)
+		if (p >= e || *p == '\0' || strchr(",;>:<", *p) != NULL)
 			return p;
 		if (*p == '"') {
 			p++;
@@ -163,7 +163,8 @@ addr_after_words(struct addr_parser *ap, struct addr_item *it)
 	if (p < e && *p == '@') {
 		ap->p = addr_domain(p + 1, e, &it->host);
 		it->has_host = 1;
-	}
+	} else if (p < e && *p == ':')
+		ap->p = p + 1;	/* a group within a group: not one */
 	return it->kind = ADDR_MAILBOX;
 }
 
@@ -171,6 +172,7 @@ enum addr_kind
 addr_next(struct addr_parser *ap, struct addr_item *it)
 {
 	const char	*p, *e = ap->end;
+	char		 c;
 
 	for (;;) {
 		addr_reset(it);
@@ -187,9 +189,9 @@ addr_next(struct addr_parser *ap, struct addr_item *it)
 			return it->kind = ADDR_GROUP_END;
 		}
 		ap->p = addr_words(p, e, &it->name, &it->mailbox);
-		if (ap->p < e && strchr(":<@", *ap->p) != NULL)
-			return addr_after_words(ap, it);
-		if (it->mailbox.len > 0)
+		c = ap->p < e ? *ap->p : '\0';
+		if (c == '<' || c == '@' || (c == ':' && !ap->in_group) ||
+		    it->mailbox.len > 0)
 			return addr_after_words(ap, it);
 		/* A stray special: skip it. */
 		if (ap->p == p)

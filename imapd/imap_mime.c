@@ -47,6 +47,18 @@ mime_upper(struct imap_msg *m, const char *s, size_t len)
 	return p;
 }
 
+/* The first token of a value (a comment after it dropped), upper case. */
+static char *
+mime_token(struct imap_msg *m, const char *s, size_t len)
+{
+	const char	*p = msg_cfws(s, s + len), *t = p;
+
+	while (p < s + len && *p != ' ' && *p != '\t' && *p != '(' &&
+	    *p != ';')
+		p++;
+	return p > t ? mime_upper(m, t, (size_t)(p - t)) : NULL;
+}
+
 static void
 mime_set_type(struct imap_msg *m, struct imap_part *p, const char *type,
     const char *subtype)
@@ -118,7 +130,7 @@ mime_fields(struct imap_msg *m, struct imap_part *p)
 		else if (IS("Disposition") && p->disposition == NULL)
 			mime_disposition(m, p, len);
 		else if (IS("Transfer-Encoding") && p->encoding == NULL)
-			p->encoding = len ? mime_upper(m, m->field, len) : NULL;
+			p->encoding = mime_token(m, m->field, len);
 		else if (IS("ID") && p->id == NULL)
 			p->id = msg_strndup(m, m->field, len);
 		else if (IS("Description") && p->description == NULL)

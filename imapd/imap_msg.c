@@ -176,9 +176,9 @@ msg_count(const char *p, size_t len, size_t *crlf, size_t *lines)
 	}
 	if (crlf != NULL)
 		*crlf = len + bare;
-	/* A last line without its line end is a line too. */
+	/* Line ends, as Dovecot counts: a last line without one is not. */
 	if (lines != NULL)
-		*lines = n + (len > 0 && start[len - 1] != '\n');
+		*lines = n;
 }
 
 size_t

@@ -128,7 +128,7 @@ struct imap_part {
 	char			*boundary;
 	/*
 	 * IMAP_PART_OPAQUE: a limit was reached inside this part (depth,
-	 * part count, a header too large): its body is not parsed further.
+	 * part count, the arena's size): its body is not parsed further.
 	 * IMAP_PART_NOBOUNDARY: a multipart whose closing delimiter is
 	 * missing (the last part runs to the end).
 	 */
@@ -277,7 +277,8 @@ struct imap_sect_data {
  * Finds what sec names in msg.  A part number that does not exist gives
  * an empty result (RFC 3501 6.4.5 lets a server answer "" there; the
  * caller may choose NIL via the return value 1).  scratch holds the
- * header lines of HEADER.FIELDS (NOT) (bounded by its max).  0 on
+ * header lines of HEADER.FIELDS (NOT) (bounded by its max; it may be
+ * NULL for the other sections, which point into the message).  0 on
  * success, 1 for a missing part (data empty), -1 on overflow.
  */
 int	imap_section_resolve(const struct imap_msg *,

@@ -24,19 +24,25 @@ struct sdec {
 	size_t			 nout;
 };
 
-/* The decoded bytes so far, through the charset, to the matcher. */
+/* Decoded bytes through the charset to the matcher. */
 static void
-sdec_flush(struct sdec *d)
+sdec_match(struct sdec *d, const unsigned char *s, size_t n)
 {
 	size_t	 i;
 
 	if (d->cs == IMAP_CS_8859_1 || d->cs == IMAP_CS_8859_2 ||
 	    d->cs == IMAP_CS_8859_15 || d->cs == IMAP_CS_CP1252 ||
 	    d->cs == IMAP_CS_KOI8R) {
-		for (i = 0; i < d->nout && !d->m->found; i++)
-			match_feed_cp(d->m, charset_byte(d->cs, d->out[i]));
+		for (i = 0; i < n && !d->m->found; i++)
+			match_feed_cp(d->m, charset_byte(d->cs, s[i]));
 	} else
-		imap_match_feed(d->m, (const char *)d->out, d->nout);
+		imap_match_feed(d->m, (const char *)s, n);
+}
+
+static void
+sdec_flush(struct sdec *d)
+{
+	sdec_match(d, d->out, d->nout);
 	d->nout = 0;
 }
 
@@ -138,13 +144,16 @@ search_leaf(const struct imap_msg *msg, const struct imap_part *p,
 	else if (p->encoding != NULL &&
 	    strcmp(p->encoding, "QUOTED-PRINTABLE") == 0)
 		d.enc = 'q';
-	for (i = 0; i < p->body_len && !m->found; i++) {
+	for (i = 0; d.enc == 0 && i < p->body_len && !m->found;
+	    i += sizeof(d.out))
+		sdec_match(&d, (const unsigned char *)s + i,
+		    p->body_len - i < sizeof(d.out) ? p->body_len - i :
+		    sizeof(d.out));
+	for (i = 0; d.enc != 0 && i < p->body_len && !m->found; i++) {
 		if (d.enc == 'q')
 			sdec_qp(&d, (unsigned char)s[i]);
-		else if (d.enc == 'b')
-			sdec_b64(&d, (unsigned char)s[i]);
 		else
-			sdec_put(&d, (unsigned char)s[i]);
+			sdec_b64(&d, (unsigned char)s[i]);
 		if (d.nout == sizeof(d.out))
 			sdec_flush(&d);
 	}

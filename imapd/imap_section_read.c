@@ -144,6 +144,8 @@ imap_section_resolve(const struct imap_msg *m, const struct imap_section *sec,
 		    msg->body_crlf);
 		return 0;
 	default:
+		if (scratch == NULL)
+			return -1;
 		imap_mbuf_reset(scratch);
 		if (sr_fields(m, msg, sec, scratch) == -1)
 			return -1;
@@ -209,7 +211,8 @@ imap_crlf_seek(struct imap_crlf_cursor *c, const char *raw, size_t rawlen,
 size_t
 imap_crlf_read(struct imap_crlf_cursor *c, char *out, size_t outlen)
 {
-	size_t	 n = 0;
+	const char	*nl;
+	size_t		 n = 0, run;
 
 	while (n < outlen && c->p < c->end) {
 		if (c->lf_pending) {
@@ -220,9 +223,21 @@ imap_crlf_read(struct imap_crlf_cursor *c, char *out, size_t outlen)
 		} else if (*c->p == '\n' && !c->prev_cr) {
 			out[n++] = '\r';
 			c->lf_pending = 1;
+		} else if (*c->p == '\n') {
+			out[n++] = '\n';
+			c->p++;
+			c->prev_cr = 0;
 		} else {
-			c->prev_cr = *c->p == '\r';
-			out[n++] = *c->p++;
+			/* The bytes up to the next LF, copied as they are. */
+			run = (size_t)(c->end - c->p);
+			if ((nl = memchr(c->p, '\n', run)) != NULL)
+				run = (size_t)(nl - c->p);
+			if (run > outlen - n)
+				run = outlen - n;
+			memcpy(out + n, c->p, run);
+			n += run;
+			c->p += run;
+			c->prev_cr = c->p[-1] == '\r';
 		}
 	}
 	return n;

@@ -6,7 +6,7 @@
  * plaintext to it), so it is linked without libtls, libssl, libcrypto
  * and libunbound.  Runs as root only until imap_user_main() drops to
  * the mail user, chroots in the mail home and sets the seccomp filter
- * SANDBOX_MAILBOX.  A role only: started without -R, it refuses.
+ * SANDBOX_IMAP_MAILBOX.  A role only: started without -R, it refuses.
  */
 #include <sys/types.h>
 

@@ -135,3 +135,90 @@ Test(imap_msg, rfc3501_multipart_body)
 	free(s);
 	imap_mbuf_free(&b);
 }
+
+/*
+ * A digest's parts default to message/rfc822 (RFC 2046 5.1.5); an
+ * encoded message/rfc822 is not parsed (RFC 2046 5.2.1) and shows as a
+ * basic part; message/global holds a message (RFC 6532 3.7); a comment
+ * after the encoding is dropped.
+ */
+Test(imap_msg, digest_global_encoded)
+{
+	static const char msg[] =
+	    "Content-Type: multipart/digest; boundary=d\n\n"
+	    "--d\n\nSubject: one\n\nfirst\n"
+	    "--d\nContent-Type: message/rfc822\n"
+	    "Content-Transfer-Encoding: base64 (why)\n\nU3ViamVjdDogeA==\n"
+	    "--d\nContent-Type: message/global\n\nSubject: caf\xc3\xa9\n\nx\n"
+	    "--d--\n";
+	char	*s = tm_struct(msg, sizeof(msg) - 1, TM_BODY);
+
+	cr_assert_str_eq(s, "((\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 21 "
+	    "(NIL \"one\" NIL NIL NIL NIL NIL NIL NIL NIL) (\"TEXT\" \"PLAIN\" "
+	    "(\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 5 0) 2)"
+	    "(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"BASE64\" 16)"
+	    "(\"MESSAGE\" \"GLOBAL\" NIL NIL NIL \"7BIT\" 19 "
+	    "(NIL {5}\r\ncaf\xc3\xa9 NIL NIL NIL NIL NIL NIL NIL NIL) "
+	    "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 1 "
+	    "0) 2) \"DIGEST\")");
+	free(s);
+}
+
+/* IMAP strings: NIL, quoted with escapes, literal for 8-bit or CR/LF. */
+Test(imap_msg, strings)
+{
+	struct imap_mbuf b;
+
+	imap_mbuf_init(&b, 1024);
+	cr_assert_eq(imap_mbuf_addstring(&b, NULL, 0), 0);
+	cr_assert_eq(imap_mbuf_addc(&b, ' '), 0);
+	cr_assert_eq(imap_mbuf_addstring(&b, "", 0), 0);
+	cr_assert_eq(imap_mbuf_addc(&b, ' '), 0);
+	cr_assert_eq(imap_mbuf_addstring(&b, "a\"b\\c", 5), 0);
+	cr_assert_eq(imap_mbuf_addc(&b, ' '), 0);
+	cr_assert_eq(imap_mbuf_addstring(&b, "x\r\ny", 4), 0);
+	cr_assert_eq(imap_mbuf_addc(&b, ' '), 0);
+	cr_assert_eq(imap_mbuf_addstring(&b, "n\0l\xe9", 4), 0);
+	cr_assert_eq(b.len, 36);
+	cr_assert_eq(memcmp(b.data, "NIL \"\" \"a\\\"b\\\\c\" {4}\r\nx\r\ny {4}\r\n"
+	    "n l\xe9", 36), 0);
+	imap_mbuf_free(&b);
+}
+
+/* A buffer's maximum is kept: the writers fail rather than cut. */
+Test(imap_msg, bounded_output)
+{
+	struct imap_mbuf b = rfc3501_msg(), out;
+	struct imap_msg	*m;
+
+	cr_assert_not_null(m = imap_msg_parse(b.data, b.len));
+	imap_mbuf_init(&out, 100);
+	cr_assert_eq(imap_msg_envelope(m, imap_msg_root(m), &out), -1);
+	cr_assert(out.overflow);
+	cr_assert_leq(out.len, 100);
+	imap_mbuf_reset(&out);
+	cr_assert_eq(imap_msg_bodystructure(m, imap_msg_root(m), 1, &out), 0);
+	imap_mbuf_free(&out);
+	imap_msg_free(m);
+	imap_mbuf_free(&b);
+}
+
+Test(imap_msg, envelope_raw_fields)
+{
+	static const char msg[] =
+	    "Subject: =?utf-8?q?caf=C3=A9?=\n"
+	    "From: \"john doe\"@example.com, <@a.example:x@y.example>\n"
+	    "Sender: \n"
+	    "Date: \n"
+	    "\n";
+	char	*s = tm_struct(msg, sizeof(msg) - 1, TM_ENVELOPE);
+
+	cr_assert_str_eq(s, "(\"\" \"=?utf-8?q?caf=C3=A9?=\" "
+	    "((NIL NIL \"john doe\" \"example.com\")"
+	    "(NIL \"@a.example\" \"x\" \"y.example\")) "
+	    "((NIL NIL \"john doe\" \"example.com\")"
+	    "(NIL \"@a.example\" \"x\" \"y.example\")) "
+	    "((NIL NIL \"john doe\" \"example.com\")"
+	    "(NIL \"@a.example\" \"x\" \"y.example\")) NIL NIL NIL NIL NIL)");
+	free(s);
+}

@@ -49,8 +49,8 @@ Test(imap_msg_section, nested_bodystructure)
 
 	cr_assert_str_eq(s, "((("
 	    "\"TEXT\" \"PLAIN\" (\"CHARSET\" \"utf-8\") NIL NIL "
-	    "\"QUOTED-PRINTABLE\" 9 1 NIL NIL NIL NIL)("
-	    "\"TEXT\" \"HTML\" (\"CHARSET\" \"utf-8\") NIL NIL \"7BIT\" 11 1 "
+	    "\"QUOTED-PRINTABLE\" 9 0 NIL NIL NIL NIL)("
+	    "\"TEXT\" \"HTML\" (\"CHARSET\" \"utf-8\") NIL NIL \"7BIT\" 11 0 "
 	    "NIL NIL NIL NIL) \"ALTERNATIVE\" (\"BOUNDARY\" \"alt\") NIL NIL "
 	    "NIL)(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 94 "
 	    "(NIL \"inner\" ((\"Carol\" NIL \"carol\" \"example.net\")) "
@@ -58,19 +58,19 @@ Test(imap_msg_section, nested_bodystructure)
 	    "((\"Carol\" NIL \"carol\" \"example.net\")) NIL NIL NIL NIL "
 	    "\"<inner@example.net>\") "
 	    "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" "
-	    "10 1 NIL NIL NIL NIL) 5 NIL (\"ATTACHMENT\" (\"FILENAME\" "
+	    "10 0 NIL NIL NIL NIL) 4 NIL (\"ATTACHMENT\" (\"FILENAME\" "
 	    "\"fwd.eml\")) NIL NIL) \"MIXED\" (\"BOUNDARY\" \"outer\") NIL "
 	    "NIL NIL)");
 	free(s);
 	s = tm_struct(nested, sizeof(nested) - 1, TM_BODY);
 	cr_assert_str_eq(s, "(((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"utf-8\") "
-	    "NIL NIL \"QUOTED-PRINTABLE\" 9 1)(\"TEXT\" \"HTML\" (\"CHARSET\" "
-	    "\"utf-8\") NIL NIL \"7BIT\" 11 1) \"ALTERNATIVE\")(\"MESSAGE\" "
+	    "NIL NIL \"QUOTED-PRINTABLE\" 9 0)(\"TEXT\" \"HTML\" (\"CHARSET\" "
+	    "\"utf-8\") NIL NIL \"7BIT\" 11 0) \"ALTERNATIVE\")(\"MESSAGE\" "
 	    "\"RFC822\" NIL NIL NIL \"7BIT\" 94 (NIL \"inner\" ((\"Carol\" NIL "
 	    "\"carol\" \"example.net\")) ((\"Carol\" NIL \"carol\" "
 	    "\"example.net\")) ((\"Carol\" NIL \"carol\" \"example.net\")) NIL "
 	    "NIL NIL NIL \"<inner@example.net>\") (\"TEXT\" \"PLAIN\" "
-	    "(\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 1) 5) \"MIXED\")");
+	    "(\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 0) 4) \"MIXED\")");
 	free(s);
 }
 
@@ -272,4 +272,87 @@ Test(imap_msg_section, add_field)
 	cr_assert_eq(imap_section_format(&sec, &out), 0);
 	cr_assert_str_eq(out.data, "1.HEADER.FIELDS (DATE MESSAGE-ID)");
 	imap_mbuf_free(&out);
+}
+
+/*
+ * The same message stored with CRLF, or half of its lines so: the same
+ * BODYSTRUCTURE and size.
+ */
+Test(imap_msg_section, crlf_and_mixed_storage)
+{
+	struct imap_mbuf crlf;
+	struct imap_msg	*m;
+	struct imap_section sec;
+	struct imap_sect_data d;
+	char		*want, *got;
+	const char	*err;
+	size_t		 i;
+	int		 mixed;
+
+	want = tm_struct(nested, sizeof(nested) - 1, TM_BODYSTRUCTURE);
+	for (mixed = 0; mixed < 2; mixed++) {
+		imap_mbuf_init(&crlf, 65536);
+		for (i = 0; i < sizeof(nested) - 1; i++) {
+			if (nested[i] == '\n' && (!mixed || i % 2 == 0))
+				imap_mbuf_addc(&crlf, '\r');
+			imap_mbuf_addc(&crlf, nested[i]);
+		}
+		got = tm_struct(crlf.data, crlf.len, TM_BODYSTRUCTURE);
+		cr_assert_str_eq(got, want, "mixed %d", mixed);
+		free(got);
+		cr_assert_not_null(m = imap_msg_parse(crlf.data, crlf.len));
+		cr_assert_eq(imap_section_parse("", 0, &sec, &err), 0);
+		cr_assert_eq(imap_section_resolve(m, &sec, NULL, &d), 0);
+		cr_assert_eq(d.size, sizeof(nested) - 1 + 29);
+		imap_msg_free(m);
+		imap_mbuf_free(&crlf);
+	}
+	free(want);
+}
+
+/* Part numbers through a message/rfc822 whose message is a multipart. */
+Test(imap_msg_section, through_encapsulated_multipart)
+{
+	static const char msg[] =
+	    "Content-Type: multipart/mixed; boundary=o\n\n"
+	    "--o\n\nfirst\n"
+	    "--o\nContent-Type: message/rfc822\n\n"
+	    "Subject: in\nContent-Type: multipart/alternative; boundary=i\n\n"
+	    "--i\n\none\n--i\nContent-Type: text/html\n\n<b>two</b>\n--i--\n"
+	    "--o--\n";
+	static const struct {
+		const char	*spec, *want;
+	} cases[] = {
+		{ "2.1", "one" },
+		{ "2.2", "<b>two</b>" },
+		{ "2.2.MIME", "Content-Type: text/html\r\n\r\n" },
+		{ "2.HEADER.FIELDS (Subject)", "Subject: in\r\n\r\n" },
+		{ "2.TEXT", "--i\r\n\r\none\r\n--i\r\nContent-Type: text/html\r\n"
+		    "\r\n<b>two</b>\r\n--i--" },
+		{ "1", "first" },
+	};
+	struct imap_msg	*m;
+	struct imap_section sec;
+	struct imap_sect_data d;
+	struct imap_mbuf scratch, out;
+	const char	*err;
+	size_t		 i;
+
+	cr_assert_not_null(m = imap_msg_parse(msg, sizeof(msg) - 1));
+	imap_mbuf_init(&scratch, 4096);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		imap_mbuf_init(&out, 4096);
+		cr_assert_eq(imap_section_parse(cases[i].spec,
+		    strlen(cases[i].spec), &sec, &err), 0);
+		cr_assert_eq(imap_section_resolve(m, &sec, &scratch, &d), 0,
+		    "%s", cases[i].spec);
+		read_all(&d, &out);
+		imap_mbuf_add(&out, "", 0);
+		cr_assert_str_eq(out.data, cases[i].want, "%s", cases[i].spec);
+		imap_mbuf_free(&out);
+	}
+	cr_assert_eq(imap_section_parse("2.3", 3, &sec, &err), 0);
+	cr_assert_eq(imap_section_resolve(m, &sec, &scratch, &d), 1);
+	imap_mbuf_free(&scratch);
+	imap_msg_free(m);
 }
