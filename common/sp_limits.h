@@ -587,6 +587,11 @@
 #define IMAP_CACHE_BLOB_MAX_BYTES	65536
 /* The cache file: past it nothing more is cached until it is rewritten. */
 #define IMAP_CACHE_FILE_MAX_BYTES	(1024ULL * 1024 * 1024)
+/* Quota usage (the sum over all folders) is measured again after this;
+ * meanwhile this process's own APPENDs and COPYs are added to it. */
+#define IMAP_QUOTA_CACHE_SECS		10
+/* The cache file is rewritten when past this and twice what is live. */
+#define IMAP_CACHE_COMPACT_MIN_BYTES	(1024 * 1024)
 /* IDLE without inotify: how often the session syncs. */
 #define IMAP_IDLE_POLL_SECS		30
 

@@ -228,6 +228,8 @@ imap_append_commit(struct imap_append *ap, unsigned int flags, time_t idate,
 	if (rc == IMAP_ST_OK)
 		rc = append_enter(ap->mb, ap->tmp, flags, idate, ap->size,
 		    maildir_wsize_end(&ap->ws), uid);
+	if (rc == IMAP_ST_OK)
+		store_usage_add(ap->st, maildir_wsize_end(&ap->ws), 1);
 	*uidvalidity = ap->mb->uidvalidity;
 	imap_append_abort(ap);		/* removes tmp/ if still there */
 	return rc;

@@ -176,5 +176,7 @@ imap_mbox_copy(struct imap_mbox *mb, const uint32_t *idx, size_t n,
 	}
 	if (rc != IMAP_ST_OK)
 		imap_copy_res_free(res);
+	else
+		store_usage_add(mb->st, more, n);
 	return rc;
 }

@@ -199,6 +199,22 @@ imap_folder_delete(struct imap_store *st, const char *name)
 	return IMAP_ST_OK;
 }
 
+/* Whether "name/..." folders exist (name may be a \Noselect parent). */
+static int
+folder_has_children(struct imap_store *st, const char *name)
+{
+	struct imap_folder_list	 fl;
+	char			 pat[IMAP_FOLDER_NAME_MAX_BYTES + 3];
+	int			 n;
+
+	(void)snprintf(pat, sizeof(pat), "%s/*", name);
+	if (imap_folder_list(st, pat, 0, &fl) != IMAP_ST_OK)
+		return 0;
+	n = fl.n > 0;
+	imap_folder_list_free(&fl);
+	return n;
+}
+
 /* The folders at and under from, each renamed to its place under to. */
 static int
 folder_rename_tree(struct imap_store *st, const char *from, const char *to)
@@ -255,7 +271,7 @@ imap_folder_rename(struct imap_store *st, const char *from, const char *to)
 	if ((rc = folder_make_parents(st, to)) != IMAP_ST_OK)
 		return rc;
 	if (!store_is_inbox(from)) {
-		if (!folder_exists(st, from))
+		if (!folder_exists(st, from) && !folder_has_children(st, from))
 			return store_err(st, IMAP_ST_NONEXISTENT,
 			    "no such folder");
 		return folder_rename_tree(st, from, to);

@@ -67,6 +67,8 @@ names_sort(struct names *nm)
 {
 	size_t	 i, j;
 
+	if (nm->n == 0)
+		return;
 	qsort(nm->v, nm->n, sizeof(*nm->v), names_cmp);
 	for (i = j = 0; i < nm->n; i++) {
 		if (j > 0 && strcmp(nm->v[j - 1], nm->v[i]) == 0) {
@@ -309,7 +311,7 @@ imap_folder_list(struct imap_store *st, const char *pattern,
 		rc = list_from(&lc, &lc.subs, fm, fl, &cap);
 	else if ((rc = list_from(&lc, &lc.real, fm, fl, &cap)) == 0)
 		rc = list_from(&lc, &lc.virt, fm, fl, &cap);
-	if (rc == 0)
+	if (rc == 0 && fl->n > 0)
 		qsort(fl->v, fl->n, sizeof(fl->v[0]), list_cmp);
 out:
 	folder_match_free(fm);

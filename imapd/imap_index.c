@@ -13,8 +13,8 @@
  * of each part, a checksum of the rest and one of itself: a torn,
  * truncated or foreign file is ignored, and the view is built from the
  * uid list and the directories instead.  It is a cache: written without
- * fsync (tmp, rename), at most every INDEX_WRITE_SECS by one session
- * but always when a folder is closed.
+ * fsync (tmp, rename), at most every INDEX_WRITE_SECS by one process,
+ * and when a folder whose view was built without it is closed.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -30,7 +30,7 @@
 #include "imap_store_int.h"
 
 #define INDEX_MAGIC	"SPIMAPI\n"
-#define INDEX_VERSION	2
+#define INDEX_VERSION	3
 #define INDEX_SEED	0x1d3a5c7e9b2f4861ULL
 
 struct index_hdr {
@@ -48,6 +48,7 @@ struct index_hdr {
 	uint64_t	 ul_base;
 	struct timespec	 cur_mtime, new_mtime;
 	uint64_t	 cache_gen;
+	uint64_t	 cache_seen;
 	uint32_t	 nmsgs;
 	uint32_t	 nexp;
 	uint64_t	 names_len;
@@ -111,7 +112,7 @@ static const struct {
 	INDEX_FIELD(recentuid), INDEX_FIELD(highestmodseq),
 	INDEX_FIELD(expfloor), INDEX_FIELD(ul_gen), INDEX_FIELD(ul_off),
 	INDEX_FIELD(ul_base), INDEX_FIELD(cur_mtime), INDEX_FIELD(new_mtime),
-	INDEX_FIELD(cache_gen),
+	INDEX_FIELD(cache_gen), INDEX_FIELD(cache_seen),
 };
 
 static void
@@ -251,8 +252,9 @@ index_fill_body(const struct imap_mbox *mb, char *p, struct index_hdr *h)
 		v[len++].name_off = (uint32_t)nlen;
 		nlen += mb->msgs[i].name_len + 1U;
 	}
-	memcpy(p + (size_t)n * sizeof(*v), mb->exp,
-	    mb->nexp * sizeof(struct imap_exp));
+	if (mb->nexp > 0)
+		memcpy(p + (size_t)n * sizeof(*v), mb->exp,
+		    mb->nexp * sizeof(struct imap_exp));
 	h->nmsgs = n;
 	h->names_len = nlen;
 	return (size_t)n * sizeof(*v) + mb->nexp * sizeof(struct imap_exp) +

@@ -156,6 +156,8 @@ imap_mbox_move(struct imap_mbox *mb, const uint32_t *idx, size_t n,
 
 		rc = rc == IMAP_ST_OK ? frc : rc;
 	}
+	if (rc != IMAP_ST_OK && res->n == 0)
+		imap_copy_res_free(res);
 	return rc;
 }
 

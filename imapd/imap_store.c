@@ -86,7 +86,8 @@ store_hash(const void *buf, size_t len, uint64_t seed)
 		h ^= h >> 32;
 	}
 	w = 0;
-	memcpy(&w, p, len);
+	if (len > 0)
+		memcpy(&w, p, len);
 	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
 	return h ^ (h >> 29);
 }
@@ -238,8 +239,9 @@ imap_store_first_login(struct imap_store *st)
 	return IMAP_ST_OK;
 }
 
-int
-imap_store_usage(struct imap_store *st, uint64_t *bytes, uint64_t *msgs)
+/* The sum over every folder's view (each a warm open of its index). */
+static int
+store_usage_measure(struct imap_store *st, uint64_t *bytes, uint64_t *msgs)
 {
 	struct imap_folder_list	 fl;
 	struct imap_mbox_info	 info;
@@ -262,4 +264,37 @@ imap_store_usage(struct imap_store *st, uint64_t *bytes, uint64_t *msgs)
 	}
 	imap_folder_list_free(&fl);
 	return rc == IMAP_ST_NONEXISTENT ? IMAP_ST_OK : rc;
+}
+
+/*
+ * Cached for IMAP_QUOTA_CACHE_SECS: other sessions' additions meanwhile
+ * are seen late (XXX: a quota can so be passed by what several sessions
+ * add within those seconds), this one's at once (store_usage_add).
+ */
+int
+imap_store_usage(struct imap_store *st, uint64_t *bytes, uint64_t *msgs)
+{
+	time_t	 now = time(NULL);
+	int	 rc;
+
+	if (st->usage_at == 0 || now - st->usage_at >= IMAP_QUOTA_CACHE_SECS ||
+	    now < st->usage_at) {
+		rc = store_usage_measure(st, &st->usage_bytes,
+		    &st->usage_msgs);
+		if (rc != IMAP_ST_OK) {
+			st->usage_at = 0;
+			return rc;
+		}
+		st->usage_at = now;
+	}
+	*bytes = st->usage_bytes;
+	*msgs = st->usage_msgs;
+	return IMAP_ST_OK;
+}
+
+void
+store_usage_add(struct imap_store *st, uint64_t bytes, uint64_t msgs)
+{
+	st->usage_bytes += bytes;
+	st->usage_msgs += msgs;
 }

@@ -13,16 +13,18 @@
  *   as P or keywords of other software, are kept untouched).
  * - `sallyport-imap.uids': the durable uid list, the one place UIDs live.
  *   A header line, then records replayed in order (a message and its
- *   modseq and flags, an expunge, a \Recent claim).  A change appends
- *   records (write, fsync) under the folder's lock; the file is
- *   rewritten (tmp, fsync, rename) when the appended part grows past
- *   the base.  Lost: a new UIDVALIDITY (time-based, never reused).
+ *   modseq, flags, CRLF size and internal date, an expunge, a \Recent
+ *   claim).  A change appends records (write, fdatasync) under the
+ *   folder's lock; the file is rewritten (tmp, fsync, rename) when the
+ *   appended part grows past the base.  Lost: a new UIDVALIDITY
+ *   (time-based, never reused).
  * - `sallyport-imap.index': a cache (binary, checksummed, versioned) of
- *   the uid list as of some point plus CRLF sizes and internal dates, so
- *   a warm open is one read and a replay of the uid list's tail.  Torn,
- *   stale or missing: rebuilt from the Maildir and the uid list.
+ *   the view as of a point in the uid list, so a warm open is a few
+ *   reads and a replay of the uid list's tail.  Torn, stale or missing:
+ *   rebuilt from the uid list (and the Maildir when that is lost too).
  * - `sallyport-imap.cache': the opaque blobs the session stores per
- *   message (ENVELOPE, BODYSTRUCTURE...), append-only, mapped read-only.
+ *   message (ENVELOPE, BODYSTRUCTURE...), appended, mapped read-only,
+ *   rewritten when mostly dead.
  * - `sallyport-imap.lock': flock(2) held around every change and sync.
  * And <root>/subscriptions (one mUTF-7 name per line).
  *
@@ -39,8 +41,12 @@
  *
  * Return values: functions returning int give 0 on success, else an
  * IMAP_ST_* code (never -1), and imap_store_error() the reason in words,
- * for the tagged NO.  The system calls used beyond the mailbox sandbox's
- * file set: inotify_init1, inotify_add_watch, inotify_rm_watch (IDLE).
+ * for the tagged NO.  Results (struct imap_sync, imap_store_res,
+ * imap_copy_res, imap_uid_ranges) are zeroed by the call that fills
+ * them, and may always be passed to their *_free() after it, failed or
+ * not (a MOVE cut short reports what it did move).  The system calls
+ * used beyond the mailbox sandbox's file set: inotify_init1 and
+ * inotify_add_watch (IDLE).
  */
 #ifndef SALLYPORT_IMAP_STORE_H
 #define SALLYPORT_IMAP_STORE_H
@@ -131,7 +137,8 @@ int	imap_store_first_login(struct imap_store *);
  * Quota usage (RFC 9208 STORAGE, in octets, and MESSAGE): the sum of
  * the CRLF sizes and counts of all folders, from each folder's index
  * (folders without a valid one are opened and synced once).  Cached
- * in the store; refreshed by each call.
+ * in the store for IMAP_QUOTA_CACHE_SECS, this process's own APPENDs
+ * and COPYs added to it meanwhile.
  */
 int	imap_store_usage(struct imap_store *, uint64_t *bytes,
 	    uint64_t *messages);
@@ -206,7 +213,7 @@ int	imap_folder_delete(struct imap_store *, const char *name);
 
 /*
  * RENAME (RFC 3501 6.3.5): the folder and its children, superiors of
- * the new name created as needed.  INBOX: its messages move to the new
+ * the new name created as needed (a \Noselect parent: its children).  INBOX: its messages move to the new
  * folder (new UIDs there), INBOX stays, empty; its children do not move.
  */
 int	imap_folder_rename(struct imap_store *, const char *from,
@@ -284,7 +291,8 @@ struct imap_sync {
 	uint32_t	*changed;
 	size_t		 nchanged;
 	uint32_t	 exists;
-	uint32_t	 recent;	/* the new RECENT when it grew, else 0 */
+	uint32_t	 recent;	/* RECENT to send: with a new EXISTS
+					   or when it grew; else 0 */
 };
 void	imap_sync_free(struct imap_sync *);
 
@@ -298,8 +306,10 @@ void	imap_sync_free(struct imap_sync *);
 
 /*
  * Cheap: 1 when the folder may have changed since this view's last
- * sync (the uid list replaced or grown, cur/ or new/ modified, or a
- * sync was cut short), else 0.  A few fstat(2) calls, no readdir.
+ * sync (the uid list replaced or grown, cur/ or new/ modified, new/
+ * touched within the last IMAP_SYNC_RACY_SECS, or changes found inside
+ * a command still waiting to be reported), else 0.  A few fstat(2)
+ * calls, no readdir, no lock.
  */
 int	imap_mbox_changed(struct imap_mbox *);
 
@@ -307,6 +317,9 @@ int	imap_mbox_changed(struct imap_mbox *);
  * Brings the view up to date under the lock and fills *sync (zeroed
  * first; free with imap_sync_free()).  Skips the directory scans when
  * imap_mbox_changed() says nothing moved, unless IMAP_SYNC_FORCE.
+ * IMAP_ST_IO when the folder's uid list was lost and made anew by
+ * another process (a new UIDVALIDITY): the view is void, the session
+ * must end it (close the folder; RFC 3501 2.3.1.1).
  */
 int	imap_mbox_sync(struct imap_mbox *, unsigned int flags,
 	    struct imap_sync *);

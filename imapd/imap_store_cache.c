@@ -6,15 +6,17 @@
  * imapd-user) and the unit tests.
  *
  * The file: a header (magic, a generation), then records appended under
- * the folder's lock, each a struct cache_rec and the blobs of every kind
- * one after the other.  A message's record is named in the index by its
- * offset and length; a record is checked (UID, lengths, checksum) each
- * time it is read, so a record cut short by a crash or a foreign file is
- * only a miss.  The file is mapped read-only and shared, so sessions of
- * one user share its pages.  XXX: it is never compacted: records of
- * expunged messages and replaced records stay until the file reaches
- * IMAP_CACHE_FILE_MAX_BYTES, after which nothing more is cached (delete
- * the file to start again: the generation changes and indexes forget).
+ * the folder's lock, each a struct cache_rec (a magic, the UID, the
+ * lengths, a checksum) and the blobs of every kind one after the other,
+ * at offsets that are multiples of 4.  A message's record is named in
+ * the index by its offset and length, and records appended since the
+ * index was written are replayed into the view like the uid list's
+ * tail (imap_cache_replay.c), so no index need be written to keep what
+ * a short session cached.  A record is checked (magic, UID, lengths,
+ * checksum) each time it is read: one cut short by a crash, or a
+ * foreign file, is only a miss.  The file is mapped read-only and shared, so sessions of
+ * one user share its pages.  It is rewritten when most of it is records
+ * no message points to (imap_cache_compact.c).
  */
 #include <sys/types.h>
 #include <sys/mman.h>
@@ -30,21 +32,12 @@
 #include "log.h"
 #include "imap_store_int.h"
 
-#define CACHE_MAGIC		"SPIMAPC\n"
-#define CACHE_HDR_BYTES		16
-#define CACHE_SEED		0x6a09e667f3bcc909ULL
 /* Pending blobs past this are written at once. */
 #define CACHE_PENDING_MAX_BYTES	(4U * 1024 * 1024)
 /* The index is written at most this often while a folder is open. */
 #define INDEX_WRITE_SECS	5
 
-struct cache_rec {
-	uint32_t	 uid;
-	uint32_t	 sum;
-	uint32_t	 len[IMAP_CACHE_KINDS];
-};
-
-static void
+void
 cache_unmap(struct imap_mbox *mb)
 {
 	if (mb->cmap != NULL)
@@ -82,7 +75,7 @@ cache_forget(struct imap_mbox *mb)
 }
 
 /* Maps the file as far as it goes now. */
-static void
+void
 cache_map(struct imap_mbox *mb)
 {
 	struct stat	 sb;
@@ -111,6 +104,7 @@ cache_open(struct imap_mbox *mb)
 	if (mb->cachefd != -1 && fstat(mb->cachefd, &sb) == 0 &&
 	    sb.st_nlink > 0) {
 		cache_map(mb);
+		cache_replay(mb);
 		return;
 	}
 	cache_unmap(mb);
@@ -137,13 +131,15 @@ cache_open(struct imap_mbox *mb)
 	if (gen != mb->cache_gen) {
 		cache_forget(mb);
 		mb->cache_gen = gen;
+		mb->cache_seen = CACHE_HDR_BYTES;
 		mb->index_dirty = 1;
 	}
 	cache_map(mb);
+	cache_replay(mb);
 }
 
 /* A record of the file, checked; NULL when it does not hold. */
-static const struct cache_rec *
+const struct cache_rec *
 cache_rec(struct imap_mbox *mb, const struct imap_msg *m)
 {
 	const struct cache_rec	*r;
@@ -160,7 +156,8 @@ cache_rec(struct imap_mbox *mb, const struct imap_msg *m)
 	r = (const void *)(mb->cmap + m->cache_off);
 	for (k = 0; k < IMAP_CACHE_KINDS; k++)
 		sum += r->len[k];
-	if (r->uid != m->uid || sum != m->cache_len - sizeof(*r) ||
+	if (r->magic != CACHE_REC_MAGIC || r->uid != m->uid ||
+	    sum != m->cache_len - sizeof(*r) ||
 	    r->sum != (uint32_t)store_hash(r + 1, (size_t)sum, CACHE_SEED))
 		return NULL;
 	return r;
@@ -285,6 +282,7 @@ cache_write_rec(struct imap_mbox *mb, struct imap_msg *m,
 	om.cache_len = pe->old_len;
 	old = cache_rec(mb, &om);
 	memset(&r, 0, sizeof(r));
+	r.magic = CACHE_REC_MAGIC;
 	r.uid = pe->uid;
 	for (k = 0; k < IMAP_CACHE_KINDS; k++) {
 		src[k] = NULL;
@@ -343,8 +341,9 @@ cache_write_pending(struct imap_mbox *mb)
 	}
 	mb->npend = 0;
 	mb->pendbytes = 0;
-	mb->index_dirty = 1;
 	cache_map(mb);
+	if (mb->cache_seen >= (uint64_t)sb.st_size)
+		mb->cache_seen = end;	/* ours, applied already */
 }
 
 static void
@@ -359,8 +358,11 @@ cache_flush(struct imap_mbox *mb, int force)
 		return;
 	if (mb->npend > 0)
 		cache_write_pending(mb);
-	if (mb->index_dirty && (force || now - last >= INDEX_WRITE_SECS)) {
+	cache_compact(mb);
+	if (mb->index_dirty && ((force && mb->index_urgent) ||
+	    now - last >= INDEX_WRITE_SECS)) {
 		index_write(mb);
+		mb->index_urgent = mb->index_dirty;
 		last = now;
 	}
 	mbox_unlock(mb);
@@ -372,7 +374,12 @@ imap_mbox_flush(struct imap_mbox *mb)
 	cache_flush(mb, 0);
 }
 
-/* At close: the index too, whenever it is behind. */
+/*
+ * At close: the index too when this view was built the long way (no
+ * index, or the uid list read whole), so the next open is short; else
+ * as often as while open: an APPEND's short-lived handle on a folder of
+ * 100,000 messages does not write 10 MB each time.
+ */
 void
 cache_flush_close(struct imap_mbox *mb)
 {

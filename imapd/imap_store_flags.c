@@ -163,8 +163,10 @@ imap_mbox_store(struct imap_mbox *mb, const uint32_t *idx, size_t n,
 		imap_store_res_free(res);
 		return store_err(mb->st, IMAP_ST_IO, "out of memory");
 	}
-	if ((rc = sync_change_begin(mb)) != IMAP_ST_OK)
+	if ((rc = sync_change_begin(mb)) != IMAP_ST_OK) {
+		imap_store_res_free(res);
 		return rc;
+	}
 	for (i = 0; i < n; i++) {
 		if (idx[i] >= mb->nmsgs)
 			continue;

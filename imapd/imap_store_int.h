@@ -17,6 +17,8 @@
 
 /* File names inside a folder's directory. */
 #define IMAP_UIDLIST_NAME	"sallyport-imap.uids"
+/* The uid list's header starts with this (imap_uidlist.c). */
+#define UIDLIST_MAGIC		"SPIMAP1 "
 #define IMAP_INDEX_NAME		"sallyport-imap.index"
 #define IMAP_CACHE_NAME		"sallyport-imap.cache"
 #define IMAP_LOCK_NAME		"sallyport-imap.lock"
@@ -50,6 +52,8 @@
 struct imap_store {
 	int		 rootfd;
 	char		 root[PATH_MAX];	/* for inotify's paths */
+	uint64_t	 usage_bytes, usage_msgs;	/* cached */
+	time_t		 usage_at;			/* 0: none */
 	char		 err[256];
 };
 
@@ -88,6 +92,9 @@ struct imap_mbox {
 	size_t		 nexp, expcap;
 	struct timespec	 cur_mtime, new_mtime;	/* reflected in the list */
 	int		 new_racy, resync, times_dirty;
+	int		 opened;	/* the session has seen the view */
+	int		 uidv_changed;	/* the list was made anew under it */
+	int		 view_dirty;	/* the list moved: a report may wait */
 
 	/* The view. */
 	struct imap_msg	*msgs;
@@ -97,6 +104,7 @@ struct imap_mbox {
 	uint32_t	 nrecent;
 	uint32_t	 reported_exists, reported_recent;
 	int		 index_dirty;
+	int		 index_urgent;	/* the view was built the long way */
 
 	/* Records to append to the uid list at the end of a change. */
 	char		*out;
@@ -106,6 +114,7 @@ struct imap_mbox {
 	/* The cache file. */
 	int		 cachefd;
 	uint64_t	 cache_gen;
+	uint64_t	 cache_seen;	/* records up to here applied */
 	const char	*cmap;
 	size_t		 cmaplen;
 	struct imap_pend *pend;
@@ -124,6 +133,7 @@ uint32_t store_new_uidvalidity(struct imap_store *);
 int	 store_write_file(int dirfd, const char *name, const char *buf,
 	    size_t len);
 uint64_t store_hash(const void *, size_t, uint64_t seed);
+void	 store_usage_add(struct imap_store *, uint64_t bytes, uint64_t msgs);
 
 /* imap_store_mbox.c */
 int	 mbox_lock(struct imap_mbox *);
@@ -141,7 +151,8 @@ void	 mbox_free(struct imap_mbox *);
 int	 mbox_exp_add(struct imap_mbox *, uint32_t uid, uint64_t modseq);
 int	 mbox_expunged(struct imap_mbox *, struct imap_msg *);
 
-/* imap_uidlist.c */
+/* imap_uidlist.c, imap_uidlist_write.c */
+void	 uidlist_forget(struct imap_mbox *);
 int	 uidlist_load(struct imap_mbox *);
 int	 uidlist_out_msg(struct imap_mbox *, const struct imap_msg *);
 int	 uidlist_out_printf(struct imap_mbox *, const char *fmt, ...)
@@ -171,7 +182,24 @@ int	 flags_info(char *dst, size_t dstlen, const char *oldinfo,
 int	 flags_rename(struct imap_mbox *, struct imap_msg *,
 	    unsigned int flags);
 
-/* imap_store_cache.c */
+/* The cache file (imap_store_cache.c): a header, then records. */
+#define CACHE_MAGIC		"SPIMAPC\n"
+#define CACHE_HDR_BYTES		16
+#define CACHE_SEED		0x6a09e667f3bcc909ULL	/* records' checksums */
+#define CACHE_REC_MAGIC		0x52435053U	/* "SPCR" */
+struct cache_rec {
+	uint32_t	 magic;
+	uint32_t	 uid;
+	uint32_t	 sum;
+	uint32_t	 len[IMAP_CACHE_KINDS];
+};
+
+/* imap_store_cache.c, imap_cache_compact.c */
+void	 cache_map(struct imap_mbox *);
+void	 cache_unmap(struct imap_mbox *);
+const struct cache_rec *cache_rec(struct imap_mbox *, const struct imap_msg *);
+void	 cache_compact(struct imap_mbox *);
+void	 cache_replay(struct imap_mbox *);
 void	 cache_open(struct imap_mbox *);
 void	 cache_close(struct imap_mbox *);
 void	 cache_forget(struct imap_mbox *);

@@ -303,7 +303,8 @@ mbox_load(struct imap_mbox *mb)
 	struct imap_sync	 sync;
 	int			 rc;
 
-	(void)index_load(mb);
+	if (index_load(mb) == -1)
+		mb->index_urgent = 1;
 	if ((rc = uidlist_load(mb)) != IMAP_ST_OK)
 		return rc;
 	cache_open(mb);
@@ -339,9 +340,12 @@ imap_mbox_open(struct imap_store *st, const char *name, unsigned int flags,
 		mbox_free(mb);
 		return rc;
 	}
-	if (mb->index_dirty)
+	if (mb->index_dirty && mb->index_urgent) {
 		index_write(mb);
+		mb->index_urgent = mb->index_dirty;
+	}
 	mbox_unlock(mb);
+	mb->opened = 1;
 	*mbp = mb;
 	return IMAP_ST_OK;
 }

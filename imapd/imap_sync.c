@@ -9,10 +9,11 @@
  *
  * Directories are read only when their mtime differs from the one the
  * uid list says it reflects (the "T" record), so that a command on a
- * folder of 100,000 messages does not read 100,000 names.  XXX: a
- * directory's mtime moves by clock ticks; a change by another program
- * in the same tick as our own last change to that directory is seen
- * only at the next change.  For new/, where deliveries land, the tick
+ * folder of 100,000 messages does not read 100,000 names.  cur/'s time
+ * is taken before it is read, so a change while it is read is seen at
+ * the next check.  XXX: a directory's mtime moves by clock ticks; a
+ * change by another program in the same tick as our own last change to
+ * cur/ (a STORE's rename) is seen only at the next change.  For new/, where deliveries land, the tick
  * is covered: an mtime within IMAP_SYNC_RACY_SECS of the clock makes
  * every check read new/ again until it is older.
  */
@@ -112,6 +113,24 @@ sync_file_cmp(const void *a, const void *b)
 	return strcmp(sync_sort_buf + x->off, sync_sort_buf + y->off);
 }
 
+/*
+ * A name the uid list can hold (its fields are separated by spaces, its
+ * records by newlines): none of those, no control byte, no leading dot
+ * (Maildir's own).  Others are not messages to us; they stay untouched.
+ */
+static int
+sync_name_ok(const char *name)
+{
+	const unsigned char	*p = (const unsigned char *)name;
+
+	if (*p == '.')
+		return 0;
+	for (; *p != '\0'; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
 static DIR *
 sync_opendir(int fd)
 {
@@ -124,6 +143,29 @@ sync_opendir(int fd)
 	if ((d = fdopendir(dfd)) == NULL)
 		(void)close(dfd);
 	return d;
+}
+
+/*
+ * new/X not moved: when cur/X:2, is the same file (a move by link and
+ * unlink cut short, as older pop3d did), the new/ link goes; another
+ * file of that name stays where it is, for a person to look at.
+ */
+static void
+sync_new_failed(struct imap_mbox *mb, const char *name, const char *dst)
+{
+	struct stat	 a, b;
+
+	if (errno == ENOENT)
+		return;
+	if (errno == EEXIST && fstatat(mb->newfd, name, &a,
+	    AT_SYMLINK_NOFOLLOW) == 0 && fstatat(mb->curfd, dst, &b,
+	    AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino &&
+	    a.st_dev == b.st_dev) {
+		(void)unlinkat(mb->newfd, name, 0);
+		return;
+	}
+	log_warnx("imap %s: new/%s not moved: %s", mb->dir, name,
+	    strerror(errno));
 }
 
 /*
@@ -141,7 +183,7 @@ sync_new_dir(struct imap_mbox *mb, struct sync_new *sn)
 	if ((d = sync_opendir(mb->newfd)) == NULL)
 		return store_errno(mb->st, "read new/ of", mb->dir);
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
+		if (!sync_name_ok(de->d_name))
 			continue;
 		n = snprintf(dst, sizeof(dst), "%s%s", de->d_name,
 		    strchr(de->d_name, ':') != NULL ? "" : ":2,");
@@ -149,9 +191,7 @@ sync_new_dir(struct imap_mbox *mb, struct sync_new *sn)
 			continue;
 		if (renameat2(mb->newfd, de->d_name, mb->curfd, dst,
 		    RENAME_NOREPLACE) == -1) {
-			if (errno != ENOENT)
-				log_warnx("imap %s: new/%s not moved: %s",
-				    mb->dir, de->d_name, strerror(errno));
+			sync_new_failed(mb, de->d_name, dst);
 			continue;
 		}
 		if (sn != NULL && sync_new_add(sn, dst) == -1)
@@ -267,7 +307,7 @@ sync_cur_dir(struct imap_mbox *mb, struct sync_new *sn)
 		return store_errno(mb->st, "read cur/ of", mb->dir);
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
+		if (!sync_name_ok(de->d_name))
 			continue;
 		blen = strcspn(de->d_name, ":");
 		m = sync_hash_find(mb, &h, de->d_name, blen);
@@ -324,6 +364,8 @@ sync_assign(struct imap_mbox *mb, struct sync_new *sn)
 	const char	*name;
 	size_t		 i;
 
+	if (sn->n == 0)
+		return 0;
 	sync_sort_buf = sn->buf;
 	qsort(sn->v, sn->n, sizeof(sn->v[0]), sync_file_cmp);
 	for (i = 0; i < sn->n; i++) {
@@ -403,6 +445,9 @@ sync_dirs(struct imap_mbox *mb, unsigned int flags)
 		return IMAP_ST_OK;
 	memset(&sn, 0, sizeof(sn));
 	rc = sync_new_dir(mb, scan_cur ? NULL : &sn);
+	/* cur/'s time before it is read: a change meanwhile is seen next. */
+	if (rc == IMAP_ST_OK && scan_cur && fstat(mb->curfd, &cur) == -1)
+		rc = store_errno(mb->st, "stat cur/ of", mb->dir);
 	if (rc == IMAP_ST_OK && scan_cur)
 		rc = sync_cur_dir(mb, &sn);
 	if (rc == IMAP_ST_OK && sync_assign(mb, &sn) == -1)
@@ -411,6 +456,8 @@ sync_dirs(struct imap_mbox *mb, unsigned int flags)
 	free(sn.buf);
 	if (rc == IMAP_ST_OK) {
 		sync_dir_times(mb);
+		if (scan_cur)
+			mb->cur_mtime = cur.st_mtim;
 		mb->resync = 0;
 		mb->times_dirty = scan_cur;
 	}
@@ -438,5 +485,10 @@ sync_locked(struct imap_mbox *mb, unsigned int flags,
 	if ((rc = sync_dirs(mb, flags)) != IMAP_ST_OK)
 		return rc;
 	sync_recent(mb);
-	return uidlist_commit(mb);
+	if ((rc = uidlist_commit(mb)) != IMAP_ST_OK)
+		return rc;
+	if (mb->uidv_changed)
+		return store_err(mb->st, IMAP_ST_IO, "the folder's UIDVALIDITY "
+		    "changed (its uid list was lost): select it again");
+	return IMAP_ST_OK;
 }

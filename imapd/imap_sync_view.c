@@ -62,19 +62,22 @@ view_expunge(struct imap_mbox *mb, struct imap_sync *sync)
 	return 0;
 }
 
+/* Flags changed by others; whether expunges still wait to be told. */
 static int
 view_changed(struct imap_mbox *mb, struct imap_sync *sync)
 {
 	struct imap_msg	*m;
-	uint32_t	 i, n = 0;
+	uint32_t	 i, n = 0, waiting = 0;
 
 	for (i = 0; i < mb->nmsgs; i++) {
 		m = &mb->msgs[i];
 		m->state &= ~IMAP_MS_NEW;
-		if ((m->state & IMAP_MS_CHANGED) &&
-		    (m->state & IMAP_MS_EXPUNGED) == 0)
+		if (m->state & IMAP_MS_EXPUNGED)
+			waiting++;
+		else if (m->state & IMAP_MS_CHANGED)
 			n++;
 	}
+	mb->view_dirty = waiting > 0;
 	if (n == 0)
 		return 0;
 	if ((sync->changed = reallocarray(NULL, n, sizeof(uint32_t))) == NULL)
@@ -142,9 +145,9 @@ int
 imap_mbox_changed(struct imap_mbox *mb)
 {
 	struct stat	 sb;
-	uint32_t	 i;
 
-	if (mb->resync || mb->new_racy || mb->nmsgs != mb->reported_exists)
+	if (mb->resync || mb->new_racy || mb->view_dirty ||
+	    mb->nmsgs != mb->reported_exists)
 		return 1;
 	if (mb->ulfd == -1 || fstat(mb->ulfd, &sb) == -1 ||
 	    sb.st_nlink == 0 || (uint64_t)sb.st_size != mb->ul_off)
@@ -152,9 +155,6 @@ imap_mbox_changed(struct imap_mbox *mb)
 	if (view_ts_differs(mb->curfd, &mb->cur_mtime) ||
 	    view_ts_differs(mb->newfd, &mb->new_mtime))
 		return 1;
-	for (i = 0; i < mb->nmsgs; i++)
-		if (mb->msgs[i].state & (IMAP_MS_CHANGED | IMAP_MS_EXPUNGED))
-			return 1;
 	return 0;
 }
 

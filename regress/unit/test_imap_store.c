@@ -5,6 +5,8 @@
  * lost, two sessions seeing each other's changes, changes by other
  * programs noticed, \Recent, modseqs.
  */
+#include <sys/wait.h>
+
 #include "test_imap_store.h"
 
 TestSuite(imap_store, .init = ts_setup, .fini = ts_teardown);
@@ -364,5 +366,243 @@ Test(imap_store, changed_check_quiet_then_delivery)
 	ts_sync(mb, IMAP_SYNC_EXPUNGE, &sync);
 	cr_assert_eq(sync.exists, 4);
 	imap_sync_free(&sync);
+	imap_mbox_close(mb);
+}
+
+/* A line cut short by a crash is ignored, then cut off by the next writer. */
+Test(imap_store, uidlist_torn_tail)
+{
+	struct imap_mbox	*mb;
+	struct imap_store_res	 res;
+	char			 path[512];
+	FILE			*fp;
+
+	deliver3();
+	mb = ts_open("INBOX", 0);
+	imap_mbox_close(mb);
+	ts_path(path, sizeof(path), "sallyport-imap.uids");
+	cr_assert_not_null(fp = fopen(path, "a"));
+	cr_assert(fputs("9 99 4 0 :2,S 123.M", fp) >= 0);
+	cr_assert(fclose(fp) == 0);
+	mb = ts_open("INBOX", 0);
+	cr_assert_eq(imap_mbox_count(mb), 3);
+	cr_assert_eq(imap_mbox_store(mb, (uint32_t[]){ 2 }, 1, IMAP_FLAGS_ADD,
+	    IMAP_F_FLAGGED, 0, &res), IMAP_ST_OK);
+	imap_store_res_free(&res);
+	imap_mbox_close(mb);
+	ts_rm("sallyport-imap.index");
+	mb = ts_open("INBOX", 0);
+	cr_assert_eq(imap_mbox_count(mb), 3);
+	cr_assert(imap_mbox_msg(mb, 2)->flags & IMAP_F_FLAGGED);
+	imap_mbox_close(mb);
+}
+
+/*
+ * The uid list rewritten by one session (its appended part outgrew its
+ * base) is read whole by the other, which sees every change once.
+ */
+Test(imap_store, uidlist_rewritten_under_another_session)
+{
+	struct imap_mbox	*a, *b;
+	struct imap_store_res	 res;
+	struct imap_sync	 sync;
+	struct stat		 before, after;
+	char			 name[64], path[512];
+	uint32_t		*idx, i, n = 2000;
+
+	for (i = 0; i < n; i++) {
+		(void)snprintf(name, sizeof(name), "cur/%u.M1P1Q1.h:2,",
+		    1000 + i);
+		ts_put(name, "x\n");
+	}
+	a = ts_open("INBOX", 0);
+	b = ts_open("INBOX", 0);
+	ts_path(path, sizeof(path), "sallyport-imap.uids");
+	cr_assert(stat(path, &before) == 0);
+	cr_assert_not_null(idx = calloc(n, sizeof(*idx)));
+	for (i = 0; i < n; i++)
+		idx[i] = i;
+	cr_assert_eq(imap_mbox_store(a, idx, n, IMAP_FLAGS_ADD, IMAP_F_SEEN,
+	    0, &res), IMAP_ST_OK);
+	cr_assert_eq(res.nchanged, n);
+	imap_store_res_free(&res);
+	cr_assert(stat(path, &after) == 0);
+	cr_assert_neq(before.st_ino, after.st_ino, "rewritten");
+	cr_assert_lt(after.st_size, before.st_size * 3 / 2);
+	ts_sync(b, IMAP_SYNC_EXPUNGE, &sync);
+	cr_assert_eq(sync.nchanged, n);
+	cr_assert_eq(sync.nexpunged, 0);
+	cr_assert_eq(sync.exists, 0);
+	imap_sync_free(&sync);
+	for (i = 0; i < n; i++)
+		cr_assert(imap_mbox_msg(b, i)->flags & IMAP_F_SEEN);
+	free(idx);
+	imap_mbox_close(a);
+	imap_mbox_close(b);
+}
+
+/*
+ * The uid list lost while a session has the folder open: a session that
+ * opens it next starts a new UIDVALIDITY, and the first one is told its
+ * view is void rather than shown other messages under its UIDs.
+ */
+Test(imap_store, uidvalidity_changed_under_a_session)
+{
+	struct imap_mbox	*a, *b;
+	struct imap_sync	 sync;
+
+	deliver3();
+	a = ts_open("INBOX", 0);
+	ts_rm("sallyport-imap.uids");
+	ts_rm("sallyport-imap.index");
+	b = ts_open("INBOX", 0);
+	cr_assert_eq(imap_mbox_sync(a, IMAP_SYNC_EXPUNGE, &sync), IMAP_ST_IO);
+	cr_assert_not_null(strstr(imap_store_error(ts_st), "UIDVALIDITY"));
+	imap_sync_free(&sync);
+	imap_mbox_close(a);
+	imap_mbox_close(b);
+}
+
+/* The uid list lost under the only session: written again from its view. */
+Test(imap_store, uidlist_lost_rewritten_by_its_session)
+{
+	struct imap_mbox	*a, *b;
+	struct imap_sync	 sync;
+	struct imap_mbox_info	 ia, ib;
+
+	deliver3();
+	a = ts_open("INBOX", 0);
+	imap_mbox_info(a, &ia);
+	ts_rm("sallyport-imap.uids");
+	ts_sync(a, IMAP_SYNC_EXPUNGE, &sync);
+	imap_sync_free(&sync);
+	cr_assert(ts_exists("sallyport-imap.uids"));
+	b = ts_open("INBOX", 0);
+	imap_mbox_info(b, &ib);
+	cr_assert_eq(ia.uidvalidity, ib.uidvalidity);
+	cr_assert_eq(uid_at(b, 2), 3);
+	imap_mbox_close(a);
+	imap_mbox_close(b);
+}
+
+/* Names the uid list cannot hold are left alone, not made messages. */
+Test(imap_store, odd_names_ignored)
+{
+	struct imap_mbox	*mb;
+
+	deliver3();
+	ts_put("cur/with space:2,", "x\n");
+	ts_put("new/with\nnewline", "x\n");
+	ts_put("cur/.hidden", "x\n");
+	mb = ts_open("INBOX", 0);
+	cr_assert_eq(imap_mbox_count(mb), 3);
+	imap_mbox_close(mb);
+	ts_rm("sallyport-imap.index");
+	mb = ts_open("INBOX", 0);
+	cr_assert_eq(imap_mbox_count(mb), 3);
+	cr_assert_eq(uid_at(mb, 2), 3);
+	imap_mbox_close(mb);
+	cr_assert(ts_exists("new/with\nnewline"));
+}
+
+/* One writer of two: flags, appends and expunges at random. */
+static void
+churn(unsigned int seed, int rounds)
+{
+	struct imap_mbox	*mb = ts_open("INBOX", 0);
+	struct imap_store_res	 res;
+	struct imap_sync	 sync;
+	uint32_t		 i;
+	int			 r;
+
+	srandom(seed);
+	for (r = 0; r < rounds; r++) {
+		ts_sync(mb, IMAP_SYNC_EXPUNGE, &sync);
+		imap_sync_free(&sync);
+		switch (random() % 4) {
+		case 0:
+			ts_append("INBOX", "churn\n", 0, 0);
+			break;
+		case 1:
+			if (imap_mbox_count(mb) < 5)
+				break;
+			cr_assert_eq(imap_mbox_expunge(mb, NULL, 0, &sync),
+			    IMAP_ST_OK);
+			imap_sync_free(&sync);
+			break;
+		default:
+			if ((i = imap_mbox_count(mb)) == 0)
+				break;
+			i = (uint32_t)random() % i;
+			cr_assert_eq(imap_mbox_store(mb, &i, 1,
+			    IMAP_FLAGS_SET, (unsigned int)random() &
+			    IMAP_F_PERMANENT, 0, &res), IMAP_ST_OK);
+			imap_store_res_free(&res);
+		}
+	}
+	imap_mbox_close(mb);
+}
+
+/*
+ * Two processes changing one folder at once: afterwards one view, the
+ * files in cur/, and the uid list read from nothing agree.
+ */
+Test(imap_store, two_processes_at_once)
+{
+	struct imap_mbox	*a, *b;
+	struct imap_sync	 sync;
+	pid_t			 pid;
+	uint32_t		 i;
+	int			 status;
+
+	deliver3();
+	a = ts_open("INBOX", 0);
+	imap_mbox_close(a);
+	cr_assert((pid = fork()) != -1);
+	if (pid == 0) {
+		churn(1, 150);
+		_exit(0);
+	}
+	churn(2, 150);
+	cr_assert(waitpid(pid, &status, 0) == pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	a = ts_open("INBOX", 0);
+	ts_sync(a, IMAP_SYNC_EXPUNGE | IMAP_SYNC_FORCE, &sync);
+	cr_assert_eq(sync.nexpunged + sync.exists + sync.nchanged, 0,
+	    "the list held every change: %zu %u %zu", sync.nexpunged,
+	    sync.exists, sync.nchanged);
+	imap_sync_free(&sync);
+	cr_assert_eq((int)imap_mbox_count(a), ts_count("cur"));
+	for (i = 1; i < imap_mbox_count(a); i++)
+		cr_assert_gt(imap_mbox_msg(a, i)->uid,
+		    imap_mbox_msg(a, i - 1)->uid);
+	ts_rm("sallyport-imap.index");
+	b = ts_open("INBOX", 0);
+	cr_assert_eq(imap_mbox_count(b), imap_mbox_count(a));
+	for (i = 0; i < imap_mbox_count(a); i++) {
+		cr_assert_eq(imap_mbox_msg(b, i)->uid,
+		    imap_mbox_msg(a, i)->uid);
+		cr_assert_eq(imap_mbox_msg(b, i)->flags & IMAP_F_PERMANENT,
+		    imap_mbox_msg(a, i)->flags & IMAP_F_PERMANENT);
+		cr_assert_eq(imap_mbox_msg(b, i)->modseq,
+		    imap_mbox_msg(a, i)->modseq);
+	}
+	imap_mbox_close(a);
+	imap_mbox_close(b);
+}
+
+/* new/X also linked as cur/X:2, (a move cut short): one message. */
+Test(imap_store, half_moved_file_once)
+{
+	struct imap_mbox	*mb;
+	char			 a[512], b[512];
+
+	ts_put("cur/4000.M1P1Q1.h:2,", "x\n");
+	ts_path(a, sizeof(a), "cur/4000.M1P1Q1.h:2,");
+	ts_path(b, sizeof(b), "new/4000.M1P1Q1.h");
+	cr_assert(link(a, b) == 0);
+	mb = ts_open("INBOX", 0);
+	cr_assert_eq(imap_mbox_count(mb), 1);
+	cr_assert_eq(ts_count("new"), 0);
 	imap_mbox_close(mb);
 }

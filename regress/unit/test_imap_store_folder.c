@@ -204,6 +204,12 @@ Test(imap_folder, rename_with_children)
 	cr_assert_eq(after.uidvalidity, before.uidvalidity);
 	cr_assert_eq(after.exists, 2);
 	cr_assert_eq(after.uidnext, 3);
+	/* "P" is only a \Noselect parent now; renaming it moves "P/Q/B". */
+	cr_assert_eq(imap_folder_delete(ts_st, "P"), IMAP_ST_OK);
+	cr_assert_eq(imap_folder_delete(ts_st, "P/Q"), IMAP_ST_OK);
+	cr_assert_eq(imap_folder_rename(ts_st, "P", "R"), IMAP_ST_OK);
+	cr_assert(ts_exists(".R.Q.B/cur"));
+	cr_assert(!ts_exists(".P.Q.B"));
 }
 
 Test(imap_folder, rename_inbox_moves_messages)

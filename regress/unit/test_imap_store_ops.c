@@ -118,6 +118,9 @@ Test(imap_store_ops, quota_refused)
 	    IMAP_ST_OK);
 	imap_copy_res_free(&res);
 	imap_mbox_close(mb);
+	cr_assert_eq(imap_store_usage(ts_st, &bytes, &msgs), IMAP_ST_OK);
+	cr_assert_eq(bytes, 12 + 5 + 12, "this process's COPY counted");
+	cr_assert_eq(msgs, 3);
 }
 
 Test(imap_store_ops, copy_copyuid_and_independent_flags)
@@ -240,6 +243,15 @@ Test(imap_store_ops, cache_blobs_persist)
 	cr_assert_eq(imap_mbox_cache_get(mb, 1, IMAP_CACHE_ENVELOPE, &p,
 	    &len), 1);
 	imap_mbox_close(mb);
+	/* Without the index, the records name their messages themselves. */
+	ts_rm("sallyport-imap.index");
+	mb = ts_open("INBOX", IMAP_OPEN_READONLY);
+	cr_assert_eq(imap_mbox_cache_get(mb, 1, IMAP_CACHE_BODYSTRUCTURE, &p,
+	    &len), 0);
+	cr_assert(memcmp(p, "(\"text\")", 8) == 0);
+	cr_assert_eq(imap_mbox_cache_get(mb, 0, IMAP_CACHE_BODY, &p, &len),
+	    0);
+	imap_mbox_close(mb);
 	/* A lost cache file is only a miss. */
 	ts_rm("sallyport-imap.cache");
 	mb = ts_open("INBOX", 0);
@@ -285,4 +297,61 @@ Test(imap_store_ops, idle_watch)
 	cr_assert_eq(imap_notify_drain(mb), 1);
 	cr_assert_eq(imap_notify_drain(mb), 0);
 	imap_mbox_close(mb);
+}
+
+/*
+ * Blobs replaced again and again leave dead records; the file is
+ * rewritten with the live ones, which read back whole, while another
+ * session's old offsets only miss.
+ */
+Test(imap_store_ops, cache_compacted)
+{
+	struct imap_mbox	*mb, *other;
+	struct stat		 sb;
+	char			*blob, path[512];
+	const char		*p;
+	size_t			 len;
+	uint32_t		 i, round;
+
+	for (i = 0; i < 10; i++)
+		ts_append("INBOX", "m\n", 0, 0);
+	cr_assert_not_null(blob = malloc(60000));
+	mb = ts_open("INBOX", 0);
+	other = ts_open("INBOX", 0);
+	for (round = 0; round < 4; round++) {
+		for (i = 0; i < 10; i++) {
+			memset(blob, 'a' + (int)round, 60000);
+			blob[0] = (char)('0' + i);
+			cr_assert_eq(imap_mbox_cache_put(mb, i,
+			    IMAP_CACHE_BODYSTRUCTURE, blob, 60000), IMAP_ST_OK);
+		}
+		imap_mbox_flush(mb);
+		if (round == 0) {
+			imap_mbox_close(other);
+			other = ts_open("INBOX", 0);
+		}
+	}
+	ts_path(path, sizeof(path), "sallyport-imap.cache");
+	cr_assert(stat(path, &sb) == 0);
+	cr_assert_lt(sb.st_size, 2 * 10 * 60100, "rewritten: %lld",
+	    (long long)sb.st_size);
+	for (i = 0; i < 10; i++) {
+		cr_assert_eq(imap_mbox_cache_get(mb, i,
+		    IMAP_CACHE_BODYSTRUCTURE, &p, &len), 0);
+		cr_assert_eq(len, 60000);
+		cr_assert_eq(p[0], '0' + (int)i);
+		cr_assert_eq(p[59999], 'd');
+	}
+	imap_mbox_close(mb);
+	for (i = 0; i < 10; i++)
+		if (imap_mbox_cache_get(other, i, IMAP_CACHE_BODYSTRUCTURE, &p,
+		    &len) == 0)
+			cr_assert_eq(p[59999], 'a', "old data, or a miss");
+	imap_mbox_close(other);
+	mb = ts_open("INBOX", IMAP_OPEN_READONLY);
+	cr_assert_eq(imap_mbox_cache_get(mb, 9, IMAP_CACHE_BODYSTRUCTURE, &p,
+	    &len), 0);
+	cr_assert_eq(p[100], 'd', "%c %c %zu", p[0], p[100], len);
+	imap_mbox_close(mb);
+	free(blob);
 }

@@ -6,10 +6,12 @@
  * memory are asserted.
  */
 #include <sys/resource.h>
+#include <sys/wait.h>
 
 #include <time.h>
 
 #include "test_imap_store.h"
+#include "sandbox.h"
 
 #define SCALE_MESSAGES	100000
 /* Every tenth file has no ",W=": its size is counted once. */
@@ -148,4 +150,79 @@ Test(imap_store_scale, hundred_thousand)
 	    deliv, maxrss_kb() - rss0);
 	/* Two views of 100,000 messages: about 10 MB each. */
 	cr_assert_lt(maxrss_kb() - rss0, 128 * 1024);
+}
+
+/*
+ * The same sizes under the mailbox process's seccomp filter (the file
+ * set; IDLE's inotify calls are imapd's role's own): a call the store
+ * makes only at scale (a big qsort, an mmap of the cache, a rewrite of
+ * the uid list) would kill the child with SIGSYS.  Exit codes say which
+ * step failed.
+ */
+static int
+sandboxed_steps(void)
+{
+	struct imap_mbox	*mb;
+	struct imap_store_res	 res;
+	struct imap_copy_res	 cres;
+	struct imap_sync	 sync;
+	uint32_t		 i, all[SCALE_MESSAGES];
+
+	if (imap_mbox_open(ts_st, "INBOX", 0, &mb) != IMAP_ST_OK)
+		return 10;
+	if (imap_mbox_count(mb) != SCALE_MESSAGES)
+		return 11;
+	for (i = 0; i < SCALE_MESSAGES; i++)
+		all[i] = i;
+	if (imap_mbox_store(mb, all, SCALE_MESSAGES, IMAP_FLAGS_ADD,
+	    IMAP_F_SEEN, 0, &res) != IMAP_ST_OK)
+		return 12;
+	imap_store_res_free(&res);
+	for (i = 0; i < 1000; i++)
+		if (imap_mbox_cache_put(mb, i, IMAP_CACHE_ENVELOPE,
+		    "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)", 41) !=
+		    IMAP_ST_OK)
+			return 13;
+	imap_mbox_flush(mb);
+	if (imap_folder_create(ts_st, "Copies") != IMAP_ST_OK ||
+	    imap_mbox_copy(mb, all, 1000, "Copies", 0, &cres) != IMAP_ST_OK)
+		return 14;
+	imap_copy_res_free(&cres);
+	if (imap_mbox_store(mb, all, 500, IMAP_FLAGS_ADD, IMAP_F_DELETED, 0,
+	    &res) != IMAP_ST_OK)
+		return 15;
+	imap_store_res_free(&res);
+	if (imap_mbox_expunge(mb, NULL, 0, &sync) != IMAP_ST_OK ||
+	    sync.nexpunged != 500)
+		return 16;
+	imap_sync_free(&sync);
+	imap_mbox_close(mb);
+	if (imap_mbox_open(ts_st, "INBOX", IMAP_OPEN_READONLY, &mb) !=
+	    IMAP_ST_OK || imap_mbox_count(mb) != SCALE_MESSAGES - 500)
+		return 17;
+	imap_mbox_close(mb);
+	return 0;
+}
+
+Test(imap_store_scale, under_the_mailbox_filter)
+{
+	struct sandbox_filter	*f;
+	pid_t			 pid;
+	int			 status;
+
+	generate();
+	(void)unsetenv("SALLYPORT_SANDBOX");
+	f = sandbox_prepare(SANDBOX_MAILBOX);
+	cr_assert((pid = fork()) != -1);
+	if (pid == 0) {
+		if (sandbox_apply(f) == -1)
+			_exit(100);
+		_exit(sandboxed_steps());
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	sandbox_filter_free(f);
+	cr_assert(WIFEXITED(status), "killed by signal %d",
+	    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	cr_assert_eq(WEXITSTATUS(status), 0, "step %d failed",
+	    WEXITSTATUS(status));
 }
