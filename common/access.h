@@ -35,8 +35,11 @@ struct tls;
 
 /* A numeric client address and port, "[addr]:port" at most. */
 #define ACCESS_CLIENT_MAX_BYTES		64
-/* The protocol's own argument of a handoff (IMAP: the command's tag). */
-#define ACCESS_NOTE_MAX_BYTES		64
+/*
+ * The protocol's own argument of a handoff (IMAP: the command's tag,
+ * IMAP_TAG_MAX_BYTES and its NUL: imap_handoff.c checks it fits).
+ */
+#define ACCESS_NOTE_MAX_BYTES		128
 /* Vis'd user names in log lines. */
 #define ACCESS_USER_VIS_BYTES		(4 * AUTH_USER_MAX_BYTES + 8)
 /* The engine and the parent give authd this long to answer. */

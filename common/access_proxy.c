@@ -4,9 +4,10 @@
  * socket cannot simply move to its mailbox process, for it is under
  * TLS (whose state and key stay in the engine) or it sent commands
  * after its login that the engine has already read (RFC 2449
- * PIPELINING, IMAP's pipelined commands), stays here: the mailbox process gets one end of a
- * socketpair instead, and every byte is copied between the two, the
- * read-ahead commands first.  The engine never parses what it relays.
+ * PIPELINING, IMAP's pipelined commands), stays here: the mailbox
+ * process gets one end of a socketpair instead, and every byte is
+ * copied between the two, the read-ahead commands first.  The engine
+ * never parses what it relays.
  */
 #include <sys/types.h>
 #include <sys/socket.h>

@@ -79,7 +79,8 @@ imap_id_check(const struct imap_arg *a, char *name, size_t namelen)
 		v = &a->list[i + 1];
 		if (f->type == IMAP_ARG_NIL || (s = imap_arg_astring(f,
 		    &len)) == NULL || len > IMAP_ID_FIELD_MAX_BYTES)
-			return "ID field names are strings of 30 octets at most";
+			return "ID field names are strings of 30 octets "
+			    "at most";
 		if (v->type != IMAP_ARG_NIL && (imap_arg_astring(v, &len) ==
 		    NULL || len > IMAP_ID_VALUE_MAX_BYTES))
 			return "ID values are strings of 1024 octets at most";

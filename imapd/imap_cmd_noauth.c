@@ -26,7 +26,7 @@ static int	cmd_authenticate(struct imap_conn *,
 
 const struct imap_cmd imap_login_cmds[] = {
 	IMAP_CMDS_ANY,
-	/* name		states		flags		args	uid	handler */
+	/* name		states	flags	args	uid	handler */
 	{ "STARTTLS",	IMAP_S_NOAUTH,	IMAP_CMDF_STOP,	"",	NULL,
 	    cmd_starttls },
 	{ "LOGIN",	IMAP_S_NOAUTH,	0,		"aa",	NULL,
@@ -133,7 +133,7 @@ cmd_login(struct imap_conn *c, const struct imap_command *cmd)
 	}
 	access_session_user(&s->as, user);
 	(void)strlcpy(s->tag, cmd->tag, sizeof(s->tag));
-	login_check(s, pass);
+	imap_login_check(s, pass);
 	return 0;
 }
 
@@ -150,7 +150,7 @@ login_sasl_next(struct login_session *s, enum sasl_result r,
 		return;
 	case SASL_DONE:
 		access_session_user(&s->as, s->sasl.user);
-		login_check(s, s->sasl.pass);
+		imap_login_check(s, s->sasl.pass);
 		break;
 	case SASL_CANCELLED:
 		log_info("%08x imap auth-cancelled", c->id);
@@ -196,7 +196,7 @@ cmd_authenticate(struct imap_conn *c, const struct imap_command *cmd)
 }
 
 void
-login_sasl_line(struct login_session *s, const char *line, size_t len,
+imap_login_sasl_line(struct login_session *s, const char *line, size_t len,
     int flags)
 {
 	const char		*text;

@@ -13,6 +13,10 @@
 #include "imapd.h"
 #include "ipc.h"
 
+/* The login's tag travels as the handoff's note, whole. */
+_Static_assert(IMAP_TAG_MAX_BYTES < ACCESS_NOTE_MAX_BYTES,
+    "an IMAP tag does not fit in a handoff's note");
+
 /*
  * Past u32 id ... str home: str tag, u64 quota bytes.  XXX the users
  * table has no quota yet: 0, none.

@@ -99,7 +99,7 @@ login_line(struct lineio *lio, const char *line, size_t len, int flags,
 	if (s->conn.closing)
 		return;
 	if (s->sasl.step != SASL_STEP_NONE) {
-		login_sasl_line(s, line, len, flags);
+		imap_login_sasl_line(s, line, len, flags);
 		return;
 	}
 	if (flags & LINE_F_TOOLONG) {
@@ -119,7 +119,7 @@ login_line(struct lineio *lio, const char *line, size_t len, int flags,
 }
 
 void
-login_greet(struct login_session *s)
+imap_login_greet(struct login_session *s)
 {
 	char	 capa[IMAP_REPLY_MAX_BYTES];
 
@@ -140,7 +140,7 @@ login_tls_done(void *owner)
 	struct login_session	*s = owner;
 
 	if (!s->greeted) {
-		login_greet(s);
+		imap_login_greet(s);
 		return;
 	}
 	access_session_user(&s->as, "");
@@ -161,7 +161,8 @@ login_session_setup(struct login_session *s, int fd,
 {
 	if (access_session_add(&s->as, s, fd, ss) == -1 ||
 	    (s->conn.lio = lineio_new(access_engine_base(), fd,
-	    IMAP_LOGIN_LINE_MAX_BYTES, login_line, access_session_event, s)) == NULL) {
+	    IMAP_LOGIN_LINE_MAX_BYTES, login_line, access_session_event,
+	    s)) == NULL) {
 		(void)close(fd);
 		return -1;
 	}
@@ -192,23 +193,23 @@ login_session_new(int fd, const struct sockaddr_storage *ss, int implicit)
 	access_client_name(ss, s->conn.client, sizeof(s->conn.client));
 	if (login_session_setup(s, fd, ss) == -1) {
 		log_warnx("- imap session-alloc");
-		login_session_free(s);
+		imap_login_session_free(s);
 		return;
 	}
 	log_info("%08x imap connect client=%s tls=%s loopback=%d", s->conn.id,
 	    s->conn.client, implicit ? "implicit" : "no", s->as.loopback);
 	if (!implicit)
-		login_greet(s);
+		imap_login_greet(s);
 	else if (access_session_tls(&s->as) == NULL ||
 	    lineio_accept_tls(s->conn.lio, access_session_tls(&s->as)) ==
 	    -1) {
 		log_warnx("%08x imap tls-accept-failed", s->conn.id);
-		login_session_free(s);
+		imap_login_session_free(s);
 	}
 }
 
 void
-login_session_free(void *owner)
+imap_login_session_free(void *owner)
 {
 	struct login_session	*s = owner;
 
@@ -251,7 +252,7 @@ login_accept(int fd, const struct sockaddr_storage *ss, int implicit)
 static struct confxfer_rx	 login_conf_rx = CONFXFER_RX_INIT("imap");
 
 int
-login_conf_recv(struct ipc_msg *m)
+imap_login_conf_recv(struct ipc_msg *m)
 {
 	return access_conf_recv(&login_conf_rx, m, NULL);
 }
@@ -263,8 +264,8 @@ imap_login_main(int parentfd, void *arg)
 
 	access_conf_set("imap", a->conf, a->tls);
 	static const struct access_engine_ops	 ops = {
-		login_answer, login_conf_recv, login_handoff, login_tls_done,
-		login_session_free, login_state
+		imap_login_answer, imap_login_conf_recv, imap_login_handoff,
+		login_tls_done, imap_login_session_free, login_state
 	};
 
 	access_engine_main(a, parentfd, "imapd-login", &ops,

@@ -19,7 +19,7 @@
 #include "proto.h"
 
 void
-login_check(struct login_session *s, const char *password)
+imap_login_check(struct login_session *s, const char *password)
 {
 	if (access_session_check(&s->as, password) == -1) {
 		log_info("%08x imap login user=%s result=tempfail "
@@ -32,7 +32,7 @@ login_check(struct login_session *s, const char *password)
 }
 
 void
-login_handoff(void *owner)
+imap_login_handoff(void *owner)
 {
 	struct login_session	*s = owner;
 
@@ -40,7 +40,7 @@ login_handoff(void *owner)
 	    s->tag) == 1)
 		return;
 	s->conn.lio = NULL;
-	login_session_free(s);
+	imap_login_session_free(s);
 }
 
 /* The tagged answer to a failed check; the session goes on. */
@@ -74,14 +74,14 @@ login_refused(struct login_session *s, uint32_t result)
 
 /* authd's answer to a password check, or a stand-in for it. */
 void
-login_answer(void *owner, uint32_t result)
+imap_login_answer(void *owner, uint32_t result)
 {
 	struct login_session	*s = owner;
 
 	if (result == RESULT_OK) {
 		log_info("%08x imap login user=%s result=ok", s->conn.id,
 		    s->as.user_vis);
-		login_handoff(s);
+		imap_login_handoff(s);
 		return;
 	}
 	login_refused(s, result);

@@ -117,7 +117,7 @@ cmd_user(struct pop3_conn *c, struct pop3_req *req)
  * The password goes to authd, and the answer comes back later: input
  * is paused meanwhile, so that commands sent after PASS (RFC 2449
  * PIPELINING) wait; after a login they go to the mailbox process
- * (pop3_proxy.c), after a failure they are answered here.
+ * (common/access_proxy.c), after a failure they are answered here.
  */
 static void
 cmd_pass(struct pop3_conn *c, struct pop3_req *req)

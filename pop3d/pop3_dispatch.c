@@ -297,7 +297,7 @@ pop3_set_state(struct pop3_conn *c, int state)
 /*
  * RFC 2449 5.  PIPELINING only where commands are truly read ahead and
  * answered in order: the login engine relays what follows PASS to the
- * mailbox process (pop3_proxy.c).
+ * mailbox process (common/access_proxy.c).
  */
 /* RFC 2449 6.5 and 6.7: "LOGIN-DELAY secs", "EXPIRE days|NEVER". */
 static char	 pop3_capa_delay[32];

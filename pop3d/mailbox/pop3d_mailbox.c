@@ -3,7 +3,7 @@
  * pop3d-user) as a program of its own, which pop3d's parent execs for
  * each login (pop3_handoff.c) as OpenSSH's sshd execs sshd-session.
  * It does no TLS (the login engine keeps the client's TLS session and
- * proxies plaintext to it, pop3_proxy.c), so it is linked without
+ * proxies plaintext to it, common/access_proxy.c), so it is linked without
  * libtls, libssl, libcrypto and libunbound: the loader has none of
  * their relocations to do at every exec (doc/INTERNALS.md, "POP3
  * performance").  A role only: started without -R, it refuses.

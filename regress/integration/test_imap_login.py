@@ -117,6 +117,14 @@ class IMAPLine:
 
 class IMAPTest(SuiteTest):
 
+    def setUp(self):
+        # The engine listens before its authd connection is made: a
+        # login before that is answered NO [UNAVAILABLE].
+        wait_for(lambda: re.search(r"imapd-login\[\d+\]: - imap "
+                                   r"authd-connected$", self.suite.log(
+                                       "imapd"), re.M), 15,
+                 what="the login engine's authd connection")
+
     def ctx(self):
         c = ssl.create_default_context(cafile=self.suite.cert)
         return c
@@ -251,6 +259,17 @@ class TestImapLogin(IMAPTest):
         u, r = c.until(b"t1")
         self.assertTrue(r.startswith(b"OK"), r)
         c.cmd(b"LOGOUT")
+
+    def test_longest_tag_is_answered(self):
+        """The tag goes to the parent and to the mailbox process with
+        the client: the longest the reader takes too."""
+        n = self.started("bob")
+        tag = b"T" * limit("IMAP_TAG_MAX_BYTES")
+        c = self.connect(source="127.0.10.9")
+        c.send(tag + b" LOGIN bob " + PASS + b"\r\n")
+        self.assert_handed_off("bob", n)
+        u, r = c.until(tag)
+        self.assertTrue(r.startswith(b"OK"), r)
 
     def test_login_with_literals(self):
         n = self.started("alice")
@@ -443,6 +462,23 @@ class TestImapEngine(IMAPTest):
         g = wait_for(greets, 15, what="a greeting from the new engine")
         self.assertTrue(g.startswith(b"* OK"), g)
 
+    def test_logged_in_session_outlives_the_engine(self):
+        """A clear-text client's socket went to its mailbox process: the
+        engine's death does not end it (a TLS one, relayed by the
+        engine, would end with it)."""
+        s = self.suite
+        c = imaplib.IMAP4("127.0.0.1", s.imap_port, timeout=30)
+        self.addCleanup(c.sock.close)
+        self.assertEqual(c.login("alice", suite.PASSWORD)[0], "OK")
+        mb = self.mailbox_child("alice")
+        old = s.engine("imapd")
+        os.kill(old.pid, signal.SIGKILL)
+        s.wait_child_as("imapd", suite.DAEMON_USERS["imap"],
+                        exclude=(old.pid,))
+        self.assertEqual(c.noop()[0], "OK")
+        self.assertEqual(self.mailbox_child("alice").pid, mb.pid)
+        self.assertEqual(c.logout()[0], "BYE")
+
     def test_sighup_reloads(self):
         s = self.suite
         n = len(re.findall(r"- imap reloaded\b", s.log("imapd")))
@@ -456,6 +492,34 @@ class TestImapEngine(IMAPTest):
         c.starttls(ssl.create_default_context(cafile=s.cert))
         self.assertIn(b"AUTH=PLAIN", c.capability())
 
+
+@need_imapd
+class TestImapShutdown(IMAPTest):
+
+    def test_sigterm_stops_engine_and_sessions(self):
+        """SIGTERM: the engine and every mailbox process end, the pid
+        file goes, and the parent exits 0."""
+        s = self.suite
+        c = imaplib.IMAP4("127.0.0.1", s.imap_port, timeout=30)
+        self.addCleanup(c.sock.close)
+        self.assertEqual(c.login("bob", suite.PASSWORD)[0], "OK")
+        mb = self.mailbox_child("bob")
+        eng = s.engine("imapd")
+        p = s.procs["imapd"]
+        p.send_signal(signal.SIGTERM)
+        self.assertEqual(p.wait(10), 0)
+        self.assertIn("- imap shutdown signal=15", s.log("imapd"))
+        self.assertFalse(os.path.exists(os.path.join(s.sockdir,
+                                                     "imapd.pid")))
+
+        def gone(pid):
+            try:
+                with open("/proc/%d/stat" % pid) as f:
+                    return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+            except FileNotFoundError:
+                return True
+        wait_for(lambda: gone(mb.pid) and gone(eng.pid), 10,
+                 what="the mailbox process and the engine to end")
 
 if __name__ == "__main__":
     unittest.main()

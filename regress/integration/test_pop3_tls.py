@@ -6,7 +6,7 @@ engine keeps the TLS session and relays the mailbox process.
 
 Pipelining (RFC 2449 6.6): commands sent after PASS in the same write
 are read ahead by the login engine; after the login they reach the
-mailbox process through the engine's relay (pop3d/pop3_proxy.c), in
+mailbox process through the engine's relay (common/access_proxy.c), in
 order, and are answered as if sent one by one."""
 
 import os

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/inotify.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -507,5 +508,45 @@ Test(sandbox, log_mode)
 	status = sandbox_run(f, case_inet_socket);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "status %d", status);
+	sandbox_filter_free(f);
+}
+
+/* imapd's IDLE: an inotify watch on a folder (the mailbox's own files). */
+static int
+case_inotify(void)
+{
+	int	 fd;
+
+	if ((fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
+		return 1;
+	if (inotify_add_watch(fd, "/tmp", IN_CREATE | IN_MOVED_TO) == -1)
+		return 2;
+	(void)close(fd);
+	return 0;
+}
+
+/*
+ * SANDBOX_IMAP_MAILBOX allows what pop3d's mailbox filter refuses
+ * (inotify), and refuses what every filter does (execve).
+ */
+Test(sandbox, imap_mailbox)
+{
+	struct sandbox_filter	*f;
+	int			 status;
+
+	(void)unsetenv("SALLYPORT_SANDBOX");
+	f = sandbox_prepare(SANDBOX_IMAP_MAILBOX);
+	status = sandbox_run(f, case_inotify);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "inotify refused: status %d", status);
+	status = sandbox_run(f, case_allowed);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	status = sandbox_run(f, case_execve);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS);
+	sandbox_filter_free(f);
+	f = sandbox_prepare(SANDBOX_MAILBOX);
+	status = sandbox_run(f, case_inotify);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS,
+	    "inotify allowed to pop3d's mailbox: status %d", status);
 	sandbox_filter_free(f);
 }
