@@ -1,8 +1,8 @@
 /*
  * The commands of the selected state (RFC 3501 6.4) but FETCH
  * (imap_fetch.c): CHECK, CLOSE, UNSELECT (RFC 3691), EXPUNGE and UID
- * EXPUNGE (RFC 4315), SEARCH (and ESEARCH, RFC 4731), STORE (with
- * UNCHANGEDSINCE, RFC 7162), COPY with COPYUID
+ * EXPUNGE (RFC 4315), SEARCH (and ESEARCH, RFC 4731), SORT and THREAD
+ * (RFC 5256), STORE (with UNCHANGEDSINCE, RFC 7162), COPY with COPYUID
  * and MOVE (RFC 6851).  Runs in the mailbox process: the mail user,
  * chrooted in the mail home, seccomp SANDBOX_IMAP_MAILBOX.
  */
@@ -105,7 +105,7 @@ cmd_expunge(struct imap_conn *c, const struct imap_command *cmd)
 	return 0;
 }
 
-/* ---- SEARCH ---- */
+/* ---- SEARCH, SORT, THREAD ---- */
 
 /*
  * Runs a search program over the view: the matching indexes,
@@ -199,6 +199,85 @@ cmd_search(struct imap_conn *c, const struct imap_command *cmd)
 	imap_search_free(prog);
 	s->no_expunge = !cmd->uid;
 	sess_ok(s, cmd->tag, "SEARCH completed");
+	s->no_expunge = 0;
+	return 0;
+}
+
+int
+cmd_sort(struct imap_conn *c, const struct imap_command *cmd)
+{
+	struct imap_sess	*s = SESS(c);
+	struct imap_sort_prog	 sp;
+	struct imap_search	*prog;
+	const char		*err = "bad SORT";
+	uint32_t		*v;
+	uint64_t		 maxmod;
+	size_t			 n, i;
+	int			 rest, no = 0, ret;
+
+	if (imap_sort_parse(cmd->args, cmd->nargs, &sp, &rest, &err,
+	    &no) == -1) {
+		if (no) {
+			sess_no(s, cmd->tag, "%s", err);
+			return 0;
+		}
+		return sess_bad(s, cmd->tag, "%s", err);
+	}
+	if ((prog = sel_search_parse(s, cmd, rest, 0, &ret)) == NULL)
+		return ret;
+	if (sel_match(s, prog, &v, &n, &maxmod) == -1 ||
+	    imap_sort(&sp, &imap_sess_access, s, v, n) == -1) {
+		imap_search_free(prog);
+		sess_no(s, cmd->tag, "[LIMIT] cannot sort");
+		return 0;
+	}
+	imap_search_free(prog);
+	sel_to_numbers(s, cmd->uid, v, n);
+	sess_putf(s, "* SORT");
+	for (i = 0; i < n; i++)
+		sess_putf(s, " %" PRIu32, v[i]);
+	sess_putf(s, "\r\n");
+	free(v);
+	s->no_expunge = !cmd->uid;
+	sess_ok(s, cmd->tag, "SORT completed");
+	s->no_expunge = 0;
+	return 0;
+}
+
+int
+cmd_thread(struct imap_conn *c, const struct imap_command *cmd)
+{
+	struct imap_sess	*s = SESS(c);
+	enum imap_thread_alg	 alg;
+	struct imap_search	*prog;
+	const char		*err = "bad THREAD";
+	uint32_t		*v;
+	uint64_t		 maxmod;
+	size_t			 n;
+	int			 rest, no = 0, ret, r;
+
+	if (imap_thread_parse(cmd->args, cmd->nargs, &alg, &rest, &err,
+	    &no) == -1) {
+		if (no) {
+			sess_no(s, cmd->tag, "%s", err);
+			return 0;
+		}
+		return sess_bad(s, cmd->tag, "%s", err);
+	}
+	if ((prog = sel_search_parse(s, cmd, rest, 0, &ret)) == NULL)
+		return ret;
+	r = sel_match(s, prog, &v, &n, &maxmod);
+	imap_search_free(prog);
+	if (r == -1 || imap_thread(alg, &imap_sess_access, s, v, n,
+	    cmd->uid, &s->wb) == -1) {
+		if (r == 0)
+			free(v);
+		sess_no(s, cmd->tag, "[LIMIT] cannot thread");
+		return 0;
+	}
+	free(v);
+	s->no_expunge = !cmd->uid;
+	sess_ok(s, cmd->tag, "THREAD completed");
 	s->no_expunge = 0;
 	return 0;
 }

@@ -68,6 +68,8 @@ const struct imap_cmd imap_sess_cmds[] = {
 	{ "STORE",	S,	0,		"s*",	"s*",	cmd_store },
 	{ "COPY",	S,	0,		"sm",	"sm",	cmd_copy },
 	{ "MOVE",	S,	0,		"sm",	"sm",	cmd_move },
+	{ "SORT",	S,	0,		"l*",	"l*",	cmd_sort },
+	{ "THREAD",	S,	0,		"w*",	"w*",	cmd_thread },
 	/* RFC 3501 6.2: not after login; the reader answers BAD. */
 	{ "LOGIN",	NA,	0,		"aa",	NULL,	NULL },
 	{ "AUTHENTICATE", NA,	0,		"w?a",	NULL,	NULL },
@@ -85,7 +87,8 @@ _Static_assert(IMAP_APPEND_LIMIT == IMAP_APPEND_MAX_BYTES,
 #define SESS_STR2(x)	#x
 static const char sess_capa[] = "IMAP4rev1 LITERAL+ ID ENABLE IDLE "
     "NAMESPACE UNSELECT UIDPLUS MOVE CHILDREN SPECIAL-USE ESEARCH "
-    "CONDSTORE QRESYNC STATUS=SIZE COMPRESS=DEFLATE "
+    "CONDSTORE QRESYNC SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES "
+    "STATUS=SIZE COMPRESS=DEFLATE "
     "APPENDLIMIT=" SESS_STR(IMAP_APPEND_LIMIT);
 
 const char *

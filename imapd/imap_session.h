@@ -155,6 +155,8 @@ int	cmd_close(struct imap_conn *, const struct imap_command *);
 int	cmd_unselect(struct imap_conn *, const struct imap_command *);
 int	cmd_expunge(struct imap_conn *, const struct imap_command *);
 int	cmd_search(struct imap_conn *, const struct imap_command *);
+int	cmd_sort(struct imap_conn *, const struct imap_command *);
+int	cmd_thread(struct imap_conn *, const struct imap_command *);
 int	cmd_store(struct imap_conn *, const struct imap_command *);
 int	cmd_copy(struct imap_conn *, const struct imap_command *);
 int	cmd_move(struct imap_conn *, const struct imap_command *);

@@ -224,6 +224,43 @@ class TestIMAPRFC(SuiteTest):
         lines, ok = c.cmd(b"EXAMINE Trash")
         self.assertEqual(lines[0], b"* OK [CLOSED] Previous mailbox closed")
 
+    def test_rfc5256_sort_thread(self):
+        """RFC 5256: SORT by SUBJECT (base subjects), REVERSE DATE and
+        FROM, UID SORT; THREAD ORDEREDSUBJECT and REFERENCES."""
+        c = self.raw()
+        msgs = [
+            (b"Re: lunch", b"bob@x.test", b"01 Jan 2026 10:00:00 +0000",
+             b"<a@x>", None),
+            (b"apples", b"carol@x.test", b"03 Jan 2026 10:00:00 +0000",
+             b"<b@x>", None),
+            (b"lunch", b"alice@x.test", b"02 Jan 2026 10:00:00 +0000",
+             b"<c@x>", None),
+            (b"Re: apples", b"dave@x.test", b"04 Jan 2026 10:00:00 +0000",
+             b"<d@x>", b"<b@x>"),
+        ]
+        for subj, frm, date, mid, ref in msgs:
+            m = (b"From: %s\r\nSubject: %s\r\nDate: %s\r\n"
+                 b"Message-ID: %s\r\n" % (frm, subj, date, mid))
+            if ref:
+                m += b"References: %s\r\n" % ref
+            self.append(c, b"INBOX", m + b"\r\nbody\r\n")
+        c.cmd(b"SELECT INBOX")
+        lines, ok = c.cmd(b"SORT (SUBJECT) UTF-8 ALL")
+        self.assertEqual(lines, [b"* SORT 2 4 1 3"])
+        self.assertEqual(ok, b"OK SORT completed")
+        lines, ok = c.cmd(b"SORT (REVERSE DATE) UTF-8 ALL")
+        self.assertEqual(lines, [b"* SORT 4 2 3 1"])
+        lines, ok = c.cmd(b"UID SORT (FROM) US-ASCII NOT FROM carol")
+        self.assertEqual(lines, [b"* SORT 3 1 4"])
+        lines, ok = c.cmd(b"SORT (SUBJECT) KOI8-X ALL")
+        self.assertTrue(ok.startswith(b"NO [BADCHARSET"), ok)
+        lines, ok = c.cmd(b"THREAD ORDEREDSUBJECT UTF-8 ALL")
+        self.assertEqual(lines, [b"* THREAD (1 3)(2 4)"])
+        lines, ok = c.cmd(b"THREAD REFERENCES UTF-8 ALL")
+        self.assertEqual(lines[0][:9], b"* THREAD ")
+        self.assertIn(b"(2 4)", lines[0])
+        self.assertEqual(ok, b"OK THREAD completed")
+
 
 if __name__ == "__main__":
     unittest.main()
