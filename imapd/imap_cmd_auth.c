@@ -171,7 +171,8 @@ cmd_select(struct imap_conn *c, const struct imap_command *cmd)
 		sess_unselect(s);
 		/* RFC 7162 3.2.11: the old folder's updates end here. */
 		if (s->enabled & SESS_E_QRESYNC)
-			sess_putf(s, "* OK [CLOSED] Previous mailbox closed\r\n");
+			sess_putf(s, "* OK [CLOSED] Previous mailbox "
+			    "closed\r\n");
 	}
 	ro = strcmp(cmd->name, "EXAMINE") == 0;
 	st = imap_mbox_open(s->store, name, ro ? IMAP_OPEN_READONLY : 0,

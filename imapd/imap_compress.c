@@ -42,8 +42,8 @@ struct zdir {
 static struct {
 	int		 pair[2];	/* [0] the session's, [1] ours */
 	int		 active;
-	struct zdir	 up;		/* client -> session, inflating */
-	struct zdir	 down;		/* session -> client, deflating */
+	struct zdir	 up;		/* client to session */
+	struct zdir	 down;		/* session to client */
 } zc = { { -1, -1 }, 0, { 0 }, { 0 } };
 
 int

@@ -28,7 +28,7 @@ enum fi_kind {
 
 struct fitem {
 	enum fi_kind		 kind;
-	const char		*name;		/* RFC822*: the answer's name */
+	const char		*name;		/* RFC822*: its name */
 	int			 peek;
 	int			 has_partial;
 	uint32_t		 off, len;
@@ -43,11 +43,11 @@ struct fjob {
 	int			 nitems;
 	uint32_t		*idx;
 	size_t			 n, pos;
-	int			 item;		/* -1: the message not begun */
-	int			 first;		/* no attribute written yet */
-	int			 flags_due;	/* \Seen was set: send FLAGS */
-	int			 gone;		/* some messages were expunged */
-	int			 cached;	/* blobs put: flush at the end */
+	int			 item;		/* -1: not begun */
+	int			 first;		/* none written yet */
+	int			 flags_due;	/* \Seen was set */
+	int			 flags_due;	/* \\Seen set */
+	int			 cached;	/* blobs put: flush */
 	struct imap_crlf_cursor	 cur;
 	size_t			 lit_left;
 	struct imap_mbuf	 scratch;

@@ -28,7 +28,8 @@
 #include "imap_session.h"
 #include "imap_store.h"
 
-static int	cmd_capability(struct imap_conn *, const struct imap_command *);
+static int	cmd_capability(struct imap_conn *,
+		    const struct imap_command *);
 static int	cmd_noop(struct imap_conn *, const struct imap_command *);
 static int	cmd_logout(struct imap_conn *, const struct imap_command *);
 static int	cmd_id(struct imap_conn *, const struct imap_command *);
@@ -39,42 +40,42 @@ static int	cmd_id(struct imap_conn *, const struct imap_command *);
 #define NA	IMAP_S_NOAUTH
 
 const struct imap_cmd imap_sess_cmds[] = {
-	/* name		states	flags		args	uid	handler */
-	{ "CAPABILITY",	AS,	0,		"",	NULL,	cmd_capability },
-	{ "NOOP",	AS,	0,		"",	NULL,	cmd_noop },
-	{ "LOGOUT",	AS,	0,		"",	NULL,	cmd_logout },
-	{ "ID",		AS,	0,		"x",	NULL,	cmd_id },
-	{ "ENABLE",	A,	0,		"w*",	NULL,	cmd_enable },
-	{ "SELECT",	AS,	0,		"m*",	NULL,	cmd_select },
-	{ "EXAMINE",	AS,	0,		"m*",	NULL,	cmd_select },
-	{ "CREATE",	AS,	0,		"m*",	NULL,	cmd_create },
-	{ "DELETE",	AS,	0,		"m",	NULL,	cmd_delete },
-	{ "RENAME",	AS,	0,		"mm*",	NULL,	cmd_rename },
-	{ "SUBSCRIBE",	AS,	0,		"m",	NULL,	cmd_subscribe },
-	{ "UNSUBSCRIBE", AS,	0,		"m",	NULL,	cmd_unsubscribe },
-	{ "LIST",	AS,	0,		"x*",	NULL,	cmd_list },
-	{ "LSUB",	AS,	0,		"ap",	NULL,	cmd_lsub },
-	{ "STATUS",	AS,	0,		"ml",	NULL,	cmd_status },
-	{ "APPEND",	AS,	IMAP_CMDF_STREAM, "m*",	NULL,	cmd_append },
-	{ "NAMESPACE",	AS,	0,		"",	NULL,	cmd_namespace },
-	{ "IDLE",	AS,	IMAP_CMDF_STOP,	"",	NULL,	cmd_idle },
-	{ "COMPRESS",	AS,	IMAP_CMDF_STOP,	"w",	NULL,	cmd_compress },
-	{ "CHECK",	S,	0,		"",	NULL,	cmd_check },
-	{ "CLOSE",	S,	0,		"",	NULL,	cmd_close },
-	{ "UNSELECT",	S,	0,		"",	NULL,	cmd_unselect },
-	{ "EXPUNGE",	S,	0,		"",	"s",	cmd_expunge },
-	{ "SEARCH",	S,	0,		"*",	"*",	cmd_search },
-	{ "FETCH",	S,	0,		"s*",	"s*",	cmd_fetch },
-	{ "STORE",	S,	0,		"s*",	"s*",	cmd_store },
-	{ "COPY",	S,	0,		"sm",	"sm",	cmd_copy },
-	{ "MOVE",	S,	0,		"sm",	"sm",	cmd_move },
-	{ "SORT",	S,	0,		"l*",	"l*",	cmd_sort },
-	{ "THREAD",	S,	0,		"w*",	"w*",	cmd_thread },
-	/* RFC 3501 6.2: not after login; the reader answers BAD. */
-	{ "LOGIN",	NA,	0,		"aa",	NULL,	NULL },
-	{ "AUTHENTICATE", NA,	0,		"w?a",	NULL,	NULL },
-	{ "STARTTLS",	NA,	0,		"",	NULL,	NULL },
-	{ NULL,		0,	0,		NULL,	NULL,	NULL },
+	/* name, states, flags, args, args after UID, handler */
+	{ "CAPABILITY", AS, 0, "", NULL, cmd_capability },
+	{ "NOOP", AS, 0, "", NULL, cmd_noop },
+	{ "LOGOUT", AS, 0, "", NULL, cmd_logout },
+	{ "ID", AS, 0, "x", NULL, cmd_id },
+	{ "ENABLE", A, 0, "w*", NULL, cmd_enable },
+	{ "SELECT", AS, 0, "m*", NULL, cmd_select },
+	{ "EXAMINE", AS, 0, "m*", NULL, cmd_select },
+	{ "CREATE", AS, 0, "m*", NULL, cmd_create },
+	{ "DELETE", AS, 0, "m", NULL, cmd_delete },
+	{ "RENAME", AS, 0, "mm*", NULL, cmd_rename },
+	{ "SUBSCRIBE", AS, 0, "m", NULL, cmd_subscribe },
+	{ "UNSUBSCRIBE", AS, 0, "m", NULL, cmd_unsubscribe },
+	{ "LIST", AS, 0, "x*", NULL, cmd_list },
+	{ "LSUB", AS, 0, "ap", NULL, cmd_lsub },
+	{ "STATUS", AS, 0, "ml", NULL, cmd_status },
+	{ "APPEND", AS, IMAP_CMDF_STREAM, "m*", NULL, cmd_append },
+	{ "NAMESPACE", AS, 0, "", NULL, cmd_namespace },
+	{ "IDLE", AS, IMAP_CMDF_STOP, "", NULL, cmd_idle },
+	{ "COMPRESS", AS, IMAP_CMDF_STOP, "w", NULL, cmd_compress },
+	{ "CHECK", S, 0, "", NULL, cmd_check },
+	{ "CLOSE", S, 0, "", NULL, cmd_close },
+	{ "UNSELECT", S, 0, "", NULL, cmd_unselect },
+	{ "EXPUNGE", S, 0, "", "s", cmd_expunge },
+	{ "SEARCH", S, 0, "*", "*", cmd_search },
+	{ "FETCH", S, 0, "s*", "s*", cmd_fetch },
+	{ "STORE", S, 0, "s*", "s*", cmd_store },
+	{ "COPY", S, 0, "sm", "sm", cmd_copy },
+	{ "MOVE", S, 0, "sm", "sm", cmd_move },
+	{ "SORT", S, 0, "l*", "l*", cmd_sort },
+	{ "THREAD", S, 0, "w*", "w*", cmd_thread },
+	/* RFC 3501 6.2: not after login; the dispatcher refuses them. */
+	{ "LOGIN", NA, 0, "aa", NULL, NULL },
+	{ "AUTHENTICATE", NA, 0, "w?a", NULL, NULL },
+	{ "STARTTLS", NA, 0, "", NULL, NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 
 /*

@@ -43,7 +43,7 @@ struct imap_sess {
 	struct imap_store	*store;
 	struct imap_mbox	*mbox;		/* selected, or NULL */
 	int			 readonly;	/* EXAMINE */
-	uint32_t		 exists;	/* the EXISTS the client knows */
+	uint32_t		 exists;	/* the client's EXISTS */
 	unsigned int		 enabled;	/* SESS_E_* */
 	uint64_t		 quota;		/* bytes, 0: none */
 	char			 user[128];	/* log_vis'd */
@@ -61,9 +61,9 @@ struct imap_sess {
 	struct event		*ev_notify;
 	struct event		*ev_idle_poll;
 	/* The literal being read raw; bytes left. */
-	int			 cont_sent;	/* the last write was "+ " */
-	int			 no_expunge;	/* FETCH STORE SEARCH running */
-	int			 compress_pending; /* COMPRESS: switch at drain */
+	int			 cont_sent;	/* last write was "+ " */
+	int			 no_expunge;	/* FETCH STORE SEARCH */
+	int			 compress_pending; /* switch at drain */
 	char			*held;		/* input held back */
 	size_t			 heldlen;
 };
@@ -183,7 +183,8 @@ void	sess_idle_line(struct imap_sess *, const char *, size_t);
  * parsed (NULL with *st when gone or unreadable), valid until the next
  * load or unload.
  */
-struct imap_msg	*sess_msg_load(struct imap_sess *, uint32_t idx, int *st);
+struct imap_msg	*sess_msg_load(struct imap_sess *, uint32_t idx,
+		    int *st);
 void		 sess_msg_unload(void);
 /* The message accessor for SEARCH, SORT, THREAD (imap_msgload.c). */
 extern const struct imap_msg_access	imap_sess_access;

@@ -65,7 +65,7 @@ imapd_mailbox_role(struct daemon_ctx *ctx)
 
 static const struct daemon_role imapd_mailbox_roles[] = {
 	/* name		flags	fds: min, max	main */
-	{ IMAP_MAILBOX_ROLE,	0,	2, 2,		imapd_mailbox_role },
+	{ IMAP_MAILBOX_ROLE, 0,	2, 2,	imapd_mailbox_role },
 	{ NULL, 0, 0, 0, NULL },
 };
 
