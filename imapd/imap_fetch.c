@@ -46,7 +46,7 @@ struct fjob {
 	int			 item;		/* -1: not begun */
 	int			 first;		/* none written yet */
 	int			 flags_due;	/* \Seen was set */
-	int			 gone;		/* some were expunged */
+	int			 gone;		/* some were gone */
 	int			 cached;	/* blobs put: flush */
 	struct imap_crlf_cursor	 cur;
 	size_t			 lit_left;
