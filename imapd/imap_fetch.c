@@ -568,8 +568,13 @@ cmd_fetch(struct imap_conn *c, const struct imap_command *cmd)
 	j->uid = cmd->uid;
 	j->item = -1;
 	imap_mbuf_init(&j->scratch, IMAP_FETCH_STRUCT_MAX_BYTES);
+	/*
+	 * RFC 7162 3.1.4: CHANGEDSINCE answers with MODSEQ; once CONDSTORE
+	 * is on, so does every FETCH that reports FLAGS.
+	 */
 	if (fetch_items(j, &cmd->args[1], &err) == -1 ||
-	    (since > 0 && !fetch_has(j, FI_MODSEQ) &&
+	    ((since > 0 || ((s->enabled & SESS_E_CONDSTORE) &&
+	    fetch_has(j, FI_FLAGS))) && !fetch_has(j, FI_MODSEQ) &&
 	    fetch_add(j, FI_MODSEQ) == -1)) {
 		fetch_free(j);
 		return sess_bad(s, cmd->tag, "%s", err);

@@ -176,7 +176,8 @@ class TestIMAPRFC(SuiteTest):
                           b"(\\Seen)" % hm[0])
         self.assertEqual(ok, b"OK [MODIFIED 2] Conditional STORE failed")
         lines, ok = c.cmd(b"FETCH 2 (FLAGS)")
-        self.assertEqual(lines, [b"* 2 FETCH (FLAGS (\\Flagged))"])
+        self.assertEqual(lines, [b"* 2 FETCH (FLAGS (\\Flagged) MODSEQ "
+                                 b"(%d))" % mod2])
         lines, ok = c.cmd(b"SEARCH MODSEQ %d" % mod2)
         self.assertRegex(lines[0], rb"^\* SEARCH 1 2 3 \(MODSEQ \d+\)$")
 
