@@ -7,10 +7,12 @@
  * write callback or into a caller-provided buffer, so the unit tests and
  * the fuzz harness call every function directly.
  *
- * The parts, one file each:
+ * The parts:
  *   imap_parse.c	the incremental, bounded command reader (tag, name,
  *			argument tree; literals {n} {n+} ~{n}; continuation
- *			requests; streamed APPEND literals into a sink)
+ *			requests; streamed APPEND literals into a sink);
+ *			imap_token.c, one line's tokens and the tree;
+ *			imap_reader.h, the two files' shared insides
  *   imap_args.c	argument helpers: astrings, mailboxes, flags, dates
  *   imap_seqset.c	sequence sets (1,3:5,7:*, $) as sorted range lists
  *   imap_utf7.c	modified UTF-7 (RFC 3501 5.1.3) both ways
@@ -20,7 +22,7 @@
  *   imap_search*.c	SEARCH: parsing into a bounded program, evaluation
  *			against a message accessor, (E)SEARCH results
  *   imap_sort.c	SORT (RFC 5256, RFC 5957 DISPLAYFROM/DISPLAYTO)
- *   imap_thread.c	THREAD ORDEREDSUBJECT and REFERENCES (RFC 5256)
+ *   imap_thread*.c	THREAD ORDEREDSUBJECT and REFERENCES (RFC 5256)
  *
  * Every limit is in common/sp_limits.h under "IMAP: the protocol's
  * grammar, SEARCH, SORT and THREAD".
@@ -404,7 +406,9 @@ struct imap_range {
 
 /*
  * A sequence set as parsed: ranges in the client's order (lo/hi swapped
- * into order, '*' as UINT32_MAX), or saved ("$", RFC 5182).  After
+ * into order, '*' as UINT32_MAX), or saved ("$", RFC 5182).  XXX the
+ * number 4294967295 itself reads as '*' (no UID or sequence number gets
+ * that high before UIDVALIDITY changes).  After
  * imap_seqset_resolve() the ranges are sorted, merged and capped at the
  * current maximum, and the membership test and the iteration work.
  */
@@ -574,7 +578,7 @@ struct imap_msg_access {
 };
 
 /* ------------------------------------------------------------------ */
-/* SEARCH (imap_search_parse.c, imap_search_eval.c, imap_search_out.c). */
+/* SEARCH (imap_search.c, imap_search_parse.c, imap_search_eval.c). */
 
 /* RETURN options (RFC 4731 ESEARCH, RFC 5182 SAVE). */
 #define IMAP_SRET_MIN		0x01
@@ -642,7 +646,7 @@ int	 imap_search_write(struct imap_wbuf *, const struct imap_search *,
 	    uint64_t max_modseq);
 
 /* ------------------------------------------------------------------ */
-/* SORT and THREAD (imap_sort.c, imap_thread.c). */
+/* SORT and THREAD (imap_sort.c, imap_thread.c, imap_thread_out.c). */
 
 enum imap_sort_crit {
 	IMAP_SORT_ARRIVAL, IMAP_SORT_CC, IMAP_SORT_DATE, IMAP_SORT_FROM,

@@ -67,8 +67,11 @@ struct imap_search {
 /* imap_search.c: CHARSET's argument (UTF-8, US-ASCII); *no on others. */
 int	 imap_search_charset(const struct imap_arg *, const char **err,
 	    int *no);
-/* imap_sort.c: i;ascii-casemap order of two strings (<0, 0, >0). */
-int	 imap_casemap_cmp(const char *, const char *);
+/*
+ * imap_sort.c: ASCII letters to upper case in place, so that strcmp()
+ * then orders as i;ascii-casemap (RFC 4790 9.2).
+ */
+void	 imap_casemap_fold(char *, size_t);
 /* imap_search_parse.c: the keys a[0..na) into s (an AND at node 0). */
 int	 imap_search_keys(struct imap_search *, const struct imap_arg *,
 	    int na, const char **err);

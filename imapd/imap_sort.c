@@ -3,7 +3,8 @@
  * the criteria parsed, then the messages sorted with every key read once
  * per message through the accessor (strings into one arena, each at most
  * IMAP_SORT_KEY_MAX_BYTES) and one O(n log n) sort whose last tie-breaker
- * is the sequence number.  Strings compare as i;ascii-casemap.  Runs in
+ * is the sequence number.  Strings compare as i;ascii-casemap (folded
+ * once when read, then compared as bytes).  Runs in
  * the mailbox process (the mail user, chroot, seccomp "imapd-user").
  */
 #include <sys/types.h>
@@ -109,22 +110,14 @@ struct sort_ctx {
 	char				*arena;
 };
 
-/* i;ascii-casemap: bytes compared with ASCII letters folded. */
-int
-imap_casemap_cmp(const char *a, const char *b)
+void
+imap_casemap_fold(char *s, size_t len)
 {
-	unsigned char	 x, y;
+	size_t	 i;
 
-	for (;; a++, b++) {
-		x = (unsigned char)*a;
-		y = (unsigned char)*b;
-		if (x >= 'a' && x <= 'z')
-			x -= 'a' - 'A';
-		if (y >= 'a' && y <= 'z')
-			y -= 'a' - 'A';
-		if (x != y || x == '\0')
-			return (x > y) - (x < y);
-	}
+	for (i = 0; i < len; i++)
+		if (s[i] >= 'a' && s[i] <= 'z')
+			s[i] -= 'a' - 'A';
 }
 
 /* One message's value for a numeric criterion. */
@@ -171,6 +164,8 @@ sort_str(const struct imap_msg_access *acc, void *ctx, uint32_t idx,
 	if (n > IMAP_SORT_KEY_MAX_BYTES)
 		n = IMAP_SORT_KEY_MAX_BYTES;
 	(*arena)[off + (size_t)n] = '\0';
+	/* Folded once here, the sort compares with strcmp(). */
+	imap_casemap_fold(*arena + off, (size_t)n);
 	*len += (size_t)n + 1;
 	return (int64_t)off;
 }
@@ -187,8 +182,7 @@ sort_cmp(const void *x, const void *y, void *arg)
 	vb = &c->val[(size_t)b[1] * (size_t)nk];
 	for (k = 0; k < nk; k++) {
 		if (sort_is_str(c->p->keys[k].crit))
-			r = imap_casemap_cmp(c->arena + va[k],
-			    c->arena + vb[k]);
+			r = strcmp(c->arena + va[k], c->arena + vb[k]);
 		else
 			r = (va[k] > vb[k]) - (va[k] < vb[k]);
 		if (r != 0)

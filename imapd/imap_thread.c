@@ -23,19 +23,15 @@ struct tid {
 	size_t		 mask;
 };
 
+/* FNV-1a. */
 static uint32_t
-tid_hash(const char *s, size_t len, int fold)
+tid_hash(const char *s, size_t len)
 {
 	uint32_t	 h = 2166136261u;
-	unsigned char	 c;
 	size_t		 i;
 
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)s[i];
-		if (fold && c >= 'a' && c <= 'z')
-			c -= 'a' - 'A';
-		h = (h ^ c) * 16777619u;
-	}
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
 	return h;
 }
 
@@ -60,7 +56,7 @@ static int32_t
 tid_get(struct tforest *f, struct tid *t, const char *s, size_t len,
     int32_t create_for, size_t max)
 {
-	size_t		 h = tid_hash(s, len, 0) & t->mask;
+	size_t		 h = tid_hash(s, len) & t->mask;
 	ssize_t		 off;
 	int32_t		 c;
 
@@ -211,13 +207,12 @@ static uint32_t *
 tf_subject_slot(struct tforest *f, struct tid *t, int32_t r)
 {
 	const char	*s = f->arena + f->subj[tf_subject_msg(f, r)];
-	size_t		 h = tid_hash(s, strlen(s), 1) & t->mask;
+	size_t		 h = tid_hash(s, strlen(s)) & t->mask;
 	int32_t		 c;
 
 	for (; t->slot[h] != 0; h = (h + 1) & t->mask) {
 		c = (int32_t)t->slot[h] - 1;
-		if (imap_casemap_cmp(f->arena + f->subj[tf_subject_msg(f, c)],
-		    s) == 0)
+		if (strcmp(f->arena + f->subj[tf_subject_msg(f, c)], s) == 0)
 			return &t->slot[h];
 	}
 	return &t->slot[h];

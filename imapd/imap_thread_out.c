@@ -141,6 +141,7 @@ tf_load(struct tforest *f, const struct imap_msg_access *acc, void *ctx,
 		    sizeof(buf));
 		len = len < 0 ? 0 : len > IMAP_SORT_KEY_MAX_BYTES ?
 		    IMAP_SORT_KEY_MAX_BYTES : len;
+		imap_casemap_fold(buf, (size_t)len);
 		if ((off = tf_str(f, buf, (size_t)len)) == -1)
 			return -1;
 		f->subj[i] = (size_t)off;
@@ -215,7 +216,7 @@ tf_ordcmp(const void *x, const void *y, void *arg)
 	int32_t			 b = *(const int32_t *)y;
 	int			 r;
 
-	r = imap_casemap_cmp(f->arena + f->subj[a], f->arena + f->subj[b]);
+	r = strcmp(f->arena + f->subj[a], f->arena + f->subj[b]);
 	return r != 0 ? r : tf_cmp(&f->mcont[a], &f->mcont[b], arg);
 }
 
@@ -231,7 +232,7 @@ tf_orderedsubject(struct tforest *f, size_t n, int32_t *tmp)
 	if (n > 0)
 		qsort_r(tmp, n, sizeof(*tmp), tf_ordcmp, f);
 	for (i = 0; i < n; i++) {
-		if (root != -1 && imap_casemap_cmp(f->arena +
+		if (root != -1 && strcmp(f->arena +
 		    f->subj[f->c[root].msg], f->arena + f->subj[tmp[i]]) == 0) {
 			tf_add_child(f, root, f->mcont[tmp[i]]);
 			continue;

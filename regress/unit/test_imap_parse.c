@@ -457,3 +457,42 @@ Test(imap_parse, fuzz_loop)
 		cr_assert_eq(t.opened, t.discarded);
 	}
 }
+
+/*
+ * A 1 MB APPEND goes to the sink in pieces, never into the reader's
+ * memory; a handler that keeps the handle stops its discard.
+ */
+Test(imap_parse, append_streamed)
+{
+	struct tconn		 t;
+	struct imap_reader	*rd;
+	struct imap_command	*cmd;
+	char			*in;
+	size_t			 len, off = 0, used, n;
+	int			 ev = IMAP_RD_MORE, conts = 0;
+
+	rd = t_reader(&t);
+	in = t_big("a1 APPEND Drafts (\\Draft) {1000000}\r\n", 1000000, 'm',
+	    "\r\n", &len);
+	while (off < len && ev != IMAP_RD_CMD) {
+		n = len - off < 4096 ? len - off : 4096;
+		ev = imap_reader_feed(rd, in + off, n, &used);
+		off += used;
+		conts += ev == IMAP_RD_CONT;
+		cr_assert_leq(rd->acap, 4096);
+	}
+	cr_assert_eq(ev, IMAP_RD_CMD);
+	cr_expect_eq(conts, 1);
+	cr_expect_eq(t.sunk, 1000000);
+	cr_expect_eq(t.opened, 1);
+	cr_expect_eq(t.ended, 1);
+	cmd = imap_reader_command(rd);
+	cr_assert_eq(cmd->nargs, 3);
+	cr_assert_eq(cmd->args[2].type, IMAP_ARG_STREAM);
+	cr_expect_eq(cmd->args[2].stream_size, 1000000);
+	cmd->args[2].stream = NULL;	/* the handler keeps it */
+	imap_reader_release(rd);
+	cr_expect_eq(t.discarded, 0);
+	imap_reader_free(rd);
+	free(in);
+}
