@@ -78,6 +78,18 @@ imap_login_answer(void *owner, uint32_t result)
 {
 	struct login_session	*s = owner;
 
+	if (result == RESULT_OK && s->held != NULL) {
+		/*
+		 * Input held back by the rate limit is the engine's, not the
+		 * lineio's: it cannot follow the client.  Only a client past
+		 * IMAP_CMDS_PER_SEC_MAX before its login gets here.
+		 */
+		log_info("%08x imap login user=%s result=refused "
+		    "reason=held-input", s->conn.id, s->as.user_vis);
+		imap_no(&s->conn, s->tag, "[UNAVAILABLE] Too many commands");
+		imap_bye(&s->conn, "Too many commands");
+		return;
+	}
 	if (result == RESULT_OK) {
 		log_info("%08x imap login user=%s result=ok", s->conn.id,
 		    s->as.user_vis);

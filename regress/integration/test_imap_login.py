@@ -248,6 +248,10 @@ class TestImapLogin(IMAPTest):
         c = self.connect(source="127.0.10.2")
         c.send(b"t1 LOGIN bob " + PASS + b"\r\n")
         self.assert_handed_off("bob", n)
+        # The mailbox process answers the LOGIN's tag, once it is set up
+        # (as the user, chrooted, its filter on).
+        u, r = c.until(b"t1")
+        self.assertTrue(r.startswith(b"OK [CAPABILITY "), r)
         mb = self.mailbox_child("bob")
         uid, gid = suite.user_ids(suite.MAIL_USERS["bob"])
         self.assertEqual(mb.uids, (uid,) * 4, mb)
@@ -255,9 +259,6 @@ class TestImapLogin(IMAPTest):
         self.assertEqual(mb.role, "imapd-user", mb)
         self.assertEqual(mb.root, self.suite.home("bob"), mb)
         self.assertEqual(mb.seccomp, 2, mb)
-        # The mailbox process answers the LOGIN's tag.
-        u, r = c.until(b"t1")
-        self.assertTrue(r.startswith(b"OK"), r)
         c.cmd(b"LOGOUT")
 
     def test_longest_tag_is_answered(self):
