@@ -219,6 +219,43 @@ class TestIMAPClients(SuiteTest):
                  what="fetchmail to fetch the new message")
         self.assertLess(time.monotonic() - t0, 15)
 
+    @unittest.skipUnless(have("neomutt") and have("script"),
+                         "neomutt is not installed")
+    def test_neomutt(self):
+        """neomutt, driven by keys it is given (-e push) on a pseudo
+        terminal: every message of INBOX saved to Archive, INBOX
+        expunged on exit."""
+        self.append(MSG1)
+        self.append(MSG2)
+        rc = os.path.join(self.tmp, "muttrc")
+        url = "imap://bob@127.0.0.1:%d/" % self.suite.imap_port
+        with open(rc, "w") as f:
+            f.write('set imap_pass="%s"\nset folder="%s"\n'
+                    'set spoolfile="+INBOX"\nset ssl_starttls=no\n'
+                    'set ssl_force_tls=no\nset confirmappend=no\n'
+                    'set confirmcreate=no\nset delete=yes\nset move=no\n'
+                    'set header_cache=""\nset message_cachedir=""\n'
+                    'set imap_check_subscribed=no\nset mail_check=1\n'
+                    % (suite.PASSWORD, url))
+        keys = ("<tag-pattern>~A<enter><tag-prefix><save-message>"
+                "=Archive<enter><sync-mailbox><exit>")
+        cmd = "neomutt -n -F %s -f %sINBOX -e 'push \"%s\"'" % (
+            rc, url, keys)
+        r = subprocess.run(["script", "-qec", cmd, "/dev/null"],
+                           capture_output=True, timeout=90,
+                           env=dict(os.environ, HOME=self.tmp,
+                                    TERM="xterm"))
+        self.assertEqual(r.returncode, 0, r.stdout[-2000:])
+        c = IMAPRaw(self.suite.imap_port)
+        self.addCleanup(c.close)
+        lines, ok = c.cmd(b"STATUS INBOX (MESSAGES)")
+        self.assertEqual(lines, [b"* STATUS INBOX (MESSAGES 0)"])
+        c.cmd(b"SELECT Archive")
+        lines, ok = c.cmd(b"FETCH 1:* (BODY.PEEK[TEXT])")
+        self.assertEqual(len(lines), 2, lines)
+        self.assertIn(b"this is the first.", lines[0])
+        self.assertIn(b"second body", lines[1])
+
     @unittest.skipUnless(have("offlineimap"), "offlineimap3 is not installed")
     def test_offlineimap(self):
         """offlineimap3 mirrors INBOX into a local Maildir."""
