@@ -1,10 +1,11 @@
 /*
  * The commands of the authenticated state (RFC 3501 6.3), valid in the
  * selected state too: SELECT, EXAMINE, CREATE, DELETE, RENAME,
- * SUBSCRIBE, UNSUBSCRIBE, LIST, LSUB, STATUS, APPEND (its literal
- * streamed into the store), NAMESPACE (RFC 2342), ENABLE (RFC 5161)
- * and IDLE (RFC 2177).  Runs in the mailbox process: the mail user,
- * chrooted in the mail home, seccomp SANDBOX_IMAP_MAILBOX.
+ * SUBSCRIBE, UNSUBSCRIBE, STATUS, NAMESPACE (RFC 2342) and ENABLE
+ * (RFC 5161); LIST and LSUB are imap_cmd_list.c's, APPEND
+ * imap_cmd_append.c's, IDLE imap_idle.c's.  Runs in the mailbox
+ * process: the mail user, chrooted in the mail home, seccomp
+ * SANDBOX_IMAP_MAILBOX.
  */
 #include <sys/types.h>
 
@@ -266,160 +267,83 @@ cmd_rename(struct imap_conn *c, const struct imap_command *cmd)
 	return 0;
 }
 
-/* ---- LIST, LSUB ---- */
+/* ---- STATUS ---- */
+
+static const char *status_items[] = { "MESSAGES", "RECENT", "UIDNEXT",
+    "UIDVALIDITY", "UNSEEN", "SIZE", "HIGHESTMODSEQ" };
+
+int
+sess_status_items_ok(const struct imap_arg *l)
+{
+	size_t	 k;
+	int	 i;
+
+	if (l->type != IMAP_ARG_LIST || l->nlist == 0)
+		return 0;
+	for (i = 0; i < l->nlist; i++) {
+		for (k = 0; k < sizeof(status_items) /
+		    sizeof(status_items[0]); k++)
+			if (imap_arg_is_atom(&l->list[i], status_items[k]))
+				break;
+		if (k == sizeof(status_items) / sizeof(status_items[0]))
+			return 0;
+	}
+	return 1;
+}
 
 static void
-list_attrs(struct imap_sess *s, unsigned int a, int lsub)
+status_item(struct imap_sess *s, const struct imap_arg *a,
+    const struct imap_mbox_info *info)
 {
-	static const struct { unsigned int bit; const char *name; } at[] = {
-		{ IMAP_LA_NOSELECT, "\\Noselect" },
-		{ IMAP_LA_NONEXISTENT, "\\NonExistent" },
-		{ IMAP_LA_HASCHILDREN, "\\HasChildren" },
-		{ IMAP_LA_HASNOCHILDREN, "\\HasNoChildren" },
-		{ IMAP_LA_SUBSCRIBED, "\\Subscribed" },
-		{ IMAP_LA_DRAFTS, "\\Drafts" },
-		{ IMAP_LA_SENT, "\\Sent" },
-		{ IMAP_LA_TRASH, "\\Trash" },
-		{ IMAP_LA_JUNK, "\\Junk" },
-		{ IMAP_LA_ARCHIVE, "\\Archive" },
-	};
-	size_t	 i;
-	int	 sp = 0;
-
-	if (lsub) {
-		/* RFC 3501 6.3.9: LSUB has \Noselect for what is gone. */
-		a &= IMAP_LA_NOSELECT | IMAP_LA_NONEXISTENT;
-		if (a & IMAP_LA_NONEXISTENT)
-			a = IMAP_LA_NOSELECT;
-	} else {
-		a &= ~IMAP_LA_SUBSCRIBED;
-		if (a & IMAP_LA_NONEXISTENT)
-			a &= ~IMAP_LA_NOSELECT;
-	}
-	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
-		if ((a & at[i].bit) == 0)
-			continue;
-		sess_putf(s, "%s%s", sp ? " " : "", at[i].name);
-		sp = 1;
-	}
+	if (imap_arg_is_atom(a, "MESSAGES"))
+		sess_putf(s, "MESSAGES %" PRIu32, info->exists);
+	else if (imap_arg_is_atom(a, "RECENT"))
+		sess_putf(s, "RECENT %" PRIu32, info->recent);
+	else if (imap_arg_is_atom(a, "UIDNEXT"))
+		sess_putf(s, "UIDNEXT %" PRIu32, info->uidnext);
+	else if (imap_arg_is_atom(a, "UIDVALIDITY"))
+		sess_putf(s, "UIDVALIDITY %" PRIu32, info->uidvalidity);
+	else if (imap_arg_is_atom(a, "UNSEEN"))
+		sess_putf(s, "UNSEEN %" PRIu32, info->unseen);
+	else if (imap_arg_is_atom(a, "SIZE"))
+		sess_putf(s, "SIZE %" PRIu64, info->size);
+	else
+		sess_putf(s, "HIGHESTMODSEQ %" PRIu64, info->highestmodseq);
 }
 
-/* Writes one LIST or LSUB line per folder matching ref and pattern. */
-static int
-list_run(struct imap_sess *s, const struct imap_command *cmd, int lsub)
+void
+sess_status_write(struct imap_sess *s, const char *name,
+    const struct imap_arg *l, const struct imap_mbox_info *info)
 {
-	struct imap_folder_list	 fl;
-	const char		*ref, *pat;
-	char			 pattern[IMAP_PATTERN_MAX_BYTES + 1];
-	size_t			 rl, pl, i;
-	int			 st, n;
+	int	 i;
 
-	if ((ref = imap_arg_astring(&cmd->args[0], &rl)) == NULL ||
-	    (pat = imap_arg_astring(&cmd->args[1], &pl)) == NULL)
-		return BADRET(sess_bad(s, cmd->tag, "bad arguments") == -1 ?
-		    -2 : -1);
-	if (pl == 0) {
-		/* RFC 3501 6.3.8: the hierarchy delimiter and the root. */
-		if (!lsub)
-			sess_putf(s, "* LIST (\\Noselect) \"/\" \"\"\r\n");
-		sess_ok(s, cmd->tag, "%s completed", cmd->name);
-		return 0;
+	sess_putf(s, "* STATUS ");
+	(void)imap_put_string(&s->wb, name, strlen(name), IMAP_STR_ATOM);
+	sess_putf(s, " (");
+	for (i = 0; i < l->nlist; i++) {
+		sess_putf(s, "%s", i ? " " : "");
+		status_item(s, &l->list[i], info);
 	}
-	n = snprintf(pattern, sizeof(pattern), "%.*s%.*s", (int)rl, ref,
-	    (int)pl, pat);
-	if (n < 0 || (size_t)n >= sizeof(pattern))
-		return BADRET(sess_bad(s, cmd->tag, "pattern too long") ==
-		    -1 ? -2 : -1);
-	st = imap_folder_list(s->store, pattern,
-	    lsub ? IMAP_LIST_SUBSCRIBED : 0, &fl);
-	if (st != IMAP_ST_OK) {
-		sess_no_store(s, cmd->tag, st, 0);
-		return 0;
-	}
-	for (i = 0; i < fl.n; i++) {
-		sess_putf(s, "* %s (", lsub ? "LSUB" : "LIST");
-		list_attrs(s, fl.v[i].attrs, lsub);
-		sess_putf(s, ") \"/\" ");
-		(void)imap_put_string(&s->wb, fl.v[i].name,
-		    strlen(fl.v[i].name), IMAP_STR_ATOM);
-		sess_putf(s, "\r\n");
-	}
-	imap_folder_list_free(&fl);
-	sess_ok(s, cmd->tag, "%s completed", cmd->name);
-	return 0;
+	sess_putf(s, ")\r\n");
 }
-
-int
-cmd_list(struct imap_conn *c, const struct imap_command *cmd)
-{
-	struct imap_sess	*s = SESS(c);
-
-	/* LIST-EXTENDED (RFC 5258) is not offered: two arguments only. */
-	if (cmd->nargs != 2)
-		return BADRET(sess_bad(s, cmd->tag,
-		    "LIST takes a reference and a pattern") == -1 ? -2 : -1);
-	return list_run(s, cmd, 0);
-}
-
-int
-cmd_lsub(struct imap_conn *c, const struct imap_command *cmd)
-{
-	return list_run(SESS(c), cmd, 1);
-}
-
-/* ---- STATUS ---- */
 
 int
 cmd_status(struct imap_conn *c, const struct imap_command *cmd)
 {
 	struct imap_sess	*s = SESS(c);
 	struct imap_mbox_info	 info;
-	const struct imap_arg	*l = &cmd->args[1];
 	char			 name[IMAP_MAILBOX_MAX_BYTES + 1];
-	int			 r, st, i;
+	int			 r, st;
 
 	if ((r = sess_mailbox_arg(s, cmd, 0, name, sizeof(name))) < 0)
 		return BADRET(r);
-	for (i = 0; i < l->nlist; i++)
-		if (l->list[i].type != IMAP_ARG_ATOM ||
-		    !(imap_arg_is_atom(&l->list[i], "MESSAGES") ||
-		    imap_arg_is_atom(&l->list[i], "RECENT") ||
-		    imap_arg_is_atom(&l->list[i], "UIDNEXT") ||
-		    imap_arg_is_atom(&l->list[i], "UIDVALIDITY") ||
-		    imap_arg_is_atom(&l->list[i], "UNSEEN") ||
-		    imap_arg_is_atom(&l->list[i], "SIZE") ||
-		    imap_arg_is_atom(&l->list[i], "HIGHESTMODSEQ")))
-			return BADRET(sess_bad(s, cmd->tag,
-			    "unknown STATUS item") == -1 ? -2 : -1);
+	if (!sess_status_items_ok(&cmd->args[1]))
+		return sess_bad(s, cmd->tag, "unknown STATUS item");
 	if ((st = imap_store_status(s->store, name, &info)) != IMAP_ST_OK) {
 		sess_no_store(s, cmd->tag, st, 0);
 		return 0;
 	}
-	sess_putf(s, "* STATUS ");
-	(void)imap_put_string(&s->wb, name, strlen(name), IMAP_STR_ATOM);
-	sess_putf(s, " (");
-	for (i = 0; i < l->nlist; i++) {
-		const struct imap_arg *a = &l->list[i];
-
-		sess_putf(s, "%s", i ? " " : "");
-		if (imap_arg_is_atom(a, "MESSAGES"))
-			sess_putf(s, "MESSAGES %" PRIu32, info.exists);
-		else if (imap_arg_is_atom(a, "RECENT"))
-			sess_putf(s, "RECENT %" PRIu32, info.recent);
-		else if (imap_arg_is_atom(a, "UIDNEXT"))
-			sess_putf(s, "UIDNEXT %" PRIu32, info.uidnext);
-		else if (imap_arg_is_atom(a, "UIDVALIDITY"))
-			sess_putf(s, "UIDVALIDITY %" PRIu32,
-			    info.uidvalidity);
-		else if (imap_arg_is_atom(a, "UNSEEN"))
-			sess_putf(s, "UNSEEN %" PRIu32, info.unseen);
-		else if (imap_arg_is_atom(a, "SIZE"))
-			sess_putf(s, "SIZE %" PRIu64, info.size);
-		else
-			sess_putf(s, "HIGHESTMODSEQ %" PRIu64,
-			    info.highestmodseq);
-	}
-	sess_putf(s, ")\r\n");
+	sess_status_write(s, name, &cmd->args[1], &info);
 	sess_ok(s, cmd->tag, "STATUS completed");
 	return 0;
 }

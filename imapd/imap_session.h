@@ -146,6 +146,12 @@ int	cmd_unsubscribe(struct imap_conn *, const struct imap_command *);
 int	cmd_list(struct imap_conn *, const struct imap_command *);
 int	cmd_lsub(struct imap_conn *, const struct imap_command *);
 int	cmd_status(struct imap_conn *, const struct imap_command *);
+struct imap_mbox_info;
+/* 1 when l is a list of STATUS items this server knows. */
+int	sess_status_items_ok(const struct imap_arg *l);
+/* "* STATUS name (items)" for a folder's info. */
+void	sess_status_write(struct imap_sess *, const char *name,
+	    const struct imap_arg *l, const struct imap_mbox_info *);
 int	cmd_append(struct imap_conn *, const struct imap_command *);
 int	cmd_namespace(struct imap_conn *, const struct imap_command *);
 int	cmd_enable(struct imap_conn *, const struct imap_command *);

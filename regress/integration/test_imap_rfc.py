@@ -262,6 +262,53 @@ class TestIMAPRFC(SuiteTest):
         self.assertIn(b"(2 4)", lines[0])
         self.assertEqual(ok, b"OK THREAD completed")
 
+    def test_rfc5258_list_extended(self):
+        """RFC 5258: (SUBSCRIBED) with \\NonExistent, RECURSIVEMATCH
+        and CHILDINFO, several patterns listed once, RETURN
+        (SUBSCRIBED CHILDREN); RFC 6154 (SPECIAL-USE) selection; RFC
+        5819 RETURN (STATUS (...))."""
+        c = self.raw()
+        # The special-use folders come subscribed: not in this example.
+        for name in (b"Drafts", b"Sent", b"Trash", b"Junk", b"Archive"):
+            c.cmd(b"UNSUBSCRIBE " + name)
+        for name in (b"Fruit", b"Fruit/Apple", b"Fruit/Banana", b"Tofu"):
+            c.cmd(b"CREATE " + name)
+        for name in (b"Fruit/Banana", b"Tofu", b"Gone"):
+            c.cmd(b"SUBSCRIBE " + name)
+        self.append(c, b"Tofu", SMALL)
+        lines, ok = c.cmd(b'LIST (SUBSCRIBED) "" "*"')
+        self.assertEqual(sorted(lines), sorted([
+            b'* LIST (\\NonExistent \\Subscribed) "/" Gone',
+            b'* LIST (\\HasNoChildren \\Subscribed) "/" Fruit/Banana',
+            b'* LIST (\\HasNoChildren \\Subscribed) "/" Tofu']))
+        self.assertEqual(ok, b"OK LIST completed")
+        lines, ok = c.cmd(b'LIST (SUBSCRIBED RECURSIVEMATCH) "" "%"')
+        self.assertEqual(sorted(lines), sorted([
+            b'* LIST (\\HasChildren) "/" Fruit ("CHILDINFO" '
+            b'("SUBSCRIBED"))',
+            b'* LIST (\\NonExistent \\Subscribed) "/" Gone',
+            b'* LIST (\\HasNoChildren \\Subscribed) "/" Tofu']))
+        lines, ok = c.cmd(b'LIST (RECURSIVEMATCH) "" "%"')
+        self.assertTrue(ok.startswith(b"BAD"), ok)
+        lines, ok = c.cmd(b'LIST "" ("Fruit/*" "*/Apple") '
+                          b'RETURN (SUBSCRIBED CHILDREN)')
+        self.assertEqual(sorted(lines), sorted([
+            b'* LIST (\\HasNoChildren) "/" Fruit/Apple',
+            b'* LIST (\\HasNoChildren \\Subscribed) "/" Fruit/Banana']))
+        lines, ok = c.cmd(b'LIST (SPECIAL-USE) "" "*" RETURN (SPECIAL-USE)')
+        self.assertEqual(len(lines), 5, lines)
+        self.assertIn(b'* LIST (\\HasNoChildren \\Trash) "/" Trash',
+                      lines)
+        lines, ok = c.cmd(b'LIST "" "T%" RETURN (STATUS (MESSAGES '
+                          b'UNSEEN))')
+        self.assertEqual(lines, [
+            b'* LIST (\\HasNoChildren) "/" Tofu',
+            b"* STATUS Tofu (MESSAGES 1 UNSEEN 1)",
+            b'* LIST (\\HasNoChildren \\Trash) "/" Trash',
+            b"* STATUS Trash (MESSAGES 0 UNSEEN 0)"])
+        lines, ok = c.cmd(b'LIST "" "*" RETURN (BOGUS)')
+        self.assertTrue(ok.startswith(b"BAD"), ok)
+
 
 if __name__ == "__main__":
     unittest.main()
