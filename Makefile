@@ -116,9 +116,11 @@ $(MAILBOX_BIN): pop3d/mailbox/pop3d_mailbox.o pop3d/libpop3d.a \
 # each session's exec.  Built once its main is in the tree.
 IMAP_MAILBOX_BIN = $(if $(wildcard imapd/mailbox/imapd_mailbox.c),\
 	imapd/imapd-mailbox)
+# It alone takes zlib, for COMPRESS=DEFLATE (imapd/imap_compress.c).
 imapd/imapd-mailbox: imapd/mailbox/imapd_mailbox.o imapd/libimapd.a \
     common/libcommon.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(or $(mailbox_LIBS),$(MAILBOX_LIBS)) -pthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(or $(mailbox_LIBS),$(MAILBOX_LIBS)) -lz \
+	    -pthread
 
 BINS	 = $(foreach p,$(PROGS),$(p)/$(p)) $(MAILBOX_BIN) $(IMAP_MAILBOX_BIN)
 LIBS	 = $(foreach p,$(PROGS),$(p)/lib$(p).a)

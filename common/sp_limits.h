@@ -613,6 +613,32 @@
 
 
 /* IMAP: the mailbox process's session. */
+/* RFC 3501 5.4: an autologout timer must be at least 30 minutes. */
+#define IMAP_AUTOLOGOUT_SECS		(30 * 60)
+/*
+ * A long answer (FETCH 1:*, a 50 MB BODY[]) is made in pieces while
+ * less than this waits to be written, then input and making wait for
+ * the client to read (lineio's own bound is 4 MB).
+ */
+#define IMAP_OUTPUT_HIGH_BYTES		(256 * 1024)
+/* Bytes of a message read and sent per piece. */
+#define IMAP_FETCH_CHUNK_BYTES		(64 * 1024)
+/* A client that reads nothing of a pending answer for this long goes. */
+#define IMAP_STALL_TIMEOUT_SECS		(10 * 60)
+/*
+ * APPENDLIMIT= (RFC 7889) in CAPABILITY: IMAP_APPEND_MAX_BYTES written
+ * as one number (imap_session.c checks that they agree).
+ */
+#define IMAP_APPEND_LIMIT		67108864
+/*
+ * COMPRESS=DEFLATE: bytes waiting on one side of the relay before it
+ * stops reading the other.
+ */
+#define IMAP_COMPRESS_HIGH_BYTES	(256 * 1024)
+/* FETCH attributes in one command (a macro counts its parts). */
+#define IMAP_FETCH_ITEMS_MAX		64
+/* ENVELOPE, BODYSTRUCTURE or BODY of one message, made for FETCH. */
+#define IMAP_FETCH_STRUCT_MAX_BYTES	(1024 * 1024)
 
 
 #endif

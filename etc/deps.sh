@@ -5,9 +5,10 @@
 set -eu
 
 BUILD="gcc make pkg-config bison libbsd-dev libtls-dev libssl-dev \
-libevent-dev libcriterion-dev libcrypt-dev libseccomp-dev libunbound-dev \
+libevent-dev zlib1g-dev libcriterion-dev libcrypt-dev libseccomp-dev libunbound-dev \
 clang-14 libclang-rt-14-dev"
-TESTS="python3 swaks msmtp curl openssl iproute2 procps mpop fetchmail"
+TESTS="python3 swaks msmtp curl openssl iproute2 procps mpop fetchmail \
+isync neomutt offlineimap3"
 # The relay's default CA bundle for "tls verify" (queued/relay_smtp.c).
 RUN="ca-certificates"
 # Local programs that call sendmail(8), for regress/integration/

@@ -118,12 +118,12 @@ bs_fields(struct imap_mbuf *out, const struct imap_part *p)
 	return bs_num(out, p->body_crlf);
 }
 
-static int bs_part(const struct imap_msg *, const struct imap_part *, int,
+static int bs_part(const struct imap_message *, const struct imap_part *, int,
     struct imap_mbuf *);
 
 /* A non-multipart part: basic, text, or message with its envelope. */
 static int
-bs_single(const struct imap_msg *m, const struct imap_part *p, int ext,
+bs_single(const struct imap_message *m, const struct imap_part *p, int ext,
     struct imap_mbuf *out)
 {
 	const char	*type = p->type ? p->type : "APPLICATION";
@@ -168,7 +168,7 @@ bs_empty(struct imap_mbuf *out, int ext)
 }
 
 static int
-bs_multi(const struct imap_msg *m, const struct imap_part *p, int ext,
+bs_multi(const struct imap_message *m, const struct imap_part *p, int ext,
     struct imap_mbuf *out)
 {
 	const struct imap_part *c;
@@ -190,7 +190,7 @@ bs_multi(const struct imap_msg *m, const struct imap_part *p, int ext,
 }
 
 static int
-bs_part(const struct imap_msg *m, const struct imap_part *p, int ext,
+bs_part(const struct imap_message *m, const struct imap_part *p, int ext,
     struct imap_mbuf *out)
 {
 	if (p->type != NULL && strcmp(p->type, "MULTIPART") == 0)
@@ -199,7 +199,7 @@ bs_part(const struct imap_msg *m, const struct imap_part *p, int ext,
 }
 
 int
-imap_msg_bodystructure(const struct imap_msg *m, const struct imap_part *p,
+imap_msg_bodystructure(const struct imap_message *m, const struct imap_part *p,
     int extended, struct imap_mbuf *out)
 {
 	return bs_part(m, p, extended != 0, out);

@@ -214,7 +214,7 @@ imap_date_parse(const char *s, size_t len, int *tzoff_min)
 }
 
 time_t
-imap_msg_date(const struct imap_msg *m, int *tzoff_min)
+imap_msg_date(const struct imap_message *m, int *tzoff_min)
 {
 	long	 len;
 

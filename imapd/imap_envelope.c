@@ -11,7 +11,7 @@
 
 /* An unstructured field as an nstring: NIL when absent. */
 static int
-env_nstring(const struct imap_msg *m, const struct imap_part *p,
+env_nstring(const struct imap_message *m, const struct imap_part *p,
     const char *name, struct imap_mbuf *out)
 {
 	long	 len;
@@ -57,7 +57,7 @@ env_address(const struct addr_item *it, struct imap_mbuf *out)
  * something was written, 0 for NIL (not written), -1 on overflow.
  */
 static int
-env_addrs(const struct imap_msg *m, const struct imap_part *p,
+env_addrs(const struct imap_message *m, const struct imap_part *p,
     const char *name, struct imap_mbuf *out)
 {
 	struct addr_parser ap;
@@ -90,7 +90,7 @@ env_addrs(const struct imap_msg *m, const struct imap_part *p,
 
 /* Sender and Reply-To: the From list when absent or empty. */
 static int
-env_addrs_or(const struct imap_msg *m, const struct imap_part *p,
+env_addrs_or(const struct imap_message *m, const struct imap_part *p,
     const char *name, const char *from, size_t fromlen,
     struct imap_mbuf *out)
 {
@@ -104,7 +104,7 @@ env_addrs_or(const struct imap_msg *m, const struct imap_part *p,
 }
 
 static int
-env_addrs_nil(const struct imap_msg *m, const struct imap_part *p,
+env_addrs_nil(const struct imap_message *m, const struct imap_part *p,
     const char *name, struct imap_mbuf *out)
 {
 	int	 rc;
@@ -115,7 +115,7 @@ env_addrs_nil(const struct imap_msg *m, const struct imap_part *p,
 }
 
 int
-imap_msg_envelope(const struct imap_msg *m, const struct imap_part *p,
+imap_msg_envelope(const struct imap_message *m, const struct imap_part *p,
     struct imap_mbuf *out)
 {
 	struct imap_mbuf from;
@@ -155,7 +155,7 @@ done:
 }
 
 int
-imap_msg_first_addr(const struct imap_msg *m, const char *name,
+imap_msg_first_addr(const struct imap_message *m, const char *name,
     struct imap_mbuf *mailbox, struct imap_mbuf *display)
 {
 	struct addr_parser ap;
@@ -207,7 +207,7 @@ imap_msgid_next(const char *value, size_t len, size_t *pos,
 }
 
 int
-imap_msg_message_id(const struct imap_msg *m, struct imap_mbuf *out)
+imap_msg_message_id(const struct imap_message *m, struct imap_mbuf *out)
 {
 	const char	*id;
 	size_t		 idlen, pos = 0;

@@ -35,7 +35,7 @@ mime_header_end(const char *buf, size_t off, size_t end, size_t *body)
 
 /* Copies s into the arena in upper case. */
 static char *
-mime_upper(struct imap_msg *m, const char *s, size_t len)
+mime_upper(struct imap_message *m, const char *s, size_t len)
 {
 	char	*p;
 	size_t	 i;
@@ -49,7 +49,7 @@ mime_upper(struct imap_msg *m, const char *s, size_t len)
 
 /* The first token of a value (a comment after it dropped), upper case. */
 static char *
-mime_token(struct imap_msg *m, const char *s, size_t len)
+mime_token(struct imap_message *m, const char *s, size_t len)
 {
 	const char	*p = msg_cfws(s, s + len), *t = p;
 
@@ -60,7 +60,7 @@ mime_token(struct imap_msg *m, const char *s, size_t len)
 }
 
 static void
-mime_set_type(struct imap_msg *m, struct imap_part *p, const char *type,
+mime_set_type(struct imap_message *m, struct imap_part *p, const char *type,
     const char *subtype)
 {
 	p->type = mime_upper(m, type, strlen(type));
@@ -69,7 +69,7 @@ mime_set_type(struct imap_msg *m, struct imap_part *p, const char *type,
 
 /* RFC 2045 5.2: text/plain; charset=us-ascii when there is none. */
 static void
-mime_default_type(struct imap_msg *m, struct imap_part *p, int digest)
+mime_default_type(struct imap_message *m, struct imap_part *p, int digest)
 {
 	if (digest) {
 		mime_set_type(m, p, "message", "rfc822");
@@ -85,7 +85,7 @@ mime_default_type(struct imap_msg *m, struct imap_part *p, int digest)
 }
 
 static void
-mime_content_type(struct imap_msg *m, struct imap_part *p, size_t len)
+mime_content_type(struct imap_message *m, struct imap_part *p, size_t len)
 {
 	struct mime_ctype ct;
 
@@ -98,7 +98,7 @@ mime_content_type(struct imap_msg *m, struct imap_part *p, size_t len)
 }
 
 static void
-mime_disposition(struct imap_msg *m, struct imap_part *p, size_t len)
+mime_disposition(struct imap_message *m, struct imap_part *p, size_t len)
 {
 	struct mime_ctype ct;
 
@@ -111,7 +111,7 @@ mime_disposition(struct imap_msg *m, struct imap_part *p, size_t len)
 
 /* The Content-* fields a part's BODYSTRUCTURE shows, first one wins. */
 static void
-mime_fields(struct imap_msg *m, struct imap_part *p)
+mime_fields(struct imap_message *m, struct imap_part *p)
 {
 	struct imap_hdr_iter it;
 	const char	*n, *v;
@@ -170,7 +170,7 @@ mime_delimiter(const char *p, const char *e, const char *b, size_t blen)
 
 /* One part of a multipart, from start to the line end before end. */
 static int
-mime_child(struct imap_msg *m, struct imap_part *p, size_t start,
+mime_child(struct imap_message *m, struct imap_part *p, size_t start,
     size_t end, int strip)
 {
 	struct imap_part *c;
@@ -192,7 +192,7 @@ mime_child(struct imap_msg *m, struct imap_part *p, size_t start,
 
 /* Splits a multipart body at its boundary into its parts. */
 static void
-mime_split(struct imap_msg *m, struct imap_part *p)
+mime_split(struct imap_message *m, struct imap_part *p)
 {
 	const char	*b = p->boundary, *s = m->buf + p->body_off;
 	const char	*e = s + p->body_len, *line;
@@ -230,7 +230,7 @@ mime_encapsulates(const struct imap_part *p)
 }
 
 static void
-mime_encapsulated(struct imap_msg *m, struct imap_part *p)
+mime_encapsulated(struct imap_message *m, struct imap_part *p)
 {
 	struct imap_part *c;
 
@@ -245,7 +245,7 @@ mime_encapsulated(struct imap_msg *m, struct imap_part *p)
 }
 
 void
-mime_parse_part(struct imap_msg *m, struct imap_part *p, size_t off,
+mime_parse_part(struct imap_message *m, struct imap_part *p, size_t off,
     size_t end, int digest)
 {
 	size_t	 body;

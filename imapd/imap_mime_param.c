@@ -238,7 +238,7 @@ mp_seen(const struct raw_param *rp, unsigned int i)
 }
 
 void
-mime_params(struct imap_msg *m, const char *s, size_t len,
+mime_params(struct imap_message *m, const char *s, size_t len,
     struct imap_param **out, unsigned int *nout)
 {
 	struct raw_param rp[RAW_PARAMS_MAX];

@@ -27,7 +27,7 @@ struct msg_block {
 	sizeof(max_align_t) * sizeof(max_align_t))
 
 void *
-msg_alloc(struct imap_msg *m, size_t len)
+msg_alloc(struct imap_message *m, size_t len)
 {
 	struct msg_block *b = m->blocks;
 	size_t		 size;
@@ -55,7 +55,7 @@ msg_alloc(struct imap_msg *m, size_t len)
 }
 
 char *
-msg_strndup(struct imap_msg *m, const char *s, size_t len)
+msg_strndup(struct imap_message *m, const char *s, size_t len)
 {
 	char	*p;
 
@@ -67,7 +67,7 @@ msg_strndup(struct imap_msg *m, const char *s, size_t len)
 }
 
 struct imap_part *
-msg_new_part(struct imap_msg *m, struct imap_part *parent)
+msg_new_part(struct imap_message *m, struct imap_part *parent)
 {
 	struct imap_part *p, **tail;
 
@@ -87,10 +87,10 @@ msg_new_part(struct imap_msg *m, struct imap_part *parent)
 	return p;
 }
 
-struct imap_msg *
+struct imap_message *
 imap_msg_parse(const char *buf, size_t len)
 {
-	struct imap_msg	*m;
+	struct imap_message	*m;
 
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return NULL;
@@ -107,7 +107,7 @@ imap_msg_parse(const char *buf, size_t len)
 }
 
 void
-imap_msg_free(struct imap_msg *m)
+imap_msg_free(struct imap_message *m)
 {
 	struct msg_block *b, *next;
 
@@ -122,13 +122,13 @@ imap_msg_free(struct imap_msg *m)
 }
 
 const struct imap_part *
-imap_msg_root(const struct imap_msg *m)
+imap_msg_root(const struct imap_message *m)
 {
 	return m->root;
 }
 
 const char *
-imap_msg_buf(const struct imap_msg *m, size_t *len)
+imap_msg_buf(const struct imap_message *m, size_t *len)
 {
 	if (len != NULL)
 		*len = m->len;
@@ -136,7 +136,7 @@ imap_msg_buf(const struct imap_msg *m, size_t *len)
 }
 
 unsigned int
-imap_msg_nparts(const struct imap_msg *m)
+imap_msg_nparts(const struct imap_message *m)
 {
 	return m->nparts;
 }
@@ -191,7 +191,7 @@ imap_msg_crlf_size(const char *buf, size_t len)
 }
 
 void
-imap_hdr_iter_init(struct imap_hdr_iter *it, const struct imap_msg *m,
+imap_hdr_iter_init(struct imap_hdr_iter *it, const struct imap_message *m,
     const struct imap_part *p)
 {
 	it->p = m->buf + p->hdr_off;
@@ -240,7 +240,7 @@ imap_hdr_next(struct imap_hdr_iter *it, const char **name, size_t *namelen,
 }
 
 int
-imap_hdr_get(const struct imap_msg *m, const struct imap_part *p,
+imap_hdr_get(const struct imap_message *m, const struct imap_part *p,
     const char *name, const char **value, size_t *valuelen)
 {
 	struct imap_hdr_iter it;
@@ -273,7 +273,7 @@ msg_unfold(const char *v, size_t len, char *out, size_t outmax)
 }
 
 long
-msg_field(const struct imap_msg *m, const struct imap_part *p,
+msg_field(const struct imap_message *m, const struct imap_part *p,
     const char *name)
 {
 	const char	*v;

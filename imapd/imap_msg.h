@@ -137,22 +137,22 @@ struct imap_part {
 #define IMAP_PART_OPAQUE	0x01
 #define IMAP_PART_NOBOUNDARY	0x02
 
-struct imap_msg;
+struct imap_message;
 
 /*
  * Parses the message in buf (len bytes, which must stay mapped and
  * unchanged while the result lives).  NULL only when out of memory
  * (errno ENOMEM); malformed input always gives a tree.
  */
-struct imap_msg	*imap_msg_parse(const char *buf, size_t len);
+struct imap_message	*imap_msg_parse(const char *buf, size_t len);
 /* Frees the tree (not the caller's buffer). */
-void		 imap_msg_free(struct imap_msg *);
+void		 imap_msg_free(struct imap_message *);
 /* The root part: the whole message. */
-const struct imap_part *imap_msg_root(const struct imap_msg *);
+const struct imap_part *imap_msg_root(const struct imap_message *);
 /* The caller's buffer and its length, as given to imap_msg_parse. */
-const char	*imap_msg_buf(const struct imap_msg *, size_t *len);
+const char	*imap_msg_buf(const struct imap_message *, size_t *len);
 /* The number of parts in the tree (at most IMAP_MSG_PARTS_MAX). */
-unsigned int	 imap_msg_nparts(const struct imap_msg *);
+unsigned int	 imap_msg_nparts(const struct imap_message *);
 /* A parameter of a part's Content-Type by name (any case), or NULL. */
 const char	*imap_part_param(const struct imap_part *, const char *name);
 
@@ -171,7 +171,7 @@ struct imap_hdr_iter {
 	const char	*p;
 	const char	*end;
 };
-void	imap_hdr_iter_init(struct imap_hdr_iter *, const struct imap_msg *,
+void	imap_hdr_iter_init(struct imap_hdr_iter *, const struct imap_message *,
 	    const struct imap_part *);
 /*
  * The next field: its name (without the colon) and its raw value (after
@@ -186,7 +186,7 @@ int	imap_hdr_next(struct imap_hdr_iter *, const char **name,
  * The first field called name (any case) in part's header: 1 with its
  * raw value, or 0.
  */
-int	imap_hdr_get(const struct imap_msg *, const struct imap_part *,
+int	imap_hdr_get(const struct imap_message *, const struct imap_part *,
 	    const char *name, const char **value, size_t *valuelen);
 /*
  * A header value made readable: unfolded, RFC 2047 encoded words
@@ -206,14 +206,14 @@ int	imap_hdr_decode(const char *value, size_t len, struct imap_mbuf *out);
  * sender and reply-to defaulting to from, addresses with RFC 3501's
  * group syntax.  0, or -1 when out overflows.
  */
-int	imap_msg_envelope(const struct imap_msg *, const struct imap_part *,
+int	imap_msg_envelope(const struct imap_message *, const struct imap_part *,
 	    struct imap_mbuf *out);
 /*
  * Appends part's BODYSTRUCTURE (extended != 0: with the extension
  * data: md5/params, disposition, language, location) or BODY (0) to out.
  * For the root this is the message's FETCH BODYSTRUCTURE.  0 or -1.
  */
-int	imap_msg_bodystructure(const struct imap_msg *,
+int	imap_msg_bodystructure(const struct imap_message *,
 	    const struct imap_part *, int extended, struct imap_mbuf *out);
 
 /* ------------------------------------------------------------------ */
@@ -281,7 +281,7 @@ struct imap_sect_data {
  * NULL for the other sections, which point into the message).  0 on
  * success, 1 for a missing part (data empty), -1 on overflow.
  */
-int	imap_section_resolve(const struct imap_msg *,
+int	imap_section_resolve(const struct imap_message *,
 	    const struct imap_section *, struct imap_mbuf *scratch,
 	    struct imap_sect_data *data);
 
@@ -379,17 +379,17 @@ uint32_t imap_casefold(uint32_t cp);
  * charset, holds the needle; else 0.  Streams: nothing of the body is
  * held beyond a small window.  Encapsulated messages are searched too.
  */
-int	imap_msg_search_body(const struct imap_msg *, struct imap_match *);
+int	imap_msg_search_body(const struct imap_message *, struct imap_match *);
 /*
  * SEARCH TEXT: the header (decoded as imap_hdr_decode) or the body.
  */
-int	imap_msg_search_text(const struct imap_msg *, struct imap_match *);
+int	imap_msg_search_text(const struct imap_message *, struct imap_match *);
 /*
  * SEARCH HEADER name string, and FROM/TO/CC/BCC/SUBJECT (name "From",
  * ...): 1 when a field called name in the top header, decoded, holds the
  * needle (an empty needle: when the field exists); else 0.
  */
-int	imap_msg_search_header(const struct imap_msg *, const char *name,
+int	imap_msg_search_header(const struct imap_message *, const char *name,
 	    struct imap_match *);
 
 /* ------------------------------------------------------------------ */
@@ -408,8 +408,8 @@ int	imap_base_subject(const char *subj, size_t len, struct imap_mbuf *out,
  * The base subject of the message's Subject: (RFC 2047 decoded first);
  * "" when there is none.  0 or -1.
  */
-int	imap_msg_base_subject(const struct imap_msg *, struct imap_mbuf *out,
-	    int *is_reply);
+int	imap_msg_base_subject(const struct imap_message *,
+	    struct imap_mbuf *out, int *is_reply);
 
 /*
  * Parses an RFC 5322 date-time (obsolete forms too: two- and three-digit
@@ -423,7 +423,7 @@ time_t	imap_date_parse(const char *s, size_t len, int *tzoff_min);
  * The message's Date: field as imap_date_parse gives it; 0 when absent
  * or invalid.
  */
-time_t	imap_msg_date(const struct imap_msg *, int *tzoff_min);
+time_t	imap_msg_date(const struct imap_message *, int *tzoff_min);
 /*
  * IMAP date-time (RFC 3501 9: "dd-Mon-yyyy hh:mm:ss +zzzz", the day
  * space-padded or not) of APPEND, and date ("d-Mon-yyyy") of SEARCH
@@ -446,7 +446,7 @@ int	imap_date_format(time_t t, int tzoff_min, char *out, size_t outlen);
  * RFC 5256 SORT FROM compares the mailbox, RFC 5957 DISPLAY the name.
  * 1 when there was an address, 0 when none, -1 on overflow.
  */
-int	imap_msg_first_addr(const struct imap_msg *, const char *name,
+int	imap_msg_first_addr(const struct imap_message *, const char *name,
 	    struct imap_mbuf *mailbox, struct imap_mbuf *display);
 
 /*
@@ -461,6 +461,6 @@ int	imap_msgid_next(const char *value, size_t len, size_t *pos,
  * The message's Message-ID (first id of the field), 1 with it appended
  * to out, 0 when there is none, -1 on overflow.
  */
-int	imap_msg_message_id(const struct imap_msg *, struct imap_mbuf *out);
+int	imap_msg_message_id(const struct imap_message *, struct imap_mbuf *out);
 
 #endif

@@ -10,7 +10,7 @@
 
 struct msg_block;
 
-struct imap_msg {
+struct imap_message {
 	const char		*buf;
 	size_t			 len;
 	struct imap_part	*root;
@@ -21,11 +21,11 @@ struct imap_msg {
 };
 
 /* Zeroed memory from the message's arena, or NULL past its limit. */
-void	*msg_alloc(struct imap_msg *, size_t);
+void	*msg_alloc(struct imap_message *, size_t);
 /* A NUL-terminated copy of s in the arena, or NULL. */
-char	*msg_strndup(struct imap_msg *, const char *s, size_t len);
+char	*msg_strndup(struct imap_message *, const char *s, size_t len);
 /* A new part under parent (NULL for the root), or NULL past the limit. */
-struct imap_part *msg_new_part(struct imap_msg *, struct imap_part *parent);
+struct imap_part *msg_new_part(struct imap_message *, struct imap_part *parent);
 /*
  * Unfolds a raw field value into out (at most outmax bytes, the rest
  * cut): line ends removed, leading and trailing white space trimmed.
@@ -36,7 +36,7 @@ size_t	 msg_unfold(const char *v, size_t len, char *out, size_t outmax);
  * The field called name in part's header, unfolded into msg->field:
  * its length, or -1 when absent.
  */
-long	 msg_field(const struct imap_msg *, const struct imap_part *,
+long	 msg_field(const struct imap_message *, const struct imap_part *,
 	    const char *name);
 /* The end of the line at p (after its LF), or end. */
 const char *msg_line_next(const char *p, const char *end);
@@ -64,11 +64,11 @@ int	 mime_parse_disp(const char *s, size_t len, struct mime_ctype *);
  * Parses "; a=b; c*0=..." into decoded parameters in the arena (RFC 2231
  * continuations joined, extended values decoded to UTF-8).
  */
-void	 mime_params(struct imap_msg *, const char *s, size_t len,
+void	 mime_params(struct imap_message *, const char *s, size_t len,
 	    struct imap_param **, unsigned int *n);
 
 /* imap_mime.c: parses part over buf[off, end) at its depth. */
-void	 mime_parse_part(struct imap_msg *, struct imap_part *, size_t off,
+void	 mime_parse_part(struct imap_message *, struct imap_part *, size_t off,
 	    size_t end, int digest);
 
 /*

@@ -128,7 +128,7 @@ sdec_b64_end(struct sdec *d)
 
 /* One text part's body, decoded, to the matcher. */
 static void
-search_leaf(const struct imap_msg *msg, const struct imap_part *p,
+search_leaf(const struct imap_message *msg, const struct imap_part *p,
     struct imap_match *m)
 {
 	struct sdec	 d;
@@ -174,7 +174,7 @@ search_break(struct imap_match *m)
 
 /* Every field of a header, decoded, "Name: value" a line each. */
 static void
-search_header(const struct imap_msg *msg, const struct imap_part *p,
+search_header(const struct imap_message *msg, const struct imap_part *p,
     struct imap_match *m)
 {
 	struct imap_hdr_iter it;
@@ -198,7 +198,7 @@ search_header(const struct imap_msg *msg, const struct imap_part *p,
 }
 
 static void
-search_part(const struct imap_msg *msg, const struct imap_part *p,
+search_part(const struct imap_message *msg, const struct imap_part *p,
     struct imap_match *m)
 {
 	const struct imap_part *c;
@@ -217,7 +217,7 @@ search_part(const struct imap_msg *msg, const struct imap_part *p,
 }
 
 int
-imap_msg_search_body(const struct imap_msg *msg, struct imap_match *m)
+imap_msg_search_body(const struct imap_message *msg, struct imap_match *m)
 {
 	imap_match_reset(m);
 	search_part(msg, msg->root, m);
@@ -225,7 +225,7 @@ imap_msg_search_body(const struct imap_msg *msg, struct imap_match *m)
 }
 
 int
-imap_msg_search_text(const struct imap_msg *msg, struct imap_match *m)
+imap_msg_search_text(const struct imap_message *msg, struct imap_match *m)
 {
 	imap_match_reset(m);
 	search_header(msg, msg->root, m);
@@ -234,7 +234,7 @@ imap_msg_search_text(const struct imap_msg *msg, struct imap_match *m)
 }
 
 int
-imap_msg_search_header(const struct imap_msg *msg, const char *name,
+imap_msg_search_header(const struct imap_message *msg, const char *name,
     struct imap_match *m)
 {
 	struct imap_hdr_iter it;

@@ -81,7 +81,7 @@ sr_wanted(const struct imap_section *sec, const char *name, size_t len)
 
 /* HEADER.FIELDS (NOT): the chosen fields and the blank line, in CRLF. */
 static int
-sr_fields(const struct imap_msg *m, const struct imap_part *p,
+sr_fields(const struct imap_message *m, const struct imap_part *p,
     const struct imap_section *sec, struct imap_mbuf *out)
 {
 	struct imap_hdr_iter it;
@@ -113,8 +113,9 @@ sr_range(struct imap_sect_data *d, const char *raw, size_t len, size_t size)
 }
 
 int
-imap_section_resolve(const struct imap_msg *m, const struct imap_section *sec,
-    struct imap_mbuf *scratch, struct imap_sect_data *d)
+imap_section_resolve(const struct imap_message *m,
+    const struct imap_section *sec, struct imap_mbuf *scratch,
+    struct imap_sect_data *d)
 {
 	const struct imap_part *p, *msg;
 

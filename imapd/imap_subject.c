@@ -170,7 +170,7 @@ done:
 }
 
 int
-imap_msg_base_subject(const struct imap_msg *m, struct imap_mbuf *out,
+imap_msg_base_subject(const struct imap_message *m, struct imap_mbuf *out,
     int *is_reply)
 {
 	struct imap_mbuf dec;

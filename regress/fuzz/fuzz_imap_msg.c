@@ -56,7 +56,7 @@ fuzz_parts(const struct imap_part *p, size_t len)
 }
 
 static void
-fuzz_section(const struct imap_msg *m, const char *spec)
+fuzz_section(const struct imap_message *m, const char *spec)
 {
 	struct imap_section sec;
 	struct imap_sect_data d;
@@ -84,7 +84,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    "1.MIME", "2.1", "2.HEADER", "1.2.TEXT", "HEADER.FIELDS (FROM TO)",
 	    "1.HEADER.FIELDS.NOT (SUBJECT)" };
 	unsigned int	 nlen = fuzz_byte(&data, &size) % 8;
-	struct imap_msg	*m;
+	struct imap_message	*m;
 	struct imap_mbuf out;
 	struct imap_match *match;
 	size_t		 i;

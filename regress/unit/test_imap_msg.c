@@ -38,7 +38,7 @@ tm_lines(struct imap_mbuf *b, size_t n, size_t len)
 char *
 tm_struct(const char *msg, size_t len, int what)
 {
-	struct imap_msg	*m;
+	struct imap_message	*m;
 	struct imap_mbuf out;
 	int		 rc;
 
@@ -88,7 +88,7 @@ Test(imap_msg, rfc3501_envelope)
 Test(imap_msg, rfc3501_body_and_sizes)
 {
 	struct imap_mbuf b = rfc3501_msg();
-	struct imap_msg	*m;
+	struct imap_message	*m;
 	char		*s;
 
 	s = tm_struct(b.data, b.len, TM_BODY);
@@ -189,7 +189,7 @@ Test(imap_msg, strings)
 Test(imap_msg, bounded_output)
 {
 	struct imap_mbuf b = rfc3501_msg(), out;
-	struct imap_msg	*m;
+	struct imap_message	*m;
 
 	cr_assert_not_null(m = imap_msg_parse(b.data, b.len));
 	imap_mbuf_init(&out, 100);

@@ -18,7 +18,7 @@
 static void
 check_all(const char *msg, size_t len)
 {
-	struct imap_msg	*m;
+	struct imap_message	*m;
 	struct imap_mbuf out;
 	struct imap_section sec;
 	struct imap_sect_data d;
@@ -42,7 +42,7 @@ Test(imap_msg_bad, unterminated_boundary)
 {
 	static const char msg[] = "Content-Type: multipart/mixed; "
 	    "boundary=b\n\n--b\nContent-Type: text/plain\n\nno end\n";
-	struct imap_msg	*m;
+	struct imap_message	*m;
 	const struct imap_part *p;
 	char		*s;
 
@@ -72,7 +72,7 @@ Test(imap_msg_bad, multipart_without_parts)
 Test(imap_msg_bad, no_separator)
 {
 	static const char msg[] = "Subject: only a header\r\nFrom: a@b";
-	struct imap_msg	*m;
+	struct imap_message	*m;
 	char		*s;
 
 	cr_assert_not_null(m = imap_msg_parse(msg, sizeof(msg) - 1));
@@ -105,7 +105,7 @@ Test(imap_msg_bad, nul_bytes)
 Test(imap_msg_bad, deep_nesting)
 {
 	struct imap_mbuf b;
-	struct imap_msg	*m;
+	struct imap_message	*m;
 	const struct imap_part *p;
 	unsigned int	 i, depth;
 	char		 line[128];
@@ -161,7 +161,7 @@ Test(imap_msg_bad, huge_header_line)
 Test(imap_msg_bad, many_parts)
 {
 	struct imap_mbuf b;
-	struct imap_msg	*m;
+	struct imap_message	*m;
 	unsigned int	 i;
 
 	imap_mbuf_init(&b, 1 << 24);
@@ -203,7 +203,7 @@ Test(imap_msg_bad, fifty_megabytes)
 	    "Content-Transfer-Encoding: base64\n\n";
 	size_t		 len = 50 * 1024 * 1024, off, i, n;
 	char		*msg, out[100];
-	struct imap_msg	*m;
+	struct imap_message	*m;
 	struct imap_section sec;
 	struct imap_sect_data d;
 	struct imap_crlf_cursor c;

@@ -217,7 +217,7 @@ static const char search_msg[] =
 static int
 search(int what, const char *field, const char *needle)
 {
-	struct imap_msg	*msg;
+	struct imap_message	*msg;
 	struct imap_match *m = malloc(sizeof(*m));
 	int		 rc;
 

@@ -127,7 +127,7 @@ read_all(const struct imap_sect_data *d, struct imap_mbuf *out)
 
 ParameterizedTest(struct sect_case *tc, imap_msg_section, sections)
 {
-	struct imap_msg	*m;
+	struct imap_message	*m;
 	struct imap_section sec;
 	struct imap_sect_data d;
 	struct imap_mbuf scratch, out;
@@ -151,7 +151,7 @@ ParameterizedTest(struct sect_case *tc, imap_msg_section, sections)
 
 Test(imap_msg_section, whole_header_text)
 {
-	struct imap_msg	*m;
+	struct imap_message	*m;
 	struct imap_section sec;
 	struct imap_sect_data d;
 	struct imap_mbuf scratch;
@@ -281,7 +281,7 @@ Test(imap_msg_section, add_field)
 Test(imap_msg_section, crlf_and_mixed_storage)
 {
 	struct imap_mbuf crlf;
-	struct imap_msg	*m;
+	struct imap_message	*m;
 	struct imap_section sec;
 	struct imap_sect_data d;
 	char		*want, *got;
@@ -331,7 +331,7 @@ Test(imap_msg_section, through_encapsulated_multipart)
 		    "\r\n<b>two</b>\r\n--i--" },
 		{ "1", "first" },
 	};
-	struct imap_msg	*m;
+	struct imap_message	*m;
 	struct imap_section sec;
 	struct imap_sect_data d;
 	struct imap_mbuf scratch, out;

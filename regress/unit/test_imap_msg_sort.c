@@ -63,7 +63,7 @@ Test(imap_msg_sort, msg_base_subject)
 {
 	static const char msg[] = "Subject: Re: =?utf-8?q?Caf=C3=A9?=\n"
 	    " (fwd)\n\nbody\n";
-	struct imap_msg	*m;
+	struct imap_message	*m;
 	struct imap_mbuf out;
 	int		 reply;
 
@@ -180,7 +180,7 @@ Test(imap_msg_sort, envelope_addresses)
 
 Test(imap_msg_sort, first_addr_and_ids)
 {
-	struct imap_msg	*m;
+	struct imap_message	*m;
 	struct imap_mbuf mb, dn;
 	const char	*v, *id;
 	size_t		 vlen, pos = 0, idlen;
