@@ -61,6 +61,7 @@ IDLE_SETTLE_SECS = 1.0
 LOAD = os.path.join(HERE, "out", "imap-load")
 LOAD_DEADLINE_SECS = 120
 LOAD_GRACE_SECS = 30
+READY_SECS = 20
 VERBOSE = False
 # sallyport's imapd runs only once imapd/imapd-mailbox is built.
 IMAPD_BINS = ("imapd/imapd", "imapd/imapd-mailbox")
@@ -237,6 +238,23 @@ class Imap:
         self.sock.close()
 
 
+def wait_login(port, user):
+    """Until user can log in: a server may listen before it can
+    authenticate (sallyport's login engine says NO [UNAVAILABLE] until
+    its authd connection is made)."""
+    end = time.monotonic() + READY_SECS
+    while True:
+        try:
+            c = Imap(port)
+            c.login(user)
+            c.logout()
+            return
+        except (RuntimeError, OSError) as e:
+            if time.monotonic() > end:
+                raise RuntimeError("no login in %d s: %s" % (READY_SECS, e))
+            time.sleep(0.1)
+
+
 def big_select(port, user, n):
     """(SELECT ms, FETCH 1:* (FLAGS) ms) of the big folder."""
     progress("SELECT and FETCH 1:* (FLAGS) of %d messages" % n)
@@ -249,7 +267,7 @@ def big_select(port, user, n):
         raise RuntimeError("SELECT INBOX does not say %d EXISTS" % n)
     out = c.cmd("FETCH 1:* (FLAGS)")
     t2 = time.monotonic()
-    got = out.count(b" FETCH ")
+    got = out.count(b" FETCH (")
     if got != n:
         raise RuntimeError("FETCH 1:* (FLAGS): %d answers, not %d"
                            % (got, n))
@@ -384,6 +402,7 @@ def run_server(target, users, args, res):
     sampler.start()
     try:
         port = target.port
+        wait_login(port, users.small[0])
         run_abc(port, roots, users, args, res)
         if users.idle:
             res["idle_pss_kb"], res["idle_sessions"] = idle_pss(
