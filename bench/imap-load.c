@@ -16,8 +16,10 @@
  *   append     LOGIN, then -r APPENDs of a 4096-byte message to INBOX
  *              (a synchronizing literal), then LOGOUT
  *   idle       LOGIN and SELECT INBOX, then nothing: once every client
- *              is there it prints "IDLE n" and waits for its standard
- *              input to close, then LOGOUT (memory per idle connection)
+ *              is there (or has failed) it prints "IDLE n", n the idle
+ *              sessions, and waits for its standard input to close,
+ *              then LOGOUT (memory per idle connection); the deadline
+ *              still holds
  *
  * The STORE alternates +FLAGS and -FLAGS so that each one changes a
  * message (a rename of its file in a Maildir), on message 1 to 5 in
@@ -137,6 +139,7 @@ static struct {
 	int			 idle;		/* clients idle (idle mode) */
 	int			 timed_out;
 	int			 leaving;	/* idle: stdin closed */
+	int			 idle_said;	/* idle: "IDLE n" printed */
 	struct event		*stdin_ev;
 	double			*cmd_ms;	/* times of the work commands */
 	long			 ncmd_ms;
@@ -229,6 +232,18 @@ step_round(struct load_client *c)
 		client_select(c);
 }
 
+/* Idle mode: once every client is idle or has failed, says so. */
+static void
+idle_check(void)
+{
+	if (L.mode != M_IDLE || L.idle_said ||
+	    L.idle + L.failed < L.clients)
+		return;
+	L.idle_said = 1;
+	printf("IDLE %d\n", L.idle);
+	fflush(stdout);
+}
+
 static void
 step_select(struct load_client *c)
 {
@@ -240,10 +255,8 @@ step_select(struct load_client *c)
 		/* No timeouts while idle: the server says nothing. */
 		bufferevent_set_timeouts(c->bev, NULL, NULL);
 		c->state = S_IDLE;
-		if (++L.idle == L.clients) {
-			printf("IDLE %d\n", L.idle);
-			fflush(stdout);
-		}
+		L.idle++;
+		idle_check();
 		return;
 	}
 	client_cmd(c, S_FETCH, "FETCH 1:%d (FLAGS BODY.PEEK[HEADER.FIELDS "
@@ -456,23 +469,18 @@ client_fail(struct load_client *c, const char *why)
 		c->in_session = 0;
 	}
 	client_end(c);
+	idle_check();
 	return -1;
 }
 
 static void
 client_event(struct bufferevent *bev, short what, void *arg)
 {
-	struct load_client *c = arg;
+	const char *why = load_event_why(what);
 
 	(void)bev;
-	if (what & BEV_EVENT_CONNECTED)
-		return;
-	if (what & BEV_EVENT_TIMEOUT)
-		(void)client_fail(c, "timeout");
-	else if (what & BEV_EVENT_EOF)
-		(void)client_fail(c, "connection closed by the server");
-	else
-		(void)client_fail(c, strerror(EVUTIL_SOCKET_ERROR()));
+	if (why != NULL)
+		(void)client_fail(arg, why);
 }
 
 /* The connection ends; its client begins the next session, if any. */
@@ -483,7 +491,8 @@ client_end(struct load_client *c)
 
 	if (c->state == S_IDLE)
 		L.idle--;
-	bufferevent_free(c->bev);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
 	L.conns[slot] = NULL;
 	free(c);
 	L.active--;
@@ -501,7 +510,6 @@ client_end(struct load_client *c)
 static void
 client_open(int slot)
 {
-	struct timeval tv = { LOAD_IO_TIMEOUT_SECS, 0 };
 	struct load_client *c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
@@ -511,18 +519,12 @@ client_open(int slot)
 	c->in_session = 1;
 	L.conns[slot] = c;
 	L.started++;
-	clock_gettime(CLOCK_MONOTONIC, &c->t_open);
-	c->bev = bufferevent_socket_new(L.base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL)
-		errx(1, "bufferevent_socket_new");
-	bufferevent_setcb(c->bev, client_read, NULL, client_event, c);
-	bufferevent_set_timeouts(c->bev, &tv, &tv);
-	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) == -1)
-		errx(1, "bufferevent_enable");
 	L.active++;
 	L.connections++;
-	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&L.addr.ss,
-	    L.addr.sslen) == -1)
+	clock_gettime(CLOCK_MONOTONIC, &c->t_open);
+	c->bev = load_connect(L.base, &L.addr, client_read, client_event, c,
+	    LOAD_IO_TIMEOUT_SECS);
+	if (c->bev == NULL)
 		(void)client_fail(c, "connect failed");
 }
 
@@ -536,7 +538,7 @@ stdin_read(evutil_socket_t fd, short ev, void *arg)
 
 	(void)ev;
 	(void)arg;
-	if (read(fd, buf, sizeof(buf)) > 0 && L.idle < L.clients)
+	if (read(fd, buf, sizeof(buf)) > 0 && !L.idle_said)
 		return;
 	event_del(L.stdin_ev);
 	L.leaving = 1;
@@ -613,14 +615,8 @@ load_report(void)
 	    cpu_ms, L.timed_out);
 }
 
-/* Names go on the wire as atoms after LOGIN: no space, quote, etc. */
-static int
-bad_word(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-
-	return n == 0 || n >= max || strpbrk(s, " \t\r\n\"\\(){%*") != NULL;
-}
+/* Not in an atom (RFC 3501 9: atom-specials) nor in the list. */
+#define LOAD_BAD_CHARS	" \t\r\n\"\\(){%*,"
 
 static __attribute__((__noreturn__)) void
 usage(void)
@@ -635,12 +631,11 @@ usage(void)
 static void
 set_mode(const char *mode)
 {
-	size_t m;
+	int m;
 
-	for (m = 0; m < sizeof(load_modes) / sizeof(load_modes[0]); m++)
-		if (strcmp(mode, load_modes[m]) == 0)
-			break;
-	if (m == sizeof(load_modes) / sizeof(load_modes[0]))
+	m = load_lookup(mode, load_modes, sizeof(load_modes) /
+	    sizeof(load_modes[0]));
+	if (m == -1)
 		errx(1, "unknown mode %s (sessions, logins, mix, append or "
 		    "idle)", mode);
 	L.mode = m;
@@ -649,69 +644,36 @@ set_mode(const char *mode)
 static void
 parse_args(int argc, char *argv[])
 {
-	const char *addr = "127.0.0.1", *port = NULL, *mode = "sessions";
-	char *users = NULL;
+	struct load_opts o = {
+		.addr = "127.0.0.1", .pass = "password", .clients = 10,
+		.clients_max = LOAD_CLIENTS_MAX, .sessions = -1,
+		.sessions_max = LOAD_SESSIONS_MAX,
+		.deadline_secs = LOAD_DEADLINE_SECS,
+	};
+	const char *mode = "sessions";
 	int ch;
 
-	L.clients = 10;
-	L.sessions = -1;
 	L.rounds = 200;
-	L.deadline_secs = LOAD_DEADLINE_SECS;
-	L.pass = "password";
-	while ((ch = getopt(argc, argv, "a:c:m:n:p:r:T:u:vw:")) != -1) {
-		switch (ch) {
-		case 'a':
-			addr = optarg;
-			break;
-		case 'c':
-			L.clients = load_num_arg(optarg, 1, LOAD_CLIENTS_MAX,
-			    "clients");
-			break;
-		case 'm':
+	while ((ch = getopt(argc, argv, LOAD_COMMON_OPTS "m:r:")) != -1) {
+		if (ch == 'm')
 			mode = optarg;
-			break;
-		case 'n':
-			L.sessions = load_num_arg(optarg, 1, LOAD_SESSIONS_MAX,
-			    "sessions");
-			break;
-		case 'p':
-			port = optarg;
-			break;
-		case 'r':
+		else if (ch == 'r')
 			L.rounds = load_num_arg(optarg, 1, LOAD_ROUNDS_MAX,
 			    "rounds");
-			break;
-		case 'T':
-			L.deadline_secs = load_num_arg(optarg, 1, 86400,
-			    "deadline");
-			break;
-		case 'u':
-			users = optarg;
-			break;
-		case 'v':
-			L.verbose = 1;
-			break;
-		case 'w':
-			L.pass = optarg;
-			break;
-		default:
+		else if (!load_common_opt(&o, ch, optarg))
 			usage();
-		}
 	}
-	if (argc != optind || port == NULL || users == NULL)
+	if (argc != optind || o.port == NULL || o.users == NULL)
 		usage();
 	set_mode(mode);
-	if (bad_word(L.pass, LOAD_PASS_MAX_BYTES))
-		errx(1, "bad password");
-	load_parse_addr(&L.addr, addr, port);
-	if ((users = strdup(users)) == NULL)
-		err(1, "strdup");
-	L.nusers = load_split_list(users, L.users, LOAD_CLIENTS_MAX,
-	    LOAD_USER_MAX_BYTES, " \t\r\n\"\\(){%*", "user");
-	if (L.nusers < L.clients)
-		errx(1, "%d clients need %d users, not %d (one each)",
-		    L.clients, L.clients, L.nusers);
+	L.nusers = load_opts_finish(&o, &L.addr, L.users, LOAD_CLIENTS_MAX,
+	    LOAD_USER_MAX_BYTES, LOAD_PASS_MAX_BYTES, LOAD_BAD_CHARS);
+	L.clients = o.clients;
+	L.pass = o.pass;
+	L.verbose = o.verbose;
+	L.deadline_secs = o.deadline_secs;
 	/* Short sessions: 200 per client; long ones: one per client. */
+	L.sessions = o.sessions;
 	if (L.sessions < 0)
 		L.sessions = (long)L.clients *
 		    (L.mode == M_SESSIONS || L.mode == M_LOGINS ? 200 : 1);
@@ -736,8 +698,8 @@ load_setup(void)
 		    EV_READ | EV_PERSIST, stdin_read, NULL);
 		if (L.stdin_ev == NULL || event_add(L.stdin_ev, NULL) == -1)
 			errx(1, "event_new stdin");
-	} else
-		load_deadline_start(L.base, L.deadline_secs, &L.timed_out);
+	}
+	load_deadline_start(L.base, L.deadline_secs, &L.timed_out);
 }
 
 int

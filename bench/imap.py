@@ -109,46 +109,25 @@ def imapd_missing():
 
 
 class Sallyport(pop3.Sallyport):
+    def __init__(self, users):
+        super().__init__(users)
+        # Room for the idle sessions, all from 127.0.0.1 (the default
+        # limit is 50 per address; Dovecot's is raised likewise).
+        self.s.extra_config.append("limit sessions-per-client %d"
+                                   % max(50, len(users.idle) + 10))
+
     def start(self):
         self.s.start()
         self.port = self.s.imap_port
 
 
-DOVECOT_CONF = """\
-# Written by bench/imap.py: a Dovecot instance of the benchmark's own.
-protocols = imap
-listen = 127.0.0.1
-base_dir = {root}/run
-state_dir = {root}/state
-log_path = {root}/log/dovecot.log
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-mail_location = maildir:~/Maildir
-first_valid_uid = 100
-default_internal_user = dovecot
-default_login_user = dovenull
-# Room for the idle sessions (the defaults are 100 processes and 10
-# connections per user and address); otherwise Dovecot's defaults.
+# bench/pop3.py's instance with IMAP for POP3 (the protocol, its login
+# service and listeners), and room for the idle sessions (the defaults are
+# 100 processes a service and 10 connections per user and address);
+# otherwise Dovecot's defaults.
+DOVECOT_CONF = pop3.DOVECOT_CONF.replace("pop3", "imap") + """\
 default_process_limit = {procs}
 mail_max_userip_connections = 100
-passdb {{
-  driver = passwd-file
-  args = scheme=CRYPT {root}/etc/passwd
-}}
-userdb {{
-  driver = passwd-file
-  args = {root}/etc/passwd
-}}
-service imap-login {{
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
 """
 
 
@@ -338,8 +317,9 @@ def idle_pss(port, roots, users):
                          stderr=subprocess.PIPE, text=True)
     try:
         line = p.stdout.readline()
-        if not line.startswith("IDLE "):
+        if not line.startswith("IDLE ") or int(line.split()[1]) == 0:
             raise RuntimeError("imap-load -m idle: %r" % line)
+        n = int(line.split()[1])
         time.sleep(IDLE_SETTLE_SECS)
         peak = max(bench.tree_memory_kb(roots)[1] for _ in range(3))
     finally:
@@ -347,7 +327,7 @@ def idle_pss(port, roots, users):
         out, err = p.communicate(timeout=LOAD_GRACE_SECS + 30)
     if err:
         sys.stderr.write(err)
-    return (peak - before) / len(users), len(users)
+    return (peak - before) / n, n
 
 
 def run_abc(port, roots, users, args, res):
