@@ -115,6 +115,7 @@ class Sallyport(pop3.Sallyport):
         # limit is 50 per address; Dovecot's is raised likewise).
         self.s.extra_config.append("limit sessions-per-client %d"
                                    % max(50, len(users.idle) + 10))
+        self.s.write_config(self.s.config_text())
 
     def start(self):
         self.s.start()
