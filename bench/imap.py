@@ -308,7 +308,7 @@ def per(res, key, count):
 
 
 def idle_pss(port, roots, users):
-    """(PSS KB per idle session, sessions): PSS of the server's
+    """(PSS KB per idle session, sessions idle, sessions failed): PSS of the server's
     processes with every idle user logged in, INBOX selected, minus
     before, over their number."""
     _, before, _, _ = bench.tree_memory_kb(roots)
@@ -328,7 +328,8 @@ def idle_pss(port, roots, users):
         out, err = p.communicate(timeout=LOAD_GRACE_SECS + 30)
     if err:
         sys.stderr.write(err)
-    return (peak - before) / n, n
+    r = bench.parse_result(out) or {}
+    return (peak - before) / n, n, int(r.get("failed", len(users) - n))
 
 
 def run_abc(port, roots, users, args, res):
@@ -386,8 +387,9 @@ def run_server(target, users, args, res):
         wait_login(port, users.small[0])
         run_abc(port, roots, users, args, res)
         if users.idle:
-            res["idle_pss_kb"], res["idle_sessions"] = idle_pss(
-                port, roots, users.idle)
+            (res["idle_pss_kb"], res["idle_sessions"],
+             failed) = idle_pss(port, roots, users.idle)
+            res["failed_sessions"] += failed
         if args.big:
             run_big(target, port, users, args, res)
     finally:
