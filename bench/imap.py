@@ -53,7 +53,7 @@ from bench import suite  # noqa: E402
 USER_UID0 = 32000               # the benchmark's virtual users
 SMALL_MSGS = 10
 BIG_MSGS = 100000
-QUICK_BIG_MSGS = 10000
+QUICK_BIG_MSGS = 5000
 WARM_ROUNDS = 5
 IO_TIMEOUT = 300
 SETTLE_SECS = 0.5
@@ -476,10 +476,10 @@ def loadavg():
 def parse_args(quick):
     ap = argparse.ArgumentParser(description="IMAP benchmark")
     ap.add_argument("--clients", type=int, default=4 if quick else 10)
-    ap.add_argument("--sessions", type=int, default=200 if quick else 2000)
-    ap.add_argument("--rounds", type=int, default=50 if quick else 300,
+    ap.add_argument("--sessions", type=int, default=100 if quick else 2000)
+    ap.add_argument("--rounds", type=int, default=25 if quick else 300,
                     help="rounds of SELECT, FETCH, STORE per client (b)")
-    ap.add_argument("--appends", type=int, default=50 if quick else 200,
+    ap.add_argument("--appends", type=int, default=25 if quick else 200,
                     help="APPENDs per client (c)")
     ap.add_argument("--idle", type=int, default=20 if quick else 100,
                     help="idle sessions for the memory per connection")

@@ -29,7 +29,7 @@
 #   BENCH_RELAY=no          do not run the relay benchmark (bench/relay.py:
 #                           2,000 messages to 10 domains relayed to a sink)
 #   BENCH_QUICK=1           short POP3, IMAP and relay runs (IMAP: under
-#                           a minute, a 10,000-message folder)
+#                           a minute, a 5,000-message folder)
 #   BENCH_RELAY_OPTS="..."  more options for bench/relay.py
 #
 # The POP3 benchmark (bench/pop3.py) runs after the SMTP one, side by
