@@ -97,6 +97,19 @@ enum load_state {
 	S_LOGOUT,
 };
 
+/* What a client waits for, in its failures. */
+static const char *const load_states[] = {
+	[S_GREETING] = "the greeting",
+	[S_LOGIN] = "LOGIN",
+	[S_SELECT] = "SELECT",
+	[S_FETCH] = "FETCH",
+	[S_STORE] = "STORE",
+	[S_APPEND_CONT] = "APPEND's continuation request",
+	[S_APPEND] = "APPEND",
+	[S_IDLE] = "nothing (idle)",
+	[S_LOGOUT] = "LOGOUT",
+};
+
 struct load_client {
 	struct bufferevent	*bev;
 	enum load_state		 state;
@@ -463,8 +476,13 @@ client_fail(struct load_client *c, const char *why)
 {
 	if (c->in_session) {
 		if (L.failed < LOAD_ERRORS_SHOWN || L.verbose)
-			fprintf(stderr, "imap-load: %s: %.200s\n",
-			    L.users[c->slot], why);
+			fprintf(stderr, "imap-load: %s: %.200s (waiting for "
+			    "%s, round %ld, %zu octets unread, %ld of a "
+			    "literal)\n", L.users[c->slot], why,
+			    load_states[c->state], c->rounds,
+			    c->bev == NULL ? 0 : evbuffer_get_length(
+			    bufferevent_get_input(c->bev)),
+			    c->skip);
 		L.failed++;
 		c->in_session = 0;
 	}
