@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "load-common.h"
@@ -172,4 +173,131 @@ load_cpu_ms(void)
 		err(1, "getrusage");
 	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
 	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+/*
+ * A connection to a, read and event callbacks cb and ev with arg, a read
+ * and write timeout of secs.  Returns the bufferevent, or NULL when the
+ * connect failed at once (it is freed then).
+ */
+struct bufferevent *
+load_connect(struct event_base *base, const struct load_addr *a,
+    bufferevent_data_cb cb, bufferevent_event_cb ev, void *arg, int secs)
+{
+	struct timeval tv = { secs, 0 };
+	struct bufferevent *bev;
+
+	bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
+		errx(1, "bufferevent_socket_new");
+	bufferevent_setcb(bev, cb, NULL, ev, arg);
+	bufferevent_set_timeouts(bev, &tv, &tv);
+	if (bufferevent_enable(bev, EV_READ | EV_WRITE) == -1)
+		errx(1, "bufferevent_enable");
+	if (bufferevent_socket_connect(bev, (const struct sockaddr *)&a->ss,
+	    a->sslen) == -1) {
+		bufferevent_free(bev);
+		return NULL;
+	}
+	return bev;
+}
+
+/* Why a bufferevent's event callback was called, or NULL: connected. */
+const char *
+load_event_why(short what)
+{
+	if (what & BEV_EVENT_CONNECTED)
+		return NULL;
+	if (what & BEV_EVENT_TIMEOUT)
+		return "timeout";
+	if (what & BEV_EVENT_EOF)
+		return "connection closed by the server";
+	return strerror(EVUTIL_SOCKET_ERROR());
+}
+
+/* The index of name in the n names, or -1. */
+int
+load_lookup(const char *name, const char *const *names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (names[i] != NULL && strcmp(name, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * The options every generator has (LOAD_COMMON_OPTS for getopt): -a
+ * address, -c clients, -n sessions, -p port, -T deadline, -u users, -v,
+ * -w password.  Returns 0 when ch is not one of them.
+ */
+int
+load_common_opt(struct load_opts *o, int ch, const char *arg)
+{
+	switch (ch) {
+	case 'a':
+		o->addr = arg;
+		break;
+	case 'c':
+		o->clients = load_num_arg(arg, 1, o->clients_max, "clients");
+		break;
+	case 'n':
+		o->sessions = load_num_arg(arg, 1, o->sessions_max,
+		    "sessions");
+		break;
+	case 'p':
+		o->port = arg;
+		break;
+	case 'T':
+		o->deadline_secs = load_num_arg(arg, 1, 86400, "deadline");
+		break;
+	case 'u':
+		o->users = arg;
+		break;
+	case 'v':
+		o->verbose = 1;
+		break;
+	case 'w':
+		o->pass = arg;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+/* A word that goes on the wire: not empty, shorter than max, no bad. */
+static int
+load_bad_word(const char *s, size_t max, const char *bad)
+{
+	size_t n = strlen(s);
+
+	return n == 0 || n >= max || strpbrk(s, bad) != NULL;
+}
+
+/*
+ * After the options: the address and port parsed into a, the password
+ * and the users checked (none of the characters of bad, shorter than
+ * pass_max and user_max), the users split into users (max), one per
+ * client at least.  Returns how many users.
+ */
+int
+load_opts_finish(struct load_opts *o, struct load_addr *a,
+    const char **users, int max, size_t user_max, size_t pass_max,
+    const char *bad)
+{
+	char *list;
+	int n;
+
+	if (load_bad_word(o->pass, pass_max, bad))
+		errx(1, "bad password");
+	load_parse_addr(a, o->addr, o->port);
+	if ((list = strdup(o->users)) == NULL)
+		err(1, "strdup");
+	n = load_split_list(list, users, max, user_max, bad, "user");
+	if (n < o->clients)
+		errx(1, "%d clients need %d users, not %d (one each)",
+		    o->clients, o->clients, n);
+	return n;
 }

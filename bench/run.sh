@@ -12,6 +12,8 @@
 # Then bench/pop3.py: POP3 against a fresh suite and a Dovecot instance
 # of its own (installed like Postfix), into bench/out/pop3.txt and
 # pop3.json.
+# Then bench/imap.py: IMAP against a fresh suite and a Dovecot instance
+# (dovecot-imapd) of its own, into bench/out/imap.txt and imap.json.
 #
 # Environment:
 #   BENCH_POSTFIX=no        do not run Postfix
@@ -20,10 +22,14 @@
 #                           arguments), e.g. "--messages 500 --per-conn 1"
 #   BENCH_SMTP=no           skip the SMTP benchmark (bench/bench.py)
 #   BENCH_POP3=no           skip the POP3 benchmark (bench/pop3.py)
-#   BENCH_DOVECOT=no        do not run Dovecot in the POP3 benchmark
+#   BENCH_IMAP=no           skip the IMAP benchmark (bench/imap.py)
+#   BENCH_DOVECOT=no        do not run Dovecot in the POP3 and IMAP
+#                           benchmarks
+#   BENCH_IMAP_OPTS="..."   more options for bench/imap.py
 #   BENCH_RELAY=no          do not run the relay benchmark (bench/relay.py:
 #                           2,000 messages to 10 domains relayed to a sink)
-#   BENCH_QUICK=1           short POP3 and relay runs
+#   BENCH_QUICK=1           short POP3, IMAP and relay runs (IMAP: under
+#                           a minute, a 5,000-message folder)
 #   BENCH_RELAY_OPTS="..."  more options for bench/relay.py
 #
 # The POP3 benchmark (bench/pop3.py) runs after the SMTP one, side by
@@ -43,6 +49,7 @@ OUT=$TOP/bench/out
 # bench.py; this is the last resort.
 BENCH_TIMEOUT_SECS=1200
 BENCH_POP3_TIMEOUT_SECS=600
+BENCH_IMAP_TIMEOUT_SECS=900
 BENCH_RELAY_TIMEOUT_SECS=600
 
 say() { echo "bench: $*"; }
@@ -104,8 +111,9 @@ want_postfix() {
 	command -v postfix >/dev/null 2>&1
 }
 
-# Dovecot (dovecot-core, dovecot-pop3d) for the POP3 comparison, when it
-# is missing and may be installed.  Its postinst starts the system's
+# want_dovecot PROTO: Dovecot (dovecot-core, dovecot-PROTOd: pop3 or
+# imap) for the POP3 or IMAP comparison, when it is missing and may be
+# installed.  Its postinst starts the system's
 # Dovecot: a policy-rc.d that refuses every start (Debian's invoke-rc.d
 # policy, exit 101, as etc/deps.sh does for nsd) keeps it stopped; the
 # benchmark runs its own instance (dovecot -c FILE) from a temporary
@@ -113,7 +121,7 @@ want_postfix() {
 want_dovecot() {
 	[ "${BENCH_DOVECOT:-yes}" != no ] || return 1
 	command -v dovecot >/dev/null 2>&1 &&
-	    [ -x /usr/lib/dovecot/pop3 ] && return 0
+	    [ -x "/usr/lib/dovecot/$1" ] && return 0
 	if [ "${BENCH_INSTALL:-yes}" = no ]; then
 		say "Dovecot is not installed (BENCH_INSTALL=no): sallyport alone"
 		return 1
@@ -122,7 +130,7 @@ want_dovecot() {
 		say "no apt-get to install Dovecot with: sallyport alone"
 		return 1
 	}
-	say "installing Dovecot (no service started) for the POP3 comparison"
+	say "installing Dovecot (no service started) for the $1 comparison"
 	policy=""
 	if [ ! -e /usr/sbin/policy-rc.d ]; then
 		policy=/usr/sbin/policy-rc.d
@@ -131,19 +139,19 @@ want_dovecot() {
 	fi
 	st=0
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-core \
-	    dovecot-pop3d >>"$OUT/apt.log" 2>&1 || {
+	    "dovecot-$1d" >>"$OUT/apt.log" 2>&1 || {
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq \
 		    >>"$OUT/apt.log" 2>&1 || true
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		    dovecot-core dovecot-pop3d >>"$OUT/apt.log" 2>&1 || st=1
+		    dovecot-core "dovecot-$1d" >>"$OUT/apt.log" 2>&1 || st=1
 	}
 	[ -z "$policy" ] || rm -f "$policy"
 	if [ "$st" != 0 ]; then
-		say "apt-get install dovecot-pop3d failed (see $OUT/apt.log):" \
+		say "apt-get install dovecot-$1d failed (see $OUT/apt.log):" \
 		    "sallyport alone"
 		return 1
 	fi
-	command -v dovecot >/dev/null 2>&1
+	command -v dovecot >/dev/null 2>&1 && [ -x "/usr/lib/dovecot/$1" ]
 }
 
 for p in authd smtpd queued pop3d; do
@@ -151,13 +159,18 @@ for p in authd smtpd queued pop3d; do
 done
 build_load smtp-load
 build_load pop3-load
+build_load imap-load
 servers=sallyport
 if want_postfix; then
 	servers=sallyport,postfix
 fi
 pop3_servers=sallyport
-if [ "${BENCH_POP3:-yes}" != no ] && want_dovecot; then
+if [ "${BENCH_POP3:-yes}" != no ] && want_dovecot pop3; then
 	pop3_servers=sallyport,dovecot
+fi
+imap_servers=sallyport
+if [ "${BENCH_IMAP:-yes}" != no ] && want_dovecot imap; then
+	imap_servers=sallyport,dovecot
 fi
 cd "$TOP"
 st=0
@@ -169,6 +182,13 @@ fi
 if [ "${BENCH_POP3:-yes}" != no ]; then
 	timeout -k 30 "$BENCH_POP3_TIMEOUT_SECS" python3 bench/pop3.py \
 	    --servers "$pop3_servers" || st=$?
+fi
+if [ "${BENCH_IMAP:-yes}" != no ]; then
+	# bench/imap.py runs sallyport only when its imapd is built (it
+	# says so otherwise and runs Dovecot alone).
+	# shellcheck disable=SC2086
+	timeout -k 30 "$BENCH_IMAP_TIMEOUT_SECS" python3 bench/imap.py \
+	    --servers "$imap_servers" ${BENCH_IMAP_OPTS:-} || st=$?
 fi
 if [ "${BENCH_RELAY:-yes}" != no ]; then
 	# shellcheck disable=SC2086
