@@ -122,9 +122,14 @@ user_feed(const char *p, size_t len)
 		user_close();
 		return;
 	}
-	if ((size_t)n >= len || us.conn.closing)
+	if (us.conn.closing)
 		return;
-	user_hold(p + n, len - (size_t)n);
+	if ((size_t)n >= len && wait > 0)
+		lineio_pause(us.conn.lio);
+	else if ((size_t)n >= len)
+		return;
+	else
+		user_hold(p + n, len - (size_t)n);
 	if (wait > 0) {
 		tv.tv_sec = wait / 1000;
 		tv.tv_usec = (wait % 1000) * 1000;
@@ -142,10 +147,8 @@ sess_resume_input(struct imap_sess *s)
 	s->held = NULL;
 	s->heldlen = 0;
 	lineio_resume(s->conn.lio);
-	if (p != NULL) {
-		user_feed(p, len);
-		free(p);
-	}
+	user_feed(p != NULL ? p : "", len);
+	free(p);
 }
 
 static void
