@@ -57,7 +57,7 @@ void	authd_table_lower(char *);
  */
 FILE	*authd_table_open(const char *path, char *err, size_t errlen);
 
-/* authd_users.c: "name:hash:uid:gid:home" lines. */
+/* authd_users.c: "name:hash:uid:gid:home[:quota=SIZE]" lines. */
 
 struct auth_user {
 	RB_ENTRY(auth_user)	 entry;
@@ -66,6 +66,7 @@ struct auth_user {
 	char			*home;
 	uid_t			 uid;
 	gid_t			 gid;
+	uint64_t		 quota;		/* bytes; 0: none */
 };
 RB_HEAD(auth_user_tree, auth_user);
 RB_PROTOTYPE(auth_user_tree, auth_user, entry, authd_users_cmp);
@@ -93,6 +94,12 @@ void			 authd_users_free(struct auth_users *);
 /* Any case; NULL when there is no such user. */
 const struct auth_user	*authd_users_find(const struct auth_users *,
 			    const char *name);
+/*
+ * A quota's size: decimal bytes, or with a K, M, G or T suffix (powers
+ * of 1024, either case), at most AUTH_QUOTA_MAX_BYTES.  NULL and *v, or
+ * the reason it is refused.
+ */
+const char		*authd_users_size(const char *s, uint64_t *v);
 /* 1 when the user may log in with a password ('*' or '!' hash: no). */
 int			 authd_users_can_login(const struct auth_user *);
 

@@ -96,7 +96,10 @@ authd_msg_send(struct authd_conn *c)
 	return authd_conn_send(c, &msg_out);
 }
 
-/* USER_RESULT: u32 result, str user, u32 uid, u32 gid, str home. */
+/*
+ * USER_RESULT: u32 result, str user, u32 uid, u32 gid, str home, u64
+ * quota.
+ */
 static void
 authd_msg_user_result(struct authd_conn *c, uint32_t peerid,
     const struct auth_user *u)
@@ -107,6 +110,7 @@ authd_msg_user_result(struct authd_conn *c, uint32_t peerid,
 	ipc_put_u32(&msg_out, u != NULL ? (uint32_t)u->uid : 0);
 	ipc_put_u32(&msg_out, u != NULL ? (uint32_t)u->gid : 0);
 	ipc_put_str(&msg_out, u != NULL ? u->home : "");
+	ipc_put_u64(&msg_out, u != NULL ? u->quota : 0);
 	(void)authd_msg_send(c);
 }
 

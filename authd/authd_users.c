@@ -1,11 +1,13 @@
 /*
- * The users table, "name:hash:uid:gid:home" per line (doc/INTERNALS.md,
- * Tables).  Any malformed line fails the whole load with "FILE:LINE:
+ * The users table, "name:hash:uid:gid:home[:options]" per line
+ * (doc/INTERNALS.md, Tables); options, comma-separated, are only
+ * "quota=SIZE" so far.  Any malformed line fails the whole load with "FILE:LINE:
  * reason": half a table would refuse mail for the users it lost.
  * Runs in authd as _sallyauth; no chroot.
  */
 #include <sys/types.h>
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,8 @@
 #include "authd.h"
 
 #define USERS_FIELDS		5
+/* The optional sixth field: "quota=100M,...". */
+#define USERS_FIELDS_MAX	6
 /*
  * The two crypt(3) hashes without a '$' prefix have fixed lengths:
  * traditional DES (2 salt and 11 hash characters) and BSDI extended DES
@@ -128,36 +132,90 @@ authd_users_home(const char *s)
 	return NULL;
 }
 
-/* Splits line at ':' into exactly USERS_FIELDS fields, in place. */
+/*
+ * Splits line at ':' into USERS_FIELDS or USERS_FIELDS_MAX fields, in
+ * place; returns how many, or -1.
+ */
 static int
-authd_users_split(char *line, char *f[USERS_FIELDS])
+authd_users_split(char *line, char *f[USERS_FIELDS_MAX])
 {
 	int	 i;
 
-	for (i = 0; i < USERS_FIELDS; i++) {
+	for (i = 0; i < USERS_FIELDS_MAX; i++) {
 		f[i] = line;
 		if ((line = strchr(line, ':')) == NULL)
 			break;
 		*line++ = '\0';
 	}
-	return (i == USERS_FIELDS - 1) ? 0 : -1;
+	return (i == USERS_FIELDS - 1 || i == USERS_FIELDS_MAX - 1) ?
+	    i + 1 : -1;
+}
+
+const char *
+authd_users_size(const char *s, uint64_t *v)
+{
+	static const struct {
+		char		 unit;
+		unsigned int	 shift;
+	} units[] = { { 'K', 10 }, { 'M', 20 }, { 'G', 30 }, { 'T', 40 } };
+	unsigned long long	 n;
+	char			*end;
+	size_t			 i;
+
+	if (*s < '0' || *s > '9')
+		return "quota not a number";
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno != 0 || n > AUTH_QUOTA_MAX_BYTES)
+		return "quota too large";
+	if (*end != '\0') {
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if ((*end & ~0x20) == units[i].unit)
+				break;
+		if (i == sizeof(units) / sizeof(units[0]) || end[1] != '\0')
+			return "quota unit not K, M, G or T";
+		if (n > (AUTH_QUOTA_MAX_BYTES >> units[i].shift))
+			return "quota too large";
+		n <<= units[i].shift;
+	}
+	*v = (uint64_t)n;
+	return NULL;
+}
+
+/* The options field: "quota=SIZE" items, comma-separated. */
+static const char *
+authd_users_options(char *s, struct auth_user *u)
+{
+	const char	*why;
+	char		*item;
+
+	while ((item = strsep(&s, ",")) != NULL) {
+		if (strncmp(item, "quota=", 6) != 0)
+			return "unknown option (only quota=SIZE)";
+		if ((why = authd_users_size(item + 6, &u->quota)) != NULL)
+			return why;
+	}
+	return NULL;
 }
 
 static const char *
 authd_users_line(char *line, struct auth_user *u)
 {
-	char		*f[USERS_FIELDS];
+	char		*f[USERS_FIELDS_MAX];
 	const char	*why;
 	uint32_t	 uid, gid;
+	int		 n;
 
-	if (authd_users_split(line, f) == -1)
-		return "expected name:hash:uid:gid:home";
+	if ((n = authd_users_split(line, f)) == -1)
+		return "expected name:hash:uid:gid:home[:options]";
 	if (authd_table_name(f[0], strlen(f[0]), u->name) == -1)
 		return "bad user name";
 	if ((why = authd_users_hash(f[1])) != NULL ||
 	    (why = authd_users_id(f[2], &uid)) != NULL ||
 	    (why = authd_users_id(f[3], &gid)) != NULL ||
-	    (why = authd_users_home(f[4])) != NULL)
+	    (why = authd_users_home(f[4])) != NULL ||
+	    (n == USERS_FIELDS_MAX &&
+	    (why = authd_users_options(f[5], u)) != NULL))
 		return why;
 	u->uid = (uid_t)uid;
 	u->gid = (gid_t)gid;

@@ -58,6 +58,7 @@ struct access_login {
 	int		 fd;		/* the client; -1 once answered */
 	char		 client[ACCESS_CLIENT_MAX_BYTES];
 	char		 note[ACCESS_NOTE_MAX_BYTES];
+	uint64_t	 quota;		/* authd's, bytes; 0: none */
 };
 
 /* What a daemon is: its names and the hooks where protocols differ. */

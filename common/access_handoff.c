@@ -231,13 +231,14 @@ handoff_user_result(struct ipc_conn *ic, struct ipc_msg *m)
 	char		 user[AUTH_USER_MAX_BYTES + 1], home[PATH_MAX];
 	char		 v1[ACCESS_USER_VIS_BYTES], v2[ACCESS_USER_VIS_BYTES];
 	uint32_t	 result, uid, gid;
+	uint64_t	 quota;
 	struct handoff	*h;
 
 	if (ipc_get_u32(m, &result) == -1 ||
 	    ipc_get_str(m, user, sizeof(user)) == -1 ||
 	    ipc_get_u32(m, &uid) == -1 || ipc_get_u32(m, &gid) == -1 ||
 	    ipc_get_str(m, home, sizeof(home)) == -1 ||
-	    ipc_get_end(m) == -1) {
+	    ipc_get_u64(m, &quota) == -1 || ipc_get_end(m) == -1) {
 		ipc_conn_close(ic, "malformed USER_RESULT");
 		return;
 	}
@@ -260,6 +261,7 @@ handoff_user_result(struct ipc_conn *ic, struct ipc_msg *m)
 			    h->login.id, ho.name, log_vis(v1, sizeof(v1),
 			    h->user, strlen(h->user)), log_vis(v2, sizeof(v2),
 			    user, strlen(user)));
+		h->login.quota = quota;
 		handoff_login(h, user, (uid_t)uid, (gid_t)gid, home);
 	}
 	handoff_free(h);

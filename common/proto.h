@@ -12,7 +12,7 @@
 #ifndef SALLYPORT_PROTO_H
 #define SALLYPORT_PROTO_H
 
-#define PROTO_VERSION	11
+#define PROTO_VERSION	12
 
 /* Who is speaking; sent in MSG_HELLO and checked by the listener. */
 enum proc_role {
@@ -85,7 +85,8 @@ enum msg_type {
 	 *   AUTH_TOKEN_TTL_SECS.
 	 * USER_LOOKUP: str user.
 	 * Reply to both, USER_RESULT: u32 result, str user, u32 uid, u32 gid,
-	 *   str home (the mail home; the Maildir is <home>/Maildir).
+	 *   str home (the mail home; the Maildir is <home>/Maildir), u64
+	 *   quota (bytes, 0: none; the users table's quota=SIZE).
 	 */
 	MSG_AUTH_TOKEN_REDEEM,
 	MSG_AUTH_USER_LOOKUP,
@@ -212,8 +213,8 @@ enum msg_type {
 	 * DELIVERY_MAILBOX_WRITE: str evpid, str sender, str rcpt,
 	 *   u32 check (0, or the manager's generation in the agent, plus
 	 *   one, when the envelope may have been delivered already: a file
-	 *   of its message in new/ or cur/ then answers it); fd (the
-	 *   message, read-only).
+	 *   of its message in new/ or cur/ then answers it), u64 quota
+	 *   (authd's, bytes; 0: none); fd (the message, read-only).
 	 * Reply MAILBOX_DELIVERY_RESULT: u32 verdict (DELIVERY_EXIT_*),
 	 *   str report ("new/<name>", "found <name>" when the check found
 	 *   one, or the RFC 3463 status and reason).

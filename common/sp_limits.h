@@ -641,4 +641,19 @@
 #define IMAP_FETCH_STRUCT_MAX_BYTES	(1024 * 1024)
 
 
+/*
+ * Quota (the users table's quota=SIZE; authd, imapd's mailbox process,
+ * the delivery agent's workers).
+ */
+/* The largest quota a users table may give: 1 PiB. */
+#define AUTH_QUOTA_MAX_BYTES		(1ULL << 50)
+/*
+ * A mailbox worker measures its user's usage (every folder's new/ and
+ * cur/) again after this; meanwhile its own deliveries are added.
+ */
+#define DELIVERY_QUOTA_CACHE_SECS	10
+/* Folders of a Maildir++ a worker counts; past them it defers (4.2.2). */
+#define DELIVERY_QUOTA_FOLDERS_MAX	4096
+
+
 #endif

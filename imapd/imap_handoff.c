@@ -18,14 +18,14 @@ _Static_assert(IMAP_TAG_MAX_BYTES < ACCESS_NOTE_MAX_BYTES,
     "an IMAP tag does not fit in a handoff's note");
 
 /*
- * Past u32 id ... str home: str tag, u64 quota bytes.  XXX the users
- * table has no quota yet: 0, none.
+ * Past u32 id ... str home: str tag, u64 quota bytes (authd's answer
+ * to the redeem, from the users table; 0: none).
  */
 void
 imap_handoff_args(struct ipc_out *o, const struct access_login *l)
 {
 	ipc_put_str(o, l->note);
-	ipc_put_u64(o, 0);
+	ipc_put_u64(o, l->quota);
 }
 
 /* RFC 5530 UNAVAILABLE: the password was right, the server is not. */

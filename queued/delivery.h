@@ -22,6 +22,8 @@
  *			the Maildir
  *   delivery_user_index.c	as the mailbox owner: is a recovered
  *			envelope's message in the Maildir already?
+ *   delivery_user_quota.c	as the mailbox owner: does the message
+ *			fit the user's quota?
  */
 #ifndef SALLYPORT_DELIVERY_H
 #define SALLYPORT_DELIVERY_H
@@ -72,6 +74,7 @@ struct delivery {
 	pid_t			 pid;		/* its worker's, once RUNNING */
 	int			 timedout;
 	uint32_t		 flags;		/* DELIVERY_F_* */
+	uint64_t		 quota;		/* authd's, bytes; 0: none */
 	uid_t			 uid;
 	gid_t			 gid;
 	struct event		*ev_timer;
@@ -302,6 +305,21 @@ int	delivery_fork_worker(struct delivery_worker *w, const char *hostname,
  */
 int	delivery_user_found(const char *maildir, const char *evpid,
 	    uint32_t check);
+
+/* delivery_user_quota.c: as the mailbox owner. */
+
+/*
+ * With quota 0, 0.  Else 0 when a message of more bytes fits the quota
+ * of the Maildir at maildir; 1 when it does not and -1 when its usage
+ * cannot be measured, both with the "4.2.2 ..." reason in out.  The
+ * usage is measured once per DELIVERY_QUOTA_CACHE_SECS.
+ */
+int	delivery_user_quota(const char *maildir, uint64_t quota,
+	    uint64_t more, char *out, size_t outlen);
+/* A message of bytes was delivered: added to the usage kept. */
+void	delivery_user_quota_add(uint64_t bytes);
+/* The usage kept is measured again at the next check. */
+void	delivery_user_quota_forget(void);
 
 /* delivery_user.c: as the mailbox owner. */
 

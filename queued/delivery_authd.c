@@ -1,7 +1,7 @@
 /*
  * The delivery agent's side of authd (runs in the agent: root, no chroot,
  * no seccomp filter): the connection, and the user lookups that give a
- * delivery its uid, gid and mail home.  The agent connects to
+ * delivery its uid, gid, mail home and quota.  The agent connects to
  * <rundir>/authd.sock itself, as ROLE_DELIVERY, and when authd is down
  * or closes, retries after 1 s, doubling up to IPC_RETRY_MAX_SECS;
  * meanwhile every lookup fails temporarily and the manager retries the
@@ -32,6 +32,7 @@ struct delivery_pw {
 	uint32_t	 uid;
 	uint32_t	 gid;
 	char		 home[PATH_MAX];
+	uint64_t	 quota;		/* bytes; 0: none */
 };
 
 static void	delivery_authd_result(struct ipc_conn *, struct ipc_msg *);
@@ -86,6 +87,7 @@ delivery_authd_take(struct delivery *d, const struct delivery_pw *pw,
 	}
 	d->uid = (uid_t)pw->uid;
 	d->gid = (gid_t)pw->gid;
+	d->quota = pw->quota;
 	(void)strlcpy(d->home, pw->home, sizeof(d->home));
 	return RESULT_OK;
 }
@@ -130,6 +132,7 @@ delivery_authd_result(struct ipc_conn *c, struct ipc_msg *m)
 	    ipc_get_str(m, pw.user, sizeof(pw.user)) == -1 ||
 	    ipc_get_u32(m, &pw.uid) == -1 || ipc_get_u32(m, &pw.gid) == -1 ||
 	    ipc_get_str(m, pw.home, sizeof(pw.home)) == -1 ||
+	    ipc_get_u64(m, &pw.quota) == -1 ||
 	    ipc_get_end(m) == -1 || pw.result > RESULT_PERMFAIL) {
 		ipc_conn_close(c, "malformed USER_RESULT");
 		return;

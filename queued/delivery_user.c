@@ -260,6 +260,7 @@ delivery_user_write(const char *maildir, int msgfd, const char *evpid,
 struct delivery_user_req {
 	int		 msgfd;
 	uint32_t	 check;
+	uint64_t	 quota;		/* bytes; 0: none */
 	char		 evpid[DELIVERY_EVPID_MAX_BYTES];
 	char		 sender[SMTP_PATH_MAX_BYTES + 1];
 	char		 rcpt[SMTP_PATH_MAX_BYTES + 1];
@@ -278,7 +279,8 @@ delivery_user_recv(int fd, struct delivery_user_req *r)
 	    ipc_get_str(&m, r->evpid, sizeof(r->evpid)) == -1 ||
 	    ipc_get_str(&m, r->sender, sizeof(r->sender)) == -1 ||
 	    ipc_get_str(&m, r->rcpt, sizeof(r->rcpt)) == -1 ||
-	    ipc_get_u32(&m, &r->check) == -1 || ipc_get_end(&m) == -1 ||
+	    ipc_get_u32(&m, &r->check) == -1 ||
+	    ipc_get_u64(&m, &r->quota) == -1 || ipc_get_end(&m) == -1 ||
 	    delivery_check_evpid(r->evpid) == -1)
 		_exit(DELIVERY_EXIT_TEMPFAIL);
 	r->msgfd = m.fd;
@@ -286,13 +288,16 @@ delivery_user_recv(int fd, struct delivery_user_req *r)
 
 /*
  * A delivery: found in the Maildir already (a recovered envelope's, see
- * delivery_user_index.c), or written.
+ * delivery_user_index.c), deferred over quota (4.2.2, until the
+ * queue's expiry; delivery_user_quota.c), or written.
  */
 static int
 delivery_user_one(const char *path, const struct delivery_user_req *r,
     const char *hostname, char *out, size_t outlen)
 {
-	int	 found;
+	struct stat	 st;
+	uint64_t	 size;
+	int		 found, v;
 
 	if ((found = delivery_user_found(path, r->evpid, r->check)) == 1) {
 		(void)snprintf(out, outlen, "found %.*s",
@@ -301,8 +306,18 @@ delivery_user_one(const char *path, const struct delivery_user_req *r,
 	}
 	if (found == -1)
 		return delivery_fail(out, outlen, "read Maildir");
-	return delivery_user_write(path, r->msgfd, r->evpid, r->sender,
+	if (r->quota != 0) {
+		if (fstat(r->msgfd, &st) == -1)
+			return delivery_fail(out, outlen, "stat message");
+		if (delivery_user_quota(path, r->quota, (uint64_t)st.st_size,
+		    out, outlen) != 0)
+			return DELIVERY_EXIT_TEMPFAIL;
+	}
+	v = delivery_user_write(path, r->msgfd, r->evpid, r->sender,
 	    r->rcpt, hostname, out, outlen);
+	if (v == DELIVERY_EXIT_OK && maildir_name_size(out, 'W', &size) == 0)
+		delivery_user_quota_add(size);
+	return v;
 }
 
 /* The verdict on one delivery; a worker that cannot answer ends. */

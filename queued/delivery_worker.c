@@ -152,6 +152,7 @@ delivery_worker_send(struct delivery_worker *w, struct delivery *d)
 	 */
 	ipc_put_u32(&o, (d->flags & DELIVERY_F_RECOVERED) ?
 	    d->gen % UINT32_MAX + 1 : 0);
+	ipc_put_u64(&o, d->quota);
 	r = ipc_send_sync(w->fd, &o, d->msgfd);
 	if (r == 0) {
 		(void)close(d->msgfd);

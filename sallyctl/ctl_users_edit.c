@@ -1,6 +1,6 @@
 /*
- * The users table ("name:hash:uid:gid:home" a line, doc/INTERNALS.md
- * "Tables") edited in memory for sallyctl user add|passwd|del (root,
+ * The users table ("name:hash:uid:gid:home[:options]" a line,
+ * doc/INTERNALS.md "Tables") edited in memory for sallyctl user add|passwd|del (root,
  * no chroot).  Every line that is not the one edited is kept byte for
  * byte, comments and blank lines included.  Names compare without case,
  * as authd folds them.  Pure: unit-tested; ctl_users.c does the I/O.
@@ -107,9 +107,10 @@ ctl_users_newline(const struct ctl_user_line *u, const char *last,
 	if (last != NULL && lastlen < sizeof(copy)) {
 		memcpy(copy, last, lastlen);
 		copy[lastlen] = '\0';
+		/* What follows the home (options: "quota=1G") is not copied. */
 		for (i = 0, p = copy; i < CTL_USERS_FIELDS && p != NULL; i++)
 			f[i] = strsep(&p, ":");
-		if (i < CTL_USERS_FIELDS || p != NULL)
+		if (i < CTL_USERS_FIELDS)
 			f[0] = NULL;
 	}
 	if ((uid == 0 || gid == 0 || u->home == NULL) && f[0] == NULL)

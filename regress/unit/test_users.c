@@ -49,10 +49,26 @@ static struct table_case users_cases[] = {
 	    "", 4 },
 	{ "first.last:" H_DEMO ":1001:1001:/m/x\nx_y-z9:*:5:5:/\n", "", 2 },
 	{ "alice:" H_DEMO ":4294967294:1001:/m/a\n", "", 1 },
-	{ "alice\n", "users:1: expected name:hash:uid:gid:home", 0 },
-	{ "alice:x:1:1\n", "users:1: expected name:hash:uid:gid:home", 0 },
-	{ "alice:*:1:1:/m:extra\n", "users:1: expected name:hash:uid:gid:home",
+	{ "alice\n", "users:1: expected name:hash:uid:gid:home[:options]",
 	    0 },
+	{ "alice:x:1:1\n", "users:1: expected name:hash:uid:gid:home[:options]",
+	    0 },
+	{ "alice:*:1:1:/m:extra\n", "users:1: unknown option (only quota=SIZE)",
+	    0 },
+	{ "alice:*:1:1:/m:quota=1M:x\n",
+	    "users:1: expected name:hash:uid:gid:home[:options]", 0 },
+	{ "alice:*:1:1:/m:quota=100M\nbob:*:2:2:/n:\n",
+	    "users:2: unknown option (only quota=SIZE)", 0 },
+	{ "alice:*:1:1:/m:quota=\n", "users:1: quota not a number", 0 },
+	{ "alice:*:1:1:/m:quota=-1\n", "users:1: quota not a number", 0 },
+	{ "alice:*:1:1:/m:quota=10X\n",
+	    "users:1: quota unit not K, M, G or T", 0 },
+	{ "alice:*:1:1:/m:quota=10MB\n",
+	    "users:1: quota unit not K, M, G or T", 0 },
+	{ "alice:*:1:1:/m:quota=1025T\n", "users:1: quota too large", 0 },
+	{ "alice:*:1:1:/m:quota=99999999999999999999\n",
+	    "users:1: quota too large", 0 },
+	{ "alice:*:1:1:/m:quota=100M\nbob:*:2:2:/n:quota=0\n", "", 2 },
 	{ "\n# c\nalice:*:0:1:/m\n", "users:3: uid or gid 0 refused", 0 },
 	{ "alice:*:1:0:/m\n", "users:1: uid or gid 0 refused", 0 },
 	{ "alice:*:-1:1:/m\n", "users:1: uid or gid not a number", 0 },
@@ -131,6 +147,68 @@ Test(users, fields_and_case)
 	cr_assert_not(authd_users_can_login(authd_users_find(t, "bob")));
 	cr_assert_null(authd_users_find(t, "carol"));
 	cr_assert_null(authd_users_find(t, ""));
+	authd_users_free(t);
+}
+
+struct size_case {
+	char		 text[32];
+	uint64_t	 v;	/* UINT64_MAX: refused */
+};
+
+static struct size_case size_cases[] = {
+	{ "0", 0 },
+	{ "4096", 4096 },
+	{ "1k", 1024 },
+	{ "1K", 1024 },
+	{ "100M", 100ULL << 20 },
+	{ "3g", 3ULL << 30 },
+	{ "1024T", 1ULL << 50 },
+	{ "1125899906842624", 1ULL << 50 },
+	{ "1125899906842625", UINT64_MAX },
+	{ "1025T", UINT64_MAX },
+	{ "1.5G", UINT64_MAX },
+	{ " 1M", UINT64_MAX },
+	{ "1M ", UINT64_MAX },
+	{ "M", UINT64_MAX },
+	{ "", UINT64_MAX },
+};
+
+ParameterizedTestParameters(users, quota_size)
+{
+	return cr_make_param_array(struct size_case, size_cases,
+	    sizeof(size_cases) / sizeof(size_cases[0]));
+}
+
+ParameterizedTest(struct size_case *c, users, quota_size)
+{
+	uint64_t	 v = 12345;
+	const char	*why = authd_users_size(c->text, &v);
+
+	if (c->v == UINT64_MAX) {
+		cr_assert_not_null(why, "accepted: \"%s\"", c->text);
+		cr_assert_eq(v, 12345);
+	} else {
+		cr_assert_null(why, "\"%s\": %s", c->text, why);
+		cr_assert_eq(v, c->v, "\"%s\": %llu", c->text,
+		    (unsigned long long)v);
+	}
+}
+
+Test(users, quota_field)
+{
+	struct auth_users	*t;
+	char			 err[256];
+
+	t = users_from("alice:*:1001:1001:/var/mail/alice:quota=2M\n"
+	    "bob:*:1002:1002:/var/mail/bob\n"
+	    "carol:*:1003:1003:/var/mail/carol:quota=512\n", err,
+	    sizeof(err));
+	cr_assert_not_null(t, "%s", err);
+	cr_assert_eq(authd_users_find(t, "alice")->quota, 2 * 1024 * 1024);
+	cr_assert_str_eq(authd_users_find(t, "alice")->home,
+	    "/var/mail/alice");
+	cr_assert_eq(authd_users_find(t, "bob")->quota, 0);
+	cr_assert_eq(authd_users_find(t, "carol")->quota, 512);
 	authd_users_free(t);
 }
 
