@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "imap_store_int.h"
+#include "log.h"
 
 /* Records for the next uidlist_commit(). */
 int
@@ -160,6 +161,7 @@ uidlist_commit(struct imap_mbox *mb)
 {
 	ssize_t	 w;
 	size_t	 off;
+	int	 save;
 
 	mb->txmodseq = 0;
 	if (mb->outlen == 0 && !mb->times_dirty)
@@ -184,6 +186,11 @@ uidlist_commit(struct imap_mbox *mb)
 	return IMAP_ST_OK;
 fail:
 	mb->outlen = 0;
-	(void)ftruncate(mb->ulfd, (off_t)mb->ul_off);
+	save = errno;
+	/* When even this fails, the next writer cuts the torn tail. */
+	if (ftruncate(mb->ulfd, (off_t)mb->ul_off) == -1)
+		log_warnx("- imap uidlist-truncate-failed dir=%s error=\"%s\"",
+		    mb->dir, strerror(errno));
+	errno = save;
 	return store_errno(mb->st, "write", IMAP_UIDLIST_NAME);
 }
