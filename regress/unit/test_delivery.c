@@ -281,7 +281,7 @@ dir_teardown(void)
 	char	 cmd[512];
 
 	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tdir);
-	(void)system(cmd);
+	cr_expect_eq(system(cmd), 0, "%s", cmd);
 	free(tdir);
 }
 

@@ -34,7 +34,7 @@ quota_teardown(void)
 	char	 cmd[256];
 
 	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", qdir);
-	(void)system(cmd);
+	cr_expect_eq(system(cmd), 0, "%s", cmd);
 }
 
 static void

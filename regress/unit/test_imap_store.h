@@ -98,7 +98,7 @@ ts_teardown(void)
 
 	imap_store_close(ts_st);
 	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", ts_root);
-	(void)system(cmd);
+	cr_expect_eq(system(cmd), 0, "%s", cmd);
 }
 
 static inline struct imap_mbox *

@@ -69,7 +69,7 @@ teardown(void)
 	char	 cmd[128];
 
 	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	(void)system(cmd);
+	cr_expect_eq(system(cmd), 0, "%s", cmd);
 }
 
 static void

@@ -481,7 +481,8 @@ Test(sandbox, violation_in_thread)
 		    read(thread_ready[0], buf, 1) != 1)
 			_exit(100);
 		sandbox_init(SANDBOX_QUEUE);
-		(void)write(thread_go[1], "x", 1);
+		if (write(thread_go[1], "x", 1) != 1)
+			_exit(101);
 		(void)pthread_join(t, NULL);
 		_exit(0);
 	}

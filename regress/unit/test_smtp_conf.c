@@ -289,7 +289,7 @@ tls_teardown(void)
 	char	 cmd[256];
 
 	(void)snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	(void)system(cmd);
+	cr_expect_eq(system(cmd), 0, "%s", cmd);
 }
 
 /* The configuration text naming keypairs cert/key from tmpdir. */
